@@ -1,0 +1,28 @@
+/**
+ * Every problem with a model file surfaces as a LoadError: a stable `code` for programs and
+ * tests, and a one-line message that names the file and what is wrong with it.
+ */
+export type LoadErrorCode =
+  | "file_missing"
+  | "truncated"
+  | "header_too_large"
+  | "bad_header"
+  | "unknown_dtype"
+  | "missing_tensor"
+  | "bad_shape"
+  | "unsupported_architecture"
+  | "bad_config"
+  | "bad_tokenizer"
+  | "bad_index"
+  | "fetch_failed";
+
+export class LoadError extends Error {
+  override readonly name = "LoadError";
+  constructor(
+    readonly code: LoadErrorCode,
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+  }
+}

@@ -1,0 +1,47 @@
+/** A tensor read from a checkpoint, already converted to float32, row-major. */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Where a model's files come from: the bundled folder, a URL prefix, a local directory, files. */
+export interface FileSource {
+  /** Human-readable description, e.g. "bundled:tiny-facts" or "/path/to/dir". */
+  readonly label: string;
+  /** Resolves the named file's bytes; rejects with LoadError("file_missing") if it is absent. */
+  read(name: string): Promise<Uint8Array>;
+  /** True if the named file exists (used to pick model.safetensors vs the sharded index). */
+  has(name: string): Promise<boolean>;
+}
+
+/** GPT-2 family hyper-parameters, read from HF config.json. */
+export interface Gpt2Config {
+  modelType: "gpt2";
+  nLayer: number;
+  nHead: number;
+  dModel: number;
+  /** MLP hidden width: n_inner, or 4 × d_model when n_inner is null. */
+  dMlp: number;
+  nCtx: number;
+  vocabSize: number;
+  layerNormEps: number;
+  /** HF activation_function; only the GELU variants GPT-2 uses are supported. */
+  activation: "gelu_new" | "gelu" | "gelu_pytorch_tanh";
+}
+
+/** One transformer block's weights in HF GPT-2 (Conv1D) layout: y = x @ W + b. */
+export interface Gpt2BlockWeights {
+  ln1: { g: HostTensor; b: HostTensor }; // [d]
+  attnQkv: { w: HostTensor; b: HostTensor }; // c_attn: [d, 3d], [3d]
+  attnOut: { w: HostTensor; b: HostTensor }; // c_proj: [d, d], [d]
+  ln2: { g: HostTensor; b: HostTensor }; // [d]
+  mlpIn: { w: HostTensor; b: HostTensor }; // c_fc: [d, dMlp], [dMlp]
+  mlpOut: { w: HostTensor; b: HostTensor }; // c_proj: [dMlp, d], [d]
+}
+
+export interface Gpt2Weights {
+  wte: HostTensor; // [vocab, d]; also the (tied) unembedding
+  wpe: HostTensor; // [nCtx, d]
+  blocks: Gpt2BlockWeights[];
+  lnF: { g: HostTensor; b: HostTensor }; // [d]
+}
