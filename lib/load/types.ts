@@ -8,8 +8,15 @@ export interface HostTensor {
 export interface FileSource {
   /** Human-readable description, e.g. "bundled:tiny-facts" or "/path/to/dir". */
   readonly label: string;
-  /** Resolves the named file's bytes; rejects with LoadError("file_missing") if it is absent. */
-  read(name: string): Promise<Uint8Array>;
+  /**
+   * Resolves the named file's bytes; rejects with LoadError("file_missing") if it is absent.
+   * A source that streams (a URL) may report bytes received so far; `total` is undefined when
+   * the size is not known in advance. Sources that cannot report simply never call it.
+   */
+  read(
+    name: string,
+    onBytes?: (loaded: number, total: number | undefined) => void,
+  ): Promise<Uint8Array>;
   /** True if the named file exists (used to pick model.safetensors vs the sharded index). */
   has(name: string): Promise<boolean>;
 }
