@@ -1,0 +1,267 @@
+/**
+ * A validated plan of what happens at each hook point during one pass: which activations to
+ * record and which interventions (lib/model/intervention.ts) to apply, in list order.
+ *
+ * Applying an intervention is pure tensor arithmetic with host-built masks, so it runs the same
+ * on every backend and never reads from the GPU:
+ *   zero     x · keep                     keep = 1 − mask
+ *   scale    x · (1 + (s − 1) · mask)
+ *   add      x + delta
+ *   replace  x · keep + delta
+ * where mask is 1 on the selected (row, position[, head]) cells, and delta is the value
+ * broadcast over the selection ([F] values) or scattered into it (full-slice values, by gathers
+ * from a zero-padded copy: unselected cells pick the zero pad).
+ *
+ * Positions are absolute token positions. A pass over positions [offset, offset + T) (a block
+ * run with cached keys/values for the first `offset` positions) applies an intervention only
+ * where its positions fall in that window; positions before it belong to the cached prefix.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { ModelError } from "./errors";
+import { hookNames } from "./hooks";
+import type { Intervention, InterventionOp } from "./intervention";
+
+/** An intervention whose replace/add value may also be a tensor already on the device. */
+export interface ModelIntervention extends Omit<Intervention, "value"> {
+  value?: Intervention["value"] | tf.Tensor;
+}
+
+/** What to record and change during a pass. */
+export interface HookOptions {
+  interventions?: readonly ModelIntervention[];
+  /** Hook names whose activations (after that hook's interventions) are returned. */
+  record?: readonly string[];
+}
+
+/**
+ * How an activation is laid out: btf = [B, T, F] (resid, embeds, attn/mlp out, mlp pre/post);
+ * bthe = [B, T, H, E] (q, k, v, z); bhqk = [B, H, Tq, Tk] (pattern; positions are queries).
+ */
+export type HookLayout = "btf" | "bthe" | "bhqk";
+
+export function hookLayout(name: string): HookLayout {
+  if (name.endsWith("attn.hook_pattern")) return "bhqk";
+  if (/attn\.hook_[qkvz]$/.test(name)) return "bthe";
+  return "btf";
+}
+
+const OPS: readonly InterventionOp[] = ["replace", "add", "scale", "zero"];
+
+const range = (n: number, start = 0) => Array.from({ length: n }, (_, i) => start + i);
+
+function describe(iv: ModelIntervention, i: number): string {
+  return `intervention ${i} (${iv.op} at ${iv.hook})`;
+}
+
+function checkIndexList(
+  list: readonly number[] | undefined,
+  what: string,
+  limit: number,
+  where: string,
+): void {
+  if (list === undefined) return;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new ModelError("bad_intervention", `${where}: ${what} must be a non-empty array`);
+  }
+  const seen = new Set<number>();
+  for (const v of list) {
+    if (!Number.isInteger(v) || v < 0 || v >= limit) {
+      throw new ModelError(
+        "bad_intervention",
+        `${where}: ${what} ${v} is out of range (0 to ${limit - 1})`,
+      );
+    }
+    if (seen.has(v)) throw new ModelError("bad_intervention", `${where}: ${what} ${v} is repeated`);
+    seen.add(v);
+  }
+}
+
+/** map[i] = index of i in `list` (after subtracting offset), or list.length where unselected. */
+function indexMap(n: number, list: readonly number[], offset: number): Int32Array {
+  const map = new Int32Array(n).fill(list.length);
+  list.forEach((v, j) => {
+    const i = v - offset;
+    if (i >= 0 && i < n) map[i] = j;
+  });
+  return map;
+}
+
+export class HookPlan {
+  readonly record: ReadonlySet<string>;
+  private readonly byHook = new Map<string, ModelIntervention[]>();
+
+  /** Validates names, ops and static index ranges against the model's shape. */
+  constructor(dims: { nLayer: number; nHead: number; nCtx: number }, opts: HookOptions = {}) {
+    const known = new Set(hookNames(dims.nLayer));
+    for (const name of opts.record ?? []) {
+      if (!known.has(name)) {
+        throw new ModelError("unknown_hook", `cannot record "${name}": no such hook point`);
+      }
+    }
+    this.record = new Set(opts.record ?? []);
+    (opts.interventions ?? []).forEach((iv, i) => {
+      const where = describe(iv, i);
+      if (!known.has(iv.hook)) {
+        throw new ModelError("unknown_hook", `${where}: no such hook point`);
+      }
+      if (!OPS.includes(iv.op)) {
+        throw new ModelError("bad_intervention", `${where}: op must be one of ${OPS.join(", ")}`);
+      }
+      checkIndexList(iv.batchIndex, "batch index", Number.MAX_SAFE_INTEGER, where);
+      checkIndexList(iv.positions, "position", dims.nCtx, where);
+      if (iv.heads !== undefined && hookLayout(iv.hook) === "btf") {
+        throw new ModelError(
+          "bad_intervention",
+          `${where}: heads apply only to q, k, v, z, pattern`,
+        );
+      }
+      checkIndexList(iv.heads, "head", dims.nHead, where);
+      const v = iv.value;
+      if (iv.op === "scale" && (typeof v !== "number" || !Number.isFinite(v))) {
+        throw new ModelError("bad_intervention", `${where}: scale needs a finite number as value`);
+      }
+      if (iv.op === "add" || iv.op === "replace") {
+        const ok =
+          v instanceof tf.Tensor
+            ? v.size > 0
+            : (Array.isArray(v) || v instanceof Float32Array) && v.length > 0;
+        if (!ok) {
+          throw new ModelError(
+            "bad_intervention",
+            `${where}: ${iv.op} needs a non-empty array or tensor value`,
+          );
+        }
+      }
+      const list = this.byHook.get(iv.hook) ?? [];
+      list.push(iv);
+      this.byHook.set(iv.hook, list);
+    });
+  }
+
+  /**
+   * Applies the hook's interventions to x (positions [posOffset, posOffset + T)) and records the
+   * result into `out` if asked. Returns x itself when nothing applies. Call inside tf.tidy.
+   */
+  apply(name: string, x: tf.Tensor, posOffset: number, out: Record<string, tf.Tensor>): tf.Tensor {
+    const ivs = this.byHook.get(name);
+    if (ivs) {
+      ivs.forEach((iv) => {
+        x = applyOne(x, iv, hookLayout(name), posOffset);
+      });
+    }
+    // a clone, so that no recorded tensor aliases another (or the caller's input)
+    if (this.record.has(name)) out[name] = x.clone();
+    return x;
+  }
+}
+
+function applyOne(x: tf.Tensor, iv: ModelIntervention, layout: HookLayout, posOffset: number) {
+  const s = x.shape as number[];
+  const B = s[0];
+  const T = layout === "bhqk" ? s[2] : s[1];
+  const H = layout === "bthe" ? s[2] : layout === "bhqk" ? s[1] : 1;
+  const F = s[s.length - 1];
+  const where = `${iv.op} at ${iv.hook}`;
+  const rows = iv.batchIndex ?? range(B);
+  const positions = iv.positions ?? range(T, posOffset);
+  const heads = layout === "btf" ? [0] : (iv.heads ?? range(H));
+  for (const r of rows) {
+    if (r >= B)
+      throw new ModelError("bad_intervention", `${where}: batch index ${r} ≥ batch size ${B}`);
+  }
+  for (const p of positions) {
+    if (p >= posOffset + T) {
+      throw new ModelError(
+        "bad_intervention",
+        `${where}: position ${p} ≥ sequence length ${posOffset + T}`,
+      );
+    }
+  }
+  const rowMap = indexMap(B, rows, 0);
+  const posMap = indexMap(T, positions, posOffset);
+  const headMap = indexMap(H, heads, 0);
+  if (posMap.every((j) => j === positions.length)) return x; // all selected positions are cached
+
+  // mask: 1 on selected cells; shape [B, T, 1] | [B, T, H, 1] | [B, H, T, 1]
+  const mask = new Float32Array(B * T * H);
+  for (let b = 0; b < B; b++) {
+    if (rowMap[b] === rows.length) continue;
+    for (let t = 0; t < T; t++) {
+      if (posMap[t] === positions.length) continue;
+      for (let h = 0; h < H; h++) {
+        if (headMap[h] === heads.length) continue;
+        mask[layout === "bhqk" ? (b * H + h) * T + t : (b * T + t) * H + h] = 1;
+      }
+    }
+  }
+  const maskShape = layout === "btf" ? [B, T, 1] : layout === "bthe" ? [B, T, H, 1] : [B, H, T, 1];
+  const keep = () =>
+    tf.tensor(
+      mask.map((m) => 1 - m),
+      maskShape,
+    );
+
+  if (iv.op === "zero") return x.mul(keep());
+  if (iv.op === "scale") {
+    const k = iv.value as number;
+    return x.mul(
+      tf.tensor(
+        mask.map((m) => (m ? k : 1)),
+        maskShape,
+      ),
+    );
+  }
+
+  const raw = iv.value as NonNullable<ModelIntervention["value"]>;
+  const v =
+    raw instanceof tf.Tensor ? raw : tf.tensor1d(Float32Array.from(raw as ArrayLike<number>));
+  const R = rows.length;
+  const P = positions.length;
+  const Hs = heads.length;
+  let delta: tf.Tensor;
+  if (v.size === F) {
+    delta = tf.tensor(mask, maskShape).mul(v.reshape([F])); // broadcast over the selection
+  } else if (v.size === R * P * Hs * F) {
+    // value is row-major over rows × positions [× heads] × features
+    if (layout === "btf") {
+      const full = v.reshape([R, P, F]).pad([
+        [0, 1],
+        [0, 1],
+        [0, 0],
+      ]); // [R+1, P+1, F]
+      delta = full.gather(tf.tensor1d(rowMap, "int32"), 0).gather(tf.tensor1d(posMap, "int32"), 1); // [B, T, F]
+    } else if (layout === "bthe") {
+      const full = v.reshape([R, P, Hs, F]).pad([
+        [0, 1],
+        [0, 1],
+        [0, 1],
+        [0, 0],
+      ]); // [R+1, P+1, Hs+1, E]
+      delta = full
+        .gather(tf.tensor1d(rowMap, "int32"), 0)
+        .gather(tf.tensor1d(posMap, "int32"), 1)
+        .gather(tf.tensor1d(headMap, "int32"), 2); // [B, T, H, E]
+    } else {
+      const full = v
+        .reshape([R, P, Hs, F])
+        .transpose([0, 2, 1, 3]) // [R, Hs, P, Tk]
+        .pad([
+          [0, 1],
+          [0, 1],
+          [0, 1],
+          [0, 0],
+        ]); // [R+1, Hs+1, P+1, Tk]
+      delta = full
+        .gather(tf.tensor1d(rowMap, "int32"), 0)
+        .gather(tf.tensor1d(headMap, "int32"), 1)
+        .gather(tf.tensor1d(posMap, "int32"), 2); // [B, H, Tq, Tk]
+    }
+  } else {
+    const slice = layout === "btf" ? `${R}×${P}×${F}` : `${R}×${P}×${Hs}×${F}`;
+    throw new ModelError(
+      "bad_intervention",
+      `${where}: value has ${v.size} numbers; expected ${F} (one per feature) or ${slice} = ${R * P * Hs * F} (the whole selection)`,
+    );
+  }
+  return iv.op === "add" ? x.add(delta) : x.mul(keep()).add(delta);
+}
