@@ -1,0 +1,81 @@
+"use client";
+/** Top-k next-token predictions as horizontal bars on an absolute 0–100 % probability scale. */
+import { exactProb, percent, visibleToken } from "./format";
+import { useCauseway } from "./StoreProvider";
+
+const TICKS = [0, 0.25, 0.5, 0.75, 1];
+
+export function PredictionBars() {
+  const result = useCauseway((s) => s.predict.result);
+  const resultPrompt = useCauseway((s) => s.predict.resultPrompt);
+  const status = useCauseway((s) => s.predict.status);
+  const modelStatus = useCauseway((s) => s.model.status);
+  const ms = useCauseway((s) => s.predict.ms);
+  const stale = status === "pending" || status === "error";
+
+  return (
+    <section className="panel preds" aria-labelledby="preds-title">
+      <header className="panel__head">
+        <h2 id="preds-title">Next token</h2>
+        <span className="panel__note" data-testid="predict-status" data-status={status}>
+          {status === "pending"
+            ? "computing…"
+            : status === "ok" && ms !== null
+              ? `top ${result?.top.length ?? 0} · ${ms.toFixed(0)} ms`
+              : ""}
+        </span>
+      </header>
+      {result ? (
+        <div className={`preds__body${stale ? " preds__body--stale" : ""}`}>
+          <ol
+            className="preds__list"
+            data-testid="predictions"
+            data-prompt={resultPrompt ?? ""}
+            aria-busy={status === "pending"}
+          >
+            {result.top.map((t, i) => (
+              <li
+                key={t.id}
+                className="preds__row"
+                data-testid="prediction-row"
+                data-token-id={t.id}
+                data-prob={t.prob}
+              >
+                <span className="preds__rank">{i + 1}</span>
+                <span className="preds__tok" title={`id ${t.id} · ${JSON.stringify(t.token)}`}>
+                  {visibleToken(t.token)}
+                </span>
+                <span className="preds__track">
+                  <span
+                    className="preds__bar"
+                    style={{ width: `${Math.max(t.prob * 100, 0.3)}%` }}
+                  />
+                </span>
+                <span className="preds__prob" title={`p = ${exactProb(t.prob)}`}>
+                  {percent(t.prob)}
+                </span>
+              </li>
+            ))}
+          </ol>
+          <div className="preds__axis" aria-hidden="true">
+            {TICKS.map((t) => (
+              <span key={t} style={{ left: `${t * 100}%` }}>
+                {t * 100}%
+              </span>
+            ))}
+          </div>
+        </div>
+      ) : (
+        <p className="preds__empty">
+          {modelStatus === "loading"
+            ? "Loading the model…"
+            : modelStatus === "error"
+              ? "No model loaded."
+              : status === "pending"
+                ? "Computing…"
+                : "Type a prompt to see what the model predicts next."}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,158 @@
+/**
+ * The first screen, end to end, in Debian's Chromium on WebGPU (SwiftShader): the built site
+ * loads the bundled model, predictions follow the prompt and match the command-line tool, and
+ * bad prompts give clear errors without breaking anything.
+ *
+ * One page is shared by the tests in order (the model loads once), so they run serially.
+ */
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { type Browser, expect, type Page, test } from "@playwright/test";
+
+const ROOT = path.resolve(__dirname, "..");
+const MODEL = "tiny-facts";
+const PROB_TOLERANCE = 1e-3;
+
+interface CliPrediction {
+  model: string;
+  backend: string;
+  input_ids: number[];
+  input_tokens: string[];
+  top: { id: number; token: string; prob: number }[];
+}
+
+/** `causeway predict --json` for the same prompt: the reference numbers (wasm backend, Node). */
+async function cliPredict(prompt: string, top = 10): Promise<CliPrediction> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      path.join(ROOT, "bin", "causeway.mjs"),
+      "predict",
+      "--model",
+      MODEL,
+      "--prompt",
+      prompt,
+      "--top",
+      String(top),
+      "--json",
+    ],
+    { cwd: ROOT, timeout: 60_000, maxBuffer: 16 << 20 },
+  );
+  return JSON.parse(stdout) as CliPrediction;
+}
+
+/** The context length of the bundled model, from its HF config. */
+function contextLength(): number {
+  const config = JSON.parse(
+    readFileSync(path.join(ROOT, "public", "models", MODEL, "config.json"), "utf8"),
+  ) as { n_positions?: number; n_ctx?: number };
+  const n = config.n_positions ?? config.n_ctx;
+  if (typeof n !== "number") throw new Error(`${MODEL}/config.json has no n_positions`);
+  return n;
+}
+
+/** The predictions on screen once they answer `prompt` (not an older one). */
+async function shownPredictions(page: Page, prompt: string) {
+  const list = page.getByTestId("predictions");
+  await expect(list).toHaveAttribute("data-prompt", prompt);
+  await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
+  return list.getByTestId("prediction-row").evaluateAll((rows) =>
+    rows.map((r) => ({
+      id: Number(r.getAttribute("data-token-id")),
+      prob: Number(r.getAttribute("data-prob")),
+    })),
+  );
+}
+
+test.describe.configure({ mode: "serial" });
+
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+test.beforeAll(async ({ browser: b }) => {
+  browser = b;
+  page = await browser.newPage();
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  await page.goto("/");
+});
+
+test.afterAll(async () => {
+  await page.close();
+});
+
+test.afterEach(() => {
+  expect(pageErrors, "uncaught errors in the page").toEqual([]);
+});
+
+test("loads the bundled model on WebGPU and shows the adapter", async () => {
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready");
+  const badge = page.getByTestId("backend-badge");
+  await expect(badge).toHaveAttribute("data-backend", "webgpu");
+  await expect(badge).toContainText("WebGPU");
+  await expect(page.getByTestId("backend-adapter")).not.toBeEmpty();
+});
+
+test("predictions follow the prompt and match `causeway predict --json`", async () => {
+  const prompt = "The Eiffel Tower is located in the city of";
+  const expected = cliPredict(prompt); // runs in Node while the browser computes
+  expected.catch(() => {}); // awaited below; don't let an early failure go unhandled meanwhile
+  const input = page.getByTestId("prompt-input");
+  await input.fill("");
+  // Typed key by key: every keystroke is a new request and only the last one may land.
+  await input.pressSequentially(prompt, { delay: 5 });
+  const shown = await shownPredictions(page, prompt);
+  const cli = await expected;
+
+  expect(shown).toHaveLength(10);
+  expect(shown.slice(0, 5).map((t) => t.id)).toEqual(cli.top.slice(0, 5).map((t) => t.id));
+  for (let i = 0; i < 5; i++) {
+    expect(Math.abs(shown[i].prob - cli.top[i].prob), `prob of rank ${i + 1}`).toBeLessThan(
+      PROB_TOLERANCE,
+    );
+  }
+  // The token strip shows the prompt as the model tokenised it, whitespace made visible.
+  await expect(page.getByTestId("input-token")).toHaveCount(cli.input_ids.length);
+  await expect(page.getByTestId("prediction-row").first()).toContainText(
+    cli.top[0].token.replace(/ /g, "·"),
+  );
+});
+
+test("an empty prompt shows a clear error, and the app keeps working", async () => {
+  const input = page.getByTestId("prompt-input");
+  await input.fill("The capital of");
+  await input.fill(""); // clearing the box, as a user would
+  const error = page.getByTestId("prompt-error");
+  await expect(error).toBeVisible();
+  await expect(error).toHaveAttribute("data-code", "empty_prompt");
+  await expect(error).toContainText(/empty/i);
+  await expect(page.getByTestId("predictions")).toHaveCount(0);
+  // Asking explicitly (Ctrl+Enter) gives the same error, not a request to the worker.
+  await input.press("Control+Enter");
+  await expect(error).toHaveAttribute("data-code", "empty_prompt");
+
+  const prompt = "The capital of France is";
+  await input.fill(prompt);
+  await shownPredictions(page, prompt);
+  await expect(error).toHaveCount(0);
+});
+
+test("a prompt longer than the context shows a clear error, and the app keeps working", async () => {
+  const nCtx = contextLength();
+  const input = page.getByTestId("prompt-input");
+  // " the" is one token in GPT-2's vocabulary: this is well past the context.
+  await input.fill(`The${" the".repeat(nCtx + 16)}`);
+  const error = page.getByTestId("prompt-error");
+  await expect(error).toBeVisible();
+  await expect(error).toContainText(String(nCtx));
+  await expect(error).toContainText(/token/i);
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready");
+
+  const prompt = "Paris is the capital of";
+  await input.fill(prompt);
+  const shown = await shownPredictions(page, prompt);
+  expect(shown.length).toBeGreaterThan(0);
+  await expect(error).toHaveCount(0);
+});

@@ -1,0 +1,92 @@
+/** Connection slice: attaches the worker and routes its answers into the other slices. */
+import type { StateCreator } from "zustand/vanilla";
+import type { Context } from "./context";
+import type { CausewayState, ConnectionSlice } from "./types";
+
+export function createConnectionSlice(
+  ctx: Context,
+): StateCreator<CausewayState, [], [], ConnectionSlice> {
+  return (set, get) => ({
+    connect(port) {
+      ctx.port = port;
+      return () => {
+        if (ctx.timer !== null) clearTimeout(ctx.timer);
+        ctx.timer = null;
+        if (ctx.port === port) ctx.port = null;
+      };
+    },
+    receive(msg, kind) {
+      if (kind === "load") {
+        switch (msg.type) {
+          case "progress":
+            set((s) => ({
+              model: {
+                ...s.model,
+                progress: { phase: msg.phase, done: msg.done, total: msg.total },
+              },
+            }));
+            return;
+          case "ready":
+            set((s) => ({
+              model: {
+                ...s.model,
+                status: "ready",
+                progress: null,
+                backend: msg.backend,
+                adapter: msg.adapter ?? null,
+                info: msg.model,
+                error: null,
+                loadMs: ctx.now() - ctx.loadStartedAt,
+              },
+            }));
+            if (get().predict.prompt.length > 0) get().runPrediction();
+            return;
+          case "error":
+            set((s) => ({
+              model: {
+                ...s.model,
+                status: "error",
+                progress: null,
+                error: { code: msg.code, message: msg.message },
+              },
+              predict: {
+                ...s.predict,
+                status: s.predict.status === "pending" ? "idle" : s.predict.status,
+              },
+            }));
+            return;
+          default:
+            return;
+        }
+      }
+      switch (msg.type) {
+        case "prediction":
+          set((s) => ({
+            predict: {
+              ...s.predict,
+              status: "ok",
+              result: msg.prediction,
+              resultPrompt: ctx.pendingPrompt,
+              error: null,
+              ms: msg.ms,
+            },
+          }));
+          return;
+        case "done":
+          set((s) => ({ predict: { ...s.predict, tensorsLeft: msg.tensorsLeft } }));
+          return;
+        case "error":
+          set((s) => ({
+            predict: {
+              ...s.predict,
+              status: "error",
+              error: { code: msg.code, message: msg.message },
+            },
+          }));
+          return;
+        default:
+          return;
+      }
+    },
+  });
+}

@@ -1,0 +1,23 @@
+/** State shared by the slices that does not belong in the store itself (the port, timers). */
+import type { ModelPort } from "../worker-client";
+
+export interface Context {
+  port: ModelPort | null;
+  debounceMs: number;
+  timer: ReturnType<typeof setTimeout> | null;
+  loadStartedAt: number;
+  /** The prompt of the prediction request in flight (its answer is shown against it). */
+  pendingPrompt: string | null;
+  now(): number;
+}
+
+export function createContext(debounceMs: number): Context {
+  return {
+    port: null,
+    debounceMs,
+    timer: null,
+    loadStartedAt: 0,
+    pendingPrompt: null,
+    now: () => (typeof performance !== "undefined" ? performance.now() : Date.now()),
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * The model worker: a message switch that turns ToWorker requests into engine calls and engine
+ * results into FromWorker answers. All model code lives in lib/; nothing here touches tensors.
+ *
+ * Turbopack runs this file as a classic script: no top-level await, no import.meta.
+ * Rules: the latest request of each kind wins (stale answers are never posted), and every
+ * failure becomes an `error` message — the worker itself never dies.
+ */
+import "../lib/model/backends-browser";
+import { Engine } from "../lib/engine";
+import { urlSource } from "../lib/load/url-source";
+import { selectBackend } from "../lib/model/backend";
+import type { BackendName, FromWorker, ModelSource, ToWorker } from "../lib/protocol";
+
+const BACKEND_ORDER: BackendName[] = ["webgpu", "webgl", "wasm", "cpu"];
+const PROGRESS_INTERVAL_MS = 50;
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+function post(msg: FromWorker): void {
+  scope.postMessage(msg);
+}
+
+/** `{code, message}` for any thrown value: EngineError/LoadError carry a code, others are internal. */
+function errorFor(reqId: number, e: unknown): FromWorker {
+  const code =
+    typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string"
+      ? (e as { code: string }).code
+      : "internal";
+  const raw = e instanceof Error ? e.message : String(e);
+  const message = raw.split("\n")[0] || "Unknown error";
+  return { type: "error", reqId, code, message };
+}
+
+// ── load ────────────────────────────────────────────────────────────────────────────────────
+
+let latestLoad = 0;
+/** The engine of the most recent load request (null if it failed). */
+let engine: Promise<Engine | null> | null = null;
+
+function sourceOf(source: ModelSource): { name: string; baseUrl: string } {
+  if (source.kind === "bundled") {
+    return {
+      name: source.name,
+      baseUrl: new URL(`/models/${source.name}/`, scope.location.origin).href,
+    };
+  }
+  const baseUrl = new URL(source.baseUrl, scope.location.origin).href;
+  const name = source.name ?? baseUrl.replace(/\/+$/, "").split("/").pop() ?? "model";
+  return { name, baseUrl };
+}
+
+function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
+  const { reqId } = msg;
+  latestLoad = reqId;
+  const previous = engine;
+  let lastPost = 0;
+  let lastPhase = "";
+  const onProgress = (phase: string, done: number, total: number) => {
+    if (reqId !== latestLoad) return;
+    const now = performance.now();
+    if (phase === lastPhase && done < total && now - lastPost < PROGRESS_INTERVAL_MS) return;
+    lastPost = now;
+    lastPhase = phase;
+    post({ type: "progress", reqId, phase, done, total });
+  };
+  const loading = (async () => {
+    // One model at a time: free the previous one (even if it is still loading) first.
+    const old = previous ? await previous : null;
+    old?.dispose();
+    onProgress("backend", 0, 1);
+    const { backend, adapter } = await selectBackend(msg.backends ?? BACKEND_ORDER);
+    const { name, baseUrl } = sourceOf(msg.source);
+    const loaded = await Engine.load(urlSource(baseUrl), name, onProgress);
+    return { loaded, backend, adapter };
+  })();
+  engine = loading.then(
+    (r) => r.loaded,
+    () => null,
+  );
+  loading.then(
+    ({ loaded, backend, adapter }) => {
+      if (reqId === latestLoad)
+        post({ type: "ready", reqId, backend, adapter, model: loaded.info });
+    },
+    (e: unknown) => {
+      if (reqId === latestLoad) post(errorFor(reqId, e));
+    },
+  );
+}
+
+// ── predict: one at a time, latest wins ────────────────────────────────────────────────────────
+
+type PredictMsg = Extract<ToWorker, { type: "predict" }>;
+let latestPredict = 0;
+let pending: PredictMsg | null = null;
+let busy = false;
+
+function handlePredict(msg: PredictMsg): void {
+  latestPredict = msg.reqId;
+  pending = msg; // replaces any queued request: only the newest is worth computing
+  if (!busy) void drain();
+}
+
+async function drain(): Promise<void> {
+  busy = true;
+  try {
+    while (pending) {
+      const msg = pending;
+      pending = null;
+      await runPredict(msg);
+    }
+  } finally {
+    busy = false;
+  }
+}
+
+async function runPredict(msg: PredictMsg): Promise<void> {
+  const { reqId } = msg;
+  try {
+    const current = engine ? await engine : null;
+    if (reqId !== latestPredict) return;
+    if (!current) {
+      post({ type: "error", reqId, code: "no_model", message: "No model is loaded" });
+      return;
+    }
+    const t0 = performance.now();
+    const prediction = await current.predict(msg.prompt, msg.topK);
+    const ms = performance.now() - t0;
+    if (reqId !== latestPredict) return; // a newer prompt arrived while this one ran
+    post({ type: "prediction", reqId, prediction, ms });
+    post({ type: "done", reqId, ms, tensorsLeft: current.tensorsInUse() });
+  } catch (e) {
+    if (reqId === latestPredict) post(errorFor(reqId, e));
+  }
+}
+
+function handleCancel(reqId: number): void {
+  if (reqId === latestPredict) {
+    latestPredict = 0;
+    pending = null;
+  }
+}
+
+// ── the switch ─────────────────────────────────────────────────────────────────────────────
+
+scope.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const msg = ev.data;
+  try {
+    switch (msg.type) {
+      case "load":
+        handleLoad(msg);
+        break;
+      case "predict":
+        handlePredict(msg);
+        break;
+      case "cancel":
+        handleCancel(msg.reqId);
+        break;
+      default: {
+        const unknown = msg as { type?: unknown; reqId?: unknown };
+        const reqId = typeof unknown.reqId === "number" ? unknown.reqId : -1;
+        post({
+          type: "error",
+          reqId,
+          code: "bad_request",
+          message: `Unknown request type ${String(unknown.type)}`,
+        });
+      }
+    }
+  } catch (e) {
+    post(errorFor(typeof msg?.reqId === "number" ? msg.reqId : -1, e));
+  }
+};
+
+// Anything that escapes is logged, never fatal.
+scope.addEventListener("unhandledrejection", (ev) => {
+  ev.preventDefault();
+  console.error("model worker: unhandled rejection", ev.reason);
+});
