@@ -1,0 +1,63 @@
+/**
+ * Loads a whole model folder (HF layout) from any FileSource: config.json, tokenizer.json and the
+ * safetensors weights, with the checks that tie them together.
+ */
+import { parseGpt2Config } from "./config";
+import { LoadError } from "./errors";
+import { loadGpt2Weights } from "./gpt2-checkpoint";
+import { TextTokenizer } from "./tokenizer";
+import type { FileSource, Gpt2Config, Gpt2Weights } from "./types";
+
+export interface ModelFiles {
+  config: Gpt2Config;
+  weights: Gpt2Weights;
+  tokenizer: TextTokenizer;
+}
+
+/** Phases reported, in order: "config", "tokenizer", "weights" (done/total in files). */
+export async function loadModelFiles(
+  source: FileSource,
+  onProgress?: (phase: string, done: number, total: number) => void,
+): Promise<ModelFiles> {
+  // Check the small files first, so a wrong folder fails before a long weights download.
+  for (const name of ["config.json", "tokenizer.json"]) {
+    if (!(await source.has(name))) {
+      throw new LoadError(
+        "file_missing",
+        name,
+        `not found in ${source.label}; a model folder needs config.json, tokenizer.json and model.safetensors`,
+      );
+    }
+  }
+  onProgress?.("config", 0, 1);
+  const config = parseGpt2Config(
+    parseJson(await source.read("config.json"), "config.json", "bad_config"),
+  );
+  onProgress?.("config", 1, 1);
+
+  onProgress?.("tokenizer", 0, 1);
+  const tokenizer = TextTokenizer.fromJson(
+    parseJson(await source.read("tokenizer.json"), "tokenizer.json", "bad_tokenizer"),
+  );
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new LoadError(
+      "bad_tokenizer",
+      "tokenizer.json",
+      `has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`,
+    );
+  }
+  onProgress?.("tokenizer", 1, 1);
+
+  const weights = await loadGpt2Weights(source, config, (done, total) =>
+    onProgress?.("weights", done, total),
+  );
+  return { config, weights, tokenizer };
+}
+
+function parseJson(bytes: Uint8Array, file: string, code: "bad_config" | "bad_tokenizer"): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new LoadError(code, file, `not valid JSON (${e instanceof Error ? e.message : e})`);
+  }
+}
