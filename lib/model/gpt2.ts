@@ -218,6 +218,7 @@ export class Gpt2Model {
   forward(req: ForwardRequest): ForwardResult {
     const hooks = this.hooks(req);
     const T = this.checkIds(req.inputIds, 0);
+    hooks.check(req.inputIds.length, T);
     const positions = this.logitPositions(req.logitPositions ?? "all", T);
     const out = tf.tidy(() => {
       const acts: Record<string, tf.Tensor> = {};

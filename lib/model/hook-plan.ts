@@ -9,12 +9,13 @@
  *   add      x + delta
  *   replace  x · keep + delta
  * where mask is 1 on the selected (row, position[, head]) cells, and delta is the value
- * broadcast over the selection ([F] values) or scattered into it (full-slice values, by gathers
- * from a zero-padded copy: unselected cells pick the zero pad).
+ * broadcast over the selection (a [F] value) or broadcast to the selection's shape and scattered
+ * into x's shape by gathers from a zero-padded copy (unselected cells pick the zero pad).
  *
  * Positions are absolute token positions. A pass over positions [offset, offset + T) (a block
  * run with cached keys/values for the first `offset` positions) applies an intervention only
- * where its positions fall in that window; positions before it belong to the cached prefix.
+ * where its positions fall in that window, so one plan serves a prefix run and the runs that
+ * reuse its cache. Positions outside every window are caught by check(), which forward calls.
  */
 import * as tf from "@tensorflow/tfjs";
 import { ModelError } from "./errors";
@@ -138,6 +139,29 @@ export class HookPlan {
     });
   }
 
+  /** Checks every intervention's rows and positions against a whole pass of [batch, seqLen]. */
+  check(batch: number, seqLen: number): void {
+    for (const ivs of this.byHook.values()) {
+      for (const iv of ivs) {
+        const where = `${iv.op} at ${iv.hook}`;
+        const r = iv.batchIndex?.find((i) => i >= batch);
+        if (r !== undefined) {
+          throw new ModelError(
+            "bad_intervention",
+            `${where}: batch index ${r} ≥ batch size ${batch}`,
+          );
+        }
+        const p = iv.positions?.find((i) => i >= seqLen);
+        if (p !== undefined) {
+          throw new ModelError(
+            "bad_intervention",
+            `${where}: position ${p} ≥ sequence length ${seqLen}`,
+          );
+        }
+      }
+    }
+  }
+
   /**
    * Applies the hook's interventions to x (positions [posOffset, posOffset + T)) and records the
    * result into `out` if asked. Returns x itself when nothing applies. Call inside tf.tidy.
@@ -169,18 +193,10 @@ function applyOne(x: tf.Tensor, iv: ModelIntervention, layout: HookLayout, posOf
     if (r >= B)
       throw new ModelError("bad_intervention", `${where}: batch index ${r} ≥ batch size ${B}`);
   }
-  for (const p of positions) {
-    if (p >= posOffset + T) {
-      throw new ModelError(
-        "bad_intervention",
-        `${where}: position ${p} ≥ sequence length ${posOffset + T}`,
-      );
-    }
-  }
   const rowMap = indexMap(B, rows, 0);
   const posMap = indexMap(T, positions, posOffset);
   const headMap = indexMap(H, heads, 0);
-  if (posMap.every((j) => j === positions.length)) return x; // all selected positions are cached
+  if (posMap.every((j) => j === positions.length)) return x; // no selected position in this window
 
   // mask: 1 on selected cells; shape [B, T, 1] | [B, T, H, 1] | [B, H, T, 1]
   const mask = new Float32Array(B * T * H);
@@ -218,50 +234,44 @@ function applyOne(x: tf.Tensor, iv: ModelIntervention, layout: HookLayout, posOf
   const R = rows.length;
   const P = positions.length;
   const Hs = heads.length;
-  let delta: tf.Tensor;
-  if (v.size === F) {
-    delta = tf.tensor(mask, maskShape).mul(v.reshape([F])); // broadcast over the selection
-  } else if (v.size === R * P * Hs * F) {
-    // value is row-major over rows × positions [× heads] × features
-    if (layout === "btf") {
-      const full = v.reshape([R, P, F]).pad([
-        [0, 1],
-        [0, 1],
-        [0, 0],
-      ]); // [R+1, P+1, F]
-      delta = full.gather(tf.tensor1d(rowMap, "int32"), 0).gather(tf.tensor1d(posMap, "int32"), 1); // [B, T, F]
-    } else if (layout === "bthe") {
-      const full = v.reshape([R, P, Hs, F]).pad([
-        [0, 1],
-        [0, 1],
-        [0, 1],
-        [0, 0],
-      ]); // [R+1, P+1, Hs+1, E]
-      delta = full
-        .gather(tf.tensor1d(rowMap, "int32"), 0)
-        .gather(tf.tensor1d(posMap, "int32"), 1)
-        .gather(tf.tensor1d(headMap, "int32"), 2); // [B, T, H, E]
-    } else {
-      const full = v
-        .reshape([R, P, Hs, F])
-        .transpose([0, 2, 1, 3]) // [R, Hs, P, Tk]
-        .pad([
-          [0, 1],
-          [0, 1],
-          [0, 1],
-          [0, 0],
-        ]); // [R+1, Hs+1, P+1, Tk]
-      delta = full
-        .gather(tf.tensor1d(rowMap, "int32"), 0)
-        .gather(tf.tensor1d(headMap, "int32"), 1)
-        .gather(tf.tensor1d(posMap, "int32"), 2); // [B, H, Tq, Tk]
-    }
-  } else {
-    const slice = layout === "btf" ? `${R}×${P}×${F}` : `${R}×${P}×${Hs}×${F}`;
+  // The value fills a trailing run of the selection's axes, rows × positions [× heads] × features
+  // (row-major), and is broadcast over the leading ones: [F], [P, F], …, or the whole selection.
+  const dims = layout === "btf" ? [R, P, F] : [R, P, Hs, F];
+  const axes =
+    layout === "btf"
+      ? ["rows", "positions", "features"]
+      : ["rows", "positions", "heads", "features"];
+  let k = dims.length - 1;
+  while (k >= 0 && dims.slice(k).reduce((a, b) => a * b, 1) !== v.size) k--;
+  if (k < 0) {
+    const sizes = dims.map((_, i) => {
+      const run = dims.slice(i);
+      return `${run.join("×")} = ${run.reduce((a, b) => a * b, 1)} (${axes.slice(i).join(" × ")})`;
+    });
     throw new ModelError(
       "bad_intervention",
-      `${where}: value has ${v.size} numbers; expected ${F} (one per feature) or ${slice} = ${R * P * Hs * F} (the whole selection)`,
+      `${where}: value has ${v.size} numbers; expected one of ${sizes.reverse().join(", ")}`,
     );
+  }
+  let delta: tf.Tensor;
+  if (k === dims.length - 1) {
+    delta = tf.tensor(mask, maskShape).mul(v.reshape([F])); // one feature vector on every cell
+  } else {
+    const sel = tf.broadcastTo(v.reshape(dims.map((d, i) => (i < k ? 1 : d))), dims); // [R, P, (Hs,) F]
+    const rowIdx = tf.tensor1d(rowMap, "int32");
+    const posIdx = tf.tensor1d(posMap, "int32");
+    const headIdx = tf.tensor1d(headMap, "int32");
+    // scatter by gathering from a zero-padded copy: unselected cells pick index R, P or Hs (zeros)
+    const pad = (t: tf.Tensor) =>
+      t.pad(t.shape.map((_, i) => [0, i < t.rank - 1 ? 1 : 0] as [number, number]));
+    if (layout === "btf") {
+      delta = pad(sel).gather(rowIdx, 0).gather(posIdx, 1); // [R+1, P+1, F] → [B, T, F]
+    } else if (layout === "bthe") {
+      delta = pad(sel).gather(rowIdx, 0).gather(posIdx, 1).gather(headIdx, 2); // [B, T, H, E]
+    } else {
+      const byHead = sel.transpose([0, 2, 1, 3]); // [R, Hs, P, Tk]
+      delta = pad(byHead).gather(rowIdx, 0).gather(headIdx, 1).gather(posIdx, 2); // [B, H, Tq, Tk]
+    }
   }
   return iv.op === "add" ? x.add(delta) : x.mul(keep()).add(delta);
 }

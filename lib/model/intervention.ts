@@ -21,9 +21,15 @@ export interface Intervention {
   heads?: number[];
   /**
    * replace / add: a flat Float32Array (or number[]) broadcast onto the selected slice.
-   *   Its length is either the trailing feature size (D, E or dMlp; Tk for pattern), applied at
-   *   every selected (row, position[, head]), or the full selected slice size
-   *   (rows × positions [× heads] × features, row-major in that order).
+   *   The selection is ordered rows × positions [× heads] × features (features: D, E or dMlp;
+   *   Tk for pattern), row-major in that order, and the value fills a trailing run of those
+   *   axes, repeated over the leading ones: its length is the product of such a run,
+   *     F                                   one vector on every selected cell
+   *     P × F          (btf hooks)          one vector per position, the same in every row
+   *     Hs × F, P × Hs × F (per-head hooks) per head, or per position and head, in every row
+   *     R × P [× Hs] × F                    the whole selection
+   *   e.g. subject-noise corruption: add at hook_embed, positions = subject, value [P × D].
+   *   (Lib code may also pass a tfjs tensor of that many numbers: see ModelIntervention.)
    * scale: a single number. zero: ignored.
    */
   value?: Float32Array | number[] | number;

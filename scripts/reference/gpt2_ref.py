@@ -199,14 +199,13 @@ def apply_interventions(name: str, act: np.ndarray, interventions: list[dict]) -
         else:
             v = _value(iv).reshape(-1)
             feat = sel.shape[-1]
-            if v.size == feat:
-                full = np.broadcast_to(v, sel.shape)
-            else:
-                # flat value is row-major over rows × positions [× heads] × features
-                if is_pattern:
-                    full = v.reshape(len(rows), len(pos), len(heads), feat).transpose(0, 2, 1, 3)
-                else:
-                    full = v.reshape(sel.shape)
+            # the value fills a trailing run of rows × positions [× heads] × features (row-major)
+            # and repeats over the leading axes
+            dims = [len(rows), len(pos)] + ([len(heads)] if is_head else []) + [feat]
+            k = next(k for k in range(len(dims) - 1, -1, -1) if math.prod(dims[k:]) == v.size)
+            full = np.broadcast_to(v.reshape(dims[k:]), dims)
+            if is_pattern:
+                full = full.transpose(0, 2, 1, 3)  # [R, Hs, P, Tk]
             new = full if op == "replace" else sel + full
         act[idx] = new
     return act

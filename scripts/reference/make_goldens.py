@@ -180,6 +180,20 @@ def random_cases(cfg: Config) -> list[dict]:
             ],
             "record": ["blocks.0.mlp.hook_post", "blocks.1.hook_attn_out", "ln_final.hook_normalized"],
         },
+        {
+            # subject-noise corruption: one [P × D] value, the same noise in every row
+            "name": "embed_noise_rows",
+            "ids": pair,
+            "interventions": [{"hook": "hook_embed", "op": "add", "positions": [2, 3, 4], "value": _r(rng, 3 * D, 1.5)}],
+            "record": ["hook_embed", "blocks.1.hook_resid_post"],
+        },
+        {
+            # a [Hs × E] value at hook_z: one vector per head, on every row and position
+            "name": "z_per_head",
+            "ids": pair,
+            "interventions": [{"hook": "blocks.1.attn.hook_z", "op": "replace", "heads": [0, 3], "value": _r(rng, 2 * E)}],
+            "record": ["blocks.1.attn.hook_z", "blocks.1.hook_attn_out"],
+        },
     ]
 
 
