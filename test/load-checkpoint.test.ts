@@ -206,6 +206,20 @@ describe("loadGpt2Weights", () => {
     expect(progress.at(-1)).toEqual([1, 1]);
   });
 
+  it("never converts the skipped buffers (newer transformers save attn.bias as BOOL)", async () => {
+    const cp = checkpoint({ buffers: true });
+    const n = CONFIG.nCtx;
+    for (const l of [0, 1]) {
+      cp[`h.${l}.attn.bias`] = { dtype: "BOOL", shape: [1, 1, n, n], data: new Uint8Array(n * n) };
+    }
+    cp["lm_head.weight"] = { dtype: "I8", shape: [1], data: new Uint8Array(1) };
+    expectWiredCorrectly(
+      await loadGpt2Weights(memorySource({ "model.safetensors": writeSafetensors(cp) }), CONFIG),
+    );
+    const index = sharded(cp, 2);
+    expectWiredCorrectly(await loadGpt2Weights(memorySource(index), CONFIG));
+  });
+
   it.each([2, 3])("reads a %i-shard checkpoint through its index", async (n) => {
     const files = sharded(checkpoint({ prefix: "transformer.", buffers: true }), n);
     const progress: [number, number][] = [];
