@@ -33,6 +33,7 @@ GOLDEN = ROOT / "test" / "fixtures" / "golden"
 RANDOM_DIR = ROOT / "test" / "fixtures" / "random-gpt2-f16"
 BUNDLED_DIR = ROOT / "public" / "models" / "tiny-facts"
 MAX_BYTES = 2_000_000
+ENGINE_PROMPT = "Hello, world! 42"
 
 
 def run_cases(cfg: Config, w: dict, cases: list[dict]) -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -194,6 +195,8 @@ def random_cases(cfg: Config) -> list[dict]:
             "interventions": [{"hook": "blocks.1.attn.hook_z", "op": "replace", "heads": [0, 3], "value": _r(rng, 2 * E)}],
             "record": ["blocks.1.attn.hook_z", "blocks.1.hook_attn_out"],
         },
+        # Engine.predict on this model's byte-level tokenizer: these bytes are the token ids
+        {"name": "engine_prompt", "text": ENGINE_PROMPT, "ids": [list(ENGINE_PROMPT.encode())], "record": []},
     ]
 
 

@@ -6,6 +6,10 @@
 (`wte.weight`, `h.0.attn.c_attn.weight`, ...) and the `attn.bias` / `attn.masked_bias` buffers
 old checkpoints carry (a loader must skip them). Deterministic (fixed seed).
 
+tokenizer.json is a GPT-2-style byte-level BPE whose token id is the byte value (0–255), plus
+three merges (ids 257–259) and `<|endoftext|>` (256), so Engine.load can run on this model and
+ASCII text without " t" or "he" in it encodes to its bytes.
+
 Weights are scaled larger than GPT-2's init (std 0.02) so attention patterns are far from
 uniform and every hook carries signal a wrong implementation would change.
 """
@@ -37,6 +41,44 @@ CONFIG = {
     "eos_token_id": 0,
     "torch_dtype": "float16",
 }
+
+
+def bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's printable stand-in for every byte (space → "Ġ", newline → "Ċ", ...)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs, strict=True)}
+
+
+def tokenizer_json() -> dict:
+    vocab = {ch: b for b, ch in bytes_to_unicode().items()}
+    vocab["<|endoftext|>"] = 256
+    merges = ["Ġ t", "h e", "Ġt he"]
+    for i, m in enumerate(merges):
+        vocab[m.replace(" ", "")] = 257 + i
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [
+            {"id": 256, "content": "<|endoftext|>", "single_word": False, "lstrip": False, "rstrip": False,
+             "normalized": True, "special": True}
+        ],
+        "normalizer": None,
+        "pre_tokenizer": byte_level,
+        "post_processor": byte_level,
+        "decoder": byte_level,
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": "",
+                  "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False, "vocab": vocab,
+                  "merges": merges},
+    }
 
 
 def main() -> None:
@@ -73,7 +115,8 @@ def main() -> None:
     write_safetensors(OUT / "model.safetensors", {k: v.astype(np.float16) for k, v in t.items()},
                       metadata={"format": "pt"})
     (OUT / "config.json").write_text(json.dumps(CONFIG, indent=2) + "\n")
-    print(f"wrote {OUT}/config.json and model.safetensors")
+    (OUT / "tokenizer.json").write_text(json.dumps(tokenizer_json(), ensure_ascii=False) + "\n")
+    print(f"wrote {OUT}/config.json, model.safetensors and tokenizer.json")
 
 
 if __name__ == "__main__":
