@@ -12,6 +12,7 @@ import { ModelError } from "../lib/model/errors";
 import { Gpt2Model } from "../lib/model/gpt2";
 import { hookNames } from "../lib/model/hooks";
 import {
+  assertGoldenMatchesModel,
   compareCase,
   type GoldenSet,
   loadGolden,
@@ -40,6 +41,10 @@ function withModel<T>(fn: (m: Gpt2Model) => Promise<T>, cfg: Gpt2Config = config
 const read = async (t: tf.Tensor) => Float32Array.from(await t.data());
 
 describe("random F16 GPT-2 vs numpy reference", () => {
+  it("goldens belong to this checkpoint", async () => {
+    await assertGoldenMatchesModel(golden, RANDOM_MODEL_DIR);
+  });
+
   it("loads the F16 checkpoint with the attn.bias buffers skipped", () => {
     expect(config).toMatchObject({ nLayer: 2, nHead: 4, dModel: 32, nCtx: 32, vocabSize: 500 });
     expect(golden.manifest.hooks).toEqual(hookNames(2));

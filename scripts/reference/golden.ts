@@ -3,6 +3,7 @@
  * .safetensors) and compares a Gpt2Model's outputs with them. Used by test/model-* and
  * test/engine-* tests.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -79,6 +80,23 @@ export async function loadModelDir(
   );
   const weights = await loadGpt2Weights(src, config);
   return { config, weights };
+}
+
+/**
+ * Throws unless the golden set was computed from the model.safetensors now in `dir`, so a
+ * retrained model reads as "regenerate the goldens", not as a runtime bug.
+ */
+export async function assertGoldenMatchesModel(golden: GoldenSet, dir: string): Promise<void> {
+  const sha = createHash("sha256")
+    .update(await readFile(path.join(dir, "model.safetensors")))
+    .digest("hex");
+  if (sha !== golden.manifest.modelSha256) {
+    throw new Error(
+      `goldens were computed from another ${path.relative(ROOT, dir)}/model.safetensors ` +
+        `(sha256 ${golden.manifest.modelSha256?.slice(0, 12)}, now ${sha.slice(0, 12)}): ` +
+        "re-run python3 scripts/reference/make_goldens.py",
+    );
+  }
 }
 
 /** max |a − b|; Infinity on a length mismatch or any NaN. */

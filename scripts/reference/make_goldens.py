@@ -20,6 +20,7 @@ lib/model/intervention.ts format), an optional activation override, and which ho
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -68,6 +69,8 @@ def write_set(stem: str, model_dir: Path, cfg: Config, cases: list[dict]) -> Non
     manifest = {
         "generator": "scripts/reference/make_goldens.py (numpy reference, float64 computed, float32 stored)",
         "model": str(model_dir.relative_to(ROOT)),
+        # lets the tests tell stale goldens (a retrained model) from a broken runtime
+        "modelSha256": hashlib.sha256((model_dir / "model.safetensors").read_bytes()).hexdigest(),
         "hooks": hook_names(cfg.n_layer),
         "cases": manifest_cases,
     }
