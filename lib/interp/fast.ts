@@ -1,0 +1,402 @@
+/**
+ * The fast strategy: the same numbers as the naive one (lib/interp/naive.ts) for a fraction of
+ * the work, built from Gpt2Model's building blocks (embed / block with past keys and values /
+ * unembed):
+ *
+ * 1. The clean run once, block by block, keeping every layer's residual input, keys/values and
+ *    the activations cells copy (attn_out, mlp_out, z).
+ * 2. The corrupted run once for all N rows, from the first corrupted position t0 only: positions
+ *    before t0 are the clean run's (causal attention), so their keys/values are reused. Every
+ *    layer's residual input and keys/values at positions ≥ t0 are kept, per row.
+ * 3. A cell that patches positions ≥ t starting at block f leaves every block below f and every
+ *    position before t exactly as in the corrupted run: only blocks f…L−1 at positions t…P−1 are
+ *    computed, starting from the corrupted residual at block f, attending to the corrupted run's
+ *    keys/values for positions < t. Cells that patch only positions < t0 change nothing: their
+ *    value is the corrupted run's, for free.
+ * 4. All cells with the same t run in one pass: rows are (cell, sample), and a cell's N rows join
+ *    the batch at its block f, so block j runs on every cell with f ≤ j at once. Passes are capped
+ *    at `maxBatchRows` rows (cells sorted by f, then chunked).
+ *
+ * Shapes: a pass at position t through block j has [R_j, P − t, D] rows, R_j = N · #(cells with
+ * f ≤ j); the set of shapes depends only on (P, L, N, the cells), so a sweep repeated on prompts of
+ * the same length reuses the same buffer sizes and shader programs.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { KeyValue, ModelIntervention } from "../model/gpt2";
+import {
+  type Baseline,
+  type Cell,
+  type CellPatch,
+  firstCorrupted,
+  type Metric,
+  meanRows,
+  type PlannedGroup,
+  type SweepEngine,
+  type SweepSetup,
+  siteHook,
+} from "./sweep";
+
+/** A cell reduced to what the fast path needs. */
+interface Job {
+  cell: number;
+  /** First position patched (≥ t0). */
+  t: number;
+  /** First block whose output changes (L: only the final residual). */
+  f: number;
+  /** Patches with resid_post[l] rewritten as resid_pre[l + 1]; resid_pre[L] = final residual. */
+  patches: CellPatch[];
+}
+
+interface FastGroup extends PlannedGroup {
+  jobs: Job[];
+  /** Cells that change nothing (their value is the corrupted run's). */
+  free?: boolean;
+}
+
+/** Default memory budget for the largest activation of one pass, in float32 values (64 MiB). */
+const BUDGET_FLOATS = 1 << 24;
+
+export class FastEngine implements SweepEngine {
+  readonly strategy = "fast" as const;
+  evaluations = 0;
+  readonly P: number;
+  readonly L: number;
+  readonly H: number;
+  readonly D: number;
+  readonly E: number;
+  readonly N: number;
+  readonly t0: number;
+  private cleanKV: KeyValue[] = [];
+  /** resid_pre of each layer, index L = final residual (resid_post of the last block): [1, P, D]. */
+  private cleanResid: tf.Tensor3D[] = [];
+  private cleanAttn: tf.Tensor3D[] = [];
+  private cleanMlp: tf.Tensor3D[] = [];
+  private cleanZ: tf.Tensor4D[] = [];
+  private cleanLogits: tf.Tensor3D | null = null;
+  /** Corrupted keys/values [N, H, P, E] (prefix from the clean run). */
+  private corrKV: KeyValue[] = [];
+  /** Corrupted residual inputs at positions t0…P−1: [N, P − t0, D], index L = final. */
+  private corrResid: tf.Tensor3D[] = [];
+  private metric: Metric | null = null;
+  private corruptMean: Float64Array | null = null;
+  private readonly maxRows: number;
+
+  constructor(private readonly s: SweepSetup) {
+    const c = s.model.config;
+    this.P = s.cleanIds.length;
+    this.L = c.nLayer;
+    this.H = c.nHead;
+    this.D = c.dModel;
+    this.E = c.dModel / c.nHead;
+    this.N = s.rows;
+    this.t0 = firstCorrupted(s);
+    const widest = this.P * Math.max(c.dMlp, 3 * c.dModel, c.nHead * this.P);
+    this.maxRows = s.maxBatchRows ?? Math.max(this.N, Math.floor(BUDGET_FLOATS / widest));
+  }
+
+  /** First corrupted position: positions before it are shared by the clean and corrupted runs. */
+  get firstCorrupted(): number {
+    return this.t0;
+  }
+
+  baselineCost(): number {
+    return this.P * this.L + this.N * (this.P - this.t0) * this.L;
+  }
+
+  async clean(): Promise<{ top1: number }> {
+    const { model, sites } = this.s;
+    const top = tf.tidy(() => {
+      let resid = model.embed([this.s.cleanIds]).resid; // [1, P, D]
+      for (let l = 0; l < this.L; l++) {
+        this.cleanResid.push(tf.keep(resid));
+        const record: string[] = [];
+        if (sites.has("attn_out")) record.push(`blocks.${l}.hook_attn_out`);
+        if (sites.has("mlp_out")) record.push(`blocks.${l}.hook_mlp_out`);
+        if (sites.has("z")) record.push(`blocks.${l}.attn.hook_z`);
+        const b = model.block(l, resid, { hooks: model.hooks({ record }) });
+        this.cleanKV.push({ k: tf.keep(b.kv.k), v: tf.keep(b.kv.v) }); // [1, H, P, E]
+        const a = b.activations;
+        if (sites.has("attn_out"))
+          this.cleanAttn.push(tf.keep(a.get(`blocks.${l}.hook_attn_out`) as tf.Tensor3D));
+        if (sites.has("mlp_out"))
+          this.cleanMlp.push(tf.keep(a.get(`blocks.${l}.hook_mlp_out`) as tf.Tensor3D));
+        if (sites.has("z"))
+          this.cleanZ.push(tf.keep(a.get(`blocks.${l}.attn.hook_z`) as tf.Tensor4D));
+        resid = b.resid;
+      }
+      this.cleanResid.push(tf.keep(resid));
+      const { logits } = model.unembed(resid, this.s.scored); // [1, S, V]
+      this.cleanLogits = tf.keep(logits);
+      return logits.slice([0, 0, 0], [1, 1, -1]).reshape([-1]).argMax(); // []
+    });
+    this.evaluations += this.P * this.L;
+    try {
+      return { top1: (await top.data())[0] };
+    } finally {
+      top.dispose();
+    }
+  }
+
+  async baseline(metric: Metric): Promise<Baseline> {
+    this.metric = metric;
+    const { model, noise } = this.s;
+    const { N, P, L, H, E, t0 } = this;
+    const [clean, corrupt] = tf.tidy(() => {
+      const c = metric.compute(this.cleanLogits!); // [1, M]
+      const ids = this.s.corruptIds.slice(t0);
+      const interventions: ModelIntervention[] = noise
+        ? [
+            {
+              hook: "hook_embed",
+              op: "add",
+              positions: noise.positions,
+              value: tf.tensor1d(noise.values),
+            },
+          ]
+        : [];
+      const hooks = model.hooks({ interventions });
+      let resid = model.embed(
+        Array.from({ length: N }, () => ids),
+        { posOffset: t0, hooks },
+      ).resid; // [N, P − t0, D]
+      for (let l = 0; l < L; l++) {
+        this.corrResid.push(tf.keep(resid));
+        const prefix: KeyValue | undefined =
+          t0 > 0
+            ? {
+                k: this.cleanKV[l].k.slice([0, 0, 0, 0], [1, H, t0, E]), // [1, H, t0, E]
+                v: this.cleanKV[l].v.slice([0, 0, 0, 0], [1, H, t0, E]),
+              }
+            : undefined;
+        const b = model.block(l, resid, { past: prefix });
+        const all = (p: tf.Tensor4D | undefined, own: tf.Tensor4D): tf.Tensor4D =>
+          p ? tf.concat4d([p.tile([N, 1, 1, 1]) as tf.Tensor4D, own], 2) : own; // [N, H, P, E]
+        this.corrKV.push({
+          k: tf.keep(all(prefix?.k, b.kv.k)),
+          v: tf.keep(all(prefix?.v, b.kv.v)),
+        });
+        resid = b.resid;
+      }
+      this.corrResid.push(tf.keep(resid));
+      const { logits } = model.unembed(
+        resid,
+        this.s.scored.map((p) => p - t0),
+      ); // [N, S, V]
+      return [c, metric.compute(logits)]; // [1, M], [N, M]
+    });
+    this.evaluations += N * (P - t0) * L;
+    try {
+      const [cd, kd] = await Promise.all([clean.data(), corrupt.data()]);
+      this.corruptMean = meanRows(kd as Float32Array, N, metric.size);
+      return { clean: Float64Array.from(cd), corrupt: this.corruptMean };
+    } finally {
+      tf.dispose([clean, corrupt]);
+    }
+  }
+
+  /** Cells grouped by first patched position, sorted by first block, chunked to maxBatchRows. */
+  plan(cells: Cell[]): FastGroup[] {
+    const free: number[] = [];
+    const byT = new Map<number, Job[]>();
+    cells.forEach((cell, i) => {
+      const job = this.toJob(cell, i);
+      if (!job) {
+        free.push(i);
+        return;
+      }
+      const list = byT.get(job.t) ?? [];
+      list.push(job);
+      byT.set(job.t, list);
+    });
+    const groups: FastGroup[] = [];
+    if (free.length > 0) groups.push({ cells: free, cost: 0, jobs: [], free: true });
+    const perPass = Math.max(1, Math.floor(this.maxRows / this.N));
+    for (const t of [...byT.keys()].sort((a, b) => a - b)) {
+      const jobs = byT.get(t)!.sort((a, b) => a.f - b.f || a.cell - b.cell);
+      for (let i = 0; i < jobs.length; i += perPass) {
+        const chunk = jobs.slice(i, i + perPass);
+        groups.push({ cells: chunk.map((j) => j.cell), cost: this.passCost(chunk), jobs: chunk });
+      }
+    }
+    return groups;
+  }
+
+  async run(group: PlannedGroup): Promise<Float64Array> {
+    const g = group as FastGroup;
+    const M = this.metric!.size;
+    if (g.free) {
+      const out = new Float64Array(g.cells.length * M);
+      for (let i = 0; i < g.cells.length; i++) out.set(this.corruptMean!, i * M);
+      return out;
+    }
+    const result = tf.tidy(() => this.pass(g.jobs));
+    this.evaluations += g.cost;
+    try {
+      return meanRows((await result.data()) as Float32Array, this.N, M);
+    } finally {
+      result.dispose();
+    }
+  }
+
+  dispose(): void {
+    const all: tf.Tensor[] = [
+      ...this.cleanResid,
+      ...this.cleanAttn,
+      ...this.cleanMlp,
+      ...this.cleanZ,
+      ...this.corrResid,
+    ];
+    for (const kv of [...this.cleanKV, ...this.corrKV]) all.push(kv.k, kv.v);
+    if (this.cleanLogits) all.push(this.cleanLogits);
+    tf.dispose(all);
+    this.cleanResid = [];
+    this.cleanAttn = [];
+    this.cleanMlp = [];
+    this.cleanZ = [];
+    this.corrResid = [];
+    this.cleanKV = [];
+    this.corrKV = [];
+    this.cleanLogits = null;
+  }
+
+  /** Normalises a cell; null when it changes nothing (all its positions are before t0). */
+  private toJob(cell: Cell, index: number): Job | null {
+    const patches: CellPatch[] = [];
+    for (const p of cell.patches) {
+      const positions = p.positions.filter((t) => t >= this.t0);
+      if (positions.length === 0) continue; // clean = corrupted there
+      patches.push(
+        p.site === "resid_post"
+          ? { site: "resid_pre", layer: p.layer + 1, positions }
+          : { ...p, positions },
+      );
+    }
+    if (patches.length === 0) return null;
+    const t = Math.min(...patches.map((p) => p.positions[0]));
+    const f = Math.min(...patches.map((p) => p.layer));
+    return { cell: index, t, f, patches };
+  }
+
+  private passCost(jobs: Job[]): number {
+    const Tq = this.P - jobs[0].t;
+    let cost = 0;
+    for (let j = 0; j < this.L; j++) {
+      cost += jobs.filter((x) => x.f <= j).length * this.N * Tq;
+    }
+    return cost;
+  }
+
+  /** One pass: jobs share t; returns the metric per row [jobs · N, M]. Call inside tf.tidy. */
+  private pass(jobs: Job[]): tf.Tensor2D {
+    const { model } = this.s;
+    const { N, P, L, H, E, D, t0 } = this;
+    const t = jobs[0].t;
+    const Tq = P - t;
+    let state: tf.Tensor3D | null = null; // [R, Tq, D]
+    let active = 0;
+    const fMin = jobs[0].f;
+    for (let j = fMin; j <= L; j++) {
+      const joining = jobs.filter((x) => x.f === j).length;
+      if (joining > 0) {
+        const base = this.corrResid[j].slice([0, t - t0, 0], [N, Tq, D]); // [N, Tq, D]
+        const add: tf.Tensor3D = joining > 1 ? base.tile([joining, 1, 1]) : base; // [joining · N, Tq, D]
+        state = state ? (tf.concat([state, add], 0) as tf.Tensor3D) : add;
+        active += joining;
+      }
+      if (j === L) break;
+      const past: KeyValue | undefined =
+        t > 0
+          ? {
+              k: this.corrKV[j].k.slice([0, 0, 0, 0], [N, H, t, E]).tile([active, 1, 1, 1]), // [R, H, t, E]
+              v: this.corrKV[j].v.slice([0, 0, 0, 0], [N, H, t, E]).tile([active, 1, 1, 1]),
+            }
+          : undefined;
+      const interventions = this.interventionsAt(jobs.slice(0, active), j);
+      const prev: tf.Tensor3D = state!;
+      const b = model.block(j, prev, { past, hooks: model.hooks({ interventions }) });
+      tf.dispose([prev, b.kv.k, b.kv.v, ...(past ? [past.k, past.v] : [])]);
+      state = b.resid; // [R, Tq, D]
+    }
+    // patches of the final residual (hidden state of the last layer)
+    const final = this.finalPatch(jobs, state!, t);
+    const { logits } = model.unembed(
+      final,
+      this.s.scored.map((p) => p - t),
+    ); // [R, S, V]
+    return this.metric!.compute(logits); // [R, M]
+  }
+
+  /** Replace interventions for block j: one per (site, positions, head), rows merged. */
+  private interventionsAt(active: Job[], j: number): ModelIntervention[] {
+    const { N } = this;
+    const merged = new Map<string, { p: CellPatch; rows: number[] }>();
+    active.forEach((job, k) => {
+      for (const p of job.patches) {
+        if (p.layer !== j) continue;
+        const key = `${p.site}|${p.head ?? ""}|${p.positions.join(",")}`;
+        const m = merged.get(key) ?? { p, rows: [] };
+        for (let r = 0; r < N; r++) m.rows.push(k * N + r);
+        merged.set(key, m);
+      }
+    });
+    const out: ModelIntervention[] = [];
+    for (const { p, rows } of merged.values()) {
+      out.push({
+        hook: siteHook(p),
+        op: "replace",
+        batchIndex: rows,
+        positions: p.positions,
+        heads: p.site === "z" ? [p.head!] : undefined,
+        value: this.cleanValue(p, rows.length),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The clean activation a patch copies: [F] (one position, broadcast over the selection) or the
+   * whole selection [rows · Ps (· 1) · F].
+   */
+  private cleanValue(p: CellPatch, rows: number): tf.Tensor {
+    const { E } = this;
+    const src =
+      p.site === "resid_pre"
+        ? this.cleanResid[p.layer]
+        : p.site === "attn_out"
+          ? this.cleanAttn[p.layer]
+          : p.site === "mlp_out"
+            ? this.cleanMlp[p.layer]
+            : this.cleanZ[p.layer];
+    if (!src) throw new Error(`clean activation for ${p.site} at layer ${p.layer} was not kept`);
+    const Ps = p.positions.length;
+    const at = src.gather(tf.tensor1d(p.positions, "int32"), 1); // [1, Ps, F] or [1, Ps, H, E]
+    const sel = p.site === "z" ? at.slice([0, 0, p.head!, 0], [1, Ps, 1, E]) : at; // [1, Ps, (1,) F]
+    if (Ps === 1) return sel.reshape([-1]); // [F]
+    return p.site === "z" ? sel.tile([rows, 1, 1, 1]) : sel.tile([rows, 1, 1]); // [rows, Ps, (1,) F]
+  }
+
+  /** Applies resid_pre[L] patches (the final residual) to state [R, Tq, D] by exact masking. */
+  private finalPatch(jobs: Job[], state: tf.Tensor3D, t: number): tf.Tensor3D {
+    const { N, L, P, D } = this;
+    const Tq = P - t;
+    const R = jobs.length * N;
+    const mask = new Float32Array(R * Tq);
+    let any = false;
+    jobs.forEach((job, k) => {
+      for (const p of job.patches) {
+        if (p.site !== "resid_pre" || p.layer !== L) continue;
+        for (let r = 0; r < N; r++)
+          for (const pos of p.positions) mask[(k * N + r) * Tq + (pos - t)] = 1;
+        any = true;
+      }
+    });
+    if (!any) return state;
+    const m = tf.tensor3d(mask, [R, Tq, 1]); // [R, Tq, 1]
+    const keep = tf.tensor3d(
+      mask.map((x) => 1 - x),
+      [R, Tq, 1],
+    );
+    const clean = this.cleanResid[L].slice([0, t, 0], [1, Tq, D]); // [1, Tq, D]
+    return state.mul(keep).add(clean.mul(m)) as tf.Tensor3D; // exact: x·1 + c·0, x·0 + c·1
+  }
+}
