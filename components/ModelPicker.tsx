@@ -66,11 +66,31 @@ export function ModelPicker() {
   );
 }
 
+/** Loading phases in order, with the share of the bar each one fills. */
+const PHASES: [string, number][] = [
+  ["start", 0],
+  ["backend", 0.05],
+  ["config", 0.05],
+  ["tokenizer", 0.1],
+  ["weights", 0.7],
+  ["upload", 0.1],
+];
+
+/** One bar for the whole load: the finished phases plus the current phase's fraction. */
+function overall(phase: string, frac: number): number {
+  let before = 0;
+  for (const [name, share] of PHASES) {
+    if (name === phase) return Math.min(1, before + share * frac);
+    before += share;
+  }
+  return frac; // a phase this bar does not know: show its own fraction
+}
+
 function LoadStatus() {
   const model = useCauseway((s) => s.model);
   if (model.status === "loading") {
     const p = model.progress;
-    const frac = p && p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+    const frac = overall(p?.phase ?? "start", p && p.total > 0 ? Math.min(1, p.done / p.total) : 0);
     const detail =
       p && p.total > 4096 ? `${bytes(p.done)} / ${bytes(p.total)}` : `${Math.round(frac * 100)}%`;
     return (

@@ -73,7 +73,9 @@ export function PredictionBars() {
               ? "No model loaded."
               : status === "pending"
                 ? "Computing…"
-                : "Type a prompt to see what the model predicts next."}
+                : status === "error"
+                  ? "No predictions for this prompt."
+                  : "Type a prompt to see what the model predicts next."}
         </p>
       )}
     </section>

@@ -81,13 +81,17 @@ const unitStatus = run("unit tests (vitest run)", bin("vitest"), [
   `--outputFile.json=${vitestJson}`,
 ]);
 const vitest = readJson(vitestJson);
+const failedBefore = failed;
 if (vitest) {
   passed += vitest.numPassedTests ?? 0;
   failed += vitest.numFailedTests ?? 0;
+  // A file that fails before running a test (an import error) counts as one failure.
+  failed += (vitest.testResults ?? []).filter(
+    (f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed"),
+  ).length;
 }
 if (unitStatus !== 0) {
-  // A crash or a failing file with no failing test still has to show up as a failure.
-  if (!vitest || (vitest.numFailedTests ?? 0) === 0) failed += 1;
+  if (failed === failedBefore) failed += 1; // vitest itself crashed: still a failure
   finish(1);
 }
 
