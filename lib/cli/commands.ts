@@ -1,5 +1,13 @@
 /** Every CLI sub-command, in the order `causeway --help` lists them. Register new ones here. */
 import type { Command } from "./command";
+import { patchCommand } from "./patch";
 import { predictCommand } from "./predict";
+import { traceCommand } from "./trace";
+import { traceDatasetCommand } from "./trace-dataset";
 
-export const COMMANDS: Command[] = [predictCommand];
+export const COMMANDS: Command[] = [
+  predictCommand,
+  traceCommand,
+  patchCommand,
+  traceDatasetCommand,
+];

@@ -23,10 +23,15 @@ export interface TraceHost {
   tokenizer?: TraceTokenizer;
 }
 
+/** The text of one token; `#id` without a tokenizer or for an id the tokenizer lacks. */
 export function tokenText(host: TraceHost, id: number): string {
   const tok = host.tokenizer;
   if (!tok) return `#${id}`;
-  return tok.tokenText ? tok.tokenText(id) : tok.decode([id]);
+  try {
+    return tok.tokenText ? tok.tokenText(id) : tok.decode([id]);
+  } catch {
+    return `#${id}`;
+  }
 }
 
 export function tokenTexts(host: TraceHost, ids: number[]): string[] {
@@ -34,7 +39,12 @@ export function tokenTexts(host: TraceHost, ids: number[]): string[] {
 }
 
 export function decodeIds(host: TraceHost, ids: number[]): string {
-  return host.tokenizer ? host.tokenizer.decode(ids) : ids.map((id) => `#${id}`).join("");
+  try {
+    if (host.tokenizer) return host.tokenizer.decode(ids);
+  } catch {
+    // an id the tokenizer lacks (a padded vocabulary): fall through
+  }
+  return ids.map((id) => tokenText(host, id)).join("");
 }
 
 function needTokenizer(host: TraceHost, what: string): TraceTokenizer {

@@ -52,7 +52,7 @@ TINY_CONFIG = {
     "n_inner": None,
     "n_positions": 32,
     "n_ctx": 32,
-    "vocab_size": 300,
+    "vocab_size": 260,
     "layer_norm_epsilon": 1e-5,
     "torch_dtype": "float32",
 }
@@ -90,6 +90,8 @@ def make_tiny_model() -> None:
     t["transformer.ln_f.bias"] = g(d, std=0.05)
     TINY_DIR.mkdir(parents=True, exist_ok=True)
     (TINY_DIR / "config.json").write_text(json.dumps(c, indent=2) + "\n")
+    # the random model's byte-level tokenizer (ids 0-259, the vocabulary): lets the CLI run on text
+    (TINY_DIR / "tokenizer.json").write_text((RANDOM_DIR / "tokenizer.json").read_text())
     write_safetensors(TINY_DIR / "model.safetensors", t, {"format": "pt"})
 
 
@@ -192,7 +194,7 @@ def patch(cfg: Config, w: dict, clean: list[int], corrupt: list[int], target: in
 # ----------------------------------------------------------------------------- cases
 
 TINY_PROMPT = [12, 201, 77, 45, 160, 33, 98, 250, 5, 141]
-TINY_CF = [12, 37, 150, 45, 160, 33, 98, 250, 5, 141]  # differs at positions 1, 2
+TINY_CF = [12, 30, 53, 45, 160, 33, 98, 250, 5, 141]  # differs at positions 1, 2
 
 
 def tiny_cases(cfg: Config, w: dict) -> list[dict]:
@@ -213,6 +215,15 @@ def tiny_cases(cfg: Config, w: dict) -> list[dict]:
         spec = {"prompt": TINY_PROMPT, "kind": kind, "window": 3, "corruption": {"type": "prompt", "prompt": TINY_CF}}
         r = trace(cfg, w, TINY_PROMPT, None, kind, 1, 0, 1, 3, corrupt_ids=TINY_CF)
         cases.append({"name": f"tiny-prompt-{kind}", "type": "trace", "model": "tiny-4l", "spec": spec, **r})
+    # text through the byte-level tokenizer: no " t" / "he" / " the" merges, so ids are the bytes
+    text, subj = "Big cats run far", "cats"
+    assert " t" not in text and "he" not in text
+    ids = list(text.encode())
+    b = text.index(subj)
+    spec = {"prompt": text, "subject": subj, "kind": "hidden", "samples": 3, "noise": 3, "seed": 1}
+    r = trace(cfg, w, ids, (b, b + len(subj)), "hidden", 3, 3.0, 1, 1)
+    cases.append({"name": "tiny-text-hidden", "type": "trace", "model": "tiny-4l", "spec": spec,
+                  "input_ids": ids, "subject_range": [b, b + len(subj)], **r})
     # patching: the clean run's top-1 vs the corrupted run's top-1
     cl, _ = forward(cfg, w, [TINY_PROMPT])
     co, _ = forward(cfg, w, [TINY_CF])
@@ -256,7 +267,10 @@ def main() -> None:
     cfg, w = load_model(RANDOM_DIR)
     cases += random_cases(cfg, w)
     OUT.mkdir(parents=True, exist_ok=True)
-    out = {"generator": "scripts/reference/trace_ref.py (numpy, float64, one forward per cell)", "cases": cases}
+    rng = [{"seed": seed, "scale": scale, "values": gaussian_array(seed, 64, scale).tolist()}
+           for seed, scale in ((1, 1.0), (2024, 0.5), (4294967295, 3.0))]
+    out = {"generator": "scripts/reference/trace_ref.py (numpy, float64, one forward per cell)", "rng": rng,
+           "cases": cases}
     (OUT / "goldens.json").write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {len(cases)} cases to {OUT / 'goldens.json'}")
 
