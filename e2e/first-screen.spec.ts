@@ -156,3 +156,18 @@ test("a prompt longer than the context shows a clear error, and the app keeps wo
   expect(shown.length).toBeGreaterThan(0);
   await expect(error).toHaveCount(0);
 });
+
+test("a model that cannot be loaded shows a clear error, and the bundled one loads again", async () => {
+  await page.getByText("from URL…").click();
+  const missing = new URL("/models/no-such-model/", page.url()).href;
+  await page.getByTestId("model-url").fill(missing);
+  await page.getByRole("button", { name: "Load" }).click();
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "error");
+  await expect(page.getByTestId("load-error")).toContainText("config.json");
+
+  await page.getByTestId("model-select").selectOption(`bundled:${MODEL}`);
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready");
+  const prompt = "Paris is the capital of";
+  await page.getByTestId("prompt-input").fill(prompt);
+  expect((await shownPredictions(page, prompt)).length).toBeGreaterThan(0);
+});

@@ -8,6 +8,7 @@
  */
 import "../lib/model/backends-browser";
 import { Engine } from "../lib/engine";
+import { LoadError } from "../lib/load/errors";
 import { urlSource } from "../lib/load/url-source";
 import { selectBackend } from "../lib/model/backend";
 import type { BackendName, FromWorker, ModelSource, ToWorker } from "../lib/protocol";
@@ -21,14 +22,27 @@ function post(msg: FromWorker): void {
   scope.postMessage(msg);
 }
 
+/** An error raised here (not in lib/), with a code for the UI. */
+class WorkerError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** `{code, message}` for any thrown value: EngineError/LoadError carry a code, others are internal. */
 function errorFor(reqId: number, e: unknown): FromWorker {
   const code =
     typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string"
       ? (e as { code: string }).code
       : "internal";
-  const raw = e instanceof Error ? e.message : String(e);
-  const message = raw.split("\n")[0] || "Unknown error";
+  const message = errorText(e).split("\n")[0] || "Unknown error";
   return { type: "error", reqId, code, message };
 }
 
@@ -68,11 +82,33 @@ function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
     // One model at a time: free the previous one (even if it is still loading) first.
     const old = previous ? await previous : null;
     old?.dispose();
-    onProgress("backend", 0, 1);
-    const { backend, adapter } = await selectBackend(msg.backends ?? BACKEND_ORDER);
     const { name, baseUrl } = sourceOf(msg.source);
-    const loaded = await Engine.load(urlSource(baseUrl), name, onProgress);
-    return { loaded, backend, adapter };
+    // Try the backends in order; a backend that starts but then fails to run the model (a GPU
+    // driver problem, not a bad file) hands over to the next one.
+    let order = msg.backends ?? BACKEND_ORDER;
+    const failures: string[] = [];
+    for (;;) {
+      onProgress("backend", 0, 1);
+      let selected: Awaited<ReturnType<typeof selectBackend>>;
+      try {
+        selected = await selectBackend(order);
+      } catch (e) {
+        const tried = failures.length > 0 ? ` (after ${failures.join("; ")})` : "";
+        throw new WorkerError("no_backend", `${errorText(e)}${tried}`);
+      }
+      try {
+        const loaded = await Engine.load(urlSource(baseUrl), name, onProgress);
+        return { loaded, ...selected };
+      } catch (e) {
+        if (e instanceof LoadError || reqId !== latestLoad) throw e;
+        failures.push(`${selected.backend}: ${errorText(e)}`);
+        order = order.slice(order.indexOf(selected.backend) + 1);
+        if (order.length === 0) throw e;
+        console.warn(
+          `model worker: ${selected.backend} failed (${errorText(e)}); trying ${order[0]}`,
+        );
+      }
+    }
   })();
   engine = loading.then(
     (r) => r.loaded,
