@@ -25,8 +25,9 @@ Semantics (the same as lib/interp/trace.ts and patch.ts, written here from the d
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import math
+import subprocess
 import sys
 from pathlib import Path
 
@@ -255,6 +256,103 @@ def random_cases(cfg: Config, w: dict) -> list[dict]:
     return cases
 
 
+# ----------------------------------------------------------------------------- bundled model
+
+
+def encode(tokenizer: Path, prompts: list[str]) -> list[list[int]]:
+    """Ids from the tokenizer library itself (scripts/reference/encode.mts), as make_goldens.py."""
+    out = subprocess.run(["npx", "tsx", str(ROOT / "scripts/reference/encode.mts"), str(tokenizer), *prompts],
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def byte_decoder() -> dict[str, int]:
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(bs, cs)}
+
+
+def token_texts(tokenizer: dict, ids: list[int]) -> list[str]:
+    """Each token decoded on its own (GPT-2 byte-level vocabulary), as ROME's decode_tokens."""
+    inv = {i: t for t, i in tokenizer["model"]["vocab"].items()}
+    for a in tokenizer.get("added_tokens", []):
+        inv[a["id"]] = a["content"]
+    bd = byte_decoder()
+    out = []
+    for i in ids:
+        t = inv[i]
+        out.append(t if t.startswith("<|") else bytes(bd[c] for c in t).decode("utf-8", errors="replace"))
+    return out
+
+
+def find_token_range(texts: list[str], subject: str) -> tuple[int, int]:
+    """ROME's find_token_range: the tokens overlapping the subject's first occurrence."""
+    whole = "".join(texts)
+    start = whole.index(subject)
+    end = start + len(subject)
+    loc, b, e = 0, None, None
+    for i, t in enumerate(texts):
+        loc += len(t)
+        if b is None and loc > start:
+            b = i
+        if e is None and loc >= end:
+            e = i + 1
+            break
+    return b, e
+
+
+def bundled_cases() -> tuple[list[dict], str | None]:
+    if not (BUNDLED_DIR / "model.safetensors").exists():
+        print("bundled model not found: no bundled cases")
+        return [], None
+    sha = hashlib.sha256((BUNDLED_DIR / "model.safetensors").read_bytes()).hexdigest()
+    cfg, w = load_model(BUNDLED_DIR)
+    tok = json.loads((BUNDLED_DIR / "tokenizer.json").read_text())
+    facts = json.loads((BUNDLED_DIR / "dataset.json").read_text())["known_facts"]
+    window = max(1, round(cfg.n_layer / 5))
+    cases = []
+    for fact in facts[:2]:
+        (ids,) = encode(BUNDLED_DIR / "tokenizer.json", [fact["prompt"]])
+        b, e = find_token_range(token_texts(tok, ids), fact["subject"])
+        for kind in ("hidden", "mlp", "attn"):
+            spec = {"prompt": fact["prompt"], "subject": fact["subject"], "kind": kind}
+            r = trace(cfg, w, ids, (b, e), kind, 10, 3.0, 1, window)
+            cases.append({"name": f"bundled-{fact['known_id']}-{kind}", "type": "trace", "model": "tiny-facts",
+                          "spec": spec, "input_ids": ids, "subject_range": [b, e], **r})
+    # patching between two facts of one template whose prompts have the same length and answers differ
+    by_template: dict[str, list[dict]] = {}
+    for f in facts:
+        by_template.setdefault(f["template"], []).append(f)
+    for group in by_template.values():
+        if len(group) < 2:
+            continue
+        encoded = encode(BUNDLED_DIR / "tokenizer.json", [f["prompt"] for f in group])
+        pair = next(((i, j) for i in range(len(group)) for j in range(len(group))
+                     if i != j and len(encoded[i]) == len(encoded[j])
+                     and group[i]["attribute"] != group[j]["attribute"]), None)
+        if pair is None:
+            continue
+        i, j = pair
+        attrs = encode(BUNDLED_DIR / "tokenizer.json", [group[i]["attribute"], group[j]["attribute"]])
+        if any(len(x) != 1 for x in attrs):
+            continue
+        t_id, f_id = attrs[0][0], attrs[1][0]
+        for site in ("resid_pre", "head_out"):
+            spec = {"clean": group[i]["prompt"], "corrupt": group[j]["prompt"], "target": group[i]["attribute"],
+                    "foil": group[j]["attribute"], "site": site}
+            r = patch(cfg, w, encoded[i], encoded[j], t_id, f_id, site)
+            cases.append({"name": f"bundled-patch-{site}", "type": "patch", "model": "tiny-facts", "spec": spec,
+                          "clean_ids": encoded[i], "corrupt_ids": encoded[j], **r})
+        break
+    return cases, sha
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--regen", action="store_true", help="rewrite the tiny-4l model fixture")
@@ -267,6 +365,12 @@ def main() -> None:
     cfg, w = load_model(RANDOM_DIR)
     cases += random_cases(cfg, w)
     OUT.mkdir(parents=True, exist_ok=True)
+    bundled, sha = bundled_cases()
+    if bundled:
+        (OUT / "bundled-goldens.json").write_text(json.dumps(
+            {"generator": "scripts/reference/trace_ref.py", "model": "public/models/tiny-facts",
+             "modelSha256": sha, "cases": bundled}, indent=1) + "\n")
+        print(f"wrote {len(bundled)} cases to {OUT / 'bundled-goldens.json'}")
     rng = [{"seed": seed, "scale": scale, "values": gaussian_array(seed, 64, scale).tolist()}
            for seed, scale in ((1, 1.0), (2024, 0.5), (4294967295, 3.0))]
     out = {"generator": "scripts/reference/trace_ref.py (numpy, float64, one forward per cell)", "rng": rng,
