@@ -11,8 +11,10 @@
  * 3. A cell that patches positions ≥ t starting at block f leaves every block below f and every
  *    position before t exactly as in the corrupted run: only blocks f…L−1 at positions t…P−1 are
  *    computed, starting from the corrupted residual at block f, attending to the corrupted run's
- *    keys/values for positions < t. Cells that patch only positions < t0 change nothing: their
- *    value is the corrupted run's, for free.
+ *    keys/values for positions < t. When the cell changes only position t in block f (attn_out,
+ *    mlp_out or a head's z at t: positions after t read block f's unchanged keys/values), block f
+ *    runs on position t alone. Cells that patch only positions < t0 change nothing: their value
+ *    is the corrupted run's, for free.
  * 4. All cells with the same t run in one pass: rows are (cell, sample), and a cell's N rows join
  *    the batch at its block f, so block j runs on every cell with f ≤ j at once. Passes are capped
  *    at `maxBatchRows` rows (cells sorted by f, then chunked).
@@ -43,6 +45,14 @@ interface Job {
   t: number;
   /** First block whose output changes (L: only the final residual). */
   f: number;
+  /**
+   * Block f changes only position t (its patches at f are attn_out / mlp_out / z at t alone:
+   * positions after t read block f's unchanged keys and values). Then block f runs on position t
+   * only, and the cell joins the pass at block g = f + 1 with the corrupted run's states after t.
+   */
+  single: boolean;
+  /** Block at which the cell's rows join the pass: f, or f + 1 when single. */
+  g: number;
   /** Patches with resid_post[l] rewritten as resid_pre[l + 1]; resid_pre[L] = final residual. */
   patches: CellPatch[];
 }
@@ -212,7 +222,7 @@ export class FastEngine implements SweepEngine {
     if (free.length > 0) groups.push({ cells: free, cost: 0, jobs: [], free: true });
     const perPass = Math.max(1, Math.floor(this.maxRows / this.N));
     for (const t of [...byT.keys()].sort((a, b) => a - b)) {
-      const jobs = byT.get(t)!.sort((a, b) => a.f - b.f || a.cell - b.cell);
+      const jobs = byT.get(t)!.sort((a, b) => a.g - b.g || a.f - b.f || a.cell - b.cell);
       for (let i = 0; i < jobs.length; i += perPass) {
         const chunk = jobs.slice(i, i + perPass);
         groups.push({ cells: chunk.map((j) => j.cell), cost: this.passCost(chunk), jobs: chunk });
@@ -274,14 +284,20 @@ export class FastEngine implements SweepEngine {
     if (patches.length === 0) return null;
     const t = Math.min(...patches.map((p) => p.positions[0]));
     const f = Math.min(...patches.map((p) => p.layer));
-    return { cell: index, t, f, patches };
+    const single =
+      f < this.L &&
+      this.P - t > 1 &&
+      patches
+        .filter((p) => p.layer === f)
+        .every((p) => p.site !== "resid_pre" && p.positions.length === 1 && p.positions[0] === t);
+    return { cell: index, t, f, single, g: single ? f + 1 : f, patches };
   }
 
   private passCost(jobs: Job[]): number {
     const Tq = this.P - jobs[0].t;
-    let cost = 0;
+    let cost = jobs.filter((x) => x.single).length * this.N; // block f at position t alone
     for (let j = 0; j < this.L; j++) {
-      cost += jobs.filter((x) => x.f <= j).length * this.N * Tq;
+      cost += jobs.filter((x) => x.g <= j).length * this.N * Tq;
     }
     return cost;
   }
@@ -294,14 +310,20 @@ export class FastEngine implements SweepEngine {
     const Tq = P - t;
     let state: tf.Tensor3D | null = null; // [R, Tq, D]
     let active = 0;
-    const fMin = jobs[0].f;
-    for (let j = fMin; j <= L; j++) {
-      const joining = jobs.filter((x) => x.f === j).length;
-      if (joining > 0) {
-        const base = this.corrResid[j].slice([0, t - t0, 0], [N, Tq, D]); // [N, Tq, D]
-        const add: tf.Tensor3D = joining > 1 ? base.tile([joining, 1, 1]) : base; // [joining · N, Tq, D]
-        state = state ? (tf.concat([state, add], 0) as tf.Tensor3D) : add;
-        active += joining;
+    for (let j = jobs[0].g; j <= L; j++) {
+      // jobs are sorted by (g, f): those joining here are single ones (f = j − 1), then the rest
+      const joining = jobs.filter((x) => x.g === j);
+      if (joining.length > 0) {
+        const singles = joining.filter((x) => x.single);
+        const parts: tf.Tensor3D[] = state ? [state] : [];
+        if (singles.length > 0) parts.push(this.singleEntry(singles, j - 1, t)); // [S · N, Tq, D]
+        const rest = joining.length - singles.length;
+        if (rest > 0) {
+          const base = this.corrResid[j].slice([0, t - t0, 0], [N, Tq, D]); // [N, Tq, D]
+          parts.push(rest > 1 ? base.tile([rest, 1, 1]) : base); // [rest · N, Tq, D]
+        }
+        state = parts.length > 1 ? tf.concat3d(parts, 0) : parts[0];
+        active += joining.length;
       }
       if (j === L) break;
       const past: KeyValue | undefined =
@@ -324,6 +346,32 @@ export class FastEngine implements SweepEngine {
       this.s.scored.map((p) => p - t),
     ); // [R, S, V]
     return this.metric!.compute(logits); // [R, M]
+  }
+
+  /**
+   * Block f on position t alone for single jobs (all with first block f), followed by the
+   * corrupted run's residual after t: their state entering block f + 1, [S · N, Tq, D].
+   */
+  private singleEntry(jobs: Job[], f: number, t: number): tf.Tensor3D {
+    const { model } = this.s;
+    const { N, P, H, E, D, t0 } = this;
+    const S = jobs.length;
+    const at = this.corrResid[f].slice([0, t - t0, 0], [N, 1, D]); // [N, 1, D]
+    const x: tf.Tensor3D = S > 1 ? at.tile([S, 1, 1]) : at; // [S · N, 1, D]
+    const past: KeyValue | undefined =
+      t > 0
+        ? {
+            k: this.corrKV[f].k.slice([0, 0, 0, 0], [N, H, t, E]).tile([S, 1, 1, 1]), // [S · N, H, t, E]
+            v: this.corrKV[f].v.slice([0, 0, 0, 0], [N, H, t, E]).tile([S, 1, 1, 1]),
+          }
+        : undefined;
+    const b = model.block(f, x, {
+      past,
+      hooks: model.hooks({ interventions: this.interventionsAt(jobs, f) }),
+    });
+    const after = this.corrResid[f + 1].slice([0, t - t0 + 1, 0], [N, P - t - 1, D]); // [N, Tq − 1, D]
+    const rest: tf.Tensor3D = S > 1 ? after.tile([S, 1, 1]) : after; // [S · N, Tq − 1, D]
+    return tf.concat3d([b.resid, rest], 1); // [S · N, Tq, D]
   }
 
   /** Replace interventions for block j: one per (site, positions, head), rows merged. */
