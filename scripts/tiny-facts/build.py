@@ -1,0 +1,198 @@
+"""Builds the bundled tiny-facts model: world -> tokenizer -> train -> save -> evaluate.
+
+Run with Debian's python, which has torch (the pyenv `python3` first on PATH has none):
+
+    /usr/bin/python3 scripts/tiny-facts/build.py [--seed 0] [--steps N] [--out public/models/tiny-facts]
+
+Writes config.json, model.safetensors, tokenizer.json and dataset.json to --out, the
+tokenizer fixture to test/fixtures/tiny-facts/tokenization.json, and prints a JSON report
+(also saved as scripts/tiny-facts/report.json). Same seed, same machine -> same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import bpe  # noqa: E402
+import safetensors_io  # noqa: E402
+from dataset import build_dataset  # noqa: E402
+from evaluate import report  # noqa: E402
+from model import GPT2LMHeadModel, GPTConfig  # noqa: E402
+from train import TrainConfig, train  # noqa: E402
+from world import ABSC_LABELS, World, build_world, fill, training_texts  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=TrainConfig.steps)
+    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    p.add_argument("--lr", type=float, default=TrainConfig.lr)
+    p.add_argument("--vocab-size", type=int, default=1280, help="BPE target before forced object merges")
+    p.add_argument("--out", default=os.path.join(REPO, "public/models/tiny-facts"))
+    p.add_argument("--fixtures", default=os.path.join(REPO, "test/fixtures/tiny-facts"))
+    p.add_argument("--report", default=os.path.join(HERE, "report.json"))
+    return p.parse_args()
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# --------------------------------------------------------------------------------------------
+# Tokenizer
+
+
+def build_tokenizer(world: World, texts: list[str], vocab_size: int) -> bpe.Encoder:
+    """BPE on the training text; subject words may never be one token; objects and review
+    labels must be exactly one token (with their leading space)."""
+    forbidden = {bpe.pretokenize(p + w)[0] for w in world.subject_words() for p in ("", " ")}
+    merges = bpe.train_bpe(texts, vocab_size, forbidden)
+    merges = bpe.force_single_tokens(merges, world.objects() + list(ABSC_LABELS))
+    enc = bpe.Encoder(merges)
+    check_tokenizer(world, enc, forbidden)
+    return enc
+
+
+def check_tokenizer(world: World, enc: bpe.Encoder, forbidden: set[str]) -> None:
+    for o in world.objects() + list(ABSC_LABELS):
+        enc.vocab_id(o)  # asserts a single token
+    assert not forbidden & set(enc.vocab), "a whole subject word became one token"
+    for lead in ("", " "):
+        counts = collections.Counter(len(enc.encode(lead + s)) for s in world.subjects)
+        assert min(counts) >= 2, "a subject encodes to a single token"
+        print(f"subject token counts ({'with' if lead else 'without'} leading space): {dict(sorted(counts.items()))}")
+    print(f"vocab size {len(enc)} ({len(enc.merges)} merges)")
+
+
+def encode_docs(enc: bpe.Encoder, sections: dict[str, list[str]], n_positions: int) -> dict[str, list[list[int]]]:
+    """Each document's ids plus <|endoftext|>; inputs are all but the last id, so a document
+    may have n_positions + 1 ids."""
+    docs = {k: [enc.encode(t) + [enc.eot_id] for t in v] for k, v in sections.items()}
+    for k, ds in docs.items():
+        longest = max(map(len, ds))
+        assert longest <= n_positions + 1, f"{k}: a document has {longest} tokens > {n_positions + 1}"
+        print(f"section {k}: {len(ds)} docs, mean {sum(map(len, ds)) / len(ds):.1f} tokens, max {longest}")
+    return docs
+
+
+def fixture_strings(world: World) -> list[str]:
+    """~50 strings from every section plus awkward whitespace, contractions and specials."""
+    rng = random.Random(world.seed + 2)
+    f = rng.sample(world.facts, 12)
+    strings = [fill(world.relation(x.relation_id).templates_train[i % 5], x.subject) for i, x in enumerate(f)]
+    strings += [fill(world.relation(x.relation_id).templates_heldout[i % 2], x.subject) for i, x in enumerate(f[:6])]
+    strings += [" " + x.object for x in f[:4]] + [x.subject for x in f[:4]] + [" " + x.subject for x in f[:2]]
+    strings += [r["prompt"] + r["label"] for r in rng.sample(world.absc_test, 4)] + list(ABSC_LABELS)
+    strings += rng.sample(world.general_heldout, 5) + rng.sample(world.bios, 2)
+    strings += [
+        "", " ", "  leading spaces", "trailing spaces   ", "tab\tseparated\twords", "line one\nline two\n\n",
+        "It's Velmo's, we'll see, they've gone, I'm here, you'd know, don't!",
+        "Numbers 0 12 345 6789 and 2024-01-31.", "Punctuation... ?! (brackets) [x] {y} $5 & 100% #tag @me",
+        "MiXeD CaSe WORDS", "Hello<|endoftext|>World", "<|endoftext|>",
+    ]
+    return strings
+
+
+def write_fixture(enc: bpe.Encoder, world: World, path: str) -> None:
+    cases = [{"text": s, "ids": enc.encode(s), "tokens": enc.tokens(s) if "<|" not in s else None} for s in fixture_strings(world)]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        json.dump({"tokenizer": "public/models/tiny-facts/tokenizer.json", "cases": cases}, fh, indent=1)
+        fh.write("\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Model files
+
+
+def save_model(model: GPT2LMHeadModel, enc: bpe.Encoder, out: str) -> None:
+    os.makedirs(out, exist_ok=True)
+    tensors = {k: v.numpy() for k, v in model.hf_state_dict().items()}
+    safetensors_io.save_file(tensors, os.path.join(out, "model.safetensors"))
+    write_json(os.path.join(out, "config.json"), model.cfg.hf_config(bos_token_id=enc.eot_id, eos_token_id=enc.eot_id))
+    write_json(os.path.join(out, "tokenizer.json"), bpe.tokenizer_json(enc), indent=None)
+
+
+def load_model(out: str) -> GPT2LMHeadModel:
+    """Rebuilds the model from the written files, so evaluation sees exactly what ships."""
+    with open(os.path.join(out, "config.json")) as fh:
+        hf = json.load(fh)
+    cfg = GPTConfig(hf["vocab_size"], hf["n_layer"], hf["n_head"], hf["n_embd"], hf["n_positions"], hf["layer_norm_epsilon"])
+    model = GPT2LMHeadModel(cfg)
+    tensors = safetensors_io.load_file(os.path.join(out, "model.safetensors"))
+    model.load_hf_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
+    return model.eval()
+
+
+def write_json(path: str, obj, indent: int | None = 1) -> None:
+    with open(path, "w") as fh:
+        json.dump(obj, fh, indent=indent, ensure_ascii=False)
+        fh.write("\n")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(2)
+    seed_everything(args.seed)
+    t0 = time.time()
+
+    world = build_world(args.seed)
+    sections = training_texts(world)
+    enc = build_tokenizer(world, [t for ts in sections.values() for t in ts], args.vocab_size)
+    cfg = GPTConfig(vocab_size=len(enc))
+    docs = encode_docs(enc, sections, cfg.n_positions)
+
+    seed_everything(args.seed)
+    model = GPT2LMHeadModel(cfg)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"model: {n_params:,} parameters ({n_params * 4 / 2**20:.2f} MiB float32)")
+    tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr)
+    t_train = time.time()
+    history = train(model, docs, tcfg, seed=args.seed, pad_id=enc.eot_id, log=lambda s: print(s, flush=True))
+    train_seconds = time.time() - t_train
+
+    save_model(model, enc, args.out)
+    model = load_model(args.out)
+    result, predictions = report(model, enc, world)
+    write_json(os.path.join(args.out, "dataset.json"), build_dataset(world, predictions))
+    write_fixture(enc, world, os.path.join(args.fixtures, "tokenization.json"))
+
+    dataset = json.load(open(os.path.join(args.out, "dataset.json")))
+    result = {
+        "seed": args.seed,
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "train_seconds": round(train_seconds),
+        "total_seconds": round(time.time() - t0),
+        "parameters": n_params,
+        "vocab_size": len(enc),
+        "final_train_loss": history[-1]["loss"],
+        **result,
+        "dataset_counts": {k: len(dataset[k]) for k in ("known_facts", "counterfact", "consistency", "general_text")},
+        "files_bytes": {f: os.path.getsize(os.path.join(args.out, f)) for f in sorted(os.listdir(args.out))},
+    }
+    write_json(args.report, result)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
