@@ -9,31 +9,27 @@ import { TraceApp } from "@/components/TraceApp";
 const DATASET = path.join(process.cwd(), "public", "models", "tiny-facts", "dataset.json");
 const MAX_EXAMPLES = 4;
 
-/** Up to `max` distinct strings found under a "prompt" key anywhere in the dataset. */
+interface Dataset {
+  known_facts?: { prompt?: unknown; relation_id?: unknown }[];
+}
+
+/** Up to `max` prompts of facts the bundled model knows, one per relation. */
 function examplePrompts(max: number): string[] {
-  let data: unknown;
+  let data: Dataset;
   try {
-    data = JSON.parse(readFileSync(DATASET, "utf8"));
+    data = JSON.parse(readFileSync(DATASET, "utf8")) as Dataset;
   } catch {
-    return []; // no dataset bundled (yet): the app works without examples
+    return []; // no dataset bundled: the app works without examples
   }
-  const found = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (found.size >= max * 8 || v === null || typeof v !== "object") return;
-    if (Array.isArray(v)) {
-      for (const x of v) walk(x);
-      return;
+  const picked = new Map<string, string>();
+  for (const fact of Array.isArray(data.known_facts) ? data.known_facts : []) {
+    if (picked.size >= max) break;
+    const relation = String(fact.relation_id ?? "");
+    if (typeof fact.prompt === "string" && fact.prompt.length > 0 && !picked.has(relation)) {
+      picked.set(relation, fact.prompt);
     }
-    for (const [k, x] of Object.entries(v)) {
-      if (k === "prompt" && typeof x === "string" && x.length > 0 && x.length < 90) found.add(x);
-      else walk(x);
-    }
-  };
-  walk(data);
-  // Spread the picks over what was found so they show different relations.
-  const all = [...found];
-  const step = Math.max(1, Math.floor(all.length / max));
-  return all.filter((_, i) => i % step === 0).slice(0, max);
+  }
+  return [...picked.values()];
 }
 
 export default function Page() {
