@@ -6,6 +6,7 @@
  *   node scripts/build-site.mjs              always build
  *   node scripts/build-site.mjs --if-missing build only if out/index.html is absent
  *   node scripts/build-site.mjs --if-stale   build if any source is newer than out/index.html
+ *   node scripts/build-site.mjs --wasm-only  only copy the wasm binaries (before `next dev`)
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
@@ -20,8 +21,8 @@ const SKIP = new Set(["node_modules", ".next", "out", "wasm"]);
 
 const args = new Set(process.argv.slice(2));
 for (const a of args) {
-  if (a !== "--if-missing" && a !== "--if-stale") {
-    console.error(`build-site: unknown flag ${a} (use --if-missing or --if-stale)`);
+  if (a !== "--if-missing" && a !== "--if-stale" && a !== "--wasm-only") {
+    console.error(`build-site: unknown flag ${a} (use --if-missing, --if-stale or --wasm-only)`);
     process.exit(2);
   }
 }
@@ -61,6 +62,11 @@ function copyWasm() {
   if (files.length === 0) throw new Error(`no .wasm files in ${from}`);
   for (const f of files) copyFileSync(path.join(from, f), path.join(to, f));
   return files;
+}
+
+if (args.has("--wasm-only")) {
+  console.log(`build-site: copied ${copyWasm().length} wasm files to public/wasm/`);
+  process.exit(0);
 }
 
 const reason = reasonToBuild();
