@@ -9,8 +9,14 @@ export type FlagSpec = Record<string, { type: "string" | "boolean"; default?: st
 
 export function parseFlags(argv: string[], spec: FlagSpec): Record<string, string | boolean> {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: spec, strict: true });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: spec,
+      strict: true,
+      allowPositionals: true,
+    });
+    const stray = positionals as string[];
+    if (stray.length > 0) throw new UsageError(`unexpected argument "${stray[0]}"`);
     return values as Record<string, string | boolean>;
   } catch (err) {
     if (err instanceof UsageError) throw err;
