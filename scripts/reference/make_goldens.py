@@ -219,37 +219,48 @@ def encode(model_dir: Path, prompts: list[str]) -> list[list[int]]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-BUNDLED_PROMPTS = [
-    "The Eiffel Tower is located in the city of",
-    "The capital of France is",
-    "Paris is the capital of",
-]
+def bundled_prompts() -> tuple[list[str], dict]:
+    """Two known facts of different relations and a general-text prefix, from dataset.json."""
+    ds = json.loads((BUNDLED_DIR / "dataset.json").read_text())
+    facts = ds["known_facts"]
+    first = facts[0]
+    other = next((f for f in facts if f["relation_id"] != first["relation_id"]), facts[1])
+    general = " ".join(ds["general_text"][0].split()[:8])
+    return [first["prompt"], other["prompt"], general], first
 
 
 def make_bundled() -> None:
     cfg, _ = load_model(BUNDLED_DIR)
-    ids = encode(BUNDLED_DIR, BUNDLED_PROMPTS)
+    prompts, fact = bundled_prompts()
+    # subject span: the tokens of the prompt up to the subject (its leading space belongs to the
+    # subject's first token) and through the subject's end
+    at = fact["prompt"].index(fact["subject"])
+    head = fact["prompt"][:at].rstrip()
+    upto = fact["prompt"][: at + len(fact["subject"])]
+    *ids, ids_head, ids_upto = encode(BUNDLED_DIR, [*prompts, head or upto, upto])
+    before, through = (len(ids_head) if head else 0), len(ids_upto)
+    assert ids[0][:through] == ids_upto and before < through, "subject does not split on token boundaries"
+    subject = list(range(before, through))
     rng = np.random.default_rng(11)
     D = cfg.d_model
     cases: list[dict] = []
-    for i, (text, row) in enumerate(zip(BUNDLED_PROMPTS, ids, strict=True)):
+    for i, (text, row) in enumerate(zip(prompts, ids, strict=True)):
         # every hook for the first prompt; logits (and the next-token distribution) for the rest
         cases.append({"name": f"p{i}", "text": text, "ids": [row], "record": "all" if i == 0 else []})
-    first = ids[0]
     cases += [
         {
             "name": "subject_noise",
-            "text": BUNDLED_PROMPTS[0],
-            "ids": [first],
+            "text": prompts[0],
+            "ids": [ids[0]],
             "interventions": [
-                {"hook": "hook_embed", "op": "add", "positions": [1, 2, 3], "value": _r(rng, 3 * D, 0.5)}
+                {"hook": "hook_embed", "op": "add", "positions": subject, "value": _r(rng, len(subject) * D, 0.5)}
             ],
             "record": ["blocks.0.hook_resid_pre"],
         },
         {
             "name": "ablate",
-            "text": BUNDLED_PROMPTS[0],
-            "ids": [first],
+            "text": prompts[0],
+            "ids": [ids[0]],
             "interventions": [
                 {"hook": f"blocks.{cfg.n_layer // 2}.attn.hook_z", "op": "zero", "heads": [0, 1]},
                 {"hook": f"blocks.{cfg.n_layer - 1}.hook_mlp_out", "op": "scale", "value": 0.0},
