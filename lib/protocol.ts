@@ -1,7 +1,28 @@
 /**
  * Typed messages between the UI thread and the model worker. Requests carry a reqId; the worker
  * answers with the same reqId, and the UI drops answers to anything but its latest request.
+ *
+ * Sweeps (`run`): one at a time, the latest wins (a new run cancels the one before it, whose
+ * answers are never posted). A run answers, in order:
+ *   baseline   once per trace kind (or once for a patch run), before any row
+ *   rows       as rows of the grid complete; values are transferred, not copied
+ *   progress   evaluations done / planned, with an ETA
+ *   done       ms, evaluations and tensorsLeft (tensors alive after the run minus before it);
+ *              also the acknowledgement of a `cancel` (cancelled: true), so a cancelled run
+ *              always reports its tensor balance
+ *   error      code and a one-line message (spec errors: lib/interp TraceErrorCode)
+ * `attention` and `tokenize` are small requests beside a run: they neither cancel it nor are
+ * cancelled by it, and each keeps its own latest-wins lane.
  */
+import type { DatasetResult, KnownFact } from "./interp/dataset";
+import type {
+  PatchMetric,
+  PatchSite,
+  PatchSpec,
+  Strategy,
+  TraceKind,
+  TraceSpec,
+} from "./interp/spec";
 import type { Gpt2Config } from "./load/types";
 
 export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
@@ -31,14 +52,144 @@ export type ModelSource =
   | { kind: "bundled"; name: string }
   | { kind: "url"; baseUrl: string; name?: string };
 
+// ── sweep jobs ─────────────────────────────────────────────────────────────────────────────
+
+/** A causal trace of one prompt, of one kind or several (run one after another). */
+export interface TraceJob {
+  type: "trace";
+  /** Everything but the kind (lib/interp/spec.ts TraceSpec). */
+  spec: Omit<TraceSpec, "kind">;
+  kinds: TraceKind[];
+}
+
+/**
+ * Activation patching (lib/interp/spec.ts PatchSpec). An empty or absent target defaults to the
+ * clean prompt's top-1 token, an empty or absent foil to the corrupted prompt's top-1 (its second
+ * choice when that is the target).
+ */
+export interface PatchJob {
+  type: "patch";
+  spec: Omit<PatchSpec, "target" | "foil"> & { target?: string | number; foil?: string | number };
+}
+
+/** Causal traces averaged over known facts (lib/interp/dataset.ts); the bundled ones by default. */
+export interface DatasetJob {
+  type: "dataset";
+  facts?: KnownFact[];
+  kinds?: TraceKind[];
+  samples?: number;
+  noise?: number;
+  seed?: number;
+  window?: number;
+  strategy?: Strategy;
+  limit?: number;
+}
+
+export type RunJob = TraceJob | PatchJob | DatasetJob;
+
+/** What a trace kind starts from: the clean and corrupted runs, before any cell. */
+export interface TraceBaselineInfo {
+  job: "trace";
+  kind: TraceKind;
+  ids: number[];
+  tokens: string[];
+  /** [b, e), end-exclusive. */
+  subject: [number, number];
+  answer: { id: number; token: string; ids: number[]; tokens: string[] };
+  high: number;
+  low: number;
+  /** Absolute σ of the noise (null for a counterfactual prompt). */
+  noiseSigma: number | null;
+  window: number;
+  nLayer: number;
+  samples: number;
+  corruption: "noise" | "prompt";
+  corruptTokens?: string[];
+}
+
+export interface PatchBaselineInfo {
+  job: "patch";
+  site: PatchSite;
+  metric: PatchMetric;
+  cleanIds: number[];
+  cleanTokens: string[];
+  corruptTokens: string[];
+  target: { id: number; token: string };
+  foil: { id: number; token: string };
+  cleanLogitDiff: number;
+  corruptLogitDiff: number;
+  cleanProb: number;
+  corruptProb: number;
+  nLayer: number;
+  nHead: number;
+}
+
+export type BaselineInfo = TraceBaselineInfo | PatchBaselineInfo;
+
+/** Per-kind cost of a finished run. */
+export interface StageSummary {
+  evaluations: number;
+  ms: number;
+}
+
 export type ToWorker =
   | { type: "load"; reqId: number; source: ModelSource; backends?: BackendName[] }
   | { type: "predict"; reqId: number; prompt: string; topK: number }
+  | { type: "run"; reqId: number; job: RunJob }
+  /** The attention pattern of one head (blocks.{layer}.attn.hook_pattern) on a prompt. */
+  | { type: "attention"; reqId: number; prompt: string; layer: number; head: number }
+  /** Token ids and texts of some texts (e.g. to check a counterfactual's length). */
+  | { type: "tokenize"; reqId: number; texts: string[] }
   | { type: "cancel"; reqId: number };
 
 export type FromWorker =
-  | { type: "progress"; reqId: number; phase: string; done: number; total: number }
+  | {
+      type: "progress";
+      reqId: number;
+      phase: string;
+      done: number;
+      total: number;
+      /** Sweeps: estimated milliseconds left. */
+      etaMs?: number;
+      /** Sweeps: the trace kind (or patch site, "dataset") being run. */
+      kind?: string;
+    }
   | { type: "ready"; reqId: number; backend: BackendName; adapter?: string; model: ModelInfo }
   | { type: "prediction"; reqId: number; prediction: Prediction; ms: number }
-  | { type: "done"; reqId: number; ms: number; tensorsLeft: number }
+  | { type: "baseline"; reqId: number; kind: string; baseline: BaselineInfo }
+  | {
+      type: "rows";
+      reqId: number;
+      /** Trace kind ("hidden" | "mlp" | "attn") or patch site ("head_out", …). */
+      kind: string;
+      /** Row indices (token positions; layers for head_out). */
+      rows: number[];
+      /** rows.length × width values, row-major (transferred). */
+      values: Float32Array;
+      width: number;
+    }
+  | { type: "dataset"; reqId: number; result: DatasetResult }
+  | {
+      type: "attention";
+      reqId: number;
+      layer: number;
+      head: number;
+      tokens: string[];
+      /** [query][key] row-major, T × T (transferred). */
+      pattern: Float32Array;
+    }
+  | { type: "tokens"; reqId: number; items: { ids: number[]; tokens: string[] }[] }
+  | {
+      type: "done";
+      reqId: number;
+      ms: number;
+      /**
+       * predict: tensors resident in the worker. run: tensors alive after the run (or its
+       * cancellation) minus before it (0 when nothing leaked).
+       */
+      tensorsLeft: number;
+      evaluations?: number;
+      cancelled?: boolean;
+      stages?: Record<string, StageSummary>;
+    }
   | { type: "error"; reqId: number; code: string; message: string };

@@ -1,9 +1,10 @@
 /**
  * The UI thread's handle on the model worker: typed requests, reqId bookkeeping, and a clear
  * error when the worker cannot start. Answers to anything but the latest request of each kind
- * (load, predict) are dropped here, so the store only ever sees current results.
+ * (load, predict, run, attention, tokenize) are dropped here, so the store only ever sees
+ * current results.
  */
-import type { BackendName, FromWorker, ModelSource, ToWorker } from "./protocol";
+import type { BackendName, FromWorker, ModelSource, RunJob, ToWorker } from "./protocol";
 
 /** What the store needs from a model runtime; the worker client is one, tests can fake one. */
 export interface ModelPort {
@@ -11,10 +12,20 @@ export interface ModelPort {
   predict(prompt: string, topK: number): number;
   /** Forgets the latest prediction request (its answer will be dropped) and tells the worker. */
   cancelPredict(): void;
+  /** Starts a sweep; the latest run wins (the worker stops the one before). */
+  run(job: RunJob): number;
+  /**
+   * Asks the worker to stop the latest run between passes. Its answers still arrive: the
+   * worker acknowledges with `done` { cancelled: true, tensorsLeft }.
+   */
+  cancelRun(): void;
+  /** One head's attention pattern on a prompt. */
+  attention(prompt: string, layer: number, head: number): number;
+  tokenize(texts: string[]): number;
   dispose(): void;
 }
 
-export type RequestKind = "load" | "predict";
+export type RequestKind = "load" | "predict" | "run" | "attention" | "tokenize";
 
 /** Receives the current (never stale) answers, tagged with the kind of request they answer. */
 export type Listener = (msg: FromWorker, kind: RequestKind) => void;
@@ -25,7 +36,13 @@ export const WORKER_FAILED = "worker_failed";
 export class WorkerClient implements ModelPort {
   private readonly worker: Worker;
   private nextReqId = 1;
-  private readonly latest: Record<RequestKind, number> = { load: 0, predict: 0 };
+  private readonly latest: Record<RequestKind, number> = {
+    load: 0,
+    predict: 0,
+    run: 0,
+    attention: 0,
+    tokenize: 0,
+  };
   private disposed = false;
 
   constructor(private readonly listener: Listener) {
@@ -50,7 +67,11 @@ export class WorkerClient implements ModelPort {
   load(source: ModelSource, backends?: BackendName[]): number {
     const reqId = this.nextReqId++;
     this.latest.load = reqId;
-    this.latest.predict = 0; // a new model invalidates any prediction in flight
+    // a new model invalidates anything in flight (the worker stops a running sweep itself)
+    this.latest.predict = 0;
+    this.latest.run = 0;
+    this.latest.attention = 0;
+    this.latest.tokenize = 0;
     this.post({ type: "load", reqId, source, backends });
     return reqId;
   }
@@ -69,6 +90,32 @@ export class WorkerClient implements ModelPort {
     this.post({ type: "cancel", reqId });
   }
 
+  run(job: RunJob): number {
+    const reqId = this.nextReqId++;
+    this.latest.run = reqId;
+    this.post({ type: "run", reqId, job });
+    return reqId;
+  }
+
+  cancelRun(): void {
+    const reqId = this.latest.run;
+    if (reqId !== 0) this.post({ type: "cancel", reqId });
+  }
+
+  attention(prompt: string, layer: number, head: number): number {
+    const reqId = this.nextReqId++;
+    this.latest.attention = reqId;
+    this.post({ type: "attention", reqId, prompt, layer, head });
+    return reqId;
+  }
+
+  tokenize(texts: string[]): number {
+    const reqId = this.nextReqId++;
+    this.latest.tokenize = reqId;
+    this.post({ type: "tokenize", reqId, texts });
+    return reqId;
+  }
+
   dispose(): void {
     this.disposed = true;
     this.worker.terminate();
@@ -80,8 +127,10 @@ export class WorkerClient implements ModelPort {
 
   private receive(msg: FromWorker): void {
     if (this.disposed || msg.reqId === 0) return;
-    if (msg.reqId === this.latest.load) this.listener(msg, "load");
-    else if (msg.reqId === this.latest.predict) this.listener(msg, "predict");
+    const kind = (Object.keys(this.latest) as RequestKind[]).find(
+      (k) => this.latest[k] === msg.reqId,
+    );
+    if (kind) this.listener(msg, kind);
     // anything else answers a request that a newer one replaced: drop it
   }
 
@@ -89,8 +138,14 @@ export class WorkerClient implements ModelPort {
   private fail(message: string): void {
     if (this.disposed) return;
     const reqId = this.latest.load || -1;
+    const run = this.latest.run;
     this.latest.predict = 0;
+    this.latest.run = 0;
+    this.latest.attention = 0;
+    this.latest.tokenize = 0;
     this.listener({ type: "error", reqId, code: WORKER_FAILED, message }, "load");
+    if (run !== 0)
+      this.listener({ type: "error", reqId: run, code: WORKER_FAILED, message }, "run");
   }
 }
 

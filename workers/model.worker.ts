@@ -4,22 +4,27 @@
  *
  * Turbopack runs this file as a classic script: no top-level await, no import.meta.
  * Rules: the latest request of each kind wins (stale answers are never posted), and every
- * failure becomes an `error` message — the worker itself never dies.
+ * failure becomes an `error` message — the worker itself never dies. Sweeps (`run`) go through
+ * the RunLane in ./jobs.ts: one at a time, rows transferred, cancel between passes.
  */
 import "../lib/model/backends-browser";
 import { Engine } from "../lib/engine";
+import { type KnownFact, parseKnownFacts } from "../lib/interp/dataset";
 import { LoadError } from "../lib/load/errors";
 import { urlSource } from "../lib/load/url-source";
 import { selectBackend } from "../lib/model/backend";
 import type { BackendName, FromWorker, ModelSource, ToWorker } from "../lib/protocol";
+import { errorMessage, RunLane, SideJobs } from "./jobs";
+import { attentionPattern } from "./model-queries";
 
 const BACKEND_ORDER: BackendName[] = ["webgpu", "webgl", "wasm", "cpu"];
 const PROGRESS_INTERVAL_MS = 50;
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
-function post(msg: FromWorker): void {
-  scope.postMessage(msg);
+function post(msg: FromWorker, transfer?: Transferable[]): void {
+  if (transfer && transfer.length > 0) scope.postMessage(msg, transfer);
+  else scope.postMessage(msg);
 }
 
 /** An error raised here (not in lib/), with a code for the UI. */
@@ -37,20 +42,46 @@ function errorText(e: unknown): string {
 }
 
 /** `{code, message}` for any thrown value: EngineError/LoadError carry a code, others are internal. */
-function errorFor(reqId: number, e: unknown): FromWorker {
-  const code =
-    typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string"
-      ? (e as { code: string }).code
-      : "internal";
-  const message = errorText(e).split("\n")[0] || "Unknown error";
-  return { type: "error", reqId, code, message };
-}
+const errorFor = errorMessage;
 
 // ── load ────────────────────────────────────────────────────────────────────────────────────
 
 let latestLoad = 0;
 /** The engine of the most recent load request (null if it failed). */
 let engine: Promise<Engine | null> | null = null;
+/** Base URL of the most recent model (its dataset.json, if any, lives there). */
+let modelBaseUrl: string | null = null;
+let factsCache: { url: string; facts: Promise<KnownFact[]> } | null = null;
+
+/** Side requests holding tensors (predict, attention): runs count tensors when none is. */
+const side = new SideJobs();
+
+const runs = new RunLane({
+  post,
+  engine: () => engine ?? Promise.resolve(null),
+  quiet: () => side.quiet(),
+  facts: () => {
+    const base = modelBaseUrl;
+    if (!base) return Promise.reject(new WorkerError("no_model", "No model is loaded"));
+    const url = new URL("dataset.json", base).href;
+    if (factsCache?.url !== url) {
+      const facts = fetch(url).then(async (r) => {
+        if (!r.ok) {
+          throw new WorkerError(
+            "no_dataset",
+            `This model has no dataset.json (HTTP ${r.status}); drop a known-facts file instead`,
+          );
+        }
+        return parseKnownFacts(await r.json(), "dataset.json");
+      });
+      facts.catch(() => {
+        if (factsCache?.facts === facts) factsCache = null;
+      });
+      factsCache = { url, facts };
+    }
+    return factsCache.facts;
+  },
+});
 
 function sourceOf(source: ModelSource): { name: string; baseUrl: string } {
   if (source.kind === "bundled") {
@@ -78,11 +109,17 @@ function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
     lastPhase = phase;
     post({ type: "progress", reqId, phase, done, total });
   };
+  // A sweep on the old model stops now (silently: its requester is gone with the model).
+  runs.abortAll();
+  const { name, baseUrl } = sourceOf(msg.source);
+  modelBaseUrl = baseUrl;
   const loading = (async () => {
-    // One model at a time: free the previous one (even if it is still loading) first.
+    // One model at a time: free the previous one (even if it is still loading) first, once no
+    // sweep or side request is using it.
     const old = previous ? await previous : null;
+    await runs.idle();
+    await side.quiet();
     old?.dispose();
-    const { name, baseUrl } = sourceOf(msg.source);
     // Try the backends in order; a backend that starts but then fails to run the model (a GPU
     // driver problem, not a bad file) hands over to the next one.
     let order = msg.backends ?? BACKEND_ORDER;
@@ -161,7 +198,7 @@ async function runPredict(msg: PredictMsg): Promise<void> {
       return;
     }
     const t0 = performance.now();
-    const prediction = await current.predict(msg.prompt, msg.topK);
+    const prediction = await side.track(current.predict(msg.prompt, msg.topK));
     const ms = performance.now() - t0;
     if (reqId !== latestPredict) return; // a newer prompt arrived while this one ran
     post({ type: "prediction", reqId, prediction, ms });
@@ -171,7 +208,54 @@ async function runPredict(msg: PredictMsg): Promise<void> {
   }
 }
 
+// ── attention patterns and tokenization: small side requests, latest wins per kind ───────────
+
+let latestAttention = 0;
+
+async function handleAttention(msg: Extract<ToWorker, { type: "attention" }>): Promise<void> {
+  const { reqId } = msg;
+  latestAttention = reqId;
+  try {
+    const current = engine ? await engine : null;
+    if (reqId !== latestAttention) return;
+    if (!current) {
+      post({ type: "error", reqId, code: "no_model", message: "No model is loaded" });
+      return;
+    }
+    const t0 = performance.now();
+    const { tokens, pattern } = await side.track(
+      attentionPattern(current, msg.prompt, msg.layer, msg.head),
+    );
+    if (reqId !== latestAttention) return;
+    post({ type: "attention", reqId, layer: msg.layer, head: msg.head, tokens, pattern }, [
+      pattern.buffer,
+    ]);
+    post({ type: "done", reqId, ms: performance.now() - t0, tensorsLeft: current.tensorsInUse() });
+  } catch (e) {
+    if (reqId === latestAttention) post(errorFor(reqId, e));
+  }
+}
+
+let latestTokenize = 0;
+
+async function handleTokenize(msg: Extract<ToWorker, { type: "tokenize" }>): Promise<void> {
+  const { reqId } = msg;
+  latestTokenize = reqId;
+  try {
+    const current = engine ? await engine : null;
+    if (reqId !== latestTokenize) return;
+    if (!current) {
+      post({ type: "error", reqId, code: "no_model", message: "No model is loaded" });
+      return;
+    }
+    post({ type: "tokens", reqId, items: msg.texts.map((t) => current.tokenize(t)) });
+  } catch (e) {
+    if (reqId === latestTokenize) post(errorFor(reqId, e));
+  }
+}
+
 function handleCancel(reqId: number): void {
+  if (runs.cancel(reqId)) return;
   if (reqId === latestPredict) {
     latestPredict = 0;
     pending = null;
@@ -189,6 +273,15 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
         break;
       case "predict":
         handlePredict(msg);
+        break;
+      case "run":
+        runs.submit(msg);
+        break;
+      case "attention":
+        void handleAttention(msg);
+        break;
+      case "tokenize":
+        void handleTokenize(msg);
         break;
       case "cancel":
         handleCancel(msg.reqId);
