@@ -88,7 +88,14 @@ describe("patching semantics", () => {
       const spec = { ...cases.find((x) => x.name === "tiny-patch-resid_pre")!.spec, site };
       const f = await runPatch(engines["tiny-4l"], { ...spec, strategy: "fast" });
       const n = await runPatch(engines["tiny-4l"], { ...spec, strategy: "naive" });
+      const s = await runPatch(
+        engines["tiny-4l"],
+        { ...spec, strategy: "fast" },
+        { singlePosition: true },
+      );
       expect(maxDiff(f.scores, n.scores)).toBeLessThan(1e-5);
+      expect(maxDiff(s.scores, n.scores)).toBeLessThan(1e-5);
+      expect(s.evaluations).toBeLessThanOrEqual(f.evaluations);
       expect(f.evaluations).toBeLessThan(n.evaluations);
     }
   });

@@ -11,9 +11,9 @@
  * 3. A cell that patches positions ≥ t starting at block f leaves every block below f and every
  *    position before t exactly as in the corrupted run: only blocks f…L−1 at positions t…P−1 are
  *    computed, starting from the corrupted residual at block f, attending to the corrupted run's
- *    keys/values for positions < t. When the cell changes only position t in block f (attn_out,
- *    mlp_out or a head's z at t: positions after t read block f's unchanged keys/values), block f
- *    runs on position t alone. Cells that patch only positions < t0 change nothing: their value
+ *    keys/values for positions < t. Optionally (singlePosition), when the cell changes only
+ *    position t in block f (attn_out, mlp_out or a head's z at t: positions after t read block
+ *    f's unchanged keys/values), block f runs on position t alone. Cells that patch only positions < t0 change nothing: their value
  *    is the corrupted run's, for free.
  * 4. All cells with the same t run in one pass: rows are (cell, sample), and a cell's N rows join
  *    the batch at its block f, so block j runs on every cell with f ≤ j at once. Passes are capped
@@ -285,6 +285,7 @@ export class FastEngine implements SweepEngine {
     const t = Math.min(...patches.map((p) => p.positions[0]));
     const f = Math.min(...patches.map((p) => p.layer));
     const single =
+      this.s.singlePosition === true &&
       f < this.L &&
       this.P - t > 1 &&
       patches

@@ -73,6 +73,8 @@ export interface PatchOptions {
   onProgress?: (p: Progress) => void;
   signal?: CancelSignal;
   maxBatchRows?: number;
+  /** fast strategy: see SweepSetup.singlePosition (default false). */
+  singlePosition?: boolean;
 }
 
 function now(): number {
@@ -159,6 +161,7 @@ export async function runPatch(
       opts.site === "head_out" || opts.site === "head_out_pos" ? "z" : opts.site,
     ]),
     maxBatchRows: options.maxBatchRows,
+    singlePosition: options.singlePosition,
   };
   const engine = makeEngine(setup, opts.strategy);
   try {

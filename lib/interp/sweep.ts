@@ -15,14 +15,15 @@
  *   fast  = P·L  (clean)  +  N·(P − t0)·L  (corrupted, the prefix before the first corrupted
  *           position t0 reused from the clean run)  +  Σ over cells of
  *             N·(P − t)·(L − f)                 in general,
- *             N + N·(P − t)·(L − f − 1)         when block f changes position t only,
+ *             N + N·(P − t)·(L − f − 1)         with singlePosition, when block f changes
+ *                                               position t only,
  *
  * where a cell's t is the first position it patches and f the first block whose output it
  * changes: hidden at layer l: f = l + 1 (block l's output is the clean one, nothing in block l
  * is recomputed); mlp / attn window [lo, hi): f = lo; patching at layer l: f = l. "Block f changes
  * position t only" holds when the cell's patches at block f are attn_out / mlp_out / a head's z
  * at t alone (positions after t read block f's keys and values, which are unchanged), so block f
- * runs on position t alone. Cells that patch only positions before t0 change nothing and cost
+ * runs on position t alone (an option, off by default: see SweepSetup.singlePosition). Cells that patch only positions before t0 change nothing and cost
  * nothing in `fast` (their value is the corrupted run's).
  *
  * Example (issue's criterion): a hidden trace of T = P = 10 tokens, subject from token 1 (t0 = 1),
@@ -139,6 +140,13 @@ export interface SweepSetup {
   sites: ReadonlySet<CellSite>;
   /** fast only: most batch rows in one pass (default from a memory budget). */
   maxBatchRows?: number;
+  /**
+   * fast only: run block f on position t alone where a cell changes only that position there.
+   * Default false: it saves evaluations (mlp/attn traces ~25% fewer) but adds a small block call
+   * per pass and first block, and measured wall time got no better on wasm and 1.7× worse on
+   * WebGPU (SwiftShader), where kernel launches dominate.
+   */
+  singlePosition?: boolean;
 }
 
 /** First position where the corrupted run differs from the clean run. */

@@ -115,6 +115,8 @@ export interface TraceOptions {
   signal?: CancelSignal;
   /** fast strategy: most batch rows per pass (default from a 64 MiB activation budget). */
   maxBatchRows?: number;
+  /** fast strategy: see SweepSetup.singlePosition (default false). */
+  singlePosition?: boolean;
 }
 
 /** Everything a trace runs on, resolved from the spec (token ids, subject, target, noise). */
@@ -241,6 +243,7 @@ export async function runPreparedTrace(
       opts.kind === "hidden" ? "resid_post" : opts.kind === "mlp" ? "mlp_out" : "attn_out",
     ]),
     maxBatchRows: options.maxBatchRows,
+    singlePosition: options.singlePosition,
   };
   const engine = makeEngine(setup, opts.strategy);
   try {
