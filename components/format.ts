@@ -1,10 +1,6 @@
 /** Small display helpers shared by the components. */
 
-/** Token text with its whitespace made visible: " Paris" → "·Paris", "\n" → "↵". */
-export function visibleToken(token: string): string {
-  if (token.length === 0) return "∅";
-  return token.replace(/ /g, "·").replace(/\n/g, "↵").replace(/\t/g, "⇥").replace(/\r/g, "␍");
-}
+export { visibleToken } from "@/lib/viz/format";
 
 /** 0.4213 → "42.13%"; anything under 0.01 % reads "<0.01%" (the exact value goes in a tooltip). */
 export function percent(p: number): string {
