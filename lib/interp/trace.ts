@@ -64,6 +64,8 @@ import {
 export interface TraceRow {
   /** Token position. */
   t: number;
+  /** The same as t (the row index of the grid, as in GridRow). */
+  index: number;
   /** scores[t][l] for every layer l. */
   values: Float32Array;
 }
@@ -292,7 +294,9 @@ export async function runPreparedTrace(
       {
         signal: options.signal,
         onProgress: options.onProgress,
-        onRow: options.onRow ? (r) => options.onRow!({ t: r.index, values: r.values }) : undefined,
+        onRow: options.onRow
+          ? (r) => options.onRow!({ t: r.index, index: r.index, values: r.values })
+          : undefined,
       },
     );
     const scores = Array.from({ length: T }, (_, t) =>
