@@ -13,15 +13,21 @@
  *    computed, starting from the corrupted residual at block f, attending to the corrupted run's
  *    keys/values for positions < t. Optionally (singlePosition), when the cell changes only
  *    position t in block f (attn_out, mlp_out or a head's z at t: positions after t read block
- *    f's unchanged keys/values), block f runs on position t alone. Cells that patch only positions < t0 change nothing: their value
- *    is the corrupted run's, for free.
+ *    f's unchanged keys/values), block f runs on position t alone. Cells that patch only
+ *    positions < t0 change nothing: their value is the corrupted run's, for free.
  * 4. All cells with the same t run in one pass: rows are (cell, sample), and a cell's N rows join
  *    the batch at its block f, so block j runs on every cell with f ≤ j at once. Passes are capped
  *    at `maxBatchRows` rows (cells sorted by f, then chunked).
  *
  * Shapes: a pass at position t through block j has [R_j, P − t, D] rows, R_j = N · #(cells with
- * f ≤ j); the set of shapes depends only on (P, L, N, the cells), so a sweep repeated on prompts of
- * the same length reuses the same buffer sizes and shader programs.
+ * f ≤ j). They are not one fixed shape (that would mean padding, i.e. spending the evaluations
+ * this path saves), but a bounded set, O(P · L), that depends only on (P, L, N, the cells): a
+ * sweep repeated on prompts of the same length reuses the same buffer sizes, and tfjs-webgpu
+ * 4.22 keys its shader cache on ranks and broadcast patterns, not on sizes.
+ *
+ * Measured: identical to naive to float32 rounding (bit-identical on wasm here); wall time
+ * ≈ 1/3 of naive for hidden traces on wasm, less saving than in evaluations because every cell
+ * still unembeds its rows (V · D each, the same in both strategies).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KeyValue, ModelIntervention } from "../model/gpt2";
