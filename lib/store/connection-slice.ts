@@ -1,6 +1,9 @@
 /** Connection slice: attaches the worker and routes its answers into the other slices. */
 import type { StateCreator } from "zustand/vanilla";
 import type { Context } from "./context";
+import { reduceDataset } from "./dataset-slice";
+import { reduceAttention, reducePatch } from "./patch-slice";
+import { reduceTrace } from "./trace-slice";
 import type { CausewayState, ConnectionSlice } from "./types";
 
 export function createConnectionSlice(
@@ -16,6 +19,21 @@ export function createConnectionSlice(
       };
     },
     receive(msg, kind) {
+      if (kind === "run") {
+        const owner = ctx.run?.reqId === msg.reqId ? ctx.run.owner : null;
+        if (owner === "trace") set((s) => ({ trace: reduceTrace(s.trace, msg) }));
+        else if (owner === "patch") set((s) => ({ patch: reducePatch(s.patch, msg) }));
+        else if (owner === "dataset") set((s) => ({ dataset: reduceDataset(s.dataset, msg) }));
+        if ((msg.type === "done" || msg.type === "error") && ctx.run?.reqId === msg.reqId) {
+          ctx.run = null;
+        }
+        return;
+      }
+      if (kind === "attention") {
+        set((s) => ({ patch: reduceAttention(s.patch, msg) }));
+        return;
+      }
+      if (kind === "tokenize") return;
       if (kind === "load") {
         switch (msg.type) {
           case "progress":
@@ -71,6 +89,7 @@ export function createConnectionSlice(
               ms: msg.ms,
             },
           }));
+          get().syncSubject();
           return;
         case "done":
           set((s) => ({ predict: { ...s.predict, tensorsLeft: msg.tensorsLeft } }));

@@ -1,6 +1,8 @@
 /** State shared by the slices that does not belong in the store itself (the port, timers). */
 import type { ModelPort } from "../worker-client";
 
+export type RunOwner = "trace" | "patch" | "dataset";
+
 export interface Context {
   port: ModelPort | null;
   debounceMs: number;
@@ -8,6 +10,8 @@ export interface Context {
   loadStartedAt: number;
   /** The prompt of the prediction request in flight (its answer is shown against it). */
   pendingPrompt: string | null;
+  /** The sweep in flight and the slice it belongs to (the worker runs one at a time). */
+  run: { reqId: number; owner: RunOwner } | null;
   now(): number;
 }
 
@@ -18,6 +22,7 @@ export function createContext(debounceMs: number): Context {
     timer: null,
     loadStartedAt: 0,
     pendingPrompt: null,
+    run: null,
     now: () => (typeof performance !== "undefined" ? performance.now() : Date.now()),
   };
 }

@@ -5,17 +5,41 @@
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { createConnectionSlice } from "./connection-slice";
 import { createContext } from "./context";
+import { createDatasetSlice } from "./dataset-slice";
 import { createModelSlice } from "./model-slice";
+import { createPatchSlice } from "./patch-slice";
 import { createPredictSlice } from "./predict-slice";
-import type { CausewayState } from "./types";
+import { createTraceSlice } from "./trace-slice";
+import type { CausewayState, ExampleFact } from "./types";
 
 export { checkPrompt, DEFAULT_TOP_K, EMPTY_PROMPT, MAX_PROMPT_CHARS } from "./predict-slice";
-export type { CausewayState, ModelStatus, PredictStatus, Progress, UiError } from "./types";
+export { isActive } from "./run";
+export { currentTokens } from "./trace-slice";
+export type {
+  AttentionState,
+  CausewayState,
+  CorruptionMode,
+  ExampleFact,
+  ModelStatus,
+  PredictStatus,
+  Progress,
+  RunInfo,
+  RunProgress,
+  RunStatus,
+  TraceGrid,
+  TraceSettings,
+  UiError,
+} from "./types";
 
 export interface StoreOptions {
   /** Delay between the last keystroke and the prediction request. */
   debounceMs?: number;
   initialPrompt?: string;
+  /**
+   * Known facts of the bundled model: a prompt that is one of them gets its subject (and a
+   * counterfactual of the same length) filled in.
+   */
+  examples?: ExampleFact[];
 }
 
 export const DEBOUNCE_MS = 150;
@@ -24,9 +48,17 @@ export type CausewayStore = StoreApi<CausewayState>;
 
 export function createCausewayStore(options: StoreOptions = {}): CausewayStore {
   const ctx = createContext(options.debounceMs ?? DEBOUNCE_MS);
+  const examples = options.examples ?? [];
+  const prompt = options.initialPrompt ?? "";
+  // The patching panel starts on the first prompt and its counterfactual, when it has one.
+  const cf = examples.find((f) => f.prompt === prompt)?.counterfactual;
   return createStore<CausewayState>()((...a) => ({
     ...createModelSlice(ctx)(...a),
-    ...createPredictSlice(ctx, options.initialPrompt ?? "")(...a),
+    ...createPredictSlice(ctx, prompt)(...a),
+    ...createTraceSlice(ctx)(...a),
+    ...createPatchSlice(ctx, { clean: prompt, corrupt: cf?.prompt ?? "" })(...a),
+    ...createDatasetSlice(ctx)(...a),
+    examples,
     ...createConnectionSlice(ctx)(...a),
   }));
 }

@@ -1,6 +1,9 @@
 /** Model slice: which model is loaded, on which backend, and how far loading has got. */
 import type { StateCreator } from "zustand/vanilla";
 import type { Context } from "./context";
+import { initialDataset } from "./dataset-slice";
+import { initialPatch } from "./patch-slice";
+import { IDLE_RUN } from "./run";
 import type { CausewayState, ModelSlice } from "./types";
 
 export const initialModel: ModelSlice["model"] = {
@@ -26,9 +29,14 @@ export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], 
           source,
           progress: { phase: "start", done: 0, total: 1 },
         },
-        // Predictions of the previous model no longer apply.
+        // Predictions, traces and patching grids of the previous model no longer apply (the
+        // worker stops a sweep on it by itself).
         predict: { ...s.predict, result: null, resultPrompt: null, error: null, ms: null },
+        trace: { ...s.trace, run: IDLE_RUN, result: null, formError: null },
+        patch: { ...initialPatch(s.patch.settings) },
+        dataset: { ...initialDataset(), settings: s.dataset.settings },
       }));
+      ctx.run = null;
       if (!ctx.port) {
         set((s) => ({
           model: {

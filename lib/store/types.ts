@@ -1,5 +1,16 @@
 /** The store's shape: one slice per concern, combined in ./index.ts. */
-import type { BackendName, FromWorker, ModelInfo, ModelSource, Prediction } from "../protocol";
+import type { DatasetResult } from "../interp/dataset";
+import type { TraceKind } from "../interp/spec";
+import type {
+  BackendName,
+  FromWorker,
+  ModelInfo,
+  ModelSource,
+  PatchBaselineInfo,
+  Prediction,
+  StageSummary,
+  TraceBaselineInfo,
+} from "../protocol";
 import type { ModelPort, RequestKind } from "../worker-client";
 
 export interface UiError {
@@ -51,6 +62,165 @@ export interface PredictSlice {
   runPrediction(): void;
 }
 
+/** A known fact the bundled model was trained on, with a counterfactual of the same length. */
+export interface ExampleFact {
+  prompt: string;
+  subject: string;
+  attribute: string;
+  /** Same template, another subject, same number of tokens, another answer. */
+  counterfactual?: { prompt: string; subject: string; attribute: string };
+}
+
+export type RunStatus = "idle" | "running" | "cancelling" | "done" | "cancelled" | "error";
+
+export interface RunProgress {
+  phase: string;
+  /** Trace kind, patch site or "dataset". */
+  kind: string | null;
+  done: number;
+  total: number;
+  etaMs: number | null;
+}
+
+/** The life of one sweep as the UI sees it. */
+export interface RunInfo {
+  status: RunStatus;
+  /** The worker request (0: none yet). */
+  reqId: number;
+  progress: RunProgress | null;
+  /** When it was asked for (store clock, ms). */
+  startedAt: number | null;
+  ms: number | null;
+  evaluations: number | null;
+  /** Tensors the worker holds after the run (or its cancellation) minus before it. */
+  tensorsLeft: number | null;
+  stages: Record<string, StageSummary> | null;
+  error: UiError | null;
+  /** Why a run stopped early when the user did not cancel it ("replaced by …"). */
+  note: string | null;
+}
+
+export type CorruptionMode = "noise" | "prompt";
+
+export interface TraceSettings {
+  /** The subject as typed (or as picked on the token strip). */
+  subjectText: string;
+  /** The subject's token range [b, e) in `subjectPrompt`'s tokens, when known. */
+  subjectRange: [number, number] | null;
+  subjectPrompt: string | null;
+  /** True while the subject was filled in from a known fact (not typed by the user). */
+  subjectAuto: boolean;
+  /** Empty: the model's top prediction. */
+  target: string;
+  corruption: CorruptionMode;
+  samples: number;
+  /** Noise multiplier ν / std(token embeddings). */
+  noise: number;
+  seed: number;
+  counterfactual: string;
+  counterfactualAuto: boolean;
+  /** null: the default window for the model's depth. */
+  window: number | null;
+  kinds: TraceKind[];
+}
+
+/** One kind's heatmap as it fills in. */
+export interface TraceGrid {
+  baseline: TraceBaselineInfo;
+  /** T × L, row-major, NaN until computed. */
+  values: Float32Array;
+  rows: number;
+  cols: number;
+  filled: number;
+}
+
+export interface TraceResultState {
+  /** The prompt and settings the run was asked with. */
+  prompt: string;
+  kinds: TraceKind[];
+  /** Filled in by the first baseline. */
+  tokens: string[] | null;
+  subject: [number, number] | null;
+  grids: Partial<Record<TraceKind, TraceGrid>>;
+}
+
+export interface TraceSlice {
+  trace: {
+    settings: TraceSettings;
+    /** Why the subject cannot be used (not in the prompt, …). */
+    subjectError: UiError | null;
+    /** Why the last click on Run was refused before reaching the worker. */
+    formError: UiError | null;
+    run: RunInfo;
+    result: TraceResultState | null;
+  };
+  setSubjectText(text: string): void;
+  /** Picks the subject on the token strip (tokens of the current prompt). */
+  selectSubjectRange(range: [number, number]): void;
+  setTraceSettings(patch: Partial<TraceSettings>): void;
+  /** Starts the trace (all the selected kinds); the latest run wins. */
+  runTrace(): void;
+  /** Stops whatever sweep is running (trace, patch or dataset). */
+  cancelRun(): void;
+  /** Re-resolves the subject against the tokens of the current prompt. */
+  syncSubject(): void;
+}
+
+export interface PatchSettings {
+  clean: string;
+  corrupt: string;
+  /** Empty: the clean prompt's top-1. */
+  target: string;
+  /** Empty: the corrupted prompt's top-1. */
+  foil: string;
+}
+
+export interface AttentionState {
+  status: "idle" | "pending" | "ok" | "error";
+  layer: number;
+  head: number;
+  prompt: string;
+  tokens: string[] | null;
+  /** T × T, [query][key]. */
+  pattern: Float32Array | null;
+  error: UiError | null;
+}
+
+export interface PatchSlice {
+  patch: {
+    settings: PatchSettings;
+    formError: UiError | null;
+    run: RunInfo;
+    result: {
+      clean: string;
+      baseline: PatchBaselineInfo | null;
+      /** L × H, row-major, NaN until computed. */
+      values: Float32Array | null;
+      filled: number;
+    } | null;
+    selected: { layer: number; head: number } | null;
+    attention: AttentionState | null;
+  };
+  setPatchSettings(patch: Partial<PatchSettings>): void;
+  runPatch(): void;
+  /** Shows a head's attention pattern on the clean prompt (asks the worker). */
+  selectHead(layer: number, head: number): void;
+}
+
+export interface DatasetSlice {
+  dataset: {
+    settings: { samples: number; limit: number; kinds: TraceKind[] };
+    run: RunInfo;
+    result: DatasetResult | null;
+  };
+  setDatasetSettings(patch: Partial<DatasetSlice["dataset"]["settings"]>): void;
+  runDataset(): void;
+}
+
+export interface ExamplesSlice {
+  examples: ExampleFact[];
+}
+
 export interface ConnectionSlice {
   /** Attaches a model runtime (the worker client); returns a function that detaches it. */
   connect(port: ModelPort): () => void;
@@ -58,4 +228,10 @@ export interface ConnectionSlice {
   receive(msg: FromWorker, kind: RequestKind): void;
 }
 
-export type CausewayState = ModelSlice & PredictSlice & ConnectionSlice;
+export type CausewayState = ModelSlice &
+  PredictSlice &
+  TraceSlice &
+  PatchSlice &
+  DatasetSlice &
+  ExamplesSlice &
+  ConnectionSlice;

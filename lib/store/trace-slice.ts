@@ -1,0 +1,302 @@
+/**
+ * Trace slice: the causal trace's settings (subject, target, corruption, window, kinds), the run
+ * in flight, and the three heatmaps as their rows stream in.
+ *
+ * The subject is a token range of the current prompt: picked on the token strip (click or drag)
+ * or found from the subject box's text (the span covering its first occurrence, as ROME's
+ * find_token_range does). It is re-found from the text whenever the prompt's tokens change.
+ */
+import type { StateCreator } from "zustand/vanilla";
+import { TraceError } from "../interp/spec";
+import { findSubjectRange } from "../interp/tokens";
+import type { FromWorker, TraceJob } from "../protocol";
+import { countFilled, emptyGrid, withRows } from "../viz/grid";
+import { rangeToText } from "../viz/selection";
+import type { Context } from "./context";
+import { applyRunMessage, IDLE_RUN, runOf, startRun, withRun } from "./run";
+import type { CausewayState, TraceSettings, TraceSlice, UiError } from "./types";
+
+export const DEFAULT_TRACE_SETTINGS: TraceSettings = {
+  subjectText: "",
+  subjectRange: null,
+  subjectPrompt: null,
+  subjectAuto: false,
+  target: "",
+  corruption: "noise",
+  samples: 10,
+  noise: 3,
+  seed: 1,
+  counterfactual: "",
+  counterfactualAuto: false,
+  window: null,
+  kinds: ["hidden", "mlp", "attn"],
+};
+
+export function initialTrace(): TraceSlice["trace"] {
+  return {
+    settings: DEFAULT_TRACE_SETTINGS,
+    subjectError: null,
+    formError: null,
+    run: IDLE_RUN,
+    result: null,
+  };
+}
+
+/** The tokens of the current prompt, if the predictions on screen answer it. */
+export function currentTokens(s: CausewayState): string[] | null {
+  const { result, resultPrompt, prompt } = s.predict;
+  return result && resultPrompt === prompt ? result.inputTokens : null;
+}
+
+/** The subject's range in `tokens` from text, or the error to show. */
+export function resolveSubject(
+  tokens: string[] | null,
+  text: string,
+): { range: [number, number] | null; error: UiError | null } {
+  if (text.trim() === "" || !tokens) return { range: null, error: null };
+  try {
+    return { range: findSubjectRange(tokens, text), error: null };
+  } catch (e) {
+    if (e instanceof TraceError)
+      return { range: null, error: { code: e.code, message: e.message } };
+    throw e;
+  }
+}
+
+const fail = (code: string, message: string): UiError => ({ code, message });
+
+/** Checks the settings before asking the worker; null when they may be sent. */
+export function checkTrace(s: CausewayState): UiError | null {
+  const st = s.trace.settings;
+  if (s.model.status !== "ready") return fail("no_model", "The model is not loaded yet.");
+  if (s.predict.prompt.trim() === "") {
+    return fail("empty_prompt", "The prompt is empty — type a prompt to trace.");
+  }
+  if (st.kinds.length === 0) return fail("bad_spec", "Choose at least one kind to trace.");
+  if (s.trace.subjectError) return s.trace.subjectError;
+  if (st.corruption === "noise" && !st.subjectRange && st.subjectText.trim() === "") {
+    return fail(
+      "bad_subject",
+      "Choose the subject to corrupt: click or drag over its tokens, or type it in the subject box.",
+    );
+  }
+  if (st.corruption === "prompt" && st.counterfactual.trim() === "") {
+    return fail(
+      "bad_spec",
+      "Type a counterfactual prompt with the same number of tokens as the prompt.",
+    );
+  }
+  if (!Number.isInteger(st.samples) || st.samples < 1 || st.samples > 1000) {
+    return fail("bad_spec", "Samples must be a whole number from 1 to 1000.");
+  }
+  if (!Number.isFinite(st.noise) || st.noise < 0) {
+    return fail("bad_spec", "The noise multiplier must be a number ≥ 0.");
+  }
+  if (!Number.isInteger(st.seed) || st.seed < 0) {
+    return fail("bad_spec", "The seed must be a whole number ≥ 0.");
+  }
+  if (st.window !== null && (!Number.isInteger(st.window) || st.window < 1)) {
+    return fail("bad_spec", "The window must be a whole number of layers ≥ 1.");
+  }
+  return null;
+}
+
+/** The job the settings describe. */
+export function traceJob(s: CausewayState): TraceJob {
+  const st = s.trace.settings;
+  const prompt = s.predict.prompt;
+  const subject =
+    st.subjectRange && st.subjectPrompt === prompt
+      ? st.subjectRange
+      : st.subjectText.trim() !== ""
+        ? st.subjectText
+        : undefined;
+  return {
+    type: "trace",
+    kinds: [...st.kinds],
+    spec: {
+      prompt,
+      ...(subject !== undefined ? { subject } : {}),
+      ...(st.target.trim() !== "" ? { target: st.target } : {}),
+      samples: st.samples,
+      noise: st.noise,
+      seed: st.seed,
+      ...(st.window !== null ? { window: st.window } : {}),
+      corruption:
+        st.corruption === "noise"
+          ? { type: "noise" }
+          : { type: "prompt", prompt: st.counterfactual },
+    },
+  };
+}
+
+/** Folds one message of the current trace run into the slice. */
+export function reduceTrace(trace: TraceSlice["trace"], msg: FromWorker): TraceSlice["trace"] {
+  if (msg.reqId !== trace.run.reqId) return trace;
+  const result = trace.result;
+  if (msg.type === "baseline" && msg.baseline.job === "trace" && result) {
+    const b = msg.baseline;
+    const T = b.tokens.length;
+    return {
+      ...trace,
+      result: {
+        ...result,
+        tokens: b.tokens,
+        subject: b.subject,
+        grids: {
+          ...result.grids,
+          [b.kind]: {
+            baseline: b,
+            values: emptyGrid(T, b.nLayer),
+            rows: T,
+            cols: b.nLayer,
+            filled: 0,
+          },
+        },
+      },
+    };
+  }
+  if (msg.type === "rows" && result) {
+    const kind = msg.kind as keyof typeof result.grids;
+    const g = result.grids[kind];
+    if (!g || msg.width !== g.cols) return trace;
+    const values = withRows(g.values, g.cols, msg.rows, msg.values);
+    return {
+      ...trace,
+      result: {
+        ...result,
+        grids: { ...result.grids, [kind]: { ...g, values, filled: countFilled(values) } },
+      },
+    };
+  }
+  const run = applyRunMessage(trace.run, msg);
+  return run === trace.run ? trace : { ...trace, run };
+}
+
+export function createTraceSlice(ctx: Context): StateCreator<CausewayState, [], [], TraceSlice> {
+  return (set, get) => ({
+    trace: initialTrace(),
+    setSubjectText(text) {
+      const { range, error } = resolveSubject(currentTokens(get()), text);
+      set((s) => ({
+        trace: {
+          ...s.trace,
+          settings: {
+            ...s.trace.settings,
+            subjectText: text,
+            subjectRange: range,
+            subjectPrompt: range ? s.predict.prompt : null,
+            subjectAuto: false,
+          },
+          subjectError: error,
+        },
+      }));
+    },
+    selectSubjectRange(range) {
+      const tokens = currentTokens(get());
+      if (!tokens) return;
+      const [b, e] = range;
+      if (!(Number.isInteger(b) && Number.isInteger(e) && b >= 0 && e <= tokens.length && b < e))
+        return;
+      set((s) => ({
+        trace: {
+          ...s.trace,
+          settings: {
+            ...s.trace.settings,
+            subjectText: rangeToText(tokens, range),
+            subjectRange: [b, e],
+            subjectPrompt: s.predict.prompt,
+            subjectAuto: false,
+          },
+          subjectError: null,
+        },
+      }));
+    },
+    setTraceSettings(patch) {
+      set((s) => ({
+        trace: {
+          ...s.trace,
+          settings: {
+            ...s.trace.settings,
+            ...patch,
+            ...("counterfactual" in patch ? { counterfactualAuto: false } : {}),
+          },
+        },
+      }));
+    },
+    syncSubject() {
+      const s = get();
+      const prompt = s.predict.prompt;
+      const st = s.trace.settings;
+      const fact = s.examples.find((f) => f.prompt === prompt);
+      let subjectText = st.subjectText;
+      let subjectAuto = st.subjectAuto;
+      let counterfactual = st.counterfactual;
+      let counterfactualAuto = st.counterfactualAuto;
+      if (fact && (subjectText.trim() === "" || subjectAuto)) {
+        subjectText = fact.subject;
+        subjectAuto = true;
+      } else if (!fact && subjectAuto) {
+        subjectText = "";
+        subjectAuto = false;
+      }
+      if (fact?.counterfactual && (counterfactual.trim() === "" || counterfactualAuto)) {
+        counterfactual = fact.counterfactual.prompt;
+        counterfactualAuto = true;
+      }
+      // a range picked for this very prompt stays; otherwise the text decides
+      const keep = st.subjectRange !== null && st.subjectPrompt === prompt && !subjectAuto;
+      const tokens = currentTokens(s);
+      const { range, error } = keep
+        ? { range: st.subjectRange, error: null }
+        : resolveSubject(tokens, subjectText);
+      set((s2) => ({
+        trace: {
+          ...s2.trace,
+          settings: {
+            ...s2.trace.settings,
+            subjectText,
+            subjectAuto,
+            counterfactual,
+            counterfactualAuto,
+            subjectRange: range,
+            subjectPrompt: range ? prompt : null,
+          },
+          subjectError: error,
+        },
+      }));
+    },
+    runTrace() {
+      const s = get();
+      const invalid = checkTrace(s);
+      if (invalid || !ctx.port) {
+        const formError = invalid ?? fail("worker_failed", "The model worker is not running.");
+        set((s2) => ({ trace: { ...s2.trace, formError } }));
+        return;
+      }
+      const job = traceJob(s);
+      set((s2) => ({
+        trace: {
+          ...s2.trace,
+          formError: null,
+          result: {
+            prompt: job.spec.prompt as string,
+            kinds: job.kinds,
+            tokens: null,
+            subject: null,
+            grids: {},
+          },
+        },
+      }));
+      startRun(ctx, set, "trace", job);
+    },
+    cancelRun() {
+      const current = ctx.run;
+      if (!current || !ctx.port) return;
+      const run = runOf(get(), current.owner);
+      if (run.reqId !== current.reqId || run.status !== "running") return;
+      ctx.port.cancelRun();
+      set((s) => withRun(s, current.owner, { ...run, status: "cancelling" }));
+    },
+  });
+}
