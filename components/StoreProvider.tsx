@@ -6,7 +6,12 @@
 import { createContext, type ReactNode, useContext, useEffect, useState } from "react";
 import { useStore } from "zustand";
 import type { ModelSource } from "@/lib/protocol";
-import { type CausewayState, type CausewayStore, createCausewayStore } from "@/lib/store";
+import {
+  type CausewayState,
+  type CausewayStore,
+  createCausewayStore,
+  type ExampleFact,
+} from "@/lib/store";
 import { WORKER_FAILED, WorkerClient } from "@/lib/worker-client";
 
 const StoreContext = createContext<CausewayStore | null>(null);
@@ -15,12 +20,14 @@ export function StoreProvider({
   children,
   initialModel,
   initialPrompt,
+  examples = [],
 }: {
   children: ReactNode;
   initialModel: ModelSource;
   initialPrompt: string;
+  examples?: ExampleFact[];
 }) {
-  const [store] = useState(() => createCausewayStore({ initialPrompt }));
+  const [store] = useState(() => createCausewayStore({ initialPrompt, examples }));
 
   useEffect(() => {
     let client: WorkerClient;
@@ -47,6 +54,13 @@ export function StoreProvider({
   }, [store, initialModel]);
 
   return <StoreContext.Provider value={store}>{children}</StoreContext.Provider>;
+}
+
+/** The store itself, for tests and debugging hooks (window.__causeway). */
+export function useCausewayStore(): CausewayStore {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error("useCausewayStore must be used inside <StoreProvider>");
+  return store;
 }
 
 export function useCauseway<T>(selector: (s: CausewayState) => T): T {

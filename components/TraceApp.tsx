@@ -1,25 +1,34 @@
 "use client";
-/** The app shell: header (model, backend), prompt and tokens, predictions, status line. */
+/**
+ * The app shell: header (model, backend); prompt, tokens (where the subject is chosen) and
+ * predictions; the causal trace; head patching; the status line.
+ */
 import type { ModelSource } from "@/lib/protocol";
+import type { ExampleFact } from "@/lib/store";
 import { BackendBadge } from "./BackendBadge";
 import { ModelPicker } from "./ModelPicker";
+import { PatchPanel } from "./PatchPanel";
 import { PredictionBars } from "./PredictionBars";
 import { PromptForm } from "./PromptForm";
 import { RunStatus } from "./RunStatus";
 import { StoreProvider } from "./StoreProvider";
 import { TokenStrip } from "./TokenStrip";
+import { TracePanel } from "./TracePanel";
 
 const DEFAULT_MODEL: ModelSource = { kind: "bundled", name: "tiny-facts" };
 
 export function TraceApp({
   initialPrompt = "",
   examples = [],
+  facts = [],
 }: {
   initialPrompt?: string;
   examples?: readonly string[];
+  /** Known facts behind the examples (subject, counterfactual) for the trace and patching. */
+  facts?: ExampleFact[];
 }) {
   return (
-    <StoreProvider initialModel={DEFAULT_MODEL} initialPrompt={initialPrompt}>
+    <StoreProvider initialModel={DEFAULT_MODEL} initialPrompt={initialPrompt} examples={facts}>
       <div className="app" data-testid="app">
         <header className="top">
           <div className="brand">
@@ -31,12 +40,16 @@ export function TraceApp({
             <BackendBadge />
           </div>
         </header>
-        <main className="grid">
-          <section className="panel" aria-label="Prompt">
-            <PromptForm examples={examples} />
-            <TokenStrip />
-          </section>
-          <PredictionBars />
+        <main className="main">
+          <div className="grid">
+            <section className="panel" aria-label="Prompt">
+              <PromptForm examples={examples} />
+              <TokenStrip />
+            </section>
+            <PredictionBars />
+          </div>
+          <TracePanel />
+          <PatchPanel />
         </main>
         <RunStatus />
       </div>

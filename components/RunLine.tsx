@@ -1,0 +1,92 @@
+"use client";
+/**
+ * The status of one panel's sweep: a progress bar with the ETA while it runs, then what it cost
+ * (time, evaluations, tensors left in the worker), or why it stopped. A cancel button while it
+ * runs.
+ */
+import type { RunInfo } from "@/lib/store";
+import { fmtEta, fmtInt, fmtMs } from "@/lib/viz/format";
+import { useCauseway } from "./StoreProvider";
+
+const PHASE: Record<string, string> = {
+  clean: "clean run",
+  corrupted: "corrupted run",
+  sweep: "restoring",
+  dataset: "tracing facts",
+  done: "finishing",
+};
+
+export function statusText(run: RunInfo, what: string): string {
+  switch (run.status) {
+    case "idle":
+      return "";
+    case "running": {
+      const p = run.progress;
+      if (!p) return `Starting ${what}…`;
+      const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 0;
+      const kind = p.kind && p.kind !== "dataset" ? `${p.kind} · ` : "";
+      const eta = fmtEta(p.etaMs);
+      const count = p.phase === "dataset" ? ` · ${p.done} / ${p.total} facts` : "";
+      return `${kind}${PHASE[p.phase] ?? p.phase} · ${pct}%${count}${eta ? ` · ${eta}` : ""}`;
+    }
+    case "cancelling":
+      return "Cancelling after the current pass…";
+    case "cancelled":
+      return `Cancelled${run.note ? ` (${run.note})` : ""}${
+        run.tensorsLeft !== null ? ` · ${run.tensorsLeft} tensors left` : ""
+      }`;
+    case "done":
+      return `Done in ${fmtMs(run.ms ?? 0)}${
+        run.evaluations !== null ? ` · ${fmtInt(run.evaluations)} evaluations` : ""
+      } · ${run.tensorsLeft ?? "?"} tensors left`;
+    case "error":
+      return run.error?.message ?? "Failed";
+  }
+}
+
+export function RunLine({ run, what, owner }: { run: RunInfo; what: string; owner: string }) {
+  const cancelRun = useCauseway((s) => s.cancelRun);
+  const active = run.status === "running" || run.status === "cancelling";
+  const frac =
+    run.progress && run.progress.total > 0
+      ? Math.min(1, run.progress.done / run.progress.total)
+      : 0;
+  return (
+    <div
+      className={`runline runline--${run.status}`}
+      data-testid={`run-status-${owner}`}
+      data-status={run.status}
+      data-tensors-left={run.tensorsLeft ?? undefined}
+      data-evaluations={run.evaluations ?? undefined}
+      data-code={run.error?.code}
+      aria-live="polite"
+    >
+      {active ? (
+        <div
+          className="runline__bar"
+          role="progressbar"
+          aria-label={`${what} progress`}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={Math.round(frac * 100)}
+        >
+          <div className="runline__fill" style={{ width: `${frac * 100}%` }} />
+        </div>
+      ) : null}
+      <span className="runline__text" role={run.status === "error" ? "alert" : undefined}>
+        {statusText(run, what)}
+      </span>
+      {active ? (
+        <button
+          type="button"
+          className="btn btn--ghost"
+          onClick={cancelRun}
+          disabled={run.status === "cancelling"}
+          data-testid={`cancel-${owner}`}
+        >
+          Cancel
+        </button>
+      ) : null}
+    </div>
+  );
+}
