@@ -8,7 +8,7 @@
  * For tests the wrapper exposes data-filled (cells computed), data-cells (T × L) and
  * data-values (the grid as JSON, null for cells not yet computed).
  */
-import { useEffect, useMemo, useRef, useState } from "react";
+import { type CSSProperties, useEffect, useMemo, useRef, useState } from "react";
 import type { TraceKind } from "@/lib/interp/spec";
 import { windowLayers } from "@/lib/interp/spec";
 import type { TraceGrid } from "@/lib/store";
@@ -57,6 +57,27 @@ function paint({ canvas, layout, values, scale, dpr }: PaintArgs): void {
       ctx.fillRect(c * cellW, r * cellH, cellW + 0.5, cellH + 0.5);
     }
   }
+}
+
+const TOOLTIP_W = 200;
+
+/** Above the hovered cell (below it in the top rows), kept inside the figure horizontally. */
+function tooltipPlace(
+  layout: HeatmapLayout,
+  hover: { row: number; col: number },
+  figureWidth: number,
+): CSSProperties {
+  const cx = layout.plot.x + (hover.col + 0.5) * layout.cellW;
+  const left = Math.max(0, Math.min(figureWidth - TOOLTIP_W, cx - TOOLTIP_W / 2));
+  if (hover.row < 4) {
+    return { left, top: layout.plot.y + (hover.row + 1) * layout.cellH + 8, width: TOOLTIP_W };
+  }
+  return {
+    left,
+    top: layout.plot.y + hover.row * layout.cellH - 8,
+    width: TOOLTIP_W,
+    transform: "translateY(-100%)",
+  };
 }
 
 export interface HeatmapProps {
@@ -274,18 +295,7 @@ export function Heatmap(props: HeatmapProps) {
                 className="tooltip"
                 role="tooltip"
                 data-testid="heatmap-tooltip"
-                style={
-                  hover.col < cols / 2
-                    ? {
-                        left: layout.plot.x + (hover.col + 1) * layout.cellW + 8,
-                        top: layout.plot.y + hover.row * layout.cellH - 6,
-                      }
-                    : {
-                        left: layout.plot.x + hover.col * layout.cellW - 8,
-                        top: layout.plot.y + hover.row * layout.cellH - 6,
-                        transform: "translateX(-100%)",
-                      }
-                }
+                style={tooltipPlace(layout, hover, layout.width + COLORBAR_W)}
               >
                 <div className="tooltip__head">
                   <code>{visibleToken(hoverInfo.token)}</code>

@@ -6,6 +6,7 @@
 import type { ModelSource } from "@/lib/protocol";
 import type { ExampleFact } from "@/lib/store";
 import { BackendBadge } from "./BackendBadge";
+import { DatasetPanel } from "./DatasetPanel";
 import { ModelPicker } from "./ModelPicker";
 import { PatchPanel } from "./PatchPanel";
 import { PredictionBars } from "./PredictionBars";
@@ -50,6 +51,7 @@ export function TraceApp({
           </div>
           <TracePanel />
           <PatchPanel />
+          <DatasetPanel />
         </main>
         <RunStatus />
       </div>

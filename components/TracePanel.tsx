@@ -59,7 +59,7 @@ function TraceForm() {
           className="field__input"
           value={st.target}
           onChange={(e) => set({ target: e.target.value })}
-          placeholder={top !== null ? `top prediction: ${visibleToken(top)}` : "top prediction"}
+          placeholder={top !== null ? `${visibleToken(top)} (top-1)` : "top prediction"}
           spellCheck={false}
           data-testid="trace-target"
         />

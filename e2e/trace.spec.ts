@@ -214,7 +214,9 @@ test("a trace fills every T × L cell of the three heatmaps; hidden matches `cau
   console.log(
     `trace: longest gap between animation frames during the sweep ${maxFrameGap.toFixed(0)} ms`,
   );
-  expect(maxFrameGap).toBeLessThan(1000);
+  // generous: SwiftShader keeps both CPUs of a small machine busy; a UI thread blocked by the
+  // sweep would miss frames for the whole minute
+  expect(maxFrameGap).toBeLessThan(1500);
 
   // Cells fill in as rows arrive (before the run is over).
   await expect
@@ -319,14 +321,63 @@ test("head patching fills the layer × head grid (matches `causeway patch --json
   const T = Number(await view.getAttribute("data-tokens"));
   expect(T).toBeGreaterThan(1);
   await expect(page.getByTestId("attention-matrix").locator("rect")).toHaveCount((T * (T + 1)) / 2);
+});
 
-  // Screenshot for the README: the whole screen, a cell of the hidden map explained.
+test("screenshot of the trace screen for the README", async () => {
+  test.setTimeout(240_000);
+  // The trace test fills the maps; run alone, this test traces first.
+  const hidden = page.getByTestId("heatmap-hidden");
+  const cells = Number((await hidden.getAttribute("data-cells")) || 0);
+  if (cells === 0 || Number(await hidden.getAttribute("data-filled")) < cells) {
+    await page.getByTestId("trace-samples").fill(String(SAMPLES));
+    await page.getByTestId("run-trace").click();
+    await expect(status("trace")).toHaveAttribute("data-status", "done", { timeout: 220_000 });
+  }
+  const grid = JSON.parse((await hidden.getAttribute("data-values")) ?? "[]") as number[][];
+  const T = grid.length;
+  const L = grid[0].length;
+  // A cell of the hidden map explained: the last token, a middle layer (ROME's late site).
   const canvas = page.getByTestId("heatmap-canvas-hidden");
   const box = await canvas.boundingBox();
   if (!box) throw new Error("no canvas");
   await page.setViewportSize({ width: 1280, height: 1000 });
-  await canvas.hover({ position: { x: box.width * (3.5 / 6), y: box.height * (9.5 / T) } });
+  const col = Math.floor(L / 2);
+  await canvas.hover({
+    position: { x: box.width * ((col + 0.5) / L), y: box.height * ((T - 0.5) / T) },
+  });
   await expect(page.getByTestId("heatmap-tooltip")).toBeVisible();
   mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  // from the top to the end of the patching panel (the dataset panel is still empty)
+  const patchBox = await page.getByTestId("patch-panel").boundingBox();
+  const scrollY = await page.evaluate(() => window.scrollY);
+  if (!patchBox) throw new Error("no patch panel");
+  await page.screenshot({
+    path: SCREENSHOT,
+    fullPage: true,
+    clip: {
+      x: 0,
+      y: 0,
+      width: 1280,
+      height: Math.ceil(patchBox.y + scrollY + patchBox.height + 14),
+    },
+  });
+});
+
+test("dataset mode averages traces over known facts into ROME's token-group curves", async () => {
+  test.setTimeout(180_000);
+  const panel = page.getByTestId("dataset-panel");
+  await panel.scrollIntoViewIfNeeded();
+  await page.getByTestId("dataset-limit").fill("2");
+  await page.getByTestId("dataset-samples").fill("1");
+  for (const k of ["mlp", "attn"])
+    await panel.getByLabel(k === "mlp" ? "MLP output" : "Attention output").uncheck();
+  const t0 = Date.now();
+  await page.getByTestId("run-dataset").click();
+  await expect(status("dataset")).toHaveAttribute("data-status", "done", { timeout: 170_000 });
+  console.log(`dataset: 2 facts, hidden, 1 sample, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await expect(status("dataset")).toHaveAttribute("data-tensors-left", "0");
+  const result = page.getByTestId("dataset-result");
+  await expect(result).toContainText("of 2 facts traced");
+  expect(Number(await result.getAttribute("data-used"))).toBeGreaterThan(0);
+  await expect(page.getByTestId("dataset-chart-hidden").locator("path")).not.toHaveCount(0);
 });

@@ -1,16 +1,63 @@
-/** Dataset slice: causal traces averaged over the bundled known facts (ROME's Figure 2). */
+/**
+ * Dataset slice: causal traces averaged over known facts (ROME's Figure 2) — the model's own
+ * dataset.json, or a file the user drops in.
+ */
 import type { StateCreator } from "zustand/vanilla";
+import type { KnownFact } from "../interp/dataset";
 import type { FromWorker } from "../protocol";
 import type { Context } from "./context";
 import { applyRunMessage, IDLE_RUN, startRun } from "./run";
-import type { CausewayState, DatasetSlice } from "./types";
+import type { CausewayState, DatasetSlice, UiError } from "./types";
 
 export function initialDataset(): DatasetSlice["dataset"] {
   return {
-    settings: { samples: 3, limit: 40, kinds: ["hidden", "mlp", "attn"] },
+    settings: {
+      samples: 3,
+      limit: 10,
+      kinds: ["hidden", "mlp", "attn"],
+      facts: null,
+      factsName: null,
+    },
+    formError: null,
     run: IDLE_RUN,
     result: null,
   };
+}
+
+/**
+ * Known facts from a file's text: a list, or { known_facts: [...] }; every fact needs string
+ * prompt, subject and attribute. The worker checks them again (lib/interp parseKnownFacts).
+ */
+export function parseFactsFile(text: string, name: string): KnownFact[] | UiError {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { code: "bad_file", message: `${name} is not JSON (${(e as Error).message})` };
+  }
+  const list = Array.isArray(json)
+    ? json
+    : json &&
+        typeof json === "object" &&
+        Array.isArray((json as { known_facts?: unknown }).known_facts)
+      ? (json as { known_facts: unknown[] }).known_facts
+      : null;
+  if (!list) {
+    return {
+      code: "bad_file",
+      message: `${name}: expected a list of known facts or { "known_facts": [...] }`,
+    };
+  }
+  if (list.length === 0) return { code: "bad_file", message: `${name} has no facts` };
+  for (let i = 0; i < list.length; i++) {
+    const f = list[i] as Record<string, unknown> | null;
+    for (const k of ["prompt", "subject", "attribute"]) {
+      if (typeof f?.[k] !== "string") {
+        return { code: "bad_file", message: `${name}: fact ${i} has no string "${k}"` };
+      }
+    }
+  }
+  return list as KnownFact[];
 }
 
 export function reduceDataset(
@@ -23,6 +70,8 @@ export function reduceDataset(
   return run === dataset.run ? dataset : { ...dataset, run };
 }
 
+const fail = (code: string, message: string): UiError => ({ code, message });
+
 export function createDatasetSlice(
   ctx: Context,
 ): StateCreator<CausewayState, [], [], DatasetSlice> {
@@ -31,13 +80,46 @@ export function createDatasetSlice(
     setDatasetSettings(p) {
       set((s) => ({ dataset: { ...s.dataset, settings: { ...s.dataset.settings, ...p } } }));
     },
+    loadFactsFile(text, name) {
+      const parsed = parseFactsFile(text, name);
+      set((s) =>
+        Array.isArray(parsed)
+          ? {
+              dataset: {
+                ...s.dataset,
+                formError: null,
+                settings: { ...s.dataset.settings, facts: parsed, factsName: name },
+              },
+            }
+          : { dataset: { ...s.dataset, formError: parsed } },
+      );
+    },
     runDataset() {
       const s = get();
-      if (s.model.status !== "ready" || !ctx.port) return;
-      const { samples, limit, kinds } = s.dataset.settings;
-      if (kinds.length === 0) return;
-      set((s2) => ({ dataset: { ...s2.dataset, result: null } }));
-      startRun(ctx, set, "dataset", { type: "dataset", kinds: [...kinds], samples, limit });
+      const { samples, limit, kinds, facts } = s.dataset.settings;
+      const invalid =
+        s.model.status !== "ready"
+          ? fail("no_model", "The model is not loaded yet.")
+          : kinds.length === 0
+            ? fail("bad_spec", "Choose at least one kind to trace.")
+            : !Number.isInteger(samples) || samples < 1 || samples > 1000
+              ? fail("bad_spec", "Samples must be a whole number from 1 to 1000.")
+              : !Number.isInteger(limit) || limit < 1
+                ? fail("bad_spec", "The number of facts must be a whole number ≥ 1.")
+                : null;
+      if (invalid || !ctx.port) {
+        const formError = invalid ?? fail("worker_failed", "The model worker is not running.");
+        set((s2) => ({ dataset: { ...s2.dataset, formError } }));
+        return;
+      }
+      set((s2) => ({ dataset: { ...s2.dataset, result: null, formError: null } }));
+      startRun(ctx, set, "dataset", {
+        type: "dataset",
+        kinds: [...kinds],
+        samples,
+        limit,
+        ...(facts ? { facts } : {}),
+      });
     },
   });
 }

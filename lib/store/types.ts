@@ -1,5 +1,5 @@
 /** The store's shape: one slice per concern, combined in ./index.ts. */
-import type { DatasetResult } from "../interp/dataset";
+import type { DatasetResult, KnownFact } from "../interp/dataset";
 import type { TraceKind } from "../interp/spec";
 import type {
   BackendName,
@@ -207,13 +207,26 @@ export interface PatchSlice {
   selectHead(layer: number, head: number): void;
 }
 
+export interface DatasetSettings {
+  samples: number;
+  /** Trace at most this many facts (the first ones). */
+  limit: number;
+  kinds: TraceKind[];
+  /** Facts from a dropped file; null: the model's own dataset.json. */
+  facts: KnownFact[] | null;
+  factsName: string | null;
+}
+
 export interface DatasetSlice {
   dataset: {
-    settings: { samples: number; limit: number; kinds: TraceKind[] };
+    settings: DatasetSettings;
+    formError: UiError | null;
     run: RunInfo;
     result: DatasetResult | null;
   };
-  setDatasetSettings(patch: Partial<DatasetSlice["dataset"]["settings"]>): void;
+  setDatasetSettings(patch: Partial<DatasetSettings>): void;
+  /** Reads a known-facts file (ROME's known_1000.json, or { known_facts: [...] }). */
+  loadFactsFile(text: string, name: string): void;
   runDataset(): void;
 }
 
