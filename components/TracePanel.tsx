@@ -6,6 +6,7 @@
 import { useMemo } from "react";
 import { defaultWindow, TRACE_KINDS, type TraceKind } from "@/lib/interp/spec";
 import { currentTokens, isActive } from "@/lib/store";
+import { traceCommand } from "@/lib/viz/cli";
 import { fmtValue, visibleToken } from "@/lib/viz/format";
 import { traceDomain } from "@/lib/viz/scales";
 import { Heatmap, KIND_TITLE } from "./Heatmap";
@@ -25,6 +26,7 @@ export function TracePanel() {
       <TraceForm />
       <TraceRunInfo />
       <TraceMaps />
+      <TraceCommand />
     </section>
   );
 }
@@ -254,6 +256,19 @@ function TraceRunInfo() {
         </dl>
       ) : null}
     </div>
+  );
+}
+
+/** The command line that recomputes the trace on screen. */
+function TraceCommand() {
+  const job = useCauseway((s) => s.trace.result?.job ?? null);
+  const model = useCauseway((s) => s.model.info?.name ?? "tiny-facts");
+  if (!job) return null;
+  return (
+    <p className="cli-line" data-testid="trace-command">
+      <span>Same numbers from the command line (wasm, within 1e-3):</span>
+      <code>{traceCommand(job, model)}</code>
+    </p>
   );
 }
 

@@ -195,28 +195,38 @@ test("a trace fills every T × L cell of the three heatmaps; hidden matches `cau
   await page.getByTestId("run-trace").click();
   await expect(status("trace")).toHaveAttribute("data-status", "running");
 
-  // The tab stays responsive during the sweep: animation frames keep coming.
-  const maxFrameGap = await page.evaluate(
+  // The tab stays responsive during the sweep: the UI thread runs its tasks on time (the sweep
+  // is in the worker). Frames are logged too, but not asserted: under SwiftShader they wait on
+  // the GPU process, which the sweep keeps busy.
+  const { taskLag, frameGap } = await page.evaluate(
     () =>
-      new Promise<number>((resolve) => {
-        let last = performance.now();
-        let worst = 0;
-        const end = last + 2000;
-        const tick = (t: number) => {
-          worst = Math.max(worst, t - last);
-          last = t;
-          if (t < end) requestAnimationFrame(tick);
-          else resolve(worst);
+      new Promise<{ taskLag: number; frameGap: number }>((resolve) => {
+        const start = performance.now();
+        let lastTick = start;
+        let taskLag = 0;
+        let lastFrame = start;
+        let frameGap = 0;
+        const timer = setInterval(() => {
+          const t = performance.now();
+          taskLag = Math.max(taskLag, t - lastTick - 20);
+          lastTick = t;
+        }, 20);
+        const frame = (t: number) => {
+          frameGap = Math.max(frameGap, t - lastFrame);
+          lastFrame = t;
+          if (t - start < 2000) requestAnimationFrame(frame);
+          else {
+            clearInterval(timer);
+            resolve({ taskLag, frameGap });
+          }
         };
-        requestAnimationFrame(tick);
+        requestAnimationFrame(frame);
       }),
   );
   console.log(
-    `trace: longest gap between animation frames during the sweep ${maxFrameGap.toFixed(0)} ms`,
+    `trace: during the sweep, UI-thread timer lag ≤ ${taskLag.toFixed(0)} ms, longest frame gap ${frameGap.toFixed(0)} ms`,
   );
-  // generous: SwiftShader keeps both CPUs of a small machine busy; a UI thread blocked by the
-  // sweep would miss frames for the whole minute
-  expect(maxFrameGap).toBeLessThan(1500);
+  expect(taskLag).toBeLessThan(500);
 
   // Cells fill in as rows arrive (before the run is over).
   await expect
@@ -247,6 +257,11 @@ test("a trace fills every T × L cell of the three heatmaps; hidden matches `cau
   );
   expect(Math.abs(Number(await hidden.getAttribute("data-high")) - ref.high_score)).toBeLessThan(
     TOLERANCE,
+  );
+
+  // The command line that recomputes it is shown.
+  await expect(page.getByTestId("trace-command")).toContainText(
+    `--subject-range 0:5 --kind all --samples ${SAMPLES}`,
   );
 
   // Subject tokens are starred on the axis; hovering a cell explains it.

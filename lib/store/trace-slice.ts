@@ -280,6 +280,7 @@ export function createTraceSlice(ctx: Context): StateCreator<CausewayState, [], 
           ...s2.trace,
           formError: null,
           result: {
+            job,
             prompt: job.spec.prompt as string,
             kinds: job.kinds,
             tokens: null,

@@ -10,6 +10,7 @@ import type {
   Prediction,
   StageSummary,
   TraceBaselineInfo,
+  TraceJob,
 } from "../protocol";
 import type { ModelPort, RequestKind } from "../worker-client";
 
@@ -135,7 +136,8 @@ export interface TraceGrid {
 }
 
 export interface TraceResultState {
-  /** The prompt and settings the run was asked with. */
+  /** The job the run was asked with. */
+  job: TraceJob;
   prompt: string;
   kinds: TraceKind[];
   /** Filled in by the first baseline. */

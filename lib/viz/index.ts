@@ -1,5 +1,6 @@
 /** Pure helpers for the screen's charts: colour scales, layout, ticks, grids, text. No DOM. */
 
+export * from "./cli";
 export * from "./curves";
 export * from "./format";
 export * from "./grid";
