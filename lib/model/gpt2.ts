@@ -76,6 +76,18 @@ export interface UnembedOptions extends StageOptions {
   posOffset?: number;
 }
 
+/**
+ * What `withOverrides` can change: block weights (each the shape of the one it replaces; the
+ * caller keeps ownership) and interventions that run before the caller's in every pass.
+ */
+export interface ModelOverrides {
+  weights?: readonly { layer: number; name: BlockWeightName; value: tf.Tensor }[];
+  interventions?: readonly ModelIntervention[];
+}
+
+/** One block's weights by name (Conv1D layout: wOut is mlp.c_proj.weight [M, D], bO attn.c_proj.bias). */
+export type BlockWeightName = keyof BlockTensors;
+
 interface BlockTensors {
   ln1g: tf.Tensor1D;
   ln1b: tf.Tensor1D;
@@ -155,6 +167,10 @@ export class Gpt2Model {
   private readonly lnFg: tf.Tensor1D;
   private readonly lnFb: tf.Tensor1D;
   private disposed = false;
+  /** Set on views made by withOverrides: interventions prepended to every pass. */
+  private baseInterventions: readonly ModelIntervention[] = [];
+  /** A view shares its parent's tensors and never disposes them. */
+  private isView = false;
 
   private constructor(
     readonly config: Gpt2Config,
@@ -211,7 +227,42 @@ export class Gpt2Model {
   /** A validated hook plan (recording + interventions) for embed/block/unembed. */
   hooks(opts: HookOptions = {}): HookPlan {
     const { nLayer, nHead, nCtx } = this.config;
-    return new HookPlan({ nLayer, nHead, nCtx }, opts);
+    if (this.baseInterventions.length === 0) return new HookPlan({ nLayer, nHead, nCtx }, opts);
+    const interventions = [...this.baseInterventions, ...(opts.interventions ?? [])];
+    return new HookPlan({ nLayer, nHead, nCtx }, { ...opts, interventions });
+  }
+
+  /** A block weight as held on the device (do not dispose it). */
+  blockWeight(layer: number, name: BlockWeightName): tf.Tensor {
+    const b = this.blocks[layer];
+    if (!b || !(name in b))
+      throw new ModelError("bad_input", `no weight ${name} in layer ${layer}`);
+    return b[name];
+  }
+
+  /**
+   * A view of this model with some block weights replaced and interventions added to every
+   * pass (lib/edit applies edits this way). It shares every other tensor with this model; its
+   * dispose() frees nothing, and it must not outlive this model or the tensors it was given.
+   */
+  withOverrides(o: ModelOverrides): Gpt2Model {
+    const blocks = this.blocks.map((b) => ({ ...b }));
+    for (const { layer, name, value } of o.weights ?? []) {
+      const old = this.blockWeight(layer, name);
+      if (old.shape.join() !== value.shape.join()) {
+        throw new ModelError(
+          "bad_weights",
+          `override ${name} of layer ${layer} has shape [${value.shape}], expected [${old.shape}]`,
+        );
+      }
+      (blocks[layer] as Record<BlockWeightName, tf.Tensor>)[name] = value;
+    }
+    const baseInterventions = [...this.baseInterventions, ...(o.interventions ?? [])];
+    const { nLayer, nHead, nCtx } = this.config;
+    new HookPlan({ nLayer, nHead, nCtx }, { interventions: baseInterventions }); // validate now
+    const view = Object.create(Gpt2Model.prototype) as Gpt2Model;
+    Object.assign(view, this, { blocks, baseInterventions, isView: true, disposed: false });
+    return view;
   }
 
   /** The whole pass: embed → every block → unembed. Synchronous; the caller disposes the result. */
@@ -382,6 +433,7 @@ export class Gpt2Model {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.isView) return;
     tf.dispose([this.wte, this.wpe, this.lnFg, this.lnFb]);
     for (const b of this.blocks) tf.dispose(Object.values(b));
   }

@@ -1,0 +1,122 @@
+/**
+ * ROME's second-moment matrix of MLP keys, C = E[k kᵀ] (uncentred) over every token of a text
+ * corpus, k = the input of the MLP's output projection (blocks.l.mlp.hook_post). ROME uses 100k
+ * Wikipedia texts; in the browser we use the model's own held-out general text, which is far
+ * smaller, so C is shrunk towards a multiple of the identity:
+ *
+ *   C_γ = C + γ · (tr C / d_mlp) · I
+ *
+ * which is symmetric positive definite for any γ > 0 even when there are fewer tokens than
+ * d_mlp, so C_γ u = k* is solved by Cholesky (lib/edit/linalg.ts) in float64 on the host. A
+ * d_mlp² matrix is 1 MiB for the bundled model (512²) and 72 MiB for GPT-2 small (3072²) in
+ * float64; its factorisation is cached per model, layer, corpus and γ.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { baseOf, type ModelLike, viewOf } from "./apply";
+import { chunks, padRows } from "./batch";
+import { cholesky, choleskySolve } from "./linalg";
+import type { EditTokenizer } from "./tokens";
+
+export interface SecondMoment {
+  /** d_mlp × d_mlp, row-major, E[k kᵀ]. */
+  C: Float64Array;
+  n: number;
+  tokens: number;
+}
+
+const momentCache = new WeakMap<object, Map<string, Promise<SecondMoment>>>();
+const factorCache = new WeakMap<SecondMoment, Map<number, Float64Array>>();
+
+function hashTexts(texts: readonly string[]): string {
+  let h = 2166136261;
+  for (const t of texts) {
+    for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 16777619);
+    h = Math.imul(h ^ 10, 16777619);
+  }
+  return `${texts.length}:${(h >>> 0).toString(16)}`;
+}
+
+/** E[k kᵀ] of blocks.{layer}.mlp.hook_post over every token of `texts` (each cut to n_ctx). */
+export function secondMoment(
+  model: ModelLike,
+  tok: EditTokenizer,
+  texts: readonly string[],
+  layer: number,
+): Promise<SecondMoment> {
+  const key = `${layer}|${hashTexts(texts)}`;
+  let byKey = momentCache.get(model);
+  if (!byKey) {
+    byKey = new Map();
+    momentCache.set(model, byKey);
+  }
+  let p = byKey.get(key);
+  if (!p) {
+    p = compute(model, tok, texts, layer);
+    byKey.set(key, p);
+    p.catch(() => byKey.delete(key));
+  }
+  return p;
+}
+
+async function compute(
+  model: ModelLike,
+  tok: EditTokenizer,
+  texts: readonly string[],
+  layer: number,
+): Promise<SecondMoment> {
+  const { nCtx, dMlp: M } = baseOf(model).config;
+  const rows = texts.map((t) => tok.encode(t).slice(0, nCtx)).filter((r) => r.length > 0);
+  const hook = `blocks.${layer}.mlp.hook_post`;
+  const T = Math.max(...rows.map((r) => r.length));
+  let acc = tf.keep(tf.zeros([M, M]));
+  let tokens = 0;
+  for (const [s, e] of chunks(rows.length, T, M, 1 << 22)) {
+    const part = padRows(rows.slice(s, e));
+    const mask = new Float32Array(part.ids.length * part.T);
+    part.lengths.forEach((n, b) => {
+      mask.fill(1, b * part.T, b * part.T + n);
+    });
+    tokens += part.lengths.reduce((a, b) => a + b, 0);
+    const m = viewOf(model, part.lengths);
+    const next = tf.tidy(() => {
+      const { logits, activations } = m.forward({
+        inputIds: part.ids,
+        record: [hook],
+        logitPositions: "last",
+      });
+      logits.dispose();
+      const B = part.ids.length;
+      const k = activations.get(hook)!.reshape([B * part.T, M]); // [B·T, M]
+      const km = k.mul(tf.tensor2d(mask, [B * part.T, 1])); // padding rows → 0
+      return acc.add(tf.matMul(km, km, true, false)); // Σ k kᵀ  [M, M]
+    });
+    acc.dispose();
+    acc = tf.keep(next);
+  }
+  const sum = await acc.data();
+  acc.dispose();
+  const C = new Float64Array(M * M);
+  for (let i = 0; i < M * M; i++) C[i] = sum[i] / tokens;
+  return { C, n: M, tokens };
+}
+
+/** Solves (C + γ·(tr C/n)·I) x = k by Cholesky; the factor is cached per (C, γ). */
+export function solveShrunk(m: SecondMoment, gamma: number, k: ArrayLike<number>): Float64Array {
+  const { C, n } = m;
+  let byGamma = factorCache.get(m);
+  if (!byGamma) {
+    byGamma = new Map();
+    factorCache.set(m, byGamma);
+  }
+  let L = byGamma.get(gamma);
+  if (!L) {
+    let tr = 0;
+    for (let i = 0; i < n; i++) tr += C[i * n + i];
+    const A = Float64Array.from(C);
+    const add = (gamma * tr) / n;
+    for (let i = 0; i < n; i++) A[i * n + i] += add;
+    L = cholesky(A, n);
+    byGamma.set(gamma, L);
+  }
+  return choleskySolve(L, n, k);
+}

@@ -1,0 +1,87 @@
+/**
+ * Turning recipes into complete edits: each edit's learned values are computed on the model as
+ * edited by the edits before it in the stack (so a ROME edit computed after a steering edit
+ * sees the steered model). Edits that already carry learned values are kept as they are.
+ *
+ * Intervention edits at the "last" position act at each prompt's own last token, also in the
+ * padded batches that learning runs (lib/edit/apply.ts view(lengths)).
+ */
+import type { Gpt2Model } from "../model/gpt2";
+import { applyEdits, baseOf, type ModelLike } from "./apply";
+import type { EditDataset } from "./dataset";
+import { learnHeadAblate, learnHeadSteer } from "./heads";
+import { checkEdit } from "./plan";
+import { computeRome, type RomeStep } from "./rome";
+import { learnResidSteer } from "./steer";
+import type { EditTokenizer } from "./tokens";
+import { describeEdit, type Edit, isEnabled, isLearned } from "./types";
+
+export interface LearnOptions {
+  dataset?: EditDataset;
+  /** ROME's optimisation steps, with the index of the edit in the stack. */
+  onRomeStep?: (index: number, s: RomeStep) => void;
+  /** Called when an edit starts and ends learning. */
+  onEdit?: (index: number, phase: "start" | "done", edit: Edit) => void;
+}
+
+/** Learns one edit on a model (plain or edited). */
+export async function learnEdit(
+  model: ModelLike,
+  tok: EditTokenizer,
+  edit: Edit,
+  opts: LearnOptions & { index?: number } = {},
+): Promise<Edit> {
+  checkEdit(edit, baseOf(model).config);
+  switch (edit.kind) {
+    case "rome": {
+      const r = await computeRome(model, tok, edit, {
+        dataset: opts.dataset,
+        onStep: (s) => opts.onRomeStep?.(opts.index ?? 0, s),
+      });
+      return r.edit;
+    }
+    case "head_ablate":
+      return learnHeadAblate(model, tok, edit, opts);
+    case "head_scale":
+      return edit;
+    case "head_steer":
+      return learnHeadSteer(model, tok, edit, opts);
+    case "resid_steer":
+      return learnResidSteer(model, tok, edit, opts);
+  }
+}
+
+/**
+ * Learns every enabled edit that lacks learned values, in stack order, each on the model with
+ * the edits before it applied. Returns the complete stack (disabled edits unchanged).
+ */
+export async function learnStack(
+  model: Gpt2Model,
+  tok: EditTokenizer,
+  edits: readonly Edit[],
+  opts: LearnOptions = {},
+): Promise<{ edits: Edit[]; learned: number[] }> {
+  const out: Edit[] = [];
+  const learned: number[] = [];
+  for (const [i, e] of edits.entries()) {
+    checkEdit(e, model.config, `edit ${i} (${describeEdit(e)})`);
+    if (!isEnabled(e) || isLearned(e)) {
+      out.push(e);
+      continue;
+    }
+    opts.onEdit?.(i, "start", e);
+    const before = applyEdits(model, out);
+    try {
+      const done = await learnEdit(before.isIdentity ? model : before, tok, e, {
+        ...opts,
+        index: i,
+      });
+      out.push(done);
+      learned.push(i);
+      opts.onEdit?.(i, "done", done);
+    } finally {
+      before.dispose();
+    }
+  }
+  return { edits: out, learned };
+}

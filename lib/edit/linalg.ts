@@ -1,0 +1,64 @@
+/**
+ * Small dense linear algebra on the host in float64, for what tfjs lacks (it has no Cholesky or
+ * solve): ROME's C⁻¹k* and the probes' Newton steps. Matrices are row-major Float64Arrays.
+ */
+
+/**
+ * Cholesky factor L (lower triangular, A = L Lᵀ) of a symmetric positive-definite n×n matrix.
+ * Throws if A is not positive definite (a pivot ≤ 0), which shrinkage prevents.
+ */
+export function cholesky(a: Float64Array, n: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    const rowJ = j * n;
+    let d = a[rowJ + j];
+    for (let k = 0; k < j; k++) d -= L[rowJ + k] * L[rowJ + k];
+    if (!(d > 0)) throw new Error(`matrix is not positive definite (pivot ${j}: ${d})`);
+    const ljj = Math.sqrt(d);
+    L[rowJ + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      const rowI = i * n;
+      let s = a[rowI + j];
+      for (let k = 0; k < j; k++) s -= L[rowI + k] * L[rowJ + k];
+      L[rowI + j] = s / ljj;
+    }
+  }
+  return L;
+}
+
+/** Solves (L Lᵀ) x = b given the Cholesky factor L. */
+export function choleskySolve(L: Float64Array, n: number, b: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    const row = i * n;
+    for (let k = 0; k < i; k++) s -= L[row + k] * y[k];
+    y[i] = s / L[row + i];
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
+    x[i] = s / L[i * n + i];
+  }
+  return x;
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export function norm(a: ArrayLike<number>): number {
+  return Math.sqrt(dot(a, a));
+}
+
+/** Mean of rows (each a vector of equal length). */
+export function meanOf(rows: ArrayLike<number>[]): Float64Array {
+  const n = rows[0]?.length ?? 0;
+  const m = new Float64Array(n);
+  for (const r of rows) for (let i = 0; i < n; i++) m[i] += r[i];
+  for (let i = 0; i < n; i++) m[i] /= Math.max(1, rows.length);
+  return m;
+}

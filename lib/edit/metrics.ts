@@ -1,0 +1,219 @@
+/**
+ * How well an edit did, with the literature's measures (METHODS.md §5):
+ *
+ * CounterFact (ROME's compute_rewrite_quality_counterfact), per case, then averaged over cases:
+ *   efficacy        the rewrite prompt gives P(new) > P(true)
+ *   paraphrase      the share of held-out phrasings with P(new) > P(true)
+ *   neighbourhood   the share of other subjects' prompts (same relation and true object) that
+ *                   keep P(true) > P(new)
+ *   score           the harmonic mean of the three
+ *   *_diff          the mean probability differences (ROME's EM / PM / NM magnitudes)
+ * P(o) is length-normalised: exp of the mean log-probability of o's tokens (teacher forced),
+ * with o written as " " + target string.
+ *
+ * General text: the mean next-token NLL over the model's held-out general text (each text cut to
+ * the context), and its ratio edited / original (canonical examples' deviation measure).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { baseOf, type ModelLike, viewOf } from "./apply";
+import { chunks, padRows } from "./batch";
+import type { CounterFactCase } from "./dataset";
+import { continuationIds, type EditTokenizer } from "./tokens";
+
+/**
+ * log P of token `targets[r][j]` after `rows[r]`'s prefix ending at position `positions[r][j]`,
+ * for right-padded batches of rows. Returns per row the list of log-probabilities.
+ */
+export async function tokenLogProbs(
+  model: ModelLike,
+  rows: readonly number[][],
+  positions: readonly (readonly number[])[],
+  targets: readonly (readonly number[])[],
+): Promise<number[][]> {
+  const V = baseOf(model).config.vocabSize;
+  const T = Math.max(...rows.map((r) => r.length));
+  const out: number[][] = [];
+  for (const [s, e] of chunks(rows.length, T, V, 1 << 23)) {
+    const part = padRows(rows.slice(s, e));
+    const m = viewOf(model, part.lengths);
+    const idx: number[] = [];
+    for (let b = 0; b < e - s; b++) {
+      positions[s + b].forEach((t, j) => {
+        idx.push((b * part.T + t) * V + targets[s + b][j]);
+      });
+    }
+    const picked = tf.tidy(() => {
+      const { logits } = m.forward({ inputIds: part.ids, logitPositions: "all" }); // [B, T, V]
+      return tf.logSoftmax(logits).reshape([-1]).gather(tf.tensor1d(idx, "int32")); // [n]
+    });
+    const data = await picked.data();
+    picked.dispose();
+    let k = 0;
+    for (let b = 0; b < e - s; b++) {
+      const n = positions[s + b].length;
+      out.push(Array.from(data.subarray(k, k + n)));
+      k += n;
+    }
+  }
+  return out;
+}
+
+/**
+ * Mean log-probability of each target continuation after each prompt (length-normalised
+ * log P): result[i][j] for prompt i and target j.
+ */
+export async function continuationScores(
+  model: ModelLike,
+  tok: EditTokenizer,
+  prompts: readonly string[],
+  targets: readonly string[],
+): Promise<number[][]> {
+  const rows: number[][] = [];
+  const positions: number[][] = [];
+  const tgt: number[][] = [];
+  const nCtx = baseOf(model).config.nCtx;
+  for (const p of prompts) {
+    const ids = tok.encode(p);
+    for (const t of targets) {
+      const tids = continuationIds(tok, p, t);
+      const row = [...ids, ...tids.slice(0, -1)];
+      if (row.length > nCtx)
+        throw new Error(`prompt ${JSON.stringify(p)} + target is longer than the context`);
+      rows.push(row);
+      positions.push(tids.map((_, j) => ids.length - 1 + j));
+      tgt.push(tids);
+    }
+  }
+  const lp = await tokenLogProbs(model, rows, positions, tgt);
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  return prompts.map((_, i) => targets.map((_, j) => mean(lp[i * targets.length + j])));
+}
+
+export interface CaseScores {
+  case_id?: number;
+  efficacy: number;
+  paraphrase: number | null;
+  neighborhood: number | null;
+  /** P(new) − P(true) on the rewrite prompt, mean over paraphrases, and P(true) − P(new) over neighbours. */
+  efficacy_diff: number;
+  paraphrase_diff: number | null;
+  neighborhood_diff: number | null;
+  /** P(new), P(true) on the rewrite prompt. */
+  p_new: number;
+  p_true: number;
+}
+
+export interface CounterFactScores {
+  n_cases: number;
+  efficacy: number;
+  paraphrase: number | null;
+  neighborhood: number | null;
+  /** Harmonic mean of efficacy, paraphrase and neighbourhood (those present). */
+  score: number;
+  efficacy_diff: number;
+  paraphrase_diff: number | null;
+  neighborhood_diff: number | null;
+  cases: CaseScores[];
+}
+
+/** A rewrite to evaluate: the prompts filled with the subject, and the two objects. */
+export interface RewriteCase {
+  case_id?: number;
+  prompt: string;
+  target_new: string;
+  target_true: string;
+  paraphrase_prompts: string[];
+  neighborhood_prompts: string[];
+}
+
+export function rewriteCase(c: CounterFactCase): RewriteCase {
+  const r = c.requested_rewrite;
+  return {
+    case_id: c.case_id,
+    prompt: r.prompt.replace("{}", r.subject),
+    target_new: r.target_new.str,
+    target_true: r.target_true.str,
+    paraphrase_prompts: c.paraphrase_prompts,
+    neighborhood_prompts: c.neighborhood_prompts,
+  };
+}
+
+export async function caseScores(
+  model: ModelLike,
+  tok: EditTokenizer,
+  c: RewriteCase,
+): Promise<CaseScores> {
+  const all = [c.prompt, ...c.paraphrase_prompts, ...c.neighborhood_prompts];
+  const s = await continuationScores(model, tok, all, [c.target_new, c.target_true]);
+  const P = s.map(([n, t]) => ({ n: Math.exp(n), t: Math.exp(t) }));
+  const para = P.slice(1, 1 + c.paraphrase_prompts.length);
+  const neigh = P.slice(1 + c.paraphrase_prompts.length);
+  const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
+  return {
+    case_id: c.case_id,
+    efficacy: P[0].n > P[0].t ? 1 : 0,
+    paraphrase: mean(para.map((x) => (x.n > x.t ? 1 : 0))),
+    neighborhood: mean(neigh.map((x) => (x.t > x.n ? 1 : 0))),
+    efficacy_diff: P[0].n - P[0].t,
+    paraphrase_diff: mean(para.map((x) => x.n - x.t)),
+    neighborhood_diff: mean(neigh.map((x) => x.t - x.n)),
+    p_new: P[0].n,
+    p_true: P[0].t,
+  };
+}
+
+export function harmonicMean(xs: number[]): number {
+  if (xs.length === 0 || xs.some((x) => x <= 0)) return 0;
+  return xs.length / xs.reduce((a, x) => a + 1 / x, 0);
+}
+
+/** Averages per-case scores (cases without paraphrases or neighbours are left out of those). */
+export function aggregateScores(cases: CaseScores[]): CounterFactScores {
+  const mean = (k: keyof CaseScores) => {
+    const v = cases.map((c) => c[k]).filter((x): x is number => typeof x === "number");
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  };
+  const efficacy = mean("efficacy") ?? 0;
+  const paraphrase = mean("paraphrase");
+  const neighborhood = mean("neighborhood");
+  return {
+    n_cases: cases.length,
+    efficacy,
+    paraphrase,
+    neighborhood,
+    score: harmonicMean(
+      [efficacy, paraphrase, neighborhood].filter((x): x is number => x !== null),
+    ),
+    efficacy_diff: mean("efficacy_diff") ?? 0,
+    paraphrase_diff: mean("paraphrase_diff"),
+    neighborhood_diff: mean("neighborhood_diff"),
+    cases,
+  };
+}
+
+export interface TextLoss {
+  /** Mean next-token NLL over every predicted token. */
+  nll: number;
+  tokens: number;
+  texts: number;
+}
+
+/** Mean next-token NLL over texts (each cut to the context; a text of one token adds nothing). */
+export async function generalTextLoss(
+  model: ModelLike,
+  tok: EditTokenizer,
+  texts: readonly string[],
+): Promise<TextLoss> {
+  const nCtx = baseOf(model).config.nCtx;
+  const rows = texts.map((t) => tok.encode(t).slice(0, nCtx)).filter((r) => r.length > 1);
+  const positions = rows.map((r) => r.slice(0, -1).map((_, i) => i));
+  const targets = rows.map((r) => r.slice(1));
+  const lp = await tokenLogProbs(model, rows, positions, targets);
+  let sum = 0;
+  let n = 0;
+  for (const row of lp) {
+    for (const x of row) sum -= x;
+    n += row.length;
+  }
+  return { nll: sum / Math.max(1, n), tokens: n, texts: rows.length };
+}

@@ -1,0 +1,283 @@
+/**
+ * Edits are data: a plain JSON description of what changes in the model (kind, site, parameters)
+ * and of what was learned (a direction, the rank-one factors of a weight delta). The same object
+ * is stored in the edit stack, sent to the worker, written into a share URL or an edit file, and
+ * applied by lib/edit/apply.ts as interventions or weight deltas, never by changing the loaded
+ * weights. docs/edits.md documents the format with an example of every kind.
+ *
+ * An edit without `learned` is a recipe: lib/edit/learn.ts computes the learned values (ROME's
+ * optimisation, a steering direction, an ablation mean) and returns the complete edit.
+ *
+ * Conventions: layers and heads count from 0; hook names are TransformerLens'; weight layouts are
+ * HF GPT-2's Conv1D (y = x @ W + b, mlp.c_proj.weight is [d_mlp, d_model]).
+ */
+
+export const EDIT_FORMAT_VERSION = 1;
+
+export const EDIT_KINDS = [
+  "rome",
+  "head_ablate",
+  "head_scale",
+  "head_steer",
+  "resid_steer",
+] as const;
+export type EditKind = (typeof EDIT_KINDS)[number];
+
+/**
+ * Which positions an intervention edit changes in a pass:
+ *   "last"     the pass's last position (T − 1): the next-token prediction of a prompt; in
+ *              generation that recomputes the whole sequence, only the newest token
+ *   "all"      every position (then the edit is also a weight change: see lib/edit/fold.ts)
+ *   number[]   these absolute positions (those ≥ T are skipped in a shorter pass)
+ */
+export type PositionRule = "last" | "all" | number[];
+
+/**
+ * A set of prompts, given inline or taken from the model's dataset.json:
+ *   ["Review: …", …]
+ *   {dataset: "absc", label: " positive", split: "train", limit: 100}
+ *   {dataset: "general_text", limit: 50}
+ *   {dataset: "known_facts", relation: "P1", limit: 40}   (the facts' prompts)
+ */
+export type PromptSet =
+  | string[]
+  | {
+      dataset: "absc" | "general_text" | "known_facts" | "consistency";
+      /** absc: keep reviews with this label (e.g. " positive"). */
+      label?: string;
+      /** absc: "train" (default) or "test". */
+      split?: "train" | "test";
+      /** known_facts / consistency: keep one relation. */
+      relation?: string;
+      /** The first `limit` prompts (after filtering). */
+      limit?: number;
+    };
+
+/** How a steering direction is scaled when added: α·σ·θ (ITI) or α·b (raw mass-mean shift). */
+export type SteerScale = "iti" | "raw";
+
+/** A learned direction: θ unit-norm, b = norm·θ the mass-mean shift, σ the std of ⟨a, θ⟩. */
+export interface Direction {
+  direction: number[];
+  norm: number;
+  sigma: number;
+}
+
+/** Optional evaluation attached to any edit: log P(target) − log P(foil) on prompts. */
+export interface EditEval {
+  prompts: PromptSet;
+  target: string;
+  foil: string;
+}
+
+interface EditBase {
+  /** Stable id for the UI stack; optional in files. */
+  id?: string;
+  /** Default true; a disabled edit is kept in the stack but changes nothing. */
+  enabled?: boolean;
+  /** Free text shown in the stack. */
+  label?: string;
+  eval?: EditEval;
+}
+
+// ───────────────────────────── ROME ─────────────────────────────
+
+export interface RomeParams {
+  /** The rewrite prompt with "{}" where the subject goes, e.g. "{} lives in the city of". */
+  prompt: string;
+  subject: string;
+  /** The new object as text; a leading space is added when it has none (CounterFact's str). */
+  target_new: string;
+  /** The old object (for evaluation only). */
+  target_true?: string;
+  /** Adam steps on δ (ROME 20). */
+  steps?: number;
+  /** Adam learning rate (ROME 0.5). */
+  lr?: number;
+  /** Weight of KL(new‖orig) on "{subject} is a" at the subject's last token (ROME 0.0625). */
+  kl_weight?: number;
+  /** Prompts of the KL ("essence") term (ROME ["{} is a"]). */
+  kl_prompts?: string[];
+  /** Weight of the norm penalty ‖δ‖ / ‖v₀‖² (ROME 0.5, its code's form). */
+  weight_decay?: number;
+  /** ‖δ‖ is clamped to clamp · ‖v₀‖ after every step (ROME 4). */
+  clamp?: number;
+  /** Stop when the loss falls below this (ROME 0.05). */
+  early_stop?: number;
+  /** Self-generated prefixes "<text>. {}" added to the bare "{}" template. */
+  context?: { lengths?: number[]; per_length?: number; seed?: number; top_k?: number };
+  /** Second-moment matrix of keys: identity, or estimated from dataset.json general_text. */
+  cov?: "identity" | "general_text";
+  /** Shrinkage γ: C + γ·(tr C / d_mlp)·I (cov general_text). */
+  shrinkage?: number;
+  /** General texts used for C (default all). */
+  cov_texts?: number;
+  /** The key k in ΔW = u·(v* − W k − b)ᵀ / (uᵀk): ROME's code uses the bare prompt's key. */
+  update_key?: "bare" | "mean";
+  /** The CounterFact case this edit comes from (evaluation reads its prompts). */
+  case_id?: number;
+  /** Extra evaluation prompts (with the subject written out). */
+  paraphrase_prompts?: string[];
+  neighborhood_prompts?: string[];
+}
+
+export interface RomeLearned {
+  /** ΔW = u vᵀ for mlp.c_proj.weight [d_mlp, d_model]: u is unit-norm C⁻¹k*, length d_mlp. */
+  u: number[];
+  /** v = (v* − W k − b) / (uᵀk), length d_model. */
+  v: number[];
+  /** Diagnostics: the loss curve, norms, templates and the chosen settings. */
+  info?: RomeInfo;
+}
+
+export interface RomeInfo {
+  losses: { step: number; loss: number; nll: number; kl: number; decay: number; p_new: number }[];
+  delta_norm: number;
+  v0_norm: number;
+  k_star_norm: number;
+  templates: string[];
+  cov: "identity" | "general_text";
+  shrinkage: number;
+  cov_tokens: number;
+  update_key: "bare" | "mean";
+  target_new_ids: number[];
+  ms: number;
+}
+
+export interface RomeEdit extends EditBase {
+  kind: "rome";
+  /** The MLP whose output projection (mlp.c_proj.weight) is rewritten. */
+  site: { layer?: number };
+  params: RomeParams;
+  learned?: RomeLearned;
+}
+
+// ───────────────────────────── heads ─────────────────────────────
+
+export interface HeadRef {
+  layer: number;
+  head: number;
+}
+
+export interface HeadSite extends HeadRef {
+  position?: PositionRule;
+}
+
+export interface HeadAblateEdit extends EditBase {
+  kind: "head_ablate";
+  site: HeadSite;
+  /** zero: z = 0; mean: z = its mean over `prompts` at the positions of the rule. */
+  params: { mode: "zero" | "mean"; prompts?: PromptSet };
+  learned?: { mean: number[] };
+}
+
+export interface HeadScaleEdit extends EditBase {
+  kind: "head_scale";
+  site: HeadSite;
+  params: { scale: number };
+}
+
+export interface HeadSteerEdit extends EditBase {
+  kind: "head_steer";
+  /**
+   * heads: steer these; top_k: the K heads whose last-token outputs a linear probe separates
+   * best (validation accuracy). One of the two.
+   */
+  site: { heads?: HeadRef[]; top_k?: number; position?: PositionRule };
+  params: {
+    alpha: number;
+    scale?: SteerScale;
+    /** Direction = mean(positive) − mean(negative) of last-token hook_z. */
+    positive: PromptSet;
+    negative: PromptSet;
+    /** Split seed of the probes. */
+    seed?: number;
+    /** Validation share of the probes (ITI 0.2). */
+    val_ratio?: number;
+  };
+  learned?: {
+    heads: (HeadRef & Direction & { accuracy?: number })[];
+    /** Probe validation accuracy per [layer][head] (the grid that ranks heads for top_k). */
+    probe_accuracy?: number[][];
+  };
+}
+
+// ───────────────────────────── representation ─────────────────────────────
+
+export type ResidHook = "resid_pre" | "resid_mid" | "resid_post";
+
+export interface ResidSteerEdit extends EditBase {
+  kind: "resid_steer";
+  /** The hidden state blocks.{layer}.hook_{hook} (default resid_post, the block's output). */
+  site: { layer: number; hook?: ResidHook; position?: PositionRule };
+  params: {
+    alpha: number;
+    scale?: SteerScale;
+    /** A direction from two prompt sets (last-token mass-mean shift)… */
+    positive?: PromptSet;
+    negative?: PromptSet;
+    /** …or a given vector (then b = vector, θ = b/‖b‖, σ = 1). */
+    vector?: number[];
+  };
+  learned?: Direction;
+}
+
+export type Edit = RomeEdit | HeadAblateEdit | HeadScaleEdit | HeadSteerEdit | ResidSteerEdit;
+
+/** An edit file: `{version: 1, model?: name, edits: [...]}` (a bare array is accepted too). */
+export interface EditFile {
+  version: number;
+  model?: string;
+  edits: Edit[];
+}
+
+export class EditError extends Error {
+  override readonly name = "EditError";
+  constructor(
+    readonly code: "bad_edit" | "not_learned" | "bad_dataset" | "cancelled",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const isEnabled = (e: Edit): boolean => e.enabled !== false;
+
+/** True when the edit carries everything apply needs (zero ablation and scaling need nothing). */
+export function isLearned(e: Edit): boolean {
+  switch (e.kind) {
+    case "rome":
+      return e.learned !== undefined;
+    case "head_ablate":
+      return e.params.mode === "zero" || e.learned !== undefined;
+    case "head_scale":
+      return true;
+    case "head_steer":
+      return e.learned !== undefined;
+    case "resid_steer":
+      return e.learned !== undefined;
+  }
+}
+
+/** A one-line description for tables and errors. */
+export function describeEdit(e: Edit): string {
+  const pos = (p?: PositionRule) =>
+    p === undefined || p === "last" ? "last" : p === "all" ? "all" : `[${p.join(",")}]`;
+  switch (e.kind) {
+    case "rome":
+      return `rome L${e.site.layer ?? "?"}: ${e.params.subject} → ${e.params.target_new}`;
+    case "head_ablate":
+      return `${e.params.mode}-ablate L${e.site.layer}H${e.site.head} @${pos(e.site.position)}`;
+    case "head_scale":
+      return `scale L${e.site.layer}H${e.site.head} ×${e.params.scale} @${pos(e.site.position)}`;
+    case "head_steer": {
+      const heads = e.learned?.heads ?? e.site.heads;
+      const where = heads
+        ? heads.map((h) => `L${h.layer}H${h.head}`).join(",")
+        : `top ${e.site.top_k}`;
+      return `steer ${where} α=${e.params.alpha} (${e.params.scale ?? "iti"}) @${pos(e.site.position)}`;
+    }
+    case "resid_steer":
+      return `steer ${e.site.hook ?? "resid_post"} L${e.site.layer} α=${e.params.alpha} (${e.params.scale ?? "iti"}) @${pos(e.site.position)}`;
+  }
+}
