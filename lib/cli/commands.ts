@@ -1,5 +1,6 @@
 /** Every CLI sub-command, in the order `causeway --help` lists them. Register new ones here. */
 import type { Command } from "./command";
+import { editCommand } from "./edit";
 import { patchCommand } from "./patch";
 import { predictCommand } from "./predict";
 import { traceCommand } from "./trace";
@@ -10,4 +11,5 @@ export const COMMANDS: Command[] = [
   traceCommand,
   patchCommand,
   traceDatasetCommand,
+  editCommand,
 ];

@@ -1,16 +1,20 @@
 /** `causeway predict`: the top next-token predictions for a prompt. */
+import { Engine } from "../engine";
 import { intFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
+import { editedFromFile } from "./edit";
 import { loadCliEngine } from "./engine";
 
 export const predictCommand: Command = {
   name: "predict",
-  usage: "causeway predict --model M --prompt P [--top 10] [--backend wasm|cpu] --json",
+  usage:
+    "causeway predict --model M --prompt P [--top 10] [--edits edits.json] [--backend wasm|cpu] --json",
   async run(argv) {
     const flags = parseFlags(argv, {
       model: { type: "string", default: "tiny-facts" },
       prompt: { type: "string" },
       top: { type: "string" },
+      edits: { type: "string" },
       backend: { type: "string" },
       json: { type: "boolean", default: false },
     });
@@ -22,10 +26,20 @@ export const predictCommand: Command = {
       flags.backend as string | undefined,
     );
     try {
-      const p = await engine.predict(prompt, top);
+      // --edits: the edited model (docs/edits.md) as a view for this prompt's length
+      const edited =
+        typeof flags.edits === "string"
+          ? await editedFromFile(engine, requireString(flags, "model"), flags.edits)
+          : undefined;
+      const T = engine.tokenize(prompt).ids.length;
+      const p = await (edited && T > 0 && T <= engine.model.config.nCtx
+        ? Engine.fromModel(engine.info.name, edited.view(T), engine.tokenizer).predict(prompt, top)
+        : engine.predict(prompt, top)
+      ).finally(() => edited?.dispose());
       return {
         model: engine.info.name,
         backend,
+        ...(edited ? { edits: edited.plan.edits.length } : {}),
         input_ids: p.inputIds,
         input_tokens: p.inputTokens,
         top: p.top.map((t) => ({ id: t.id, token: t.token, prob: t.prob })),

@@ -278,6 +278,6 @@ export function describeEdit(e: Edit): string {
       return `steer ${where} α=${e.params.alpha} (${e.params.scale ?? "iti"}) @${pos(e.site.position)}`;
     }
     case "resid_steer":
-      return `steer ${e.site.hook ?? "resid_post"} L${e.site.layer} α=${e.params.alpha} (${e.params.scale ?? "iti"}) @${pos(e.site.position)}`;
+      return `steer ${e.site.hook ?? "resid_post"} L${e.site.layer} α=${e.params.alpha} (${e.params.scale ?? "raw"}) @${pos(e.site.position)}`;
   }
 }

@@ -1,0 +1,429 @@
+/**
+ * `causeway edit`: apply a stack of edits (docs/edits.md), learning what they lack, and measure.
+ *
+ *   causeway edit --model M --edit edits.json [--eval] [--save DIR] [--out learned.json]
+ *     [--dataset file] [--backend wasm|cpu] [--quiet] --json
+ *   causeway edit --model M --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text]
+ *     [--shrinkage 0.1] [--update-key bare|mean] [--prefixes 5] [--backend wasm|cpu] --json
+ *
+ * Edit-file mode learns the edits without learned values (in stack order, each on the model
+ * edited by those before it), applies the stack and reports per edit whether it is a weight
+ * change. --eval adds: the general-text loss ratio (edited / original), CounterFact scores for
+ * ROME edits (their case_id's prompts from dataset.json, or their own paraphrase/neighbourhood
+ * prompts), and each edit's own `eval` (log P(target) − log P(foil)) before and after.
+ * --save writes the weight changes as an HF checkpoint; --out writes the learned stack.
+ *
+ * CounterFact mode is ROME's evaluation: every case is edited on its own (the original model,
+ * one edit), scored, and the scores are averaged (efficacy, paraphrase, neighbourhood, their
+ * harmonic mean, the general-text loss ratio), with the unedited model's scores for reference.
+ *
+ * Progress (ROME's steps) goes to stderr unless --quiet.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import {
+  aggregateScores,
+  applyEdits,
+  type CaseScores,
+  caseScores,
+  computeRome,
+  describeEdit,
+  type Edit,
+  type EditDataset,
+  EditError,
+  type EditedModel,
+  editedCheckpoint,
+  findCase,
+  generalTextLoss,
+  learnStack,
+  parseEditDataset,
+  parseEditFile,
+  type RewriteCase,
+  type RomeEdit,
+  rewriteCase,
+  romeEditForCase,
+  runEval,
+  serializeEdits,
+  writeSafetensors,
+} from "../edit";
+import { Engine } from "../engine";
+import { loadModelFiles } from "../load/model-files";
+import { selectBackend } from "../model/backend";
+import { Gpt2Model } from "../model/gpt2";
+import type { BackendName } from "../protocol";
+import { intFlag, numberFlag, parseFlags, requireString, UsageError } from "./args";
+import type { Command } from "./command";
+import "../model/backends-node";
+import { resolveModel } from "./model-source";
+
+const NODE_BACKENDS: BackendName[] = ["wasm", "cpu"];
+
+/** User errors in edit files and datasets exit with code 2, one line. */
+function asUsage(err: unknown): never {
+  if (err instanceof EditError) throw new UsageError(err.message);
+  throw err;
+}
+
+function readJson(file: string, what: string): unknown {
+  if (!existsSync(file)) throw new UsageError(`${what} ${file} does not exist`);
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`${what} ${file} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** The model folder's dataset.json (or --dataset), if any. */
+export function loadDataset(modelDir: string, file?: string): EditDataset | undefined {
+  const f = file ?? path.join(modelDir, "dataset.json");
+  if (!existsSync(f)) {
+    if (file) throw new UsageError(`dataset ${file} does not exist`);
+    return undefined;
+  }
+  try {
+    return parseEditDataset(readJson(f, "dataset"), f);
+  } catch (e) {
+    asUsage(e);
+  }
+}
+
+export function readEditFile(file: string): Edit[] {
+  try {
+    return parseEditFile(readJson(file, "edit file")).edits;
+  } catch (e) {
+    asUsage(e);
+  }
+}
+
+const progress = (quiet: boolean) => (line: string) => {
+  if (!quiet) process.stderr.write(`${line}\n`);
+};
+
+/**
+ * For `causeway predict --edits`: the stack learned (if needed) and applied to the engine's
+ * model; the caller disposes it.
+ */
+export async function editedFromFile(
+  engine: Engine,
+  modelSpec: string,
+  file: string,
+  quiet = true,
+): Promise<EditedModel> {
+  const dataset = loadDataset(resolveModel(modelSpec).dir);
+  const log = progress(quiet);
+  const { edits } = await learnStack(engine.model, engine.tokenizer, readEditFile(file), {
+    dataset,
+    onEdit: (i, phase, e) => phase === "start" && log(`learning edit ${i}: ${describeEdit(e)}`),
+  }).catch(asUsage);
+  try {
+    return applyEdits(engine.model, edits);
+  } catch (e) {
+    asUsage(e);
+  }
+}
+
+function parseCases(spec: string, n: number): number[] {
+  const m = /^(\d+)(?::(\d+))?$/.exec(spec.trim());
+  if (!m) throw new UsageError(`--counterfact must be N (the first N cases) or A:B, got "${spec}"`);
+  const [a, b] = m[2] === undefined ? [0, Number(m[1])] : [Number(m[1]), Number(m[2])];
+  if (!(b > a) || b > n) throw new UsageError(`--counterfact ${spec}: the dataset has ${n} cases`);
+  return Array.from({ length: b - a }, (_, i) => a + i);
+}
+
+function romeCaseOf(e: RomeEdit, dataset: EditDataset | undefined): RewriteCase | null {
+  const p = e.params;
+  if (p.case_id !== undefined && dataset?.counterfact) {
+    return rewriteCase(findCase(dataset, p.case_id));
+  }
+  if (!p.target_true) return null;
+  return {
+    prompt: p.prompt.replace("{}", p.subject),
+    target_new: p.target_new,
+    target_true: p.target_true,
+    paraphrase_prompts: p.paraphrase_prompts ?? [],
+    neighborhood_prompts: p.neighborhood_prompts ?? [],
+  };
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
+
+export const editCommand: Command = {
+  name: "edit",
+  usage:
+    "causeway edit --model M (--edit edits.json [--eval] [--save DIR] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text] [--shrinkage 0.1] [--update-key bare|mean] [--prefixes 5]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
+  async run(argv) {
+    const flags = parseFlags(argv, {
+      model: { type: "string", default: "tiny-facts" },
+      edit: { type: "string" },
+      eval: { type: "boolean", default: false },
+      save: { type: "string" },
+      out: { type: "string" },
+      counterfact: { type: "string" },
+      layer: { type: "string" },
+      steps: { type: "string" },
+      cov: { type: "string" },
+      shrinkage: { type: "string" },
+      "update-key": { type: "string" },
+      prefixes: { type: "string" },
+      dataset: { type: "string" },
+      backend: { type: "string" },
+      quiet: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    });
+    const modelSpec = requireString(flags, "model");
+    const editFile = flags.edit as string | undefined;
+    const cfSpec = flags.counterfact as string | undefined;
+    if ((editFile === undefined) === (cfSpec === undefined)) {
+      throw new UsageError("give --edit FILE or --counterfact N");
+    }
+    let order = NODE_BACKENDS;
+    if (flags.backend !== undefined) {
+      if (!NODE_BACKENDS.includes(flags.backend as BackendName)) {
+        throw new UsageError(`--backend must be one of ${NODE_BACKENDS.join(", ")} in Node`);
+      }
+      order = [flags.backend as BackendName];
+    }
+    const { name, source, dir } = resolveModel(modelSpec);
+    const dataset = loadDataset(dir, flags.dataset as string | undefined);
+    const edits = editFile ? readEditFile(editFile) : [];
+    const { backend } = await selectBackend(order);
+    const files = await loadModelFiles(source);
+    const engine = Engine.fromModel(
+      name,
+      Gpt2Model.fromWeights(files.config, files.weights),
+      files.tokenizer,
+    );
+    const log = progress(flags.quiet as boolean);
+    const t0 = performance.now();
+    try {
+      if (cfSpec !== undefined) {
+        const cov = flags.cov as string | undefined;
+        if (cov !== undefined && cov !== "identity" && cov !== "general_text") {
+          throw new UsageError("--cov must be identity or general_text");
+        }
+        const key = flags["update-key"] as string | undefined;
+        if (key !== undefined && key !== "bare" && key !== "mean") {
+          throw new UsageError("--update-key must be bare or mean");
+        }
+        const overrides = {
+          ...(flags.steps !== undefined ? { steps: intFlag(flags, "steps", 20, 1, 1000) } : {}),
+          ...(cov ? { cov: cov as "identity" | "general_text" } : {}),
+          ...(flags.shrinkage !== undefined
+            ? { shrinkage: numberFlag(flags, "shrinkage", 0.1, 0, 1e6) }
+            : {}),
+          ...(key ? { update_key: key as "bare" | "mean" } : {}),
+          ...(flags.prefixes !== undefined
+            ? { context: { per_length: intFlag(flags, "prefixes", 5, 0, 100) } }
+            : {}),
+        };
+        const layer =
+          flags.layer === undefined
+            ? undefined
+            : intFlag(flags, "layer", 0, 0, files.config.nLayer - 1);
+        const r = await counterfactRun(engine, dataset, cfSpec, layer, overrides, log).catch(
+          asUsage,
+        );
+        return { model: name, backend, ...r, ms: performance.now() - t0 };
+      }
+      const r = await stackRun(engine, edits, dataset, {
+        evaluate: flags.eval as boolean,
+        save: flags.save as string | undefined,
+        out: flags.out as string | undefined,
+        modelDir: dir,
+        modelName: name,
+        files,
+        log,
+      }).catch(asUsage);
+      return { model: name, backend, ...r, ms: performance.now() - t0 };
+    } finally {
+      engine.dispose();
+    }
+  },
+  format(result) {
+    const r = result as Record<string, unknown>;
+    const f = (x: unknown) => (typeof x === "number" ? x.toFixed(3) : String(x));
+    const lines: string[] = [];
+    if (r.mode === "counterfact") {
+      lines.push(
+        `ROME on ${r.n_cases} CounterFact cases (layer ${r.layer}): efficacy ${f(r.efficacy)}, paraphrase ${f(r.paraphrase)}, neighbourhood ${f(r.neighborhood)}, score ${f(r.score)}, general-text loss ratio ${f(r.general_text_ratio)}`,
+      );
+      const pre = r.unedited as Record<string, unknown>;
+      lines.push(
+        `unedited: efficacy ${f(pre.efficacy)}, paraphrase ${f(pre.paraphrase)}, neighbourhood ${f(pre.neighborhood)}`,
+      );
+    } else {
+      for (const e of r.edits as {
+        index: number;
+        edit: string;
+        weight_change: boolean;
+        learned_now: boolean;
+      }[]) {
+        lines.push(
+          `${e.index}: ${e.edit}${e.learned_now ? " (learned now)" : ""}${e.weight_change ? " [weight change]" : " [intervention]"}`,
+        );
+      }
+      const ev = r.eval as Record<string, unknown> | undefined;
+      if (ev) lines.push(JSON.stringify(ev, null, 2));
+      if (r.saved) lines.push(`saved: ${JSON.stringify(r.saved)}`);
+    }
+    return lines.join("\n");
+  },
+};
+
+async function counterfactRun(
+  engine: Engine,
+  dataset: EditDataset | undefined,
+  spec: string,
+  layer: number | undefined,
+  overrides: Partial<RomeEdit["params"]>,
+  log: (s: string) => void,
+) {
+  const cases = dataset?.counterfact;
+  const texts = dataset?.general_text;
+  if (!cases || cases.length === 0) throw new UsageError("the dataset has no counterfact cases");
+  const ids = parseCases(spec, cases.length);
+  const model = engine.model;
+  const tok = engine.tokenizer;
+  const baseLoss = texts ? await generalTextLoss(model, tok, texts) : null;
+  const edited: CaseScores[] = [];
+  const unedited: CaseScores[] = [];
+  const ratios: number[] = [];
+  let usedLayer = layer;
+  for (const [n, i] of ids.entries()) {
+    const c = cases[i];
+    const recipe = romeEditForCase(c, layer);
+    recipe.params = { ...recipe.params, ...overrides };
+    const rc = rewriteCase(c);
+    unedited.push(await caseScores(model, tok, rc));
+    const r = await computeRome(model, tok, recipe, { dataset });
+    usedLayer = r.edit.site.layer;
+    const e = applyEdits(model, [r.edit]);
+    try {
+      const s = await caseScores(e, tok, rc);
+      edited.push(s);
+      if (baseLoss && texts)
+        ratios.push(ratio((await generalTextLoss(e, tok, texts)).nll, baseLoss.nll));
+      const info = r.edit.learned!.info!;
+      log(
+        `case ${c.case_id} (${n + 1}/${ids.length}): ${c.requested_rewrite.subject} → ${c.requested_rewrite.target_new.str}: ${info.losses.length} steps, loss ${info.losses.at(-1)!.loss.toFixed(3)}; efficacy ${s.efficacy}, paraphrase ${s.paraphrase?.toFixed(2)}, neighbourhood ${s.neighborhood?.toFixed(2)}`,
+      );
+    } finally {
+      e.dispose();
+    }
+  }
+  const a = aggregateScores(edited);
+  const u = aggregateScores(unedited);
+  return {
+    mode: "counterfact",
+    layer: usedLayer,
+    settings: { ...overrides },
+    ...a,
+    general_text_ratio: ratios.length ? ratios.reduce((x, y) => x + y, 0) / ratios.length : null,
+    general_text_nll: baseLoss?.nll ?? null,
+    unedited: { ...u, cases: undefined },
+  };
+}
+
+async function stackRun(
+  engine: Engine,
+  input: Edit[],
+  dataset: EditDataset | undefined,
+  o: {
+    evaluate: boolean;
+    save?: string;
+    out?: string;
+    modelDir: string;
+    modelName: string;
+    files: Awaited<ReturnType<typeof loadModelFiles>>;
+    log: (s: string) => void;
+  },
+) {
+  const model: Gpt2Model = engine.model;
+  const tok = engine.tokenizer;
+  const { edits, learned } = await learnStack(model, tok, input, {
+    dataset,
+    onEdit: (i, phase, e) => phase === "start" && o.log(`learning edit ${i}: ${describeEdit(e)}`),
+    onRomeStep: (i, s) =>
+      o.log(
+        `  edit ${i} ROME step ${s.step + 1}/${s.steps}: loss ${s.loss.toFixed(4)} (nll ${s.nll.toFixed(4)}, kl ${s.kl.toFixed(4)}, decay ${s.decay.toFixed(4)}), P(new) ${s.p_new.toFixed(3)}`,
+      ),
+  });
+  if (o.out) writeFileSync(o.out, `${serializeEdits(edits, o.modelName)}\n`);
+  const edited = applyEdits(model, edits);
+  const ck = editedCheckpoint(model.config, o.files.weights, edits);
+  const enabledIdx = edits.map((e, i) => (e.enabled === false ? -1 : i)).filter((i) => i >= 0);
+  const summary = edits.map((e, i) => {
+    const k = enabledIdx.indexOf(i);
+    return {
+      index: i,
+      kind: e.kind,
+      edit: describeEdit(e),
+      enabled: e.enabled !== false,
+      learned_now: learned.includes(i),
+      weight_change: k >= 0 && ck.weightEdits.includes(k),
+    };
+  });
+  try {
+    const result: Record<string, unknown> = { mode: "stack", edits: summary, learned_edits: edits };
+    if (o.evaluate) {
+      const ev: Record<string, unknown> = {};
+      const texts = dataset?.general_text;
+      if (texts) {
+        const [a, b] = [
+          await generalTextLoss(model, tok, texts),
+          await generalTextLoss(edited, tok, texts),
+        ];
+        ev.general_text = {
+          original_nll: a.nll,
+          edited_nll: b.nll,
+          ratio: ratio(b.nll, a.nll),
+          tokens: a.tokens,
+        };
+      }
+      const romeCases = edits
+        .filter((e): e is RomeEdit => e.kind === "rome" && e.enabled !== false)
+        .map((e) => romeCaseOf(e, dataset))
+        .filter((c): c is RewriteCase => c !== null);
+      if (romeCases.length > 0) {
+        const after: CaseScores[] = [];
+        const before: CaseScores[] = [];
+        for (const c of romeCases) {
+          before.push(await caseScores(model, tok, c));
+          after.push(await caseScores(edited, tok, c));
+        }
+        ev.counterfact = {
+          edited: aggregateScores(after),
+          original: { ...aggregateScores(before), cases: undefined },
+        };
+      }
+      const per: Record<string, unknown>[] = [];
+      for (const [i, e] of edits.entries()) {
+        if (!e.eval || e.enabled === false) continue;
+        per.push({
+          index: i,
+          original: await runEval(model, tok, e.eval, dataset),
+          edited: await runEval(edited, tok, e.eval, dataset),
+        });
+      }
+      if (per.length > 0) ev.edits = per;
+      result.eval = ev;
+    }
+    if (o.save) {
+      mkdirSync(o.save, { recursive: true });
+      const bytes = writeSafetensors(ck.tensors, { format: "pt", edited_by: "causeway" });
+      writeFileSync(path.join(o.save, "model.safetensors"), bytes);
+      for (const f of ["config.json", "tokenizer.json"]) {
+        copyFileSync(path.join(o.modelDir, f), path.join(o.save, f));
+      }
+      result.saved = {
+        dir: path.resolve(o.save),
+        files: ["config.json", "model.safetensors", "tokenizer.json"],
+        weight_edits: ck.weightEdits.map((k) => enabledIdx[k]),
+        not_weight_changes: ck.notWeightEdits.map((n) => ({ ...n, index: enabledIdx[n.index] })),
+      };
+    }
+    return result;
+  } finally {
+    edited.dispose();
+  }
+}
