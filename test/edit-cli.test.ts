@@ -122,9 +122,9 @@ describe("causeway edit", () => {
     for (const x of [edited, saved, plain]) expect(x.code, x.stderr).toBe(0);
     const [a, b, c] = [edited, saved, plain].map((x) => JSON.parse(x.stdout).top);
     expect(a.map((t: { id: number }) => t.id)).toEqual(b.map((t: { id: number }) => t.id));
-    a.forEach((t: { prob: number }, i: number) =>
-      expect(Math.abs(t.prob - b[i].prob)).toBeLessThan(1e-5),
-    );
+    a.forEach((t: { prob: number }, i: number) => {
+      expect(Math.abs(t.prob - b[i].prob)).toBeLessThan(1e-5);
+    });
     expect(JSON.parse(edited.stdout).edits).toBe(3);
     expect(a).not.toEqual(c);
   });
