@@ -17,6 +17,7 @@ import { planEdits } from "../lib/edit/plan";
 import { fitLogistic, probe, splitIndices } from "../lib/edit/probe";
 import { learnResidSteer } from "../lib/edit/steer";
 import type { Edit, HeadSteerEdit, ResidSteerEdit } from "../lib/edit/types";
+import { runTrace } from "../lib/interp/trace";
 import { gpt2WeightsFromTensors } from "../lib/load/gpt2-checkpoint";
 import { parseSafetensors } from "../lib/load/safetensors";
 import { selectBackend } from "../lib/model/backend";
@@ -253,6 +254,37 @@ describe("hook form = weight form (ITI's o_proj bias)", () => {
     const plan = planEdits(stack("last"), SMALL, { fold: true });
     expect(plan.folded).toEqual([]);
     expect(plan.patches.map((p) => p.type)).toEqual(["rank_one"]);
+  });
+});
+
+describe("tracing the edited model", () => {
+  it("a trace runs on edited.view(T): fast = naive with the stack's interventions, off = original", async () => {
+    const ids = tok.encode("bob is in the city of");
+    const spec = {
+      prompt: ids,
+      subject: [0, 3] as [number, number],
+      target: 3,
+      samples: 3,
+      kind: "hidden" as const,
+    };
+    const edited = applyEdits(model, stack("last"));
+    const host = { model: edited.view(ids.length) };
+    const [fast, naive] = [
+      await runTrace(host, { ...spec, strategy: "fast" }),
+      await runTrace(host, { ...spec, strategy: "naive" }),
+    ];
+    expect(maxAbs(fast.scores.flat(), naive.scores.flat())).toBeLessThan(1e-5);
+    const orig = await runTrace({ model }, { ...spec, strategy: "fast" });
+    expect(Math.abs(fast.high_score - orig.high_score)).toBeGreaterThan(1e-4);
+    const off = applyEdits(
+      model,
+      stack("last").map((e) => ({ ...e, enabled: false })),
+    );
+    const again = await runTrace({ model: off.view(ids.length) }, { ...spec, strategy: "fast" });
+    expect(again.scores).toEqual(orig.scores);
+    expect(again.high_score).toBe(orig.high_score);
+    edited.dispose();
+    off.dispose();
   });
 });
 

@@ -137,6 +137,7 @@ describe("causeway edit", () => {
           kind: "resid_steer",
           site: { layer: 1, position: "last" },
           params: { alpha: 1, vector: new Array(32).fill(0.1) },
+          eval: { prompts: ["good day", "bad day"], target: "!", foil: "?" },
         },
       ],
     };
@@ -149,6 +150,8 @@ describe("causeway edit", () => {
       file("s2.json", stack),
       "--save",
       save,
+      "--alphas",
+      "0,1,4",
       "--json",
     ]);
     expect(r.code, r.stderr).toBe(0);
@@ -158,6 +161,12 @@ describe("causeway edit", () => {
     expect(j.saved.not_weight_changes).toHaveLength(1);
     expect(j.saved.not_weight_changes[0]).toMatchObject({ index: 1 });
     expect(j.saved.not_weight_changes[0].reason).toMatch(/last position/);
+    expect(j.alpha_curves).toHaveLength(1);
+    expect(j.alpha_curves[0].curve.map((c: { alpha: number }) => c.alpha)).toEqual([0, 1, 4]);
+    const d = j.alpha_curves[0].curve.map(
+      (c: { mean_logprob_diff: number }) => c.mean_logprob_diff,
+    );
+    expect(d[0]).not.toBe(d[2]);
   });
 
   it("refuses bad input in one line with exit code 2", async () => {

@@ -1,7 +1,7 @@
 /**
  * `causeway edit`: apply a stack of edits (docs/edits.md), learning what they lack, and measure.
  *
- *   causeway edit --model M --edit edits.json [--eval] [--save DIR] [--out learned.json]
+ *   causeway edit --model M --edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out learned.json]
  *     [--dataset file] [--backend wasm|cpu] [--quiet] --json
  *   causeway edit --model M --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text]
  *     [--shrinkage 0.1] [--update-key bare|mean] [--prefixes 5] [--backend wasm|cpu] --json
@@ -11,6 +11,7 @@
  * change. --eval adds: the general-text loss ratio (edited / original), CounterFact scores for
  * ROME edits (their case_id's prompts from dataset.json, or their own paraphrase/neighbourhood
  * prompts), and each edit's own `eval` (log P(target) − log P(foil)) before and after.
+ * --alphas: the effect of α (the edit's eval for each α) of every steering edit with an eval.
  * --save writes the weight changes as an HF checkpoint; --out writes the learned stack.
  *
  * CounterFact mode is ROME's evaluation: every case is edited on its own (the original model,
@@ -23,6 +24,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import path from "node:path";
 import {
   aggregateScores,
+  alphaCurve,
   applyEdits,
   type CaseScores,
   caseScores,
@@ -122,6 +124,15 @@ export async function editedFromFile(
   }
 }
 
+function parseAlphas(v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  const a = v.split(",").map((x) => Number(x.trim()));
+  if (a.length === 0 || a.some((x) => !Number.isFinite(x) || v.trim() === "")) {
+    throw new UsageError(`--alphas must be numbers separated by commas, got "${v}"`);
+  }
+  return a;
+}
+
 function parseCases(spec: string, n: number): number[] {
   const m = /^(\d+)(?::(\d+))?$/.exec(spec.trim());
   if (!m) throw new UsageError(`--counterfact must be N (the first N cases) or A:B, got "${spec}"`);
@@ -150,12 +161,13 @@ const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
 export const editCommand: Command = {
   name: "edit",
   usage:
-    "causeway edit --model M (--edit edits.json [--eval] [--save DIR] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text] [--shrinkage 0.1] [--update-key bare|mean] [--prefixes 5]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
+    "causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text] [--shrinkage 0.1] [--update-key bare|mean] [--prefixes 5]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
   async run(argv) {
     const flags = parseFlags(argv, {
       model: { type: "string", default: "tiny-facts" },
       edit: { type: "string" },
       eval: { type: "boolean", default: false },
+      alphas: { type: "string" },
       save: { type: "string" },
       out: { type: "string" },
       counterfact: { type: "string" },
@@ -227,6 +239,7 @@ export const editCommand: Command = {
       }
       const r = await stackRun(engine, edits, dataset, {
         evaluate: flags.eval as boolean,
+        alphas: parseAlphas(flags.alphas as string | undefined),
         save: flags.save as string | undefined,
         out: flags.out as string | undefined,
         modelDir: dir,
@@ -330,6 +343,7 @@ async function stackRun(
   dataset: EditDataset | undefined,
   o: {
     evaluate: boolean;
+    alphas?: number[];
     save?: string;
     out?: string;
     modelDir: string;
@@ -407,6 +421,24 @@ async function stackRun(
       }
       if (per.length > 0) ev.edits = per;
       result.eval = ev;
+    }
+    if (o.alphas) {
+      // the effect of α of every steering edit with an eval, on top of the edits before it
+      const curves: Record<string, unknown>[] = [];
+      for (const [i, e] of edits.entries()) {
+        if ((e.kind !== "head_steer" && e.kind !== "resid_steer") || !e.eval || e.enabled === false)
+          continue;
+        const below = applyEdits(model, edits.slice(0, i));
+        try {
+          curves.push({
+            index: i,
+            curve: await alphaCurve(below, tok, e, o.alphas, e.eval, dataset),
+          });
+        } finally {
+          below.dispose();
+        }
+      }
+      result.alpha_curves = curves;
     }
     if (o.save) {
       mkdirSync(o.save, { recursive: true });

@@ -75,8 +75,19 @@ function steerVector(
   return d.direction.map((x) => x * k);
 }
 
+/** The hook a representation edit reads from (learning) and is named by. */
 export function residHook(layer: number, hook: ResidHook | undefined): string {
   return `blocks.${layer}.hook_${hook ?? "resid_post"}`;
+}
+
+/**
+ * The hook a representation edit acts at: resid_pre of layer l > 0 is the same tensor as
+ * resid_post of layer l − 1, and acting there keeps the two equal in the edited model, which the
+ * fast trace path relies on (it restarts block l from a restored resid_post of layer l − 1).
+ */
+export function residActHook(layer: number, hook: ResidHook | undefined): string {
+  if (hook === "resid_pre" && layer > 0) return `blocks.${layer - 1}.hook_resid_post`;
+  return residHook(layer, hook);
 }
 
 /** The site maps of one intervention edit (none for ROME). */
@@ -122,7 +133,7 @@ export function siteMaps(e: Edit, index: number): SiteMap[] {
     case "resid_steer":
       return [
         {
-          hook: residHook(e.site.layer, e.site.hook),
+          hook: residActHook(e.site.layer, e.site.hook),
           position: e.site.position ?? "last",
           scale: 1,
           add: steerVector(e.learned!, e.params.alpha, defaultScale(e)),

@@ -54,17 +54,19 @@ export const ROME_DEFAULTS = {
   clamp: 4,
   early_stop: 0.05,
   cov: "general_text" as "identity" | "general_text",
-  shrinkage: 0.1,
+  shrinkage: 0.01,
   update_key: "bare" as "bare" | "mean",
 };
 
 /**
- * The layer ROME edits when the edit names none: the bundled model's causal traces put the
- * subject's last-token MLP effect in its first layers (docs/edits.md), and its scores are best
- * at layer 1 of 6; for other models ROME's GPT-2 XL choice scaled to depth (17 of 48 ≈ 0.35).
+ * The layer ROME edits when the edit names none. For the bundled 6-layer model the MLP causal
+ * trace at the subject's last token peaks at layer 0 (`causeway trace-dataset --kind mlp
+ * --window 1`), and ROME's CounterFact scores there are far above those of layers 1–3
+ * (docs/edits.md); small models (≤ 8 layers) therefore default to layer 0. Deeper models get
+ * ROME's GPT-2 XL choice scaled to depth (17 of 48 ≈ 0.35).
  */
 export function defaultRomeLayer(config: Gpt2Config): number {
-  if (config.nLayer <= 8) return Math.min(1, config.nLayer - 1);
+  if (config.nLayer <= 8) return 0;
   return Math.round(0.35 * config.nLayer);
 }
 
