@@ -9,6 +9,8 @@
  * Gpt2Model.block (values and gradients), and no tensor left behind.
  */
 import "../lib/model/backends-node";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEdits } from "../lib/edit/apply";
@@ -19,6 +21,7 @@ import { computeRome, type RomeComputation, rankOneUpdate } from "../lib/edit/ro
 import type { RomeEdit } from "../lib/edit/types";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
+import { ROOT } from "../scripts/reference/golden";
 import { charTokenizer, randomWeights, SMALL } from "./fixtures/edit/random-model";
 
 let model: Gpt2Model;
@@ -115,6 +118,33 @@ describe("linear algebra", () => {
     const proj = kp.reduce((s, x, i) => s + x * u[i], 0);
     const kOrth = kp.map((x, i) => x - proj * u[i]);
     expect(Math.abs(kOrth.reduce((s, x, i) => s + x * u[i], 0))).toBeLessThan(1e-12);
+  });
+});
+
+describe("the update against numpy (scripts/reference/rome_ref.py)", () => {
+  it("u = C⁻¹k*/‖C⁻¹k*‖ and v = (v* − kW − b)/(uᵀk), for C = I and for the shrunk second moment", () => {
+    const ref = JSON.parse(
+      readFileSync(path.join(ROOT, "test/fixtures/edit/rome-update.json"), "utf8"),
+    );
+    const { N, M, D, gamma } = ref as { N: number; M: number; D: number; gamma: number };
+    const K = ref.K as number[][];
+    const C = new Float64Array(M * M);
+    for (const row of K)
+      for (let i = 0; i < M; i++) for (let j = 0; j < M; j++) C[i * M + j] += (row[i] * row[j]) / N;
+    const W = ref.W as number[][];
+    const k = ref.k as number[];
+    const out = Array.from(
+      { length: D },
+      (_, j) => k.reduce((s, ki, i) => s + ki * W[i][j], 0) + ref.b[j],
+    );
+    for (const [name, cinvK] of [
+      ["identity", ref.k_star as number[]],
+      ["shrunk", Array.from(solveShrunk({ C, n: M, tokens: N }, gamma, ref.k_star))],
+    ] as const) {
+      const { u, v } = rankOneUpdate(cinvK, k, out, ref.target);
+      expect(maxAbs(u, ref[name].u), `${name} u`).toBeLessThan(1e-10);
+      expect(maxAbs(v, ref[name].v), `${name} v`).toBeLessThan(1e-9);
+    }
   });
 });
 
