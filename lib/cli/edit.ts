@@ -4,7 +4,7 @@
  *   causeway edit --model M --edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out learned.json]
  *     [--dataset file] [--backend wasm|cpu] [--quiet] --json
  *   causeway edit --model M --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text]
- *     [--shrinkage 0.1] [--update-key bare|mean] [--prefixes 5] [--backend wasm|cpu] --json
+ *     [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--backend wasm|cpu] --json
  *
  * Edit-file mode learns the edits without learned values (in stack order, each on the model
  * edited by those before it), applies the stack and reports per edit whether it is a weight
@@ -16,7 +16,8 @@
  *
  * CounterFact mode is ROME's evaluation: every case is edited on its own (the original model,
  * one edit), scored, and the scores are averaged (efficacy, paraphrase, neighbourhood, their
- * harmonic mean, the general-text loss ratio), with the unedited model's scores for reference.
+ * harmonic mean, the general-text loss ratio over the first --texts general texts, default 100),
+ * with the unedited model's scores for reference.
  *
  * Progress (ROME's steps) goes to stderr unless --quiet.
  */
@@ -161,7 +162,7 @@ const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
 export const editCommand: Command = {
   name: "edit",
   usage:
-    "causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text] [--shrinkage 0.1] [--update-key bare|mean] [--prefixes 5]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
+    "causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
   async run(argv) {
     const flags = parseFlags(argv, {
       model: { type: "string", default: "tiny-facts" },
@@ -177,6 +178,7 @@ export const editCommand: Command = {
       shrinkage: { type: "string" },
       "update-key": { type: "string" },
       prefixes: { type: "string" },
+      texts: { type: "string" },
       dataset: { type: "string" },
       backend: { type: "string" },
       quiet: { type: "boolean", default: false },
@@ -221,7 +223,7 @@ export const editCommand: Command = {
           ...(flags.steps !== undefined ? { steps: intFlag(flags, "steps", 20, 1, 1000) } : {}),
           ...(cov ? { cov: cov as "identity" | "general_text" } : {}),
           ...(flags.shrinkage !== undefined
-            ? { shrinkage: numberFlag(flags, "shrinkage", 0.1, 0, 1e6) }
+            ? { shrinkage: numberFlag(flags, "shrinkage", 0.01, 0, 1e6) }
             : {}),
           ...(key ? { update_key: key as "bare" | "mean" } : {}),
           ...(flags.prefixes !== undefined
@@ -232,9 +234,16 @@ export const editCommand: Command = {
           flags.layer === undefined
             ? undefined
             : intFlag(flags, "layer", 0, 0, files.config.nLayer - 1);
-        const r = await counterfactRun(engine, dataset, cfSpec, layer, overrides, log).catch(
-          asUsage,
-        );
+        const nTexts = intFlag(flags, "texts", 100, 0, 1_000_000);
+        const r = await counterfactRun(
+          engine,
+          dataset,
+          cfSpec,
+          layer,
+          overrides,
+          nTexts,
+          log,
+        ).catch(asUsage);
         return { model: name, backend, ...r, ms: performance.now() - t0 };
       }
       const r = await stackRun(engine, edits, dataset, {
@@ -289,10 +298,11 @@ async function counterfactRun(
   spec: string,
   layer: number | undefined,
   overrides: Partial<RomeEdit["params"]>,
+  nTexts: number,
   log: (s: string) => void,
 ) {
   const cases = dataset?.counterfact;
-  const texts = dataset?.general_text;
+  const texts = dataset?.general_text?.slice(0, nTexts);
   if (!cases || cases.length === 0) throw new UsageError("the dataset has no counterfact cases");
   const ids = parseCases(spec, cases.length);
   const model = engine.model;
