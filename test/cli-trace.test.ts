@@ -3,29 +3,15 @@
  * 4-layer model (byte-level tokenizer): JSON shapes as the issue lists them, numbers against the
  * numpy goldens, and one-line errors with a non-zero exit.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../scripts/reference/golden";
+import { runCli } from "./helpers/run-cli";
 import { loadTraceGoldens, maxDiff, TINY_DIR, type TraceGolden } from "./interp-helpers";
 
-const BIN = path.join(ROOT, "bin/causeway.mjs");
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, timeout: 120_000 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = runCli;
 
 const TRACE_KEYS = [
   "input_ids",

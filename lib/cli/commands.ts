@@ -1,6 +1,7 @@
 /** Every CLI sub-command, in the order `causeway --help` lists them. Register new ones here. */
 import type { Command } from "./command";
 import { editCommand } from "./edit";
+import { evalFactsCommand } from "./eval-facts";
 import { patchCommand } from "./patch";
 import { predictCommand } from "./predict";
 import { traceCommand } from "./trace";
@@ -12,4 +13,5 @@ export const COMMANDS: Command[] = [
   patchCommand,
   traceDatasetCommand,
   editCommand,
+  evalFactsCommand,
 ];
