@@ -5,22 +5,11 @@
  * Build first: `npm run test:e2e` does (node scripts/build-site.mjs --if-stale).
  */
 import { defineConfig, devices } from "@playwright/test";
+import { CHROMIUM, CHROMIUM_ARGS } from "./scripts/chromium.mjs";
 
 const PORT = Number(process.env.E2E_PORT || 4173);
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-
-/** Headless Chromium without a GPU gets a WebGPU adapter (SwiftShader) only with these flags. */
-export const CHROMIUM_ARGS = [
-  "--enable-unsafe-webgpu",
-  "--enable-features=Vulkan",
-  "--use-vulkan=swiftshader",
-  "--use-angle=swiftshader",
-  "--enable-unsafe-swiftshader",
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-];
+export { CHROMIUM_ARGS };
 
 export default defineConfig({
   testDir: "e2e",

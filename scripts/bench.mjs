@@ -47,6 +47,7 @@ import {
   seconds,
   updateDoc,
 } from "./bench/report.mjs";
+import { CHROMIUM, CHROMIUM_ARGS } from "./chromium.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -68,18 +69,6 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 
-/** Same flags as playwright.config.ts: headless Chromium gets a WebGPU adapter only with these. */
-const CHROMIUM_ARGS = [
-  "--enable-unsafe-webgpu",
-  "--enable-features=Vulkan",
-  "--use-vulkan=swiftshader",
-  "--use-angle=swiftshader",
-  "--enable-unsafe-swiftshader",
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-];
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const BROWSER_TIMEOUT_MS = 12 * 60_000;
 
 function usage(msg) {
