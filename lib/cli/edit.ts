@@ -4,7 +4,9 @@
  *   causeway edit --model M --edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out learned.json]
  *     [--dataset file] [--backend wasm|cpu] [--quiet] --json
  *   causeway edit --model M --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text]
- *     [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--backend wasm|cpu] --json
+ *     [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]
+ *     [--backend wasm|cpu] --json
+ * (--params: any ROME parameters as JSON, e.g. '{"lr": 2, "clamp": 8}'; the flags win over it)
  *
  * Edit-file mode learns the edits without learned values (in stack order, each on the model
  * edited by those before it), applies the stack and reports per edit whether it is a weight
@@ -39,6 +41,7 @@ import {
   findCase,
   generalTextLoss,
   learnStack,
+  parseEdit,
   parseEditDataset,
   parseEditFile,
   type RewriteCase,
@@ -162,7 +165,7 @@ const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
 export const editCommand: Command = {
   name: "edit",
   usage:
-    "causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
+    "causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
   async run(argv) {
     const flags = parseFlags(argv, {
       model: { type: "string", default: "tiny-facts" },
@@ -179,6 +182,7 @@ export const editCommand: Command = {
       "update-key": { type: "string" },
       prefixes: { type: "string" },
       texts: { type: "string" },
+      params: { type: "string" },
       dataset: { type: "string" },
       backend: { type: "string" },
       quiet: { type: "boolean", default: false },
@@ -219,7 +223,19 @@ export const editCommand: Command = {
         if (key !== undefined && key !== "bare" && key !== "mean") {
           throw new UsageError("--update-key must be bare or mean");
         }
+        let extra: Partial<RomeEdit["params"]> = {};
+        if (typeof flags.params === "string") {
+          try {
+            extra = JSON.parse(flags.params);
+          } catch (e) {
+            throw new UsageError(`--params is not valid JSON (${(e as Error).message})`);
+          }
+          if (typeof extra !== "object" || extra === null || Array.isArray(extra)) {
+            throw new UsageError("--params must be a JSON object of ROME parameters");
+          }
+        }
         const overrides = {
+          ...extra,
           ...(flags.steps !== undefined ? { steps: intFlag(flags, "steps", 20, 1, 1000) } : {}),
           ...(cov ? { cov: cov as "identity" | "general_text" } : {}),
           ...(flags.shrinkage !== undefined
@@ -316,6 +332,7 @@ async function counterfactRun(
     const c = cases[i];
     const recipe = romeEditForCase(c, layer);
     recipe.params = { ...recipe.params, ...overrides };
+    parseEdit(recipe); // checks the overrides' types
     const rc = rewriteCase(c);
     unedited.push(await caseScores(model, tok, rc));
     const r = await computeRome(model, tok, recipe, { dataset });
