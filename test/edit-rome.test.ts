@@ -17,7 +17,7 @@ import { applyEdits } from "../lib/edit/apply";
 import { secondMoment, solveShrunk } from "../lib/edit/cov";
 import { GradBlocks } from "../lib/edit/grad-blocks";
 import { cholesky, choleskySolve } from "../lib/edit/linalg";
-import { computeRome, type RomeComputation, rankOneUpdate } from "../lib/edit/rome";
+import { computeRome, covTexts, type RomeComputation, rankOneUpdate } from "../lib/edit/rome";
 import type { RomeEdit } from "../lib/edit/types";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
@@ -250,6 +250,25 @@ describe("ROME on a random 2-layer model", () => {
     expect(err).toBeLessThan(1e-9 * Math.max(1, maxOf(k)));
     const tokens = dataset.general_text.reduce((s, t) => s + t.length, 0);
     expect(mom.tokens).toBe(tokens);
+  });
+
+  it("C's corpus: general text, or general text plus the known facts as sentences", async () => {
+    const facts = { ...dataset, known_facts: [{ prompt: "bob lives in", attribute: " x" }] };
+    expect(covTexts(facts, "general_text")).toEqual(dataset.general_text);
+    expect(covTexts(facts, "general_text+facts")).toEqual([
+      ...dataset.general_text,
+      "bob lives in x.",
+    ]);
+    expect(() => covTexts(dataset, "general_text+facts")).toThrow(/known_facts/);
+    expect(() => covTexts({}, "general_text")).toThrow(/general_text/);
+    const r = await computeRome(model, tok, recipe({ cov: "general_text+facts", steps: 2 }), {
+      dataset: facts,
+    });
+    const info = r.edit.learned!.info!;
+    expect(info.cov).toBe("general_text+facts");
+    expect(info.cov_tokens).toBe(
+      dataset.general_text.reduce((n, t) => n + t.length, 0) + "bob lives in x.".length,
+    );
   });
 
   it("the optimisation lowers the loss and the edit raises P(new)", async () => {

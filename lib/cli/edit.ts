@@ -3,7 +3,7 @@
  *
  *   causeway edit --model M --edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out learned.json]
  *     [--dataset file] [--backend wasm|cpu] [--quiet] --json
- *   causeway edit --model M --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text]
+ *   causeway edit --model M --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text|general_text+facts]
  *     [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]
  *     [--backend wasm|cpu] --json
  * (--params: any ROME parameters as JSON, e.g. '{"lr": 2, "clamp": 8}'; the flags win over it)
@@ -30,6 +30,8 @@ import {
   alphaCurve,
   applyEdits,
   type CaseScores,
+  COV_SOURCES,
+  type CovSource,
   caseScores,
   computeRome,
   describeEdit,
@@ -165,7 +167,7 @@ const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
 export const editCommand: Command = {
   name: "edit",
   usage:
-    "causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
+    "causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text|general_text+facts] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
   async run(argv) {
     const flags = parseFlags(argv, {
       model: { type: "string", default: "tiny-facts" },
@@ -216,8 +218,8 @@ export const editCommand: Command = {
     try {
       if (cfSpec !== undefined) {
         const cov = flags.cov as string | undefined;
-        if (cov !== undefined && cov !== "identity" && cov !== "general_text") {
-          throw new UsageError("--cov must be identity or general_text");
+        if (cov !== undefined && !(COV_SOURCES as readonly string[]).includes(cov)) {
+          throw new UsageError(`--cov must be one of ${COV_SOURCES.join(", ")}`);
         }
         const key = flags["update-key"] as string | undefined;
         if (key !== undefined && key !== "bare" && key !== "mean") {
@@ -237,7 +239,7 @@ export const editCommand: Command = {
         const overrides = {
           ...extra,
           ...(flags.steps !== undefined ? { steps: intFlag(flags, "steps", 20, 1, 1000) } : {}),
-          ...(cov ? { cov: cov as "identity" | "general_text" } : {}),
+          ...(cov ? { cov: cov as CovSource } : {}),
           ...(flags.shrinkage !== undefined
             ? { shrinkage: numberFlag(flags, "shrinkage", 0.01, 0, 1e6) }
             : {}),

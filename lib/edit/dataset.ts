@@ -29,7 +29,7 @@ export interface EditDataset {
     train: { prompt: string; label: string }[];
     test: { prompt: string; label: string }[];
   };
-  known_facts?: { prompt: string; relation_id?: string }[];
+  known_facts?: { prompt: string; attribute?: string; relation_id?: string }[];
   consistency?: { prompts: string[]; relation_id?: string }[];
 }
 

@@ -4,7 +4,14 @@
  * in each message; sizes against a model are checked by lib/edit/plan.ts checkEdit.
  * serializeEdits is JSON.stringify of the same object, so write → read gives the edits back.
  */
-import { EDIT_FORMAT_VERSION, EDIT_KINDS, type Edit, EditError, type EditFile } from "./types";
+import {
+  COV_SOURCES,
+  EDIT_FORMAT_VERSION,
+  EDIT_KINDS,
+  type Edit,
+  EditError,
+  type EditFile,
+} from "./types";
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -103,7 +110,7 @@ export function parseEdit(x: unknown, index = 0): Edit {
       for (const k of ["lr", "kl_weight", "weight_decay", "clamp", "early_stop", "shrinkage"]) {
         c.num(p[k], `params.${k}`, true);
       }
-      c.oneOf(p.cov, "params.cov", ["identity", "general_text"], true);
+      c.oneOf(p.cov, "params.cov", COV_SOURCES, true);
       c.oneOf(p.update_key, "params.update_key", ["bare", "mean"], true);
       if (learned) {
         c.nums(learned.u, "learned.u");

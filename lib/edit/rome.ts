@@ -38,6 +38,7 @@ import { GradBlocks } from "./grad-blocks";
 import { dot, norm } from "./linalg";
 import { continuationIds, type EditTokenizer, subjectPrompt } from "./tokens";
 import {
+  type CovSource,
   EditError,
   type RomeEdit,
   type RomeInfo,
@@ -53,7 +54,7 @@ export const ROME_DEFAULTS = {
   weight_decay: 0.5,
   clamp: 4,
   early_stop: 0.05,
-  cov: "general_text" as "identity" | "general_text",
+  cov: "general_text" as CovSource,
   shrinkage: 0.01,
   update_key: "bare" as "bare" | "mean",
 };
@@ -137,6 +138,30 @@ async function mlpOutOf(
   const d = await y.data();
   y.dispose();
   return Float64Array.from(d);
+}
+
+/**
+ * The corpus of C: general_text (the issue's choice: the model's held-out general text), or
+ * general_text+facts, which adds every known fact as a sentence ("<prompt><attribute>."), so that
+ * C also covers the keys of entity names, as ROME's Wikipedia does (general text has no names).
+ * The added facts include the subjects that are edited and their neighbours.
+ */
+export function covTexts(
+  dataset: EditDataset | undefined,
+  cov: Exclude<CovSource, "identity">,
+): string[] {
+  const general = dataset?.general_text ?? [];
+  const facts =
+    cov === "general_text+facts"
+      ? (dataset?.known_facts ?? []).map((f) => `${f.prompt}${f.attribute ?? ""}.`)
+      : [];
+  if (general.length === 0 || (cov === "general_text+facts" && facts.length === 0)) {
+    throw new EditError(
+      "bad_dataset",
+      `cov ${cov} needs the model's dataset.json (general_text${cov === "general_text" ? "" : ", known_facts"})`,
+    );
+  }
+  return [...general, ...facts];
 }
 
 export type ResolvedRomeParams = RomeParams &
@@ -309,14 +334,8 @@ export async function computeRome(
     const kUpdate = p.update_key === "mean" ? kStar : Float64Array.from(kBareH);
     let cinvK: Float64Array = kStar;
     let covTokens = 0;
-    if (p.cov === "general_text") {
-      const texts = opts.dataset?.general_text;
-      if (!texts || texts.length === 0) {
-        throw new EditError(
-          "bad_dataset",
-          "cov general_text needs the model's dataset.json general_text",
-        );
-      }
+    if (p.cov !== "identity") {
+      const texts = covTexts(opts.dataset, p.cov);
       const mom = await secondMoment(
         model,
         tok,

@@ -82,6 +82,9 @@ interface EditBase {
 
 // ───────────────────────────── ROME ─────────────────────────────
 
+export const COV_SOURCES = ["identity", "general_text", "general_text+facts"] as const;
+export type CovSource = (typeof COV_SOURCES)[number];
+
 export interface RomeParams {
   /** The rewrite prompt with "{}" where the subject goes, e.g. "{} lives in the city of". */
   prompt: string;
@@ -106,8 +109,11 @@ export interface RomeParams {
   early_stop?: number;
   /** Self-generated prefixes "<text>. {}" added to the bare "{}" template. */
   context?: { lengths?: number[]; per_length?: number; seed?: number; top_k?: number };
-  /** Second-moment matrix of keys: identity, or estimated from dataset.json general_text. */
-  cov?: "identity" | "general_text";
+  /**
+   * Second-moment matrix of keys: identity, or estimated from dataset.json general_text (the
+   * default), or from general_text plus the known facts as sentences (lib/edit/rome.ts covTexts).
+   */
+  cov?: CovSource;
   /** Shrinkage γ: C + γ·(tr C / d_mlp)·I (cov general_text). */
   shrinkage?: number;
   /** General texts used for C (default all). */
@@ -136,7 +142,7 @@ export interface RomeInfo {
   v0_norm: number;
   k_star_norm: number;
   templates: string[];
-  cov: "identity" | "general_text";
+  cov: CovSource;
   shrinkage: number;
   cov_tokens: number;
   update_key: "bare" | "mean";
