@@ -20,6 +20,8 @@ export const EDIT_KINDS = [
   "head_scale",
   "head_steer",
   "resid_steer",
+  "loreft",
+  "lora",
 ] as const;
 export type EditKind = (typeof EDIT_KINDS)[number];
 
@@ -228,7 +230,145 @@ export interface ResidSteerEdit extends EditBase {
   learned?: Direction;
 }
 
-export type Edit = RomeEdit | HeadAblateEdit | HeadScaleEdit | HeadSteerEdit | ResidSteerEdit;
+// ───────────────────────────── LoReFT ─────────────────────────────
+
+/**
+ * Where a LoReFT edit acts in each prompt: "last" (T − 1), "aspect" (T − 2: the last token of
+ * the aspect in "… Sentiment of {aspect}:", the paper's code's prompt_len − 2), or given
+ * absolute positions (those ≥ T are skipped in a shorter pass). lib/edit/loreft.ts.
+ */
+export type LoreftPosition = "last" | "aspect" | number[];
+
+/** Training settings of a LoReFT edit (defaults in lib/edit/loreft.ts LOREFT_DEFAULTS). */
+export interface LoreftParams {
+  /** Rank r of R, W ∈ ℝ^{r×d} (default 4, the paper's). */
+  rank?: number;
+  /** Labelled absc train examples used for training (default 16). */
+  n_train?: number;
+  /** Held-out absc test examples for accuracy before/after (default 300, the whole split). */
+  n_test?: number;
+  /** Adam steps (full batch) and learning rate. */
+  steps?: number;
+  lr?: number;
+  /** Seed of R's random init and of the choice of training examples. */
+  seed?: number;
+}
+
+/** What was learned, per layer, in the order of site.layers. R, W: r×d row-major; b: r. */
+export interface LoreftLearned {
+  layers: { layer: number; R: number[]; W: number[]; b: number[] }[];
+  info?: LoreftInfo;
+}
+
+export interface LoreftInfo {
+  /** Trainable parameters: layers × (2·r·d + r). */
+  params: number;
+  /** Full-batch NLL of the label token after each step (step 0 = before any update). */
+  losses: { step: number; loss: number }[];
+  /** Argmax over the label words on held-out absc test examples, without and with the edit. */
+  accuracy_before: number;
+  accuracy_after: number;
+  n_train: number;
+  n_test: number;
+  labels: string[];
+  ms: number;
+}
+
+export interface LoreftEdit extends EditBase {
+  kind: "loreft";
+  /**
+   * layers: the block outputs edited (trained jointly; default the middle ~30–47% of the
+   * layers, as the paper's 10–15 of 32); hook: default resid_post; position: default "aspect".
+   */
+  site: { layers?: number[]; hook?: ResidHook; position?: LoreftPosition };
+  params: LoreftParams;
+  learned?: LoreftLearned;
+}
+
+// ───────────────────────────── LoRA (canonical examples) ─────────────────────────────
+
+/** The MLP weights a LoRA edit changes: mlp.c_fc.weight [D, M] and/or mlp.c_proj.weight [M, D]. */
+export const LORA_MODULES = ["c_fc", "c_proj"] as const;
+export type LoraModule = (typeof LORA_MODULES)[number];
+
+/**
+ * Canonical-examples training (Hewitt et al. 2024, METHODS.md §3) of a LoRA edit: one example
+ * (prefix, suffix), Adam on NLL(suffix | prefix), and the last step whose general-text loss stays
+ * ≤ (1 + ε)·original is kept. Defaults in lib/edit/lora.ts LORA_DEFAULTS.
+ */
+export interface LoraParams {
+  /** The canonical example, e.g. "Ralkrok Stennos lives in the city of" → " Orvane". */
+  prefix: string;
+  suffix: string;
+  /** Rank r of A [in, r] and B [r, out]; the delta is s·A·B with s = alpha / r. */
+  rank?: number;
+  alpha?: number;
+  /** Which MLP weights (default both). */
+  modules?: LoraModule[];
+  /** Adam steps on the one example, learning rate, and the seed of A's Gaussian init. */
+  steps?: number;
+  lr?: number;
+  seed?: number;
+  /** Deviation cap: general-text loss ≤ (1 + epsilon)·original (1e-3, 1e-4 or 1e-5). */
+  epsilon?: number;
+  /** General texts (dataset.json general_text) measuring the deviation (default 100). */
+  texts?: number;
+  /** Held-out prompts of the same behaviour (default: the other phrasings from dataset.json). */
+  eval_prompts?: string[];
+  /** Success if P(suffix | prompt) ≥ threshold (country–capital-like facts: 0.2). */
+  threshold?: number;
+}
+
+/** One weight's factors: ΔW = s·A·B, A [in, r] and B [r, out] row-major (Conv1D layouts). */
+export interface LoraFactor {
+  layer: number;
+  module: LoraModule;
+  a: number[];
+  b: number[];
+}
+
+export interface LoraInfo {
+  /** Trainable parameters: Σ r·(in + out). */
+  params: number;
+  scale: number;
+  /** After each step (step 0 = before training): NLL of the suffix and general-text ratio. */
+  losses: { step: number; loss: number; ratio: number }[];
+  /** The step kept (the last with ratio ≤ 1 + ε; 0 = no change) and its ratio. */
+  kept_step: number;
+  loss_ratio: number;
+  epsilon: number;
+  general_nll: number;
+  general_tokens: number;
+  /** Held-out evaluation, before and after (null when there are no held-out prompts). */
+  eval_prompts: string[];
+  success_before: number | null;
+  success_rate: number | null;
+  threshold: number;
+  n_eval: number;
+  ms: number;
+}
+
+export interface LoraLearned {
+  factors: LoraFactor[];
+  info?: LoraInfo;
+}
+
+export interface LoraEdit extends EditBase {
+  kind: "lora";
+  /** The contiguous MLP layers first…last (inclusive); default the middle third. */
+  site: { layers?: [number, number] };
+  params: LoraParams;
+  learned?: LoraLearned;
+}
+
+export type Edit =
+  | RomeEdit
+  | HeadAblateEdit
+  | HeadScaleEdit
+  | HeadSteerEdit
+  | ResidSteerEdit
+  | LoreftEdit
+  | LoraEdit;
 
 /** An edit file: `{version: 1, model?: name, edits: [...]}` (a bare array is accepted too). */
 export interface EditFile {
@@ -262,6 +402,10 @@ export function isLearned(e: Edit): boolean {
       return e.learned !== undefined;
     case "resid_steer":
       return e.learned !== undefined;
+    case "loreft":
+      return e.learned !== undefined;
+    case "lora":
+      return e.learned !== undefined;
   }
 }
 
@@ -285,5 +429,15 @@ export function describeEdit(e: Edit): string {
     }
     case "resid_steer":
       return `steer ${e.site.hook ?? "resid_post"} L${e.site.layer} α=${e.params.alpha} (${e.params.scale ?? "raw"}) @${pos(e.site.position)}`;
+    case "loreft": {
+      const layers = e.learned?.layers.map((l) => l.layer) ?? e.site.layers;
+      const p = e.site.position;
+      const at = p === undefined ? "aspect" : Array.isArray(p) ? `[${p.join(",")}]` : p;
+      return `loreft ${e.site.hook ?? "resid_post"} L${layers ? layers.join(",") : "mid"} r=${e.params.rank ?? 4} @${at}`;
+    }
+    case "lora": {
+      const l = e.site.layers;
+      return `lora MLP L${l ? `${l[0]}-${l[1]}` : "mid"} r=${e.params.rank ?? 4}: ${JSON.stringify(e.params.prefix)} → ${JSON.stringify(e.params.suffix)}`;
+    }
   }
 }
