@@ -176,6 +176,34 @@ export function parseEdit(x: unknown, index = 0): Edit {
         c.fail("give params.vector, or params.positive and params.negative");
       }
       break;
+    case "loreft": {
+      if (site.layers !== undefined) {
+        if (!Array.isArray(site.layers) || site.layers.length === 0)
+          c.fail("site.layers must be a non-empty list of layers");
+        (site.layers as unknown[]).forEach((l, i) => c.int(l, `site.layers[${i}]`));
+      }
+      c.oneOf(site.hook, "site.hook", ["resid_pre", "resid_mid", "resid_post"], true);
+      const pos = site.position;
+      const posOk =
+        pos === undefined ||
+        pos === "last" ||
+        pos === "aspect" ||
+        (Array.isArray(pos) && pos.length > 0 && pos.every((x) => Number.isInteger(x) && x >= 0));
+      if (!posOk) c.fail('site.position must be "last", "aspect" or a non-empty list of positions');
+      for (const k of ["rank", "n_train", "n_test", "steps", "seed"]) c.int(p[k], `params.${k}`, true);
+      if (p.rank === 0) c.fail("params.rank must be at least 1");
+      c.num(p.lr, "params.lr", true);
+      if (learned) {
+        if (!Array.isArray(learned.layers) || learned.layers.length === 0)
+          c.fail("learned.layers must be a non-empty list");
+        (learned.layers as unknown[]).forEach((l, i) => {
+          const o = c.obj(l, `learned.layers[${i}]`);
+          c.int(o.layer, `learned.layers[${i}].layer`);
+          for (const k of ["R", "W", "b"]) c.nums(o[k], `learned.layers[${i}].${k}`);
+        });
+      }
+      break;
+    }
   }
   return e as unknown as Edit;
 }

@@ -19,12 +19,14 @@
 
 import type { Gpt2Config } from "../load/types";
 import type { ModelIntervention } from "../model/hook-plan";
+import { loreftInterventions } from "./loreft-site";
 import {
   describeEdit,
   type Edit,
   EditError,
   isEnabled,
   isLearned,
+  type LoreftPosition,
   type PositionRule,
   type ResidHook,
   type SteerScale,
@@ -47,6 +49,8 @@ export interface SiteMap {
   scale: number;
   add: number[] | null;
   edit: number;
+  /** A LoReFT site (activation-dependent, never folded): R, W, b and its own position rule. */
+  loreft?: { R: number[]; W: number[]; b: number[]; rule: LoreftPosition };
 }
 
 export interface EditPlan {
@@ -130,6 +134,15 @@ export function siteMaps(e: Edit, index: number): SiteMap[] {
         edit: index,
       }));
     }
+    case "loreft":
+      return e.learned!.layers.map((l) => ({
+        hook: residActHook(l.layer, e.site.hook),
+        position: "last",
+        scale: 1,
+        add: null,
+        edit: index,
+        loreft: { R: l.R, W: l.W, b: l.b, rule: e.site.position ?? "aspect" },
+      }));
     case "resid_steer":
       return [
         {
@@ -184,6 +197,19 @@ export function checkEdit(e: Edit, config: Gpt2Config, where = describeEdit(e)):
     }
     return;
   }
+  if (e.kind === "loreft") {
+    const layers = e.learned?.layers.map((l) => l.layer) ?? e.site.layers ?? [];
+    if (!layers.every(layerOk)) fail(`layers must be 0 to ${nLayer - 1}`);
+    if (new Set(layers).size !== layers.length) fail("a layer is repeated");
+    const r = e.params.rank ?? 4;
+    if (!Number.isInteger(r) || r < 1 || r > dModel) fail(`rank must be 1 to ${dModel}`);
+    for (const l of e.learned?.layers ?? []) {
+      vec(l.R, r * dModel, `learned R of layer ${l.layer} (rank ${r} × ${dModel})`);
+      vec(l.W, r * dModel, `learned W of layer ${l.layer} (rank ${r} × ${dModel})`);
+      vec(l.b, r, `learned b of layer ${l.layer}`);
+    }
+    return;
+  }
   if (!layerOk(e.site.layer)) fail(`layer must be 0 to ${nLayer - 1}`);
   if (e.learned) vec(e.learned.direction, dModel, "learned.direction");
   if (e.params.vector) vec(e.params.vector, dModel, "params.vector");
@@ -219,7 +245,7 @@ export function planEdits(
   const key = (m: SiteMap) => `${m.hook}#${m.heads?.[0] ?? ""}`;
   const foldable = new Map<string, boolean>();
   for (const m of maps) {
-    const ok = m.position === "all" && m.hook !== "blocks.0.hook_resid_pre";
+    const ok = m.position === "all" && m.hook !== "blocks.0.hook_resid_pre" && !m.loreft;
     foldable.set(key(m), (foldable.get(key(m)) ?? true) && ok);
   }
   const E = config.dModel / config.nHead;
@@ -286,6 +312,11 @@ export function mapInterventions(
   const T = typeof lengths === "number" ? lengths : Math.max(...lengths);
   const out: ModelIntervention[] = [];
   for (const m of maps) {
+    if (m.loreft) {
+      const { R, W, b, rule } = m.loreft;
+      out.push(...loreftInterventions(m.hook, { R, W, b }, rule, lengths));
+      continue;
+    }
     const base = { hook: m.hook, ...(m.heads ? { heads: m.heads } : {}) };
     const ops = (extra: { positions?: number[]; batchIndex?: number[] }): ModelIntervention[] => {
       if (m.scale === 0 && !m.add) return [{ ...base, ...extra, op: "zero" }];

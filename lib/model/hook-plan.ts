@@ -8,6 +8,7 @@
  *   scale    x · (1 + (s − 1) · mask)
  *   add      x + delta
  *   replace  x · keep + delta
+ *   loreft   x + mask · (x (W − R)ᵀ + b) R      (h + Rᵀ(W h + b − R h) on selected cells)
  * where mask is 1 on the selected (row, position[, head]) cells, and delta is the value
  * broadcast over the selection (a [F] value) or broadcast to the selection's shape and scattered
  * into x's shape by gathers from a zero-padded copy (unselected cells pick the zero pad).
@@ -20,11 +21,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { ModelError } from "./errors";
 import { hookNames } from "./hooks";
-import type { Intervention, InterventionOp } from "./intervention";
+import type { Intervention, InterventionOp, LoreftValue } from "./intervention";
 
-/** An intervention whose replace/add value may also be a tensor already on the device. */
-export interface ModelIntervention extends Omit<Intervention, "value"> {
+/**
+ * An intervention whose replace/add value, or LoReFT's R, W, b, may also be tensors already on
+ * the device (training passes tf.Variables, so gradients flow into them).
+ */
+export interface ModelIntervention extends Omit<Intervention, "value" | "loreft"> {
   value?: Intervention["value"] | tf.Tensor;
+  loreft?: LoreftValue<Float32Array | number[] | tf.Tensor>;
 }
 
 /** What to record and change during a pass. */
@@ -46,7 +51,7 @@ export function hookLayout(name: string): HookLayout {
   return "btf";
 }
 
-const OPS: readonly InterventionOp[] = ["replace", "add", "scale", "zero"];
+const OPS: readonly InterventionOp[] = ["replace", "add", "scale", "zero", "loreft"];
 
 const range = (n: number, start = 0) => Array.from({ length: n }, (_, i) => start + i);
 
@@ -133,6 +138,7 @@ export class HookPlan {
           );
         }
       }
+      if (iv.op === "loreft") checkLoreft(iv, where);
       const list = this.byHook.get(iv.hook) ?? [];
       list.push(iv);
       this.byHook.set(iv.hook, list);
@@ -179,6 +185,48 @@ export class HookPlan {
   }
 }
 
+const sizeOf = (v: Float32Array | number[] | tf.Tensor) =>
+  v instanceof tf.Tensor ? v.size : Array.isArray(v) || v instanceof Float32Array ? v.length : -1;
+
+/** LoReFT needs a btf hook and R, W of r×F numbers, b of r (F is checked when applied). */
+function checkLoreft(iv: ModelIntervention, where: string): void {
+  if (hookLayout(iv.hook) !== "btf") {
+    throw new ModelError("bad_intervention", `${where}: loreft applies only to [B, T, F] hooks`);
+  }
+  const p = iv.loreft;
+  if (!p) throw new ModelError("bad_intervention", `${where}: loreft needs {R, W, b}`);
+  const r = sizeOf(p.b);
+  if (!(r > 0) || sizeOf(p.R) <= 0 || sizeOf(p.R) !== sizeOf(p.W) || sizeOf(p.R) % r !== 0) {
+    throw new ModelError(
+      "bad_intervention",
+      `${where}: loreft needs b of r numbers and R, W of r × F numbers each`,
+    );
+  }
+}
+
+const asTensor = (v: Float32Array | number[] | tf.Tensor, shape: number[]) =>
+  v instanceof tf.Tensor ? v.reshape(shape) : tf.tensor(Float32Array.from(v), shape);
+
+/** x + mask · (x (W − R)ᵀ + b) R for x [B, T, F], mask [B, T, 1]. */
+function applyLoreft(x: tf.Tensor, mask: tf.Tensor, iv: ModelIntervention): tf.Tensor {
+  const [B, T, F] = x.shape as number[];
+  const p = iv.loreft!;
+  const r = sizeOf(p.b);
+  if (sizeOf(p.R) !== r * F) {
+    throw new ModelError(
+      "bad_intervention",
+      `loreft at ${iv.hook}: R has ${sizeOf(p.R)} numbers, expected r × F = ${r} × ${F}`,
+    );
+  }
+  const R = asTensor(p.R, [r, F]); // [r, F]
+  const W = asTensor(p.W, [r, F]); // [r, F]
+  const b = asTensor(p.b, [r]); // [r]
+  const x2 = x.reshape([B * T, F]);
+  const proj = tf.matMul(x2, W.sub(R), false, true).add(b); // W h + b − R h: [B*T, r]
+  const delta = tf.matMul(proj, R).reshape([B, T, F]); // Rᵀ(…) for every cell: [B, T, F]
+  return x.add(delta.mul(mask));
+}
+
 function applyOne(x: tf.Tensor, iv: ModelIntervention, layout: HookLayout, posOffset: number) {
   const s = x.shape as number[];
   const B = s[0];
@@ -218,6 +266,7 @@ function applyOne(x: tf.Tensor, iv: ModelIntervention, layout: HookLayout, posOf
     );
 
   if (iv.op === "zero") return x.mul(keep());
+  if (iv.op === "loreft") return applyLoreft(x, tf.tensor(mask, maskShape), iv);
   if (iv.op === "scale") {
     const k = iv.value as number;
     return x.mul(

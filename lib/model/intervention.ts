@@ -8,7 +8,19 @@
  *   attn.hook_pattern:                                                       [B, H, Tq, Tk]
  *   mlp.hook_pre | hook_post:                                                [B, T, dMlp]
  */
-export type InterventionOp = "replace" | "add" | "scale" | "zero";
+export type InterventionOp = "replace" | "add" | "scale" | "zero" | "loreft";
+
+/**
+ * LoReFT's low-rank representation edit (Wu et al. 2024), at btf hooks only:
+ *   h ← h + Rᵀ(W h + b − R h)
+ * R, W: r×D row-major (R's rows orthonormal for the edit to be LoReFT's), b: r. It depends on
+ * the activation h, so it is applied to the values computed in each pass.
+ */
+export interface LoreftValue<T = Float32Array | number[]> {
+  R: T;
+  W: T;
+  b: T;
+}
 
 export interface Intervention {
   hook: string;
@@ -30,7 +42,9 @@ export interface Intervention {
    *     R × P [× Hs] × F                    the whole selection
    *   e.g. subject-noise corruption: add at hook_embed, positions = subject, value [P × D].
    *   (Lib code may also pass a tfjs tensor of that many numbers: see ModelIntervention.)
-   * scale: a single number. zero: ignored.
+   * scale: a single number. zero, loreft: ignored.
    */
   value?: Float32Array | number[] | number;
+  /** loreft: the edit's R, W, b (see LoreftValue). */
+  loreft?: LoreftValue;
 }
