@@ -10,6 +10,7 @@ import type { Gpt2Model } from "../model/gpt2";
 import { applyEdits, baseOf, type ModelLike } from "./apply";
 import type { EditDataset } from "./dataset";
 import { learnHeadAblate, learnHeadSteer } from "./heads";
+import { learnLoreft } from "./loreft";
 import { checkEdit } from "./plan";
 import { computeRome, type RomeStep } from "./rome";
 import { learnResidSteer } from "./steer";
@@ -20,6 +21,11 @@ export interface LearnOptions {
   dataset?: EditDataset;
   /** ROME's optimisation steps, with the index of the edit in the stack. */
   onRomeStep?: (index: number, s: RomeStep) => void;
+  /**
+   * Each optimisation step of a trained edit (LoReFT, LoRA), with the index of the edit in the
+   * stack: step of total (step 0 = before any update) and the training loss.
+   */
+  onTrainStep?: (index: number, s: { step: number; total: number; loss: number }) => void;
   /** Called when an edit starts and ends learning. */
   onEdit?: (index: number, phase: "start" | "done", edit: Edit) => void;
 }
@@ -48,6 +54,11 @@ export async function learnEdit(
       return learnHeadSteer(model, tok, edit, opts);
     case "resid_steer":
       return learnResidSteer(model, tok, edit, opts);
+    case "loreft":
+      return learnLoreft(model, tok, edit, {
+        dataset: opts.dataset,
+        onStep: (s) => opts.onTrainStep?.(opts.index ?? 0, s),
+      });
   }
 }
 
