@@ -82,6 +82,10 @@ function patchTensors(
         const u = tf.tensor2d(p.u, [p.u.length, 1]);
         const v = tf.tensor2d(p.v, [1, p.v.length]);
         set(p.layer, "wOut", current(p.layer, "wOut").add(tf.matMul(u, v))); // [M, D]
+      } else if (p.type === "low_rank") {
+        const a = tf.tensor2d(p.a, [p.a.length / p.rank, p.rank]); // [in, r]
+        const b = tf.tensor2d(p.b, [p.rank, p.b.length / p.rank]); // [r, out]
+        set(p.layer, p.name, current(p.layer, p.name).add(tf.matMul(a, b).mul(p.scale))); // [in, out]
       } else if (p.type === "bias") {
         set(p.layer, p.name, current(p.layer, p.name).add(tf.tensor1d(p.vec)));
       } else {

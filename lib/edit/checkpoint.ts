@@ -5,11 +5,13 @@
  *   rank_one   mlp.c_proj.weight += u vᵀ            (ROME)
  *   heads      attn.c_proj.weight rows of head h × s_h; attn.c_proj.bias += Σ_h a_h · W_O[rows h]
  *   bias       mlp.c_proj.bias or attn.c_proj.bias += vec
+ *   low_rank   mlp.c_fc.weight or mlp.c_proj.weight += s·A·B   (LoRA)
  * Edits that are not weight changes (interventions at the last or given positions, and
  * resid_pre of layer 0) are listed so the caller can say so; they are not in the checkpoint.
  * The input weights are not changed.
  */
 import type { Gpt2Config, Gpt2Weights, HostTensor } from "../load/types";
+import { addLowRank } from "./lora-site";
 import { planEdits } from "./plan";
 import { describeEdit, type Edit } from "./types";
 
@@ -39,12 +41,14 @@ export function editedCheckpoint(
     attnQkv: b.attnQkv,
     attnOut: { w: copy(b.attnOut.w), b: copy(b.attnOut.b) },
     ln2: b.ln2,
-    mlpIn: b.mlpIn,
+    mlpIn: { w: copy(b.mlpIn.w), b: b.mlpIn.b },
     mlpOut: { w: copy(b.mlpOut.w), b: copy(b.mlpOut.b) },
   }));
   for (const p of plan.patches) {
     const blk = blocks[p.layer];
-    if (p.type === "rank_one") {
+    if (p.type === "low_rank") {
+      addLowRank((p.name === "wIn" ? blk.mlpIn.w : blk.mlpOut.w).data, p);
+    } else if (p.type === "rank_one") {
       const W = blk.mlpOut.w.data; // [M, D]
       const M = p.u.length;
       for (let i = 0; i < M; i++) {
@@ -100,7 +104,7 @@ export function editedCheckpoint(
   const weightEdits: number[] = [];
   const notWeightEdits: EditedCheckpoint["notWeightEdits"] = [];
   plan.edits.forEach((e, i) => {
-    if (e.kind === "rome" || !keptEdits.has(i)) weightEdits.push(i);
+    if (e.kind === "rome" || e.kind === "lora" || !keptEdits.has(i)) weightEdits.push(i);
     else {
       const pos = "position" in e.site ? e.site.position : undefined;
       notWeightEdits.push({

@@ -10,6 +10,7 @@ import type { Gpt2Model } from "../model/gpt2";
 import { applyEdits, baseOf, type ModelLike } from "./apply";
 import type { EditDataset } from "./dataset";
 import { learnHeadAblate, learnHeadSteer } from "./heads";
+import { learnLora } from "./lora";
 import { learnLoreft } from "./loreft";
 import { checkEdit } from "./plan";
 import { computeRome, type RomeStep } from "./rome";
@@ -54,6 +55,11 @@ export async function learnEdit(
       return learnHeadSteer(model, tok, edit, opts);
     case "resid_steer":
       return learnResidSteer(model, tok, edit, opts);
+    case "lora":
+      return learnLora(model, tok, edit, {
+        dataset: opts.dataset,
+        onStep: (s) => opts.onTrainStep?.(opts.index ?? 0, s),
+      });
     case "loreft":
       return learnLoreft(model, tok, edit, {
         dataset: opts.dataset,

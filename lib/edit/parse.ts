@@ -11,6 +11,7 @@ import {
   type Edit,
   EditError,
   type EditFile,
+  LORA_MODULES,
 } from "./types";
 
 type Obj = Record<string, unknown>;
@@ -190,7 +191,8 @@ export function parseEdit(x: unknown, index = 0): Edit {
         pos === "aspect" ||
         (Array.isArray(pos) && pos.length > 0 && pos.every((x) => Number.isInteger(x) && x >= 0));
       if (!posOk) c.fail('site.position must be "last", "aspect" or a non-empty list of positions');
-      for (const k of ["rank", "n_train", "n_test", "steps", "seed"]) c.int(p[k], `params.${k}`, true);
+      for (const k of ["rank", "n_train", "n_test", "steps", "seed"])
+        c.int(p[k], `params.${k}`, true);
       if (p.rank === 0) c.fail("params.rank must be at least 1");
       c.num(p.lr, "params.lr", true);
       if (learned) {
@@ -200,6 +202,46 @@ export function parseEdit(x: unknown, index = 0): Edit {
           const o = c.obj(l, `learned.layers[${i}]`);
           c.int(o.layer, `learned.layers[${i}].layer`);
           for (const k of ["R", "W", "b"]) c.nums(o[k], `learned.layers[${i}].${k}`);
+        });
+      }
+      break;
+    }
+    case "lora": {
+      if (site.layers !== undefined) {
+        const l = site.layers;
+        if (!Array.isArray(l) || l.length !== 2) c.fail("site.layers must be [first, last]");
+        c.int((l as unknown[])[0], "site.layers[0]");
+        c.int((l as unknown[])[1], "site.layers[1]");
+      }
+      c.str(p.prefix, "params.prefix");
+      c.str(p.suffix, "params.suffix");
+      if (p.prefix === "" || p.suffix === "")
+        c.fail("params.prefix and params.suffix must not be empty");
+      for (const k of ["rank", "steps", "seed", "texts"]) c.int(p[k], `params.${k}`, true);
+      if (p.rank === 0) c.fail("params.rank must be at least 1");
+      for (const k of ["alpha", "lr", "epsilon", "threshold"]) c.num(p[k], `params.${k}`, true);
+      if (p.epsilon !== undefined && (p.epsilon as number) < 0)
+        c.fail("params.epsilon must be ≥ 0");
+      if (p.modules !== undefined) {
+        if (!Array.isArray(p.modules) || p.modules.length === 0)
+          c.fail('params.modules must be a non-empty list of "c_fc", "c_proj"');
+        for (const [i, m] of (p.modules as unknown[]).entries())
+          c.oneOf(m, `params.modules[${i}]`, LORA_MODULES);
+      }
+      if (p.eval_prompts !== undefined) {
+        const ev = p.eval_prompts;
+        if (!Array.isArray(ev) || ev.length === 0 || !ev.every((x) => typeof x === "string"))
+          c.fail("params.eval_prompts must be a non-empty list of strings");
+      }
+      if (learned) {
+        if (!Array.isArray(learned.factors) || learned.factors.length === 0)
+          c.fail("learned.factors must be a non-empty list");
+        (learned.factors as unknown[]).forEach((f, i) => {
+          const o = c.obj(f, `learned.factors[${i}]`);
+          c.int(o.layer, `learned.factors[${i}].layer`);
+          c.oneOf(o.module, `learned.factors[${i}].module`, LORA_MODULES);
+          c.nums(o.a, `learned.factors[${i}].a`);
+          c.nums(o.b, `learned.factors[${i}].b`);
         });
       }
       break;

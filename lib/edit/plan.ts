@@ -19,6 +19,7 @@
 
 import type { Gpt2Config } from "../load/types";
 import type { ModelIntervention } from "../model/hook-plan";
+import { checkLora, type LowRankPatch, loraPatches } from "./lora-site";
 import { loreftInterventions } from "./loreft-site";
 import {
   describeEdit,
@@ -39,7 +40,9 @@ export type WeightPatch =
   /** attn.c_proj of `layer`: rows of head h × scale[h]; bias += Σ_h add[h] · W_O[rows of h] */
   | { type: "heads"; layer: number; scale: number[]; add: (number[] | null)[] }
   /** a bias += vec: mlp.c_proj.bias ("bOut") or attn.c_proj.bias ("bO") of `layer` */
-  | { type: "bias"; layer: number; name: "bOut" | "bO"; vec: number[] };
+  | { type: "bias"; layer: number; name: "bOut" | "bO"; vec: number[] }
+  /** an MLP weight (mlp.c_fc "wIn" or mlp.c_proj "wOut") += s·A·B (LoRA, lib/edit/lora-site.ts) */
+  | LowRankPatch;
 
 /** One intervention edit's effect at one site: z ↦ s·z + a at the rule's positions. */
 export interface SiteMap {
@@ -98,6 +101,7 @@ export function residActHook(layer: number, hook: ResidHook | undefined): string
 export function siteMaps(e: Edit, index: number): SiteMap[] {
   switch (e.kind) {
     case "rome":
+    case "lora":
       return [];
     case "head_ablate": {
       const mean = e.params.mode === "mean" ? e.learned!.mean : null;
@@ -197,6 +201,10 @@ export function checkEdit(e: Edit, config: Gpt2Config, where = describeEdit(e)):
     }
     return;
   }
+  if (e.kind === "lora") {
+    checkLora(e, config, fail);
+    return;
+  }
   if (e.kind === "loreft") {
     const layers = e.learned?.layers.map((l) => l.layer) ?? e.site.layers ?? [];
     if (!layers.every(layerOk)) fail(`layers must be 0 to ${nLayer - 1}`);
@@ -238,6 +246,7 @@ export function planEdits(
     if (e.kind === "rome") {
       patches.push({ type: "rank_one", layer: e.site.layer!, u: e.learned!.u, v: e.learned!.v });
     }
+    if (e.kind === "lora") patches.push(...loraPatches(e, config));
     maps.push(...siteMaps(e, i));
   });
   if (!opts.fold) return { edits: enabled, patches, maps, folded: [] };

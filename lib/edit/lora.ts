@@ -1,0 +1,236 @@
+/**
+ * Canonical-examples editing with LoRA (Hewitt et al. 2024, METHODS.md §3): a low-rank change
+ * ΔW = s·A·B of the MLP weights of a contiguous layer range (lib/edit/lora-site.ts), trained on
+ * ONE example (prefix, suffix):
+ *
+ *   init       A [in, r] ~ N(0, 1/in) from the seeded xoshiro128** stream (lib/interp/rng.ts),
+ *              B = 0, so training starts at the unedited model
+ *   loss       NLL(suffix | prefix), summed over the suffix tokens (teacher forced)
+ *   optimiser  Adam (tfjs defaults β = 0.9, 0.999) on A and B, full step on the one example
+ *   cap        after every step, the mean next-token NLL over dataset.json general_text;
+ *              the LAST state whose NLL ≤ (1 + ε)·original is kept (step 0, no change, always
+ *              qualifies), as the paper reports the last epoch within the cap
+ *   evaluation P(suffix) ≥ threshold on held-out prompts of the same behaviour
+ *              (lib/edit/canonical.ts), before and after
+ *
+ * The model may already carry edits (an EditedModel): LoRA is trained on top of them, and the
+ * deviation is measured against that model.
+ *
+ * Gradients: the loss is computed with a view of the model whose MLP weights are W + s·A·B
+ * (Gpt2Model.withOverrides inside the tape). The suffix log-probabilities are picked with a
+ * host-built mask (never gather or tf.oneHot, whose wasm forms lack a gradient or return zeros),
+ * so training runs on every backend, wasm included.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { GaussianRng } from "../interp/rng";
+import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
+import { canonicalPrompts, canonicalScore } from "./canonical";
+import type { EditDataset } from "./dataset";
+import { LORA_DEFAULTS, loraLayers, loraScale, loraWeight } from "./lora-site";
+import { generalTextLoss } from "./metrics";
+import { continuationIds, type EditTokenizer } from "./tokens";
+import {
+  type Edit,
+  EditError,
+  type LoraEdit,
+  type LoraFactor,
+  type LoraInfo,
+  type LoraModule,
+} from "./types";
+
+export interface LoraStep {
+  /** Updates made so far (0 = the original model). */
+  step: number;
+  total: number;
+  /** NLL of the suffix in that state. */
+  loss: number;
+}
+
+export interface LoraOptions {
+  dataset?: EditDataset;
+  onStep?: (s: LoraStep) => void;
+  shouldStop?: () => boolean;
+}
+
+interface Trainable {
+  layer: number;
+  module: LoraModule;
+  name: "wIn" | "wOut";
+  a: tf.Variable; // [in, r]
+  b: tf.Variable; // [r, out]
+}
+
+/** A's seeded Gaussian init, N(0, 1/in), one factor after another in layer then module order. */
+export function loraInit(rows: number, rank: number, rng: GaussianRng): Float32Array {
+  const a = new Float32Array(rows * rank);
+  const std = 1 / Math.sqrt(rows);
+  for (let i = 0; i < a.length; i++) a[i] = rng.nextNormal() * std;
+  return a;
+}
+
+/** The held-out prompts: the edit's own, else the fact's other phrasings from the dataset. */
+function evalPrompts(e: LoraEdit, dataset: EditDataset | undefined): string[] {
+  if (e.params.eval_prompts) return e.params.eval_prompts;
+  return canonicalPrompts(dataset, e.params.prefix)?.prompts ?? [];
+}
+
+export async function learnLora(
+  model: ModelLike,
+  tok: EditTokenizer,
+  edit: LoraEdit,
+  opts: LoraOptions = {},
+): Promise<LoraEdit> {
+  const t0 = performance.now();
+  const config = baseOf(model).config;
+  const p = { ...LORA_DEFAULTS, ...edit.params };
+  const [first, last] = loraLayers(edit, config);
+  const scale = loraScale(edit);
+  const r = p.rank;
+  if (!(p.steps >= 0) || !(p.lr > 0))
+    throw new EditError("bad_edit", "lora needs steps ≥ 0, lr > 0");
+  const texts = opts.dataset?.general_text?.slice(0, p.texts);
+  if (!texts || texts.length === 0) {
+    throw new EditError(
+      "bad_dataset",
+      "a lora edit needs dataset.json general_text (its deviation cap): give the dataset",
+    );
+  }
+
+  // the one example: prefix ids, then the suffix teacher forced
+  const ids = tok.encode(p.prefix);
+  const sids = continuationIds(tok, p.prefix, p.suffix);
+  const row = [...ids, ...sids.slice(0, -1)];
+  if (ids.length === 0) throw new EditError("bad_edit", "the prefix has no tokens");
+  if (row.length > config.nCtx) {
+    throw new EditError("bad_edit", `prefix + suffix exceed the context of ${config.nCtx}`);
+  }
+  const T = row.length;
+  const V = config.vocabSize;
+  const maskData = new Float32Array(T * V);
+  sids.forEach((id, j) => {
+    maskData[(ids.length - 1 + j) * V + id] = 1;
+  });
+
+  const prior: Edit[] = isEdited(model) ? [...model.plan.edits] : [];
+  const withFactors = (factors: LoraFactor[]) =>
+    applyEdits(baseOf(model), [...prior, { ...edit, learned: { factors } }]);
+  const generalNll = async (factors: LoraFactor[]) => {
+    const m = withFactors(factors);
+    try {
+      return await generalTextLoss(m, tok, texts);
+    } finally {
+      m.dispose();
+    }
+  };
+
+  const prompts = evalPrompts(edit, opts.dataset);
+  const before =
+    prompts.length > 0 ? await canonicalScore(model, tok, prompts, p.suffix, p.threshold) : null;
+  const original = await generalTextLoss(model, tok, texts);
+
+  const rng = new GaussianRng(p.seed);
+  const view = viewOf(model, T);
+  const train: Trainable[] = [];
+  const mask = tf.tensor3d(maskData, [1, T, V]);
+  const optimizer = tf.train.adam(p.lr);
+  const snapshot = async (): Promise<LoraFactor[]> =>
+    Promise.all(
+      train.map(async (t) => ({
+        layer: t.layer,
+        module: t.module,
+        a: Array.from(await t.a.data()),
+        b: Array.from(await t.b.data()),
+      })),
+    );
+  try {
+    for (let layer = first; layer <= last; layer++) {
+      for (const module of p.modules) {
+        const { name, rows, cols } = loraWeight(module, config);
+        const a = tf.variable(tf.tensor2d(loraInit(rows, r, rng), [rows, r]), true);
+        const b = tf.variable(tf.zeros([r, cols]), true);
+        train.push({ layer, module, name, a, b });
+      }
+    }
+    const nll = (): tf.Scalar =>
+      tf.tidy(() => {
+        const weights = train.map((t) => ({
+          layer: t.layer,
+          name: t.name,
+          value: view.blockWeight(t.layer, t.name).add(tf.matMul(t.a, t.b).mul(scale)), // [in, out]
+        }));
+        const { logits } = view
+          .withOverrides({ weights })
+          .forward({ inputIds: [row], logitPositions: "all" }); // [1, T, V]
+        return tf.logSoftmax(logits).mul(mask).sum().neg() as tf.Scalar;
+      });
+
+    let kept = { step: 0, factors: await snapshot(), nll: original.nll };
+    const losses: LoraInfo["losses"] = [];
+    const vars = train.flatMap((t) => [t.a, t.b]);
+    for (let step = 0; step <= p.steps; step++) {
+      if (step === p.steps || opts.shouldStop?.()) {
+        const v = nll();
+        const loss = (await v.data())[0];
+        v.dispose();
+        const g = step === 0 ? original : await generalNll(await snapshot());
+        losses.push({ step, loss, ratio: g.nll / original.nll });
+        opts.onStep?.({ step, total: p.steps, loss });
+        break;
+      }
+      const { grads, value } = tf.variableGrads(nll, vars);
+      const loss = (await value.data())[0];
+      value.dispose();
+      if (!Number.isFinite(loss)) {
+        tf.dispose(Object.values(grads));
+        throw new EditError("bad_edit", `the LoRA loss is ${loss} at step ${step}`);
+      }
+      // the state before this update: step 0 is the original model (B = 0)
+      const factors = step === 0 ? kept.factors : await snapshot();
+      const g = step === 0 ? original : await generalNll(factors);
+      losses.push({ step, loss, ratio: g.nll / original.nll });
+      if (g.nll <= (1 + p.epsilon) * original.nll) kept = { step, factors, nll: g.nll };
+      opts.onStep?.({ step, total: p.steps, loss });
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      tf.dispose(Object.values(grads));
+    }
+    // the final state counts too
+    const end = losses[losses.length - 1];
+    if (end.step > 0 && end.ratio * original.nll <= (1 + p.epsilon) * original.nll) {
+      kept = { step: end.step, factors: await snapshot(), nll: end.ratio * original.nll };
+    }
+
+    const result: LoraEdit = { ...edit, learned: { factors: kept.factors } };
+    let after = null;
+    if (prompts.length > 0) {
+      const m = withFactors(kept.factors);
+      try {
+        after = await canonicalScore(m, tok, prompts, p.suffix, p.threshold);
+      } finally {
+        m.dispose();
+      }
+    }
+    const info: LoraInfo = {
+      params: train.reduce((n, t) => n + t.a.size + t.b.size, 0),
+      scale,
+      losses,
+      kept_step: kept.step,
+      loss_ratio: kept.nll / original.nll,
+      epsilon: p.epsilon,
+      general_nll: original.nll,
+      general_tokens: original.tokens,
+      eval_prompts: prompts,
+      success_before: before?.success_rate ?? null,
+      success_rate: after?.success_rate ?? null,
+      threshold: p.threshold,
+      n_eval: prompts.length,
+      ms: Math.round(performance.now() - t0),
+    };
+    result.learned = { factors: kept.factors, info };
+    if (!result.site.layers) result.site = { ...result.site, layers: [first, last] };
+    return result;
+  } finally {
+    mask.dispose();
+    optimizer.dispose();
+    for (const t of train) tf.dispose([t.a, t.b]);
+  }
+}
