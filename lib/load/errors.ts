@@ -14,7 +14,9 @@ export type LoadErrorCode =
   | "bad_config"
   | "bad_tokenizer"
   | "bad_index"
-  | "fetch_failed";
+  | "fetch_failed"
+  | "cancelled"
+  | "too_large";
 
 export class LoadError extends Error {
   override readonly name = "LoadError";

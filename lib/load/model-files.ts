@@ -14,10 +14,15 @@ export interface ModelFiles {
   tokenizer: TextTokenizer;
 }
 
-/** Phases reported, in order: "config", "tokenizer", "weights" (done/total in files). */
+/**
+ * Phases reported, in order: "config", "tokenizer", "weights" (done/total in files).
+ * `beforeWeights` runs once config.json is known and before any weights are read (a memory check
+ * that refuses a model too large for the device throws there, before a long download).
+ */
 export async function loadModelFiles(
   source: FileSource,
   onProgress?: (phase: string, done: number, total: number) => void,
+  beforeWeights?: (config: Gpt2Config) => void | Promise<void>,
 ): Promise<ModelFiles> {
   // Check the small files first, so a wrong folder fails before a long weights download.
   for (const name of ["config.json", "tokenizer.json"]) {
@@ -47,6 +52,7 @@ export async function loadModelFiles(
     );
   }
   onProgress?.("tokenizer", 1, 1);
+  await beforeWeights?.(config);
 
   const weights = await loadGpt2Weights(source, config, (done, total) =>
     onProgress?.("weights", done, total),

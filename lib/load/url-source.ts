@@ -11,6 +11,8 @@ export interface UrlSourceOptions {
   fetch?: typeof fetch;
   /** The source's label; defaults to the base URL. */
   label?: string;
+  /** Aborts every request of this source; reads then reject with LoadError("cancelled"). */
+  signal?: AbortSignal;
 }
 
 export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): FileSource {
@@ -21,10 +23,16 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): FileSou
   const label = opts.label ?? base;
   const urlOf = (name: string) => `${base}/${name.split("/").map(encodeURIComponent).join("/")}`;
 
+  const signal = opts.signal;
+  const cancelled = (name: string) =>
+    new LoadError("cancelled", name, `download from ${urlOf(name)} was cancelled`);
+
   async function request(name: string, method: "GET" | "HEAD"): Promise<Response> {
+    if (signal?.aborted) throw cancelled(name);
     try {
-      return await doFetch(urlOf(name), { method });
+      return await doFetch(urlOf(name), { method, signal });
     } catch (e) {
+      if (signal?.aborted) throw cancelled(name);
       throw new LoadError(
         "fetch_failed",
         name,
@@ -50,6 +58,7 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): FileSou
       try {
         return await readBody(res, onBytes);
       } catch (e) {
+        if (signal?.aborted) throw cancelled(name);
         throw new LoadError(
           "fetch_failed",
           name,
@@ -66,6 +75,14 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): FileSou
       }
       if (res.status === 404) return false;
       if (res.ok) return true;
+      if (res.status === 401 || res.status === 403) {
+        // What the hub answers, without a token, for a repository that is absent, private or gated.
+        throw new LoadError(
+          "file_missing",
+          name,
+          `HTTP ${res.status} from ${urlOf(name)}: the repository does not exist, or it is private or gated`,
+        );
+      }
       throw new LoadError("fetch_failed", name, `HTTP ${res.status} from ${urlOf(name)}`);
     },
   };

@@ -1,0 +1,143 @@
+/**
+ * How much memory a GPT-2 model needs, from config.json alone, and whether the chosen backend
+ * can give it. All sizes in bytes; the runtime keeps everything in float32 (4 bytes).
+ *
+ *   params      = V·d + n_ctx·d + L·(4d² + 2d·m + 9d + m) + 2d        (m = d_mlp; = 12d² + 13d per
+ *                 layer when m = 4d: ln1 2d, c_attn 3d²+3d, c_proj d²+d, ln2 2d, c_fc dm+m, proj md+d)
+ *   weights     = 4 · params                                          (tensors on the backend)
+ *   loadPeak    = weights + fileBytes + 4 · params                    (while loading, the file bytes,
+ *                 the decoded float32 host copy and the uploaded tensors are alive together)
+ *   activations = 4 · [ B·T·(max(m, 3d, H·T) + 2d) + B·V + (L+1)·S·T·d ]
+ *                 one fast-sweep pass: B batch rows of T tokens through the widest activation plus
+ *                 the residual in and out, last-position logits, and the S corrupted runs' residual
+ *                 streams kept for every layer (lib/interp/fast.ts). B is the sweep's batch size:
+ *                 rows that fit a 2^24-float budget for the widest activation, at least S.
+ *   largest     = 4 · V·d                                             (wte: the biggest single buffer)
+ */
+import type { Gpt2Config } from "./types";
+
+const F32 = 4;
+const GiB = 1024 ** 3;
+/** lib/interp/fast.ts BUDGET_FLOATS: the widest activation of one pass, in floats. */
+const SWEEP_BUDGET_FLOATS = 1 << 24;
+
+export interface SweepShape {
+  /** Prompt tokens (T). */
+  tokens: number;
+  /** Noise samples per cell (S). */
+  samples: number;
+}
+
+export const DEFAULT_SWEEP: SweepShape = { tokens: 32, samples: 10 };
+
+export interface MemoryEstimate {
+  params: number;
+  weightBytes: number;
+  loadPeakBytes: number;
+  activationBytes: number;
+  largestTensorBytes: number;
+  /** Batch rows per sweep pass used for activationBytes. */
+  batchRows: number;
+}
+
+export function gpt2ParamCount(c: Gpt2Config): number {
+  const d = c.dModel;
+  const m = c.dMlp;
+  const perLayer = 4 * d * d + 2 * d * m + 9 * d + m;
+  return c.vocabSize * d + c.nCtx * d + c.nLayer * perLayer + 2 * d;
+}
+
+/**
+ * `fileBytes`: the checkpoint's size on disk (safetensors sizes, or the index's total_size); when
+ * unknown, float32 files are assumed (4 · params).
+ */
+export function estimateMemory(
+  c: Gpt2Config,
+  fileBytes?: number,
+  sweep: SweepShape = DEFAULT_SWEEP,
+): MemoryEstimate {
+  const params = gpt2ParamCount(c);
+  const weightBytes = F32 * params;
+  const T = Math.min(sweep.tokens, c.nCtx);
+  const S = sweep.samples;
+  const widest = Math.max(c.dMlp, 3 * c.dModel, c.nHead * T);
+  const batchRows = Math.max(S, Math.floor(SWEEP_BUDGET_FLOATS / (T * widest)));
+  const activationBytes =
+    F32 *
+    (batchRows * T * (widest + 2 * c.dModel) +
+      batchRows * c.vocabSize +
+      (c.nLayer + 1) * S * T * c.dModel);
+  return {
+    params,
+    weightBytes,
+    loadPeakBytes: weightBytes + (fileBytes ?? weightBytes) + F32 * params,
+    activationBytes,
+    largestTensorBytes: F32 * c.vocabSize * c.dModel,
+    batchRows,
+  };
+}
+
+/** What the device can give; every field optional (browsers expose different subsets). */
+export interface DeviceLimits {
+  backend: "webgpu" | "webgl" | "wasm" | "cpu";
+  /** navigator.deviceMemory, in GiB (browsers cap it at 8 and round down). */
+  deviceMemoryGiB?: number;
+  /** WebGPU adapter limits. */
+  maxBufferSize?: number;
+  maxStorageBufferBindingSize?: number;
+}
+
+/** wasm32 addresses at most 4 GiB; tfjs-backend-wasm keeps tensors in that one heap. */
+export const WASM_HEAP_BYTES = 4 * GiB;
+
+export interface MemoryVerdict {
+  level: "ok" | "warn" | "refuse";
+  /** One sentence per finding, with the numbers. */
+  reasons: string[];
+  estimate: MemoryEstimate;
+}
+
+export function checkMemory(est: MemoryEstimate, limits: DeviceLimits): MemoryVerdict {
+  const refuse: string[] = [];
+  const warn: string[] = [];
+  const need = est.weightBytes + est.activationBytes;
+  if (limits.backend === "wasm" && need > WASM_HEAP_BYTES) {
+    refuse.push(
+      `weights (${gib(est.weightBytes)}) + sweep activations (${gib(est.activationBytes)}) exceed the 4 GiB wasm heap`,
+    );
+  }
+  if (limits.backend === "webgpu") {
+    for (const [key, value] of [
+      ["maxBufferSize", limits.maxBufferSize],
+      ["maxStorageBufferBindingSize", limits.maxStorageBufferBindingSize],
+    ] as const) {
+      if (value !== undefined && est.largestTensorBytes > value) {
+        refuse.push(
+          `the embedding matrix (${gib(est.largestTensorBytes)}) is larger than this GPU's ${key} (${gib(value)})`,
+        );
+      }
+    }
+  }
+  if (limits.deviceMemoryGiB !== undefined && limits.deviceMemoryGiB > 0) {
+    const device = limits.deviceMemoryGiB * GiB;
+    // deviceMemory is capped at 8 GiB, so only a clear excess is worth a warning.
+    if (est.loadPeakBytes > device) {
+      warn.push(
+        `loading needs about ${gib(est.loadPeakBytes)} at its peak, more than the ${limits.deviceMemoryGiB} GiB this device reports`,
+      );
+    }
+  }
+  if (
+    refuse.length === 0 &&
+    (limits.backend === "cpu" || limits.backend === "wasm") &&
+    need > GiB
+  ) {
+    warn.push(`${gib(need)} on the ${limits.backend} backend will be slow`);
+  }
+  const level = refuse.length > 0 ? "refuse" : warn.length > 0 ? "warn" : "ok";
+  return { level, reasons: [...refuse, ...warn], estimate: est };
+}
+
+export function gib(bytes: number): string {
+  return bytes >= GiB ? `${(bytes / GiB).toFixed(2)} GiB` : `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+}

@@ -1,0 +1,122 @@
+/**
+ * The hub source end to end in Node: the stand-in (scripts/hub-standin) generated into a temp
+ * folder and served in the hub's URL layout (302 for LFS shards, 401 for unknown repos), loaded
+ * through hubSource + Engine, and its logits compared with the numpy reference
+ * (scripts/reference/hub_standin_ref.py → test/fixtures/hub-standin/golden.json).
+ */
+import "../lib/model/backends-node";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Engine } from "../lib/engine";
+import { LoadError } from "../lib/load/errors";
+import { hubSource } from "../lib/load/hub-source";
+import { selectBackend } from "../lib/model/backend";
+import { generateStandin, STANDIN_REPO } from "../scripts/hub-standin/generate";
+import { type HubStandin, startHubStandin } from "../scripts/hub-standin/server.mjs";
+
+interface Golden {
+  prompt: string;
+  ids: number[];
+  top: { id: number; logit: number }[];
+  probe: Record<string, number>;
+  weights: { wteSum: number };
+}
+const golden: Golden = JSON.parse(
+  readFileSync(path.resolve("test/fixtures/hub-standin/golden.json"), "utf8"),
+);
+
+let root: string;
+let hub: HubStandin;
+
+beforeAll(async () => {
+  root = mkdtempSync(path.join(tmpdir(), "hub-standin-"));
+  generateStandin(root);
+  hub = await startHubStandin({ root, slowBytesPerSec: 2 * 1024 * 1024 });
+  await selectBackend(["cpu"]);
+}, 60_000);
+
+afterAll(async () => {
+  await hub?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe("hub stand-in through hubSource", () => {
+  it("loads the sharded checkpoint and matches the numpy logits", async () => {
+    const before = tf.memory().numTensors;
+    const progress: [string, number, number][] = [];
+    const engine = await Engine.load(
+      hubSource({ repo: STANDIN_REPO }, { endpoint: hub.url }),
+      STANDIN_REPO,
+      (phase, done, total) => progress.push([phase, done, total]),
+    );
+    try {
+      expect(engine.info.config).toMatchObject({ nLayer: 2, dModel: 64, vocabSize: 50257 });
+      // The shards were fetched through the hub's LFS redirect.
+      const paths = hub.requests.map((r) => `${r.method} ${r.path}`);
+      expect(paths).toContain(`GET /${STANDIN_REPO}/resolve/main/model-00001-of-00002.safetensors`);
+      expect(paths).toContain(`GET /__lfs/${STANDIN_REPO}/model-00002-of-00002.safetensors`);
+      // Weights progress moves through both shards and ends at 2 / 2.
+      const weights = progress.filter(([p]) => p === "weights");
+      expect(weights.at(-1)).toEqual(["weights", 2, 2]);
+      expect(weights.some(([, d]) => d > 0 && d < 1)).toBe(true);
+
+      expect(engine.tokenize(golden.prompt).ids).toEqual(golden.ids);
+      const logits = tf.tidy(
+        () =>
+          engine.model
+            .forward({ inputIds: [golden.ids], logitPositions: "last" })
+            .logits.reshape([-1]) as tf.Tensor1D,
+      );
+      const last = await logits.data();
+      logits.dispose();
+      for (const { id, logit } of golden.top) expect(last[id]).toBeCloseTo(logit, 3);
+      for (const [id, logit] of Object.entries(golden.probe)) {
+        expect(last[Number(id)]).toBeCloseTo(logit, 3);
+      }
+      let best = 0;
+      for (let i = 1; i < last.length; i++) if (last[i] > last[best]) best = i;
+      expect(best).toBe(golden.top[0].id);
+    } finally {
+      engine.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+
+  it("an unknown repository fails with a message about the repository", async () => {
+    const err = await Engine.load(
+      hubSource({ repo: "causeway-test/no-such-model" }, { endpoint: hub.url }),
+      "x",
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(LoadError);
+    expect(err.message).toMatch(
+      /config\.json: HTTP 401 .* does not exist, or it is private or gated/,
+    );
+  });
+
+  it("an unknown revision is a missing file", async () => {
+    const err = await Engine.load(
+      hubSource({ repo: STANDIN_REPO, revision: "v9" }, { endpoint: hub.url }),
+      "x",
+    ).catch((e) => e);
+    expect(err).toMatchObject({ code: "file_missing", file: "config.json" });
+  });
+
+  it("aborting mid-download rejects with a cancelled LoadError and leaks no tensors", async () => {
+    const before = tf.memory().numTensors;
+    const ctl = new AbortController();
+    const load = Engine.load(
+      hubSource({ repo: `${STANDIN_REPO}-slow` }, { endpoint: hub.url, signal: ctl.signal }),
+      "slow",
+      (phase, done) => {
+        if (phase === "weights" && done > 0.05) ctl.abort();
+      },
+    );
+    const err = await load.catch((e) => e);
+    expect(err).toBeInstanceOf(LoadError);
+    expect(err.code).toBe("cancelled");
+    expect(tf.memory().numTensors).toBe(before);
+  }, 30_000);
+});
