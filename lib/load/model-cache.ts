@@ -136,6 +136,14 @@ export async function clearModelCache(storage: CacheStorageLike): Promise<void> 
 }
 
 function labelOf(baseUrl: string): string {
-  const m = /^(.*?)\/([^/]+(?:\/[^/]+)?)\/resolve\/([^/]+)$/.exec(baseUrl);
-  return m ? `${m[2]}@${decodeURIComponent(m[3])}` : baseUrl;
+  try {
+    const parts = new URL(baseUrl).pathname.split("/").filter(Boolean);
+    const at = parts.lastIndexOf("resolve");
+    if (at >= 1 && at === parts.length - 2) {
+      return `${parts.slice(0, at).join("/")}@${decodeURIComponent(parts[at + 1])}`;
+    }
+  } catch {
+    // not a URL: show it as it is
+  }
+  return baseUrl;
 }
