@@ -47,10 +47,17 @@ export interface Prediction {
   top: TokenProb[];
 }
 
-/** Where a model comes from. Only "bundled" and "url" exist in the first screen. */
+/**
+ * Where a model comes from. "hub": a Hugging Face repo id at a revision, fetched from `endpoint`
+ * (default https://huggingface.co) and kept in the browser's Cache API. "files": File objects the
+ * user picked or dropped (config.json, tokenizer.json, *.safetensors [+ index]); they travel with
+ * the load message (structured clone), so a files source cannot be shared or restored.
+ */
 export type ModelSource =
   | { kind: "bundled"; name: string }
-  | { kind: "url"; baseUrl: string; name?: string };
+  | { kind: "url"; baseUrl: string; name?: string }
+  | { kind: "hub"; repo: string; revision?: string; endpoint?: string }
+  | { kind: "files"; name: string; files?: File[] };
 
 // ── sweep jobs ─────────────────────────────────────────────────────────────────────────────
 
@@ -153,6 +160,13 @@ export type FromWorker =
       etaMs?: number;
       /** Sweeps: the trace kind (or patch site, "dataset") being run. */
       kind?: string;
+      /** Loads: bytes downloaded so far and the bytes expected of the files started so far. */
+      bytes?: number;
+      bytesTotal?: number;
+      /** Loads: download speed in bytes per second. */
+      bytesPerSec?: number;
+      /** Loads: a warning to show beside the bar (e.g. from the memory estimate). */
+      note?: string;
     }
   | { type: "ready"; reqId: number; backend: BackendName; adapter?: string; model: ModelInfo }
   | { type: "prediction"; reqId: number; prediction: Prediction; ms: number }
