@@ -2,6 +2,7 @@
 import type { Command } from "./command";
 import { editCommand } from "./edit";
 import { evalFactsCommand } from "./eval-facts";
+import { generateCommand } from "./generate";
 import { patchCommand } from "./patch";
 import { predictCommand } from "./predict";
 import { traceCommand } from "./trace";
@@ -14,4 +15,5 @@ export const COMMANDS: Command[] = [
   traceDatasetCommand,
   editCommand,
   evalFactsCommand,
+  generateCommand,
 ];

@@ -15,8 +15,8 @@ export const LORA_DEFAULTS = {
   rank: 4,
   /** α = r: s = 1. */
   alpha: 4,
-  modules: ["c_fc", "c_proj"] as LoraModule[],
-  steps: 20,
+  modules: ["c_proj"] as LoraModule[],
+  steps: 10,
   lr: 0.01,
   seed: 0,
   epsilon: 1e-3,

@@ -146,9 +146,10 @@ export async function learnLora(
     for (let layer = first; layer <= last; layer++) {
       for (const module of p.modules) {
         const { name, rows, cols } = loraWeight(module, config);
-        const a = tf.variable(tf.tensor2d(loraInit(rows, r, rng), [rows, r]), true);
-        const b = tf.variable(tf.zeros([r, cols]), true);
-        train.push({ layer, module, name, a, b });
+        const a0 = tf.tensor2d(loraInit(rows, r, rng), [rows, r]);
+        const b0 = tf.zeros([r, cols]);
+        train.push({ layer, module, name, a: tf.variable(a0, true), b: tf.variable(b0, true) });
+        tf.dispose([a0, b0]); // the variables hold their own reference
       }
     }
     const nll = (): tf.Scalar =>

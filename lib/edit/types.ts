@@ -303,7 +303,7 @@ export interface LoraParams {
   /** Rank r of A [in, r] and B [r, out]; the delta is s·A·B with s = alpha / r. */
   rank?: number;
   alpha?: number;
-  /** Which MLP weights (default both). */
+  /** Which MLP weights (default c_proj, the MLP output projection ROME also edits). */
   modules?: LoraModule[];
   /** Adam steps on the one example, learning rate, and the seed of A's Gaussian init. */
   steps?: number;
@@ -355,7 +355,7 @@ export interface LoraLearned {
 
 export interface LoraEdit extends EditBase {
   kind: "lora";
-  /** The contiguous MLP layers first…last (inclusive); default the middle third. */
+  /** The contiguous MLP layers first…last (inclusive); default the first third. */
   site: { layers?: [number, number] };
   params: LoraParams;
   learned?: LoraLearned;
