@@ -11,14 +11,17 @@ import "../lib/model/backends-browser";
 import { Engine } from "../lib/engine";
 import { type KnownFact, parseKnownFacts } from "../lib/interp/dataset";
 import { LoadError } from "../lib/load/errors";
-import { urlSource } from "../lib/load/url-source";
+import { checkMemory, estimateMemory } from "../lib/load/memory-estimate";
+import { loadModelFiles } from "../lib/load/model-files";
 import { selectBackend } from "../lib/model/backend";
-import type { BackendName, FromWorker, ModelSource, ToWorker } from "../lib/protocol";
+import { Gpt2Model } from "../lib/model/gpt2";
+import type { BackendName, FromWorker, ToWorker } from "../lib/protocol";
 import { errorMessage, RunLane, SideJobs } from "./jobs";
+import { LoadMeter, meteredSource } from "./load-meter";
+import { deviceLimits, resolveSource } from "./load-source";
 import { attentionPattern } from "./model-queries";
 
 const BACKEND_ORDER: BackendName[] = ["webgpu", "webgl", "wasm", "cpu"];
-const PROGRESS_INTERVAL_MS = 50;
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -51,6 +54,8 @@ let latestLoad = 0;
 let engine: Promise<Engine | null> | null = null;
 /** Base URL of the most recent model (its dataset.json, if any, lives there). */
 let modelBaseUrl: string | null = null;
+/** The load whose download is in flight: a `cancel` with its reqId aborts it. */
+let loadAbort: { reqId: number; controller: AbortController } | null = null;
 let factsCache: { url: string; facts: Promise<KnownFact[]> } | null = null;
 
 /** Side requests holding tensors (predict, attention): runs count tensors when none is. */
@@ -83,46 +88,52 @@ const runs = new RunLane({
   },
 });
 
-function sourceOf(source: ModelSource): { name: string; baseUrl: string } {
-  if (source.kind === "bundled") {
-    return {
-      name: source.name,
-      baseUrl: new URL(`/models/${source.name}/`, scope.location.origin).href,
-    };
-  }
-  const baseUrl = new URL(source.baseUrl, scope.location.origin).href;
-  const name = source.name ?? baseUrl.replace(/\/+$/, "").split("/").pop() ?? "model";
-  return { name, baseUrl };
-}
-
 function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
   const { reqId } = msg;
   latestLoad = reqId;
+  loadAbort?.controller.abort(); // a newer load replaces a download still in flight
+  const controller = new AbortController();
+  loadAbort = { reqId, controller };
   const previous = engine;
-  let lastPost = 0;
-  let lastPhase = "";
-  const onProgress = (phase: string, done: number, total: number) => {
-    if (reqId !== latestLoad) return;
-    const now = performance.now();
-    if (phase === lastPhase && done < total && now - lastPost < PROGRESS_INTERVAL_MS) return;
-    lastPost = now;
-    lastPhase = phase;
-    post({ type: "progress", reqId, phase, done, total });
-  };
+  const previousBaseUrl = modelBaseUrl;
+  const meter = new LoadMeter(reqId, post, () => reqId === latestLoad);
+  const onProgress = (phase: string, done: number, total: number) =>
+    meter.phase(phase, done, total);
   // A sweep on the old model stops now (silently: its requester is gone with the model).
   runs.abortAll();
-  const { name, baseUrl } = sourceOf(msg.source);
-  modelBaseUrl = baseUrl;
+  let order = msg.backends ?? BACKEND_ORDER;
+  /** Set once the previous model is freed: from then on a cancel cannot bring it back. */
+  let swapped = false;
   const loading = (async () => {
-    // One model at a time: free the previous one (even if it is still loading) first, once no
-    // sweep or side request is using it.
+    const { name, source, baseUrl } = resolveSource(
+      msg.source,
+      scope.location.origin,
+      controller.signal,
+    );
+    modelBaseUrl = baseUrl;
+    // 1. Download and decode (host memory only) while the previous model stays usable, so a
+    //    cancelled download leaves it loaded. The memory check runs before the weights download.
+    const files = await loadModelFiles(meteredSource(source, meter), onProgress, async (config) => {
+      const verdict = checkMemory(estimateMemory(config), await deviceLimits(order));
+      if (verdict.level === "refuse") {
+        throw new LoadError(
+          "too_large",
+          name,
+          `is too large for this device: ${verdict.reasons.join("; ")}`,
+        );
+      }
+      if (verdict.level === "warn") meter.note = verdict.reasons.join("; ");
+    });
+    if (controller.signal.aborted) throw new LoadError("cancelled", name, "loading was cancelled");
+    if (loadAbort?.reqId === reqId) loadAbort = null;
+    // 2. One model at a time: free the previous one once no sweep or side request uses it.
     const old = previous ? await previous : null;
     await runs.idle();
     await side.quiet();
     old?.dispose();
+    swapped = true;
     // Try the backends in order; a backend that starts but then fails to run the model (a GPU
     // driver problem, not a bad file) hands over to the next one.
-    let order = msg.backends ?? BACKEND_ORDER;
     const failures: string[] = [];
     for (;;) {
       onProgress("backend", 0, 1);
@@ -134,10 +145,12 @@ function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
         throw new WorkerError("no_backend", `${errorText(e)}${tried}`);
       }
       try {
-        const loaded = await Engine.load(urlSource(baseUrl), name, onProgress);
-        return { loaded, ...selected };
+        onProgress("upload", 0, 1);
+        const model = Gpt2Model.fromWeights(files.config, files.weights);
+        onProgress("upload", 1, 1);
+        return { loaded: Engine.fromModel(name, model, files.tokenizer), ...selected };
       } catch (e) {
-        if (e instanceof LoadError || reqId !== latestLoad) throw e;
+        if (reqId !== latestLoad) throw e;
         failures.push(`${selected.backend}: ${errorText(e)}`);
         order = order.slice(order.indexOf(selected.backend) + 1);
         if (order.length === 0) throw e;
@@ -147,9 +160,11 @@ function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
       }
     }
   })();
+  // A load that fails before the swap (cancelled, bad file, too large) leaves the previous model
+  // loaded and current: the next load frees it.
   engine = loading.then(
     (r) => r.loaded,
-    () => null,
+    () => (swapped ? null : previous),
   );
   loading.then(
     ({ loaded, backend, adapter }) => {
@@ -157,6 +172,21 @@ function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
         post({ type: "ready", reqId, backend, adapter, model: loaded.info });
     },
     (e: unknown) => {
+      if (loadAbort?.reqId === reqId) loadAbort = null;
+      if (!swapped && reqId === latestLoad) modelBaseUrl = previousBaseUrl;
+      if (e instanceof LoadError && e.code === "cancelled" && !swapped && reqId === latestLoad) {
+        void (previous ?? Promise.resolve(null)).then((p) => {
+          if (reqId !== latestLoad) return;
+          const kept = p ? `; ${p.info.name} is still loaded` : "";
+          post({
+            type: "error",
+            reqId,
+            code: "cancelled",
+            message: `Loading was cancelled${kept}`,
+          });
+        });
+        return;
+      }
       if (reqId === latestLoad) post(errorFor(reqId, e));
     },
   );
@@ -255,6 +285,10 @@ async function handleTokenize(msg: Extract<ToWorker, { type: "tokenize" }>): Pro
 }
 
 function handleCancel(reqId: number): void {
+  if (loadAbort?.reqId === reqId) {
+    loadAbort.controller.abort();
+    return;
+  }
   if (runs.cancel(reqId)) return;
   if (reqId === latestPredict) {
     latestPredict = 0;
