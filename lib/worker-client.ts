@@ -12,6 +12,12 @@ export interface ModelPort {
   predict(prompt: string, topK: number): number;
   /** Forgets the latest prediction request (its answer will be dropped) and tells the worker. */
   cancelPredict(): void;
+  /**
+   * Asks the worker to stop the model download in flight; it answers the load with an error
+   * coded "cancelled" (the previous model stays loaded) or, when the download had finished,
+   * with `ready` as usual. Optional so test ports need not implement it.
+   */
+  cancelLoad?(): void;
   /** Starts a sweep; the latest run wins (the worker stops the one before). */
   run(job: RunJob): number;
   /**
@@ -81,6 +87,11 @@ export class WorkerClient implements ModelPort {
     this.latest.predict = reqId;
     this.post({ type: "predict", reqId, prompt, topK });
     return reqId;
+  }
+
+  cancelLoad(): void {
+    const reqId = this.latest.load;
+    if (reqId !== 0) this.post({ type: "cancel", reqId });
   }
 
   cancelPredict(): void {

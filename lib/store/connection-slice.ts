@@ -2,6 +2,7 @@
 import type { StateCreator } from "zustand/vanilla";
 import type { Context } from "./context";
 import { reduceDataset } from "./dataset-slice";
+import { cancelledModel } from "./model-slice";
 import { reduceAttention, reducePatch } from "./patch-slice";
 import { reduceTrace } from "./trace-slice";
 import type { CausewayState, ConnectionSlice } from "./types";
@@ -40,7 +41,16 @@ export function createConnectionSlice(
             set((s) => ({
               model: {
                 ...s.model,
-                progress: { phase: msg.phase, done: msg.done, total: msg.total },
+                progress: {
+                  phase: msg.phase,
+                  done: msg.done,
+                  total: msg.total,
+                  bytes: msg.bytes,
+                  bytesTotal: msg.bytesTotal,
+                  bytesPerSec: msg.bytesPerSec,
+                  etaMs: msg.etaMs,
+                  note: msg.note,
+                },
               },
             }));
             return;
@@ -60,6 +70,13 @@ export function createConnectionSlice(
             if (get().predict.prompt.length > 0) get().runPrediction();
             return;
           case "error":
+            if (msg.code === "cancelled") {
+              set((s) => ({ model: cancelledModel(ctx, s.model, msg.message) }));
+              if (get().model.status === "ready" && get().predict.prompt.length > 0) {
+                get().runPrediction();
+              }
+              return;
+            }
             set((s) => ({
               model: {
                 ...s.model,

@@ -17,11 +17,33 @@ export const initialModel: ModelSlice["model"] = {
   loadMs: null,
 };
 
+/** The model that was ready when a load started: a cancelled download brings it back. */
+const beforeLoad = new WeakMap<Context, ModelSlice["model"] | null>();
+
+/** The model state after the worker reports a cancelled load (it keeps the previous model). */
+export function cancelledModel(
+  ctx: Context,
+  current: ModelSlice["model"],
+  message: string,
+): ModelSlice["model"] {
+  const prev = beforeLoad.get(ctx);
+  const error = { code: "cancelled", message };
+  return prev
+    ? { ...prev, progress: null, error }
+    : { ...current, status: "error", progress: null, error };
+}
+
 export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], [], ModelSlice> {
-  return (set) => ({
+  return (set, get) => ({
     model: initialModel,
+    cancelLoad() {
+      ctx.port?.cancelLoad?.();
+    },
     loadModel(source) {
       ctx.loadStartedAt = ctx.now();
+      const now = get().model;
+      // A load replacing a load still in flight keeps the model from before both.
+      if (now.status !== "loading") beforeLoad.set(ctx, now.status === "ready" ? now : null);
       set((s) => ({
         model: {
           ...initialModel,

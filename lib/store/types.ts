@@ -23,6 +23,12 @@ export interface Progress {
   phase: string;
   done: number;
   total: number;
+  /** Model loads: bytes downloaded / expected so far, speed, ETA, a memory warning. */
+  bytes?: number;
+  bytesTotal?: number;
+  bytesPerSec?: number;
+  etaMs?: number;
+  note?: string;
 }
 
 export type ModelStatus = "idle" | "loading" | "ready" | "error";
@@ -40,6 +46,8 @@ export interface ModelSlice {
     loadMs: number | null;
   };
   loadModel(source: ModelSource): void;
+  /** Stops the download in flight; the previous model (if any) comes back as the current one. */
+  cancelLoad(): void;
 }
 
 export type PredictStatus = "idle" | "pending" | "ok" | "error";
