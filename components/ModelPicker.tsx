@@ -1,15 +1,31 @@
 "use client";
-/** Picks the model (bundled, or any URL with the HF files) and shows how loading is going. */
+/**
+ * Picks the model (bundled, a URL with the HF files, a hub repo id, or local files) and shows how
+ * loading is going: bytes, speed, ETA, a cancel button, and the memory warning if any.
+ */
 import { type FormEvent, useState } from "react";
 import type { ModelSource } from "@/lib/protocol";
+import type { Progress } from "@/lib/store/types";
 import { bytes, count } from "./format";
+import { ModelCachePanel } from "./ModelCachePanel";
+import { ModelSourceFiles } from "./ModelSourceFiles";
+import { ModelSourceHub } from "./ModelSourceHub";
 import { useCauseway } from "./StoreProvider";
 
 export const BUNDLED_MODELS = ["tiny-facts"] as const;
 
 function sourceKey(source: ModelSource | null): string {
   if (!source) return "";
-  return source.kind === "bundled" ? `bundled:${source.name}` : `url:${source.baseUrl}`;
+  switch (source.kind) {
+    case "bundled":
+      return `bundled:${source.name}`;
+    case "url":
+      return `url:${source.baseUrl}`;
+    case "hub":
+      return `hub:${source.repo}@${source.revision ?? "main"}`;
+    case "files":
+      return `files:${source.name}`;
+  }
 }
 
 export function ModelPicker() {
@@ -37,8 +53,8 @@ export function ModelPicker() {
           onChange={(e) => onSelect(e.target.value)}
           data-testid="model-select"
         >
-          {key.startsWith("url:") ? (
-            <option value="">{model.info?.name ?? "from URL"}</option>
+          {key && !key.startsWith("bundled:") ? (
+            <option value="">{model.info?.name ?? key.slice(key.indexOf(":") + 1)}</option>
           ) : null}
           {BUNDLED_MODELS.map((name) => (
             <option key={name} value={`bundled:${name}`}>
@@ -61,6 +77,9 @@ export function ModelPicker() {
           <button type="submit">Load</button>
         </form>
       </details>
+      <ModelSourceHub />
+      <ModelSourceFiles />
+      <ModelCachePanel />
       <LoadStatus />
     </div>
   );
@@ -86,13 +105,27 @@ function overall(phase: string, frac: number): number {
   return frac; // a phase this bar does not know: show its own fraction
 }
 
+/** "12.3 MB / 498 MB · 4.1 MB/s · 2 min left", or the percentage when no bytes are known. */
+function loadDetail(p: Progress | null, frac: number): string {
+  if (!p?.bytes) return `${Math.round(frac * 100)}%`;
+  const parts = [`${bytes(p.bytes)} / ${bytes(Math.max(p.bytes, p.bytesTotal ?? 0))}`];
+  if (p.bytesPerSec) parts.push(`${bytes(p.bytesPerSec)}/s`);
+  if (p.etaMs !== undefined && p.phase === "weights") parts.push(`${eta(p.etaMs)} left`);
+  return parts.join(" · ");
+}
+
+function eta(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
 function LoadStatus() {
   const model = useCauseway((s) => s.model);
+  const cancelLoad = useCauseway((s) => s.cancelLoad);
   if (model.status === "loading") {
     const p = model.progress;
     const frac = overall(p?.phase ?? "start", p && p.total > 0 ? Math.min(1, p.done / p.total) : 0);
-    const detail =
-      p && p.total > 4096 ? `${bytes(p.done)} / ${bytes(p.total)}` : `${Math.round(frac * 100)}%`;
+    const detail = loadDetail(p, frac);
     return (
       <div className="load" data-testid="load-status" data-status="loading">
         <div
@@ -105,9 +138,17 @@ function LoadStatus() {
         >
           <div className="load__fill" style={{ width: `${frac * 100}%` }} />
         </div>
-        <span className="load__text">
+        <span className="load__text" data-testid="load-detail">
           {p?.phase ?? "starting"} · {detail}
         </span>
+        <button type="button" onClick={cancelLoad} data-testid="load-cancel">
+          Cancel
+        </button>
+        {p?.note ? (
+          <span className="load__note" data-testid="load-note" role="status">
+            {p.note}
+          </span>
+        ) : null}
       </div>
     );
   }
@@ -127,6 +168,9 @@ function LoadStatus() {
           {count(model.info.nParams)} params · {c.nLayer}L · {c.nHead}H · d={c.dModel} · ctx{" "}
           {c.nCtx}
         </span>
+        {model.error?.code === "cancelled" ? (
+          <span data-testid="load-cancelled">{model.error.message}</span>
+        ) : null}
         {model.loadMs !== null ? (
           <span className="load__time">loaded in {(model.loadMs / 1000).toFixed(1)} s</span>
         ) : null}
