@@ -16,6 +16,7 @@ import { hubSource } from "../lib/load/hub-source";
 import { selectBackend } from "../lib/model/backend";
 import { generateStandin, STANDIN_REPO } from "../scripts/hub-standin/generate";
 import { type HubStandin, startHubStandin } from "../scripts/hub-standin/server.mjs";
+import { runCli } from "./helpers/run-cli";
 
 interface Golden {
   prompt: string;
@@ -119,4 +120,43 @@ describe("hub stand-in through hubSource", () => {
     expect(err.code).toBe("cancelled");
     expect(tf.memory().numTensors).toBe(before);
   }, 30_000);
+
+  it("the CLI loads a hub id from --hub-endpoint and predicts the golden top-1", async () => {
+    const r = await runCli([
+      "predict",
+      "--hub-endpoint",
+      hub.url,
+      "--model",
+      STANDIN_REPO,
+      "--prompt",
+      golden.prompt,
+      "--top",
+      "3",
+      "--json",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.model).toBe(STANDIN_REPO);
+    expect(out.top[0].id).toBe(golden.top[0].id);
+    expect(out.top.map((t: { id: number }) => t.id)).toEqual(
+      golden.top.slice(0, 3).map((t) => t.id),
+    );
+  }, 120_000);
+
+  it("the CLI names the repository problem for an unknown hub id", async () => {
+    const r = await runCli([
+      "predict",
+      "--hub-endpoint",
+      hub.url,
+      "--model",
+      "hub:causeway-test/absent",
+      "--prompt",
+      "x",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^causeway: config\.json: HTTP 401 .*does not exist, or it is private or gated/,
+    );
+  }, 120_000);
 });

@@ -4,7 +4,7 @@ import { Engine } from "../engine";
 import { selectBackend } from "../model/backend";
 import type { BackendName } from "../protocol";
 import { UsageError } from "./args";
-import { resolveModel } from "./model-source";
+import { resolveModelSource } from "./model-source";
 
 const NODE_BACKENDS: BackendName[] = ["wasm", "cpu"];
 
@@ -20,7 +20,7 @@ export async function loadCliEngine(
     order = [backendFlag as BackendName];
   }
   const { backend } = await selectBackend(order);
-  const { name, source } = resolveModel(modelSpec);
+  const { name, source } = resolveModelSource(modelSpec);
   const engine = await Engine.load(source, name);
   return { engine, backend };
 }

@@ -10,6 +10,17 @@ function usage(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // --hub-endpoint URL (any command): where hub ids in --model are fetched from, like HF_ENDPOINT.
+  const at = argv.indexOf("--hub-endpoint");
+  if (at >= 0) {
+    const endpoint = argv[at + 1];
+    if (!endpoint || endpoint.startsWith("--")) {
+      process.stderr.write("causeway: --hub-endpoint needs a URL\n");
+      return 2;
+    }
+    process.env.HF_ENDPOINT = endpoint;
+    argv = [...argv.slice(0, at), ...argv.slice(at + 2)];
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(`${usage()}\n`);

@@ -1,7 +1,13 @@
-/** Resolves `--model`: a bundled model's name, or a directory holding the HF files. */
+/**
+ * Resolves `--model`: a bundled model's name, a directory holding the HF files, or (for commands
+ * that only need the weights: resolveModelSource) a hub repo id, `hub:<id>` or a plain
+ * `org/name[@revision]` that is no directory, fetched from --hub-endpoint / $HF_ENDPOINT.
+ */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { LoadError } from "../load/errors";
+import { hubSource, parseHubRef } from "../load/hub-source";
 import { directorySource } from "../load/node-source";
 import type { FileSource } from "../load/types";
 import { UsageError } from "./args";
@@ -14,6 +20,11 @@ export function bundledModelNames(): string[] {
 }
 
 export function resolveModel(spec: string): { name: string; source: FileSource; dir: string } {
+  if (spec.startsWith("hub:")) {
+    throw new UsageError(
+      `--model ${spec}: this command needs a local model folder (its dataset.json); download the repo or use a command that takes a hub id (predict, trace, patch)`,
+    );
+  }
   const bundled = bundledModelNames();
   if (bundled.includes(spec)) {
     const dir = path.join(BUNDLED_DIR, spec);
@@ -26,4 +37,29 @@ export function resolveModel(spec: string): { name: string; source: FileSource; 
   throw new UsageError(
     `--model "${spec}" is neither a bundled model (${bundled.join(", ") || "none"}) nor a directory with config.json, model.safetensors and tokenizer.json`,
   );
+}
+
+/** `--hub-endpoint` (main.ts moves it into HF_ENDPOINT), else $HF_ENDPOINT, else the hub. */
+export function cliHubEndpoint(): string | undefined {
+  return process.env.HF_ENDPOINT || undefined;
+}
+
+/** Like resolveModel, but also takes hub ids (weights, config and tokenizer only; no folder). */
+export function resolveModelSource(spec: string): { name: string; source: FileSource } {
+  const explicit = spec.startsWith("hub:");
+  const isLocal =
+    !explicit &&
+    (bundledModelNames().includes(spec) || (existsSync(spec) && statSync(spec).isDirectory()));
+  if (isLocal) return resolveModel(spec);
+  const id = explicit ? spec.slice(4) : spec;
+  try {
+    const ref = parseHubRef(id);
+    return {
+      name: ref.revision ? `${ref.repo}@${ref.revision}` : ref.repo,
+      source: hubSource(ref, { endpoint: cliHubEndpoint() }),
+    };
+  } catch (e) {
+    if (!(e instanceof LoadError) || explicit) throw e;
+    return resolveModel(spec); // its usage error names the bundled models
+  }
 }
