@@ -27,6 +27,26 @@ import type { Gpt2Config } from "./load/types";
 
 export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
 
+/** Generation settings (lib/edit/generate.ts): greedy, or sampled with a seed. */
+export interface GenerateSettings {
+  maxNew: number;
+  sample: boolean;
+  seed: number;
+  temperature: number;
+  /** 0 = every token. */
+  topK: number;
+}
+
+export interface GenerateResult {
+  promptIds: number[];
+  ids: number[];
+  tokens: string[];
+  text: string;
+  stop: "max_new" | "eos" | "context" | "cancelled";
+  /** True when the edited variant was asked for and the stack changes nothing. */
+  sameAsOriginal: boolean;
+}
+
 export interface ModelInfo {
   /** Display name, e.g. "tiny-facts". */
   name: string;
@@ -147,6 +167,18 @@ export type ToWorker =
   | { type: "attention"; reqId: number; prompt: string; layer: number; head: number }
   /** Token ids and texts of some texts (e.g. to check a counterfactual's length). */
   | { type: "tokenize"; reqId: number; texts: string[] }
+  /**
+   * Text generated after a prompt (lib/edit/generate.ts), greedy or sampled, by the original or
+   * the edited model (workers/generate-job.ts). Latest wins per variant; progress phase
+   * "generate" per token; answer `generated`.
+   */
+  | {
+      type: "generate";
+      reqId: number;
+      prompt: string;
+      settings: GenerateSettings;
+      variant?: "original" | "edited";
+    }
   | { type: "cancel"; reqId: number };
 
 export type FromWorker =
@@ -193,6 +225,13 @@ export type FromWorker =
       pattern: Float32Array;
     }
   | { type: "tokens"; reqId: number; items: { ids: number[]; tokens: string[] }[] }
+  | {
+      type: "generated";
+      reqId: number;
+      variant: "original" | "edited";
+      result: GenerateResult;
+      ms: number;
+    }
   | {
       type: "done";
       reqId: number;

@@ -16,6 +16,7 @@ import { loadModelFiles } from "../lib/load/model-files";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
 import type { BackendName, FromWorker, ToWorker } from "../lib/protocol";
+import { GenerateJobs } from "./generate-job";
 import { errorMessage, RunLane, SideJobs } from "./jobs";
 import { LoadMeter, meteredSource } from "./load-meter";
 import { deviceLimits, resolveSource } from "./load-source";
@@ -192,6 +193,14 @@ function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
   );
 }
 
+/** Text generation, original and edited side by side (workers/generate-job.ts). */
+const generations = new GenerateJobs({
+  post,
+  engine: () => engine ?? Promise.resolve(null),
+  edited: () => null, // the edit stack's model, once the worker keeps one
+  track: (p) => side.track(p),
+});
+
 // ── predict: one at a time, latest wins ────────────────────────────────────────────────────────
 
 type PredictMsg = Extract<ToWorker, { type: "predict" }>;
@@ -290,6 +299,7 @@ function handleCancel(reqId: number): void {
     return;
   }
   if (runs.cancel(reqId)) return;
+  if (generations.cancel(reqId)) return;
   if (reqId === latestPredict) {
     latestPredict = 0;
     pending = null;
@@ -316,6 +326,9 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
         break;
       case "tokenize":
         void handleTokenize(msg);
+        break;
+      case "generate":
+        void generations.submit(msg);
         break;
       case "cancel":
         handleCancel(msg.reqId);
