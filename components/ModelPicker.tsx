@@ -109,7 +109,7 @@ function overall(phase: string, frac: number): number {
 function loadDetail(p: Progress | null, frac: number): string {
   if (!p?.bytes) return `${Math.round(frac * 100)}%`;
   const parts = [`${bytes(p.bytes)} / ${bytes(Math.max(p.bytes, p.bytesTotal ?? 0))}`];
-  if (p.bytesPerSec) parts.push(`${bytes(p.bytesPerSec)}/s`);
+  if (p.bytesPerSec) parts.push(`${bytes(Math.round(p.bytesPerSec))}/s`);
   if (p.etaMs !== undefined && p.phase === "weights") parts.push(`${eta(p.etaMs)} left`);
   return parts.join(" · ");
 }

@@ -1,0 +1,137 @@
+/**
+ * Models from "the hub", end to end, against the stand-in (scripts/hub-standin): a GPT-2-shaped
+ * model with the real GPT-2 vocabulary, sharded, served in the hub's URL layout (302 for the LFS
+ * shards, CORS) by a server this spec starts. The page is pointed at it with `?hub=`.
+ *
+ *   1. a throttled download is cancelled: the bundled model stays loaded, nothing is left loading;
+ *   2. the same repo loads with a progress bar that shows bytes, and becomes ready;
+ *   3. a trace on it fills its grid (its predictions are random: only the shape is checked);
+ *   4. after a reload it loads again from the browser cache: no request reaches the server for a
+ *      weight shard; the cache panel lists it with its size.
+ */
+import path from "node:path";
+import { type Browser, expect, type Page, test } from "@playwright/test";
+import { generateStandin, STANDIN_REPO } from "../scripts/hub-standin/generate";
+import { type HubStandin, startHubStandin } from "../scripts/hub-standin/server.mjs";
+
+const ROOT = path.resolve(__dirname, "..");
+// "-slow": the stand-in serves the same files with the shards' bodies throttled.
+const REPO = `${STANDIN_REPO}-slow`;
+const PROMPT = "The Eiffel Tower is located in the city of";
+const SUBJECT = "Eiffel Tower";
+
+test.describe.configure({ mode: "serial" });
+
+let hub: HubStandin;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+const shardRequests = () =>
+  hub.requests.filter((r) => r.method === "GET" && r.path.endsWith(".safetensors")).length;
+
+async function loadFromHub(p: Page, repo: string) {
+  const details = p.getByTestId("hub-source");
+  if ((await details.getAttribute("open")) === null) await details.locator("summary").click();
+  await p.getByTestId("hub-repo").fill(repo);
+  await p.getByTestId("hub-load").click();
+}
+
+test.beforeAll(async ({ browser: b }) => {
+  generateStandin(path.join(ROOT, ".cache", "hub-standin"));
+  // 3 MiB/s: the 12.9 MB embedding shard takes ~4 s, long enough to watch and to cancel.
+  hub = await startHubStandin({
+    root: path.join(ROOT, ".cache", "hub-standin"),
+    slowBytesPerSec: 3 * 1024 * 1024,
+  });
+  browser = b;
+  page = await browser.newPage();
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 60_000,
+  });
+  // A fresh profile, but make sure: nothing of an earlier run is served from the cache.
+  await page.evaluate(() => caches.delete("causeway-models-v1"));
+});
+
+test.afterAll(async () => {
+  await page?.close();
+  await hub?.close();
+});
+
+test.afterEach(() => {
+  expect(pageErrors, "uncaught errors in the page").toEqual([]);
+});
+
+test("cancel during a throttled download keeps the bundled model", async () => {
+  await expect(page.getByTestId("hub-endpoint")).toHaveValue(hub.url);
+  await loadFromHub(page, REPO);
+  const status = page.getByTestId("load-status");
+  await expect(status).toHaveAttribute("data-status", "loading");
+  // Bytes of the weights are counted while they arrive.
+  await expect(page.getByTestId("load-detail")).toContainText(
+    /weights · [\d.]+ (KiB|MiB) \/ [\d.]+ MiB/,
+    {
+      timeout: 20_000,
+    },
+  );
+  await page.getByTestId("load-cancel").click();
+  await expect(status).toHaveAttribute("data-status", "ready");
+  await expect(page.getByTestId("load-cancelled")).toContainText(
+    "Loading was cancelled; tiny-facts is still loaded",
+  );
+  await expect(status).toContainText("6L · 4H · d=128");
+  // The old model still answers.
+  await expect(page.getByTestId("predictions")).toBeVisible();
+});
+
+test("loads by hub id with a byte progress bar, and a trace fills its grid", async () => {
+  test.setTimeout(180_000);
+  const before = shardRequests();
+  await loadFromHub(page, REPO);
+  const detail = page.getByTestId("load-detail");
+  await expect(detail).toContainText(/MiB\/s/, { timeout: 20_000 });
+  const bar = page.getByRole("progressbar", { name: "Loading model" });
+  await expect(bar).toBeVisible();
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId("load-status")).toContainText("2L · 4H · d=64 · ctx 128");
+  expect(shardRequests() - before).toBe(2);
+
+  await page.getByTestId("prompt-input").fill(PROMPT);
+  await page.getByTestId("subject-input").fill(SUBJECT);
+  await expect(page.getByTestId("subject-range")).toHaveAttribute("data-range", "1,5");
+  for (const k of ["mlp", "attn"]) await page.getByTestId(`kind-${k}`).uncheck({ force: true });
+  await page.getByTestId("trace-samples").fill("2");
+  await page.getByTestId("run-trace").click();
+  await expect(page.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
+    timeout: 120_000,
+  });
+  const hidden = page.getByTestId("heatmap-hidden");
+  await expect(hidden).toHaveAttribute("data-cells", String(11 * 2));
+  await expect(hidden).toHaveAttribute("data-filled", String(11 * 2));
+});
+
+test("after a reload the model comes from the browser cache, listed in the cache panel", async () => {
+  test.setTimeout(120_000);
+  await page.reload();
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 60_000,
+  });
+  const before = shardRequests();
+  const all = hub.requests.length;
+  await loadFromHub(page, REPO);
+  await expect(page.getByTestId("load-status")).toContainText("2L · 4H · d=64", {
+    timeout: 30_000,
+  });
+  expect(shardRequests() - before, "no shard downloaded again").toBe(0);
+  // Only HEAD probes for files never stored (model.safetensors: absent, the repo is sharded).
+  const since = hub.requests.slice(all).map((r) => `${r.method} ${r.path}`);
+  expect(since.every((r) => r.startsWith("HEAD "))).toBe(true);
+
+  await page.getByTestId("model-cache").locator("summary").click();
+  const item = page.getByTestId("model-cache-item").filter({ hasText: REPO });
+  await expect(item).toContainText(`${REPO}@main · 5 files · 14.0 MiB`);
+});
