@@ -9,12 +9,15 @@
  *   4. after a reload it loads again from the browser cache: no request reaches the server for a
  *      weight shard; the cache panel lists it with its size.
  */
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { type Browser, expect, type Page, test } from "@playwright/test";
-import { generateStandin, STANDIN_REPO } from "../scripts/hub-standin/generate";
 import { type HubStandin, startHubStandin } from "../scripts/hub-standin/server.mjs";
 
 const ROOT = path.resolve(__dirname, "..");
+const STANDIN_ROOT = path.join(ROOT, ".cache", "hub-standin");
+/** scripts/hub-standin/generate.ts STANDIN_REPO (run with tsx: it is an ES module script). */
+const STANDIN_REPO = "causeway-test/gpt2-standin";
 // "-slow": the stand-in serves the same files with the shards' bodies throttled.
 const REPO = `${STANDIN_REPO}-slow`;
 const PROMPT = "The Eiffel Tower is located in the city of";
@@ -38,10 +41,18 @@ async function loadFromHub(p: Page, repo: string) {
 }
 
 test.beforeAll(async ({ browser: b }) => {
-  generateStandin(path.join(ROOT, ".cache", "hub-standin"));
+  execFileSync(
+    process.execPath,
+    [
+      path.join(ROOT, "node_modules/tsx/dist/cli.mjs"),
+      "scripts/hub-standin/generate.ts",
+      STANDIN_ROOT,
+    ],
+    { cwd: ROOT, stdio: "pipe" },
+  );
   // 3 MiB/s: the 12.9 MB embedding shard takes ~4 s, long enough to watch and to cancel.
   hub = await startHubStandin({
-    root: path.join(ROOT, ".cache", "hub-standin"),
+    root: STANDIN_ROOT,
     slowBytesPerSec: 3 * 1024 * 1024,
   });
   browser = b;
@@ -98,7 +109,8 @@ test("loads by hub id with a byte progress bar, and a trace fills its grid", asy
     timeout: 60_000,
   });
   await expect(page.getByTestId("load-status")).toContainText("2L · 4H · d=64 · ctx 128");
-  expect(shardRequests() - before).toBe(2);
+  // Two shards, each a GET of /resolve/… answered 302 and a GET of the /__lfs/… body.
+  expect(shardRequests() - before).toBe(4);
 
   await page.getByTestId("prompt-input").fill(PROMPT);
   await page.getByTestId("subject-input").fill(SUBJECT);

@@ -11,12 +11,11 @@
  *   GET /__requests        JSON list of every request so far ({method, path}), for assertions
  * Every answer carries CORS headers, so a page on another origin can fetch (and read) it.
  *
- *   node scripts/hub-standin/server.mjs --root <dir> [--port 4180] [--slow-bps 262144]
+ *   node scripts/hub-standin/serve.mjs --root <dir> [--port 4180] [--slow-bps 262144]
  */
 import { createReadStream, statSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 const CORS = {
   "access-control-allow-origin": "*",
@@ -141,24 +140,4 @@ export function startHubStandin(opts) {
       });
     });
   });
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (flag, fallback) => {
-    const i = process.argv.indexOf(flag);
-    return i >= 0 ? process.argv[i + 1] : fallback;
-  };
-  const root = arg("--root");
-  if (!root) {
-    console.error(
-      "usage: node scripts/hub-standin/server.mjs --root <dir> [--port N] [--slow-bps N]",
-    );
-    process.exit(2);
-  }
-  const s = await startHubStandin({
-    root,
-    port: Number(arg("--port", "4180")),
-    slowBytesPerSec: Number(arg("--slow-bps", String(256 * 1024))),
-  });
-  console.log(`hub stand-in serving ${path.resolve(root)} at ${s.url}`);
 }
