@@ -7,6 +7,7 @@ import type { ModelSource } from "@/lib/protocol";
 import type { ExampleFact } from "@/lib/store";
 import { BackendBadge } from "./BackendBadge";
 import { DatasetPanel } from "./DatasetPanel";
+import { GenerationPanel } from "./GenerationPanel";
 import { ModelPicker } from "./ModelPicker";
 import { PatchPanel } from "./PatchPanel";
 import { PredictionBars } from "./PredictionBars";
@@ -52,6 +53,7 @@ export function TraceApp({
           <TracePanel />
           <PatchPanel />
           <DatasetPanel />
+          <GenerationPanel />
         </main>
         <RunStatus />
       </div>

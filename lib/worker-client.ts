@@ -4,7 +4,15 @@
  * (load, predict, run, attention, tokenize) are dropped here, so the store only ever sees
  * current results.
  */
-import type { BackendName, FromWorker, ModelSource, RunJob, ToWorker } from "./protocol";
+import { type GeneratePort, type GenerateVariant, setGeneratePort } from "./generate-channel";
+import type {
+  BackendName,
+  FromWorker,
+  GenerateSettings,
+  ModelSource,
+  RunJob,
+  ToWorker,
+} from "./protocol";
 
 /** What the store needs from a model runtime; the worker client is one, tests can fake one. */
 export interface ModelPort {
@@ -39,7 +47,7 @@ export type Listener = (msg: FromWorker, kind: RequestKind) => void;
 /** Error code produced on the UI side when the worker itself dies or cannot start. */
 export const WORKER_FAILED = "worker_failed";
 
-export class WorkerClient implements ModelPort {
+export class WorkerClient implements ModelPort, GeneratePort {
   private readonly worker: Worker;
   private nextReqId = 1;
   private readonly latest: Record<RequestKind, number> = {
@@ -50,6 +58,8 @@ export class WorkerClient implements ModelPort {
     tokenize: 0,
   };
   private disposed = false;
+  /** Generate requests in flight → their callers (lib/generate-channel.ts). */
+  private readonly generations = new Map<number, (msg: FromWorker) => void>();
 
   constructor(private readonly listener: Listener) {
     try {
@@ -68,6 +78,23 @@ export class WorkerClient implements ModelPort {
       );
     };
     this.worker.onmessageerror = () => this.fail("The model worker sent an unreadable message");
+    setGeneratePort(this);
+  }
+
+  generate(
+    prompt: string,
+    settings: GenerateSettings,
+    variant: GenerateVariant,
+    onAnswer: (msg: FromWorker) => void,
+  ): number {
+    const reqId = this.nextReqId++;
+    this.generations.set(reqId, onAnswer);
+    this.post({ type: "generate", reqId, prompt, settings, variant });
+    return reqId;
+  }
+
+  cancelGenerate(reqId: number): void {
+    if (this.generations.delete(reqId)) this.post({ type: "cancel", reqId });
   }
 
   load(source: ModelSource, backends?: BackendName[]): number {
@@ -129,6 +156,7 @@ export class WorkerClient implements ModelPort {
 
   dispose(): void {
     this.disposed = true;
+    setGeneratePort(null);
     this.worker.terminate();
   }
 
@@ -138,6 +166,12 @@ export class WorkerClient implements ModelPort {
 
   private receive(msg: FromWorker): void {
     if (this.disposed || msg.reqId === 0) return;
+    const gen = this.generations.get(msg.reqId);
+    if (gen) {
+      if (msg.type === "done" || msg.type === "error") this.generations.delete(msg.reqId);
+      gen(msg);
+      return;
+    }
     const kind = (Object.keys(this.latest) as RequestKind[]).find(
       (k) => this.latest[k] === msg.reqId,
     );
@@ -157,6 +191,10 @@ export class WorkerClient implements ModelPort {
     this.listener({ type: "error", reqId, code: WORKER_FAILED, message }, "load");
     if (run !== 0)
       this.listener({ type: "error", reqId: run, code: WORKER_FAILED, message }, "run");
+    for (const [id, answer] of this.generations) {
+      answer({ type: "error", reqId: id, code: WORKER_FAILED, message });
+    }
+    this.generations.clear();
   }
 }
 

@@ -1,0 +1,266 @@
+"use client";
+/**
+ * Generation after the current prompt, from the original model and from the model with the edit
+ * stack, side by side: greedy, or sampled with a seed (the same seed for both, so the texts
+ * differ only by the edits). Requests go to the worker through lib/generate-channel.ts; the
+ * answers stay in this component.
+ */
+import { useEffect, useRef, useState } from "react";
+import {
+  type GeneratePort,
+  type GenerateVariant,
+  generatePort,
+  watchGeneratePort,
+} from "@/lib/generate-channel";
+import type { GenerateResult, GenerateSettings } from "@/lib/protocol";
+import { NumberField } from "./NumberField";
+import { useCauseway } from "./StoreProvider";
+
+interface SideState {
+  reqId: number;
+  status: "idle" | "running" | "done" | "error";
+  done: number;
+  result: GenerateResult | null;
+  error: string | null;
+}
+
+const IDLE: SideState = { reqId: 0, status: "idle", done: 0, result: null, error: null };
+const VARIANTS: GenerateVariant[] = ["original", "edited"];
+
+/** The settings' problem, or null when they can be sent. */
+export function settingsError(s: GenerateSettings, nCtx: number | null): string | null {
+  if (!Number.isInteger(s.maxNew) || s.maxNew < 1 || (nCtx !== null && s.maxNew > nCtx))
+    return `Max new tokens must be a whole number from 1 to ${nCtx ?? "the context"}`;
+  if (s.sample) {
+    if (!Number.isInteger(s.seed) || s.seed < 0) return "The seed must be a whole number ≥ 0";
+    if (!(s.temperature > 0) || !Number.isFinite(s.temperature))
+      return "The temperature must be a number above 0";
+    if (!Number.isInteger(s.topK) || s.topK < 0)
+      return "Top-k must be a whole number ≥ 0 (0 = all)";
+  }
+  return null;
+}
+
+export function GenerationPanel() {
+  const prompt = useCauseway((s) => s.predict.prompt);
+  const ready = useCauseway((s) => s.model.status === "ready");
+  const nCtx = useCauseway((s) => s.model.info?.config.nCtx ?? null);
+  const modelName = useCauseway((s) => s.model.info?.name ?? null);
+
+  const [settings, setSettings] = useState<GenerateSettings>({
+    maxNew: 20,
+    sample: false,
+    seed: 0,
+    temperature: 1,
+    topK: 0,
+  });
+  const [sides, setSides] = useState<Record<GenerateVariant, SideState>>({
+    original: IDLE,
+    edited: IDLE,
+  });
+  const [formError, setFormError] = useState<string | null>(null);
+  const [port, setPort] = useState<GeneratePort | null>(() => generatePort());
+  const live = useRef<Record<GenerateVariant, number>>({ original: 0, edited: 0 });
+
+  useEffect(() => watchGeneratePort(setPort), []);
+  // a new model makes earlier texts stale
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset on a model change only
+  useEffect(() => {
+    setSides({ original: IDLE, edited: IDLE });
+  }, [modelName]);
+
+  const set = (patch: Partial<GenerateSettings>) => setSettings((s) => ({ ...s, ...patch }));
+  const running = VARIANTS.some((v) => sides[v].status === "running");
+
+  function start() {
+    const err = !prompt.trim() ? "Type a prompt above first" : settingsError(settings, nCtx);
+    setFormError(err);
+    if (err || !port) return;
+    for (const v of VARIANTS) {
+      if (live.current[v]) port.cancelGenerate(live.current[v]);
+      const reqId = port.generate(prompt, settings, v, (msg) => {
+        if (live.current[v] !== reqId) return;
+        setSides((all) => {
+          const cur = all[v];
+          if (cur.reqId !== reqId) return all;
+          let next: SideState = cur;
+          if (msg.type === "progress") next = { ...cur, done: msg.done };
+          else if (msg.type === "generated") next = { ...cur, status: "done", result: msg.result };
+          else if (msg.type === "error") next = { ...cur, status: "error", error: msg.message };
+          return next === cur ? all : { ...all, [v]: next };
+        });
+      });
+      live.current[v] = reqId;
+      setSides((all) => ({ ...all, [v]: { ...IDLE, reqId, status: "running" } }));
+    }
+  }
+
+  function stop() {
+    if (!port) return;
+    for (const v of VARIANTS) {
+      if (live.current[v]) port.cancelGenerate(live.current[v]);
+      live.current[v] = 0;
+    }
+    setSides((all) => ({
+      original: all.original.status === "running" ? IDLE : all.original,
+      edited: all.edited.status === "running" ? IDLE : all.edited,
+    }));
+  }
+
+  return (
+    <section
+      className="panel generate"
+      aria-labelledby="generate-title"
+      data-testid="generation-panel"
+    >
+      <header className="panel__head">
+        <h2 id="generate-title">Generation · original vs edited</h2>
+        <span className="panel__note">
+          the same prompt, settings and seed through the model without and with the edit stack
+        </span>
+      </header>
+      <form
+        className="patch__form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          start();
+        }}
+      >
+        <label className="field">
+          <span className="field__label">Decoding</span>
+          <select
+            className="field__input"
+            value={settings.sample ? "sample" : "greedy"}
+            onChange={(e) => set({ sample: e.target.value === "sample" })}
+            data-testid="generate-mode"
+          >
+            <option value="greedy">greedy</option>
+            <option value="sample">sampled</option>
+          </select>
+        </label>
+        <NumberField
+          id="generate-max-new"
+          label="Max new tokens"
+          value={settings.maxNew}
+          min={1}
+          onChange={(v) => set({ maxNew: v ?? Number.NaN })}
+          testId="generate-max-new"
+        />
+        {settings.sample ? (
+          <>
+            <NumberField
+              id="generate-seed"
+              label="Seed"
+              value={settings.seed}
+              min={0}
+              onChange={(v) => set({ seed: v ?? Number.NaN })}
+              testId="generate-seed"
+            />
+            <NumberField
+              id="generate-temperature"
+              label="Temperature"
+              value={settings.temperature}
+              min={0}
+              step={0.1}
+              onChange={(v) => set({ temperature: v ?? Number.NaN })}
+              testId="generate-temperature"
+            />
+            <NumberField
+              id="generate-top-k"
+              label="Top-k (0 = all)"
+              value={settings.topK}
+              min={0}
+              onChange={(v) => set({ topK: v ?? Number.NaN })}
+              testId="generate-top-k"
+            />
+          </>
+        ) : null}
+        <div className="patch__actions">
+          {running ? (
+            <button type="button" className="btn btn--ghost" onClick={stop}>
+              Stop
+            </button>
+          ) : null}
+          <button
+            type="submit"
+            className="btn btn--primary"
+            disabled={!ready || !port}
+            data-testid="run-generate"
+          >
+            Generate
+          </button>
+        </div>
+        {formError ? (
+          <p className="form-error" role="alert" data-testid="generate-form-error">
+            {formError}
+          </p>
+        ) : null}
+      </form>
+      <div
+        className="generate__sides"
+        style={{ display: "grid", gridTemplateColumns: "1fr 1fr", gap: "1rem" }}
+      >
+        {VARIANTS.map((v) => (
+          <GenerationSide
+            key={v}
+            variant={v}
+            prompt={prompt}
+            side={sides[v]}
+            max={settings.maxNew}
+          />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function GenerationSide({
+  variant,
+  prompt,
+  side,
+  max,
+}: {
+  variant: GenerateVariant;
+  prompt: string;
+  side: SideState;
+  max: number;
+}) {
+  const r = side.result;
+  const stopWhy =
+    r?.stop === "eos"
+      ? "end of text"
+      : r?.stop === "context"
+        ? "context full"
+        : r?.stop === "cancelled"
+          ? "stopped"
+          : "max tokens";
+  return (
+    <div className="generate__side" data-testid={`generate-${variant}`} data-status={side.status}>
+      <h3 className="field__label">{variant === "original" ? "Original" : "Edited"}</h3>
+      {side.status === "running" ? (
+        <p className="panel__note">
+          generating… {side.done}/{max}
+        </p>
+      ) : null}
+      {side.status === "error" ? (
+        <p className="form-error" role="alert">
+          {side.error}
+        </p>
+      ) : null}
+      {r ? (
+        <>
+          <p style={{ whiteSpace: "pre-wrap" }}>
+            <span className="panel__note">{prompt}</span>
+            <strong data-testid={`generate-${variant}-text`} data-ids={r.ids.join(",")}>
+              {r.text}
+            </strong>
+          </p>
+          <p className="panel__note">
+            {r.ids.length} tokens · {stopWhy}
+            {r.sameAsOriginal ? " · same as the original (no edit changes the model)" : ""}
+          </p>
+        </>
+      ) : null}
+    </div>
+  );
+}
