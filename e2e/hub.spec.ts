@@ -147,3 +147,33 @@ test("after a reload the model comes from the browser cache, listed in the cache
   const item = page.getByTestId("model-cache-item").filter({ hasText: REPO });
   await expect(item).toContainText(`${REPO}@main · 5 files · 14.0 MiB`);
 });
+
+test("local files: the picked folder's files load; without weights the missing file is named", async () => {
+  test.setTimeout(120_000);
+  const dir = path.join(STANDIN_ROOT, STANDIN_REPO);
+  const details = page.getByTestId("files-source");
+  await details.locator("summary").click();
+  await page
+    .getByTestId("files-pick")
+    .setInputFiles(["config.json", "tokenizer.json"].map((f) => path.join(dir, f)));
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "error");
+  await expect(page.getByTestId("load-error")).toContainText(
+    "model.safetensors: neither model.safetensors nor model.safetensors.index.json is in the chosen files (config.json, tokenizer.json)",
+  );
+  await page
+    .getByTestId("files-pick")
+    .setInputFiles(
+      [
+        "config.json",
+        "tokenizer.json",
+        "model.safetensors.index.json",
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+      ].map((f) => path.join(dir, f)),
+    );
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId("load-status")).toContainText("2L · 4H · d=64 · ctx 128");
+  await expect(page.getByTestId("model-select")).toContainText("local files");
+});
