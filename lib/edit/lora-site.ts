@@ -36,7 +36,7 @@ export function loraWeight(
 
 /** The layer range to train: the edit's own, or the first third of the layers (see docs/edits.md). */
 export function loraLayers(e: LoraEdit, config: Gpt2Config): [number, number] {
-  if (e.site.layers) return e.site.layers;
+  if (e.site?.layers) return e.site.layers;
   const last = Math.max(0, Math.ceil(config.nLayer / 3) - 1);
   return [0, last];
 }
@@ -52,7 +52,7 @@ export function checkLora(e: LoraEdit, config: Gpt2Config, fail: (msg: string) =
     fail(`rank must be an integer from 1 to ${Math.min(dModel, dMlp)}`);
   const alpha = e.params.alpha ?? LORA_DEFAULTS.alpha;
   if (!Number.isFinite(alpha) || alpha === 0) fail("alpha must be a non-zero number");
-  if (e.site.layers) {
+  if (e.site?.layers) {
     const [a, b] = e.site.layers;
     const ok = (l: number) => Number.isInteger(l) && l >= 0 && l < nLayer;
     if (!ok(a) || !ok(b) || a > b)

@@ -227,7 +227,7 @@ export async function learnLora(
       ms: Math.round(performance.now() - t0),
     };
     result.learned = { factors: kept.factors, info };
-    if (!result.site.layers) result.site = { ...result.site, layers: [first, last] };
+    if (!result.site?.layers) result.site = { ...result.site, layers: [first, last] };
     return result;
   } finally {
     mask.dispose();

@@ -436,8 +436,8 @@ export function describeEdit(e: Edit): string {
       return `loreft ${e.site.hook ?? "resid_post"} L${layers ? layers.join(",") : "mid"} r=${e.params.rank ?? 4} @${at}`;
     }
     case "lora": {
-      const l = e.site.layers;
-      return `lora MLP L${l ? `${l[0]}-${l[1]}` : "mid"} r=${e.params.rank ?? 4}: ${JSON.stringify(e.params.prefix)} → ${JSON.stringify(e.params.suffix)}`;
+      const l = e.site?.layers;
+      return `lora MLP L${l ? `${l[0]}-${l[1]}` : "auto"} r=${e.params.rank ?? 4}: ${JSON.stringify(e.params.prefix)} → ${JSON.stringify(e.params.suffix)}`;
     }
   }
 }
