@@ -5,7 +5,7 @@
  * (scripts/reference/hub_standin_ref.py → test/fixtures/hub-standin/golden.json).
  */
 import "../lib/model/backends-node";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../lib/engine";
 import { LoadError } from "../lib/load/errors";
 import { hubSource } from "../lib/load/hub-source";
+import { checkMemory, estimateMemory } from "../lib/load/memory-estimate";
+import { loadModelFiles } from "../lib/load/model-files";
 import { selectBackend } from "../lib/model/backend";
 import { generateStandin, STANDIN_REPO } from "../scripts/hub-standin/generate";
 import { type HubStandin, startHubStandin } from "../scripts/hub-standin/server.mjs";
@@ -95,6 +97,47 @@ describe("hub stand-in through hubSource", () => {
     expect(err.message).toMatch(
       /config\.json: HTTP 401 .* does not exist, or it is private or gated/,
     );
+  });
+
+  it("a repository of another architecture is refused, naming the supported family", async () => {
+    const dir = path.join(root, "causeway-test", "llama-standin");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, "config.json"),
+      JSON.stringify({ model_type: "llama", architectures: ["LlamaForCausalLM"] }),
+    );
+    writeFileSync(path.join(dir, "tokenizer.json"), "{}");
+    const before = hub.requests.length;
+    const err = await Engine.load(
+      hubSource({ repo: "causeway-test/llama-standin" }, { endpoint: hub.url }),
+      "x",
+    ).catch((e) => e);
+    expect(err).toMatchObject({ code: "unsupported_architecture", file: "config.json" });
+    expect(err.message).toBe(
+      'config.json: model_type is "llama"; only the GPT-2 family is supported (model_type "gpt2", GPT2LMHeadModel: gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl and models trained with that architecture)',
+    );
+    // Refused from config.json alone: no weights were asked for.
+    expect(hub.requests.slice(before).some((r) => r.path.includes("safetensors"))).toBe(false);
+  });
+
+  it("a memory check in beforeWeights refuses before any weights are requested", async () => {
+    const before = hub.requests.length;
+    const err = await loadModelFiles(
+      hubSource({ repo: STANDIN_REPO }, { endpoint: hub.url }),
+      undefined,
+      (config) => {
+        const v = checkMemory(estimateMemory(config), {
+          backend: "webgpu",
+          maxStorageBufferBindingSize: 8 * 2 ** 20,
+        });
+        if (v.level === "refuse") throw new LoadError("too_large", "x", v.reasons.join("; "));
+      },
+    ).catch((e) => e);
+    expect(err).toMatchObject({ code: "too_large" });
+    expect(err.message).toContain(
+      "the embedding matrix (12 MiB) is larger than this GPU's maxStorageBufferBindingSize (8 MiB)",
+    );
+    expect(hub.requests.slice(before).some((r) => r.path.includes("safetensors"))).toBe(false);
   });
 
   it("an unknown revision is a missing file", async () => {

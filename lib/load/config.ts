@@ -17,7 +17,7 @@ export function parseGpt2Config(json: unknown, file = "config.json"): Gpt2Config
     new LoadError(
       "unsupported_architecture",
       file,
-      `${what}; only the GPT-2 family (model_type "gpt2", GPT2LMHeadModel) is supported`,
+      `${what}; only the GPT-2 family is supported (model_type "gpt2", GPT2LMHeadModel: gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl and models trained with that architecture)`,
     );
 
   const modelType = c.model_type;
