@@ -145,9 +145,9 @@ function LoadStatus() {
           Cancel
         </button>
         {p?.note ? (
-          <span className="load__note" data-testid="load-note" role="status">
+          <output className="load__note" data-testid="load-note">
             {p.note}
-          </span>
+          </output>
         ) : null}
       </div>
     );

@@ -38,8 +38,8 @@ class MemoryCache implements CacheLike {
 class MemoryCaches implements CacheStorageLike {
   readonly caches = new Map<string, MemoryCache>();
   async open(name: string) {
-    let c = this.caches.get(name);
-    if (!c) this.caches.set(name, (c = new MemoryCache()));
+    const c = this.caches.get(name) ?? new MemoryCache();
+    this.caches.set(name, c);
     return c;
   }
   async delete(name: string) {
@@ -166,7 +166,7 @@ describe("parseHubRef / hubSource", () => {
     expect(() => parseHubRef(spec)).toThrow(LoadError);
   });
 
-  it("fetches ${endpoint}/${repo}/resolve/${revision}/${file}", async () => {
+  it("fetches <endpoint>/<repo>/resolve/<revision>/<file>", async () => {
     const urls: string[] = [];
     const fake: typeof fetch = async (input) => {
       urls.push(String(input));

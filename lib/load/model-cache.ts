@@ -70,7 +70,10 @@ export function cachedSource(
           "content-length": String(bytes.byteLength),
           "x-causeway-cached-at": new Date().toISOString(),
         };
-        await (await cache())?.put(urlOf(baseUrl, name), new Response(bytes as Uint8Array<ArrayBuffer>, { headers }));
+        await (await cache())?.put(
+          urlOf(baseUrl, name),
+          new Response(bytes as Uint8Array<ArrayBuffer>, { headers }),
+        );
       } catch (e) {
         console.warn(`could not cache ${name}: ${e instanceof Error ? e.message : e}`);
       }
