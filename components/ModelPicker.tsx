@@ -63,23 +63,26 @@ export function ModelPicker() {
           ))}
         </select>
       </label>
-      <details className="picker__url">
-        <summary>from URL…</summary>
-        <form onSubmit={onUrl}>
-          <input
-            type="url"
-            placeholder="https://host/path/to/model/"
-            value={url}
-            onChange={(e) => setUrl(e.target.value)}
-            aria-label="Model base URL (folder with config.json, model.safetensors, tokenizer.json)"
-            data-testid="model-url"
-          />
-          <button type="submit">Load</button>
-        </form>
-      </details>
-      <ModelSourceHub />
-      <ModelSourceFiles />
-      <ModelCachePanel />
+      {/* The other sources side by side (each opens below its own summary). */}
+      <div style={{ display: "flex", flexWrap: "wrap", columnGap: 14, alignItems: "flex-start" }}>
+        <details className="picker__url">
+          <summary>from URL…</summary>
+          <form onSubmit={onUrl}>
+            <input
+              type="url"
+              placeholder="https://host/path/to/model/"
+              value={url}
+              onChange={(e) => setUrl(e.target.value)}
+              aria-label="Model base URL (folder with config.json, model.safetensors, tokenizer.json)"
+              data-testid="model-url"
+            />
+            <button type="submit">Load</button>
+          </form>
+        </details>
+        <ModelSourceHub />
+        <ModelSourceFiles />
+        <ModelCachePanel />
+      </div>
       <LoadStatus />
     </div>
   );

@@ -176,4 +176,10 @@ test("local files: the picked folder's files load; without weights the missing f
   });
   await expect(page.getByTestId("load-status")).toContainText("2L · 4H · d=64 · ctx 128");
   await expect(page.getByTestId("model-select")).toContainText("local files");
+  await page.getByTestId("hub-source").locator("summary").click();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({
+    path: path.join(ROOT, "test-results", "hub-picker.png"),
+    clip: { x: 0, y: 0, width: 1280, height: 420 },
+  });
 });
