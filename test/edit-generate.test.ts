@@ -154,7 +154,7 @@ describe.skipIf(!present)("generation and LoRA on the bundled model", () => {
     const lg = await last.data();
     last.dispose();
     const err = Math.max(...Array.from(lg, (x, i) => Math.abs(x - fx.lora.last_logits[i])));
-    expect(err).toBeLessThan(1e-3);
+    expect(err).toBeLessThan(1e-4); // 4e-6 measured (float32 against float64)
     // the edit changes the prediction (the fixture's delta is not negligible)
     expect(argmax(fx.lora.last_logits)).not.toBe(argmax(fx.lora.last_logits_original));
     const out = await generate(edited, engine.tokenizer, ids, {

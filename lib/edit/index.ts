@@ -6,13 +6,20 @@
  */
 export type { ApplyOptions, EditedModel, ModelLike } from "./apply";
 export { applyEdits, baseOf, isEdited, viewOf } from "./apply";
+export type { CanonicalPrompts, CanonicalScore } from "./canonical";
+export { canonicalPrompts, canonicalScore } from "./canonical";
 export { editedCheckpoint, writeSafetensors } from "./checkpoint";
 export type { CounterFactCase, EditDataset } from "./dataset";
 export { findCase, parseEditDataset, resolvePromptSet, romeEditForCase } from "./dataset";
+export type { GenerateOptions, Generation } from "./generate";
+export { GENERATE_DEFAULTS, generate } from "./generate";
 export type { HeadProbeResult } from "./heads";
 export { learnHeadAblate, learnHeadSteer, massMeanDirection, probeHeads } from "./heads";
 export type { LearnOptions } from "./learn";
 export { learnEdit, learnStack } from "./learn";
+export type { LoraOptions, LoraStep } from "./lora";
+export { learnLora } from "./lora";
+export { LORA_DEFAULTS } from "./lora-site";
 export type { CaseScores, CounterFactScores, RewriteCase, TextLoss } from "./metrics";
 export {
   aggregateScores,
