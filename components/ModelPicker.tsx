@@ -4,6 +4,8 @@
  * loading is going: bytes, speed, ETA, a cancel button, and the memory warning if any.
  */
 import { type FormEvent, useState } from "react";
+import { DEFAULT_SWEEP, estimateMemory, gib } from "@/lib/load/memory-estimate";
+import type { Gpt2Config } from "@/lib/load/types";
 import type { ModelSource } from "@/lib/protocol";
 import type { Progress } from "@/lib/store/types";
 import { bytes, count } from "./format";
@@ -122,6 +124,20 @@ function eta(ms: number): string {
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
+/** The loaded model's memory, from lib/load/memory-estimate.ts (formula in docs/models.md). */
+function MemoryLine({ config }: { config: Gpt2Config }) {
+  const e = estimateMemory(config);
+  return (
+    <span
+      className="load__time"
+      data-testid="load-memory"
+      title={`float32 weights on the backend; a ${DEFAULT_SWEEP.tokens}-token trace sweep adds about ${gib(e.activationBytes)} of activations`}
+    >
+      {gib(e.weightBytes)} weights
+    </span>
+  );
+}
+
 function LoadStatus() {
   const model = useCauseway((s) => s.model);
   const cancelLoad = useCauseway((s) => s.cancelLoad);
@@ -171,6 +187,7 @@ function LoadStatus() {
           {count(model.info.nParams)} params · {c.nLayer}L · {c.nHead}H · d={c.dModel} · ctx{" "}
           {c.nCtx}
         </span>
+        <MemoryLine config={c} />
         {model.error?.code === "cancelled" ? (
           <span data-testid="load-cancelled">{model.error.message}</span>
         ) : null}

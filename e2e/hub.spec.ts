@@ -109,6 +109,8 @@ test("loads by hub id with a byte progress bar, and a trace fills its grid", asy
     timeout: 60_000,
   });
   await expect(page.getByTestId("load-status")).toContainText("2L · 4H · d=64 · ctx 128");
+  // 4 bytes · 3,324,736 params (lib/load/memory-estimate.ts) = 12.7 MiB
+  await expect(page.getByTestId("load-memory")).toHaveText("13 MiB weights");
   // Two shards, each a GET of /resolve/… answered 302 and a GET of the /__lfs/… body.
   expect(shardRequests() - before).toBe(4);
 

@@ -55,7 +55,11 @@ interface GpuLike {
   requestAdapter(): Promise<{ limits?: GpuLimitsLike } | null>;
 }
 
-/** The memory the first backend of `order` could use, as far as the browser tells. */
+/**
+ * The memory the first backend of `order` could use, as far as the browser tells. The adapter's
+ * limits are what counts: tfjs-backend-webgpu requests the adapter's maxBufferSize and
+ * maxStorageBufferBindingSize for its device.
+ */
 export async function deviceLimits(order: readonly BackendName[]): Promise<DeviceLimits> {
   const nav = globalThis.navigator as
     | { deviceMemory?: number; gpu?: GpuLike; hardwareConcurrency?: number }

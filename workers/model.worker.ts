@@ -68,7 +68,15 @@ const runs = new RunLane({
   quiet: () => side.quiet(),
   facts: () => {
     const base = modelBaseUrl;
-    if (!base) return Promise.reject(new WorkerError("no_model", "No model is loaded"));
+    if (!base) {
+      // Hub and local-file models have no folder URL to look for dataset.json in.
+      return Promise.reject(
+        new WorkerError(
+          "no_dataset",
+          "This model has no bundled dataset.json (hub and local-file models carry none); drop a known-facts file instead",
+        ),
+      );
+    }
     const url = new URL("dataset.json", base).href;
     if (factsCache?.url !== url) {
       const facts = fetch(url).then(async (r) => {
