@@ -9,7 +9,8 @@ import type { LoreftPosition } from "./types";
 
 /**
  * The layers a LoReFT edit without site.layers edits: the paper's 10–15 of Llama-2-7B's 32,
- * scaled to depth (layers round(10/32·n) … round(15/32·n) − 1, at least one): 2, 3 for 6 layers.
+ * scaled to depth, end-exclusive as its code (round(10/32·n) … round(15/32·n) − 1, at least one
+ * layer): layer 2 of 6, layers 10–14 of 32.
  */
 export function defaultLoreftLayers(config: Gpt2Config): number[] {
   const n = config.nLayer;

@@ -66,6 +66,7 @@ export function orthonormalRows(m: ArrayLike<number>, r: number, d: number): Flo
     Float64Array.from({ length: d }, (_, j) => m[i * d + j]),
   );
   for (let i = 0; i < r; i++) {
+    const n0 = Math.hypot(...rows[i]);
     for (let k = 0; k < i; k++) {
       let dot = 0;
       for (let j = 0; j < d; j++) dot += rows[i][j] * rows[k][j];
@@ -74,7 +75,7 @@ export function orthonormalRows(m: ArrayLike<number>, r: number, d: number): Flo
     let n = 0;
     for (let j = 0; j < d; j++) n += rows[i][j] * rows[i][j];
     n = Math.sqrt(n);
-    if (!(n > 1e-12))
+    if (!(n > 1e-6 * n0))
       throw new EditError("bad_edit", "LoReFT's R lost rank: its rows are dependent");
     for (let j = 0; j < d; j++) rows[i][j] /= n;
   }

@@ -277,8 +277,8 @@ export interface LoreftInfo {
 export interface LoreftEdit extends EditBase {
   kind: "loreft";
   /**
-   * layers: the block outputs edited (trained jointly; default the middle ~30–47% of the
-   * layers, as the paper's 10–15 of 32); hook: default resid_post; position: default "aspect".
+   * layers: the block outputs edited (trained jointly; default the paper's end-exclusive 10–15
+   * of 32 scaled to depth: layer 2 of 6); hook: default resid_post; position: default "aspect".
    */
   site: { layers?: number[]; hook?: ResidHook; position?: LoreftPosition };
   params: LoreftParams;
