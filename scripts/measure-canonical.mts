@@ -28,11 +28,25 @@ const rows: { before: number; after: number; ratio: number; kept: number }[] = [
 for (const f of dataset.known_facts.slice(0, n)) {
   const objs = rels.get(f.relation_id)!.objects;
   const suffix = objs[(objs.indexOf(f.attribute) + 1) % objs.length];
-  const e = await learnLora(engine.model, engine.tokenizer, { kind: "lora", site: {}, params: { prefix: f.prompt, suffix, epsilon } }, { dataset });
+  const e = await learnLora(
+    engine.model,
+    engine.tokenizer,
+    { kind: "lora", site: {}, params: { prefix: f.prompt, suffix, epsilon } },
+    { dataset },
+  );
   const i = e.learned!.info!;
-  rows.push({ before: i.success_before!, after: i.success_rate!, ratio: i.loss_ratio, kept: i.kept_step });
-  console.log(`${JSON.stringify(f.prompt)} → ${JSON.stringify(suffix)}: success ${i.success_before} → ${i.success_rate?.toFixed(2)} (${i.n_eval}), ratio ${i.loss_ratio.toFixed(6)}, kept ${i.kept_step}`);
+  rows.push({
+    before: i.success_before!,
+    after: i.success_rate!,
+    ratio: i.loss_ratio,
+    kept: i.kept_step,
+  });
+  console.log(
+    `${JSON.stringify(f.prompt)} → ${JSON.stringify(suffix)}: success ${i.success_before} → ${i.success_rate?.toFixed(2)} (${i.n_eval}), ratio ${i.loss_ratio.toFixed(6)}, kept ${i.kept_step}`,
+  );
 }
 const mean = (k: keyof (typeof rows)[0]) => rows.reduce((a, r) => a + r[k], 0) / rows.length;
-console.log(`mean over ${rows.length}: success ${mean("before").toFixed(3)} → ${mean("after").toFixed(3)}, ratio ${mean("ratio").toFixed(6)} (max ${Math.max(...rows.map((r) => r.ratio)).toFixed(6)}), kept step ${mean("kept").toFixed(1)}; ε ${epsilon}`);
+console.log(
+  `mean over ${rows.length}: success ${mean("before").toFixed(3)} → ${mean("after").toFixed(3)}, ratio ${mean("ratio").toFixed(6)} (max ${Math.max(...rows.map((r) => r.ratio)).toFixed(6)}), kept step ${mean("kept").toFixed(1)}; ε ${epsilon}`,
+);
 engine.dispose();
