@@ -26,6 +26,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
+  abscAccuracy,
   aggregateScores,
   alphaCurve,
   applyEdits,
@@ -42,7 +43,10 @@ import {
   editedCheckpoint,
   findCase,
   generalTextLoss,
+  LOREFT_DEFAULTS,
+  type LoreftEdit,
   learnStack,
+  loreftExamples,
   parseEdit,
   parseEditDataset,
   parseEditFile,
@@ -386,6 +390,10 @@ async function stackRun(
   const { edits, learned } = await learnStack(model, tok, input, {
     dataset,
     onEdit: (i, phase, e) => phase === "start" && o.log(`learning edit ${i}: ${describeEdit(e)}`),
+    onTrainStep: (i, s) => {
+      if (s.step % 10 === 0 || s.step === s.total)
+        o.log(`  edit ${i} step ${s.step}/${s.total}: loss ${s.loss.toFixed(4)}`);
+    },
     onRomeStep: (i, s) =>
       o.log(
         `  edit ${i} ROME step ${s.step + 1}/${s.steps}: loss ${s.loss.toFixed(4)} (nll ${s.nll.toFixed(4)}, kl ${s.kl.toFixed(4)}, decay ${s.decay.toFixed(4)}), P(new) ${s.p_new.toFixed(3)}`,
@@ -437,6 +445,20 @@ async function stackRun(
         ev.counterfact = {
           edited: aggregateScores(after),
           original: { ...aggregateScores(before), cases: undefined },
+        };
+      }
+      // LoReFT's measure (METHODS.md §1): label-word argmax accuracy on held-out absc reviews
+      const reft = edits.filter((e): e is LoreftEdit => e.kind === "loreft" && e.enabled !== false);
+      if (reft.length > 0) {
+        const { test, labels } = loreftExamples(dataset, {
+          ...LOREFT_DEFAULTS,
+          n_train: 1,
+          n_test: dataset?.absc?.test.length ?? 1,
+        });
+        ev.absc = {
+          n_test: test.length,
+          original_accuracy: await abscAccuracy(model, tok, test, labels),
+          edited_accuracy: await abscAccuracy(edited, tok, test, labels),
         };
       }
       const per: Record<string, unknown>[] = [];

@@ -3,17 +3,24 @@
  *
  *   causeway trace --model tiny-facts --prompt "…" --subject "…" [--kind hidden|mlp|attn|all]
  *     [--target T] [--samples 10] [--noise 3] [--seed 1] [--window W] [--corrupt-prompt C]
- *     [--strategy fast|naive] [--backend wasm|cpu] --json
+ *     [--strategy fast|naive] [--edits edits.json] [--backend wasm|cpu] --json
+ *
+ * --edits: the trace runs on the edited model (docs/edits.md; edits without learned values are
+ * learned first), as a view for the prompt's length, so edits at the "last" (or "aspect")
+ * position act at the prompt's own last (or aspect) token in every run of the trace.
  *
  * JSON: {input_ids, input_tokens, subject_range: [b, e) end-exclusive, answer: {id, token},
  * high_score, low_score, noise_sigma, samples, seed, window, kind, scores: [T][L], evaluations,
  * strategy, backend, ms, …}; with --kind all: {traces: {hidden, mlp, attn}, backend}.
  */
+
+import { Engine } from "../engine";
 import { CancelledError } from "../interp/cancel";
 import { TRACE_KINDS, TraceError, type TraceKind, type TraceSpec } from "../interp/spec";
 import { runTrace, type TraceResult } from "../interp/trace";
 import { intFlag, numberFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
+import { editedFromFile } from "./edit";
 import { loadCliEngine } from "./engine";
 
 /** Spec errors (subject not in the prompt, …) are the user's input: exit code 2, one line. */
@@ -51,7 +58,7 @@ function heat(r: TraceResult): string {
 export const traceCommand: Command = {
   name: "trace",
   usage:
-    "causeway trace --model M --prompt P --subject S [--target T] [--kind hidden|mlp|attn|all] [--samples 10] [--noise 3] [--seed 1] [--window W] [--corrupt-prompt C] [--strategy fast|naive] [--backend wasm|cpu] --json",
+    "causeway trace --model M --prompt P --subject S [--target T] [--kind hidden|mlp|attn|all] [--samples 10] [--noise 3] [--seed 1] [--window W] [--corrupt-prompt C] [--strategy fast|naive] [--edits edits.json] [--backend wasm|cpu] --json",
   async run(argv) {
     const flags = parseFlags(argv, {
       model: { type: "string", default: "tiny-facts" },
@@ -66,6 +73,7 @@ export const traceCommand: Command = {
       window: { type: "string" },
       "corrupt-prompt": { type: "string" },
       strategy: { type: "string", default: "fast" },
+      edits: { type: "string" },
       backend: { type: "string" },
       json: { type: "boolean", default: false },
     });
@@ -104,14 +112,28 @@ export const traceCommand: Command = {
       requireString(flags, "model"),
       flags.backend as string | undefined,
     );
+    const edited =
+      typeof flags.edits === "string"
+        ? await editedFromFile(engine, requireString(flags, "model"), flags.edits).catch((e) => {
+            engine.dispose();
+            throw e;
+          })
+        : undefined;
     try {
+      const T = engine.tokenize(prompt).ids.length;
+      const host =
+        edited && T > 0 && T <= engine.model.config.nCtx
+          ? Engine.fromModel(engine.info.name, edited.view(T), engine.tokenizer)
+          : engine;
+      const extra = edited ? { edits: edited.plan.edits.length } : {};
       const traces: Partial<Record<TraceKind, TraceResult & { backend: string }>> = {};
       for (const kind of kinds) {
-        const r = await runTrace(engine, { ...spec, kind }).catch(asUsage);
-        traces[kind] = { ...r, backend };
+        const r = await runTrace(host, { ...spec, kind }).catch(asUsage);
+        traces[kind] = { ...r, backend, ...extra };
       }
-      return kindFlag === "all" ? { traces, backend } : traces[kinds[0]];
+      return kindFlag === "all" ? { traces, backend, ...extra } : traces[kinds[0]];
     } finally {
+      edited?.dispose();
       engine.dispose();
     }
   },

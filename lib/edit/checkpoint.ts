@@ -111,11 +111,13 @@ export function editedCheckpoint(
         index: i,
         edit: describeEdit(e),
         reason:
-          pos === "all"
-            ? "shares a site with an edit that is not at every position"
-            : e.kind === "resid_steer" && e.site.hook === "resid_pre" && e.site.layer === 0
-              ? "steering the input embeddings has no bias to fold into"
-              : `acts at ${pos === undefined || pos === "last" ? "the last position" : "given positions"} only, which no weight can express`,
+          e.kind === "loreft"
+            ? "a LoReFT edit is an intervention on activations, h + Rᵀ(Wh + b − Rh) at one position per prompt, not a weight change: it cannot be saved into an HF checkpoint (keep the edit file, --out)"
+            : pos === "all"
+              ? "shares a site with an edit that is not at every position"
+              : e.kind === "resid_steer" && e.site.hook === "resid_pre" && e.site.layer === 0
+                ? "steering the input embeddings has no bias to fold into"
+                : `acts at ${pos === undefined || pos === "last" ? "the last position" : "given positions"} only, which no weight can express`,
       });
     }
   });

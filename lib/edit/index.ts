@@ -20,6 +20,15 @@ export { learnEdit, learnStack } from "./learn";
 export type { LoraOptions, LoraStep } from "./lora";
 export { learnLora } from "./lora";
 export { LORA_DEFAULTS } from "./lora-site";
+export type { AbscExample, LoreftStep } from "./loreft";
+export {
+  abscAccuracy,
+  LOREFT_DEFAULTS,
+  learnLoreft,
+  loreftExamples,
+  loreftParamCount,
+} from "./loreft";
+export { defaultLoreftLayers } from "./loreft-site";
 export type { CaseScores, CounterFactScores, RewriteCase, TextLoss } from "./metrics";
 export {
   aggregateScores,
