@@ -14,6 +14,8 @@
  * `attention` and `tokenize` are small requests beside a run: they neither cancel it nor are
  * cancelled by it, and each keeps its own latest-wins lane.
  */
+import type { CounterFactScores } from "./edit/metrics";
+import type { Edit, PromptSet } from "./edit/types";
 import type { DatasetResult, KnownFact } from "./interp/dataset";
 import type {
   PatchMetric,
@@ -26,6 +28,27 @@ import type {
 import type { Gpt2Config } from "./load/types";
 
 export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
+
+/**
+ * Which model a predict / run / attention request runs on: the loaded weights ("original") or
+ * the model with the worker's current edit stack ("edited", the default; the same as
+ * "original" while the stack changes nothing). Dataset runs always use the original model.
+ */
+export type ModelVariant = "original" | "edited";
+
+/** The measures of one ROME edit of the stack (workers/edit-eval.ts; METHODS.md §5). */
+export interface EditEvalResult {
+  index: number;
+  description: string;
+  /** The case scored: the edit's CounterFact case, or one made from its own prompt. */
+  source: "counterfact" | "edit";
+  /** null when the case has no true object to compare with (see `note`). */
+  original: CounterFactScores | null;
+  edited: CounterFactScores | null;
+  /** Mean next-token NLL on dataset.json general_text, original and edited, and their ratio. */
+  generalText: { original: number; edited: number; ratio: number; texts: number } | null;
+  note: string | null;
+}
 
 /** Generation settings (lib/edit/generate.ts): greedy, or sampled with a seed. */
 export interface GenerateSettings {
@@ -161,10 +184,28 @@ export interface StageSummary {
 
 export type ToWorker =
   | { type: "load"; reqId: number; source: ModelSource; backends?: BackendName[] }
-  | { type: "predict"; reqId: number; prompt: string; topK: number }
-  | { type: "run"; reqId: number; job: RunJob }
+  | { type: "predict"; reqId: number; prompt: string; topK: number; variant?: ModelVariant }
+  | { type: "run"; reqId: number; job: RunJob; variant?: ModelVariant }
   /** The attention pattern of one head (blocks.{layer}.attn.hook_pattern) on a prompt. */
-  | { type: "attention"; reqId: number; prompt: string; layer: number; head: number }
+  | {
+      type: "attention";
+      reqId: number;
+      prompt: string;
+      layer: number;
+      head: number;
+      variant?: ModelVariant;
+    }
+  /**
+   * Replaces the worker's edit stack: edits without learned values are learned (lib/edit
+   * learnStack; progress phase "learn"), then the stack is applied to every later "edited"
+   * request. Answer: `edits` (the complete stack) or `error` (the previous stack stays).
+   * The latest wins; a new model load empties the stack.
+   */
+  | { type: "setEdits"; reqId: number; edits: Edit[] }
+  /** CounterFact scores of the ROME edit at `index` of the current stack (cancellable). */
+  | { type: "evalEdit"; reqId: number; index: number }
+  /** Probe accuracy of every head (layer × head) separating two prompt sets (head steering). */
+  | { type: "probeHeads"; reqId: number; positive: PromptSet; negative: PromptSet }
   /** Token ids and texts of some texts (e.g. to check a counterfactual's length). */
   | { type: "tokenize"; reqId: number; texts: string[] }
   /**
@@ -199,9 +240,26 @@ export type FromWorker =
       bytesPerSec?: number;
       /** Loads: a warning to show beside the bar (e.g. from the memory estimate). */
       note?: string;
+      /** setEdits: the index in the stack of the edit being learned, and its current loss. */
+      index?: number;
+      loss?: number;
+      /** setEdits, ROME: the new object's probability at this step. */
+      pNew?: number;
     }
   | { type: "ready"; reqId: number; backend: BackendName; adapter?: string; model: ModelInfo }
-  | { type: "prediction"; reqId: number; prediction: Prediction; ms: number }
+  | {
+      type: "prediction";
+      reqId: number;
+      /** The prediction of the requested variant. */
+      prediction: Prediction;
+      /** variant "edited" with a stack that changes something: the original model's prediction. */
+      original?: Prediction;
+      ms: number;
+    }
+  /** The worker's edit stack after setEdits, every enabled edit learned. */
+  | { type: "edits"; reqId: number; edits: Edit[] }
+  | { type: "editEval"; reqId: number; result: EditEvalResult }
+  | { type: "probe"; reqId: number; accuracy: number[][]; nPositive: number; nNegative: number }
   | { type: "baseline"; reqId: number; kind: string; baseline: BaselineInfo }
   | {
       type: "rows";

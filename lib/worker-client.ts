@@ -4,12 +4,14 @@
  * (load, predict, run, attention, tokenize) are dropped here, so the store only ever sees
  * current results.
  */
+import type { Edit, PromptSet } from "./edit/types";
 import { type GeneratePort, type GenerateVariant, setGeneratePort } from "./generate-channel";
 import type {
   BackendName,
   FromWorker,
   GenerateSettings,
   ModelSource,
+  ModelVariant,
   RunJob,
   ToWorker,
 } from "./protocol";
@@ -17,7 +19,8 @@ import type {
 /** What the store needs from a model runtime; the worker client is one, tests can fake one. */
 export interface ModelPort {
   load(source: ModelSource, backends?: BackendName[]): number;
-  predict(prompt: string, topK: number): number;
+  /** variant: default "edited" (the answer then also carries the original's prediction). */
+  predict(prompt: string, topK: number, variant?: ModelVariant): number;
   /** Forgets the latest prediction request (its answer will be dropped) and tells the worker. */
   cancelPredict(): void;
   /**
@@ -27,19 +30,36 @@ export interface ModelPort {
    */
   cancelLoad?(): void;
   /** Starts a sweep; the latest run wins (the worker stops the one before). */
-  run(job: RunJob): number;
+  run(job: RunJob, variant?: ModelVariant): number;
   /**
    * Asks the worker to stop the latest run between passes. Its answers still arrive: the
    * worker acknowledges with `done` { cancelled: true, tensorsLeft }.
    */
   cancelRun(): void;
   /** One head's attention pattern on a prompt. */
-  attention(prompt: string, layer: number, head: number): number;
+  attention(prompt: string, layer: number, head: number, variant?: ModelVariant): number;
   tokenize(texts: string[]): number;
+  /** Replaces the worker's edit stack (learning what is missing); the latest wins. */
+  setEdits(edits: Edit[]): number;
+  /** Stops the latest setEdits (its answer is dropped; the worker keeps its previous stack). */
+  cancelEdits(): void;
+  /** CounterFact measures of the ROME edit at `index` of the worker's stack. */
+  evalEdit(index: number): number;
+  cancelEval(): void;
+  /** Probe accuracy per layer × head for two prompt sets. */
+  probeHeads(positive: PromptSet, negative: PromptSet): number;
   dispose(): void;
 }
 
-export type RequestKind = "load" | "predict" | "run" | "attention" | "tokenize";
+export type RequestKind =
+  | "load"
+  | "predict"
+  | "run"
+  | "attention"
+  | "tokenize"
+  | "edits"
+  | "evalEdit"
+  | "probe";
 
 /** Receives the current (never stale) answers, tagged with the kind of request they answer. */
 export type Listener = (msg: FromWorker, kind: RequestKind) => void;
@@ -56,6 +76,9 @@ export class WorkerClient implements ModelPort, GeneratePort {
     run: 0,
     attention: 0,
     tokenize: 0,
+    edits: 0,
+    evalEdit: 0,
+    probe: 0,
   };
   private disposed = false;
   /** Generate requests in flight → their callers (lib/generate-channel.ts). */
@@ -105,14 +128,17 @@ export class WorkerClient implements ModelPort, GeneratePort {
     this.latest.run = 0;
     this.latest.attention = 0;
     this.latest.tokenize = 0;
+    this.latest.edits = 0;
+    this.latest.evalEdit = 0;
+    this.latest.probe = 0;
     this.post({ type: "load", reqId, source, backends });
     return reqId;
   }
 
-  predict(prompt: string, topK: number): number {
+  predict(prompt: string, topK: number, variant?: ModelVariant): number {
     const reqId = this.nextReqId++;
     this.latest.predict = reqId;
-    this.post({ type: "predict", reqId, prompt, topK });
+    this.post({ type: "predict", reqId, prompt, topK, ...(variant ? { variant } : {}) });
     return reqId;
   }
 
@@ -128,10 +154,10 @@ export class WorkerClient implements ModelPort, GeneratePort {
     this.post({ type: "cancel", reqId });
   }
 
-  run(job: RunJob): number {
+  run(job: RunJob, variant?: ModelVariant): number {
     const reqId = this.nextReqId++;
     this.latest.run = reqId;
-    this.post({ type: "run", reqId, job });
+    this.post({ type: "run", reqId, job, ...(variant ? { variant } : {}) });
     return reqId;
   }
 
@@ -140,10 +166,45 @@ export class WorkerClient implements ModelPort, GeneratePort {
     if (reqId !== 0) this.post({ type: "cancel", reqId });
   }
 
-  attention(prompt: string, layer: number, head: number): number {
+  attention(prompt: string, layer: number, head: number, variant?: ModelVariant): number {
     const reqId = this.nextReqId++;
     this.latest.attention = reqId;
-    this.post({ type: "attention", reqId, prompt, layer, head });
+    this.post({ type: "attention", reqId, prompt, layer, head, ...(variant ? { variant } : {}) });
+    return reqId;
+  }
+
+  setEdits(edits: Edit[]): number {
+    const reqId = this.nextReqId++;
+    this.latest.edits = reqId;
+    this.post({ type: "setEdits", reqId, edits });
+    return reqId;
+  }
+
+  cancelEdits(): void {
+    const reqId = this.latest.edits;
+    if (reqId === 0) return;
+    this.latest.edits = 0;
+    this.post({ type: "cancel", reqId });
+  }
+
+  evalEdit(index: number): number {
+    const reqId = this.nextReqId++;
+    this.latest.evalEdit = reqId;
+    this.post({ type: "evalEdit", reqId, index });
+    return reqId;
+  }
+
+  cancelEval(): void {
+    const reqId = this.latest.evalEdit;
+    if (reqId === 0) return;
+    this.latest.evalEdit = 0;
+    this.post({ type: "cancel", reqId });
+  }
+
+  probeHeads(positive: PromptSet, negative: PromptSet): number {
+    const reqId = this.nextReqId++;
+    this.latest.probe = reqId;
+    this.post({ type: "probeHeads", reqId, positive, negative });
     return reqId;
   }
 
@@ -188,7 +249,13 @@ export class WorkerClient implements ModelPort, GeneratePort {
     this.latest.run = 0;
     this.latest.attention = 0;
     this.latest.tokenize = 0;
+    const pending = (["edits", "evalEdit", "probe"] as const).filter((k) => this.latest[k] !== 0);
+    const ids = pending.map((k) => this.latest[k]);
+    for (const k of pending) this.latest[k] = 0;
     this.listener({ type: "error", reqId, code: WORKER_FAILED, message }, "load");
+    pending.forEach((k, i) => {
+      this.listener({ type: "error", reqId: ids[i], code: WORKER_FAILED, message }, k);
+    });
     if (run !== 0)
       this.listener({ type: "error", reqId: run, code: WORKER_FAILED, message }, "run");
     for (const [id, answer] of this.generations) {

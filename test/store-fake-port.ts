@@ -1,12 +1,18 @@
 /** A ModelPort that records requests instead of running a worker (store tests). */
-import type { BackendName, ModelSource, RunJob } from "../lib/protocol";
+import type { Edit, PromptSet } from "../lib/edit/types";
+import type { BackendName, ModelSource, ModelVariant, RunJob } from "../lib/protocol";
 import type { ModelPort } from "../lib/worker-client";
 
 export class FakePort implements ModelPort {
   private next = 1;
   readonly loads: { reqId: number; source: ModelSource }[] = [];
-  readonly predicts: { reqId: number; prompt: string }[] = [];
-  readonly runs: { reqId: number; job: RunJob }[] = [];
+  readonly predicts: { reqId: number; prompt: string; variant?: ModelVariant }[] = [];
+  readonly runs: { reqId: number; job: RunJob; variant?: ModelVariant }[] = [];
+  readonly setEditsCalls: { reqId: number; edits: Edit[] }[] = [];
+  readonly evals: { reqId: number; index: number }[] = [];
+  readonly probes: { reqId: number; positive: PromptSet; negative: PromptSet }[] = [];
+  editCancels = 0;
+  evalCancels = 0;
   readonly attentions: { reqId: number; prompt: string; layer: number; head: number }[] = [];
   cancels = 0;
   predictCancels = 0;
@@ -16,17 +22,17 @@ export class FakePort implements ModelPort {
     this.loads.push({ reqId, source });
     return reqId;
   }
-  predict(prompt: string): number {
+  predict(prompt: string, _topK?: number, variant?: ModelVariant): number {
     const reqId = this.next++;
-    this.predicts.push({ reqId, prompt });
+    this.predicts.push({ reqId, prompt, variant });
     return reqId;
   }
   cancelPredict(): void {
     this.predictCancels++;
   }
-  run(job: RunJob): number {
+  run(job: RunJob, variant?: ModelVariant): number {
     const reqId = this.next++;
-    this.runs.push({ reqId, job });
+    this.runs.push({ reqId, job, variant });
     return reqId;
   }
   cancelRun(): void {
@@ -39,6 +45,27 @@ export class FakePort implements ModelPort {
   }
   tokenize(): number {
     return this.next++;
+  }
+  setEdits(edits: Edit[]): number {
+    const reqId = this.next++;
+    this.setEditsCalls.push({ reqId, edits: structuredClone(edits) });
+    return reqId;
+  }
+  cancelEdits(): void {
+    this.editCancels++;
+  }
+  evalEdit(index: number): number {
+    const reqId = this.next++;
+    this.evals.push({ reqId, index });
+    return reqId;
+  }
+  cancelEval(): void {
+    this.evalCancels++;
+  }
+  probeHeads(positive: PromptSet, negative: PromptSet): number {
+    const reqId = this.next++;
+    this.probes.push({ reqId, positive, negative });
+    return reqId;
   }
   dispose(): void {}
 

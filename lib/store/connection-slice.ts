@@ -1,7 +1,10 @@
 /** Connection slice: attaches the worker and routes its answers into the other slices. */
 import type { StateCreator } from "zustand/vanilla";
+import { reduceCompare } from "./compare-slice";
 import type { Context } from "./context";
 import { reduceDataset } from "./dataset-slice";
+import { reduceEditEval, reduceProbe } from "./edit-tools-slice";
+import { reduceEdits, send } from "./edits-slice";
 import { cancelledModel } from "./model-slice";
 import { reduceAttention, reducePatch } from "./patch-slice";
 import { reduceTrace } from "./trace-slice";
@@ -25,6 +28,7 @@ export function createConnectionSlice(
         if (owner === "trace") set((s) => ({ trace: reduceTrace(s.trace, msg) }));
         else if (owner === "patch") set((s) => ({ patch: reducePatch(s.patch, msg) }));
         else if (owner === "dataset") set((s) => ({ dataset: reduceDataset(s.dataset, msg) }));
+        else if (owner === "compare") set((s) => ({ compare: reduceCompare(s.compare, msg) }));
         if ((msg.type === "done" || msg.type === "error") && ctx.run?.reqId === msg.reqId) {
           ctx.run = null;
         }
@@ -35,6 +39,18 @@ export function createConnectionSlice(
         return;
       }
       if (kind === "tokenize") return;
+      if (kind === "edits") {
+        reduceEdits(ctx, set, get, msg);
+        return;
+      }
+      if (kind === "evalEdit") {
+        set((s) => ({ editEval: reduceEditEval(ctx, s.editEval, msg) }));
+        return;
+      }
+      if (kind === "probe") {
+        set((s) => ({ headProbe: reduceProbe(ctx, s.headProbe, msg) }));
+        return;
+      }
       if (kind === "load") {
         switch (msg.type) {
           case "progress":
@@ -67,6 +83,9 @@ export function createConnectionSlice(
                 loadMs: ctx.now() - ctx.loadStartedAt,
               },
             }));
+            // A new model starts with an empty stack in the worker: send ours again.
+            ctx.edits = { reqId: 0, sent: [], applied: [] };
+            if (get().edits.stack.length > 0) send(ctx, set, get, get().edits.stack);
             if (get().predict.prompt.length > 0) get().runPrediction();
             return;
           case "error":
@@ -101,6 +120,7 @@ export function createConnectionSlice(
               ...s.predict,
               status: "ok",
               result: msg.prediction,
+              original: msg.original ?? null,
               resultPrompt: ctx.pendingPrompt,
               error: null,
               ms: msg.ms,

@@ -1,7 +1,8 @@
 /** State shared by the slices that does not belong in the store itself (the port, timers). */
+import type { Edit } from "../edit/types";
 import type { ModelPort } from "../worker-client";
 
-export type RunOwner = "trace" | "patch" | "dataset";
+export type RunOwner = "trace" | "patch" | "dataset" | "compare";
 
 export interface Context {
   port: ModelPort | null;
@@ -12,6 +13,14 @@ export interface Context {
   pendingPrompt: string | null;
   /** The sweep in flight and the slice it belongs to (the worker runs one at a time). */
   run: { reqId: number; owner: RunOwner } | null;
+  /**
+   * The edit stack: `sent` went with setEdits request `reqId` (0: none in flight), `applied` is
+   * the last stack the worker confirmed (what "edited" requests run on).
+   */
+  edits: { reqId: number; sent: Edit[]; applied: Edit[] };
+  /** The latest evalEdit and probeHeads requests. */
+  evalReqId: number;
+  probeReqId: number;
   now(): number;
 }
 
@@ -23,6 +32,9 @@ export function createContext(debounceMs: number): Context {
     loadStartedAt: 0,
     pendingPrompt: null,
     run: null,
+    edits: { reqId: 0, sent: [], applied: [] },
+    evalReqId: 0,
+    probeReqId: 0,
     now: () => (typeof performance !== "undefined" ? performance.now() : Date.now()),
   };
 }

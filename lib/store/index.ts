@@ -3,23 +3,33 @@
  * React provider (components/StoreProvider) creates one per mounted app, never a global.
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
+import { createCompareSlice } from "./compare-slice";
 import { createConnectionSlice } from "./connection-slice";
 import { createContext } from "./context";
 import { createDatasetSlice } from "./dataset-slice";
+import { createEditToolsSlice } from "./edit-tools-slice";
+import { createEditsSlice } from "./edits-slice";
 import { createModelSlice } from "./model-slice";
 import { createPatchSlice } from "./patch-slice";
 import { createPredictSlice } from "./predict-slice";
 import { createTraceSlice } from "./trace-slice";
 import type { CausewayState, ExampleFact } from "./types";
 
+export { changesModel, needsLearning, withIds } from "./edits-slice";
 export { checkPrompt, DEFAULT_TOP_K, EMPTY_PROMPT, MAX_PROMPT_CHARS } from "./predict-slice";
 export { isActive } from "./run";
 export { currentTokens } from "./trace-slice";
 export type {
   AttentionState,
   CausewayState,
+  CompareSlice,
   CorruptionMode,
+  EditEvalState,
+  EditProgress,
+  EditsSlice,
+  EditsStatus,
   ExampleFact,
+  HeadProbeState,
   ModelStatus,
   PredictStatus,
   Progress,
@@ -58,6 +68,9 @@ export function createCausewayStore(options: StoreOptions = {}): CausewayStore {
     ...createTraceSlice(ctx)(...a),
     ...createPatchSlice(ctx, { clean: prompt, corrupt: cf?.prompt ?? "" })(...a),
     ...createDatasetSlice(ctx)(...a),
+    ...createEditsSlice(ctx)(...a),
+    ...createEditToolsSlice(ctx)(...a),
+    ...createCompareSlice(ctx)(...a),
     examples,
     ...createConnectionSlice(ctx)(...a),
   }));

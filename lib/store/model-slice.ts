@@ -1,7 +1,9 @@
 /** Model slice: which model is loaded, on which backend, and how far loading has got. */
 import type { StateCreator } from "zustand/vanilla";
+import { initialCompare } from "./compare-slice";
 import type { Context } from "./context";
 import { initialDataset } from "./dataset-slice";
+import { IDLE_EVAL, IDLE_PROBE } from "./edit-tools-slice";
 import { initialPatch } from "./patch-slice";
 import { IDLE_RUN } from "./run";
 import type { CausewayState, ModelSlice } from "./types";
@@ -53,12 +55,28 @@ export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], 
         },
         // Predictions, traces and patching grids of the previous model no longer apply (the
         // worker stops a sweep on it by itself).
-        predict: { ...s.predict, result: null, resultPrompt: null, error: null, ms: null },
+        predict: {
+          ...s.predict,
+          result: null,
+          original: null,
+          resultPrompt: null,
+          error: null,
+          ms: null,
+        },
         trace: { ...s.trace, run: IDLE_RUN, result: null, formError: null },
         patch: { ...initialPatch(s.patch.settings) },
         dataset: { ...initialDataset(), settings: s.dataset.settings },
+        // The stack is kept and sent to the new model once it is ready (learned values that do
+        // not fit it are refused there, with the reason).
+        edits: { ...s.edits, status: "idle", progress: null, curve: [], error: null },
+        editEval: IDLE_EVAL,
+        headProbe: IDLE_PROBE,
+        compare: initialCompare(),
       }));
       ctx.run = null;
+      ctx.edits = { reqId: 0, sent: [], applied: [] };
+      ctx.evalReqId = 0;
+      ctx.probeReqId = 0;
       if (!ctx.port) {
         set((s) => ({
           model: {

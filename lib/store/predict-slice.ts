@@ -18,6 +18,7 @@ export function initialPredict(prompt = ""): PredictSlice["predict"] {
     topK: DEFAULT_TOP_K,
     status: "idle",
     result: null,
+    original: null,
     resultPrompt: null,
     error: null,
     ms: null,
@@ -39,7 +40,9 @@ export function checkPrompt(prompt: string): UiError | null {
 
 /** An empty prompt has no predictions: drop the old ones rather than show them dimmed. */
 function cleared(error: UiError): Partial<PredictSlice["predict"]> {
-  return error.code === EMPTY_PROMPT.code ? { result: null, resultPrompt: null, ms: null } : {};
+  return error.code === EMPTY_PROMPT.code
+    ? { result: null, original: null, resultPrompt: null, ms: null }
+    : {};
 }
 
 export function createPredictSlice(

@@ -3,7 +3,7 @@
  * worker runs one sweep at a time and the latest wins, so starting one in any slice stops the
  * one in flight, and that slice says so.
  */
-import type { FromWorker, RunJob } from "../protocol";
+import type { FromWorker, ModelVariant, RunJob } from "../protocol";
 import type { Context, RunOwner } from "./context";
 import type { CausewayState, RunInfo } from "./types";
 
@@ -28,18 +28,21 @@ const OWNER_LABEL: Record<RunOwner, string> = {
   trace: "the causal trace",
   patch: "activation patching",
   dataset: "the dataset trace",
+  compare: "the re-trace of the edited model",
 };
 
 type Set = (fn: (s: CausewayState) => Partial<CausewayState>) => void;
 
 /** The RunInfo of a slice, and how to write it back. */
 export function runOf(s: CausewayState, owner: RunOwner): RunInfo {
+  if (owner === "compare") return s.compare.run;
   return owner === "trace" ? s.trace.run : owner === "patch" ? s.patch.run : s.dataset.run;
 }
 
 export function withRun(s: CausewayState, owner: RunOwner, run: RunInfo): Partial<CausewayState> {
   if (owner === "trace") return { trace: { ...s.trace, run } };
   if (owner === "patch") return { patch: { ...s.patch, run } };
+  if (owner === "compare") return { compare: { ...s.compare, run } };
   return { dataset: { ...s.dataset, run } };
 }
 
@@ -47,10 +50,16 @@ export function withRun(s: CausewayState, owner: RunOwner, run: RunInfo): Partia
  * Sends `job` to the worker for `owner`. A sweep of another slice still in flight is marked
  * cancelled ("replaced by …"); the worker stops it between passes and posts nothing more for it.
  */
-export function startRun(ctx: Context, set: Set, owner: RunOwner, job: RunJob): number | null {
+export function startRun(
+  ctx: Context,
+  set: Set,
+  owner: RunOwner,
+  job: RunJob,
+  variant?: ModelVariant,
+): number | null {
   if (!ctx.port) return null;
   const previous = ctx.run;
-  const reqId = ctx.port.run(job);
+  const reqId = ctx.port.run(job, variant);
   ctx.run = { reqId, owner };
   const now = ctx.now();
   set((s) => {

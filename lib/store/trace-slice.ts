@@ -14,7 +14,7 @@ import { countFilled, emptyGrid, withRows } from "../viz/grid";
 import { rangeToText } from "../viz/selection";
 import type { Context } from "./context";
 import { applyRunMessage, IDLE_RUN, runOf, startRun, withRun } from "./run";
-import type { CausewayState, TraceSettings, TraceSlice, UiError } from "./types";
+import type { CausewayState, TraceResultState, TraceSettings, TraceSlice, UiError } from "./types";
 
 export const DEFAULT_TRACE_SETTINGS: TraceSettings = {
   subjectText: "",
@@ -130,28 +130,26 @@ export function traceJob(s: CausewayState): TraceJob {
   };
 }
 
-/** Folds one message of the current trace run into the slice. */
-export function reduceTrace(trace: TraceSlice["trace"], msg: FromWorker): TraceSlice["trace"] {
-  if (msg.reqId !== trace.run.reqId) return trace;
-  const result = trace.result;
+/** Folds a baseline or rows message into a trace result (the same object when it is neither). */
+export function reduceTraceResult(
+  result: TraceResultState | null,
+  msg: FromWorker,
+): TraceResultState | null {
   if (msg.type === "baseline" && msg.baseline.job === "trace" && result) {
     const b = msg.baseline;
     const T = b.tokens.length;
     return {
-      ...trace,
-      result: {
-        ...result,
-        tokens: b.tokens,
-        subject: b.subject,
-        grids: {
-          ...result.grids,
-          [b.kind]: {
-            baseline: b,
-            values: emptyGrid(T, b.nLayer),
-            rows: T,
-            cols: b.nLayer,
-            filled: 0,
-          },
+      ...result,
+      tokens: b.tokens,
+      subject: b.subject,
+      grids: {
+        ...result.grids,
+        [b.kind]: {
+          baseline: b,
+          values: emptyGrid(T, b.nLayer),
+          rows: T,
+          cols: b.nLayer,
+          filled: 0,
         },
       },
     };
@@ -159,16 +157,21 @@ export function reduceTrace(trace: TraceSlice["trace"], msg: FromWorker): TraceS
   if (msg.type === "rows" && result) {
     const kind = msg.kind as keyof typeof result.grids;
     const g = result.grids[kind];
-    if (!g || msg.width !== g.cols) return trace;
+    if (!g || msg.width !== g.cols) return result;
     const values = withRows(g.values, g.cols, msg.rows, msg.values);
     return {
-      ...trace,
-      result: {
-        ...result,
-        grids: { ...result.grids, [kind]: { ...g, values, filled: countFilled(values) } },
-      },
+      ...result,
+      grids: { ...result.grids, [kind]: { ...g, values, filled: countFilled(values) } },
     };
   }
+  return result;
+}
+
+/** Folds one message of the current trace run into the slice. */
+export function reduceTrace(trace: TraceSlice["trace"], msg: FromWorker): TraceSlice["trace"] {
+  if (msg.reqId !== trace.run.reqId) return trace;
+  const result = reduceTraceResult(trace.result, msg);
+  if (result !== trace.result) return { ...trace, result };
   const run = applyRunMessage(trace.run, msg);
   return run === trace.run ? trace : { ...trace, run };
 }
@@ -281,6 +284,7 @@ export function createTraceSlice(ctx: Context): StateCreator<CausewayState, [], 
           formError: null,
           result: {
             job,
+            variant: "original",
             prompt: job.spec.prompt as string,
             kinds: job.kinds,
             tokens: null,
@@ -289,7 +293,8 @@ export function createTraceSlice(ctx: Context): StateCreator<CausewayState, [], 
           },
         },
       }));
-      startRun(ctx, set, "trace", job);
+      // The trace panel traces the original model; "Re-trace edited" runs the edited one.
+      startRun(ctx, set, "trace", job, "original");
     },
     cancelRun() {
       const current = ctx.run;

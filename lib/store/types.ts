@@ -1,11 +1,14 @@
 /** The store's shape: one slice per concern, combined in ./index.ts. */
+import type { Edit, PromptSet } from "../edit/types";
 import type { DatasetResult, KnownFact } from "../interp/dataset";
 import type { TraceKind } from "../interp/spec";
 import type {
   BackendName,
+  EditEvalResult,
   FromWorker,
   ModelInfo,
   ModelSource,
+  ModelVariant,
   PatchBaselineInfo,
   Prediction,
   StageSummary,
@@ -59,6 +62,11 @@ export interface PredictSlice {
     status: PredictStatus;
     /** The last good prediction, kept on screen (dimmed) while a newer one is computed. */
     result: Prediction | null;
+    /**
+     * The original model's prediction for the same prompt, when the edit stack changes the
+     * model (then `result` is the edited model's); null otherwise.
+     */
+    original: Prediction | null;
     /** The prompt `result` answers. */
     resultPrompt: string | null;
     error: UiError | null;
@@ -146,6 +154,8 @@ export interface TraceGrid {
 export interface TraceResultState {
   /** The job the run was asked with. */
   job: TraceJob;
+  /** The model it ran on (the causal trace panel traces the original; re-trace the edited). */
+  variant: ModelVariant;
   prompt: string;
   kinds: TraceKind[];
   /** Filled in by the first baseline. */
@@ -251,7 +261,87 @@ export interface ConnectionSlice {
   receive(msg: FromWorker, kind: RequestKind): void;
 }
 
+export type EditsStatus = "idle" | "learning" | "ready" | "error";
+
+export interface EditProgress {
+  /** Index in the stack of the edit being learned. */
+  index: number;
+  phase: string;
+  step: number;
+  total: number;
+  loss?: number;
+  /** ROME: the new object's probability at this step. */
+  pNew?: number;
+}
+
+export interface EditsSlice {
+  edits: {
+    /** The edit stack, in order; every edit has a unique id. */
+    stack: Edit[];
+    /** Earlier stacks, most recent last: undo pops one. */
+    history: Edit[][];
+    status: EditsStatus;
+    progress: EditProgress | null;
+    /** The loss curve of the edit being learned so far (ROME: with p_new). */
+    curve: { step: number; loss: number; pNew?: number }[];
+    error: UiError | null;
+  };
+  /** Adds a recipe or learned edit; the worker learns what is missing. */
+  addEdit(edit: Edit): void;
+  toggleEdit(id: string): void;
+  moveEdit(id: string, delta: -1 | 1): void;
+  removeEdit(id: string): void;
+  /** Restores the stack before the last change. */
+  undoEdits(): void;
+  /** Replaces the whole stack (e.g. from a share link); learns what is missing. */
+  setEditStack(edits: Edit[]): void;
+}
+
+export interface EditEvalState {
+  status: "idle" | "running" | "ok" | "error" | "cancelled";
+  index: number | null;
+  progress: Progress | null;
+  result: EditEvalResult | null;
+  error: UiError | null;
+}
+
+export interface HeadProbeState {
+  status: "idle" | "running" | "ok" | "error";
+  accuracy: number[][] | null;
+  nPositive: number;
+  nNegative: number;
+  error: UiError | null;
+}
+
+export interface EditToolsSlice {
+  editEval: EditEvalState;
+  headProbe: HeadProbeState;
+  /** Scores the ROME edit at `index` of the stack (CounterFact measures, general-text loss). */
+  evalEdit(index: number): void;
+  cancelEval(): void;
+  probeHeads(positive: PromptSet, negative: PromptSet): void;
+}
+
+/** Original vs edited side by side: the trace of the edited model beside the original one. */
+export interface CompareSlice {
+  compare: {
+    /** The re-trace of the edited model (same job as `original`). */
+    edited: TraceResultState | null;
+    /** The original model's trace it is compared with. */
+    original: TraceResultState | null;
+    run: RunInfo;
+    error: UiError | null;
+  };
+  /** Runs the current trace result's job on the edited model, keeping the original grids. */
+  retraceEdited(): void;
+  /** Drops the side-by-side view. */
+  closeCompare(): void;
+}
+
 export type CausewayState = ModelSlice &
+  EditsSlice &
+  EditToolsSlice &
+  CompareSlice &
   PredictSlice &
   TraceSlice &
   PatchSlice &

@@ -1,0 +1,157 @@
+"use client";
+/**
+ * ROME from a clicked MLP cell: the clicked layer's MLP output projection is rewritten so that
+ * the subject's prompt completes with the new target. The template is the trace's prompt with
+ * the subject as "{}"; C (the keys' second moment) is the identity, or estimated from the
+ * model's general text (optionally with the known facts), shrunk toward the identity by γ.
+ */
+import { useState } from "react";
+import { COV_SOURCES, type CovSource } from "@/lib/edit/types";
+import { visibleToken } from "../format";
+import { NumberField } from "../NumberField";
+import { useCauseway } from "../StoreProvider";
+import { type RomeDraft, romeRecipe, romeTemplate } from "./rome-recipe";
+import type { EditFormProps } from "./types";
+
+const COV_LABEL: Record<CovSource, string> = {
+  identity: "identity",
+  general_text: "general text",
+  "general_text+facts": "general text + facts",
+};
+
+export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormProps) {
+  const nLayer = useCauseway((s) => s.model.info?.config.nLayer ?? null);
+  const answer = useCauseway((s) =>
+    s.predict.resultPrompt === prompt ? (s.predict.result?.top[0]?.token ?? null) : null,
+  );
+  const [d, setD] = useState<RomeDraft>({
+    prompt,
+    subject: subject ?? "",
+    targetNew: "",
+    layer: site.layer ?? 0,
+    cov: "general_text",
+    shrinkage: 0.01,
+    steps: 20,
+  });
+  const [error, setError] = useState<string | null>(null);
+  const set = (p: Partial<RomeDraft>) => setD((x) => ({ ...x, ...p }));
+  const template = romeTemplate(d.prompt, d.subject);
+  const sameAsAnswer =
+    answer !== null && d.targetNew.trim() !== "" && d.targetNew.trim() === answer.trim();
+
+  return (
+    <form
+      className="editform"
+      data-testid="rome-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const r = romeRecipe(d, nLayer);
+        if ("error" in r) {
+          setError(r.error);
+          return;
+        }
+        setError(null);
+        onAdd(r.edit);
+      }}
+    >
+      <h3 className="editform__title">ROME: rewrite a fact at the MLP of layer {d.layer ?? "?"}</h3>
+      <div className="editform__grid">
+        <label className="field">
+          <span className="field__label">Subject</span>
+          <input
+            className="field__input"
+            value={d.subject}
+            onChange={(e) => set({ subject: e.target.value })}
+            spellCheck={false}
+            data-testid="rome-subject"
+          />
+        </label>
+        <label className="field">
+          <span className="field__label">Prompt</span>
+          <input
+            className="field__input"
+            value={d.prompt}
+            onChange={(e) => set({ prompt: e.target.value })}
+            spellCheck={false}
+            data-testid="rome-prompt"
+          />
+          <small className="field__help">
+            Template: <code>{template ?? "— subject not found —"}</code>
+          </small>
+        </label>
+        <label className="field">
+          <span className="field__label">New target</span>
+          <input
+            className="field__input"
+            value={d.targetNew}
+            onChange={(e) => set({ targetNew: e.target.value })}
+            placeholder={answer !== null ? `now: ${visibleToken(answer)}` : "e.g. Halvek"}
+            spellCheck={false}
+            data-testid="rome-target"
+          />
+          {sameAsAnswer ? (
+            <small className="field__help editform__warn" data-testid="rome-warn">
+              This is already the model's answer: the edit will only make it more certain.
+            </small>
+          ) : null}
+        </label>
+        <NumberField
+          id="rome-layer"
+          label="Layer"
+          value={d.layer}
+          onChange={(v) => set({ layer: v })}
+          min={0}
+          testId="rome-layer"
+        />
+        <NumberField
+          id="rome-steps"
+          label="Steps"
+          value={d.steps}
+          onChange={(v) => set({ steps: v })}
+          min={1}
+          testId="rome-steps"
+        />
+      </div>
+      <fieldset className="field">
+        <legend className="field__label">C (second moment of keys)</legend>
+        <div className="seg">
+          {COV_SOURCES.map((c) => (
+            <label key={c} className={`seg__btn${d.cov === c ? " seg__btn--on" : ""}`}>
+              <input
+                type="radio"
+                name="rome-cov"
+                checked={d.cov === c}
+                onChange={() => set({ cov: c })}
+              />
+              {COV_LABEL[c]}
+            </label>
+          ))}
+        </div>
+        {d.cov !== "identity" ? (
+          <NumberField
+            id="rome-shrinkage"
+            label="Shrinkage γ"
+            value={d.shrinkage}
+            onChange={(v) => set({ shrinkage: v })}
+            min={0}
+            step={0.01}
+            testId="rome-shrinkage"
+          />
+        ) : null}
+      </fieldset>
+      {error ? (
+        <p className="form-error" role="alert" data-testid="rome-error">
+          {error}
+        </p>
+      ) : null}
+      <div className="editform__actions">
+        <button type="button" className="btn btn--ghost" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn--primary" data-testid="rome-apply">
+          Apply ROME edit
+        </button>
+      </div>
+    </form>
+  );
+}

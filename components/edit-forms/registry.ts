@@ -1,0 +1,27 @@
+/**
+ * The edit forms the edit panel offers, in menu order. A click on a heatmap cell or a head opens
+ * the first form whose `sites` include that site's kind; the panel's "Add edit" menu lists them
+ * all. Add a form with one line here.
+ */
+import type { ComponentType } from "react";
+import { RomeForm } from "./RomeForm";
+import type { EditFormProps } from "./types";
+
+export type EditSiteKind = NonNullable<EditFormProps["site"]["kind"]>;
+
+export interface EditFormEntry {
+  id: string;
+  label: string;
+  /** The clicked sites that open this form. */
+  sites: EditSiteKind[];
+  component: ComponentType<EditFormProps>;
+}
+
+export const EDIT_FORMS: EditFormEntry[] = [
+  { id: "rome", label: "ROME (rewrite a fact)", sites: ["mlp"], component: RomeForm },
+];
+
+/** The form a click on a site of this kind opens. */
+export function formForSite(kind: EditSiteKind): EditFormEntry | undefined {
+  return EDIT_FORMS.find((f) => f.sites.includes(kind));
+}
