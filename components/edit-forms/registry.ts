@@ -4,6 +4,7 @@
  * all. Add a form with one line here.
  */
 import type { ComponentType } from "react";
+import { LoreftForm } from "./LoreftForm";
 import { RomeForm } from "./RomeForm";
 import type { EditFormProps } from "./types";
 
@@ -19,6 +20,7 @@ export interface EditFormEntry {
 
 export const EDIT_FORMS: EditFormEntry[] = [
   { id: "rome", label: "ROME (rewrite a fact)", sites: ["mlp"], component: RomeForm },
+  { id: "loreft", label: "LoReFT (aspect sentiment)", sites: ["hidden"], component: LoreftForm },
 ];
 
 /** The form a click on a site of this kind opens. */

@@ -3,7 +3,6 @@
  * absolute positions) resolved against the pass's length T, or against each row's own length in
  * a right-padded batch (rows that share a position share one intervention).
  */
-import type { Gpt2Config } from "../load/types";
 import type { ModelIntervention } from "../model/hook-plan";
 import type { LoreftPosition } from "./types";
 
@@ -12,11 +11,16 @@ import type { LoreftPosition } from "./types";
  * scaled to depth, end-exclusive as its code (round(10/32·n) … round(15/32·n) − 1, at least one
  * layer): layer 2 of 6, layers 10–14 of 32.
  */
-export function defaultLoreftLayers(config: Gpt2Config): number[] {
+export function defaultLoreftLayers(config: { nLayer: number }): number[] {
   const n = config.nLayer;
   const from = Math.min(n - 1, Math.round((10 / 32) * n));
   const to = Math.max(from + 1, Math.round((15 / 32) * n));
   return Array.from({ length: Math.min(to, n) - from }, (_, i) => from + i);
+}
+
+/** Trainable parameters of a LoReFT edit: per layer R and W (r×d) and b (r). */
+export function loreftParamCount(layers: number, rank: number, dModel: number): number {
+  return layers * (2 * rank * dModel + rank);
 }
 
 /** The position the rule picks in a row of `len` tokens (null: none, e.g. "aspect" at len 1). */

@@ -29,11 +29,13 @@ import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
 import { padRows, pickPositions } from "./batch";
 import type { EditDataset } from "./dataset";
 import { GradBlocks } from "./grad-blocks";
-import { defaultLoreftLayers, loreftInterventions } from "./loreft-site";
+import { defaultLoreftLayers, loreftInterventions, loreftParamCount } from "./loreft-site";
 import { residActHook } from "./plan";
 import { shuffled } from "./probe";
 import type { EditTokenizer } from "./tokens";
 import { EditError, type LoreftEdit, type LoreftInfo, type LoreftLearned } from "./types";
+
+export { loreftParamCount };
 
 export const LOREFT_DEFAULTS = {
   rank: 4,
@@ -53,11 +55,6 @@ export interface LoreftStep {
 export interface AbscExample {
   prompt: string;
   label: string;
-}
-
-/** Trainable parameters of a LoReFT edit: per layer R and W (r×d) and b (r). */
-export function loreftParamCount(layers: number, rank: number, dModel: number): number {
-  return layers * (2 * rank * dModel + rank);
 }
 
 /** Orthonormal rows of an r×d row-major matrix (modified Gram–Schmidt, float64). */
