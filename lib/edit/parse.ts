@@ -181,7 +181,9 @@ export function parseEdit(x: unknown, index = 0): Edit {
       if (site.layers !== undefined) {
         if (!Array.isArray(site.layers) || site.layers.length === 0)
           c.fail("site.layers must be a non-empty list of layers");
-        (site.layers as unknown[]).forEach((l, i) => c.int(l, `site.layers[${i}]`));
+        (site.layers as unknown[]).forEach((l, i) => {
+          c.int(l, `site.layers[${i}]`);
+        });
       }
       c.oneOf(site.hook, "site.hook", ["resid_pre", "resid_mid", "resid_post"], true);
       const pos = site.position;
