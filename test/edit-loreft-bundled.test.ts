@@ -12,10 +12,11 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyEdits } from "../lib/edit/apply";
 import { type EditDataset, parseEditDataset } from "../lib/edit/dataset";
 import { learnStack } from "../lib/edit/learn";
 import { abscAccuracy } from "../lib/edit/loreft";
-import type { LoreftEdit } from "../lib/edit/types";
+import type { Edit, LoreftEdit } from "../lib/edit/types";
 import type { Engine } from "../lib/engine";
 import { selectBackend } from "../lib/model/backend";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
@@ -87,6 +88,36 @@ describe.skipIf(!present)("LoReFT on the bundled model", () => {
     expect(a.learned!.layers).toEqual(b.learned!.layers);
     expect(a.learned!.layers[1].W).not.toEqual(c.learned!.layers[1].W);
     expect(a.learned!.info!.params).toBe(2 * (2 * 4 * 128 + 4));
+  }, 120_000);
+
+  it("learns on top of the edits below it in the stack", async () => {
+    const before = tf.memory().numTensors;
+    const steer: Edit = {
+      kind: "resid_steer",
+      site: { layer: 1, position: "last" },
+      params: { alpha: 1, vector: Array.from({ length: 128 }, (_, i) => Math.sin(i)) },
+    };
+    const recipe: LoreftEdit = {
+      kind: "loreft",
+      site: { layers: [3] },
+      params: { steps: 2, n_train: 6, n_test: 40 },
+    };
+    const alone = (await learnStack(engine.model, engine.tokenizer, [recipe], { dataset }))
+      .edits[0] as LoreftEdit;
+    const { edits } = await learnStack(engine.model, engine.tokenizer, [steer, recipe], {
+      dataset,
+    });
+    const onTop = (edits[1] as LoreftEdit).learned!.info!;
+    const below = applyEdits(engine.model, [edits[0]]);
+    const test = dataset.absc!.test.slice(0, 40);
+    const steered = await abscAccuracy(below, engine.tokenizer, test, dataset.absc!.labels);
+    below.dispose();
+    expect(onTop.accuracy_before).toBeCloseTo(steered, 10);
+    // the identity start: step 0's loss is the loss of the model below, which the steering changes
+    expect(Math.abs(onTop.losses[0].loss - alone.learned!.info!.losses[0].loss)).toBeGreaterThan(
+      1e-3,
+    );
+    expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 
   it("says what is wrong with bad settings", async () => {
