@@ -4,6 +4,7 @@
  * all. Add a form with one line here.
  */
 import type { ComponentType } from "react";
+import { CanonicalForm } from "./CanonicalForm";
 import { LoreftForm } from "./LoreftForm";
 import { RomeForm } from "./RomeForm";
 import type { EditFormProps } from "./types";
@@ -21,6 +22,7 @@ export interface EditFormEntry {
 export const EDIT_FORMS: EditFormEntry[] = [
   { id: "rome", label: "ROME (rewrite a fact)", sites: ["mlp"], component: RomeForm },
   { id: "loreft", label: "LoReFT (aspect sentiment)", sites: ["hidden"], component: LoreftForm },
+  { id: "lora", label: "Canonical example (LoRA)", sites: ["mlp"], component: CanonicalForm },
 ];
 
 /** The form a click on a site of this kind opens. */
