@@ -46,6 +46,8 @@ export function GenerationPanel() {
   const ready = useCauseway((s) => s.model.status === "ready");
   const nCtx = useCauseway((s) => s.model.info?.config.nCtx ?? null);
   const modelName = useCauseway((s) => s.model.info?.name ?? null);
+  const stack = useCauseway((s) => s.edits.stack);
+  const enabled = stack.filter((e) => e.enabled !== false).length;
 
   const [settings, setSettings] = useState<GenerateSettings>({
     maxNew: 20,
@@ -63,11 +65,15 @@ export function GenerationPanel() {
   const live = useRef<Record<GenerateVariant, number>>({ original: 0, edited: 0 });
 
   useEffect(() => watchGeneratePort(setPort), []);
-  // a new model makes earlier texts stale
+  // a new model makes every earlier text stale; a new edit stack the edited one
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset on a model change only
   useEffect(() => {
     setSides({ original: IDLE, edited: IDLE });
   }, [modelName]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset on a stack change only
+  useEffect(() => {
+    setSides((all) => ({ ...all, edited: IDLE }));
+  }, [stack]);
 
   const set = (patch: Partial<GenerateSettings>) => setSettings((s) => ({ ...s, ...patch }));
   const running = VARIANTS.some((v) => sides[v].status === "running");
@@ -116,7 +122,8 @@ export function GenerationPanel() {
       <header className="panel__head">
         <h2 id="generate-title">Generation · original vs edited</h2>
         <span className="panel__note">
-          the same prompt, settings and seed through the model without and with the edit stack
+          the same prompt, settings and seed without and with the edit stack (
+          {enabled === 0 ? "empty" : `${enabled} edit${enabled === 1 ? "" : "s"}`})
         </span>
       </header>
       <form
