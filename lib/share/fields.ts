@@ -1,0 +1,77 @@
+/**
+ * THE table of a session link: one row per field of SharedSession with its short key, codec
+ * (type, range) and default. Encoding and decoding both walk this table, so a field cannot be
+ * written without being read back (test/share-link.test.ts round-trips every row).
+ *
+ * A field equal to its default is left out of the link. Keys are part of link format v1: never
+ * reuse or rename one (add a new key; retire old ones through ./migrate.ts).
+ */
+import { STRATEGIES, TRACE_KINDS } from "../interp/spec";
+import {
+  type Codec,
+  carriedTrace,
+  editList,
+  int,
+  kindList,
+  modelSource,
+  nullable,
+  num,
+  oneOf,
+  range,
+  record,
+  text,
+} from "./codecs";
+import { DEFAULT_SESSION, type SharedSession } from "./session";
+
+export interface Field<K extends keyof SharedSession> {
+  name: K;
+  key: string;
+  codec: Codec<SharedSession[K]>;
+  /** What a link without this key means. */
+  default: SharedSession[K];
+  /** One line for docs/sharing.md and error messages. */
+  doc: string;
+}
+
+type AnyField = { [K in keyof SharedSession]: Field<K> }[keyof SharedSession];
+
+const f = <K extends keyof SharedSession>(
+  name: K,
+  key: string,
+  codec: Codec<SharedSession[K]>,
+  doc: string,
+): Field<K> => ({ name, key, codec, default: DEFAULT_SESSION[name], doc });
+
+export const MAX_TOKENS = 4096;
+
+export const FIELDS: readonly AnyField[] = [
+  f("model", "m", modelSource, "model source: bundled name, url (http/https) or hub repo"),
+  f("prompt", "p", text(), "the prompt (≤ 20,000 characters)"),
+  f("subject", "s", text(2000), "the subject as typed or picked"),
+  f("subjectRange", "r", nullable(range(MAX_TOKENS)), "picked subject tokens [b, e)"),
+  f("target", "t", text(2000), "the trace target (empty: top-1)"),
+  f("corruption", "c", oneOf(["noise", "prompt"] as const), "noise | prompt"),
+  f("noise", "n", num(0, 1000), "noise multiplier ν / std(embeddings)"),
+  f("samples", "ns", int(1, 1000), "noise samples per cell"),
+  f("seed", "sd", int(0, 0xffffffff), "noise seed (uint32)"),
+  f("counterfactual", "cf", text(), "counterfactual prompt"),
+  f("window", "w", nullable(int(1, 10_000)), "mlp/attn window (null: the default)"),
+  f("kinds", "k", kindList, `trace kinds (${TRACE_KINDS.join(", ")})`),
+  f("strategy", "st", oneOf(STRATEGIES), "fast | naive"),
+  f(
+    "patch",
+    "pa",
+    record({ clean: text(), corrupt: text(), target: text(2000), foil: text(2000) }),
+    "patching prompts, target and foil",
+  ),
+  f(
+    "selectedHead",
+    "h",
+    nullable(record({ layer: int(0, 1000), head: int(0, 1000) })),
+    "the head selected on the patching grid",
+  ),
+  f("edits", "e", editList, "the edit stack (learned arrays in f16)"),
+  f("trace", "g", nullable(carriedTrace), "the trace on screen (grids in f16)"),
+];
+
+export const FIELD_KEYS: ReadonlySet<string> = new Set(FIELDS.map((x) => x.key));

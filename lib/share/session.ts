@@ -1,0 +1,76 @@
+/**
+ * A shared session as plain data: everything a link (or a session file) carries to recompute and
+ * show what its author saw. lib/share/fields.ts maps each field to its key in the link.
+ */
+import type { Edit } from "../edit/types";
+import type { Strategy, TraceKind } from "../interp/spec";
+import type { ModelSource } from "../protocol";
+
+/** The bundled model: the default, left out of a link. */
+export const DEFAULT_SOURCE: ModelSource = { kind: "bundled", name: "tiny-facts" };
+
+/** One carried heatmap: T × L values (rounded to f16 in the link), NaN for cells not computed. */
+export interface CarriedGrid {
+  kind: TraceKind;
+  rows: number;
+  cols: number;
+  values: number[];
+}
+
+/** The trace on screen when the link was made, so its heatmaps show before the recompute. */
+export interface CarriedTrace {
+  tokens: string[];
+  /** [b, e), end-exclusive. */
+  subject: [number, number];
+  /** The answer scored (its text). */
+  answer: string;
+  low: number;
+  high: number;
+  window: number;
+  grids: CarriedGrid[];
+}
+
+export interface SharedSession {
+  model: ModelSource;
+  prompt: string;
+  /** The subject as typed or picked. */
+  subject: string;
+  /** The picked token range, when the subject was picked on the token strip. */
+  subjectRange: [number, number] | null;
+  target: string;
+  corruption: "noise" | "prompt";
+  noise: number;
+  samples: number;
+  seed: number;
+  counterfactual: string;
+  /** null: the model's default window. */
+  window: number | null;
+  kinds: TraceKind[];
+  strategy: Strategy;
+  patch: { clean: string; corrupt: string; target: string; foil: string };
+  /** The head selected on the patching grid (its attention pattern is shown). */
+  selectedHead: { layer: number; head: number } | null;
+  /** The edit stack, in order (learned parameters quantised, see docs/sharing.md). */
+  edits: Edit[];
+  trace: CarriedTrace | null;
+}
+
+export const DEFAULT_SESSION: SharedSession = {
+  model: DEFAULT_SOURCE,
+  prompt: "",
+  subject: "",
+  subjectRange: null,
+  target: "",
+  corruption: "noise",
+  noise: 3,
+  samples: 10,
+  seed: 1,
+  counterfactual: "",
+  window: null,
+  kinds: ["hidden", "mlp", "attn"],
+  strategy: "fast",
+  patch: { clean: "", corrupt: "", target: "", foil: "" },
+  selectedHead: null,
+  edits: [],
+  trace: null,
+};

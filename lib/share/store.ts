@@ -1,0 +1,112 @@
+/**
+ * Between the app's store and a SharedSession: what the screen shows → a session (for a link or
+ * a session file), and a session → the store's settings (the opener then recomputes).
+ *
+ * The edit stack is read from `edits.stack` and set with `setEditStack` (the edits slice); a
+ * store without that slice shares and opens sessions without edits.
+ */
+import type { Edit } from "../edit/types";
+import type { TraceKind } from "../interp/spec";
+import type { CausewayState, TraceGrid } from "../store/types";
+import type { CarriedTrace, SharedSession } from "./session";
+import { DEFAULT_SESSION } from "./session";
+
+interface EditsLike {
+  edits?: { stack?: Edit[] };
+  setEditStack?: (edits: Edit[]) => void;
+}
+
+/** The store's edit stack, when it has an edits slice. */
+export function editStackOf(s: CausewayState): Edit[] {
+  return (s as CausewayState & EditsLike).edits?.stack ?? [];
+}
+
+/** The trace on screen as carried data (only kinds whose grid is complete). */
+export function carriedTraceOf(s: CausewayState): CarriedTrace | null {
+  const r = s.trace.result;
+  if (!r?.tokens || !r.subject) return null;
+  const grids = r.kinds
+    .map((k) => [k, r.grids[k]] as [TraceKind, TraceGrid | undefined])
+    .filter(([, g]) => g !== undefined && g.filled === g.rows * g.cols);
+  if (grids.length === 0) return null;
+  const b = (grids[0][1] as TraceGrid).baseline;
+  return {
+    tokens: [...r.tokens],
+    subject: [r.subject[0], r.subject[1]],
+    answer: b.answer.token,
+    low: b.low,
+    high: b.high,
+    window: b.window,
+    grids: grids.map(([kind, g]) => ({
+      kind,
+      rows: (g as TraceGrid).rows,
+      cols: (g as TraceGrid).cols,
+      values: Array.from((g as TraceGrid).values),
+    })),
+  };
+}
+
+/** The session on screen. `withTrace`: carry the heatmaps too. */
+export function sessionOf(s: CausewayState, withTrace = true): SharedSession {
+  const st = s.trace.settings;
+  const range = st.subjectRange && st.subjectPrompt === s.predict.prompt ? st.subjectRange : null;
+  return {
+    model: s.model.source ?? DEFAULT_SESSION.model,
+    prompt: s.predict.prompt,
+    subject: st.subjectText,
+    subjectRange: range ? [range[0], range[1]] : null,
+    target: st.target,
+    corruption: st.corruption,
+    noise: st.noise,
+    samples: st.samples,
+    seed: st.seed,
+    counterfactual: st.counterfactual,
+    window: st.window,
+    kinds: [...st.kinds],
+    strategy: "fast",
+    patch: { ...s.patch.settings },
+    selectedHead: s.patch.selected ? { ...s.patch.selected } : null,
+    edits: editStackOf(s),
+    trace: withTrace ? carriedTraceOf(s) : null,
+  };
+}
+
+const sameSource = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Puts a session's settings into the store: model (loaded when it is not the one loading or
+ * loaded), prompt, trace and patch settings, edit stack. Recomputing is the caller's next step
+ * (lib/share/open.ts waits for the model and the prompt's tokens, then runs the trace).
+ */
+export function applySession(
+  get: () => CausewayState,
+  session: SharedSession,
+): { editsApplied: boolean } {
+  const s = get();
+  if (!sameSource(s.model.source, session.model)) s.loadModel(session.model);
+  get().setPrompt(session.prompt);
+  get().setTraceSettings({
+    target: session.target,
+    corruption: session.corruption,
+    noise: session.noise,
+    samples: session.samples,
+    seed: session.seed,
+    counterfactual: session.counterfactual,
+    window: session.window,
+    kinds: [...session.kinds],
+  });
+  // the subject: a picked range stays tied to this prompt; text is re-found in its tokens
+  get().setTraceSettings({
+    subjectText: session.subject,
+    subjectRange: session.subjectRange,
+    subjectPrompt: session.subjectRange ? session.prompt : null,
+    subjectAuto: false,
+  });
+  get().setPatchSettings({ ...session.patch });
+  const edits = get() as CausewayState & EditsLike;
+  if (edits.setEditStack) {
+    edits.setEditStack(session.edits);
+    return { editsApplied: true };
+  }
+  return { editsApplied: session.edits.length === 0 };
+}
