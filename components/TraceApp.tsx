@@ -13,6 +13,7 @@ import { PatchPanel } from "./PatchPanel";
 import { PredictionBars } from "./PredictionBars";
 import { PromptForm } from "./PromptForm";
 import { RunStatus } from "./RunStatus";
+import { SessionLink } from "./SessionLink";
 import { StoreProvider } from "./StoreProvider";
 import { TokenStrip } from "./TokenStrip";
 import { TracePanel } from "./TracePanel";
@@ -43,6 +44,7 @@ export function TraceApp({
           </div>
         </header>
         <main className="main">
+          <SessionLink />
           <div className="grid">
             <section className="panel" aria-label="Prompt">
               <PromptForm examples={examples} />

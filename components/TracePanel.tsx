@@ -9,6 +9,7 @@ import { currentTokens, isActive } from "@/lib/store";
 import { traceCommand } from "@/lib/viz/cli";
 import { fmtValue, visibleToken } from "@/lib/viz/format";
 import { traceDomain } from "@/lib/viz/scales";
+import { ExportMenus } from "./ExportMenu";
 import { Heatmap, KIND_TITLE } from "./Heatmap";
 import { NumberField } from "./NumberField";
 import { RunLine } from "./RunLine";
@@ -26,6 +27,7 @@ export function TracePanel() {
       <TraceForm />
       <TraceRunInfo />
       <TraceMaps />
+      <ExportMenus />
       <TraceCommand />
     </section>
   );

@@ -12,9 +12,15 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEdits } from "../lib/edit/apply";
+import { defaultRomeLayer } from "../lib/edit/rome";
 import type { Edit } from "../lib/edit/types";
 import type { Engine } from "../lib/engine";
-import { PythonExportError, type PythonTraceInput, pythonScript } from "../lib/export/python";
+import {
+  PythonExportError,
+  type PythonTraceInput,
+  pythonScript,
+  romeLayerFor,
+} from "../lib/export/python";
 import { GaussianRng } from "../lib/interp/rng";
 import type { TraceKind } from "../lib/interp/spec";
 import { runTrace } from "../lib/interp/trace";
@@ -118,6 +124,13 @@ describe.skipIf(!present)("export to Python", () => {
     );
     const r = spawnSync(compilePy, ["-m", "py_compile", file], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
+  });
+
+  it("uses the app's default ROME layer", () => {
+    for (const nLayer of [1, 4, 6, 8, 12, 24, 48]) {
+      const config = { ...engine.model.config, nLayer };
+      expect(romeLayerFor(nLayer)).toBe(defaultRomeLayer(config));
+    }
   });
 
   it("refuses edits it cannot apply", () => {

@@ -37,6 +37,14 @@ export interface PythonTraceInput {
   expected?: Partial<Record<TraceKind, number[][]>>;
 }
 
+/**
+ * lib/edit/rome.ts defaultRomeLayer, repeated so the page does not import tfjs (rome.ts does);
+ * test/export-python.test.ts checks that the two agree.
+ */
+export function romeLayerFor(nLayer: number): number {
+  return nLayer <= 8 ? 0 : Math.round(0.35 * nLayer);
+}
+
 export class PythonExportError extends Error {
   override readonly name = "PythonExportError";
 }

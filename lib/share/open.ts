@@ -1,0 +1,87 @@
+/**
+ * Opening a shared session in a live store: put its settings in, wait until the model is ready
+ * and the prompt's tokens are known (and the edit stack learned, when the store has an edits
+ * slice), then run the trace when the link carried one, and compare the recomputed grids with
+ * the carried ones when the run is done.
+ */
+import { currentTokens } from "../store/trace-slice";
+import type { CausewayState } from "../store/types";
+import { type Comparison, compareGrids } from "./compare";
+import type { SharedSession } from "./session";
+import { applySession } from "./store";
+
+interface StoreLike {
+  getState(): CausewayState;
+  subscribe(listener: (s: CausewayState) => void): () => void;
+}
+
+export type OpenPhase =
+  | { phase: "waiting" }
+  | { phase: "recomputing" }
+  | { phase: "compared"; comparison: Comparison }
+  | { phase: "applied" }
+  | { phase: "failed"; message: string };
+
+const editsBusy = (s: CausewayState) => {
+  const e = (s as CausewayState & { edits?: { status?: string } }).edits;
+  return e?.status === "learning";
+};
+
+/** Applies `session` and drives the recompute; returns a function that stops following. */
+export function openSession(
+  store: StoreLike,
+  session: SharedSession,
+  onPhase: (p: OpenPhase) => void,
+): () => void {
+  applySession(() => store.getState(), session);
+  onPhase({ phase: "waiting" });
+  let stage: "wait" | "run" | "over" = "wait";
+  let reqId = 0;
+  const step = (s: CausewayState) => {
+    if (stage === "wait") {
+      if (s.model.status === "error") {
+        stage = "over";
+        onPhase({ phase: "failed", message: s.model.error?.message ?? "The model did not load." });
+        return;
+      }
+      if (s.model.status !== "ready" || currentTokens(s) === null || editsBusy(s)) return;
+      stage = "run";
+      s.syncSubject();
+      if (!session.trace) {
+        stage = "over";
+        onPhase({ phase: "applied" });
+        return;
+      }
+      store.getState().runTrace();
+      const after = store.getState();
+      if (after.trace.formError) {
+        stage = "over";
+        onPhase({ phase: "failed", message: after.trace.formError.message });
+        return;
+      }
+      reqId = after.trace.run.reqId;
+      onPhase({ phase: "recomputing" });
+      return;
+    }
+    if (stage === "run") {
+      const run = s.trace.run;
+      if (run.reqId !== reqId) {
+        stage = "over"; // another run replaced it: the user took over
+        return;
+      }
+      if (run.status === "error" || run.status === "cancelled") {
+        stage = "over";
+        onPhase({ phase: "failed", message: run.error?.message ?? "The recompute was stopped." });
+      } else if (run.status === "done" && s.trace.result && session.trace) {
+        stage = "over";
+        onPhase({
+          phase: "compared",
+          comparison: compareGrids(session.trace.grids, s.trace.result.grids),
+        });
+      }
+    }
+  };
+  const unsubscribe = store.subscribe(step);
+  step(store.getState());
+  return unsubscribe;
+}
