@@ -20,17 +20,19 @@
  *   macrotask (MessageChannel in a worker), so the `cancel` message is received meanwhile even on
  *   backends whose `await tensor.data()` never yields to the event loop (wasm, cpu).
  */
+import type { EditedModel } from "../lib/edit/apply";
 import type { Engine } from "../lib/engine";
 import { CancelledError } from "../lib/interp/cancel";
 import { type KnownFact, parseKnownFacts, runTraceDataset } from "../lib/interp/dataset";
 import { runPatch } from "../lib/interp/patch";
 import { TRACE_KINDS, TraceError, type TraceKind } from "../lib/interp/spec";
 import type { Progress } from "../lib/interp/sweep";
-import { promptIds, singleTokenId } from "../lib/interp/tokens";
+import { promptIds, singleTokenId, type TraceHost } from "../lib/interp/tokens";
 import { prepareTrace, runPreparedTrace } from "../lib/interp/trace";
 import type {
   DatasetJob,
   FromWorker,
+  ModelVariant,
   PatchJob,
   StageSummary,
   ToWorker,
@@ -46,6 +48,11 @@ export interface LaneHost {
   engine(): Promise<Engine | null>;
   /** Resolves once no side request (predict, attention) holds tensors. */
   quiet(): Promise<void>;
+  /**
+   * The edited model a run of this variant uses (./edit-lane.ts), or null for the plain model.
+   * Dataset runs always use the plain model (their prompts differ in length).
+   */
+  edited?(engine: Engine, variant: ModelVariant | undefined): EditedModel | null;
   /** Known facts for a dataset job that brings none (the bundled model's dataset.json). */
   facts?(): Promise<KnownFact[]>;
   /** Milliseconds between progress messages (default 100). */
@@ -115,11 +122,16 @@ export class RunLane {
     this.latest = msg.reqId;
     this.current?.abort.abort();
     this.pending = msg; // replaces a queued run: only the newest is worth computing
-    if (!this.busy) {
-      this.busy = this.drain().finally(() => {
-        this.busy = null;
-      });
-    }
+    this.kick();
+  }
+
+  /** Starts draining unless a drain is running; one submitted as a drain ends still runs. */
+  private kick(): void {
+    if (this.busy) return;
+    this.busy = this.drain().finally(() => {
+      this.busy = null;
+      if (this.pending) this.kick();
+    });
   }
 
   /** Cancels run `reqId` if it is the latest; true if this lane knew it. */
@@ -166,6 +178,7 @@ export class RunLane {
 
   private async runOne(msg: RunMsg, signal: AbortSignal): Promise<void> {
     const { reqId, job } = msg;
+    let edited: EditedModel | null = null;
     const post: Post = (m, transfer) => {
       if (this.isLatest(reqId)) this.host.post(m, transfer);
     };
@@ -181,6 +194,8 @@ export class RunLane {
       return;
     }
     await this.host.quiet();
+    // read after quiet: a stack being learned when the run was asked for is applied by now
+    edited = this.host.edited?.(engine, msg.variant) ?? null;
     const before = engine.tensorsInUse();
     const started = this.now();
     const stats = { evaluations: 0, stages: {} as Record<string, StageSummary> };
@@ -201,10 +216,10 @@ export class RunLane {
       if (signal.aborted) throw new CancelledError();
       switch (job.type) {
         case "trace":
-          await this.trace(reqId, job, engine, signal, post, stats, started);
+          await this.trace(reqId, job, engine, signal, post, stats, started, edited);
           break;
         case "patch":
-          await this.patch(reqId, job, engine, signal, post, stats, started);
+          await this.patch(reqId, job, engine, signal, post, stats, started, edited);
           break;
         case "dataset":
           await this.dataset(reqId, job, engine, signal, post, stats, started);
@@ -255,6 +270,7 @@ export class RunLane {
     post: Post,
     stats: { evaluations: number; stages: Record<string, StageSummary> },
     started: number,
+    edited: EditedModel | null = null,
   ): Promise<void> {
     const kinds = checkKinds(job.kinds);
     const staged = new StagedProgress(kinds.length);
@@ -262,7 +278,9 @@ export class RunLane {
     for (const kind of kinds) {
       const t0 = this.now();
       const prep = await prepareTrace(engine, { ...job.spec, kind });
-      const r = await runPreparedTrace(engine, prep, {
+      // every pass of a trace has the prompt's length plus the target's continuation
+      const T = prep.ids.length + (prep.target ? prep.target.length - 1 : 0);
+      const r = await runPreparedTrace(on(engine, edited, T), prep, {
         signal,
         onBaseline: (b) =>
           post({
@@ -321,6 +339,7 @@ export class RunLane {
     post: Post,
     stats: { evaluations: number; stages: Record<string, StageSummary> },
     started: number,
+    edited: EditedModel | null = null,
   ): Promise<void> {
     const spec = job.spec;
     if (spec === null || typeof spec !== "object") {
@@ -328,14 +347,15 @@ export class RunLane {
     }
     const cleanIds = promptIds(engine, spec.clean, "clean prompt");
     const corruptIds = promptIds(engine, spec.corrupt, "corrupted prompt");
+    const host = on(engine, edited, cleanIds.length);
     const blank = (v: unknown) => v === undefined || (typeof v === "string" && v.trim() === "");
     // Defaults: the clean prompt's top-1 and the corrupted prompt's top-1 (else its second).
     const target = blank(spec.target)
-      ? (await topIds(engine, cleanIds, 1))[0]
+      ? (await topIds(host, cleanIds, 1))[0]
       : singleTokenId(engine, cleanIds, spec.target!, "target");
     let foil: number;
     if (blank(spec.foil)) {
-      const top = await topIds(engine, corruptIds, 2);
+      const top = await topIds(host, corruptIds, 2);
       foil = top[0] !== target ? top[0] : top[1];
     } else {
       foil = singleTokenId(engine, cleanIds, spec.foil!, "foil");
@@ -345,7 +365,7 @@ export class RunLane {
     const site = spec.site;
     const t0 = this.now();
     const r = await runPatch(
-      engine,
+      host,
       { ...spec, target, foil },
       {
         signal,
@@ -413,6 +433,11 @@ export class RunLane {
     stats.evaluations += r.evaluations;
     post({ type: "dataset", reqId, result: r });
   }
+}
+
+/** The host a sweep of passes of T positions runs on: the engine, or its edited view. */
+function on(engine: Engine, edited: EditedModel | null, T: number): TraceHost {
+  return edited ? { model: edited.view(T), tokenizer: engine.tokenizer } : engine;
 }
 
 function checkKinds(kinds: unknown): TraceKind[] {

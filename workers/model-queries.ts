@@ -6,7 +6,9 @@
  * made here is disposed before the promise settles.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Engine } from "../lib/engine";
+import type { EditedModel } from "../lib/edit/apply";
+import { Engine } from "../lib/engine";
+import type { Gpt2Model } from "../lib/model/gpt2";
 
 /** A request the worker refuses, with a code for the UI. */
 export class QueryError extends Error {
@@ -19,7 +21,11 @@ export class QueryError extends Error {
 }
 
 /** The k most likely next token ids after `ids`, most likely first. */
-export async function topIds(engine: Engine, ids: number[], k: number): Promise<number[]> {
+export async function topIds(
+  engine: { model: Gpt2Model },
+  ids: number[],
+  k: number,
+): Promise<number[]> {
   const V = engine.model.config.vocabSize;
   const top = tf.tidy(() => {
     const { logits } = engine.model.forward({ inputIds: [ids], logitPositions: "last" });
@@ -78,4 +84,15 @@ export async function attentionPattern(
   } finally {
     one.dispose();
   }
+}
+
+/**
+ * An engine over the edited model for one prompt's length (edited.view(T): intervention edits
+ * at "last" act at T − 1), sharing the engine's tokenizer and weights; never dispose it. A
+ * prompt that is empty or too long gets the plain engine, which refuses it with its own error.
+ */
+export function editedEngine(engine: Engine, edited: EditedModel, prompt: string): Engine {
+  const T = engine.tokenize(prompt).ids.length;
+  if (T === 0 || T > engine.model.config.nCtx) return engine;
+  return Engine.fromModel(engine.info.name, edited.view(T), engine.tokenizer);
 }

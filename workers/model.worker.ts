@@ -8,6 +8,7 @@
  * the RunLane in ./jobs.ts: one at a time, rows transferred, cancel between passes.
  */
 import "../lib/model/backends-browser";
+import { type EditDataset, parseEditDataset } from "../lib/edit/dataset";
 import { Engine } from "../lib/engine";
 import { type KnownFact, parseKnownFacts } from "../lib/interp/dataset";
 import { LoadError } from "../lib/load/errors";
@@ -16,11 +17,12 @@ import { loadModelFiles } from "../lib/load/model-files";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
 import type { BackendName, FromWorker, ToWorker } from "../lib/protocol";
+import { EditLane } from "./edit-lane";
 import { GenerateJobs } from "./generate-job";
 import { errorMessage, RunLane, SideJobs } from "./jobs";
 import { LoadMeter, meteredSource } from "./load-meter";
 import { deviceLimits, resolveSource } from "./load-source";
-import { attentionPattern } from "./model-queries";
+import { attentionPattern, editedEngine } from "./model-queries";
 
 const BACKEND_ORDER: BackendName[] = ["webgpu", "webgl", "wasm", "cpu"];
 
@@ -62,10 +64,11 @@ let factsCache: { url: string; facts: Promise<KnownFact[]> } | null = null;
 /** Side requests holding tensors (predict, attention): runs count tensors when none is. */
 const side = new SideJobs();
 
-const runs = new RunLane({
+const runs: RunLane = new RunLane({
   post,
   engine: () => engine ?? Promise.resolve(null),
   quiet: () => side.quiet(),
+  edited: (e, variant) => edits.edited(e, variant),
   facts: () => {
     const base = modelBaseUrl;
     if (!base) {
@@ -95,6 +98,35 @@ const runs = new RunLane({
     }
     return factsCache.facts;
   },
+});
+
+// ── the edit stack (./edit-lane.ts) ───────────────────────────────────────────────────────────
+
+let editDatasetCache: { url: string; data: Promise<EditDataset | undefined> } | null = null;
+
+/** The model's dataset.json for editing (prompt sets, general text); undefined when it has none. */
+function editDataset(): Promise<EditDataset | undefined> {
+  const base = modelBaseUrl;
+  if (!base) return Promise.resolve(undefined);
+  const url = new URL("dataset.json", base).href;
+  if (editDatasetCache?.url !== url) {
+    const data = fetch(url).then(async (r) =>
+      r.ok ? parseEditDataset(await r.json(), "dataset.json") : undefined,
+    );
+    data.catch(() => {
+      if (editDatasetCache?.data === data) editDatasetCache = null;
+    });
+    editDatasetCache = { url, data };
+  }
+  return editDatasetCache.data;
+}
+
+const edits: EditLane = new EditLane({
+  post,
+  engine: () => engine ?? Promise.resolve(null),
+  dataset: editDataset,
+  runsIdle: () => runs.idle(),
+  side,
 });
 
 function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
@@ -140,6 +172,7 @@ function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
     await runs.idle();
     await side.quiet();
     old?.dispose();
+    edits.reset(); // the stack's weight deltas belong to the old model
     swapped = true;
     // Try the backends in order; a backend that starts but then fails to run the model (a GPU
     // driver problem, not a bad file) hands over to the next one.
@@ -205,7 +238,7 @@ function handleLoad(msg: Extract<ToWorker, { type: "load" }>): void {
 const generations = new GenerateJobs({
   post,
   engine: () => engine ?? Promise.resolve(null),
-  edited: () => null, // the edit stack's model, once the worker keeps one
+  edited: () => edits.appliedModel(),
   track: (p) => side.track(p),
 });
 
@@ -245,10 +278,14 @@ async function runPredict(msg: PredictMsg): Promise<void> {
       return;
     }
     const t0 = performance.now();
-    const prediction = await side.track(current.predict(msg.prompt, msg.topK));
+    const edited = edits.edited(current, msg.variant);
+    const on = edited ? editedEngine(current, edited, msg.prompt) : current;
+    const prediction = await side.track(on.predict(msg.prompt, msg.topK));
+    // beside an edited prediction, the original one (for the side-by-side bars)
+    const original = edited ? await side.track(current.predict(msg.prompt, msg.topK)) : undefined;
     const ms = performance.now() - t0;
     if (reqId !== latestPredict) return; // a newer prompt arrived while this one ran
-    post({ type: "prediction", reqId, prediction, ms });
+    post({ type: "prediction", reqId, prediction, ...(original ? { original } : {}), ms });
     post({ type: "done", reqId, ms, tensorsLeft: current.tensorsInUse() });
   } catch (e) {
     if (reqId === latestPredict) post(errorFor(reqId, e));
@@ -270,8 +307,10 @@ async function handleAttention(msg: Extract<ToWorker, { type: "attention" }>): P
       return;
     }
     const t0 = performance.now();
+    const edited = edits.edited(current, msg.variant);
+    const on = edited ? editedEngine(current, edited, msg.prompt) : current;
     const { tokens, pattern } = await side.track(
-      attentionPattern(current, msg.prompt, msg.layer, msg.head),
+      attentionPattern(on, msg.prompt, msg.layer, msg.head),
     );
     if (reqId !== latestAttention) return;
     post({ type: "attention", reqId, layer: msg.layer, head: msg.head, tokens, pattern }, [
@@ -308,6 +347,7 @@ function handleCancel(reqId: number): void {
   }
   if (runs.cancel(reqId)) return;
   if (generations.cancel(reqId)) return;
+  if (edits.cancel(reqId)) return;
   if (reqId === latestPredict) {
     latestPredict = 0;
     pending = null;
@@ -337,6 +377,15 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
         break;
       case "generate":
         void generations.submit(msg);
+        break;
+      case "setEdits":
+        edits.submit(msg);
+        break;
+      case "evalEdit":
+        edits.evaluate(msg);
+        break;
+      case "probeHeads":
+        edits.probe(msg);
         break;
       case "cancel":
         handleCancel(msg.reqId);

@@ -1,0 +1,135 @@
+/**
+ * Measures one ROME edit of the app's stack (METHODS.md §5, lib/edit/metrics.ts): CounterFact
+ * efficacy, paraphrase and neighbourhood scores of the original and the edited model on the
+ * edit's case, and the mean next-token loss on the model's general text (edited / original).
+ *
+ * The case: the edit's own CounterFact case (params.case_id), or one with the same subject and
+ * prompt in dataset.json, or else one made from the edit itself: its prompt, its new target,
+ * the original model's top-1 as the true object, and the paraphrase and neighbourhood prompts
+ * of the dataset's case of the same subject and relation when there is one.
+ */
+import type { EditedModel } from "../lib/edit/apply";
+import type { CounterFactCase, EditDataset } from "../lib/edit/dataset";
+import { findCase } from "../lib/edit/dataset";
+import {
+  aggregateScores,
+  caseScores,
+  generalTextLoss,
+  type RewriteCase,
+  rewriteCase,
+} from "../lib/edit/metrics";
+import { describeEdit, type RomeEdit } from "../lib/edit/types";
+import type { Engine } from "../lib/engine";
+import { CancelledError } from "../lib/interp/cancel";
+import type { EditEvalResult } from "../lib/protocol";
+import { topIds } from "./model-queries";
+
+/** General texts scored for the loss ratio (the first ones; enough for a stable mean). */
+export const EVAL_TEXTS = 100;
+
+export interface EvalOptions {
+  dataset?: EditDataset;
+  onProgress?: (phase: string, done: number, total: number) => void;
+  /** Checked between measurements: true stops with CancelledError. */
+  cancelled?: () => boolean;
+}
+
+/** The case to score and where it came from. */
+async function caseOf(
+  engine: Engine,
+  edit: RomeEdit,
+  dataset: EditDataset | undefined,
+): Promise<{ c: RewriteCase; source: "counterfact" | "edit"; note: string | null }> {
+  const p = edit.params;
+  const cases = dataset?.counterfact ?? [];
+  if (p.case_id !== undefined && cases.length > 0) {
+    return { c: rewriteCase(findCase(dataset, p.case_id)), source: "counterfact", note: null };
+  }
+  const same = cases.find(
+    (x) => x.requested_rewrite.subject === p.subject && x.requested_rewrite.prompt === p.prompt,
+  );
+  if (same && same.requested_rewrite.target_new.str.trim() === p.target_new.trim()) {
+    return { c: rewriteCase(same), source: "counterfact", note: null };
+  }
+  const prompt = p.prompt.replace("{}", p.subject);
+  let targetTrue = p.target_true;
+  if (targetTrue === undefined) {
+    const [top] = await topIds(engine, engine.tokenize(prompt).ids, 1);
+    targetTrue = engine.tokenText(top).trim();
+  }
+  const related = relatedCase(cases, dataset, p.subject, prompt) ?? same;
+  const notes: string[] = [];
+  if (targetTrue === p.target_new.trim()) {
+    notes.push("the original model already answers the new target");
+  }
+  if (!related && !p.paraphrase_prompts && !p.neighborhood_prompts) {
+    notes.push("no CounterFact case of this subject: efficacy only");
+  }
+  return {
+    c: {
+      prompt,
+      target_new: p.target_new.trim(),
+      target_true: targetTrue,
+      paraphrase_prompts: p.paraphrase_prompts ?? related?.paraphrase_prompts ?? [],
+      neighborhood_prompts: p.neighborhood_prompts ?? related?.neighborhood_prompts ?? [],
+    },
+    source: "edit",
+    note: notes.length > 0 ? notes.join("; ") : null,
+  };
+}
+
+/** The dataset's case of this subject and of the prompt's relation (from the known facts). */
+function relatedCase(
+  cases: CounterFactCase[],
+  dataset: EditDataset | undefined,
+  subject: string,
+  prompt: string,
+): CounterFactCase | undefined {
+  const relation = dataset?.known_facts?.find((f) => f.prompt === prompt)?.relation_id;
+  return cases.find(
+    (x) =>
+      x.requested_rewrite.subject === subject &&
+      (relation === undefined || x.requested_rewrite.relation_id === relation),
+  );
+}
+
+export async function evaluateRomeEdit(
+  engine: Engine,
+  edited: EditedModel,
+  edit: RomeEdit,
+  index: number,
+  opts: EvalOptions = {},
+): Promise<EditEvalResult> {
+  const texts = (opts.dataset?.general_text ?? []).slice(0, EVAL_TEXTS);
+  const total = texts.length > 0 ? 4 : 2;
+  let done = 0;
+  const step = (phase: string) => {
+    if (opts.cancelled?.()) throw new CancelledError();
+    opts.onProgress?.(phase, done, total);
+    done += 1;
+  };
+  const { c, source, note } = await caseOf(engine, edit, opts.dataset);
+  const tok = engine.tokenizer;
+  step("original");
+  const original = aggregateScores([await caseScores(engine.model, tok, c)]);
+  step("edited");
+  const after = aggregateScores([await caseScores(edited, tok, c)]);
+  let generalText: EditEvalResult["generalText"] = null;
+  if (texts.length > 0) {
+    step("general text (original)");
+    const a = await generalTextLoss(engine.model, tok, texts);
+    step("general text (edited)");
+    const b = await generalTextLoss(edited, tok, texts);
+    generalText = { original: a.nll, edited: b.nll, ratio: b.nll / a.nll, texts: a.texts };
+  }
+  opts.onProgress?.("done", total, total);
+  return {
+    index,
+    description: describeEdit(edit),
+    source,
+    original,
+    edited: after,
+    generalText,
+    note,
+  };
+}
