@@ -156,11 +156,9 @@ const romeLearned = (): RomeEdit => ({
 
 function maxDiff(a: number[][], b: number[][]): number {
   let m = 0;
-  a.forEach((row, t) =>
-    row.forEach((x, l) => {
-      m = Math.max(m, Math.abs(x - b[t][l]));
-    }),
-  );
+  for (const [t, row] of a.entries()) {
+    for (const [l, x] of row.entries()) m = Math.max(m, Math.abs(x - b[t][l]));
+  }
   return m;
 }
 
