@@ -35,7 +35,8 @@ export function openSession(
 ): () => void {
   applySession(() => store.getState(), session);
   onPhase({ phase: "waiting" });
-  let stage: "wait" | "run" | "over" = "wait";
+  // "starting": runTrace() notifies subscribers (this one too) before it returns its reqId
+  let stage: "wait" | "starting" | "run" | "over" = "wait";
   let reqId = 0;
   const step = (s: CausewayState) => {
     if (stage === "wait") {
@@ -45,14 +46,16 @@ export function openSession(
         return;
       }
       if (s.model.status !== "ready" || currentTokens(s) === null || editsBusy(s)) return;
-      stage = "run";
+      stage = "starting";
       s.syncSubject();
       if (!session.trace) {
         stage = "over";
         onPhase({ phase: "applied" });
         return;
       }
+      stage = "starting";
       store.getState().runTrace();
+      stage = "run";
       const after = store.getState();
       if (after.trace.formError) {
         stage = "over";
