@@ -5,7 +5,9 @@
  */
 import type { ComponentType } from "react";
 import { CanonicalForm } from "./CanonicalForm";
+import { HeadForm } from "./HeadForm";
 import { LoreftForm } from "./LoreftForm";
+import { ResidForm } from "./ResidForm";
 import { RomeForm } from "./RomeForm";
 import type { EditFormProps } from "./types";
 
@@ -21,6 +23,13 @@ export interface EditFormEntry {
 
 export const EDIT_FORMS: EditFormEntry[] = [
   { id: "rome", label: "ROME (rewrite a fact)", sites: ["mlp"], component: RomeForm },
+  {
+    id: "head",
+    label: "Head (ablate, scale, steer)",
+    sites: ["head", "attn"],
+    component: HeadForm,
+  },
+  { id: "resid", label: "Representation steering", sites: ["hidden"], component: ResidForm },
   { id: "loreft", label: "LoReFT (aspect sentiment)", sites: ["hidden"], component: LoreftForm },
   { id: "lora", label: "Canonical example (LoRA)", sites: ["mlp"], component: CanonicalForm },
 ];

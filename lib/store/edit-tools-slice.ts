@@ -74,6 +74,13 @@ export function createEditToolsSlice(
   return (set, get) => ({
     editEval: IDLE_EVAL,
     headProbe: IDLE_PROBE,
+    editForm: null,
+    openEditForm(form) {
+      set({ editForm: form });
+    },
+    closeEditForm() {
+      set({ editForm: null });
+    },
     evalEdit(index) {
       const s = get();
       const error = !ctx.port

@@ -25,6 +25,7 @@ export type {
   CompareSlice,
   CorruptionMode,
   EditEvalState,
+  EditFormState,
   EditProgress,
   EditsSlice,
   EditsStatus,

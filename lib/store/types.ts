@@ -313,9 +313,23 @@ export interface HeadProbeState {
   error: UiError | null;
 }
 
+/** The edit form open in the edit panel: the clicked site and the trace's prompt and subject. */
+export interface EditFormState {
+  /** components/edit-forms/registry.ts id. */
+  form: string;
+  site: { layer?: number; position?: number; head?: number; kind?: EditSiteKind };
+  prompt: string;
+  subject?: string;
+}
+
+export type EditSiteKind = "hidden" | "mlp" | "attn" | "head";
+
 export interface EditToolsSlice {
   editEval: EditEvalState;
   headProbe: HeadProbeState;
+  editForm: EditFormState | null;
+  openEditForm(form: EditFormState): void;
+  closeEditForm(): void;
   /** Scores the ROME edit at `index` of the stack (CounterFact measures, general-text loss). */
   evalEdit(index: number): void;
   cancelEval(): void;

@@ -1,0 +1,237 @@
+"use client";
+/**
+ * Head edits from a clicked head: ablate it (zero, or its mean over general text), scale its
+ * output, or steer it (ITI: add α·σ·θ along the mass-mean direction between two prompt sets)
+ * — the selected head, or the top K heads by linear-probe accuracy, whose layer × head grid
+ * the form can show.
+ */
+import { useState } from "react";
+import { percent } from "../format";
+import { NumberField } from "../NumberField";
+import { useCauseway } from "../StoreProvider";
+import { type HeadDraft, type HeadMode, headRecipe, PROMPT_PAIRS } from "./head-recipe";
+import type { EditFormProps } from "./types";
+
+const MODES: [HeadMode, string][] = [
+  ["ablate_zero", "Zero-ablate"],
+  ["ablate_mean", "Mean-ablate"],
+  ["scale", "Scale"],
+  ["steer", "Steer"],
+];
+
+export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
+  const info = useCauseway((s) => s.model.info);
+  const dims = info ? { nLayer: info.config.nLayer, nHead: info.config.nHead } : null;
+  const [d, setD] = useState<HeadDraft>({
+    mode: "ablate_zero",
+    layer: site.layer ?? 0,
+    head: site.head ?? 0,
+    position: "last",
+    scale: 0,
+    alpha: 5,
+    steerScale: "iti",
+    pair: "absc",
+    which: "selected",
+    topK: 4,
+  });
+  const [error, setError] = useState<string | null>(null);
+  const set = (p: Partial<HeadDraft>) => setD((x) => ({ ...x, ...p }));
+
+  return (
+    <form
+      className="editform"
+      data-testid="head-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const r = headRecipe(d, dims);
+        if ("error" in r) {
+          setError(r.error);
+          return;
+        }
+        setError(null);
+        onAdd(r.edit);
+      }}
+    >
+      <h3 className="editform__title">
+        Head L{d.layer ?? "?"}H{d.head ?? "?"}
+      </h3>
+      <div className="seg" role="radiogroup" aria-label="Head edit">
+        {MODES.map(([m, label]) => (
+          <label key={m} className={`seg__btn${d.mode === m ? " seg__btn--on" : ""}`}>
+            <input
+              type="radio"
+              name="head-mode"
+              checked={d.mode === m}
+              onChange={() => set({ mode: m })}
+            />
+            {label}
+          </label>
+        ))}
+      </div>
+      <div className="editform__grid">
+        <NumberField
+          id="head-layer"
+          label="Layer"
+          value={d.layer}
+          onChange={(v) => set({ layer: v })}
+          min={0}
+        />
+        <NumberField
+          id="head-head"
+          label="Head"
+          value={d.head}
+          onChange={(v) => set({ head: v })}
+          min={0}
+        />
+        <label className="field">
+          <span className="field__label">Positions</span>
+          <select
+            className="field__input"
+            value={d.position}
+            onChange={(e) => set({ position: e.target.value as "last" | "all" })}
+          >
+            <option value="last">last token</option>
+            <option value="all">every token</option>
+          </select>
+        </label>
+        {d.mode === "scale" ? (
+          <NumberField
+            id="head-scale"
+            label="Scale"
+            value={d.scale}
+            onChange={(v) => set({ scale: v })}
+            step={0.1}
+          />
+        ) : null}
+        {d.mode === "steer" ? (
+          <>
+            <NumberField
+              id="head-alpha"
+              label="α"
+              value={d.alpha}
+              onChange={(v) => set({ alpha: v })}
+              step={0.5}
+            />
+            <label className="field">
+              <span className="field__label">α scale</span>
+              <select
+                className="field__input"
+                value={d.steerScale}
+                onChange={(e) => set({ steerScale: e.target.value as "iti" | "raw" })}
+              >
+                <option value="iti">ITI (α·σ·θ)</option>
+                <option value="raw">raw (α·b)</option>
+              </select>
+            </label>
+            <label className="field">
+              <span className="field__label">Heads</span>
+              <select
+                className="field__input"
+                value={d.which}
+                onChange={(e) => set({ which: e.target.value as "selected" | "top_k" })}
+              >
+                <option value="selected">this head</option>
+                <option value="top_k">top K by probe</option>
+              </select>
+            </label>
+            {d.which === "top_k" ? (
+              <NumberField
+                id="head-topk"
+                label="K"
+                value={d.topK}
+                onChange={(v) => set({ topK: v })}
+                min={1}
+              />
+            ) : null}
+          </>
+        ) : null}
+      </div>
+      {d.mode === "steer" ? (
+        <>
+          <label className="field">
+            <span className="field__label">Direction: positive vs negative prompts</span>
+            <select
+              className="field__input"
+              value={d.pair}
+              onChange={(e) => set({ pair: e.target.value as HeadDraft["pair"] })}
+            >
+              {Object.entries(PROMPT_PAIRS).map(([k, p]) => (
+                <option key={k} value={k}>
+                  {p.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <ProbeGrid pair={d.pair} />
+        </>
+      ) : null}
+      {error ? (
+        <p className="form-error" role="alert" data-testid="head-error">
+          {error}
+        </p>
+      ) : null}
+      <div className="editform__actions">
+        <button type="button" className="btn btn--ghost" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn--primary" data-testid="head-apply">
+          Apply head edit
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Probe validation accuracy per layer × head for the chosen prompt sets. */
+function ProbeGrid({ pair }: { pair: HeadDraft["pair"] }) {
+  const probe = useCauseway((s) => s.headProbe);
+  const run = useCauseway((s) => s.probeHeads);
+  const p = PROMPT_PAIRS[pair];
+  return (
+    <div className="probe" data-testid="probe-grid">
+      <button type="button" className="btn btn--ghost" onClick={() => run(p.positive, p.negative)}>
+        {probe.status === "running" ? "Probing…" : "Show probe accuracy (layer × head)"}
+      </button>
+      {probe.status === "error" && probe.error ? (
+        <p className="form-error">{probe.error.message}</p>
+      ) : null}
+      {probe.accuracy ? (
+        <table className="probe__table">
+          <thead>
+            <tr>
+              <th />
+              {probe.accuracy[0].map((_, h) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: heads are positions
+                <th key={h}>H{h}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {probe.accuracy.map((row, l) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: layers are positions
+              <tr key={l}>
+                <th>L{l}</th>
+                {row.map((a, h) => (
+                  <td
+                    // biome-ignore lint/suspicious/noArrayIndexKey: heads are positions
+                    key={h}
+                    style={{ background: `rgba(47, 111, 223, ${Math.max(0, (a - 0.5) * 2)})` }}
+                    title={`L${l}H${h}: ${percent(a)}`}
+                  >
+                    {Number.isNaN(a) ? "–" : Math.round(a * 100)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {probe.accuracy ? (
+        <small className="field__help">
+          Validation accuracy (%) of a logistic probe on each head's last-token output,{" "}
+          {probe.nPositive} vs {probe.nNegative} prompts.
+        </small>
+      ) : null}
+    </div>
+  );
+}
