@@ -95,11 +95,17 @@ export interface HeatmapProps {
   /** Dimmed: not part of the current run. */
   off?: boolean;
   answer: string | null;
+  /** A click on cell (token row, layer col): opens an edit form (components/EditPanel). */
+  onCellClick?: (row: number, col: number) => void;
+  /** Test ids of a second map of the same kind (e.g. "edited": heatmap-edited-mlp). */
+  variant?: string;
 }
 
 export function Heatmap(props: HeatmapProps) {
   const { kind, grid, domain, tokens, subject, nLayer, layerWindow, placeholder, off, answer } =
     props;
+  const { onCellClick, variant } = props;
+  const tid = (name: string) => (variant ? `${name}-${variant}-${kind}` : `${name}-${kind}`);
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const width = useElementWidth(wrapRef);
@@ -177,7 +183,7 @@ export function Heatmap(props: HeatmapProps) {
   return (
     <figure
       className={`heatmap heatmap--${kind}${off ? " heatmap--off" : ""}`}
-      data-testid={`heatmap-${kind}`}
+      data-testid={tid("heatmap")}
       data-kind={kind}
       data-filled={filled}
       data-cells={cells}
@@ -216,7 +222,21 @@ export function Heatmap(props: HeatmapProps) {
                 );
               }}
               onMouseLeave={() => setHover(null)}
-              data-testid={`heatmap-canvas-${kind}`}
+              onClick={
+                onCellClick
+                  ? (e) => {
+                      const r = e.currentTarget.getBoundingClientRect();
+                      const c = cellAt(
+                        layout,
+                        e.clientX - r.left + layout.plot.x,
+                        e.clientY - r.top + layout.plot.y,
+                      );
+                      if (c) onCellClick(c.row, c.col);
+                    }
+                  : undefined
+              }
+              data-clickable={onCellClick ? "true" : undefined}
+              data-testid={tid("heatmap-canvas")}
             />
             <svg
               className="heatmap__svg"
@@ -285,7 +305,7 @@ export function Heatmap(props: HeatmapProps) {
                     top={layout.plot.y}
                     height={layout.plot.h}
                     label={answer ? `p(${visibleToken(answer)})` : "p(answer)"}
-                    testId={`colorbar-${kind}`}
+                    testId={tid("colorbar")}
                   />
                 </g>
               ) : null}

@@ -159,8 +159,27 @@ export function PatchPanel() {
             </p>
           )}
         </div>
-        <AttentionView attention={attention} />
+        <div>
+          <AttentionView attention={attention} />
+          {selected ? <EditHeadButton layer={selected.layer} head={selected.head} /> : null}
+        </div>
       </div>
     </section>
+  );
+}
+
+/** Opens the head edit form (components/EditPanel) for the head picked on the grid. */
+function EditHeadButton({ layer, head }: { layer: number; head: number }) {
+  const open = useCauseway((s) => s.openEditForm);
+  const prompt = useCauseway((s) => s.patch.settings.clean);
+  return (
+    <button
+      type="button"
+      className="btn btn--ghost"
+      onClick={() => open({ form: "head", site: { layer, head, kind: "head" }, prompt })}
+      data-testid="edit-head"
+    >
+      Edit head L{layer}H{head}…
+    </button>
   );
 }

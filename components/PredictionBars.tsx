@@ -1,5 +1,6 @@
 "use client";
 /** Top-k next-token predictions as horizontal bars on an absolute 0–100 % probability scale. */
+import type { TokenProb } from "@/lib/protocol";
 import { exactProb, percent, visibleToken } from "./format";
 import { useCauseway } from "./StoreProvider";
 
@@ -7,6 +8,8 @@ const TICKS = [0, 0.25, 0.5, 0.75, 1];
 
 export function PredictionBars() {
   const result = useCauseway((s) => s.predict.result);
+  /** Set while the edit stack changes the model: the original model's prediction. */
+  const original = useCauseway((s) => s.predict.original);
   const resultPrompt = useCauseway((s) => s.predict.resultPrompt);
   const status = useCauseway((s) => s.predict.status);
   const modelStatus = useCauseway((s) => s.model.status);
@@ -27,36 +30,24 @@ export function PredictionBars() {
       </header>
       {result ? (
         <div className={`preds__body${stale ? " preds__body--stale" : ""}`}>
-          <ol
-            className="preds__list"
-            data-testid="predictions"
-            data-prompt={resultPrompt ?? ""}
-            aria-busy={status === "pending"}
-          >
-            {result.top.map((t, i) => (
-              <li
-                key={t.id}
-                className="preds__row"
-                data-testid="prediction-row"
-                data-token-id={t.id}
-                data-prob={t.prob}
-              >
-                <span className="preds__rank">{i + 1}</span>
-                <span className="preds__tok" title={`id ${t.id} · ${JSON.stringify(t.token)}`}>
-                  {visibleToken(t.token)}
-                </span>
-                <span className="preds__track">
-                  <span
-                    className="preds__bar"
-                    style={{ width: `${Math.max(t.prob * 100, 0.3)}%` }}
-                  />
-                </span>
-                <span className="preds__prob" title={`p = ${exactProb(t.prob)}`}>
-                  {percent(t.prob)}
-                </span>
-              </li>
-            ))}
-          </ol>
+          {original ? <h3 className="preds__variant">edited model</h3> : null}
+          <Bars
+            top={result.top}
+            testId="predictions"
+            prompt={resultPrompt ?? ""}
+            busy={status === "pending"}
+          />
+          {original ? (
+            <>
+              <h3 className="preds__variant">original model</h3>
+              <Bars
+                top={original.top}
+                testId="predictions-original"
+                prompt={resultPrompt ?? ""}
+                busy={status === "pending"}
+              />
+            </>
+          ) : null}
           <div className="preds__axis" aria-hidden="true">
             {TICKS.map((t) => (
               <span key={t} style={{ left: `${t * 100}%` }}>
@@ -79,5 +70,42 @@ export function PredictionBars() {
         </p>
       )}
     </section>
+  );
+}
+
+function Bars({
+  top,
+  testId,
+  prompt,
+  busy,
+}: {
+  top: TokenProb[];
+  testId: string;
+  prompt: string;
+  busy: boolean;
+}) {
+  return (
+    <ol className="preds__list" data-testid={testId} data-prompt={prompt} aria-busy={busy}>
+      {top.map((t, i) => (
+        <li
+          key={t.id}
+          className="preds__row"
+          data-testid="prediction-row"
+          data-token-id={t.id}
+          data-prob={t.prob}
+        >
+          <span className="preds__rank">{i + 1}</span>
+          <span className="preds__tok" title={`id ${t.id} · ${JSON.stringify(t.token)}`}>
+            {visibleToken(t.token)}
+          </span>
+          <span className="preds__track">
+            <span className="preds__bar" style={{ width: `${Math.max(t.prob * 100, 0.3)}%` }} />
+          </span>
+          <span className="preds__prob" title={`p = ${exactProb(t.prob)}`}>
+            {percent(t.prob)}
+          </span>
+        </li>
+      ))}
+    </ol>
   );
 }

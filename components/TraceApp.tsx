@@ -7,6 +7,7 @@ import type { ModelSource } from "@/lib/protocol";
 import type { ExampleFact } from "@/lib/store";
 import { BackendBadge } from "./BackendBadge";
 import { DatasetPanel } from "./DatasetPanel";
+import { EditPanel } from "./EditPanel";
 import { GenerationPanel } from "./GenerationPanel";
 import { ModelPicker } from "./ModelPicker";
 import { PatchPanel } from "./PatchPanel";
@@ -53,6 +54,7 @@ export function TraceApp({
             <PredictionBars />
           </div>
           <TracePanel />
+          <EditPanel />
           <PatchPanel />
           <DatasetPanel />
           <GenerationPanel />

@@ -5,11 +5,12 @@
  */
 import { useMemo } from "react";
 import { defaultWindow, TRACE_KINDS, type TraceKind } from "@/lib/interp/spec";
-import { currentTokens, isActive } from "@/lib/store";
+import { currentTokens, isActive, type TraceResultState } from "@/lib/store";
 import { traceCommand } from "@/lib/viz/cli";
 import { fmtValue, visibleToken } from "@/lib/viz/format";
 import { traceDomain } from "@/lib/viz/scales";
 import { ExportMenus } from "./ExportMenu";
+import { formForSite } from "./edit-forms/registry";
 import { Heatmap, KIND_TITLE } from "./Heatmap";
 import { NumberField } from "./NumberField";
 import { RunLine } from "./RunLine";
@@ -27,6 +28,7 @@ export function TracePanel() {
       <TraceForm />
       <TraceRunInfo />
       <TraceMaps />
+      <EditedTrace />
       <ExportMenus />
       <TraceCommand />
     </section>
@@ -274,20 +276,57 @@ function TraceCommand() {
   );
 }
 
+/** One colour scale for the maps of a trace and of its edited re-trace: [min low, max top]. */
+function useTraceDomain(): [number, number] | null {
+  const result = useCauseway((s) => s.trace.result);
+  const edited = useCauseway((s) =>
+    s.compare.original === s.trace.result ? s.compare.edited : null,
+  );
+  return useMemo(() => {
+    const grids = [result, edited].flatMap((r) =>
+      r ? TRACE_KINDS.map((k) => r.grids[k]).filter((g) => g !== undefined) : [],
+    );
+    if (grids.length === 0) return null;
+    let low = grids[0].baseline.low;
+    let top = grids[0].baseline.high;
+    for (const g of grids) {
+      low = Math.min(low, g.baseline.low);
+      top = Math.max(top, traceDomain(g.baseline.low, g.baseline.high, g.values)[1]);
+    }
+    return [low, top] as [number, number];
+  }, [result, edited]);
+}
+
+/** Opens the edit form of a clicked cell of a trace map (ROME for MLP, steering for hidden). */
+function useCellEdit(result: TraceResultState | null) {
+  const open = useCauseway((s) => s.openEditForm);
+  return (kind: TraceKind) => {
+    const entry = formForSite(kind);
+    if (!entry || !result?.tokens) return undefined;
+    const tokens = result.tokens;
+    const subject = result.subject
+      ? tokens
+          .slice(...result.subject)
+          .join("")
+          .trim()
+      : undefined;
+    return (row: number, col: number) =>
+      open({
+        form: entry.id,
+        site: { layer: col, position: row, kind },
+        prompt: result.prompt,
+        subject,
+      });
+  };
+}
+
 function TraceMaps() {
   const result = useCauseway((s) => s.trace.result);
   const run = useCauseway((s) => s.trace.run);
   const nLayer = useCauseway((s) => s.model.info?.config.nLayer ?? 0);
   const settingsWindow = useCauseway((s) => s.trace.settings.window);
-  const domain = useMemo(() => {
-    if (!result) return null;
-    const grids = TRACE_KINDS.map((k) => result.grids[k]).filter((g) => g !== undefined);
-    if (grids.length === 0) return null;
-    const { low, high } = grids[0].baseline;
-    let top = high;
-    for (const g of grids) top = Math.max(top, traceDomain(low, high, g.values)[1]);
-    return [low, top] as [number, number];
-  }, [result]);
+  const domain = useTraceDomain();
+  const cellEdit = useCellEdit(result);
   const answer = useMemo(() => {
     const g = result ? TRACE_KINDS.map((k) => result.grids[k]).find((x) => x) : undefined;
     return g?.baseline.answer.token ?? null;
@@ -320,9 +359,77 @@ function TraceMaps() {
             placeholder={placeholder}
             off={!requested}
             answer={answer}
+            onCellClick={grid ? cellEdit(k) : undefined}
           />
         );
       })}
+    </div>
+  );
+}
+
+/** The re-trace of the edited model, under the original's maps and on their colour scale. */
+function EditedTrace() {
+  const result = useCauseway((s) => s.trace.result);
+  const compare = useCauseway((s) => s.compare);
+  const retrace = useCauseway((s) => s.retraceEdited);
+  const close = useCauseway((s) => s.closeCompare);
+  const hasEdits = useCauseway((s) => s.edits.stack.some((e) => e.enabled !== false));
+  const nLayer = useCauseway((s) => s.model.info?.config.nLayer ?? 0);
+  const domain = useTraceDomain();
+  const edited = compare.original === result ? compare.edited : null;
+  if (!result || (!hasEdits && !edited)) return null;
+  return (
+    <div className="trace__edited" data-testid="trace-edited">
+      <div className="trace__edited-head">
+        <button
+          type="button"
+          className="btn btn--primary"
+          onClick={retrace}
+          disabled={isActive(compare.run)}
+          data-testid="retrace-edited"
+        >
+          Re-trace edited model
+        </button>
+        {edited ? (
+          <button type="button" className="btn btn--ghost" onClick={close}>
+            Hide
+          </button>
+        ) : null}
+        <span className="panel__note">
+          the same trace on the model with the edit stack; the maps above are the original model
+        </span>
+      </div>
+      {compare.error ? (
+        <p className="form-error" role="alert" data-testid="retrace-error">
+          {compare.error.message}
+        </p>
+      ) : null}
+      {edited ? (
+        <>
+          <RunLine run={compare.run} what="edited trace" owner="compare" />
+          <h3 className="trace__edited-title">Edited model</h3>
+          <div className="trace__maps" data-testid="trace-maps-edited">
+            {edited.kinds.map((k) => {
+              const grid = edited.grids[k];
+              return (
+                <Heatmap
+                  key={k}
+                  kind={k}
+                  variant="edited"
+                  grid={grid}
+                  domain={domain}
+                  tokens={edited.tokens}
+                  subject={edited.subject}
+                  nLayer={nLayer}
+                  layerWindow={grid?.baseline.window ?? defaultWindow(nLayer || 1)}
+                  placeholder={isActive(compare.run) ? "Tracing the edited model…" : "No result."}
+                  answer={grid?.baseline.answer.token ?? null}
+                />
+              );
+            })}
+          </div>
+        </>
+      ) : null}
     </div>
   );
 }

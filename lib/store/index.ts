@@ -38,6 +38,7 @@ export type {
   RunProgress,
   RunStatus,
   TraceGrid,
+  TraceResultState,
   TraceSettings,
   UiError,
 } from "./types";
