@@ -59,17 +59,23 @@ export function SessionLink() {
     [store],
   );
 
-  // the link in the address bar, once
+  // the link in the address bar: on startup, and when another link is pasted into this tab
+  // (Share itself uses history.replaceState, which fires no hashchange)
   useEffect(() => {
-    const hash = window.location.hash;
-    if (!isSessionFragment(hash)) return;
     let live = true;
-    decodeSession(hash).then(
-      (s) => live && open(s, "link"),
-      (e) => live && fail(e),
-    );
+    const read = () => {
+      const hash = window.location.hash;
+      if (!isSessionFragment(hash)) return;
+      decodeSession(hash).then(
+        (s) => live && open(s, "link"),
+        (e) => live && fail(e),
+      );
+    };
+    read();
+    window.addEventListener("hashchange", read);
     return () => {
       live = false;
+      window.removeEventListener("hashchange", read);
       stop.current?.();
     };
   }, [open, fail]);
