@@ -3,11 +3,10 @@
  * A LoReFT representation edit (METHODS.md §1 (b); lib/edit/loreft.ts): h ← h + Rᵀ(Wh + b − Rh)
  * at the block output of the chosen layers, at one position per prompt, trained on labelled
  * aspect-sentiment reviews of the model's dataset (absc). The form shows the trainable parameter
- * count before training; the worker learns the recipe and the learned accuracy before/after on
- * held-out reviews appears below (learned.info; the edit panel shows the loss curve).
+ * count before training; the worker learns the recipe, and the edit panel shows its learned.info
+ * generically (held-out accuracy before/after, final loss, parameter count) and the loss curve.
  */
 import { useState } from "react";
-import type { LoreftEdit } from "@/lib/edit/types";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { draftParamCount, type LoreftDraft, loreftRecipe } from "./loreft-recipe";
@@ -15,7 +14,6 @@ import type { EditFormProps } from "./types";
 
 export function LoreftForm({ site, onAdd, onCancel }: EditFormProps) {
   const config = useCauseway((s) => s.model.info?.config ?? null);
-  const stack = useCauseway((s) => s.edits.stack);
   const [d, setD] = useState<LoreftDraft>({
     layers: site.layer !== undefined && site.kind !== "head" ? String(site.layer) : "",
     position: "aspect",
@@ -27,11 +25,7 @@ export function LoreftForm({ site, onAdd, onCancel }: EditFormProps) {
     seed: 0,
   });
   const [error, setError] = useState<string | null>(null);
-  const [addedId, setAddedId] = useState<string | null>(null);
   const set = (p: Partial<LoreftDraft>) => setD((x) => ({ ...x, ...p }));
-  const added = stack.find((e) => e.id === addedId && e.kind === "loreft") as
-    | LoreftEdit
-    | undefined;
   const num = (v: number | null) => v ?? Number.NaN;
   const params = draftParamCount(d, config);
 
@@ -47,7 +41,6 @@ export function LoreftForm({ site, onAdd, onCancel }: EditFormProps) {
           return;
         }
         setError(null);
-        setAddedId(r.edit.id ?? null);
         onAdd(r.edit);
       }}
     >
@@ -138,34 +131,6 @@ export function LoreftForm({ site, onAdd, onCancel }: EditFormProps) {
           {error}
         </p>
       ) : null}
-      {added ? <LoreftInfoLine edit={added} /> : null}
     </form>
-  );
-}
-
-/** Held-out ABSC accuracy before → after of a learned LoReFT edit (or "learning…"). */
-export function LoreftInfoLine({ edit }: { edit: LoreftEdit }) {
-  const info = edit.learned?.info;
-  if (!info) {
-    return (
-      <p className="panel__note" data-testid="loreft-info" data-status="learning">
-        learning…
-      </p>
-    );
-  }
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const loss = (i: number) => info.losses.at(i)?.loss.toFixed(3) ?? "–";
-  return (
-    <p
-      className="panel__note"
-      data-testid="loreft-info"
-      data-status="learned"
-      data-before={info.accuracy_before}
-      data-after={info.accuracy_after}
-    >
-      held-out ABSC accuracy {pct(info.accuracy_before)} → {pct(info.accuracy_after)} over{" "}
-      {info.n_test} reviews · trained on {info.n_train} · loss {loss(0)} → {loss(-1)} ·{" "}
-      {info.params.toLocaleString()} params
-    </p>
   );
 }
