@@ -37,6 +37,7 @@ const session: SharedSession = {
   seed: 9,
   kinds: ["hidden"],
   patch: { clean: PROMPT, corrupt: "x", target: "", foil: "" },
+  selectedHead: { layer: 1, head: 3 },
   trace: {
     tokens: TOKENS,
     subject: [0, 5],
@@ -144,7 +145,12 @@ describe("opening a shared session", () => {
     expect(job.spec).toMatchObject({ prompt: PROMPT, subject: [0, 5], samples: 2, seed: 9 });
     expect(phases.map((p) => p.phase)).toEqual(["waiting", "recomputing"]);
     // what is on screen is the link's session again (without the grids until they are computed)
-    expect({ ...sessionOf(s, false), trace: session.trace }).toEqual(session);
+    // (the selected head waits for a patching grid: next test)
+    expect({
+      ...sessionOf(s, false),
+      trace: session.trace,
+      selectedHead: session.selectedHead,
+    }).toEqual(session);
   });
 
   it("recomputed within the tolerance: compared, nothing flagged", async () => {
@@ -168,5 +174,43 @@ describe("opening a shared session", () => {
     const f = last.comparison.flagged[0];
     expect(f).toMatchObject({ kind: "hidden", row: 2, col: 1, carried: VALUES[5] });
     expect(f.recomputed).toBeCloseTo(VALUES[5] + 0.05, 5);
+  });
+});
+
+describe("the selected head", () => {
+  it("is selected again once the patching grid is on screen", async () => {
+    await open();
+    expect(port.attentions).toEqual([]);
+    const s = store.getState();
+    s.setPatchSettings({ corrupt: "Nerzessar Pelpan lives" });
+    s.runPatch();
+    const run = port.runs.at(-1);
+    if (!run || run.job.type !== "patch") throw new Error("no patch run");
+    s.receive(
+      {
+        type: "baseline",
+        reqId: run.reqId,
+        kind: "head_out",
+        baseline: {
+          job: "patch",
+          site: "head_out",
+          metric: "logit_diff_normalized",
+          cleanIds: [0, 1],
+          cleanTokens: ["a", "b"],
+          corruptTokens: ["c", "b"],
+          target: { id: 1, token: "x" },
+          foil: { id: 2, token: "y" },
+          cleanLogitDiff: 2,
+          corruptLogitDiff: -1,
+          cleanProb: 0.5,
+          corruptProb: 0.1,
+          nLayer: L,
+          nHead: 4,
+        },
+      },
+      "run",
+    );
+    expect(store.getState().patch.selected).toEqual({ layer: 1, head: 3 });
+    expect(port.attentions.map((a) => [a.layer, a.head])).toEqual([[1, 3]]);
   });
 });

@@ -84,7 +84,19 @@ export function openSession(
       }
     }
   };
+  // the selected head: re-selected once a patching grid is on screen (patching is not rerun)
+  let headPending = session.selectedHead !== null;
+  const head = (s: CausewayState) => {
+    const h = session.selectedHead;
+    if (!headPending || !h || !s.patch.result?.baseline) return;
+    headPending = false;
+    if (!s.patch.selected) s.selectHead(h.layer, h.head);
+  };
   const unsubscribe = store.subscribe(step);
+  const unsubscribeHead = store.subscribe(head);
   step(store.getState());
-  return unsubscribe;
+  return () => {
+    unsubscribe();
+    unsubscribeHead();
+  };
 }
