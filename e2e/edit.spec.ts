@@ -1,0 +1,139 @@
+/**
+ * From a trace to an edit to a re-trace, in one screen (Debian's Chromium, WebGPU through
+ * SwiftShader, the bundled model): trace the example prompt (MLP only, few samples), click the
+ * MLP cell of the subject's last token at layer 0, which opens the ROME form; an empty target is
+ * refused with a specific message; with a new target the worker learns the edit (the loss curve
+ * streams), the top prediction becomes the new target while the original's bars stay beside it;
+ * "Re-trace edited model" fills an edited MLP map that differs from the original one; undo
+ * restores the original prediction exactly (the same probabilities, digit for digit).
+ * About 2 minutes, most of it ROME's optimisation on SwiftShader's WebGPU.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { expect, type Page, test } from "@playwright/test";
+
+const ROOT = path.resolve(__dirname, "..");
+const NEW_TARGET = "Halvek";
+
+interface Fact {
+  prompt: string;
+  subject: string;
+  attribute: string;
+}
+
+const fact = (
+  JSON.parse(
+    readFileSync(path.join(ROOT, "public", "models", "tiny-facts", "dataset.json"), "utf8"),
+  ) as { known_facts: Fact[] }
+).known_facts[0];
+
+/** The prediction rows of a list: token text and the exact probability attribute. */
+async function bars(page: Page, testId: string): Promise<{ token: string; prob: string }[]> {
+  const rows = page.getByTestId(testId).getByTestId("prediction-row");
+  const n = await rows.count();
+  const out: { token: string; prob: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = rows.nth(i);
+    out.push({
+      // a leading space shows as "·"
+      token: (await row.locator(".preds__tok").innerText()).trim().replace(/^·/, ""),
+      prob: (await row.getAttribute("data-prob")) ?? "",
+    });
+  }
+  return out;
+}
+
+test("trace → click an MLP cell → ROME edit → re-trace edited → undo", async ({ page }) => {
+  test.setTimeout(300_000);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto("/");
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 60_000,
+  });
+  const preds = page.getByTestId("predictions");
+  await expect(preds).toHaveAttribute("data-prompt", fact.prompt);
+  await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
+  const original = await bars(page, "predictions");
+  expect(original[0].token).toBe(fact.attribute.trim());
+
+  // 1. an MLP-only trace with two noise samples
+  await page.getByTestId("trace-samples").fill("2");
+  await page.getByTestId("kind-hidden").uncheck({ force: true });
+  await page.getByTestId("kind-attn").uncheck({ force: true });
+  await page.getByTestId("run-trace").click();
+  const traceStatus = page.getByTestId("run-status-trace");
+  await expect(traceStatus).toHaveAttribute("data-status", "done", { timeout: 60_000 });
+  const mlp = page.getByTestId("heatmap-mlp");
+  const cells = await mlp.getAttribute("data-cells");
+  await expect(mlp).toHaveAttribute("data-filled", cells ?? "");
+  const originalGrid = JSON.parse((await mlp.getAttribute("data-values")) ?? "[]") as number[][];
+
+  // 2. click the subject's last token (row 4, "nos") at layer 0: the ROME form opens there
+  const canvas = page.getByTestId("heatmap-canvas-mlp");
+  const box = await canvas.boundingBox();
+  if (!box) throw new Error("the MLP map is not laid out");
+  const rows = originalGrid.length;
+  const cols = originalGrid[0].length;
+  await canvas.click({ position: { x: (0.5 * box.width) / cols, y: (4.5 * box.height) / rows } });
+  const form = page.getByTestId("rome-form");
+  await expect(form).toBeVisible();
+  await expect(form).toContainText("layer 0");
+  await expect(page.getByTestId("rome-subject")).toHaveValue(fact.subject);
+
+  // an empty target is refused, with the reason
+  await page.getByTestId("rome-apply").click();
+  await expect(page.getByTestId("rome-error")).toContainText("new target");
+  await expect(page.getByTestId("edit-row")).toHaveCount(0);
+
+  // 3. the edit: C = identity keeps the learning short under SwiftShader
+  await page.getByTestId("rome-target").fill(NEW_TARGET);
+  await form.getByText("identity", { exact: true }).click();
+  const t0 = Date.now();
+  await page.getByTestId("rome-apply").click();
+  await expect(page.getByTestId("edit-row")).toHaveCount(1);
+  // ROME's 20 Adam steps over 11 templates take ~90 s under SwiftShader (~2 s on wasm in Node)
+  await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 180_000,
+  });
+  console.log(`ROME learned and applied in ${Date.now() - t0} ms`);
+  await expect(page.getByTestId("edit-row")).toHaveAttribute("data-learned", "true");
+  await expect(page.getByTestId("edit-row")).toContainText(`${fact.subject} → ${NEW_TARGET}`);
+
+  // the top prediction is the new target; the original model's bars are shown beside it
+  await expect(page.getByTestId("predictions-original")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
+  const edited = await bars(page, "predictions");
+  expect(edited[0].token).toBe(NEW_TARGET);
+  expect(await bars(page, "predictions-original")).toEqual(original);
+
+  // 4. re-trace the edited model: its MLP map fills in beside the original and differs from it
+  await page.getByTestId("retrace-edited").click();
+  const compareStatus = page.getByTestId("run-status-compare");
+  await expect(compareStatus).toHaveAttribute("data-status", "done", { timeout: 60_000 });
+  await expect(compareStatus).toHaveAttribute("data-tensors-left", "0");
+  const editedMap = page.getByTestId("heatmap-edited-mlp");
+  await expect(editedMap).toHaveAttribute("data-filled", cells ?? "");
+  const editedGrid = JSON.parse(
+    (await editedMap.getAttribute("data-values")) ?? "[]",
+  ) as number[][];
+  let maxDiff = 0;
+  editedGrid.forEach((row, t) => {
+    row.forEach((v, l) => {
+      maxDiff = Math.max(maxDiff, Math.abs(v - originalGrid[t][l]));
+    });
+  });
+  console.log(`edited vs original MLP map: max |Δ| = ${maxDiff.toFixed(4)}`);
+  expect(maxDiff).toBeGreaterThan(0.01);
+  // the original map is untouched, and both share one colour scale
+  expect(JSON.parse((await mlp.getAttribute("data-values")) ?? "[]")).toEqual(originalGrid);
+  await expect(page.getByTestId("colorbar-edited-mlp")).toBeVisible();
+
+  // 5. undo: the stack is empty and the prediction is the original one, exactly
+  await page.getByTestId("edits-undo").click();
+  await expect(page.getByTestId("edit-row")).toHaveCount(0);
+  await expect(page.getByTestId("predictions-original")).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
+  await expect.poll(() => bars(page, "predictions")).toEqual(original);
+  expect(errors, "uncaught errors in the page").toEqual([]);
+});
