@@ -31,6 +31,7 @@ const grid = async (page: Page, scope: string) =>
 
 let link = "";
 let traced: (number | null)[][] = [];
+let sessionJson = "";
 
 test("a trace's link opens elsewhere with the same grid, recomputed = carried", async ({
   browser,
@@ -57,6 +58,27 @@ test("a trace's link opens elsewhere with the same grid, recomputed = carried", 
   expect(link).toContain("#v1.");
   await expect(page.getByTestId("share-link-note")).toContainText(`${link.length} characters`);
   console.log(`share link of a 1-kind trace with its grid: ${link.length} characters`);
+
+  // exports of the heatmap: SVG (the figure), PNG (drawn from it at 2×), the session file
+  await page.getByTestId("export-hidden").locator("summary").click();
+  const saved = async (testId: string) => {
+    const [dl] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByTestId(testId).click(),
+    ]);
+    return readFileSync((await dl.path()) as string);
+  };
+  const svg = (await saved("export-hidden-svg")).toString("utf8");
+  expect(svg).toContain("Impact of restoring state after corrupted input");
+  expect(svg).toContain("single restored layer");
+  const svgWidth = Number(/<svg[^>]* width="(\d+)"/.exec(svg)?.[1]);
+  const png = await saved("export-hidden-png");
+  expect([...png.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+  expect(png.readUInt32BE(16)).toBe(svgWidth * 2); // IHDR width: devicePixelRatio 1 × 2
+  const json = JSON.parse((await saved("export-hidden-json")).toString("utf8"));
+  expect(json.scores).toEqual(traced);
+  sessionJson = (await saved("session-export")).toString("utf8");
+  expect(JSON.parse(sessionJson).format).toBe("causeway-session");
   await ctx.close();
 
   const fresh = await browser.newContext();
@@ -100,5 +122,39 @@ test("a tampered link shows the error and an empty session", async ({ browser })
 
   await page.goto(link.replace("#v1.", "#v7."));
   await expect(page.getByTestId("share-error")).toHaveAttribute("data-code", "unknown_version");
+  await ctx.close();
+});
+
+test("a session file opened with the file picker recomputes the same trace", async ({
+  browser,
+}) => {
+  test.setTimeout(240_000);
+  expect(sessionJson, "needs the first test's session file").not.toBe("");
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto("/");
+  await ready(page);
+  await page.getByTestId("session-import-input").setInputFiles({
+    name: "causeway-session.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(sessionJson),
+  });
+  await expect(page.getByTestId("share-compare")).toHaveAttribute("data-status", "match", {
+    timeout: 200_000,
+  });
+  const recomputed = await grid(page, "trace-maps");
+  recomputed.flat().forEach((v, i) => {
+    expect(Math.abs((v as number) - (traced.flat()[i] as number))).toBeLessThan(1e-3);
+  });
+
+  // a file dropped on the page goes through the same checks
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['{"format": "other"}'], "notes.json", { type: "application/json" }));
+    document.body.dispatchEvent(
+      new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }),
+    );
+  });
+  await expect(page.getByTestId("share-error")).toContainText("not a Causeway session file");
   await ctx.close();
 });
