@@ -137,3 +137,49 @@ test("trace → click an MLP cell → ROME edit → re-trace edited → undo", a
   await expect.poll(() => bars(page, "predictions")).toEqual(original);
   expect(errors, "uncaught errors in the page").toEqual([]);
 });
+
+test("a head edit from the + menu: on/off and remove change the prediction and bring it back", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto("/");
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", fact.prompt);
+  await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
+  const original = await bars(page, "predictions");
+
+  await page.getByTestId("add-edit-head").click();
+  const form = page.getByTestId("head-form");
+  await expect(form).toBeVisible();
+  await page.locator("#head-head").fill("9");
+  await page.getByTestId("head-apply").click();
+  await expect(page.getByTestId("head-error")).toContainText("0 to 3");
+  await page.locator("#head-layer").fill("0");
+  await page.locator("#head-head").fill("1");
+  await form.getByText("Scale", { exact: true }).click();
+  await page.locator("#head-scale").fill("0");
+  await page.getByTestId("head-apply").click();
+  const row = page.getByTestId("edit-row");
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText("scale L0H1 ×0 @last");
+  await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready");
+  await expect(page.getByTestId("predictions-original")).toBeVisible();
+  await expect.poll(() => bars(page, "predictions-original")).toEqual(original);
+  const edited = await bars(page, "predictions");
+  expect(edited).not.toEqual(original);
+
+  // off: the model is the original again; on: the same edited numbers come back
+  await page.getByTestId("edit-enabled").uncheck();
+  await expect(page.getByTestId("predictions-original")).toHaveCount(0);
+  await expect.poll(() => bars(page, "predictions")).toEqual(original);
+  await page.getByTestId("edit-enabled").check();
+  await expect.poll(() => bars(page, "predictions")).toEqual(edited);
+  await page.getByTestId("edit-remove").click();
+  await expect(row).toHaveCount(0);
+  await expect.poll(() => bars(page, "predictions")).toEqual(original);
+  expect(errors, "uncaught errors in the page").toEqual([]);
+});
