@@ -6,6 +6,7 @@
 import { parseEdit } from "../edit/parse";
 import type { Edit } from "../edit/types";
 import { TRACE_KINDS, type TraceKind } from "../interp/spec";
+import { normalizeEndpoint, parseHubRef } from "../load/hub-source";
 import type { ModelSource } from "../protocol";
 import { fromBase64url, toBase64url } from "./base64url";
 import { ShareError } from "./errors";
@@ -133,7 +134,7 @@ export function record<T extends Record<string, unknown>>(
 // ── model source ─────────────────────────────────────────────────────────────────────────────
 
 /**
- * bundled (a name), url (http(s) base URL) and hub (repo, revision) sources travel in a link; a
+ * bundled (a name), url (http(s) base URL) and hub (repo, revision, endpoint) sources travel in a link; a
  * model opened from local files does not (the files never leave the user's machine).
  */
 export const modelSource: Codec<ModelSource> = {
@@ -168,10 +169,24 @@ export const modelSource: Codec<ModelSource> = {
       str("name", true);
       if (!/^https?:\/\//i.test(x.baseUrl as string)) bad(name, "must be an http(s) address");
     } else if (x.kind === "hub") {
-      only(["kind", "repo", "revision"]);
+      // endpoint: a hub other than huggingface.co (a mirror, or the tests' stand-in).
+      only(["kind", "repo", "revision", "endpoint"]);
       str("repo");
       str("revision", true);
-      if (!/^[\w.-]+(\/[\w.-]+)?$/.test(x.repo as string)) bad(name, "has a bad hub repo id");
+      str("endpoint", true);
+      // The loader's own checks: no "..", "--" or odd characters in the id; http(s) endpoints.
+      try {
+        parseHubRef(`${x.repo}${x.revision === undefined ? "" : `@${x.revision}`}`);
+      } catch (e) {
+        bad(name, `has a bad hub repo id or revision (${(e as Error).message})`);
+      }
+      if (x.endpoint !== undefined) {
+        try {
+          normalizeEndpoint(x.endpoint as string);
+        } catch {
+          bad(name, "has a hub endpoint that is not an http(s) address");
+        }
+      }
     } else {
       bad(name, "must be a bundled, url or hub model");
     }
