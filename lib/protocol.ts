@@ -15,7 +15,7 @@
  * cancelled by it, and each keeps its own latest-wins lane.
  */
 import type { CounterFactScores } from "./edit/metrics";
-import type { Edit, PromptSet } from "./edit/types";
+import type { Edit, EditEval, PromptSet } from "./edit/types";
 import type { DatasetResult, KnownFact } from "./interp/dataset";
 import type {
   PatchMetric,
@@ -35,6 +35,14 @@ export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
  * "original" while the stack changes nothing). Dataset runs always use the original model.
  */
 export type ModelVariant = "original" | "edited";
+
+/** One point of an α curve: log P(target) − log P(foil) and accuracy on the eval prompts. */
+export interface AlphaPoint {
+  alpha: number;
+  n: number;
+  mean_logprob_diff: number;
+  accuracy: number;
+}
 
 /** The measures of one ROME edit of the stack (workers/edit-eval.ts; METHODS.md §5). */
 export interface EditEvalResult {
@@ -206,6 +214,11 @@ export type ToWorker =
   | { type: "evalEdit"; reqId: number; index: number }
   /** Probe accuracy of every head (layer × head) separating two prompt sets (head steering). */
   | { type: "probeHeads"; reqId: number; positive: PromptSet; negative: PromptSet }
+  /**
+   * The effect of α (lib/edit/steer.ts alphaCurve): a steering recipe is learned on the model
+   * with the current stack, then scored with each α on top of the stack.
+   */
+  | { type: "alphaCurve"; reqId: number; edit: Edit; alphas: number[]; eval: EditEval }
   /** Token ids and texts of some texts (e.g. to check a counterfactual's length). */
   | { type: "tokenize"; reqId: number; texts: string[] }
   /**
@@ -260,6 +273,7 @@ export type FromWorker =
   | { type: "edits"; reqId: number; edits: Edit[] }
   | { type: "editEval"; reqId: number; result: EditEvalResult }
   | { type: "probe"; reqId: number; accuracy: number[][]; nPositive: number; nNegative: number }
+  | { type: "alphaCurve"; reqId: number; points: AlphaPoint[] }
   | { type: "baseline"; reqId: number; kind: string; baseline: BaselineInfo }
   | {
       type: "rows";

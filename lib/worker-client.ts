@@ -4,7 +4,7 @@
  * (load, predict, run, attention, tokenize) are dropped here, so the store only ever sees
  * current results.
  */
-import type { Edit, PromptSet } from "./edit/types";
+import type { Edit, EditEval, PromptSet } from "./edit/types";
 import { type GeneratePort, type GenerateVariant, setGeneratePort } from "./generate-channel";
 import type {
   BackendName,
@@ -48,6 +48,8 @@ export interface ModelPort {
   cancelEval(): void;
   /** Probe accuracy per layer × head for two prompt sets. */
   probeHeads(positive: PromptSet, negative: PromptSet): number;
+  /** Learns a steering recipe on the edited model and scores it for each α. */
+  alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number;
   dispose(): void;
 }
 
@@ -59,7 +61,8 @@ export type RequestKind =
   | "tokenize"
   | "edits"
   | "evalEdit"
-  | "probe";
+  | "probe"
+  | "curve";
 
 /** Receives the current (never stale) answers, tagged with the kind of request they answer. */
 export type Listener = (msg: FromWorker, kind: RequestKind) => void;
@@ -79,6 +82,7 @@ export class WorkerClient implements ModelPort, GeneratePort {
     edits: 0,
     evalEdit: 0,
     probe: 0,
+    curve: 0,
   };
   private disposed = false;
   /** Generate requests in flight → their callers (lib/generate-channel.ts). */
@@ -131,6 +135,7 @@ export class WorkerClient implements ModelPort, GeneratePort {
     this.latest.edits = 0;
     this.latest.evalEdit = 0;
     this.latest.probe = 0;
+    this.latest.curve = 0;
     this.post({ type: "load", reqId, source, backends });
     return reqId;
   }
@@ -208,6 +213,13 @@ export class WorkerClient implements ModelPort, GeneratePort {
     return reqId;
   }
 
+  alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number {
+    const reqId = this.nextReqId++;
+    this.latest.curve = reqId;
+    this.post({ type: "alphaCurve", reqId, edit, alphas, eval: ev });
+    return reqId;
+  }
+
   tokenize(texts: string[]): number {
     const reqId = this.nextReqId++;
     this.latest.tokenize = reqId;
@@ -249,7 +261,9 @@ export class WorkerClient implements ModelPort, GeneratePort {
     this.latest.run = 0;
     this.latest.attention = 0;
     this.latest.tokenize = 0;
-    const pending = (["edits", "evalEdit", "probe"] as const).filter((k) => this.latest[k] !== 0);
+    const pending = (["edits", "evalEdit", "probe", "curve"] as const).filter(
+      (k) => this.latest[k] !== 0,
+    );
     const ids = pending.map((k) => this.latest[k]);
     for (const k of pending) this.latest[k] = 0;
     this.listener({ type: "error", reqId, code: WORKER_FAILED, message }, "load");

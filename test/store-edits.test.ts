@@ -375,3 +375,24 @@ describe("edit tools", () => {
     expect(st().editEval.status).toBe("cancelled");
   });
 });
+
+describe("α curve", () => {
+  it("asks the worker with the recipe, alphas and eval, and keeps the latest answer", () => {
+    const edit: Edit = {
+      kind: "resid_steer",
+      site: { layer: 3 },
+      params: { alpha: 1, positive: ["a"], negative: ["b"] },
+    };
+    const ev = { prompts: ["x"], target: " positive", foil: " negative" };
+    st().runAlphaCurve(edit, [0, 2], ev);
+    const first = port.curves.at(-1)!;
+    expect(first).toMatchObject({ edit, alphas: [0, 2], ev });
+    st().runAlphaCurve(edit, [0, 4], ev);
+    const second = port.curves.at(-1)!;
+    const points = [{ alpha: 0, n: 1, mean_logprob_diff: -1, accuracy: 0 }];
+    st().receive({ type: "alphaCurve", reqId: first.reqId, points }, "curve");
+    expect(st().alphaCurve.status).toBe("running"); // an older answer is ignored
+    st().receive({ type: "alphaCurve", reqId: second.reqId, points }, "curve");
+    expect(st().alphaCurve).toEqual({ status: "ok", points, error: null });
+  });
+});

@@ -1,5 +1,5 @@
 /** A ModelPort that records requests instead of running a worker (store tests). */
-import type { Edit, PromptSet } from "../lib/edit/types";
+import type { Edit, EditEval, PromptSet } from "../lib/edit/types";
 import type { BackendName, ModelSource, ModelVariant, RunJob } from "../lib/protocol";
 import type { ModelPort } from "../lib/worker-client";
 
@@ -11,6 +11,7 @@ export class FakePort implements ModelPort {
   readonly setEditsCalls: { reqId: number; edits: Edit[] }[] = [];
   readonly evals: { reqId: number; index: number }[] = [];
   readonly probes: { reqId: number; positive: PromptSet; negative: PromptSet }[] = [];
+  readonly curves: { reqId: number; edit: Edit; alphas: number[]; ev: EditEval }[] = [];
   editCancels = 0;
   evalCancels = 0;
   readonly attentions: { reqId: number; prompt: string; layer: number; head: number }[] = [];
@@ -65,6 +66,11 @@ export class FakePort implements ModelPort {
   probeHeads(positive: PromptSet, negative: PromptSet): number {
     const reqId = this.next++;
     this.probes.push({ reqId, positive, negative });
+    return reqId;
+  }
+  alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number {
+    const reqId = this.next++;
+    this.curves.push({ reqId, edit, alphas, ev });
     return reqId;
   }
   dispose(): void {}

@@ -331,3 +331,94 @@ describe("setEdits", () => {
     expect(h.lane.edited(engine, "edited")).toBeNull();
   });
 });
+
+describe("probe grid and α curve", () => {
+  it("probeHeads: a layer × head grid of accuracies; alphaCurve: one point per α", async () => {
+    const posts: FromWorker[] = [];
+    const side = new SideJobs();
+    const lane = new EditLane({
+      post: (m) => posts.push(m),
+      engine: async () => engine,
+      dataset: async () => dataset,
+      runsIdle: async () => {},
+      side,
+    });
+    const before = tf.memory().numTensors;
+    lane.probe({
+      type: "probeHeads",
+      reqId: 1,
+      positive: { dataset: "absc", label: " positive", limit: 20 },
+      negative: { dataset: "absc", label: " negative", limit: 20 },
+    });
+    lane.curve({
+      type: "alphaCurve",
+      reqId: 2,
+      edit: {
+        kind: "resid_steer",
+        site: { layer: 3 },
+        params: {
+          alpha: 1,
+          positive: { dataset: "absc", label: " positive", limit: 20 },
+          negative: { dataset: "absc", label: " negative", limit: 20 },
+        },
+      },
+      alphas: [0, 4],
+      eval: {
+        prompts: { dataset: "absc", split: "test", limit: 20 },
+        target: " positive",
+        foil: " negative",
+      },
+    });
+    lane.curve({
+      type: "alphaCurve",
+      reqId: 3,
+      edit: { kind: "head_scale", site: { layer: 0, head: 0 }, params: { scale: 0 } },
+      alphas: [1],
+      eval: { prompts: ["a"], target: " x", foil: " y" },
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    await side.quiet();
+    await new Promise((r) => setTimeout(r, 0));
+    const probe = posts.find((m) => m.type === "probe");
+    if (probe?.type !== "probe") throw new Error(JSON.stringify(posts));
+    expect(probe.accuracy).toHaveLength(engine.model.config.nLayer);
+    for (const row of probe.accuracy) {
+      expect(row).toHaveLength(engine.model.config.nHead);
+      for (const a of row) expect(a).toBeGreaterThanOrEqual(0);
+    }
+    expect(probe.nPositive).toBe(20);
+    // the newest curve request (a head_scale edit) is refused; the older one is not posted
+    const curveAnswers = posts.filter((m) => m.reqId === 2 || m.reqId === 3);
+    expect(curveAnswers).toHaveLength(1);
+    expect(curveAnswers[0]).toMatchObject({ type: "error", reqId: 3, code: "bad_request" });
+    lane.curve({
+      type: "alphaCurve",
+      reqId: 4,
+      edit: {
+        kind: "resid_steer",
+        site: { layer: 3 },
+        params: {
+          alpha: 1,
+          positive: { dataset: "absc", label: " positive", limit: 20 },
+          negative: { dataset: "absc", label: " negative", limit: 20 },
+        },
+      },
+      alphas: [0, 4],
+      eval: {
+        prompts: { dataset: "absc", split: "test", limit: 20 },
+        target: " positive",
+        foil: " negative",
+      },
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    await side.quiet();
+    await new Promise((r) => setTimeout(r, 0));
+    const curve = posts.find((m) => m.type === "alphaCurve");
+    if (curve?.type !== "alphaCurve") throw new Error(JSON.stringify(posts.at(-1)));
+    expect(curve.points.map((p) => p.alpha)).toEqual([0, 4]);
+    expect(curve.points[0].n).toBe(20);
+    // α = 0 changes nothing; steering toward " positive" raises its log-odds
+    expect(curve.points[1].mean_logprob_diff).toBeGreaterThan(curve.points[0].mean_logprob_diff);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -17,8 +17,9 @@ import { applyEdits, type EditedModel } from "../lib/edit/apply";
 import type { EditDataset } from "../lib/edit/dataset";
 import { resolvePromptSet } from "../lib/edit/dataset";
 import { probeHeads } from "../lib/edit/heads";
-import { learnStack } from "../lib/edit/learn";
+import { learnEdit, learnStack } from "../lib/edit/learn";
 import { parseEdit } from "../lib/edit/parse";
+import { alphaCurve } from "../lib/edit/steer";
 import { type Edit, isEnabled } from "../lib/edit/types";
 import type { Engine } from "../lib/engine";
 import { CancelledError } from "../lib/interp/cancel";
@@ -45,6 +46,10 @@ interface Applied {
 type SetEditsMsg = Extract<ToWorker, { type: "setEdits" }>;
 type EvalMsg = Extract<ToWorker, { type: "evalEdit" }>;
 type ProbeMsg = Extract<ToWorker, { type: "probeHeads" }>;
+type CurveMsg = Extract<ToWorker, { type: "alphaCurve" }>;
+
+/** Most α values one curve request may ask for. */
+export const MAX_ALPHAS = 25;
 
 class LaneError extends Error {
   constructor(
@@ -64,6 +69,8 @@ export class EditLane {
   private latestEval = 0;
   private evalBusy: Promise<unknown> = Promise.resolve();
   private latestProbe = 0;
+  private latestCurve = 0;
+  private curveBusy: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly host: EditLaneHost) {}
 
@@ -102,6 +109,11 @@ export class EditLane {
     void this.probeOne(msg);
   }
 
+  curve(msg: CurveMsg): void {
+    this.latestCurve = msg.reqId;
+    this.curveBusy = this.curveOne(msg);
+  }
+
   /** Cancels setEdits or evalEdit `reqId` if it is the latest; true if this lane knew it. */
   cancel(reqId: number): boolean {
     if (reqId === 0) return false;
@@ -121,6 +133,7 @@ export class EditLane {
     this.latest = 0;
     this.latestEval = 0;
     this.latestProbe = 0;
+    this.latestCurve = 0;
     this.applied?.model.dispose();
     this.applied = null;
   }
@@ -176,8 +189,9 @@ export class EditLane {
             }),
         });
         if (!live()) return false;
-        // an evaluation reading the old stack finishes (or stops) before it is freed
+        // an evaluation or α curve reading the old stack finishes (or stops) before it is freed
         await this.evalBusy.catch(() => undefined);
+        await this.curveBusy.catch(() => undefined);
         if (!live()) return false;
         const model = applyEdits(engine.model, learned);
         const old = this.applied;
@@ -246,6 +260,51 @@ export class EditLane {
         nPositive: r.n_positive,
         nNegative: r.n_negative,
       });
+    } catch (e) {
+      post(errorMessage(reqId, e));
+    }
+  }
+
+  private async curveOne(msg: CurveMsg): Promise<void> {
+    const { reqId } = msg;
+    const post: Post = (m, t) => {
+      if (reqId === this.latestCurve) this.host.post(m, t);
+    };
+    try {
+      const engine = await this.host.engine();
+      if (!engine) throw new LaneError("no_model", "No model is loaded");
+      const alphas = msg.alphas;
+      if (
+        !Array.isArray(alphas) ||
+        alphas.length === 0 ||
+        alphas.length > MAX_ALPHAS ||
+        !alphas.every((a) => typeof a === "number" && Number.isFinite(a))
+      ) {
+        throw new LaneError("bad_request", `alphas must be 1 to ${MAX_ALPHAS} finite numbers`);
+      }
+      const edit = parseEdit(msg.edit);
+      if (edit.kind !== "head_steer" && edit.kind !== "resid_steer") {
+        throw new LaneError("bad_request", "An α curve needs a steering edit (head or residual)");
+      }
+      const dataset = await this.host.dataset();
+      // on top of the applied stack, as the edit would be added (setEdits waits for this
+      // request before it frees that stack)
+      const a = this.applied?.engine === engine ? this.applied : null;
+      const model = a && !a.model.isIdentity ? a.model : engine.model;
+      const points = await this.host.side.track(
+        (async () => {
+          const learned = await learnEdit(model, engine.tokenizer, edit, { dataset });
+          return alphaCurve(
+            model,
+            engine.tokenizer,
+            learned as typeof edit,
+            alphas,
+            msg.eval,
+            dataset,
+          );
+        })(),
+      );
+      post({ type: "alphaCurve", reqId, points });
     } catch (e) {
       post(errorMessage(reqId, e));
     }

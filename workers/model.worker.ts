@@ -387,6 +387,9 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
       case "probeHeads":
         edits.probe(msg);
         break;
+      case "alphaCurve":
+        edits.curve(msg);
+        break;
       case "cancel":
         handleCancel(msg.reqId);
         break;

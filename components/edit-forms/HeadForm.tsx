@@ -9,6 +9,7 @@ import { useState } from "react";
 import { percent } from "../format";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
+import { AlphaCurve } from "./AlphaCurve";
 import { type HeadDraft, type HeadMode, headRecipe, PROMPT_PAIRS } from "./head-recipe";
 import type { EditFormProps } from "./types";
 
@@ -163,6 +164,7 @@ export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
             </select>
           </label>
           <ProbeGrid pair={d.pair} />
+          {d.pair === "absc" ? <AlphaCurve recipe={() => headRecipe(d, dims)} /> : null}
         </>
       ) : null}
       {error ? (

@@ -7,6 +7,7 @@
 import { useState } from "react";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
+import { AlphaCurve } from "./AlphaCurve";
 import { PROMPT_PAIRS, type ResidDraft, residRecipe } from "./head-recipe";
 import type { EditFormProps } from "./types";
 
@@ -91,6 +92,7 @@ export function ResidForm({ site, onAdd, onCancel }: EditFormProps) {
           ))}
         </select>
       </label>
+      {d.pair === "absc" ? <AlphaCurve recipe={() => residRecipe(d, nLayer)} /> : null}
       {error ? (
         <p className="form-error" role="alert" data-testid="resid-error">
           {error}

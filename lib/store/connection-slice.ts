@@ -3,7 +3,7 @@ import type { StateCreator } from "zustand/vanilla";
 import { reduceCompare } from "./compare-slice";
 import type { Context } from "./context";
 import { reduceDataset } from "./dataset-slice";
-import { reduceEditEval, reduceProbe } from "./edit-tools-slice";
+import { reduceCurve, reduceEditEval, reduceProbe } from "./edit-tools-slice";
 import { reduceEdits, send } from "./edits-slice";
 import { cancelledModel } from "./model-slice";
 import { reduceAttention, reducePatch } from "./patch-slice";
@@ -49,6 +49,10 @@ export function createConnectionSlice(
       }
       if (kind === "probe") {
         set((s) => ({ headProbe: reduceProbe(ctx, s.headProbe, msg) }));
+        return;
+      }
+      if (kind === "curve") {
+        set((s) => ({ alphaCurve: reduceCurve(ctx, s.alphaCurve, msg) }));
         return;
       }
       if (kind === "load") {

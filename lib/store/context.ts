@@ -21,6 +21,7 @@ export interface Context {
   /** The latest evalEdit and probeHeads requests. */
   evalReqId: number;
   probeReqId: number;
+  curveReqId: number;
   now(): number;
 }
 
@@ -35,6 +36,7 @@ export function createContext(debounceMs: number): Context {
     edits: { reqId: 0, sent: [], applied: [] },
     evalReqId: 0,
     probeReqId: 0,
+    curveReqId: 0,
     now: () => (typeof performance !== "undefined" ? performance.now() : Date.now()),
   };
 }

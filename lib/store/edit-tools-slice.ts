@@ -6,7 +6,24 @@
 import type { StateCreator } from "zustand/vanilla";
 import type { FromWorker } from "../protocol";
 import type { Context } from "./context";
-import type { CausewayState, EditEvalState, EditToolsSlice, HeadProbeState } from "./types";
+import type {
+  AlphaCurveState,
+  CausewayState,
+  EditEvalState,
+  EditToolsSlice,
+  HeadProbeState,
+} from "./types";
+
+export const IDLE_CURVE: AlphaCurveState = { status: "idle", points: null, error: null };
+
+export function reduceCurve(ctx: Context, c: AlphaCurveState, msg: FromWorker): AlphaCurveState {
+  if (msg.reqId !== ctx.curveReqId) return c;
+  if (msg.type === "alphaCurve") return { status: "ok", points: msg.points, error: null };
+  if (msg.type === "error") {
+    return { ...c, status: "error", error: { code: msg.code, message: msg.message } };
+  }
+  return c;
+}
 
 export const IDLE_EVAL: EditEvalState = {
   status: "idle",
@@ -75,6 +92,16 @@ export function createEditToolsSlice(
     editEval: IDLE_EVAL,
     headProbe: IDLE_PROBE,
     editForm: null,
+    alphaCurve: IDLE_CURVE,
+    runAlphaCurve(edit, alphas, ev) {
+      if (!ctx.port || get().model.status !== "ready") {
+        const error = ctx.port ? noModel : noWorker;
+        set({ alphaCurve: { ...IDLE_CURVE, status: "error", error } });
+        return;
+      }
+      ctx.curveReqId = ctx.port.alphaCurve(edit, alphas, ev);
+      set({ alphaCurve: { ...IDLE_CURVE, status: "running" } });
+    },
     openEditForm(form) {
       set({ editForm: form });
     },

@@ -3,7 +3,7 @@ import type { StateCreator } from "zustand/vanilla";
 import { initialCompare } from "./compare-slice";
 import type { Context } from "./context";
 import { initialDataset } from "./dataset-slice";
-import { IDLE_EVAL, IDLE_PROBE } from "./edit-tools-slice";
+import { IDLE_CURVE, IDLE_EVAL, IDLE_PROBE } from "./edit-tools-slice";
 import { initialPatch } from "./patch-slice";
 import { IDLE_RUN } from "./run";
 import type { CausewayState, ModelSlice } from "./types";
@@ -71,12 +71,14 @@ export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], 
         edits: { ...s.edits, status: "idle", progress: null, curve: [], error: null },
         editEval: IDLE_EVAL,
         headProbe: IDLE_PROBE,
+        alphaCurve: IDLE_CURVE,
         compare: initialCompare(),
       }));
       ctx.run = null;
       ctx.edits = { reqId: 0, sent: [], applied: [] };
       ctx.evalReqId = 0;
       ctx.probeReqId = 0;
+      ctx.curveReqId = 0;
       if (!ctx.port) {
         set((s) => ({
           model: {

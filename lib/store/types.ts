@@ -1,8 +1,9 @@
 /** The store's shape: one slice per concern, combined in ./index.ts. */
-import type { Edit, PromptSet } from "../edit/types";
+import type { Edit, EditEval, PromptSet } from "../edit/types";
 import type { DatasetResult, KnownFact } from "../interp/dataset";
 import type { TraceKind } from "../interp/spec";
 import type {
+  AlphaPoint,
   BackendName,
   EditEvalResult,
   FromWorker,
@@ -324,9 +325,18 @@ export interface EditFormState {
 
 export type EditSiteKind = "hidden" | "mlp" | "attn" | "head";
 
+export interface AlphaCurveState {
+  status: "idle" | "running" | "ok" | "error";
+  points: AlphaPoint[] | null;
+  error: UiError | null;
+}
+
 export interface EditToolsSlice {
   editEval: EditEvalState;
   headProbe: HeadProbeState;
+  alphaCurve: AlphaCurveState;
+  /** Learns a steering recipe on the edited model and scores it for each α. */
+  runAlphaCurve(edit: Edit, alphas: number[], ev: EditEval): void;
   editForm: EditFormState | null;
   openEditForm(form: EditFormState): void;
   closeEditForm(): void;
