@@ -6,6 +6,8 @@
  *   1. a throttled download is cancelled: the bundled model stays loaded, nothing is left loading;
  *   2. the same repo loads with a progress bar that shows bytes, and becomes ready;
  *   3. a trace on it fills its grid (its predictions are random: only the shape is checked);
+ *   3b. its link, opened in a fresh context (no cache, no remembered endpoint), loads the model from
+ *      the stand-in named in the link and recomputes the same grid;
  *   4. after a reload it loads again from the browser cache: no request reaches the server for a
  *      weight shard; the cache panel lists it with its size.
  */
@@ -29,6 +31,13 @@ let hub: HubStandin;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
+/** The hidden-state grid traced on the hub model (shared in a link by a later test). */
+let hubGrid: (number | null)[][] = [];
+
+const gridOf = async (p: Page, scope: string) =>
+  JSON.parse(
+    (await p.getByTestId(scope).getByTestId("heatmap-hidden").getAttribute("data-values")) ?? "[]",
+  ) as (number | null)[][];
 
 const shardRequests = () =>
   hub.requests.filter((r) => r.method === "GET" && r.path.endsWith(".safetensors")).length;
@@ -126,6 +135,33 @@ test("loads by hub id with a byte progress bar, and a trace fills its grid", asy
   const hidden = page.getByTestId("heatmap-hidden");
   await expect(hidden).toHaveAttribute("data-cells", String(11 * 2));
   await expect(hidden).toHaveAttribute("data-filled", String(11 * 2));
+  hubGrid = await gridOf(page, "trace-maps");
+});
+
+test("the hub model's trace, shared as a link, recomputes to the same grid in a fresh context", async () => {
+  test.setTimeout(300_000);
+  expect(hubGrid.length, "needs the trace of the test before").toBe(11);
+  await page.getByTestId("share-button").click();
+  const link = await page.getByTestId("share-link").inputValue();
+  expect(link).toContain("#v1.");
+  // A fresh profile: no cache, no remembered endpoint. The link itself names the stand-in.
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  const errors: string[] = [];
+  other.on("pageerror", (e) => errors.push(e.message));
+  await other.goto(link.replace(/\?hub=[^#]*/, ""));
+  await expect(other.getByTestId("load-status")).toContainText("2L · 4H · d=64 · ctx 128", {
+    timeout: 120_000,
+  });
+  const status = other.getByTestId("share-compare");
+  await expect(status).toHaveAttribute("data-status", "match", { timeout: 240_000 });
+  const recomputed = await gridOf(other, "trace-maps");
+  expect(recomputed.length).toBe(hubGrid.length);
+  recomputed.flat().forEach((v, i) => {
+    expect(Math.abs((v as number) - (hubGrid.flat()[i] as number))).toBeLessThan(1e-3);
+  });
+  expect(errors).toEqual([]);
+  await fresh.close();
 });
 
 test("after a reload the model comes from the browser cache, listed in the cache panel", async () => {
