@@ -159,7 +159,9 @@ describe("edit stack", () => {
     st().toggleEdit(a);
     expect(st().edits.stack[0].enabled).toBe(false);
     expect(port.setEditsCalls.at(-1)!.edits[0].enabled).toBe(false);
+    expect(st().edits.status).toBe("idle"); // nothing to learn, not applied yet
     answerEdits();
+    expect(st().edits.status).toBe("ready");
 
     st().moveEdit(b, -1);
     expect(st().edits.stack.map((e) => e.id)).toEqual([b, a]);

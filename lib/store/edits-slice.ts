@@ -83,11 +83,8 @@ export function send(ctx: Context, set: SetState, get: Get, stack: Edit[]): void
   set((s) => ({
     edits: {
       ...s.edits,
-      status: needsLearning(stack)
-        ? "learning"
-        : s.edits.status === "error"
-          ? "idle"
-          : s.edits.status,
+      // "ready" again only once the worker has applied this stack
+      status: needsLearning(stack) ? "learning" : "idle",
       progress: null,
       curve: [],
     },
