@@ -95,7 +95,7 @@ export interface RomeParams {
   target_new: string;
   /** The old object (for evaluation only). */
   target_true?: string;
-  /** Adam steps on δ (ROME 20). */
+  /** Adam steps on δ (ROME 20; default 40: lib/edit/rome.ts ROME_DEFAULTS says why). */
   steps?: number;
   /** Adam learning rate (ROME 0.5). */
   lr?: number;
@@ -112,8 +112,8 @@ export interface RomeParams {
   /** Self-generated prefixes "<text>. {}" added to the bare "{}" template. */
   context?: { lengths?: number[]; per_length?: number; seed?: number; top_k?: number };
   /**
-   * Second-moment matrix of keys: identity, or estimated from dataset.json general_text (the
-   * default), or from general_text plus the known facts as sentences (lib/edit/rome.ts covTexts).
+   * Second-moment matrix of keys: identity, or estimated from dataset.json general_text, or from
+   * general_text plus the known facts as sentences (the default; lib/edit/rome.ts covTexts).
    */
   cov?: CovSource;
   /** Shrinkage γ: C + γ·(tr C / d_mlp)·I (cov general_text). */
