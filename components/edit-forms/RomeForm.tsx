@@ -29,9 +29,10 @@ export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormPro
     subject: subject ?? "",
     targetNew: "",
     layer: site.layer ?? 0,
-    cov: "general_text",
+    // lib/edit/rome.ts ROME_DEFAULTS (not imported: it would pull tfjs into the page bundle)
+    cov: "general_text+facts",
     shrinkage: 0.01,
-    steps: 20,
+    steps: 40,
   });
   const [error, setError] = useState<string | null>(null);
   const set = (p: Partial<RomeDraft>) => setD((x) => ({ ...x, ...p }));
