@@ -201,7 +201,9 @@ export const modelSource: Codec<ModelSource> = {
  * f16, integers and scalars exact: lib/share/packed.ts) or "recipe" (the learned part is left
  * out and the opening session learns it again). Every kind that exists now is quantised: its
  * learned arrays are small (ROME u, v: d_mlp + d_model numbers) and f16 keeps them within
- * 2⁻¹¹ relative (test/share-edits.test.ts measures the effect on the edited model's output).
+ * 2⁻¹¹ relative (test/share-edits.test.ts measures the effect on the edited model's output;
+ * test/share-edit-kinds.test.ts learns one edit of every kind and finds the linked edit's
+ * probabilities within 1.2e-4 of the exact edit's, LoReFT's R still orthonormal to 1.4e-4).
  * A kind missing here is quantised too; "recipe" is the fallback when a link would be too long.
  */
 export const LEARNED_IN_LINK: Record<string, "quantised" | "recipe"> = {
