@@ -4,9 +4,19 @@
  * recipes that lib/edit's own parser accepts.
  */
 import { describe, expect, it } from "vitest";
-import { headRecipe, residRecipe } from "../components/edit-forms/head-recipe";
+import {
+  headModeNeedsDataset,
+  headRecipe,
+  residRecipe,
+} from "../components/edit-forms/head-recipe";
+import {
+  datasetAvailability,
+  defaultCov,
+  noDatasetReason,
+} from "../components/edit-forms/model-dataset";
 import { type RomeDraft, romeRecipe, romeTemplate } from "../components/edit-forms/rome-recipe";
 import { parseEdit } from "../lib/edit/parse";
+import type { ModelSource } from "../lib/protocol";
 
 const PROMPT = "Ralkrok Stennos lives in the city of";
 const draft = (p: Partial<RomeDraft> = {}): RomeDraft => ({
@@ -123,5 +133,71 @@ describe("head and steering forms", () => {
       6,
     );
     expect("error" in bad && bad.error).toMatch(/0 to 5/);
+  });
+});
+
+describe("forms on a model without dataset.json", () => {
+  const hub: ModelSource = { kind: "hub", repo: "gpt2" };
+  const files: ModelSource = { kind: "files", name: "my-model" };
+
+  it("knows which sources carry a dataset.json", () => {
+    expect(datasetAvailability({ kind: "bundled", name: "tiny-facts" })).toBe("yes");
+    expect(datasetAvailability(hub)).toBe("no");
+    expect(datasetAvailability(files)).toBe("no");
+    // a URL model's dataset.json is looked up next to its weights: it may or may not be there
+    expect(datasetAvailability({ kind: "url", baseUrl: "https://example.org/m/" })).toBe("unknown");
+    expect(datasetAvailability(null)).toBe("unknown");
+    expect(noDatasetReason(hub)).toMatch(/Hugging Face hub .* no dataset\.json/);
+    expect(noDatasetReason(files)).toMatch(/files on this computer .* no dataset\.json/);
+  });
+
+  it("ROME defaults C to the identity and refuses dataset-based C", () => {
+    expect(defaultCov("yes")).toBe("general_text+facts");
+    expect(defaultCov("unknown")).toBe("general_text+facts");
+    expect(defaultCov("no")).toBe("identity");
+    const ok = romeRecipe(draft({ cov: defaultCov("no") }), 6, false);
+    if ("error" in ok) throw new Error(ok.error);
+    expect(ok.edit.params.cov).toBe("identity");
+    expect(parseEdit(ok.edit)).toEqual(ok.edit);
+    for (const cov of ["general_text", "general_text+facts"] as const) {
+      const r = romeRecipe(draft({ cov }), 6, false);
+      expect("error" in r && r.error).toMatch(/needs the model's dataset\.json.*choose identity/);
+      expect("edit" in romeRecipe(draft({ cov }), 6, true)).toBe(true);
+    }
+  });
+
+  it("head forms allow zero ablation and scaling, and explain mean ablation and steering", () => {
+    const base = {
+      layer: 2,
+      head: 3,
+      position: "last" as const,
+      scale: 0.5,
+      alpha: 5,
+      steerScale: "iti" as const,
+      pair: "absc" as const,
+      which: "selected" as const,
+      topK: 4,
+    };
+    const dims = { nLayer: 6, nHead: 4 };
+    for (const mode of ["ablate_zero", "scale"] as const) {
+      expect(headModeNeedsDataset(mode)).toBe(false);
+      expect("edit" in headRecipe({ ...base, mode }, dims, false)).toBe(true);
+    }
+    const mean = headRecipe({ ...base, mode: "ablate_mean" }, dims, false);
+    expect("error" in mean && mean.error).toMatch(
+      /^Mean ablation needs prompt sets .*dataset\.json/,
+    );
+    const steer = headRecipe({ ...base, mode: "steer", which: "top_k" }, dims, false);
+    expect("error" in steer && steer.error).toMatch(
+      /^Steering needs .*use zero ablation or scaling/,
+    );
+    const resid = residRecipe(
+      { layer: 3, position: "last", cell: null, alpha: 2, steerScale: "raw", pair: "absc" },
+      6,
+      false,
+    );
+    expect("error" in resid && resid.error).toMatch(
+      /^Representation steering needs .*dataset\.json/,
+    );
   });
 });

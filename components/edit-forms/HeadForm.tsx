@@ -10,7 +10,14 @@ import { percent } from "../format";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { AlphaCurve } from "./AlphaCurve";
-import { type HeadDraft, type HeadMode, headRecipe, PROMPT_PAIRS } from "./head-recipe";
+import {
+  type HeadDraft,
+  type HeadMode,
+  headModeNeedsDataset,
+  headRecipe,
+  PROMPT_PAIRS,
+} from "./head-recipe";
+import { datasetAvailability, noDatasetReason } from "./model-dataset";
 import type { EditFormProps } from "./types";
 
 const MODES: [HeadMode, string][] = [
@@ -23,6 +30,8 @@ const MODES: [HeadMode, string][] = [
 export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
   const info = useCauseway((s) => s.model.info);
   const dims = info ? { nLayer: info.config.nLayer, nHead: info.config.nHead } : null;
+  const source = useCauseway((s) => s.model.source);
+  const hasDataset = datasetAvailability(source) !== "no";
   const [d, setD] = useState<HeadDraft>({
     mode: "ablate_zero",
     layer: site.layer ?? 0,
@@ -44,7 +53,7 @@ export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
       data-testid="head-form"
       onSubmit={(e) => {
         e.preventDefault();
-        const r = headRecipe(d, dims);
+        const r = headRecipe(d, dims, hasDataset);
         if ("error" in r) {
           setError(r.error);
           return;
@@ -63,12 +72,18 @@ export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
               type="radio"
               name="head-mode"
               checked={d.mode === m}
+              disabled={!hasDataset && headModeNeedsDataset(m)}
               onChange={() => set({ mode: m })}
             />
             {label}
           </label>
         ))}
       </div>
+      {!hasDataset ? (
+        <small className="field__help" data-testid="head-no-dataset">
+          {noDatasetReason(source)} Mean ablation and steering need it.
+        </small>
+      ) : null}
       <div className="editform__grid">
         <NumberField
           id="head-layer"

@@ -9,10 +9,13 @@ import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { AlphaCurve } from "./AlphaCurve";
 import { PROMPT_PAIRS, type ResidDraft, residRecipe } from "./head-recipe";
+import { datasetAvailability, noDatasetReason } from "./model-dataset";
 import type { EditFormProps } from "./types";
 
 export function ResidForm({ site, onAdd, onCancel }: EditFormProps) {
   const nLayer = useCauseway((s) => s.model.info?.config.nLayer ?? null);
+  const source = useCauseway((s) => s.model.source);
+  const hasDataset = datasetAvailability(source) !== "no";
   const [d, setD] = useState<ResidDraft>({
     layer: site.layer ?? 0,
     position: "last",
@@ -29,7 +32,7 @@ export function ResidForm({ site, onAdd, onCancel }: EditFormProps) {
       data-testid="resid-form"
       onSubmit={(e) => {
         e.preventDefault();
-        const r = residRecipe(d, nLayer);
+        const r = residRecipe(d, nLayer, hasDataset);
         if ("error" in r) {
           setError(r.error);
           return;
@@ -92,7 +95,13 @@ export function ResidForm({ site, onAdd, onCancel }: EditFormProps) {
           ))}
         </select>
       </label>
-      {d.pair === "absc" ? <AlphaCurve recipe={() => residRecipe(d, nLayer)} /> : null}
+      {!hasDataset ? (
+        <small className="field__help" data-testid="resid-no-dataset">
+          {noDatasetReason(source)} Steering learns its direction from those prompt sets.
+        </small>
+      ) : d.pair === "absc" ? (
+        <AlphaCurve recipe={() => residRecipe(d, nLayer)} />
+      ) : null}
       {error ? (
         <p className="form-error" role="alert" data-testid="resid-error">
           {error}

@@ -10,6 +10,7 @@ import { COV_SOURCES, type CovSource } from "@/lib/edit/types";
 import { visibleToken } from "../format";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
+import { datasetAvailability, defaultCov, noDatasetReason } from "./model-dataset";
 import { type RomeDraft, romeRecipe, romeTemplate } from "./rome-recipe";
 import type { EditFormProps } from "./types";
 
@@ -24,13 +25,16 @@ export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormPro
   const answer = useCauseway((s) =>
     s.predict.resultPrompt === prompt ? (s.predict.result?.top[0]?.token ?? null) : null,
   );
+  const source = useCauseway((s) => s.model.source);
+  const hasDataset = datasetAvailability(source) !== "no";
   const [d, setD] = useState<RomeDraft>({
     prompt,
     subject: subject ?? "",
     targetNew: "",
     layer: site.layer ?? 0,
     // lib/edit/rome.ts ROME_DEFAULTS (not imported: it would pull tfjs into the page bundle)
-    cov: "general_text+facts",
+    // (identity when the model has no dataset.json to estimate C from)
+    cov: defaultCov(datasetAvailability(source)),
     shrinkage: 0.01,
     steps: 40,
   });
@@ -46,7 +50,7 @@ export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormPro
       data-testid="rome-form"
       onSubmit={(e) => {
         e.preventDefault();
-        const r = romeRecipe(d, nLayer);
+        const r = romeRecipe(d, nLayer, hasDataset);
         if ("error" in r) {
           setError(r.error);
           return;
@@ -122,12 +126,19 @@ export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormPro
                 type="radio"
                 name="rome-cov"
                 checked={d.cov === c}
+                disabled={!hasDataset && c !== "identity"}
                 onChange={() => set({ cov: c })}
+                data-testid={`rome-cov-${c}`}
               />
               {COV_LABEL[c]}
             </label>
           ))}
         </div>
+        {!hasDataset ? (
+          <small className="field__help" data-testid="rome-no-dataset">
+            {noDatasetReason(source)} C is the identity.
+          </small>
+        ) : null}
         {d.cov !== "identity" ? (
           <NumberField
             id="rome-shrinkage"

@@ -40,10 +40,23 @@ export interface HeadDraft {
 const whole = (x: number | null, lo: number, hi: number) =>
   x !== null && Number.isInteger(x) && x >= lo && x <= hi;
 
+/** The message when a recipe needs prompt sets from a dataset.json the model does not have. */
+export const NEEDS_DATASET =
+  "needs prompt sets from the model's dataset.json, which this model does not have (models from the hub or local files carry none)";
+
+/** Head modes that need no dataset: zero ablation and scaling. */
+export const headModeNeedsDataset = (m: HeadMode): boolean => m === "ablate_mean" || m === "steer";
+
 export function headRecipe(
   d: HeadDraft,
   dims: { nLayer: number; nHead: number } | null,
+  /** False when the model has no dataset.json (./model-dataset.ts). */
+  hasDataset = true,
 ): { edit: Edit } | { error: string } {
+  if (!hasDataset && headModeNeedsDataset(d.mode)) {
+    const what = d.mode === "steer" ? "Steering" : "Mean ablation";
+    return { error: `${what} ${NEEDS_DATASET}: use zero ablation or scaling.` };
+  }
   const L = dims?.nLayer ?? 1e9;
   const H = dims?.nHead ?? 1e9;
   const needHead = !(d.mode === "steer" && d.which === "top_k");
@@ -109,7 +122,10 @@ export interface ResidDraft {
 export function residRecipe(
   d: ResidDraft,
   nLayer: number | null,
+  /** False when the model has no dataset.json (./model-dataset.ts). */
+  hasDataset = true,
 ): { edit: Edit } | { error: string } {
+  if (!hasDataset) return { error: `Representation steering ${NEEDS_DATASET}.` };
   const L = nLayer ?? 1e9;
   if (!whole(d.layer, 0, L - 1))
     return { error: `The layer must be a whole number from 0 to ${L - 1}.` };

@@ -27,6 +27,8 @@ export function romeTemplate(prompt: string, subject: string): string | null {
 export function romeRecipe(
   d: RomeDraft,
   nLayer: number | null,
+  /** False when the model has no dataset.json (./model-dataset.ts): only C = identity works. */
+  hasDataset = true,
 ): { edit: RomeEdit } | { error: string } {
   if (d.prompt.trim() === "") return { error: "The prompt is empty: type a prompt to edit." };
   if (d.subject.trim() === "") {
@@ -51,6 +53,12 @@ export function romeRecipe(
     return { error: `The layer must be a whole number from 0 to ${nLayer - 1}.` };
   }
   if (!COV_SOURCES.includes(d.cov)) return { error: `Unknown C source ${d.cov}.` };
+  if (!hasDataset && d.cov !== "identity") {
+    return {
+      error:
+        "C from general text needs the model's dataset.json, which this model does not have: choose identity.",
+    };
+  }
   if (
     d.cov !== "identity" &&
     (d.shrinkage === null || !Number.isFinite(d.shrinkage) || d.shrinkage < 0)
