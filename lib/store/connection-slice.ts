@@ -4,8 +4,8 @@ import { reduceCompare } from "./compare-slice";
 import type { Context } from "./context";
 import { reduceDataset } from "./dataset-slice";
 import { reduceCurve, reduceEditEval, reduceProbe } from "./edit-tools-slice";
-import { reduceEdits, send } from "./edits-slice";
-import { cancelledModel } from "./model-slice";
+import { reduceEdits, restoreEditsAfterCancel, send } from "./edits-slice";
+import { cancelledModel, editsAtLoadStart } from "./model-slice";
 import { reduceAttention, reducePatch } from "./patch-slice";
 import { reduceTrace } from "./trace-slice";
 import type { CausewayState, ConnectionSlice } from "./types";
@@ -95,6 +95,8 @@ export function createConnectionSlice(
           case "error":
             if (msg.code === "cancelled") {
               set((s) => ({ model: cancelledModel(ctx, s.model, msg.message) }));
+              // The worker kept the previous model's stack too: agree with it again.
+              restoreEditsAfterCancel(ctx, set, get, editsAtLoadStart(ctx));
               if (get().model.status === "ready" && get().predict.prompt.length > 0) {
                 get().runPrediction();
               }

@@ -12,6 +12,7 @@ import type { StateCreator } from "zustand/vanilla";
 import { type Edit, isEnabled, isLearned } from "../edit/types";
 import type { FromWorker } from "../protocol";
 import type { Context } from "./context";
+import type { EditsBeforeLoad } from "./model-slice";
 import type { CausewayState, EditsSlice, UiError } from "./types";
 
 export function initialEdits(): EditsSlice["edits"] {
@@ -172,6 +173,35 @@ export function reduceEdits(ctx: Context, set: SetState, get: Get, msg: FromWork
       };
     });
   }
+}
+
+/**
+ * A load was cancelled and the previous model is back (model.status "ready"): the worker kept
+ * that model with the stack it had applied, while the store forgot it when the load started.
+ * The applied stack is restored; when the stack here may differ from the worker's (changed
+ * during the load, or a setEdits was still in flight then, whose answer was dropped) it is sent
+ * again: learned edits are only re-applied, recipes learned. Returns true when it sent.
+ */
+export function restoreEditsAfterCancel(
+  ctx: Context,
+  set: SetState,
+  get: Get,
+  before: EditsBeforeLoad | null,
+): boolean {
+  if (get().model.status !== "ready" || before === null) return false;
+  const applied = before.requests.applied;
+  ctx.edits = { reqId: 0, sent: [], applied };
+  const stack = get().edits.stack;
+  const same =
+    before.requests.reqId === 0 &&
+    stack.length === applied.length &&
+    stack.every((e, i) => e === applied[i]);
+  if (same) {
+    set((s) => ({ edits: { ...s.edits, status: before.status, error: before.error } }));
+    return false;
+  }
+  send(ctx, set, get, stack);
+  return true;
 }
 
 function sameStack(a: readonly Edit[], b: readonly Edit[]): boolean {

@@ -6,7 +6,7 @@ import { initialDataset } from "./dataset-slice";
 import { IDLE_CURVE, IDLE_EVAL, IDLE_PROBE } from "./edit-tools-slice";
 import { initialPatch } from "./patch-slice";
 import { IDLE_RUN } from "./run";
-import type { CausewayState, ModelSlice } from "./types";
+import type { CausewayState, EditsSlice, ModelSlice } from "./types";
 
 export const initialModel: ModelSlice["model"] = {
   status: "idle",
@@ -21,6 +21,22 @@ export const initialModel: ModelSlice["model"] = {
 
 /** The model that was ready when a load started: a cancelled download brings it back. */
 const beforeLoad = new WeakMap<Context, ModelSlice["model"] | null>();
+
+/**
+ * The edit requests and the stack's status when a load started from a ready model. The worker
+ * frees its stack only once the new model's download is done (workers/model.worker.ts swap), so
+ * a cancelled download leaves the previous model with its stack applied: edits-slice
+ * restoreEditsAfterCancel brings this back and sends the stack again where they may differ.
+ */
+export interface EditsBeforeLoad {
+  requests: Context["edits"];
+  status: EditsSlice["edits"]["status"];
+  error: EditsSlice["edits"]["error"];
+}
+const editsBeforeLoad = new WeakMap<Context, EditsBeforeLoad | null>();
+
+export const editsAtLoadStart = (ctx: Context): EditsBeforeLoad | null =>
+  editsBeforeLoad.get(ctx) ?? null;
 
 /** The model state after the worker reports a cancelled load (it keeps the previous model). */
 export function cancelledModel(
@@ -45,7 +61,12 @@ export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], 
       ctx.loadStartedAt = ctx.now();
       const now = get().model;
       // A load replacing a load still in flight keeps the model from before both.
-      if (now.status !== "loading") beforeLoad.set(ctx, now.status === "ready" ? now : null);
+      if (now.status !== "loading") {
+        const wasReady = now.status === "ready";
+        beforeLoad.set(ctx, wasReady ? now : null);
+        const { status, error } = get().edits;
+        editsBeforeLoad.set(ctx, wasReady ? { requests: ctx.edits, status, error } : null);
+      }
       set((s) => ({
         model: {
           ...initialModel,
@@ -67,7 +88,8 @@ export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], 
         patch: { ...initialPatch(s.patch.settings) },
         dataset: { ...initialDataset(), settings: s.dataset.settings },
         // The stack is kept and sent to the new model once it is ready (learned values that do
-        // not fit it are refused there, with the reason).
+        // not fit it are refused there, with the reason); a cancelled load brings back what the
+        // worker still has applied (edits-slice restoreEditsAfterCancel).
         edits: { ...s.edits, status: "idle", progress: null, curve: [], error: null },
         editEval: IDLE_EVAL,
         headProbe: IDLE_PROBE,
