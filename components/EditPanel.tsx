@@ -82,6 +82,7 @@ function EditStatus() {
   const error = useCauseway((s) => s.edits.error);
   const canUndo = useCauseway((s) => s.edits.history.length > 0);
   const undo = useCauseway((s) => s.undoEdits);
+  const cancel = useCauseway((s) => s.cancelLearning);
   return (
     <div className="edits__status" data-testid="edits-status" data-status={status}>
       <button
@@ -102,6 +103,17 @@ function EditStatus() {
             ? "Applied."
             : ""}
       </span>
+      {status === "learning" ? (
+        <button
+          type="button"
+          className="btn btn--ghost"
+          onClick={cancel}
+          title="Stop learning; the stack goes back to the one applied before"
+          data-testid="edits-cancel"
+        >
+          Cancel
+        </button>
+      ) : null}
       {curve.length > 1 ? <LossCurve points={curve} /> : null}
       {error ? (
         <p className="form-error" role="alert" data-testid="edits-error">

@@ -13,6 +13,12 @@
  *   error      code and a one-line message (spec errors: lib/interp TraceErrorCode)
  * `attention` and `tokenize` are small requests beside a run: they neither cancel it nor are
  * cancelled by it, and each keeps its own latest-wins lane.
+ *
+ * Cancelling a `setEdits` stops its learning at the next optimisation step (or before the next
+ * edit), frees every tensor it made, keeps the previously applied stack, and answers `error`
+ * coded "cancelled" (as a cancelled load does). A cancel that arrives after the stack was
+ * applied changes nothing. The store does not wait for that answer (the client drops it): it
+ * restores its applied stack and sends it again, which the worker only re-applies.
  */
 import type { CounterFactScores } from "./edit/metrics";
 import type { Edit, EditEval, PromptSet } from "./edit/types";

@@ -41,7 +41,10 @@ export interface ModelPort {
   tokenize(texts: string[]): number;
   /** Replaces the worker's edit stack (learning what is missing); the latest wins. */
   setEdits(edits: Edit[]): number;
-  /** Stops the latest setEdits (its answer is dropped; the worker keeps its previous stack). */
+  /**
+   * Stops the latest setEdits at its next optimisation step (its answer, an error coded
+   * "cancelled", is dropped; the worker keeps its previous stack).
+   */
   cancelEdits(): void;
   /** CounterFact measures of the ROME edit at `index` of the worker's stack. */
   evalEdit(index: number): number;

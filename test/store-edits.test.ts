@@ -1,7 +1,8 @@
 /**
  * The edits slice with a fake worker: every change sends the whole stack, ids are unique, the
  * learned stack replaces the recipes (also in the history), progress streams into a loss curve,
- * undo restores the previous stack exactly, a refused stack is rolled back with its error,
+ * undo restores the previous stack exactly, a refused stack is rolled back with its error, a
+ * cancelled learning is rolled back without one (and the applied stack sent again),
  * predictions carry the original beside the edited one, and "re-trace edited" runs the trace's
  * job on the edited model while keeping the original grids.
  */
@@ -219,6 +220,72 @@ describe("edit stack", () => {
     expect(e.error).toEqual({ code: "bad_edit", message: "edit 1: layer 99 …" });
     expect(e.stack).toEqual(applied);
     expect(e.history).toHaveLength(1); // the failed change left no undo step
+  });
+
+  it("cancelLearning rolls the stack back to the applied one, with no error", () => {
+    st().addEdit(scale(0));
+    answerEdits();
+    const applied = st().edits.stack;
+    const history = st().edits.history;
+    st().cancelLearning(); // not learning: nothing to cancel
+    expect(port.editCancels).toBe(0);
+    expect(port.setEditsCalls).toHaveLength(1);
+
+    st().addEdit(recipe());
+    const learning = port.setEditsCalls.at(-1)!;
+    st().receive(
+      {
+        type: "progress",
+        reqId: learning.reqId,
+        phase: "learn",
+        index: 1,
+        done: 1,
+        total: 40,
+        loss: 2,
+      },
+      "edits",
+    );
+    expect(st().edits.status).toBe("learning");
+    st().cancelLearning();
+    expect(port.editCancels).toBe(1);
+    let e = st().edits;
+    expect(e.stack).toEqual(applied);
+    expect(e.history).toEqual(history); // the change is undone, as undo would
+    expect(e.status).toBe("idle");
+    expect(e.error).toBeNull();
+    expect(e.progress).toBeNull();
+    expect(e.curve).toEqual([]);
+    // the applied stack is sent again (nothing to learn), in case the worker had applied the new one
+    expect(port.setEditsCalls).toHaveLength(3);
+    expect(port.setEditsCalls.at(-1)!.edits).toEqual(applied);
+    // the worker's late acknowledgement changes nothing
+    st().receive(
+      {
+        type: "error",
+        reqId: learning.reqId,
+        code: "cancelled",
+        message: "Learning was cancelled",
+      },
+      "edits",
+    );
+    st().receive(
+      {
+        type: "progress",
+        reqId: learning.reqId,
+        phase: "learn",
+        index: 1,
+        done: 2,
+        total: 40,
+        loss: 1,
+      },
+      "edits",
+    );
+    e = st().edits;
+    expect(e.error).toBeNull();
+    expect(e.progress).toBeNull();
+    answerEdits();
+    expect(st().edits.status).toBe("ready");
+    expect(st().edits.stack).toEqual(applied);
   });
 
   it("answers to an older setEdits are ignored", () => {

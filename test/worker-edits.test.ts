@@ -9,7 +9,9 @@
  * - setEdits learns a ROME recipe (progress with the loss, then the complete stack), after which
  *   the edited prediction's top-1 is the new target and the original's is unchanged;
  * - a bad stack is refused with a specific error and the previous stack stays applied;
- * - evalEdit scores the edit; replacing and resetting the stack frees every tensor it held.
+ * - evalEdit scores the edit; replacing and resetting the stack frees every tensor it held;
+ * - a cancel stops a ROME learning at its next step: the answer is an error coded "cancelled",
+ *   the previous stack stays applied (same predictions) and every tensor is freed.
  */
 import "../lib/model/backends-node";
 import { readFileSync } from "node:fs";
@@ -17,7 +19,8 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEditDataset } from "../lib/edit/dataset";
-import type { Edit, RomeEdit } from "../lib/edit/types";
+import { learnStack } from "../lib/edit/learn";
+import { type Edit, EditError, type RomeEdit } from "../lib/edit/types";
 import { Engine } from "../lib/engine";
 import { runTrace } from "../lib/interp/trace";
 import { loadModelFiles } from "../lib/load/model-files";
@@ -83,9 +86,12 @@ function harness() {
   const messages: FromWorker[] = [];
   const side = new SideJobs();
   const waiters: { reqId: number; types: string[]; resolve: () => void }[] = [];
+  /** Called with every message as it is posted (e.g. to cancel at a given step). */
+  const taps: ((m: FromWorker) => void)[] = [];
   const post = (m: FromWorker, transfer?: Transferable[]) => {
     const copy = structuredClone(m, { transfer: (transfer ?? []) as ArrayBuffer[] });
     messages.push(copy);
+    for (const tap of taps) tap(copy);
     for (const w of waiters.filter((w) => w.reqId === copy.reqId && w.types.includes(copy.type)))
       w.resolve();
   };
@@ -132,7 +138,7 @@ function harness() {
     await until(reqId, ["done", "error"]);
     return messages.filter((m) => m.reqId === reqId);
   };
-  return { lane, setEdits, run, evaluate };
+  return { lane, setEdits, run, evaluate, taps };
 }
 
 /** The trace grids of a run's rows messages: kind → t → values. */
@@ -329,6 +335,74 @@ describe("setEdits", () => {
     expect(ev.at(-1)!.type).toBe("error");
     h.lane.reset();
     expect(h.lane.edited(engine, "edited")).toBeNull();
+  });
+});
+
+describe("cancelling a learning", () => {
+  /** A ROME recipe whose 200 steps would take far longer than the test allows. */
+  const longRecipe = (): RomeEdit => ({
+    kind: "rome",
+    id: "long",
+    site: { layer: 0 },
+    params: {
+      prompt: "{} lives in the city of",
+      subject: SUBJECT,
+      target_new: "Halvek",
+      cov: "identity",
+      steps: 200,
+      early_stop: 0,
+    },
+  });
+
+  it("learnStack stops at the next ROME step once its signal is set, freeing its tensors", async () => {
+    const before = tf.memory().numTensors;
+    const signal = { cancelled: false };
+    const steps: number[] = [];
+    const learning = learnStack(engine.model, engine.tokenizer, [longRecipe()], {
+      dataset,
+      signal,
+      onRomeStep: (_i, s) => {
+        steps.push(s.step);
+        signal.cancelled = true;
+      },
+    });
+    const err = await learning.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(EditError);
+    expect((err as EditError).code).toBe("cancelled");
+    expect(steps).toEqual([0]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("a cancel after the first ROME step answers cancelled and keeps the applied stack", async () => {
+    const h = harness();
+    await h.setEdits([romeLearned()]);
+    const applied = h.lane.edited(engine, "edited")!;
+    expect(applied).not.toBeNull();
+    const expected = await editedEngine(engine, applied, PROMPT).predict(PROMPT, 5);
+    const before = tf.memory().numTensors;
+    let cancelledAt = -1;
+    h.taps.push((m) => {
+      if (cancelledAt < 0 && m.type === "progress" && m.loss !== undefined) {
+        cancelledAt = m.done;
+        expect(h.lane.cancel(m.reqId)).toBe(true);
+      }
+    });
+    const msgs = await h.setEdits([romeLearned(), longRecipe()]);
+    expect(cancelledAt).toBe(1);
+    const answer = msgs.at(-1)!;
+    expect(answer.type).toBe("error");
+    if (answer.type === "error") expect(answer.code).toBe("cancelled");
+    expect(msgs.some((m) => m.type === "edits" || m.type === "done")).toBe(false);
+    expect(h.lane.edited(engine, "edited")).toBe(applied);
+    expect(h.lane.stack()).toEqual([romeLearned()]);
+    const after = await editedEngine(engine, applied, PROMPT).predict(PROMPT, 5);
+    expect(after.top).toEqual(expected.top);
+    expect(after.top[0].token).not.toBe(" Halvek");
+    expect(tf.memory().numTensors).toBe(before);
+    h.lane.reset();
   });
 });
 

@@ -6,14 +6,19 @@
  * worker globals: the worker (and Node tests) give it `post` and the engine.
  *
  * Rules:
- * - The latest setEdits wins. An older one stops before its next edit starts learning and posts
- *   nothing more; until a new stack is applied the previous one stays (also after an error).
+ * - The latest setEdits wins. An older one stops at its next optimisation step (or before its
+ *   next edit) and posts nothing more; until a new stack is applied the previous one stays
+ *   (also after an error or a cancel).
+ * - A `cancel` of the latest setEdits stops it the same way, frees every tensor its learning
+ *   made, and answers `error` coded "cancelled" (the previous stack stays applied). A cancel
+ *   that arrives after the stack was applied changes nothing (its answer was already posted).
  * - The applied stack never changes under a sweep: learning waits for the sweep in flight, and
  *   a sweep asked for meanwhile waits for learning (both are side jobs of the run lane).
  * - The previous EditedModel is disposed when a new one replaces it and when a model loads
  *   (reset), so the stack holds exactly its own weight deltas.
  */
 import { applyEdits, type EditedModel } from "../lib/edit/apply";
+import { isLearningCancelled } from "../lib/edit/cancel";
 import type { EditDataset } from "../lib/edit/dataset";
 import { resolvePromptSet } from "../lib/edit/dataset";
 import { probeHeads } from "../lib/edit/heads";
@@ -65,6 +70,8 @@ const now = () => (typeof performance !== "undefined" ? performance.now() : Date
 export class EditLane {
   private applied: Applied | null = null;
   private latest = 0;
+  /** The setEdits request cancelled last (answered "cancelled" once it has stopped). */
+  private cancelledEdits = 0;
   private chain: Promise<void> = Promise.resolve();
   private latestEval = 0;
   private evalBusy: Promise<unknown> = Promise.resolve();
@@ -119,6 +126,7 @@ export class EditLane {
     if (reqId === 0) return false;
     if (reqId === this.latest) {
       this.latest = 0;
+      this.cancelledEdits = reqId;
       return true;
     }
     if (reqId === this.latestEval) {
@@ -144,8 +152,14 @@ export class EditLane {
     const post: Post = (m, t) => {
       if (live()) this.host.post(m, t);
     };
+    // learning checks it before every edit and optimisation step
+    const signal = {
+      get cancelled() {
+        return !live();
+      },
+    };
     try {
-      if (!live()) return;
+      if (!live()) throw new CancelledError();
       if (!Array.isArray(msg.edits)) {
         throw new LaneError("bad_request", "setEdits needs a list of edits");
       }
@@ -153,15 +167,14 @@ export class EditLane {
       const engine = await this.host.engine();
       if (!engine) throw new LaneError("no_model", "No model is loaded");
       await this.host.runsIdle();
-      if (!live()) return;
+      if (!live()) throw new CancelledError();
       const work = (async () => {
         const dataset = edits.some((e) => isEnabled(e)) ? await this.host.dataset() : undefined;
         const t0 = now();
         const { edits: learned } = await learnStack(engine.model, engine.tokenizer, edits, {
           dataset,
+          signal,
           onEdit: (index, phase) => {
-            // stop between edits once a newer stack (or a cancel) has arrived
-            if (!live()) throw new CancelledError();
             if (phase === "start") {
               post({ type: "progress", reqId, phase: "learn", index, done: 0, total: 1 });
             }
@@ -188,22 +201,32 @@ export class EditLane {
               loss: s.loss,
             }),
         });
-        if (!live()) return false;
+        if (!live()) throw new CancelledError();
         // an evaluation or α curve reading the old stack finishes (or stops) before it is freed
         await this.evalBusy.catch(() => undefined);
         await this.curveBusy.catch(() => undefined);
-        if (!live()) return false;
+        if (!live()) throw new CancelledError();
         const model = applyEdits(engine.model, learned);
         const old = this.applied;
         this.applied = { engine, edits: learned, model };
         old?.model.dispose();
         post({ type: "edits", reqId, edits: learned });
         post({ type: "done", reqId, ms: now() - t0, tensorsLeft: engine.tensorsInUse() });
-        return true;
       })();
       await this.host.side.track(work);
     } catch (e) {
-      if (!(e instanceof CancelledError)) post(errorMessage(reqId, e));
+      if (reqId === this.cancelledEdits) {
+        // a cancel (not a newer stack) stopped it: acknowledged once it has stopped
+        this.cancelledEdits = 0;
+        this.host.post({
+          type: "error",
+          reqId,
+          code: "cancelled",
+          message: "Learning was cancelled; the previous stack stays applied",
+        });
+      } else if (!(e instanceof CancelledError) && !isLearningCancelled(e)) {
+        post(errorMessage(reqId, e));
+      }
     }
   }
 

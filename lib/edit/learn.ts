@@ -8,6 +8,7 @@
  */
 import type { Gpt2Model } from "../model/gpt2";
 import { applyEdits, baseOf, type ModelLike } from "./apply";
+import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
 import { learnHeadAblate, learnHeadSteer } from "./heads";
 import { learnLora } from "./lora";
@@ -29,6 +30,11 @@ export interface LearnOptions {
   onTrainStep?: (index: number, s: { step: number; total: number; loss: number }) => void;
   /** Called when an edit starts and ends learning. */
   onEdit?: (index: number, phase: "start" | "done", edit: Edit) => void;
+  /**
+   * Checked before every edit and every optimisation step (ROME, LoRA, LoReFT): once set,
+   * learning throws EditError "cancelled" with every tensor it made freed (./cancel.ts).
+   */
+  signal?: CancelSignal;
 }
 
 /** Learns one edit on a model (plain or edited). */
@@ -43,6 +49,7 @@ export async function learnEdit(
     case "rome": {
       const r = await computeRome(model, tok, edit, {
         dataset: opts.dataset,
+        signal: opts.signal,
         onStep: (s) => opts.onRomeStep?.(opts.index ?? 0, s),
       });
       return r.edit;
@@ -58,11 +65,13 @@ export async function learnEdit(
     case "lora":
       return learnLora(model, tok, edit, {
         dataset: opts.dataset,
+        signal: opts.signal,
         onStep: (s) => opts.onTrainStep?.(opts.index ?? 0, s),
       });
     case "loreft":
       return learnLoreft(model, tok, edit, {
         dataset: opts.dataset,
+        signal: opts.signal,
         onStep: (s) => opts.onTrainStep?.(opts.index ?? 0, s),
       });
   }
@@ -86,6 +95,7 @@ export async function learnStack(
       out.push(e);
       continue;
     }
+    await checkLearningCancelled(opts.signal);
     opts.onEdit?.(i, "start", e);
     const before = applyEdits(model, out);
     try {

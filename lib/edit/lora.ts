@@ -24,6 +24,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { GaussianRng } from "../interp/rng";
 import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
+import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { canonicalPrompts, canonicalScore } from "./canonical";
 import type { EditDataset } from "./dataset";
 import { LORA_DEFAULTS, loraLayers, loraScale, loraWeight } from "./lora-site";
@@ -50,6 +51,8 @@ export interface LoraOptions {
   dataset?: EditDataset;
   onStep?: (s: LoraStep) => void;
   shouldStop?: () => boolean;
+  /** Checked before every step: set it to abandon the edit (EditError "cancelled"). */
+  signal?: CancelSignal;
 }
 
 interface Trainable {
@@ -169,6 +172,7 @@ export async function learnLora(
     const losses: LoraInfo["losses"] = [];
     const vars = train.flatMap((t) => [t.a, t.b]);
     for (let step = 0; step <= p.steps; step++) {
+      await checkLearningCancelled(opts.signal);
       if (step === p.steps || opts.shouldStop?.()) {
         const v = nll();
         const loss = (await v.data())[0];

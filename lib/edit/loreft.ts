@@ -27,6 +27,7 @@ import { GaussianRng } from "../interp/rng";
 import type { Gpt2Model } from "../model/gpt2";
 import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
 import { padRows, pickPositions } from "./batch";
+import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
 import { GradBlocks } from "./grad-blocks";
 import { defaultLoreftLayers, loreftInterventions, loreftParamCount } from "./loreft-site";
@@ -185,7 +186,7 @@ export async function learnLoreft(
   model: ModelLike,
   tok: EditTokenizer,
   edit: LoreftEdit,
-  opts: { dataset?: EditDataset; onStep?: (s: LoreftStep) => void } = {},
+  opts: { dataset?: EditDataset; onStep?: (s: LoreftStep) => void; signal?: CancelSignal } = {},
 ): Promise<LoreftEdit> {
   const t0 = performance.now();
   const base = baseOf(model);
@@ -251,6 +252,7 @@ export async function learnLoreft(
 
   try {
     for (let step = 0; step <= p.steps; step++) {
+      await checkLearningCancelled(opts.signal);
       const { grads, value } = tf.variableGrads(() => {
         const out = blocks.run(resid0, hooks); // [B, T, D]
         const h = pickPositions(out, lastPos); // [B, 1, D]

@@ -31,6 +31,7 @@ import type { Gpt2Config } from "../load/types";
 import type { Gpt2Model } from "../model/gpt2";
 import { baseOf, type ModelLike, viewOf } from "./apply";
 import { padRows, pickPositions } from "./batch";
+import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { CONTEXT_DEFAULTS, contextTemplates } from "./context";
 import { secondMoment, solveShrunk } from "./cov";
 import type { EditDataset } from "./dataset";
@@ -97,6 +98,8 @@ export interface RomeOptions {
   onStep?: (s: RomeStep) => void;
   /** Checked between steps: return true to stop (the edit is then computed from δ so far). */
   shouldStop?: () => boolean;
+  /** Checked before every step: set it to abandon the edit (EditError "cancelled"). */
+  signal?: CancelSignal;
 }
 
 /** What compute needs besides the learned factors: useful to tests and the UI. */
@@ -299,6 +302,7 @@ export async function computeRome(
 
   try {
     for (let step = 0; step < p.steps; step++) {
+      await checkLearningCancelled(opts.signal);
       let parts: tf.Tensor1D | undefined;
       const { grads, value } = tf.variableGrads(() => {
         const r = lossFn();

@@ -6,7 +6,8 @@
  * learns recipes in stack order, streaming progress, and answers with the complete stack, whose
  * learned edits then replace the recipes here (and in the history, so undo never relearns).
  * Until that answer the previous stack stays applied in the worker. A failed stack is rolled
- * back to the last applied one, with the error shown.
+ * back to the last applied one, with the error shown; a cancelled learning is rolled back the
+ * same way, without an error.
  */
 import type { StateCreator } from "zustand/vanilla";
 import { type Edit, isEnabled, isLearned } from "../edit/types";
@@ -258,6 +259,31 @@ export function createEditsSlice(ctx: Context): StateCreator<CausewayState, [], 
     },
     setEditStack(edits) {
       change(ctx, set, get, [...edits]);
+    },
+    cancelLearning() {
+      if (ctx.edits.reqId === 0 || get().edits.status !== "learning") return;
+      const applied = ctx.edits.applied;
+      // the worker stops at its next step and answers "cancelled" (dropped by the client)
+      ctx.port?.cancelEdits();
+      ctx.edits = { ...ctx.edits, reqId: 0, sent: [] };
+      set((s) => {
+        // the change that triggered learning is undone: its entry is the applied stack
+        const top = s.edits.history.at(-1);
+        const popped = top !== undefined && sameStack(top, applied);
+        return {
+          edits: {
+            ...s.edits,
+            stack: applied,
+            history: popped ? s.edits.history.slice(0, -1) : s.edits.history,
+            progress: null,
+            curve: [],
+            error: null,
+          },
+        };
+      });
+      // Sent again: had the worker applied the new stack just before the cancel arrived, this
+      // puts the applied one back (learned edits are only re-applied, nothing is learned).
+      send(ctx, set, get, applied);
     },
   });
 }

@@ -294,6 +294,11 @@ export interface EditsSlice {
   removeEdit(id: string): void;
   /** Restores the stack before the last change. */
   undoEdits(): void;
+  /**
+   * Stops the learning in flight: the stack goes back to the one the worker has applied (the
+   * change that triggered learning is undone), with no error; nothing to do when not learning.
+   */
+  cancelLearning(): void;
   /** Replaces the whole stack (e.g. from a share link); learns what is missing. */
   setEditStack(edits: Edit[]): void;
 }
