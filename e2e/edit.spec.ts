@@ -7,6 +7,8 @@
  * "Re-trace edited model" fills an edited MLP map that differs from the original one; undo
  * restores the original prediction exactly (the same probabilities, digit for digit).
  * About 1.7 minutes (ROME with 8 steps: ~65 s), most of it ROME on SwiftShader's WebGPU.
+ * A second test cancels a 40-step ROME learning after its first step: the stack and the
+ * predictions are those of the head edit applied before it, with no error shown.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -186,5 +188,51 @@ test("a head edit from the + menu: on/off and remove change the prediction and b
   await page.getByTestId("edit-remove").click();
   await expect(row).toHaveCount(0);
   await expect.poll(() => bars(page, "predictions")).toEqual(original);
+  expect(errors, "uncaught errors in the page").toEqual([]);
+});
+
+test("cancelling a ROME learning keeps the applied stack and its predictions", async ({ page }) => {
+  test.setTimeout(180_000);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto("/");
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
+
+  // the stack before: one head edit, applied
+  await page.getByTestId("add-edit-head").click();
+  await page.locator("#head-layer").fill("0");
+  await page.locator("#head-head").fill("1");
+  await page.getByTestId("head-form").getByText("Scale", { exact: true }).click();
+  await page.locator("#head-scale").fill("0");
+  await page.getByTestId("head-apply").click();
+  const status = page.getByTestId("edits-status");
+  await expect(status).toHaveAttribute("data-status", "ready");
+  await expect(page.getByTestId("predictions-original")).toBeVisible();
+  await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
+  const edited = await bars(page, "predictions");
+
+  // a ROME edit of 40 steps (minutes under SwiftShader), cancelled after its first step
+  await page.getByTestId("add-edit-rome").click();
+  await page.getByTestId("rome-subject").fill(fact.subject);
+  await page.getByTestId("rome-target").fill(NEW_TARGET);
+  await page.getByTestId("rome-form").getByText("identity", { exact: true }).click();
+  await page.getByTestId("rome-apply").click();
+  await expect(page.getByTestId("edit-row")).toHaveCount(2);
+  await expect(status).toHaveAttribute("data-status", "learning");
+  await expect(status).toContainText("step 1/40", { timeout: 90_000 });
+  const t0 = Date.now();
+  await page.getByTestId("edits-cancel").click();
+  await expect(page.getByTestId("edit-row")).toHaveCount(1);
+  await expect(page.getByTestId("edit-row")).toContainText("scale L0H1 ×0 @last");
+  await expect(page.getByTestId("edits-cancel")).toHaveCount(0);
+  // ready once the worker has stopped at its next step and re-applied the head edit
+  await expect(status).toHaveAttribute("data-status", "ready", { timeout: 60_000 });
+  console.log(`cancelled learning: the stack was ready again after ${Date.now() - t0} ms`);
+  await expect(page.getByTestId("edits-error")).toHaveCount(0);
+  await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
+  await expect.poll(() => bars(page, "predictions")).toEqual(edited);
   expect(errors, "uncaught errors in the page").toEqual([]);
 });
