@@ -10,8 +10,9 @@
  *   the edited prediction's top-1 is the new target and the original's is unchanged;
  * - a bad stack is refused with a specific error and the previous stack stays applied;
  * - evalEdit scores the edit; replacing and resetting the stack frees every tensor it held;
- * - a cancel stops a ROME learning at its next step: the answer is an error coded "cancelled",
- *   the previous stack stays applied (same predictions) and every tensor is freed.
+ * - learning stops at its next ROME / LoReFT / LoRA step once cancelled, freeing its tensors;
+ *   a cancelled setEdits answers an error coded "cancelled" and the previous stack stays
+ *   applied (same predictions).
  */
 import "../lib/model/backends-node";
 import { readFileSync } from "node:fs";
@@ -375,6 +376,32 @@ describe("cancelling a learning", () => {
     expect(steps).toEqual([0]);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  const trained: [string, Edit][] = [
+    ["LoReFT", { kind: "loreft", site: {}, params: {} }],
+    ["LoRA", { kind: "lora", site: {}, params: { prefix: PROMPT, suffix: " Halvek" } }],
+  ];
+  for (const [name, recipe] of trained) {
+    it(`learnStack stops ${name} at the next training step once its signal is set`, async () => {
+      const before = tf.memory().numTensors;
+      const signal = { cancelled: false };
+      const steps: number[] = [];
+      const err = await learnStack(engine.model, engine.tokenizer, [recipe], {
+        dataset,
+        signal,
+        onTrainStep: (_i, s) => {
+          steps.push(s.step);
+          signal.cancelled = true;
+        },
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect((err as EditError).code).toBe("cancelled");
+      expect(steps).toEqual([0]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
 
   it("a cancel after the first ROME step answers cancelled and keeps the applied stack", async () => {
     const h = harness();
