@@ -232,6 +232,8 @@ function ProbeGrid({ pair }: { pair: HeadDraft["pair"] }) {
                   <td
                     // biome-ignore lint/suspicious/noArrayIndexKey: heads are positions
                     key={h}
+                    data-testid="probe-cell"
+                    data-acc={a}
                     style={{ background: `rgba(47, 111, 223, ${Math.max(0, (a - 0.5) * 2)})` }}
                     title={`L${l}H${h}: ${percent(a)}`}
                   >
