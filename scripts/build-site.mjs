@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const outIndex = path.join(root, "out", "index.html");
 const SOURCE_DIRS = ["app", "components", "lib", "workers", "public"];
-const SOURCE_FILES = ["next.config.mjs", "package.json", "tsconfig.json"];
+const SOURCE_FILES = ["next.config.js", "package.json", "tsconfig.json"];
 const SKIP = new Set(["node_modules", ".next", "out", "wasm"]);
 
 const args = new Set(process.argv.slice(2));

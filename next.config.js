@@ -1,8 +1,5 @@
 // Static export (out/), served by scripts/serve.mjs. `next start` refuses export mode.
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-
-const root = path.dirname(fileURLToPath(import.meta.url));
+// CommonJS because package.json has no "type": "module"; the design card names this file.
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
@@ -10,7 +7,7 @@ const nextConfig = {
   images: { unoptimized: true },
   reactStrictMode: true,
   // Pin the workspace root so Turbopack does not pick up a lockfile from a parent directory.
-  turbopack: { root },
+  turbopack: { root: __dirname },
   // Type checking is `tsc --noEmit` and linting `biome check`, both run by `npm test`; the build
   // itself only bundles, so one unfinished file elsewhere in lib/ cannot block the site.
   typescript: { ignoreBuildErrors: true },
@@ -19,4 +16,4 @@ const nextConfig = {
   experimental: { strictRouteTypes: true },
 };
 
-export default nextConfig;
+module.exports = nextConfig;
