@@ -10,6 +10,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Edit, RomeEdit } from "../lib/edit/types";
 import type { FromWorker } from "../lib/protocol";
 import { type CausewayStore, createCausewayStore } from "../lib/store";
+import { checkRetrace, isCompareStale } from "../lib/store/compare-slice";
+import { stackKey } from "../lib/store/edits-slice";
 import { FakePort } from "./store-fake-port";
 
 const PROMPT = "Ralkrok Stennos lives in the city of";
@@ -203,6 +205,68 @@ describe("edit stack", () => {
     st().undoEdits();
     expect(st().edits.stack).toEqual([learned]);
     expect(port.setEditsCalls.at(-1)!.edits).toEqual([learned]);
+  });
+
+  it("redo restores an undone learned edit exactly, without relearning; a new change drops redo", () => {
+    st().addEdit(recipe());
+    answerEdits();
+    const learned = st().edits.stack[0];
+    expect((learned as RomeEdit).learned).toBeDefined();
+    st().undoEdits();
+    answerEdits();
+    expect(st().edits.stack).toEqual([]);
+    expect(st().edits.future).toEqual([[learned]]);
+
+    st().redoEdits();
+    expect(st().edits.stack).toEqual([learned]);
+    expect(st().edits.stack[0]).toBe(learned); // the very learned data, not a copy of the recipe
+    expect(port.setEditsCalls.at(-1)!.edits).toEqual([learned]);
+    expect(st().edits.status).not.toBe("learning"); // nothing to learn: only re-applied
+    expect(st().edits.future).toEqual([]);
+    expect(st().edits.history).toEqual([[]]);
+    answerEdits();
+
+    // undo twice, redo twice: each stack comes back in order
+    st().addEdit(scale(0));
+    answerEdits();
+    const two = st().edits.stack;
+    st().undoEdits();
+    st().undoEdits();
+    expect(st().edits.stack).toEqual([]);
+    st().redoEdits();
+    expect(st().edits.stack).toEqual([learned]);
+    st().redoEdits();
+    expect(st().edits.stack).toEqual(two);
+    st().redoEdits(); // nothing left to redo
+    expect(st().edits.stack).toEqual(two);
+
+    // a new change after an undo empties the redo history
+    st().undoEdits();
+    expect(st().edits.future).toHaveLength(1);
+    st().toggleEdit(learned.id!);
+    expect(st().edits.future).toEqual([]);
+  });
+
+  it("an edit learned after its stack was undone is learned in the redo history too", () => {
+    st().addEdit(scale(0));
+    answerEdits();
+    st().addEdit(recipe());
+    const learning = port.setEditsCalls.at(-1)!;
+    // the answer to the learning arrives for the stack that is still current
+    st().receive(
+      {
+        type: "edits",
+        reqId: learning.reqId,
+        edits: learning.edits.map((e) => (e.kind === "rome" ? learnedOf(e) : e)),
+      },
+      "edits",
+    );
+    const learned = st().edits.stack;
+    st().undoEdits();
+    answerEdits();
+    st().redoEdits();
+    expect(st().edits.stack).toEqual(learned);
+    expect(st().edits.status).not.toBe("learning");
   });
 
   it("a refused stack is rolled back to the applied one, with the worker's message", () => {
@@ -404,6 +468,46 @@ describe("re-trace edited", () => {
     expect(st().trace.result?.grids.mlp?.filled).toBe(0);
     st().closeCompare();
     expect(st().compare.edited).toBeNull();
+  });
+
+  it("the edited re-trace carries its stack: undo, toggle or an empty stack make it stale", () => {
+    traced();
+    st().addEdit(recipe());
+    answerEdits();
+    st().retraceEdited();
+    const run = port.lastRun();
+    const b = st().compare.original!.grids.mlp!.baseline;
+    st().receive({ type: "baseline", reqId: run.reqId, kind: "mlp", baseline: b }, "run");
+    st().receive({ type: "done", reqId: run.reqId, ms: 1, tensorsLeft: 0 }, "run");
+    expect(isCompareStale(st())).toBe(false);
+    expect(st().compare.stackKey).toBe(stackKey(st().edits.stack));
+
+    st().undoEdits(); // the stack is empty now
+    answerEdits();
+    expect(isCompareStale(st())).toBe(true);
+    expect(checkRetrace(st())?.code).toBe("no_edits");
+    st().redoEdits(); // the very stack it was computed with: fresh again
+    answerEdits();
+    expect(isCompareStale(st())).toBe(false);
+    st().toggleEdit(st().edits.stack[0].id!);
+    expect(isCompareStale(st())).toBe(true);
+    st().toggleEdit(st().edits.stack[0].id!); // on again: the same model
+    expect(isCompareStale(st())).toBe(false);
+    // other learned values for the same recipe are another model
+    st().setEditStack([{ ...recipe(), learned: { u: [1], v: [3] } } as Edit]);
+    expect(isCompareStale(st())).toBe(true);
+  });
+
+  it("stackKey ignores off edits, ids and labels, and tells learned values apart", () => {
+    const a = learnedOf(recipe());
+    expect(stackKey([])).toBe("");
+    expect(stackKey([{ ...a, enabled: false }])).toBe("");
+    expect(stackKey([a])).toBe(stackKey([{ ...a, id: "x", label: "mine" }]));
+    expect(stackKey([a])).toBe(stackKey([structuredClone(a)])); // the worker's copy
+    expect(stackKey([a])).not.toBe(stackKey([{ ...a, learned: { u: [1], v: [2.5] } } as Edit]));
+    expect(stackKey([a])).not.toBe(stackKey([recipe()]));
+    expect(stackKey([a, scale(0)])).not.toBe(stackKey([scale(0), a]));
+    expect(stackKey([scale(0)])).not.toBe(stackKey([scale(2)]));
   });
 });
 

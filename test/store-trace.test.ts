@@ -264,7 +264,7 @@ describe("a trace run", () => {
     store.getState().runTrace();
     const id = port.lastRun().reqId;
     store.getState().receive(baseline("hidden", old), "run");
-    expect(store.getState().trace.result!.grids.hidden).toBeUndefined();
+    expect(store.getState().trace.result).toBeNull();
     store.getState().receive(baseline("hidden", id), "run");
     store.getState().receive(row(old, "hidden", 1), "run");
     expect(store.getState().trace.result!.grids.hidden!.filled).toBe(0);
@@ -326,6 +326,74 @@ describe("a trace run", () => {
     store.getState().loadModel({ kind: "bundled", name: "tiny-facts" });
     expect(store.getState().trace.run.status).toBe("idle");
     expect(store.getState().trace.result).toBeNull();
+  });
+
+  it("a run refused by the worker before its first baseline leaves the trace on screen", () => {
+    ready();
+    store.getState().runTrace();
+    const first = port.lastRun().reqId;
+    store.getState().receive(baseline("hidden", first), "run");
+    for (let t = 0; t < TOKENS.length; t++)
+      store.getState().receive(row(first, "hidden", t), "run");
+    store.getState().receive({ type: "done", reqId: first, ms: 1, tensorsLeft: 0 }, "run");
+    const shown = store.getState().trace.result;
+    expect(shown?.grids.hidden?.filled).toBe(TOKENS.length * L);
+
+    // a counterfactual of another length: the worker refuses it
+    store.getState().setTraceSettings({ corruption: "prompt", counterfactual: "Paris is in" });
+    store.getState().runTrace();
+    const second = port.lastRun().reqId;
+    expect(store.getState().trace.result).toBe(shown); // still on screen while it starts
+    expect(store.getState().trace.pending?.job.spec.corruption).toEqual({
+      type: "prompt",
+      prompt: "Paris is in",
+    });
+    store
+      .getState()
+      .receive({ type: "error", reqId: second, code: "length_mismatch", message: "…" }, "run");
+    const t = store.getState().trace;
+    expect(t.run.status).toBe("error");
+    expect(t.result).toBe(shown); // the 10 × 6 grid is not erased
+
+    // a cancelled run that produced nothing leaves it too
+    store.getState().setTraceSettings({ corruption: "noise" });
+    store.getState().runTrace();
+    const third = port.lastRun().reqId;
+    store.getState().cancelRun();
+    store
+      .getState()
+      .receive({ type: "done", reqId: third, ms: 1, tensorsLeft: 0, cancelled: true }, "run");
+    expect(store.getState().trace.result).toBe(shown);
+
+    // the next run's first baseline replaces it
+    store.getState().runTrace();
+    const fourth = port.lastRun().reqId;
+    store.getState().receive(baseline("mlp", fourth), "run");
+    expect(store.getState().trace.result).not.toBe(shown);
+    expect(store.getState().trace.result?.grids.mlp?.filled).toBe(0);
+    expect(store.getState().trace.pending).toBeNull();
+  });
+
+  it("a prompt longer than the context is refused before the worker, with the prediction's reason", () => {
+    ready();
+    const long = `${PROMPT} ${"and again ".repeat(40)}`;
+    store.getState().setPrompt(long);
+    store.getState().runPrediction();
+    const p = port.predicts.at(-1);
+    expect(p?.prompt).toBe(long);
+    store.getState().receive(
+      {
+        type: "error",
+        reqId: p!.reqId,
+        code: "prompt_too_long",
+        message: "The prompt has 90 tokens, longer than the model's context of 64 tokens.",
+      },
+      "predict",
+    );
+    const runs = port.runs.length;
+    store.getState().runTrace();
+    expect(port.runs).toHaveLength(runs);
+    expect(store.getState().trace.formError?.code).toBe("prompt_too_long");
   });
 
   it("refuses to run before the model is ready", () => {

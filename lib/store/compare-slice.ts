@@ -2,17 +2,19 @@
  * Compare slice: the causal trace of the edited model beside the original one. "Re-trace
  * edited" runs the job of the trace on screen (an original-model trace) with the edit stack
  * applied, and keeps that original result so both heatmaps can be drawn on one colour scale.
+ * The edited result carries the fingerprint of the stack it was computed with (stackKey): once
+ * the stack changes (undo, toggle, …) it is stale, and the screen says so.
  */
 import type { StateCreator } from "zustand/vanilla";
 import type { FromWorker } from "../protocol";
 import type { Context } from "./context";
-import { changesModel } from "./edits-slice";
+import { changesModel, stackKey } from "./edits-slice";
 import { applyRunMessage, IDLE_RUN, isActive, startRun } from "./run";
 import { reduceTraceResult } from "./trace-slice";
 import type { CausewayState, CompareSlice, UiError } from "./types";
 
 export function initialCompare(): CompareSlice["compare"] {
-  return { edited: null, original: null, run: IDLE_RUN, error: null };
+  return { edited: null, original: null, stackKey: null, run: IDLE_RUN, error: null };
 }
 
 const fail = (code: string, message: string): UiError => ({ code, message });
@@ -33,6 +35,16 @@ export function checkRetrace(s: CausewayState): UiError | null {
     return fail("no_edits", "The edit stack is empty (or every edit is off): nothing to compare.");
   }
   return null;
+}
+
+/**
+ * True when the edited re-trace on screen was computed with another edit stack than the
+ * current one (or is no longer beside the trace on screen).
+ */
+export function isCompareStale(s: CausewayState): boolean {
+  const c = s.compare;
+  if (!c.edited) return false;
+  return c.original !== s.trace.result || c.stackKey !== stackKey(s.edits.stack);
 }
 
 export function reduceCompare(
@@ -66,6 +78,7 @@ export function createCompareSlice(
           ...s2.compare,
           error: null,
           original,
+          stackKey: stackKey(s.edits.stack),
           edited: { ...original, variant: "edited", tokens: null, subject: null, grids: {} },
         },
       }));

@@ -1,10 +1,11 @@
 /**
  * Edits slice: the edit stack the user builds (ROME, head and representation edits, …), its
- * undo history, and the worker's learning of what is missing.
+ * undo / redo history, and the worker's learning of what is missing.
  *
  * Every change sends the whole stack to the worker (`setEdits`, the latest wins); the worker
  * learns recipes in stack order, streaming progress, and answers with the complete stack, whose
- * learned edits then replace the recipes here (and in the history, so undo never relearns).
+ * learned edits then replace the recipes here (and in the undo and redo histories, so neither
+ * relearns: a learned edit is data, restored exactly).
  * Until that answer the previous stack stays applied in the worker. A failed stack is rolled
  * back to the last applied one, with the error shown; a cancelled learning is rolled back the
  * same way, without an error.
@@ -17,7 +18,15 @@ import type { EditsBeforeLoad } from "./model-slice";
 import type { CausewayState, EditsSlice, UiError } from "./types";
 
 export function initialEdits(): EditsSlice["edits"] {
-  return { stack: [], history: [], status: "idle", progress: null, curve: [], error: null };
+  return {
+    stack: [],
+    history: [],
+    future: [],
+    status: "idle",
+    progress: null,
+    curve: [],
+    error: null,
+  };
 }
 
 let idCounter = 0;
@@ -52,12 +61,61 @@ export const needsLearning = (edits: readonly Edit[]): boolean =>
 /** True when the stack changes the model (some edit is enabled). */
 export const changesModel = (edits: readonly Edit[]): boolean => edits.some(isEnabled);
 
+const digests = new WeakMap<object, string>();
+
+/** A digest of learned values (FNV-1a, two seeds), computed once per object. */
+function digestOf(learned: object): string {
+  let d = digests.get(learned);
+  if (d === undefined) {
+    const text = JSON.stringify(learned);
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x811c9dc5);
+    }
+    d = `${text.length.toString(36)}.${(h1 >>> 0).toString(36)}.${(h2 >>> 0).toString(36)}`;
+    digests.set(learned, d);
+  }
+  return d;
+}
+
+/**
+ * A fingerprint of the model a stack makes: its enabled edits in order, each by kind, site,
+ * params and a digest of its learned values (a relearned edit may differ). Results computed
+ * with the edited model carry it; a result whose key differs from the current stack's was
+ * computed with another stack. "" for the original model.
+ */
+export function stackKey(edits: readonly Edit[]): string {
+  return edits
+    .filter(isEnabled)
+    .map((e) => {
+      // id, label and eval do not change the model
+      const {
+        id: _id,
+        enabled: _on,
+        label: _label,
+        eval: _eval,
+        learned,
+        ...rest
+      } = e as Edit & {
+        learned?: object;
+      };
+      return `${JSON.stringify(rest)}#${learned ? digestOf(learned) : "recipe"}`;
+    })
+    .join("|");
+}
+
 const MAX_HISTORY = 50;
 
 type SetState = (fn: (s: CausewayState) => Partial<CausewayState>) => void;
 type Get = () => CausewayState;
 
-/** Makes `next` the stack (pushing the current one on the history) and sends it. */
+/**
+ * Makes `next` the stack and sends it. A new change pushes the current stack on the undo history
+ * and drops the redo history; undo and redo move stacks between the two themselves.
+ */
 function change(ctx: Context, set: SetState, get: Get, next: Edit[], pushHistory = true): void {
   const stack = withIds(next);
   set((s) => ({
@@ -67,6 +125,7 @@ function change(ctx: Context, set: SetState, get: Get, next: Edit[], pushHistory
       history: pushHistory
         ? [...s.edits.history, s.edits.stack].slice(-MAX_HISTORY)
         : s.edits.history,
+      future: pushHistory ? [] : s.edits.future,
       error: null,
     },
   }));
@@ -142,8 +201,9 @@ export function reduceEdits(ctx: Context, set: SetState, get: Get, msg: FromWork
       edits: {
         ...s.edits,
         stack: s.edits.stack === sent ? learned : s.edits.stack,
-        // an edit learned now is learned in the history too: undo restores it without relearning
+        // an edit learned now is learned in the histories too: undo / redo never relearn it
         history: s.edits.history.map((h) => h.map((e) => replace.get(e) ?? e)),
+        future: s.edits.future.map((h) => h.map((e) => replace.get(e) ?? e)),
         status: "ready",
         progress: null,
         error: null,
@@ -254,8 +314,28 @@ export function createEditsSlice(ctx: Context): StateCreator<CausewayState, [], 
       const { history } = get().edits;
       const previous = history.at(-1);
       if (!previous) return;
-      set((s) => ({ edits: { ...s.edits, history: s.edits.history.slice(0, -1) } }));
+      set((s) => ({
+        edits: {
+          ...s.edits,
+          history: s.edits.history.slice(0, -1),
+          future: [...s.edits.future, s.edits.stack].slice(-MAX_HISTORY),
+        },
+      }));
       change(ctx, set, get, previous, false);
+    },
+    redoEdits() {
+      const { future } = get().edits;
+      const next = future.at(-1);
+      if (!next) return;
+      set((s) => ({
+        edits: {
+          ...s.edits,
+          history: [...s.edits.history, s.edits.stack].slice(-MAX_HISTORY),
+          future: s.edits.future.slice(0, -1),
+        },
+      }));
+      // the stack exactly as it was undone: learned edits are re-applied, not relearned
+      change(ctx, set, get, next, false);
     },
     setEditStack(edits) {
       change(ctx, set, get, [...edits]);

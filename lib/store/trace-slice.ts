@@ -7,8 +7,10 @@
  * find_token_range does). It is re-found from the text whenever the prompt's tokens change.
  */
 import type { StateCreator } from "zustand/vanilla";
-import { TraceError } from "../interp/spec";
+import { TRACE_DEFAULTS, TraceError } from "../interp/spec";
 import { findSubjectRange } from "../interp/tokens";
+import { paramError } from "../params/schema";
+import { TRACE_PARAMS } from "../params/table";
 import type { FromWorker, TraceJob } from "../protocol";
 import { countFilled, emptyGrid, withRows } from "../viz/grid";
 import { rangeToText } from "../viz/selection";
@@ -23,9 +25,9 @@ export const DEFAULT_TRACE_SETTINGS: TraceSettings = {
   subjectAuto: false,
   target: "",
   corruption: "noise",
-  samples: 10,
-  noise: 3,
-  seed: 1,
+  samples: TRACE_DEFAULTS.samples,
+  noise: TRACE_DEFAULTS.noise,
+  seed: TRACE_DEFAULTS.seed,
   counterfactual: "",
   counterfactualAuto: false,
   window: null,
@@ -39,6 +41,7 @@ export function initialTrace(): TraceSlice["trace"] {
     formError: null,
     run: IDLE_RUN,
     result: null,
+    pending: null,
   };
 }
 
@@ -72,6 +75,9 @@ export function checkTrace(s: CausewayState): UiError | null {
   if (s.predict.prompt.trim() === "") {
     return fail("empty_prompt", "The prompt is empty — type a prompt to trace.");
   }
+  // the prediction for this very prompt was refused (longer than the context, …)
+  const p = s.predict;
+  if (p.status === "error" && p.error?.code === "prompt_too_long") return p.error;
   if (st.kinds.length === 0) return fail("bad_spec", "Choose at least one kind to trace.");
   if (s.trace.subjectError) return s.trace.subjectError;
   if (st.corruption === "noise" && !st.subjectRange && st.subjectText.trim() === "") {
@@ -86,17 +92,13 @@ export function checkTrace(s: CausewayState): UiError | null {
       "Type a counterfactual prompt with the same number of tokens as the prompt.",
     );
   }
-  if (!Number.isInteger(st.samples) || st.samples < 1 || st.samples > 1000) {
-    return fail("bad_spec", "Samples must be a whole number from 1 to 1000.");
-  }
-  if (!Number.isFinite(st.noise) || st.noise < 0) {
-    return fail("bad_spec", "The noise multiplier must be a number ≥ 0.");
-  }
-  if (!Number.isInteger(st.seed) || st.seed < 0) {
-    return fail("bad_spec", "The seed must be a whole number ≥ 0.");
-  }
-  if (st.window !== null && (!Number.isInteger(st.window) || st.window < 1)) {
-    return fail("bad_spec", "The window must be a whole number of layers ≥ 1.");
+  // bounds: the one settings table (lib/params/table.ts), as the CLI and links check them
+  const nLayer = s.model.info?.config.nLayer;
+  for (const k of ["samples", "noise", "seed", "window"] as const) {
+    if (k === "window" && st.window === null) continue;
+    const max = k === "window" && nLayer ? Math.min(TRACE_PARAMS.window.max, nLayer) : undefined;
+    const msg = paramError(TRACE_PARAMS[k], st[k], max);
+    if (msg) return fail("bad_spec", `${msg}.`);
   }
   return null;
 }
@@ -167,11 +169,22 @@ export function reduceTraceResult(
   return result;
 }
 
-/** Folds one message of the current trace run into the slice. */
+/**
+ * Folds one message of the current trace run into the slice. The run's first baseline makes its
+ * (pending) result the one on screen; a run that fails or is cancelled before that leaves the
+ * previous result as it was: a refused prompt or setting never erases a trace.
+ */
 export function reduceTrace(trace: TraceSlice["trace"], msg: FromWorker): TraceSlice["trace"] {
   if (msg.reqId !== trace.run.reqId) return trace;
-  const result = reduceTraceResult(trace.result, msg);
-  if (result !== trace.result) return { ...trace, result };
+  if (trace.pending) {
+    const started = reduceTraceResult(trace.pending, msg);
+    if (msg.type === "baseline" && started !== trace.pending) {
+      return { ...trace, result: started, pending: null };
+    }
+  } else {
+    const result = reduceTraceResult(trace.result, msg);
+    if (result !== trace.result) return { ...trace, result };
+  }
   const run = applyRunMessage(trace.run, msg);
   return run === trace.run ? trace : { ...trace, run };
 }
@@ -282,7 +295,8 @@ export function createTraceSlice(ctx: Context): StateCreator<CausewayState, [], 
         trace: {
           ...s2.trace,
           formError: null,
-          result: {
+          // the trace on screen stays until this run's first baseline (reduceTrace)
+          pending: {
             job,
             variant: "original",
             prompt: job.spec.prompt as string,

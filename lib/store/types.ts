@@ -173,7 +173,10 @@ export interface TraceSlice {
     /** Why the last click on Run was refused before reaching the worker. */
     formError: UiError | null;
     run: RunInfo;
+    /** The trace on screen: the last run that produced numbers (a failed run leaves it). */
     result: TraceResultState | null;
+    /** The run asked for, until its first baseline replaces `result` with it. */
+    pending: TraceResultState | null;
   };
   setSubjectText(text: string): void;
   /** Picks the subject on the token strip (tokens of the current prompt). */
@@ -281,6 +284,8 @@ export interface EditsSlice {
     stack: Edit[];
     /** Earlier stacks, most recent last: undo pops one. */
     history: Edit[][];
+    /** Stacks undone, most recent last: redo pops one; any other change empties it. */
+    future: Edit[][];
     status: EditsStatus;
     progress: EditProgress | null;
     /** The loss curve of the edit being learned so far (ROME: with p_new). */
@@ -294,6 +299,8 @@ export interface EditsSlice {
   removeEdit(id: string): void;
   /** Restores the stack before the last change. */
   undoEdits(): void;
+  /** Restores the stack the last undo left, exactly (learned edits are not relearned). */
+  redoEdits(): void;
   /**
    * Stops the learning in flight: the stack goes back to the one the worker has applied (the
    * change that triggered learning is undone), with no error; nothing to do when not learning.
@@ -358,6 +365,8 @@ export interface CompareSlice {
     edited: TraceResultState | null;
     /** The original model's trace it is compared with. */
     original: TraceResultState | null;
+    /** edits-slice stackKey of the stack `edited` was computed with (stale when it differs). */
+    stackKey: string | null;
     run: RunInfo;
     error: UiError | null;
   };
