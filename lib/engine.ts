@@ -4,6 +4,7 @@
  * `await tensor.data()`, never dataSync, which breaks WebGPU under SwiftShader).
  */
 import * as tf from "@tensorflow/tfjs";
+import { CodedError } from "./errors";
 import { loadModelFiles } from "./load/model-files";
 import type { FileSource } from "./load/types";
 import { Gpt2Model } from "./model/gpt2";
@@ -12,14 +13,8 @@ import type { ModelInfo, Prediction } from "./protocol";
 export type EngineErrorCode = "empty_prompt" | "prompt_too_long" | "bad_argument";
 
 /** A request the engine refuses, with a one-line message fit to show a user. */
-export class EngineError extends Error {
+export class EngineError extends CodedError<EngineErrorCode> {
   override readonly name = "EngineError";
-  constructor(
-    readonly code: EngineErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** What the engine needs of a tokenizer (lib/load/tokenizer.ts TextTokenizer has it). */

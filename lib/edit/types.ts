@@ -11,6 +11,7 @@
  * Conventions: layers and heads count from 0; hook names are TransformerLens'; weight layouts are
  * HF GPT-2's Conv1D (y = x @ W + b, mlp.c_proj.weight is [d_mlp, d_model]).
  */
+import { CodedError } from "../errors";
 
 export const EDIT_FORMAT_VERSION = 1;
 
@@ -377,14 +378,10 @@ export interface EditFile {
   edits: Edit[];
 }
 
-export class EditError extends Error {
+export type EditErrorCode = "bad_edit" | "not_learned" | "bad_dataset" | "cancelled";
+
+export class EditError extends CodedError<EditErrorCode> {
   override readonly name = "EditError";
-  constructor(
-    readonly code: "bad_edit" | "not_learned" | "bad_dataset" | "cancelled",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export const isEnabled = (e: Edit): boolean => e.enabled !== false;

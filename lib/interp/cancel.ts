@@ -3,15 +3,15 @@
  * the caller sets (`{ cancelled: true }`), checks it before every pass, and yields to the event
  * loop between passes so that a worker can receive the "cancel" message meanwhile.
  */
+import { CodedError } from "../errors";
 
 export type CancelSignal = AbortSignal | { cancelled: boolean };
 
 /** Thrown by a sweep that was cancelled; every tensor it made is already disposed. */
-export class CancelledError extends Error {
+export class CancelledError extends CodedError<"cancelled"> {
   override readonly name = "CancelledError";
-  readonly code = "cancelled";
   constructor() {
-    super("the run was cancelled");
+    super("cancelled", "the run was cancelled");
   }
 }
 

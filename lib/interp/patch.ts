@@ -194,7 +194,15 @@ export async function runPatch(
       opts.metric === "prob"
         ? (_: number, raw: Float64Array) => raw[1]
         : (_: number, raw: Float64Array) => (raw[0] - ldCorrupt) / denom;
-    const v = await runGrid(engine, cells, groups, rows, 2, value, baseCost, total, {
+    const v = await runGrid({
+      engine,
+      cells,
+      groups,
+      rows,
+      metricSize: 2,
+      value,
+      done0: baseCost,
+      total,
       signal: options.signal,
       onProgress: options.onProgress,
       onRow: options.onRow,

@@ -19,6 +19,8 @@
  * a subject given as text needs a text prompt (or a tokenizer to decode ids).
  */
 
+import { CodedError } from "../errors";
+
 export type TraceKind = "hidden" | "mlp" | "attn";
 export const TRACE_KINDS: readonly TraceKind[] = ["hidden", "mlp", "attn"];
 
@@ -116,14 +118,8 @@ export type TraceErrorCode =
   | "identical_prompts"; // counterfactual prompt equal to the prompt
 
 /** A spec the engine refuses, with a one-line message fit to show a user. */
-export class TraceError extends Error {
+export class TraceError extends CodedError<TraceErrorCode> {
   override readonly name = "TraceError";
-  constructor(
-    readonly code: TraceErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export const TRACE_DEFAULTS = {

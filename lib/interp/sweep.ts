@@ -212,22 +212,29 @@ export interface GridOptions {
   onRow?: (row: GridRow) => void;
 }
 
+/** What runGrid sweeps: the cells, their planned groups, and how cells make rows and values. */
+export interface GridJob extends GridOptions {
+  engine: SweepEngine;
+  cells: Cell[];
+  groups: PlannedGroup[];
+  /** rows[r].cells: the cells whose values make row r. */
+  rows: { index: number; cells: number[] }[];
+  /** Raw metric values per cell. */
+  metricSize: number;
+  /** A cell's raw metric values → the number shown. */
+  value: (cell: number, raw: Float64Array) => number;
+  /** Evaluations done before the grid (the baseline) and planned in all (for progress). */
+  done0: number;
+  total: number;
+}
+
 /**
  * Runs every cell, streaming rows: `rows[r]` lists the cells whose values make row r, and
  * `value(cell, raw)` turns a cell's raw metric values into the number shown. Checks for
  * cancellation and yields to the event loop before each pass.
  */
-export async function runGrid(
-  engine: SweepEngine,
-  cells: Cell[],
-  groups: PlannedGroup[],
-  rows: { index: number; cells: number[] }[],
-  metricSize: number,
-  value: (cell: number, raw: Float64Array) => number,
-  done0: number,
-  total: number,
-  opts: GridOptions,
-): Promise<Float64Array> {
+export async function runGrid(opts: GridJob): Promise<Float64Array> {
+  const { engine, cells, groups, rows, metricSize, value, done0, total } = opts;
   const out = new Float64Array(cells.length);
   const have = new Uint8Array(cells.length);
   const remaining = rows.map((r) => r.cells.length);

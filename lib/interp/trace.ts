@@ -282,23 +282,21 @@ export async function runPreparedTrace(
       index: t,
       cells: Array.from({ length: L }, (_, l) => t * L + l),
     }));
-    const values = await runGrid(
+    const values = await runGrid({
       engine,
       cells,
       groups,
       rows,
-      1,
-      (_, raw) => raw[0],
-      baseCost,
+      metricSize: 1,
+      value: (_, raw) => raw[0],
+      done0: baseCost,
       total,
-      {
-        signal: options.signal,
-        onProgress: options.onProgress,
-        onRow: options.onRow
-          ? (r) => options.onRow!({ t: r.index, index: r.index, values: r.values })
-          : undefined,
-      },
-    );
+      signal: options.signal,
+      onProgress: options.onProgress,
+      onRow: options.onRow
+        ? (r) => options.onRow!({ t: r.index, index: r.index, values: r.values })
+        : undefined,
+    });
     const scores = Array.from({ length: T }, (_, t) =>
       Array.from(values.subarray(t * L, (t + 1) * L)),
     );

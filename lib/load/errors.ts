@@ -2,6 +2,8 @@
  * Every problem with a model file surfaces as a LoadError: a stable `code` for programs and
  * tests, and a one-line message that names the file and what is wrong with it.
  */
+import { CodedError } from "../errors";
+
 export type LoadErrorCode =
   | "file_missing"
   | "truncated"
@@ -18,13 +20,13 @@ export type LoadErrorCode =
   | "cancelled"
   | "too_large";
 
-export class LoadError extends Error {
+export class LoadError extends CodedError<LoadErrorCode> {
   override readonly name = "LoadError";
   constructor(
-    readonly code: LoadErrorCode,
+    code: LoadErrorCode,
     readonly file: string,
     detail: string,
   ) {
-    super(`${file}: ${detail}`);
+    super(code, `${file}: ${detail}`);
   }
 }

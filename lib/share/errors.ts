@@ -1,4 +1,5 @@
 /** Why a share link (or a session file) cannot be opened or made, as a message fit for a user. */
+import { CodedError } from "../errors";
 
 export type ShareErrorCode =
   | "bad_link" // not "#v<n>.<payload>", or characters outside base64url
@@ -8,12 +9,6 @@ export type ShareErrorCode =
   | "bad_field" // a field is missing its type, out of range, or unknown
   | "not_shareable"; // the session holds something a link cannot carry (a model from local files)
 
-export class ShareError extends Error {
+export class ShareError extends CodedError<ShareErrorCode> {
   override readonly name = "ShareError";
-  constructor(
-    readonly code: ShareErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
