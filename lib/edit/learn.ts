@@ -10,9 +10,11 @@ import type { Gpt2Model } from "../model/gpt2";
 import { applyEdits, baseOf, type ModelLike } from "./apply";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
+import { checkFiniteOutputs } from "./finite";
 import { learnHeadAblate, learnHeadSteer } from "./heads";
 import { learnLora } from "./lora";
 import { learnLoreft } from "./loreft";
+import { checkStackSize } from "./parse";
 import { checkEdit } from "./plan";
 import { computeRome, type RomeStep } from "./rome";
 import { learnResidSteer } from "./steer";
@@ -79,7 +81,8 @@ export async function learnEdit(
 
 /**
  * Learns every enabled edit that lacks learned values, in stack order, each on the model with
- * the edits before it applied. Returns the complete stack (disabled edits unchanged).
+ * the edits before it applied. Returns the complete stack (disabled edits unchanged) once one
+ * short pass has shown that the edited model's outputs are finite (./finite.ts).
  */
 export async function learnStack(
   model: Gpt2Model,
@@ -87,6 +90,7 @@ export async function learnStack(
   edits: readonly Edit[],
   opts: LearnOptions = {},
 ): Promise<{ edits: Edit[]; learned: number[] }> {
+  checkStackSize(edits.length);
   const out: Edit[] = [];
   const learned: number[] = [];
   for (const [i, e] of edits.entries()) {
@@ -110,5 +114,6 @@ export async function learnStack(
       before.dispose();
     }
   }
+  await checkFiniteOutputs(model, out);
   return { edits: out, learned };
 }
