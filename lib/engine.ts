@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { CodedError } from "./errors";
+import { maxPromptChars } from "./load/limits";
 import { loadModelFiles } from "./load/model-files";
 import type { FileSource } from "./load/types";
 import { Gpt2Model } from "./model/gpt2";
@@ -52,7 +53,18 @@ export class Engine {
     return new Engine({ name, config: model.config, nParams: model.nParams }, model, tokenizer);
   }
 
+  /**
+   * A prompt's tokens. A text too long to fit the context whatever its tokens is refused before
+   * it is tokenized (lib/load/limits.ts maxPromptChars): 10M characters took 40 s to find out.
+   */
   tokenize(text: string): { ids: number[]; tokens: string[] } {
+    const nCtx = this.model.config.nCtx;
+    if (text.length > maxPromptChars(nCtx)) {
+      throw new EngineError(
+        "prompt_too_long",
+        `The prompt has ${text.length.toLocaleString("en-US")} characters, more than the ${maxPromptChars(nCtx).toLocaleString("en-US")} that can fit the model's context of ${nCtx} tokens.`,
+      );
+    }
     const ids = this.tokenizer.encode(text);
     return { ids, tokens: ids.map((id) => this.tokenText(id)) };
   }

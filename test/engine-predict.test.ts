@@ -5,7 +5,7 @@
  */
 import "../lib/model/backends-node";
 import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Engine, EngineError } from "../lib/engine";
 import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
@@ -49,6 +49,22 @@ describe("tokenize", () => {
     expect(ids).toEqual(c.ids[0]);
     expect(tokens.join("")).toBe(c.text);
     expect(engine.tokenize(" the")).toEqual({ ids: [259], tokens: [" the"] });
+  });
+});
+
+describe("tokenize: the prompt's length is checked first", () => {
+  it("a prompt too long to fit the context is refused without being tokenized", () => {
+    const encode = vi.spyOn(engine.tokenizer, "encode");
+    try {
+      expect(() => engine.tokenize("y".repeat(10_000_000))).toThrow(
+        /^The prompt has 10,000,000 characters, more than the 2,048/,
+      );
+      expect(encode).not.toHaveBeenCalled();
+      expect(engine.tokenize("y".repeat(2048)).ids.length).toBeGreaterThan(0); // at the bound
+      expect(encode).toHaveBeenCalledTimes(1);
+    } finally {
+      encode.mockRestore();
+    }
   });
 });
 
@@ -104,6 +120,13 @@ describe("predict", () => {
         5,
         "prompt_too_long",
         /^The prompt has 33 tokens, longer than the model's context of 32 tokens\.$/,
+      ],
+      // 32 positions × 64 characters: refused before tokenizing (10M characters took 40 s).
+      [
+        "y".repeat(2049),
+        5,
+        "prompt_too_long",
+        /^The prompt has 2,049 characters, more than the 2,048 that can fit the model's context of 32 tokens\.$/,
       ],
       ["hi", 0, "bad_argument", /^topK must be an integer from 1 to 500, got 0$/],
       ["hi", 501, "bad_argument", /got 501/],

@@ -281,3 +281,29 @@ describe("parseGpt2Config: errors", () => {
     expect(loadError(() => parseGpt2Config(json)).code).toBe("bad_config");
   });
 });
+
+describe("parseGpt2Config: sizes are bounded before anything is built (issue 10.14)", () => {
+  it.each([
+    ["n_layer 1e9", { n_layer: 1e9 }, "n_layer is 1000000000, more than the 512 accepted"],
+    ["n_embd 1e6", { n_embd: 1_000_000, n_head: 1 }, "n_embd is 1000000, more than the 32768"],
+    ["vocab_size 2^21", { vocab_size: 2 ** 21 }, "vocab_size is 2097152, more than the 1048576"],
+    ["n_positions 1e6", { n_positions: 1e6 }, "n_positions is 1000000, more than the 65536"],
+  ])("%s is refused", (_n, patch, fragment) => {
+    const e = loadError(() => parseGpt2Config({ ...HUB.gpt2, ...patch }));
+    expect(e.code).toBe("bad_config");
+    expect(e.message).toContain(fragment);
+  });
+
+  it("every field within bounds but too many parameters in all is refused", () => {
+    const e = loadError(() =>
+      parseGpt2Config({ ...HUB.gpt2, n_layer: 512, n_embd: 32_768, n_head: 256 }),
+    );
+    expect(e.message).toMatch(
+      /describes a model of 6\.\d+e\+12 parameters, more than the 1\.72e\+10/,
+    );
+  });
+
+  it("GPT-2 xl, the largest of the family, is well inside them", () => {
+    expect(parseGpt2Config(HUB["gpt2-xl"]).nLayer).toBe(48);
+  });
+});

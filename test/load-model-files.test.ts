@@ -40,6 +40,8 @@ const TOKENIZER_JSON = {
     type: "BPE",
     vocab: { a: 0, b: 1, Ġ: 2, ab: 3, Ġab: 4, "<|endoftext|>": 5 },
     merges: ["a b", "Ġ ab"],
+    // Five byte pieces only: without an unknown token the loader refuses it (text would be dropped).
+    unk_token: "<|endoftext|>",
   },
 };
 

@@ -1,8 +1,21 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { byteLevelAlphabet } from "../lib/load/byte-level";
 import { LoadError } from "../lib/load/errors";
+import { MAX_VOCAB_ENTRIES } from "../lib/load/limits";
 import { TextTokenizer } from "../lib/load/tokenizer";
 
-/** A tiny byte-level BPE tokenizer.json: bytes "a", "b", " " (as "Ġ") and merges to "ab", "Ġab". */
+/** The other 253 byte pieces, ids 6…258, so any text can be spelt. */
+function withAlphabet(vocab: Record<string, number>): Record<string, number> {
+  const out = { ...vocab };
+  for (const c of byteLevelAlphabet()) if (!(c in out)) out[c] = Object.keys(out).length;
+  return out;
+}
+
+/**
+ * A tiny byte-level BPE tokenizer.json: bytes "a", "b", " " (as "Ġ") first, merges to "ab",
+ * "Ġab", eos, then the rest of the byte alphabet.
+ */
 function tiny(extra: Record<string, unknown> = {}) {
   return {
     version: "1.0",
@@ -13,7 +26,7 @@ function tiny(extra: Record<string, unknown> = {}) {
     decoder: { type: "ByteLevel" },
     model: {
       type: "BPE",
-      vocab: { a: 0, b: 1, Ġ: 2, ab: 3, Ġab: 4, "<|endoftext|>": 5 },
+      vocab: withAlphabet({ a: 0, b: 1, Ġ: 2, ab: 3, Ġab: 4, "<|endoftext|>": 5 }),
       merges: ["a b", "Ġ ab"],
       unk_token: null,
     },
@@ -23,7 +36,7 @@ function tiny(extra: Record<string, unknown> = {}) {
 
 function tokError(json: unknown): LoadError {
   try {
-    TextTokenizer.fromJson(json, "models/x/tokenizer.json");
+    TextTokenizer.fromJson(json, { file: "models/x/tokenizer.json" });
   } catch (e) {
     if (e instanceof LoadError) return e;
     throw e;
@@ -38,7 +51,7 @@ describe("TextTokenizer.fromJson", () => {
       expect(t.encode("ab ab")).toEqual([3, 4]);
       expect(t.encode("ab<|endoftext|>ba")).toEqual([3, 5, 1, 0]);
       expect(t.decode([3, 4, 5])).toBe("ab ab<|endoftext|>");
-      expect(t.vocabSize).toBe(6);
+      expect(t.vocabSize).toBe(259);
       expect(t.eosId).toBe(5);
     }
   });
@@ -76,5 +89,63 @@ describe("TextTokenizer.fromJson", () => {
     const e = tokError(json);
     expect(e.code).toBe("bad_tokenizer");
     expect(e.message).toContain("models/x/tokenizer.json");
+  });
+});
+
+describe("a vocabulary that cannot spell every text is refused (issue 10.15)", () => {
+  const bundled = () =>
+    JSON.parse(readFileSync("public/models/tiny-facts/tokenizer.json", "utf8")) as {
+      model: { vocab: Record<string, number>; unk_token?: string | null };
+    };
+
+  it("the bundled tokenizer spells the prompt exactly", () => {
+    const t = TextTokenizer.fromJson(bundled());
+    const text = "Ralkrok Stennos lives in the city of";
+    expect(t.decode(t.encode(text))).toBe(text);
+  });
+
+  it("without some byte pieces (and no unk_token) it is refused, naming them", () => {
+    // Before the check the library silently dropped what it could not spell:
+    // "Ralkrok Stennos lives in the city of" → "R the of".
+    const json = bundled();
+    for (const c of "aklS") delete json.model.vocab[c];
+    const e = tokError(json);
+    expect(e.code).toBe("bad_tokenizer");
+    expect(e.message).toMatch(/lacks 4 of the 256 byte pieces \("S", "a", "k", "l"\)/);
+    expect(e.message).toContain("dropped silently");
+  });
+
+  it("with an unk_token in its vocabulary the same gaps are accepted", () => {
+    const json = bundled();
+    for (const c of "aklS") delete json.model.vocab[c];
+    json.model.unk_token = "<|endoftext|>";
+    expect(() => TextTokenizer.fromJson(json)).not.toThrow();
+  });
+
+  it("a BPE that is not byte-level needs an unk_token or byte_fallback", () => {
+    const e = tokError(tiny({ pre_tokenizer: { type: "Whitespace" } }));
+    expect(e.message).toContain("without byte-level pieces, an unk_token or byte_fallback");
+  });
+});
+
+describe("tokenizer sizes are bounded before it is built (issue 10.14)", () => {
+  it("more vocabulary entries than config.json's vocab_size", () => {
+    const e = (() => {
+      try {
+        TextTokenizer.fromJson(tiny(), { maxVocab: 100 });
+      } catch (err) {
+        return err as LoadError;
+      }
+      throw new Error("expected a LoadError");
+    })();
+    expect(e.code).toBe("bad_tokenizer");
+    expect(e.message).toContain("has 259 vocabulary entries but config.json vocab_size is 100");
+  });
+
+  it(`more than ${MAX_VOCAB_ENTRIES} entries is refused at once, whatever the config`, () => {
+    // A Unigram vocabulary is a list of [piece, score]: cheap to make this long in a test.
+    const vocab = new Array(MAX_VOCAB_ENTRIES + 1).fill(["x", 0]);
+    const e = tokError(tiny({ model: { type: "Unigram", vocab, unk_id: 0 } }));
+    expect(e.message).toContain(`more than the ${MAX_VOCAB_ENTRIES} accepted`);
   });
 });

@@ -73,10 +73,14 @@ export function meteredSource(source: FileSource, meter: LoadMeter): FileSource 
   return {
     label: source.label,
     has: (name) => source.has(name),
-    read: (name, onBytes) =>
-      source.read(name, (loaded, total) => {
-        meter.bytes(name, loaded, total);
-        onBytes?.(loaded, total);
-      }),
+    read: (name, onBytes, opts) =>
+      source.read(
+        name,
+        (loaded, total) => {
+          meter.bytes(name, loaded, total);
+          onBytes?.(loaded, total);
+        },
+        opts,
+      ),
   };
 }

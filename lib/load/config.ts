@@ -3,6 +3,8 @@
  * models trained with the same architecture) into Gpt2Config.
  */
 import { LoadError } from "./errors";
+import { CONFIG_BOUNDS, MAX_PARAMS } from "./limits";
+import { gpt2ParamCount } from "./memory-estimate";
 import type { Gpt2Config } from "./types";
 
 const GPT2_ARCHITECTURES = ["GPT2LMHeadModel", "GPT2Model"];
@@ -45,7 +47,7 @@ export function parseGpt2Config(json: unknown, file = "config.json"): Gpt2Config
   }
   if (c.add_cross_attention === true) throw unsupported("add_cross_attention = true");
 
-  const int = (key: string, value: unknown = c[key]): number => {
+  const int = (key: keyof typeof CONFIG_BOUNDS, value: unknown = c[key]): number => {
     if (value === undefined || value === null) {
       throw new LoadError("bad_config", file, `${key} is missing`);
     }
@@ -54,6 +56,14 @@ export function parseGpt2Config(json: unknown, file = "config.json"): Gpt2Config
         "bad_config",
         file,
         `${key} must be a positive integer, got ${JSON.stringify(value)}`,
+      );
+    }
+    // Checked before anything is sized from it: n_layer 1e9 would otherwise run for minutes.
+    if (value > CONFIG_BOUNDS[key]) {
+      throw new LoadError(
+        "bad_config",
+        file,
+        `${key} is ${value}, more than the ${CONFIG_BOUNDS[key]} accepted`,
       );
     }
     return value;
@@ -97,7 +107,7 @@ export function parseGpt2Config(json: unknown, file = "config.json"): Gpt2Config
     );
   }
 
-  return {
+  const config: Gpt2Config = {
     modelType: "gpt2",
     nLayer,
     nHead,
@@ -108,4 +118,13 @@ export function parseGpt2Config(json: unknown, file = "config.json"): Gpt2Config
     layerNormEps: eps,
     activation: act as Gpt2Config["activation"],
   };
+  const params = gpt2ParamCount(config);
+  if (params > MAX_PARAMS) {
+    throw new LoadError(
+      "bad_config",
+      file,
+      `describes a model of ${params.toExponential(2)} parameters, more than the ${MAX_PARAMS.toExponential(2)} accepted`,
+    );
+  }
+  return config;
 }

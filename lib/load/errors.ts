@@ -18,7 +18,10 @@ export type LoadErrorCode =
   | "bad_index"
   | "fetch_failed"
   | "cancelled"
-  | "too_large";
+  | "too_large"
+  | "stalled"
+  | "non_finite"
+  | "refused_source";
 
 export class LoadError extends CodedError<LoadErrorCode> {
   override readonly name = "LoadError";

@@ -4,12 +4,15 @@
  * "config.json". Two files with the same base name are refused rather than guessed between.
  */
 import { LoadError } from "./errors";
+import { checkReadSize } from "./limits";
 import type { FileSource } from "./types";
 
 /** What a File has that this needs (a real File, or a Blob with a name in tests). */
 export interface NamedBlob {
   readonly name: string;
   readonly webkitRelativePath?: string;
+  /** Bytes, when known (a File has it): a file over the read's cap is refused unread. */
+  readonly size?: number;
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
@@ -32,10 +35,12 @@ export function fileSource(files: readonly NamedBlob[], label?: string): FileSou
   const where = label ?? `the chosen files (${shown || "none"})`;
   return {
     label: where,
-    async read(name, onBytes) {
+    async read(name, onBytes, opts) {
       const f = byName.get(name);
       if (!f) throw new LoadError("file_missing", name, `is not among ${where}`);
+      if (f.size !== undefined) checkReadSize(name, f.size, opts, "file size");
       const bytes = new Uint8Array(await f.arrayBuffer());
+      checkReadSize(name, bytes.byteLength, opts, "file size");
       onBytes?.(bytes.byteLength, bytes.byteLength);
       return bytes;
     },

@@ -8,6 +8,8 @@
  * untied lm_head (a fine-tune that broke the tie) is ignored, so its logits would differ from HF's.
  */
 import { LoadError } from "./errors";
+import { MAX_INDEX_BYTES } from "./limits";
+import { maxCheckpointBytes } from "./memory-estimate";
 import { parseSafetensors } from "./safetensors";
 import type { FileSource, Gpt2BlockWeights, Gpt2Config, Gpt2Weights, HostTensor } from "./types";
 
@@ -125,22 +127,28 @@ export const INDEX_FILE = "model.safetensors.index.json";
 /**
  * Reads GPT-2 weights from `model.safetensors`, or from the HF sharded layout
  * (`model.safetensors.index.json` + shards). `onProgress(done, total)` counts weight files;
- * `done` is fractional while a file downloads from a source that reports bytes.
+ * `done` is fractional while a file downloads from a source that reports bytes. All weight files
+ * together may hold at most maxCheckpointBytes(config): each read is capped at what is left.
  */
 export async function loadGpt2Weights(
   source: FileSource,
   config: Gpt2Config,
   onProgress?: (done: number, total: number) => void,
 ): Promise<Gpt2Weights> {
+  let budget = maxCheckpointBytes(config);
   if (await source.has(SINGLE_FILE)) {
     onProgress?.(0, 1);
-    const bytes = await source.read(SINGLE_FILE, byteProgress(onProgress, 0, 1));
+    const bytes = await source.read(SINGLE_FILE, byteProgress(onProgress, 0, 1), {
+      maxBytes: budget,
+    });
     const tensors = parseSafetensors(bytes, SINGLE_FILE, { only: isGpt2WeightName });
     onProgress?.(1, 1);
     return gpt2WeightsFromTensors(tensors, config, SINGLE_FILE);
   }
   if (await source.has(INDEX_FILE)) {
-    const index = parseShardIndex(await source.read(INDEX_FILE));
+    const index = parseShardIndex(
+      await source.read(INDEX_FILE, undefined, { maxBytes: MAX_INDEX_BYTES }),
+    );
     const shards = [...new Set(index.values())];
     const all = new Map<string, HostTensor>();
     onProgress?.(0, shards.length);
@@ -152,7 +160,10 @@ export async function loadGpt2Weights(
           `shard listed in ${INDEX_FILE} is not in ${source.label}`,
         );
       }
-      const bytes = await source.read(shard, byteProgress(onProgress, i, shards.length));
+      const bytes = await source.read(shard, byteProgress(onProgress, i, shards.length), {
+        maxBytes: budget,
+      });
+      budget -= bytes.byteLength;
       const want = new Set([...index].filter(([, f]) => f === shard).map(([n]) => n));
       const tensors = parseSafetensors(bytes, shard, {
         only: (n) => want.has(n) && isGpt2WeightName(n),

@@ -13,6 +13,8 @@
  *                 streams kept for every layer (lib/interp/fast.ts). B is the sweep's batch size:
  *                 rows that fit a 2^24-float budget for the widest activation, at least S.
  *   largest     = 4 · V·d                                             (wte: the biggest single buffer)
+ *   checkpoint  ≤ 8 · (params + V·d + L·n_ctx²) + 1 MiB + 4 KiB · L     (the most the weight files can
+ *                 hold: F64 values, an untied lm_head, the attn.bias mask buffers, the headers)
  */
 import type { Gpt2Config } from "./types";
 
@@ -75,6 +77,16 @@ export function estimateMemory(
     largestTensorBytes: F32 * c.vocabSize * c.dModel,
     batchRows,
   };
+}
+
+/**
+ * The most bytes a safetensors checkpoint for this config can hold, over all its files: every
+ * tensor in F64 (the widest dtype read), plus what loaders skip (an untied lm_head, attn.bias
+ * [1, 1, n_ctx, n_ctx] buffers) and the JSON headers. A download past it is not this model.
+ */
+export function maxCheckpointBytes(c: Gpt2Config): number {
+  const elements = gpt2ParamCount(c) + c.vocabSize * c.dModel + c.nLayer * c.nCtx * c.nCtx;
+  return 8 * elements + 1024 ** 2 + 4096 * c.nLayer;
 }
 
 /** What the device can give; every field optional (browsers expose different subsets). */

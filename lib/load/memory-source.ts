@@ -1,5 +1,6 @@
 /** A FileSource over files already in memory: tests, drag-and-dropped folders, generated models. */
 import { LoadError } from "./errors";
+import { checkReadSize } from "./limits";
 import type { FileSource } from "./types";
 
 export function memorySource(
@@ -13,9 +14,10 @@ export function memorySource(
   }
   return {
     label,
-    async read(name) {
+    async read(name, _onBytes, opts) {
       const bytes = map.get(name);
       if (!bytes) throw new LoadError("file_missing", name, `not found in ${label}`);
+      checkReadSize(name, bytes.byteLength, opts, "size");
       return bytes;
     },
     async has(name) {

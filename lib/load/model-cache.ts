@@ -4,6 +4,7 @@
  * each file is stored under its full URL, which already names endpoint, repo, revision and file.
  * Node has no Cache API: callers pass `globalThis.caches` when it exists (tests pass a fake).
  */
+import { checkReadSize } from "./limits";
 import type { FileSource } from "./types";
 
 export const MODEL_CACHE_NAME = "causeway-models-v1";
@@ -56,14 +57,16 @@ export function cachedSource(
   };
   return {
     label: inner.label,
-    async read(name, onBytes) {
+    async read(name, onBytes, opts) {
       const cached = await hit(name);
       if (cached) {
+        const length = Number(cached.headers.get("content-length"));
+        if (Number.isFinite(length)) checkReadSize(name, length, opts, "cached size");
         const bytes = new Uint8Array(await cached.arrayBuffer());
         onBytes?.(bytes.byteLength, bytes.byteLength);
         return bytes;
       }
-      const bytes = await inner.read(name, onBytes);
+      const bytes = await inner.read(name, onBytes, opts);
       try {
         const headers = {
           "content-type": "application/octet-stream",

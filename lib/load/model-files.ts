@@ -5,6 +5,7 @@
 import { parseGpt2Config } from "./config";
 import { LoadError } from "./errors";
 import { loadGpt2Weights } from "./gpt2-checkpoint";
+import { MAX_CONFIG_BYTES, MAX_TOKENIZER_BYTES } from "./limits";
 import { TextTokenizer } from "./tokenizer";
 import type { FileSource, Gpt2Config, Gpt2Weights } from "./types";
 
@@ -36,21 +37,23 @@ export async function loadModelFiles(
   }
   onProgress?.("config", 0, 1);
   const config = parseGpt2Config(
-    parseJson(await source.read("config.json"), "config.json", "bad_config"),
+    parseJson(
+      await source.read("config.json", undefined, { maxBytes: MAX_CONFIG_BYTES }),
+      "config.json",
+      "bad_config",
+    ),
   );
   onProgress?.("config", 1, 1);
 
   onProgress?.("tokenizer", 0, 1);
   const tokenizer = TextTokenizer.fromJson(
-    parseJson(await source.read("tokenizer.json"), "tokenizer.json", "bad_tokenizer"),
-  );
-  if (tokenizer.vocabSize > config.vocabSize) {
-    throw new LoadError(
-      "bad_tokenizer",
+    parseJson(
+      await source.read("tokenizer.json", undefined, { maxBytes: MAX_TOKENIZER_BYTES }),
       "tokenizer.json",
-      `has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`,
-    );
-  }
+      "bad_tokenizer",
+    ),
+    { maxVocab: config.vocabSize },
+  );
   onProgress?.("tokenizer", 1, 1);
   await beforeWeights?.(config);
 

@@ -2,6 +2,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { LoadError } from "./errors";
+import { checkReadSize } from "./limits";
 import type { FileSource } from "./types";
 
 export function directorySource(dir: string): FileSource {
@@ -16,13 +17,17 @@ export function directorySource(dir: string): FileSource {
   };
   return {
     label: root,
-    async read(name) {
+    async read(name, _onBytes, opts) {
       const p = resolve(name);
       try {
+        if (opts?.maxBytes !== undefined) {
+          checkReadSize(name, (await stat(p)).size, opts, "file size");
+        }
         const buf = await readFile(p);
         // A plain Uint8Array, not a Buffer (Buffer.slice aliases instead of copying).
         return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
       } catch (e) {
+        if (e instanceof LoadError) throw e;
         const code = (e as NodeJS.ErrnoException).code;
         if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") {
           throw new LoadError("file_missing", name, `not found in ${root}`);

@@ -5,7 +5,8 @@
  *
  * Every tensor comes back as float32 (tfjs has no float16). Each tensor's bytes are copied out of
  * the file before being viewed as numbers: offsets need not be 4-byte aligned, and a view must not
- * pin (or alias) the whole file's buffer.
+ * pin (or alias) the whole file's buffer. A NaN or ±Inf value (or an F64 beyond float32's range)
+ * is refused with the tensor's name, found in the same loop that converts it.
  */
 import { LoadError } from "./errors";
 import type { HostTensor } from "./types";
@@ -183,8 +184,21 @@ function toFloat32(
   // returns a view of the same memory, not a copy.)
   const copy = new Uint8Array(end - begin);
   copy.set(bytes.subarray(begin, end));
-  const buf = copy.buffer;
-  switch (dtype as SupportedDtype) {
+  const out = convert(copy, dtype as SupportedDtype);
+  const bad = firstNonFinite(out);
+  if (bad >= 0) {
+    throw new LoadError(
+      "non_finite",
+      file,
+      `tensor "${name}" holds a non-finite value (${out[bad]} at flat index ${bad}${dtype === "F64" ? ", perhaps an F64 beyond float32's range" : ""}); the model would compute NaN`,
+    );
+  }
+  return out;
+}
+
+function convert(copy: Uint8Array, dtype: SupportedDtype): Float32Array {
+  const buf = copy.buffer as ArrayBuffer;
+  switch (dtype) {
     case "F32":
       return LITTLE_ENDIAN
         ? new Float32Array(buf)
@@ -209,6 +223,18 @@ function toFloat32(
       return out;
     }
   }
+}
+
+/**
+ * Index of the first NaN or ±Inf, or -1: float32 bits with an all-ones exponent, read as
+ * integers (one tight pass over the converted tensor, no per-element float compare).
+ */
+function firstNonFinite(values: Float32Array): number {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) {
+    if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
+  }
+  return -1;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

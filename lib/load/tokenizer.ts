@@ -9,7 +9,9 @@
  *   "." and break decode(encode(s)) === s).
  */
 import { Tokenizer } from "@huggingface/tokenizers";
+import { byteLevelGaps } from "./byte-level";
 import { LoadError } from "./errors";
+import { MAX_VOCAB_ENTRIES } from "./limits";
 
 const EOS_CANDIDATES = ["<|endoftext|>"];
 const MODEL_TYPES = ["BPE", "WordPiece", "Unigram"];
@@ -32,8 +34,13 @@ export class TextTokenizer {
     }
   }
 
-  /** Builds a tokenizer from the parsed (or raw string) contents of tokenizer.json. */
-  static fromJson(json: unknown, file = "tokenizer.json"): TextTokenizer {
+  /**
+   * Builds a tokenizer from the parsed (or raw string) contents of tokenizer.json. Sizes are
+   * checked before the library builds anything (lib/load/limits.ts); a vocabulary that would drop
+   * text silently (byte pieces missing, no unknown token) is refused.
+   */
+  static fromJson(json: unknown, opts: FromJsonOptions = {}): TextTokenizer {
+    const file = opts.file ?? "tokenizer.json";
     let obj = json;
     if (typeof obj === "string") {
       try {
@@ -61,6 +68,8 @@ export class TextTokenizer {
     if (o.added_tokens !== undefined && !Array.isArray(o.added_tokens)) {
       throw new LoadError("bad_tokenizer", file, '"added_tokens" is not a list');
     }
+    checkSizes(model, opts.maxVocab ?? MAX_VOCAB_ENTRIES, file);
+    checkCoverage(o, model, file);
     let tok: Tokenizer;
     try {
       // The library iterates added_tokens unconditionally; older files may omit it.
@@ -116,6 +125,74 @@ export class TextTokenizer {
   /** The id of a raw vocabulary string (byte-level form), if it exists. */
   tokenId(token: string): number | undefined {
     return this.tok.token_to_id(token);
+  }
+}
+
+export interface FromJsonOptions {
+  /** The file's name in messages. */
+  file?: string;
+  /** config.json's vocab_size: a vocabulary with more entries is refused before it is built. */
+  maxVocab?: number;
+}
+
+/** Entry counts, before the library spends minutes on an 8M-entry vocabulary. */
+function checkSizes(model: Record<string, unknown>, maxVocab: number, file: string): void {
+  // Unigram lists [piece, score] pairs; BPE and WordPiece map piece → id.
+  const entries = Array.isArray(model.vocab)
+    ? model.vocab.length
+    : Object.keys(model.vocab as object).length;
+  const limit = Math.min(maxVocab, MAX_VOCAB_ENTRIES);
+  if (entries > limit) {
+    throw new LoadError(
+      "bad_tokenizer",
+      file,
+      limit < MAX_VOCAB_ENTRIES
+        ? `has ${entries} vocabulary entries but config.json vocab_size is ${limit}`
+        : `has ${entries} vocabulary entries, more than the ${limit} accepted`,
+    );
+  }
+  const merges = Array.isArray(model.merges) ? model.merges.length : 0;
+  if (merges > MAX_VOCAB_ENTRIES) {
+    throw new LoadError(
+      "bad_tokenizer",
+      file,
+      `has ${merges} merges, more than the ${MAX_VOCAB_ENTRIES} accepted`,
+    );
+  }
+}
+
+/**
+ * A BPE vocabulary must be able to spell any text: a byte-level one needs all 256 byte pieces,
+ * any other needs an unknown token or byte fallback. Otherwise the library drops what it cannot
+ * spell ("Ralkrok Stennos lives in the city of" → "R the of") and the model sees other text.
+ */
+function checkCoverage(
+  o: Record<string, unknown>,
+  model: Record<string, unknown>,
+  file: string,
+): void {
+  if (model.type !== undefined && model.type !== "BPE") return; // WordPiece / Unigram have unk
+  const vocab = model.vocab as Record<string, unknown>;
+  const unk = typeof model.unk_token === "string" && model.unk_token in vocab;
+  if (unk || model.byte_fallback === true) return;
+  const gaps = byteLevelGaps(o.pre_tokenizer, vocab);
+  if (gaps === null) {
+    throw new LoadError(
+      "bad_tokenizer",
+      file,
+      "is a BPE vocabulary without byte-level pieces, an unk_token or byte_fallback: text it cannot spell would be dropped silently",
+    );
+  }
+  if (gaps.length > 0) {
+    const shown = gaps
+      .slice(0, 8)
+      .map((p) => JSON.stringify(p))
+      .join(", ");
+    throw new LoadError(
+      "bad_tokenizer",
+      file,
+      `its byte-level vocabulary lacks ${gaps.length} of the 256 byte pieces (${shown}${gaps.length > 8 ? ", …" : ""}) and has no unk_token: text with those bytes would be dropped silently`,
+    );
   }
 }
 

@@ -4,6 +4,12 @@ export interface HostTensor {
   data: Float32Array;
 }
 
+/** Limits on one read; a source that knows a file's size refuses it before reading. */
+export interface ReadOptions {
+  /** Refuse the file (LoadError "too_large") when it is, or grows, larger than this. */
+  maxBytes?: number;
+}
+
 /** Where a model's files come from: the bundled folder, a URL prefix, a local directory, files. */
 export interface FileSource {
   /** Human-readable description, e.g. "bundled:tiny-facts" or "/path/to/dir". */
@@ -12,10 +18,12 @@ export interface FileSource {
    * Resolves the named file's bytes; rejects with LoadError("file_missing") if it is absent.
    * A source that streams (a URL) may report bytes received so far; `total` is undefined when
    * the size is not known in advance. Sources that cannot report simply never call it.
+   * Wrappers must pass `opts` on: it carries the size cap (lib/load/limits.ts).
    */
   read(
     name: string,
     onBytes?: (loaded: number, total: number | undefined) => void,
+    opts?: ReadOptions,
   ): Promise<Uint8Array>;
   /** True if the named file exists (used to pick model.safetensors vs the sharded index). */
   has(name: string): Promise<boolean>;

@@ -2,9 +2,15 @@
  * A FileSource over HTTP(S): `${baseUrl}/${name}`, e.g. the hub's
  * `https://huggingface.co/openai-community/gpt2/resolve/main` or a bundled `/models/tiny-facts`.
  * Works in the browser, in a worker and in Node 20+ (global fetch).
+ *
+ * Every read is bounded: `opts.maxBytes` is checked against Content-Length before the body is
+ * read and against the bytes received while it streams, and a transfer that receives nothing for
+ * `stallMs` is stopped (lib/load/limits.ts).
  */
 import { LoadError } from "./errors";
-import type { FileSource } from "./types";
+import { fetchFailure } from "./fetch-errors";
+import { checkReadSize, DEFAULT_STALL_MS } from "./limits";
+import type { FileSource, ReadOptions } from "./types";
 
 export interface UrlSourceOptions {
   /** A fetch to use instead of the global one (tests; auth wrappers). */
@@ -13,6 +19,19 @@ export interface UrlSourceOptions {
   label?: string;
   /** Aborts every request of this source; reads then reject with LoadError("cancelled"). */
   signal?: AbortSignal;
+  /** Stop a request or download that receives nothing for this long (default 30 s). */
+  stallMs?: number;
+}
+
+/** Refuses URLs that carry a user name or password; never echoes them. */
+export function refuseCredentials(url: URL, what: string): void {
+  if (url.username || url.password) {
+    throw new LoadError(
+      "refused_source",
+      what,
+      `an address with a user name or password in it (${url.protocol}//…@${url.host}) is refused`,
+    );
+  }
 }
 
 export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): FileSource {
@@ -20,57 +39,82 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): FileSou
   // method throws "Illegal invocation" in browsers.
   const doFetch: typeof fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const base = baseUrl.replace(/\/+$/, "");
+  try {
+    refuseCredentials(new URL(base), "model address");
+  } catch (e) {
+    if (e instanceof LoadError) throw e; // a relative or odd base fails at fetch, with its cause
+  }
   const label = opts.label ?? base;
   const urlOf = (name: string) => `${base}/${name.split("/").map(encodeURIComponent).join("/")}`;
+  const stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
 
   const signal = opts.signal;
   const cancelled = (name: string) =>
     new LoadError("cancelled", name, `download from ${urlOf(name)} was cancelled`);
+  const stalled = (name: string) =>
+    new LoadError(
+      "stalled",
+      name,
+      `no data from ${urlOf(name)} for ${stallMs / 1000} s: the server stalled, so the download was stopped`,
+    );
 
-  async function request(name: string, method: "GET" | "HEAD"): Promise<Response> {
+  /** One request with its watchdog: `kick()` after each sign of life, `end()` when done. */
+  async function request(name: string, method: "GET" | "HEAD") {
     if (signal?.aborted) throw cancelled(name);
+    const dog = watchdog(stallMs, signal);
+    const fail = (e: unknown, during: "request" | "body"): LoadError => {
+      dog.end();
+      if (dog.fired) return stalled(name);
+      if (signal?.aborted) return cancelled(name);
+      if (e instanceof LoadError) return e;
+      return during === "request"
+        ? new LoadError("fetch_failed", name, `could not fetch ${urlOf(name)}: ${fetchFailure(e)}`)
+        : new LoadError(
+            "fetch_failed",
+            name,
+            `download from ${urlOf(name)} broke off: ${fetchFailure(e)}`,
+          );
+    };
     try {
-      return await doFetch(urlOf(name), { method, signal });
+      const res = await doFetch(urlOf(name), { method, signal: dog.signal });
+      dog.kick();
+      return { res, dog, fail };
     } catch (e) {
-      if (signal?.aborted) throw cancelled(name);
-      throw new LoadError(
-        "fetch_failed",
-        name,
-        `could not fetch ${urlOf(name)}: ${e instanceof Error ? e.message : String(e)}`,
-      );
+      throw fail(e, "request");
     }
   }
 
   return {
     label,
-    async read(name, onBytes) {
-      const res = await request(name, "GET");
-      if (res.status === 404) {
-        throw new LoadError("file_missing", name, `not found at ${urlOf(name)} (HTTP 404)`);
-      }
-      if (!res.ok) {
-        throw new LoadError(
-          "fetch_failed",
-          name,
-          `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""} from ${urlOf(name)}`,
-        );
-      }
+    async read(name, onBytes, readOpts) {
+      const { res, dog, fail } = await request(name, "GET");
       try {
-        return await readBody(res, onBytes);
+        if (res.status === 404) {
+          throw new LoadError("file_missing", name, `not found at ${urlOf(name)} (HTTP 404)`);
+        }
+        if (!res.ok) {
+          throw new LoadError(
+            "fetch_failed",
+            name,
+            `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""} from ${urlOf(name)}`,
+          );
+        }
+        return await readBody(res, { name, onBytes, readOpts, kick: dog.kick });
       } catch (e) {
-        if (signal?.aborted) throw cancelled(name);
-        throw new LoadError(
-          "fetch_failed",
-          name,
-          `download from ${urlOf(name)} broke off: ${e instanceof Error ? e.message : String(e)}`,
-        );
+        const err = fail(e, "body");
+        dog.abort(); // close the connection: an endless body must not keep arriving
+        throw err;
+      } finally {
+        dog.end();
       }
     },
     async has(name) {
-      let res = await request(name, "HEAD");
+      let { res, dog } = await request(name, "HEAD");
+      dog.end();
       // Some static servers refuse HEAD; ask with GET and drop the body unread.
       if (res.status === 405 || res.status === 501) {
-        res = await request(name, "GET");
+        ({ res, dog } = await request(name, "GET"));
+        dog.end();
         await res.body?.cancel().catch(() => {});
       }
       if (res.status === 404) return false;
@@ -88,27 +132,75 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): FileSou
   };
 }
 
-/** Reads a body into one Uint8Array, reporting progress when a stream is available. */
-async function readBody(
-  res: Response,
-  onBytes?: (loaded: number, total: number | undefined) => void,
-): Promise<Uint8Array> {
+/**
+ * An AbortSignal that fires when `kick()` has not been called for `ms` (or when `outer` aborts).
+ * `fired` tells a stall from a cancel.
+ */
+function watchdog(ms: number, outer?: AbortSignal) {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const state = {
+    fired: false,
+    signal: controller.signal,
+    kick() {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        state.fired = true;
+        controller.abort(new Error("stalled"));
+      }, ms);
+    },
+    end() {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onOuter);
+    },
+    abort() {
+      state.end();
+      controller.abort(new Error("stopped"));
+    },
+  };
+  const onOuter = () => controller.abort(outer?.reason);
+  outer?.addEventListener("abort", onOuter, { once: true });
+  state.kick();
+  return state;
+}
+
+interface BodyRead {
+  name: string;
+  onBytes?: (loaded: number, total: number | undefined) => void;
+  readOpts?: ReadOptions;
+  kick: () => void;
+}
+
+/** Reads a body into one Uint8Array, within the size cap, reporting progress as it arrives. */
+async function readBody(res: Response, { name, onBytes, readOpts, kick }: BodyRead) {
   const lengthHeader = Number(res.headers.get("content-length"));
   // Content-Length counts encoded bytes: only trust it for an unencoded body.
   const total =
     Number.isFinite(lengthHeader) && lengthHeader > 0 && !res.headers.get("content-encoding")
       ? lengthHeader
       : undefined;
-  if (!onBytes || !res.body) return new Uint8Array(await res.arrayBuffer());
+  if (total !== undefined) checkReadSize(name, total, readOpts, "Content-Length");
+  if (!res.body) {
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    checkReadSize(name, bytes.byteLength, readOpts, "received");
+    return bytes;
+  }
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.byteLength;
-    onBytes(loaded, total);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      kick();
+      loaded += value.byteLength;
+      checkReadSize(name, loaded, readOpts, "received");
+      chunks.push(value);
+      onBytes?.(loaded, total);
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    throw e;
   }
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(loaded);
