@@ -8,8 +8,9 @@
  * [512, 128] on these machines). Here every linear layer is a tf.customGrad whose backward pass
  * multiplies by a Wᵀ transposed once up front. The forward pass is the same ops in the same
  * order as lib/model/gpt2.ts (pre-LN block, fused matMul + bias, tanh GELU, causal softmax
- * attention), with the same hook points applied through the model's HookPlan, so it computes
- * the same numbers; test/edit-rome.test.ts checks values and gradients against Gpt2Model.block.
+ * attention; LayerNorm, GELU and the mask from lib/model/ops.ts), with the same hook points
+ * applied through the model's HookPlan, so it computes the same numbers;
+ * test/edit-rome.test.ts checks values and gradients against Gpt2Model.block.
  *
  * Only the tanh GELU variants are written here; a model with the exact (erf) GELU falls back to
  * Gpt2Model.block.
@@ -17,8 +18,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Gpt2Model } from "../model/gpt2";
 import type { HookPlan } from "../model/hook-plan";
-
-const GELU_C = Math.sqrt(2 / Math.PI);
+import { causalBias, gelu, layerNorm } from "../model/ops";
 
 interface Weights {
   ln1g: tf.Tensor;
@@ -37,11 +37,6 @@ interface Weights {
   wOut: tf.Tensor2D;
   wOutT: tf.Tensor2D;
   bOut: tf.Tensor;
-}
-
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(variance.add(eps).rsqrt()).mul(g).add(b);
 }
 
 /** [B, T, In] @ W + b with a backward pass dy @ Wᵀ from the pre-transposed Wᵀ. */
@@ -118,12 +113,10 @@ export class GradBlocks {
     const qh = q.transpose([0, 2, 1, 3]); // [B, H, T, E]
     const kh = k.transpose([0, 2, 1, 3]);
     const vh = v.transpose([0, 2, 1, 3]);
-    const bias = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) bias[i * T + j] = -1e9;
     const scores = tf
       .matMul(qh, kh, false, true) // [B, H, T, T]
       .mul(1 / Math.sqrt(E))
-      .add(tf.tensor(bias, [1, 1, T, T]));
+      .add(causalBias(T, 0));
     const pattern = hook<tf.Tensor4D>("attn.hook_pattern", tf.softmax(scores));
     const zh = tf.matMul(pattern, vh); // [B, H, T, E]
     const z = hook<tf.Tensor4D>("attn.hook_z", zh.transpose([0, 2, 1, 3])); // [B, T, H, E]
@@ -134,8 +127,7 @@ export class GradBlocks {
     const mid = hook<tf.Tensor3D>("hook_resid_mid", x0.add(attnOut));
     const ln2 = layerNorm(mid, w.ln2g, w.ln2b, eps) as tf.Tensor3D;
     const pre = hook<tf.Tensor3D>("mlp.hook_pre", linear(ln2, w.wIn, w.wInT, w.bIn));
-    const inner = pre.add(pre.mul(pre).mul(pre).mul(0.044715)).mul(GELU_C); // x³ as x·x·x: wasm's Pow is slow
-    const post = hook<tf.Tensor3D>("mlp.hook_post", pre.mul(0.5).mul(inner.tanh().add(1)));
+    const post = hook<tf.Tensor3D>("mlp.hook_post", gelu(pre, this.model.config.activation));
     const mlpOut = hook<tf.Tensor3D>("hook_mlp_out", linear(post, w.wOut, w.wOutT, w.bOut));
     return hook<tf.Tensor3D>("hook_resid_post", mid.add(mlpOut));
   }

@@ -18,6 +18,7 @@ import type { Gpt2Config, Gpt2Weights, HostTensor } from "../load/types";
 import { ModelError } from "./errors";
 import { type HookOptions, HookPlan, type ModelIntervention } from "./hook-plan";
 import { hookNames } from "./hooks";
+import { causalBias, gelu, layerNorm } from "./ops";
 
 export type { HookOptions, ModelIntervention } from "./hook-plan";
 export { HookPlan } from "./hook-plan";
@@ -103,40 +104,6 @@ interface BlockTensors {
   bOut: tf.Tensor1D;
 }
 
-const GELU_C = Math.sqrt(2 / Math.PI);
-
-/** Erf via Abramowitz–Stegun 7.1.26 (|error| ≤ 1.5e-7), for a backend without an Erf kernel. */
-function erfApprox(x: tf.Tensor): tf.Tensor {
-  const a = x.abs();
-  const t = tf.scalar(1).div(a.mul(0.3275911).add(1));
-  const poly = t
-    .mul(1.061405429)
-    .add(-1.453152027)
-    .mul(t)
-    .add(1.421413741)
-    .mul(t)
-    .add(-0.284496736)
-    .mul(t)
-    .add(0.254829592)
-    .mul(t);
-  return x.sign().mul(tf.scalar(1).sub(poly.mul(a.square().neg().exp())));
-}
-
-function gelu(x: tf.Tensor, kind: Gpt2Config["activation"]): tf.Tensor {
-  if (kind === "gelu") {
-    const erf = tf.getKernel("Erf", tf.getBackend()) ? tf.erf : erfApprox;
-    return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1)); // 0.5 x (1 + erf(x / √2))
-  }
-  // gelu_new / gelu_pytorch_tanh: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
-  const inner = x.add(x.pow(3).mul(0.044715)).mul(GELU_C);
-  return x.mul(0.5).mul(inner.tanh().add(1));
-}
-
-function layerNorm(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true); // biased variance, as torch
-  return x.sub(mean).mul(variance.add(eps).rsqrt()).mul(g).add(b);
-}
-
 /** Conv1D: [B, T, In] @ [In, Out] + [Out] → [B, T, Out]. */
 function linear(x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor3D {
   const [B, T, In] = x.shape;
@@ -161,7 +128,12 @@ function toRecord(acts: Record<string, tf.Tensor>): Map<string, tf.Tensor> {
 export class Gpt2Model {
   readonly nParams: number;
   readonly hookNames: readonly string[];
-  private readonly wte: tf.Tensor2D; // [V, D]
+  /**
+   * The token embedding stored transposed, wteᵀ [D, V]: the unembedding x @ wteᵀ is then a plain
+   * matMul, which tfjs-wasm sends to XNNPACK (a transposed operand falls into a scalar loop,
+   * 2.3× slower on a whole GPT-2-small trace); the embedding gathers columns instead of rows.
+   */
+  private readonly wteT: tf.Tensor2D; // [D, V]
   private readonly wpe: tf.Tensor2D; // [nCtx, D]
   private readonly blocks: BlockTensors[];
   private readonly lnFg: tf.Tensor1D;
@@ -193,7 +165,10 @@ export class Gpt2Model {
       return x as unknown as tf.Tensor<R>;
     };
     try {
-      this.wte = up("wte", weights.wte, [V, D]);
+      const wte = up<tf.Rank.R2>("wte", weights.wte, [V, D]);
+      this.wteT = tf.keep(wte.transpose()); // [D, V]
+      made.push(this.wteT);
+      wte.dispose();
       this.wpe = up("wpe", weights.wpe, [nCtx, D]);
       this.blocks = weights.blocks.map((w, l) => ({
         ln1g: up(`h.${l}.ln_1.weight`, w.ln1.g, [D]),
@@ -304,7 +279,7 @@ export class Gpt2Model {
     const out = tf.tidy(() => {
       const acts: Record<string, tf.Tensor> = {};
       const ids = tf.tensor1d(Int32Array.from(inputIds.flat()), "int32"); // [B*T]
-      let tok = this.wte.gather(ids).reshape([B, T, D]); // [B, T, D]
+      let tok = this.wteT.gather(ids, 1).transpose().reshape([B, T, D]); // [D, B*T] → [B, T, D]
       tok = hooks.apply("hook_embed", tok, off, acts);
       let pos = this.wpe.slice([off, 0], [T, D]).expandDims(0).tile([B, 1, 1]); // [B, T, D]
       pos = hooks.apply("hook_pos_embed", pos, off, acts);
@@ -375,14 +350,10 @@ export class Gpt2Model {
       };
       const kAll = withPast(past?.k, kh); // [B, H, Tk, E], Tk = Tpast + T
       const vAll = withPast(past?.v, vh); // [B, H, Tk, E]
-      const Tk = Tp + T;
-      // query i (absolute Tp + i) sees keys j ≤ Tp + i
-      const bias = new Float32Array(T * Tk);
-      for (let i = 0; i < T; i++) for (let j = Tp + i + 1; j < Tk; j++) bias[i * Tk + j] = -1e9;
       const scores = tf
         .matMul(qh, kAll, false, true) // [B, H, T, Tk]
         .mul(1 / Math.sqrt(E))
-        .add(tf.tensor(bias, [1, 1, T, Tk]));
+        .add(causalBias(T, Tp)); // query i (absolute Tp + i) sees keys j ≤ Tp + i
       const pattern = hook<tf.Tensor4D>("attn.hook_pattern", tf.softmax(scores)); // [B, H, T, Tk]
       const zh = tf.matMul(pattern, vAll); // [B, H, T, E]
       const z = hook<tf.Tensor4D>("attn.hook_z", zh.transpose([0, 2, 1, 3])); // [B, T, H, E]
@@ -423,7 +394,7 @@ export class Gpt2Model {
         : normed.gather(tf.tensor1d(Int32Array.from(pos), "int32"), 1); // [B, P, D]
       const P = pos.length;
       const logits = tf
-        .matMul(picked.reshape([B * P, D]), this.wte, false, true) // [B*P, V]
+        .matMul(picked.reshape([B * P, D]), this.wteT) // [B*P, V]
         .reshape([B, P, this.config.vocabSize]) as tf.Tensor3D; // [B, P, V]
       return { logits, acts };
     });
@@ -434,7 +405,7 @@ export class Gpt2Model {
     if (this.disposed) return;
     this.disposed = true;
     if (this.isView) return;
-    tf.dispose([this.wte, this.wpe, this.lnFg, this.lnFb]);
+    tf.dispose([this.wteT, this.wpe, this.lnFg, this.lnFb]);
     for (const b of this.blocks) tf.dispose(Object.values(b));
   }
 

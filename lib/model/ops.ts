@@ -1,0 +1,70 @@
+/**
+ * The GPT-2 block's elementwise and normalisation ops, shared by the model (lib/model/gpt2.ts)
+ * and the gradient blocks of lib/edit (lib/edit/grad-blocks.ts), so both compute the same
+ * numbers. Written for few, cheap kernels on the wasm backend: x³ as x·x·x (wasm's Pow runs
+ * element by element) and the tanh GELU as x·σ(2u) (tanh(u) = 2σ(2u) − 1; wasm's Sigmoid is an
+ * XNNPACK kernel, its Tanh a scalar loop), equal to the tanh form within float32 rounding.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Gpt2Config } from "../load/types";
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/** Erf via Abramowitz–Stegun 7.1.26 (|error| ≤ 1.5e-7), for a backend without an Erf kernel. */
+function erfApprox(x: tf.Tensor): tf.Tensor {
+  const a = x.abs();
+  const t = tf.scalar(1).div(a.mul(0.3275911).add(1));
+  const poly = t
+    .mul(1.061405429)
+    .add(-1.453152027)
+    .mul(t)
+    .add(1.421413741)
+    .mul(t)
+    .add(-0.284496736)
+    .mul(t)
+    .add(0.254829592)
+    .mul(t);
+  return x.sign().mul(tf.scalar(1).sub(poly.mul(a.square().neg().exp())));
+}
+
+/** GELU: exact (erf) for "gelu"; otherwise gelu_new / gelu_pytorch_tanh (tanh approximation). */
+export function gelu(x: tf.Tensor, kind: Gpt2Config["activation"]): tf.Tensor {
+  if (kind === "gelu") {
+    const erf = tf.getKernel("Erf", tf.getBackend()) ? tf.erf : erfApprox;
+    return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1)); // 0.5 x (1 + erf(x / √2))
+  }
+  // 0.5 x (1 + tanh(u)) = x σ(2u), u = √(2/π) (x + 0.044715 x³) = x (√(2/π) + 0.044715 √(2/π) x²)
+  const twoU = x
+    .square()
+    .mul(2 * 0.044715 * GELU_C)
+    .add(2 * GELU_C)
+    .mul(x);
+  return x.mul(tf.sigmoid(twoU));
+}
+
+/** LayerNorm over the last axis with torch's biased variance. */
+export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const centred = x.sub(x.mean(-1, true));
+  const variance = centred.square().mean(-1, true);
+  return centred.mul(variance.add(eps).rsqrt()).mul(g).add(b);
+}
+
+const masks = new Map<string, Float32Array>();
+
+/**
+ * The causal attention bias [1, 1, T, Tp + T] for T queries at absolute positions Tp … Tp + T − 1
+ * over Tp + T keys: 0 where key j ≤ query, −1e9 after. The host array is cached per shape (a
+ * cached tensor would outlive the callers' tidy scopes and count as a leak).
+ */
+export function causalBias(T: number, Tp: number): tf.Tensor4D {
+  const Tk = Tp + T;
+  const key = `${T},${Tp}`;
+  let bias = masks.get(key);
+  if (!bias) {
+    bias = new Float32Array(T * Tk);
+    for (let i = 0; i < T; i++) for (let j = Tp + i + 1; j < Tk; j++) bias[i * Tk + j] = -1e9;
+    if (masks.size > 256) masks.clear();
+    masks.set(key, bias);
+  }
+  return tf.tensor4d(bias, [1, 1, T, Tk]);
+}
