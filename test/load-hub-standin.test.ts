@@ -11,9 +11,10 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../lib/engine";
+import { parseGpt2Config } from "../lib/load/config";
 import { LoadError } from "../lib/load/errors";
 import { hubSource } from "../lib/load/hub-source";
-import { checkMemory, estimateMemory } from "../lib/load/memory-estimate";
+import { checkMemory, estimateMemory, maxCheckpointBytes } from "../lib/load/memory-estimate";
 import { loadModelFiles } from "../lib/load/model-files";
 import { selectBackend } from "../lib/model/backend";
 import { generateStandin, STANDIN_REPO } from "../scripts/hub-standin/generate";
@@ -202,4 +203,76 @@ describe("hub stand-in through hubSource", () => {
       /^causeway: config\.json: HTTP 401 .*does not exist, or it is private or gated/,
     );
   }, 120_000);
+});
+
+describe("hostile servers: every download is bounded and every failure says why (issue 10.2, 10.16)", () => {
+  /** Loads `${STANDIN_REPO}-${mode}` (only its weight shards misbehave) and returns the error. */
+  async function loadError(mode: string, stallMs?: number): Promise<LoadError> {
+    const source = hubSource({ repo: `${STANDIN_REPO}-${mode}` }, { endpoint: hub.url, stallMs });
+    const e = await loadModelFiles(source).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(LoadError);
+    return e as LoadError;
+  }
+  const config = () =>
+    parseGpt2Config(JSON.parse(readFileSync(path.join(root, STANDIN_REPO, "config.json"), "utf8")));
+
+  it("an endless body stops at the most bytes the config's checkpoint can hold", async () => {
+    const e = await loadError("endless");
+    expect(e.code).toBe("too_large");
+    const limit = maxCheckpointBytes(config()).toLocaleString("en-US");
+    expect(e.message).toContain("model-00001-of-00002.safetensors: ");
+    expect(e.message).toContain(`(received) is more than the ${limit} bytes this file can need`);
+  });
+
+  it("a Content-Length past that limit is refused before the body is read", async () => {
+    const e = await loadError("lying");
+    expect(e.code).toBe("too_large");
+    expect(e.message).toContain("1,099,511,627,776 bytes (Content-Length) is more than");
+  });
+
+  it("a server that stops sending is given up after stallMs (a tiny one here)", async () => {
+    const e = await loadError("stall", 150);
+    expect(e.code).toBe("stalled");
+    expect(e.message).toMatch(
+      /model-00001-of-00002\.safetensors: no data from http:\/\/127\.0\.0\.1:\d+\/.+ for 0\.15 s: the server stalled/,
+    );
+  });
+
+  it("a redirect loop is reported as one", async () => {
+    const e = await loadError("loop");
+    expect(e.code).toBe("fetch_failed");
+    expect(e.message).toContain("too many redirects (a redirect loop)");
+  });
+
+  it("a redirect to file: is reported as an unsupported protocol", async () => {
+    const e = await loadError("tofile");
+    expect(e.code).toBe("fetch_failed");
+    expect(e.message).toContain("redirected to an unsupported protocol (not http/https)");
+  });
+
+  it("a refused connection names ECONNREFUSED, in the API and in the CLI", async () => {
+    const closed = await startHubStandin({ root });
+    const endpoint = closed.url;
+    await closed.close();
+    const e = await loadModelFiles(hubSource({ repo: STANDIN_REPO }, { endpoint })).then(
+      () => null,
+      (err: unknown) => err as LoadError,
+    );
+    expect(e?.code).toBe("fetch_failed");
+    expect(e?.message).toMatch(/could not fetch http:.+: fetch failed \(.*ECONNREFUSED/);
+    const cli = await runCli([
+      "predict",
+      "--model",
+      `hub:${STANDIN_REPO}`,
+      "--hub-endpoint",
+      endpoint,
+      "--prompt",
+      "x",
+    ]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/^causeway: .*fetch failed \(.*ECONNREFUSED/);
+  });
 });

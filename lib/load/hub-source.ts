@@ -77,6 +77,8 @@ export interface HubSourceOptions {
   signal?: AbortSignal;
   /** Keep downloaded files here (the browser's `caches`); absent in Node. */
   cache?: CacheStorageLike;
+  /** Stop a transfer that receives nothing for this long (url-source; default 30 s). */
+  stallMs?: number;
 }
 
 /** A FileSource over one hub repository at one revision, cached when `cache` is given. */
@@ -84,6 +86,7 @@ export function hubSource(ref: HubRef, opts: HubSourceOptions = {}): FileSource 
   const parsed = parseHubRef(ref.revision ? `${ref.repo}@${ref.revision}` : ref.repo);
   const base = hubBaseUrl(parsed, opts.endpoint);
   const label = `hub:${parsed.repo}@${parsed.revision ?? DEFAULT_REVISION} (${normalizeEndpoint(opts.endpoint)})`;
-  const inner = urlSource(base, { fetch: opts.fetch, signal: opts.signal, label });
+  const { fetch, signal, stallMs } = opts;
+  const inner = urlSource(base, { fetch, signal, stallMs, label });
   return opts.cache ? cachedSource(inner, base, opts.cache) : inner;
 }

@@ -8,6 +8,12 @@
  *     Unknown repo → 401 (what the hub says, unauthenticated, for absent/private repos);
  *     unknown file or revision → 404 with X-Error-Code EntryNotFound / RevisionNotFound.
  *   /<org>/<name>-slow/…   the same repo, its LFS bodies throttled (--slow-bps, default 256 KiB/s)
+ * Hostile servers, for the loader's limits (the same repo; only the weight shards misbehave):
+ *   /<org>/<name>-endless/…   LFS bodies never end (no Content-Length, zeros until the client goes)
+ *   /<org>/<name>-lying/…     LFS bodies claim Content-Length 1 TiB (and never end)
+ *   /<org>/<name>-stall/…     LFS bodies send 1 KiB, then nothing, holding the connection open
+ *   /<org>/<name>-loop/…      *.safetensors redirect to themselves, forever
+ *   /<org>/<name>-tofile/…    *.safetensors redirect to file:///etc/passwd
  *   GET /__requests        JSON list of every request so far ({method, path}), for assertions
  * Every answer carries CORS headers, so a page on another origin can fetch (and read) it.
  *
@@ -23,6 +29,36 @@ const CORS = {
   "access-control-allow-headers": "*",
   "access-control-expose-headers": "content-length, etag, x-linked-size, x-error-code, location",
 };
+
+const MODE = /-(slow|endless|lying|stall|loop|tofile)$/;
+
+/**
+ * The hostile bodies: endless zeros (with no length, or a 1 TiB one), or 1 KiB and then silence.
+ * Writes wait for the socket to drain, so an endless body costs the server no memory.
+ * @param {http.ServerResponse} res @param {string} mode @param {number} size
+ */
+function misbehave(res, mode, size) {
+  const headers = { ...CORS, "content-type": "application/octet-stream" };
+  if (mode === "lying") headers["content-length"] = String(2 ** 40);
+  if (mode === "stall") headers["content-length"] = String(size);
+  res.writeHead(200, headers);
+  if (mode === "stall") {
+    res.write(Buffer.alloc(1024));
+    return; // never ends: the client must give up (res "close" frees it)
+  }
+  const chunk = Buffer.alloc(64 * 1024);
+  let open = true;
+  res.on("close", () => {
+    open = false;
+  });
+  const pump = () => {
+    while (open && res.write(chunk)) {
+      // keep writing until the socket's buffer is full
+    }
+    if (open) res.once("drain", pump);
+  };
+  pump();
+}
 
 /** @param {{root: string, port?: number, host?: string, slowBytesPerSec?: number}} opts */
 export function startHubStandin(opts) {
@@ -69,8 +105,9 @@ export function startHubStandin(opts) {
     if (!org || !rawName || resolve !== "resolve" || rest.length !== 1) {
       return send(404, { "content-type": "text/plain" }, "Not found");
     }
-    const slow = rawName.endsWith("-slow");
-    const name = slow ? rawName.slice(0, -5) : rawName;
+    const mode = MODE.exec(rawName)?.[1];
+    const slow = mode === "slow";
+    const name = mode ? rawName.slice(0, -mode.length - 1) : rawName;
     const file = rest[0];
     if (!repoExists(org, name)) {
       return send(
@@ -95,6 +132,13 @@ export function startHubStandin(opts) {
       );
     }
     const size = statSync(p).size;
+    if (!lfs && file.endsWith(".safetensors") && (mode === "loop" || mode === "tofile")) {
+      const location = mode === "loop" ? url.pathname : "file:///etc/passwd";
+      return send(302, { location }, "");
+    }
+    if (lfs && method === "GET" && (mode === "endless" || mode === "lying" || mode === "stall")) {
+      return misbehave(res, mode, size);
+    }
     if (!lfs && file.endsWith(".safetensors")) {
       return send(
         302,
