@@ -150,6 +150,16 @@ print(json.dumps({"tag": root.tag, "title": texts("title"), "subtitle": texts("s
     },
   );
 
+  it("names the edited model in the title and the JSON; the original's stay ROME's", () => {
+    const edited = { ...traces[0], model: "edited" as const };
+    expect(traceSvg(edited)).toContain(
+      "Impact of restoring state after corrupted input (edited model)",
+    );
+    expect(traceSvg(traces[0])).not.toContain("edited");
+    expect(JSON.parse(traceJson([edited])).model).toBe("edited");
+    expect("model" in JSON.parse(traceJson([{ ...traces[0], model: "original" }]))).toBe(false);
+  });
+
   it("labels the window of the mlp and attn kinds", () => {
     expect(traceSvg(traces[1])).toContain("center of interval of 2 restored MLP layers");
     expect(traceSvg(traces[1])).toContain("Impact of restoring MLP after corrupted input");

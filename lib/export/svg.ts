@@ -42,32 +42,76 @@ export function xLabel(t: TraceExport): string {
 const CELL_W = 22;
 const CELL_H = 20;
 const FONT = 12;
+const TITLE_FONT = 14;
+const MARGIN = 12;
+/**
+ * Width of a text line in em, an upper bound for Helvetica / Arial and their usual stand-ins
+ * (Liberation Sans, DejaVu Sans is the widest at ≈ 0.6 em for mixed text): the layout reserves
+ * this much so that no label is clipped by the figure's edge or runs into another.
+ */
+const EM_PER_CHAR = 0.62;
+const textWidth = (text: string, size: number) => [...text].length * size * EM_PER_CHAR;
+
+/** x of a centred text of width `w` near `cx`, moved inside [MARGIN, width − MARGIN]. */
+function centreWithin(cx: number, w: number, width: number): number {
+  return Math.min(Math.max(cx, MARGIN + w / 2), width - MARGIN - w / 2);
+}
+
+export function traceTitle(t: TraceExport): string {
+  return t.model === "edited" ? `${TITLE[t.kind]} (edited model)` : TITLE[t.kind];
+}
+
+/** The colour scale: [low_score, the larger of high_score and the top cell]. */
+function scoreRange(t: TraceExport): [number, number] {
+  const lo = t.low_score;
+  let hi = t.high_score;
+  for (const row of t.scores) for (const v of row) if (Number.isFinite(v) && v > hi) hi = v;
+  if (!(hi > lo)) hi = lo + 1e-6;
+  return [lo, hi];
+}
+
+const rangeTicksOf = (t: TraceExport) => rangeTicks(...scoreRange(t), 4);
 
 export function traceSvg(t: TraceExport): string {
   const rows = t.scores.length;
   const cols = rows > 0 ? t.scores[0].length : 0;
   const [b, e] = t.subject_range;
   const labels = t.input_tokens.map((tok, i) => tokenAxisLabel(tok, i >= b && i < e));
-  const labelW = Math.max(30, ...labels.map((l) => l.length * FONT * 0.62)) + 8;
-  const x0 = labelW + 28;
-  const y0 = 46;
+  const labelW = Math.max(30, ...labels.map((l) => textWidth(l, FONT))) + 8;
+  const title = traceTitle(t);
+  const subtitle = `answer: ${JSON.stringify(t.answer)} · p(clean) = ${t.high_score.toPrecision(4)}, p(corrupted) = ${t.low_score.toPrecision(4)}`;
+  const barLabel = `p(${t.answer})`;
+  // rows from the top: title, subtitle, the colour bar's label, then the plot
+  const titleY = 20;
+  const subtitleY = titleY + 18;
+  const barLabelY = subtitleY + 20;
+  const y0 = barLabelY + 10;
+  const x0 = MARGIN + labelW + 16;
   const plotW = cols * CELL_W;
   const plotH = rows * CELL_H;
   const barX = x0 + plotW + 24;
-  const width = barX + 80;
+  const tickW = Math.max(...rangeTicksOf(t).map((v) => textWidth(tickLabel(v), FONT)), 0);
+  const width = Math.ceil(
+    Math.max(
+      barX + 16 + tickW,
+      barX + textWidth(barLabel, FONT),
+      x0 + textWidth(xLabel(t), FONT) / 2 + plotW / 2,
+      // centred lines need a margin on both sides
+      textWidth(title, TITLE_FONT) + MARGIN,
+      textWidth(subtitle, FONT) + MARGIN,
+    ) + MARGIN,
+  );
   const height = y0 + plotH + 58;
   const scheme = TRACE_SCHEMES[t.kind];
-  const lo = t.low_score;
-  let hi = t.high_score;
-  for (const row of t.scores) for (const v of row) if (Number.isFinite(v) && v > hi) hi = v;
-  if (!(hi > lo)) hi = lo + 1e-6;
+  const [lo, hi] = scoreRange(t);
   const tOf = (v: number) => Math.min(1, Math.max(0, (v - lo) / (hi - lo)));
+  const plotCx = x0 + plotW / 2;
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width.toFixed(0)}" height="${height}" viewBox="0 0 ${width.toFixed(0)} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="${FONT}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="${FONT}">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    `<text x="${x0 + plotW / 2}" y="18" text-anchor="middle" font-size="14" data-role="title">${xmlEscape(TITLE[t.kind])}</text>`,
-    `<text x="${x0 + plotW / 2}" y="34" text-anchor="middle" fill="#555" data-role="subtitle">${xmlEscape(`answer: ${JSON.stringify(t.answer)} · p(clean) = ${t.high_score.toPrecision(4)}, p(corrupted) = ${t.low_score.toPrecision(4)}`)}</text>`,
+    `<text x="${centreWithin(plotCx, textWidth(title, TITLE_FONT), width).toFixed(1)}" y="${titleY}" text-anchor="middle" font-size="${TITLE_FONT}" data-role="title">${xmlEscape(title)}</text>`,
+    `<text x="${centreWithin(plotCx, textWidth(subtitle, FONT), width).toFixed(1)}" y="${subtitleY}" text-anchor="middle" fill="#555" data-role="subtitle">${xmlEscape(subtitle)}</text>`,
   );
   out.push(`<g data-role="cells">`);
   t.scores.forEach((row, r) => {
@@ -92,7 +136,7 @@ export function traceSvg(t: TraceExport): string {
       (_, c) =>
         `<text x="${x0 + c * CELL_W + CELL_W / 2}" y="${y0 + plotH + 14}" text-anchor="middle">${c}</text>`,
     ),
-    `<text x="${x0 + plotW / 2}" y="${y0 + plotH + 34}" text-anchor="middle" data-role="x-label">${xmlEscape(xLabel(t))}</text>`,
+    `<text x="${centreWithin(plotCx, textWidth(xLabel(t), FONT), width).toFixed(1)}" y="${y0 + plotH + 34}" text-anchor="middle" data-role="x-label">${xmlEscape(xLabel(t))}</text>`,
     `</g>`,
   );
   // colour bar: 24 steps from low_score to the top, with tick labels
@@ -104,12 +148,12 @@ export function traceSvg(t: TraceExport): string {
       `<rect x="${barX}" y="${(y0 + (i * plotH) / steps).toFixed(2)}" width="12" height="${(plotH / steps + 0.5).toFixed(2)}" fill="${scheme.interpolate(tOf(v))}"/>`,
     );
   }
-  for (const v of rangeTicks(lo, hi, 4)) {
+  for (const v of rangeTicksOf(t)) {
     const y = y0 + ((hi - v) / (hi - lo)) * plotH;
     out.push(`<text x="${barX + 16}" y="${(y + 4).toFixed(2)}">${xmlEscape(tickLabel(v))}</text>`);
   }
   out.push(
-    `<text x="${barX + 6}" y="${y0 - 8}" text-anchor="middle" data-role="colorbar-label">${xmlEscape(`p(${t.answer})`)}</text>`,
+    `<text x="${barX}" y="${barLabelY}" text-anchor="start" data-role="colorbar-label">${xmlEscape(barLabel)}</text>`,
     `</g>`,
     `</svg>`,
   );

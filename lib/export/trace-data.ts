@@ -7,6 +7,8 @@ import type { CarriedTrace } from "../share/session";
 
 export interface TraceExport {
   kind: TraceKind;
+  /** The model the trace ran on; absent: the original (a shared trace is always original). */
+  model?: "original" | "edited";
   /** T × L, [token][layer]; NaN: not computed. */
   scores: number[][];
   low_score: number;
