@@ -15,6 +15,7 @@ import { decodeSession, encodeSession, isSessionFragment } from "@/lib/share/lin
 import { type OpenPhase, openSession } from "@/lib/share/open";
 import type { SharedSession } from "@/lib/share/session";
 import { sessionOf } from "@/lib/share/store";
+import { useModelGate } from "./ModelSourceConfirm";
 import { SessionLinkCarried } from "./SessionLinkCarried";
 import { useCausewayStore } from "./StoreProvider";
 
@@ -35,17 +36,23 @@ export function SessionLink() {
   const [error, setError] = useState<{ code: string; message: string } | null>(null);
   const [link, setLink] = useState<{ url: string; note: string } | null>(null);
   const stop = useRef<(() => void) | null>(null);
+  // a model from another origin waits for the user's yes (components/ModelSourceConfirm.tsx)
+  const modelGate = useModelGate();
+  const gate = modelGate.gate;
 
   const open = useCallback(
     (session: SharedSession, from: Opened["from"]) => {
       stop.current?.();
       setError(null);
       setOpened({ session, from, phase: { phase: "waiting" } });
-      stop.current = openSession(store, session, (phase) =>
-        setOpened((o) => (o && o.session === session ? { ...o, phase } : o)),
+      stop.current = openSession(
+        store,
+        session,
+        (phase) => setOpened((o) => (o && o.session === session ? { ...o, phase } : o)),
+        gate(from),
       );
     },
-    [store],
+    [store, gate],
   );
 
   const fail = useCallback(
@@ -205,6 +212,7 @@ export function SessionLink() {
           {error.message}
         </p>
       ) : null}
+      {modelGate.element}
       {opened ? <OpenedStatus opened={opened} /> : null}
     </section>
   );

@@ -7,6 +7,7 @@ import { fileSource } from "../lib/load/file-source";
 import { hubSource } from "../lib/load/hub-source";
 import type { DeviceLimits } from "../lib/load/memory-estimate";
 import { browserCaches } from "../lib/load/model-cache";
+import { foreignSource, modelDisplayName } from "../lib/load/source-trust";
 import type { FileSource } from "../lib/load/types";
 import { urlSource } from "../lib/load/url-source";
 import type { BackendName, ModelSource } from "../lib/protocol";
@@ -23,6 +24,11 @@ export function resolveSource(
   origin: string,
   signal: AbortSignal,
 ): ResolvedSource {
+  // Refuses unknown bundled names and addresses with credentials; the shown name is derived from
+  // the source, never taken from it (lib/load/source-trust.ts). Confirming a foreign origin is
+  // the opener's job (lib/share/model-gate.ts): an explicit load from the picker is the user's.
+  foreignSource(source, origin);
+  const name = modelDisplayName(source, origin);
   switch (source.kind) {
     case "bundled": {
       const baseUrl = new URL(`/models/${source.name}/`, origin).href;
@@ -30,13 +36,12 @@ export function resolveSource(
     }
     case "url": {
       const baseUrl = new URL(source.baseUrl, origin).href;
-      const name = source.name ?? baseUrl.replace(/\/+$/, "").split("/").pop() ?? "model";
       return { name, baseUrl, source: urlSource(baseUrl, { signal }) };
     }
     case "hub": {
       const { repo, revision, endpoint } = source;
       const hub = hubSource({ repo, revision }, { endpoint, signal, cache: browserCaches() });
-      return { name: revision ? `${repo}@${revision}` : repo, baseUrl: null, source: hub };
+      return { name, baseUrl: null, source: hub };
     }
     case "files": {
       if (!source.files || source.files.length === 0) {

@@ -7,7 +7,7 @@
 import { LoadError } from "./errors";
 import { type CacheStorageLike, cachedSource } from "./model-cache";
 import type { FileSource } from "./types";
-import { urlSource } from "./url-source";
+import { hideCredentials, refuseCredentials, urlSource } from "./url-source";
 
 export const DEFAULT_HUB_ENDPOINT = "https://huggingface.co";
 export const DEFAULT_REVISION = "main";
@@ -57,11 +57,17 @@ export function normalizeEndpoint(endpoint: string | undefined): string {
   try {
     url = new URL(e);
   } catch {
-    throw new LoadError("bad_config", "hub endpoint", `${JSON.stringify(e)} is not a URL`);
+    const shown = JSON.stringify(hideCredentials(e));
+    throw new LoadError("bad_config", "hub endpoint", `${shown} is not a URL`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new LoadError("bad_config", "hub endpoint", `${e} is not an http(s) URL`);
+    throw new LoadError(
+      "bad_config",
+      "hub endpoint",
+      `${hideCredentials(e)} is not an http(s) URL`,
+    );
   }
+  refuseCredentials(url, "hub endpoint");
   return e;
 }
 

@@ -23,6 +23,11 @@ export interface UrlSourceOptions {
   stallMs?: number;
 }
 
+/** The text with any "user:password@" of an address replaced by "…@", for messages. */
+export function hideCredentials(text: string): string {
+  return text.replace(/\/\/[^/@\s]*@/g, "//…@");
+}
+
 /** Refuses URLs that carry a user name or password; never echoes them. */
 export function refuseCredentials(url: URL, what: string): void {
   if (url.username || url.password) {

@@ -7,6 +7,7 @@
 import { currentTokens } from "../store/trace-slice";
 import type { CausewayState } from "../store/types";
 import { type Comparison, compareGrids } from "./compare";
+import { gateSessionModel, type ModelGateOptions } from "./model-gate";
 import type { SharedSession } from "./session";
 import { applySession } from "./store";
 
@@ -27,8 +28,35 @@ const editsBusy = (s: CausewayState) => {
   return e?.status === "learning";
 };
 
-/** Applies `session` and drives the recompute; returns a function that stops following. */
+/**
+ * Applies `session` and drives the recompute; returns a function that stops following. The
+ * session's model goes through lib/share/model-gate.ts first: a model from another origin waits
+ * for `gate.confirmModel` (nothing is applied meanwhile) and is replaced by the current one when
+ * refused or declined.
+ */
 export function openSession(
+  store: StoreLike,
+  session: SharedSession,
+  onPhase: (p: OpenPhase) => void,
+  gate: ModelGateOptions = {},
+): () => void {
+  let stop: (() => void) | null = null;
+  let stopped = false;
+  const begin = (s: SharedSession) => {
+    if (!stopped) stop = followSession(store, s, onPhase);
+  };
+  const gated = gateSessionModel(session, store.getState().model.source, gate);
+  if (gated instanceof Promise) {
+    onPhase({ phase: "waiting" });
+    void gated.then(begin);
+  } else begin(gated);
+  return () => {
+    stopped = true;
+    stop?.();
+  };
+}
+
+function followSession(
   store: StoreLike,
   session: SharedSession,
   onPhase: (p: OpenPhase) => void,
