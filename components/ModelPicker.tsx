@@ -5,6 +5,7 @@
  */
 import { type FormEvent, useState } from "react";
 import { DEFAULT_SWEEP, estimateMemory, gib } from "@/lib/load/memory-estimate";
+import { BUNDLED_MODELS, modelDisplayName } from "@/lib/load/source-trust";
 import type { Gpt2Config } from "@/lib/load/types";
 import type { ModelSource } from "@/lib/protocol";
 import type { Progress } from "@/lib/store/types";
@@ -13,8 +14,6 @@ import { ModelCachePanel } from "./ModelCachePanel";
 import { ModelSourceFiles } from "./ModelSourceFiles";
 import { ModelSourceHub } from "./ModelSourceHub";
 import { useCauseway } from "./StoreProvider";
-
-export const BUNDLED_MODELS = ["tiny-facts"] as const;
 
 function sourceKey(source: ModelSource | null): string {
   if (!source) return "";
@@ -35,6 +34,11 @@ export function ModelPicker() {
   const loadModel = useCauseway((s) => s.loadModel);
   const [url, setUrl] = useState("");
   const key = sourceKey(model.source);
+  // The name comes from the source itself (a link cannot name a foreign model "tiny-facts").
+  const shown =
+    model.source && typeof window !== "undefined"
+      ? modelDisplayName(model.source, window.location.origin)
+      : key.slice(key.indexOf(":") + 1);
 
   const onSelect = (value: string) => {
     if (value.startsWith("bundled:")) loadModel({ kind: "bundled", name: value.slice(8) });
@@ -55,9 +59,7 @@ export function ModelPicker() {
           onChange={(e) => onSelect(e.target.value)}
           data-testid="model-select"
         >
-          {key && !key.startsWith("bundled:") ? (
-            <option value="">{model.info?.name ?? key.slice(key.indexOf(":") + 1)}</option>
-          ) : null}
+          {key && !key.startsWith("bundled:") ? <option value="">{shown}</option> : null}
           {BUNDLED_MODELS.map((name) => (
             <option key={name} value={`bundled:${name}`}>
               {name} (bundled)

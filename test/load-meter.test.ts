@@ -109,15 +109,37 @@ describe("hub endpoint setting", () => {
     };
   }
 
-  it("?hub= wins and is remembered; ?hub=default forgets; junk is ignored", () => {
+  it("?hub= applies to this visit only: it is never remembered by itself (issue 10.3)", () => {
     const st = storage();
-    expect(hubEndpointSetting("", st)).toBe("https://huggingface.co");
-    expect(hubEndpointSetting("?hub=http://127.0.0.1:4180/", st)).toBe("http://127.0.0.1:4180");
-    expect(st.m.get(HUB_ENDPOINT_KEY)).toBe("http://127.0.0.1:4180");
-    expect(hubEndpointSetting("?x=1", st)).toBe("http://127.0.0.1:4180");
-    expect(hubEndpointSetting("?hub=not a url", st)).toBe("http://127.0.0.1:4180");
-    expect(hubEndpointSetting("?hub=default", st)).toBe("https://huggingface.co");
+    const hub = "http://127.0.0.1:4180";
+    expect(hubEndpointSetting("", st)).toEqual({
+      endpoint: "https://huggingface.co",
+      remembered: "https://huggingface.co",
+      fromAddress: false,
+    });
+    expect(hubEndpointSetting(`?hub=${hub}/`, st)).toEqual({
+      endpoint: hub,
+      remembered: "https://huggingface.co",
+      fromAddress: true,
+    });
+    // Before the fix the link's endpoint was written to storage and used by every later visit.
     expect(st.m.has(HUB_ENDPOINT_KEY)).toBe(false);
+    expect(hubEndpointSetting("?x=1", st).endpoint).toBe("https://huggingface.co");
+    // Remembering is the user's explicit act; then it is the endpoint of later visits.
+    saveHubEndpoint(hub, st);
+    expect(hubEndpointSetting("?x=1", st)).toEqual({
+      endpoint: hub,
+      remembered: hub,
+      fromAddress: false,
+    });
+    expect(hubEndpointSetting("?hub=not a url", st).endpoint).toBe(hub);
+    expect(hubEndpointSetting("?hub=https://u:p@h.example", st).endpoint).toBe(hub);
+    expect(hubEndpointSetting("?hub=default", st)).toEqual({
+      endpoint: "https://huggingface.co",
+      remembered: hub,
+      fromAddress: true,
+    });
+    expect(st.m.get(HUB_ENDPOINT_KEY)).toBe(hub);
   });
 
   it("saving the default endpoint clears the stored one", () => {
