@@ -178,7 +178,10 @@ describe("hub stand-in through hubSource", () => {
       "3",
       "--json",
     ]);
-    expect(r.stderr).toBe("");
+    // A plain id is not a bundled name: the CLI says where it fetches from (issue 10.4).
+    expect(r.stderr).toBe(
+      `causeway: note: "${STANDIN_REPO}" is not a bundled model or a folder; fetching it from ${hub.url}\n`,
+    );
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.model).toBe(STANDIN_REPO);
@@ -186,6 +189,24 @@ describe("hub stand-in through hubSource", () => {
     expect(out.top.map((t: { id: number }) => t.id)).toEqual(
       golden.top.slice(0, 3).map((t) => t.id),
     );
+  }, 120_000);
+
+  it("a mistyped bundled name is refused with the list, not fetched from the hub", async () => {
+    const before = hub.requests.length;
+    const r = await runCli([
+      "predict",
+      "--hub-endpoint",
+      hub.url,
+      "--model",
+      "tiny-fact",
+      "--prompt",
+      "x",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'causeway: --model "tiny-fact" is not a bundled model; did you mean "tiny-facts"? (bundled: tiny-facts; write hub:tiny-fact to fetch it from the hub)\n',
+    );
+    expect(hub.requests.length).toBe(before);
   }, 120_000);
 
   it("the CLI names the repository problem for an unknown hub id", async () => {

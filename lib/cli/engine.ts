@@ -4,7 +4,8 @@ import { Engine } from "../engine";
 import { selectBackend } from "../model/backend";
 import type { BackendName } from "../protocol";
 import { UsageError } from "./args";
-import { resolveModelSource } from "./model-source";
+import { hubFetchNotice, refuseNearMiss } from "./bundled-name";
+import { bundledModelNames, resolveModelSource } from "./model-source";
 
 const NODE_BACKENDS: BackendName[] = ["wasm", "cpu"];
 
@@ -20,7 +21,10 @@ export async function loadCliEngine(
     order = [backendFlag as BackendName];
   }
   const { backend } = await selectBackend(order);
+  refuseNearMiss(modelSpec, bundledModelNames());
   const { name, source } = resolveModelSource(modelSpec);
+  const notice = hubFetchNotice(modelSpec, source.label);
+  if (notice) process.stderr.write(`${notice}\n`);
   const engine = await Engine.load(source, name);
   return { engine, backend };
 }
