@@ -1,5 +1,19 @@
 "use client";
-/** Which tfjs backend the worker runs on (WebGPU / WebGL / WASM / CPU) and the GPU adapter. */
+/**
+ * Which tfjs backend the worker runs on (WebGPU / WebGL / WASM / CPU), the GPU adapter, and how
+ * it was chosen: measured (the calibration timings in the tooltip and the choice line), cached,
+ * the only candidate (software GPUs are skipped), or the user's override from the menu (kept in
+ * localStorage; `?backend=` in the URL wins). Changing it reloads the model on that backend.
+ */
+import { useEffect, useState } from "react";
+import {
+  type BackendChoice,
+  backendPreference,
+  forgetChoices,
+  isBackendName,
+  lastChoice,
+  PREFERENCE_KEY,
+} from "@/lib/model/backend-choice";
 import type { BackendName } from "@/lib/protocol";
 import { useCauseway } from "./StoreProvider";
 
@@ -10,24 +24,106 @@ const LABEL: Record<BackendName, string> = {
   cpu: "CPU",
 };
 
+/** One line per backend: "WASM 41 ms", "WebGPU skipped: software adapter (…)". */
+export function choiceLines(c: BackendChoice): string[] {
+  const lines = c.timings.map((t) =>
+    t.ms !== undefined
+      ? `${LABEL[t.backend]} ${t.ms} ms`
+      : `${LABEL[t.backend]} skipped: ${t.skipped}`,
+  );
+  const how = {
+    measured: `measured (${c.pass ?? "calibration pass"}), fastest chosen`,
+    cached: "measured earlier on this device for this model shape",
+    override: "chosen by you",
+    only: "the only usable backend",
+  }[c.how];
+  return [`${LABEL[c.chosen]}: ${how}`, ...lines];
+}
+
+function choiceSummary(c: BackendChoice): string {
+  if (c.how === "override") return "your choice";
+  const timed = c.timings.filter((t) => t.ms !== undefined);
+  if (timed.length > 1) return timed.map((t) => `${LABEL[t.backend]} ${t.ms} ms`).join(" · ");
+  if (c.timings.some((t) => t.skipped?.startsWith("software"))) return "auto · GPU is software";
+  return "auto";
+}
+
 export function BackendBadge() {
   const backend = useCauseway((s) => s.model.backend);
   const adapter = useCauseway((s) => s.model.adapter);
   const status = useCauseway((s) => s.model.status);
+  const source = useCauseway((s) => s.model.source);
+  const loadModel = useCauseway((s) => s.loadModel);
+  const [choice, setChoice] = useState<BackendChoice | null>(null);
+  const [pref, setPref] = useState<string>("auto");
+
+  useEffect(() => {
+    setPref(backendPreference()?.[0] ?? "auto");
+  }, []);
+  useEffect(() => {
+    if (status !== "ready" || !backend) return;
+    let live = true;
+    lastChoice().then((c) => {
+      if (live) setChoice(c && c.chosen === backend ? c : null);
+    });
+    return () => {
+      live = false;
+    };
+  }, [status, backend]);
+
+  const change = async (value: string) => {
+    setPref(value);
+    try {
+      if (isBackendName(value)) localStorage.setItem(PREFERENCE_KEY, value);
+      else {
+        localStorage.removeItem(PREFERENCE_KEY);
+        await forgetChoices(); // auto: measure again
+      }
+    } catch {
+      // storage blocked: the choice holds for this load only
+    }
+    if (source) loadModel(source);
+  };
+
+  const select = (
+    <select
+      className="badge__select"
+      data-testid="backend-select"
+      aria-label="Backend"
+      value={pref}
+      disabled={status === "loading"}
+      onChange={(e) => void change(e.target.value)}
+      style={{ font: "inherit", fontSize: 11.5, border: "none", background: "transparent" }}
+    >
+      <option value="auto">auto</option>
+      {(Object.keys(LABEL) as BackendName[]).map((b) => (
+        <option key={b} value={b}>
+          {LABEL[b]}
+        </option>
+      ))}
+    </select>
+  );
+
   if (!backend) {
     return (
       <span className="badge badge--none" data-testid="backend-badge" data-backend="">
         <span className="badge__dot" />
         {status === "loading" ? "choosing backend…" : "no backend"}
+        {select}
       </span>
     );
   }
+  const title = [
+    adapter ? `${LABEL[backend]} on ${adapter}` : LABEL[backend],
+    ...(choice ? choiceLines(choice) : []),
+  ].join("\n");
   return (
     <span
       className={`badge badge--${backend}`}
       data-testid="backend-badge"
       data-backend={backend}
-      title={adapter ? `${LABEL[backend]} on ${adapter}` : LABEL[backend]}
+      data-choice={choice?.how ?? ""}
+      title={title}
     >
       <span className="badge__dot" />
       <span className="badge__name">{LABEL[backend]}</span>
@@ -36,6 +132,12 @@ export function BackendBadge() {
           {adapter}
         </span>
       ) : null}
+      {choice ? (
+        <span className="badge__adapter" data-testid="backend-choice">
+          {choiceSummary(choice)}
+        </span>
+      ) : null}
+      {select}
     </span>
   );
 }
