@@ -20,6 +20,8 @@
  */
 
 import { CodedError } from "../errors";
+import { inRange, rangeText } from "../params/schema";
+import { TRACE_PARAMS } from "../params/table";
 
 export type TraceKind = "hidden" | "mlp" | "attn";
 export const TRACE_KINDS: readonly TraceKind[] = ["hidden", "mlp", "attn"];
@@ -122,11 +124,12 @@ export class TraceError extends CodedError<TraceErrorCode> {
   override readonly name = "TraceError";
 }
 
+/** Defaults of the numeric fields: lib/params/table.ts (the one table of settings). */
 export const TRACE_DEFAULTS = {
   kind: "hidden" as TraceKind,
-  samples: 10,
-  noise: 3,
-  seed: 1,
+  samples: TRACE_PARAMS.samples.default as number,
+  noise: TRACE_PARAMS.noise.default as number,
+  seed: TRACE_PARAMS.seed.default as number,
   strategy: "fast" as Strategy,
 };
 
@@ -163,10 +166,10 @@ function bad(msg: string): never {
   throw new TraceError("bad_spec", msg);
 }
 
-function int(v: unknown, name: string, min: number, max: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    bad(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  }
+/** A field checked against its row of the settings table (`max`: a model's lower bound). */
+function param(v: unknown, name: keyof typeof TRACE_PARAMS, max?: number): number {
+  const p = TRACE_PARAMS[name];
+  if (!inRange(p, v, max)) bad(`${name} must be ${rangeText(p, max)}, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -188,13 +191,15 @@ export function resolveTraceOptions(spec: TraceSpec, nLayer: number): ResolvedTr
   if (spec === null || typeof spec !== "object") bad("a trace spec must be an object");
   checkPromptValue(spec.prompt, "prompt");
   const kind = oneOf(spec.kind ?? TRACE_DEFAULTS.kind, "kind", TRACE_KINDS);
-  const samples = int(spec.samples ?? TRACE_DEFAULTS.samples, "samples", 1, 10_000);
-  const noise = spec.noise ?? TRACE_DEFAULTS.noise;
-  if (typeof noise !== "number" || !Number.isFinite(noise) || noise < 0) {
-    bad(`noise must be a finite number ≥ 0, got ${JSON.stringify(noise)}`);
-  }
-  const seed = int(spec.seed ?? TRACE_DEFAULTS.seed, "seed", 0, 0xffffffff);
-  const window = int(spec.window ?? defaultWindow(nLayer), "window", 1, 10_000);
+  const samples = param(spec.samples ?? TRACE_DEFAULTS.samples, "samples");
+  const noise = param(spec.noise ?? TRACE_DEFAULTS.noise, "noise");
+  const seed = param(spec.seed ?? TRACE_DEFAULTS.seed, "seed");
+  // a window wider than the model restores every layer in every column: refused, not clipped
+  const window = param(
+    spec.window ?? defaultWindow(nLayer),
+    "window",
+    Math.min(TRACE_PARAMS.window.max, nLayer),
+  );
   const strategy = oneOf(spec.strategy ?? TRACE_DEFAULTS.strategy, "strategy", STRATEGIES);
   const corruption = spec.corruption ?? { type: "noise" };
   if (corruption === null || typeof corruption !== "object") bad("corruption must be an object");

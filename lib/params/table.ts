@@ -1,0 +1,85 @@
+/**
+ * THE table of numeric settings: one row per trace, patch, generation and edit setting, with its
+ * default, documented bounds, unit and doc (./schema.ts). The CLI's flags, the store's checks,
+ * the edit forms, the share-link codec and the engine's spec check all read these rows; nothing
+ * else writes a default or a bound of these settings. Edit recipes' numbers (steps, lr, rank, α,
+ * …) are bounded by their own table, lib/edit/bounds.ts (under the edit file's snake_case names),
+ * which the edit parser, the edit forms, the CLI's edit flags and links all read.
+ */
+import type { NumParam } from "./schema";
+
+const UINT32_MAX = 0xffffffff;
+
+const int = (
+  min: number,
+  max: number,
+  def: number | null,
+  label: string,
+  doc: string,
+  unit?: string,
+): NumParam => ({ integer: true, min, max, default: def, label, doc, unit });
+
+const num = (
+  min: number,
+  max: number,
+  def: number | null,
+  label: string,
+  doc: string,
+  unit?: string,
+): NumParam => ({ integer: false, min, max, default: def, label, doc, unit });
+
+/** Sizes checked before work starts (issue 10.14). */
+export const LIMITS = {
+  /** Characters of a prompt (store, links, CLI); the real limit is the model's context. */
+  promptChars: 20_000,
+  /** Edits in a stack (edit files, links, the app). */
+  edits: 64,
+  /** Tokens of a carried trace or a picked subject range in a link. */
+  tokens: 4096,
+} as const;
+
+/** The causal trace (lib/interp/spec.ts TraceSpec). */
+export const TRACE_PARAMS = {
+  samples: int(1, 1000, 10, "samples", "noise samples averaged per cell (ROME: 10)", "draws"),
+  noise: num(
+    0,
+    1000,
+    3,
+    "the noise multiplier",
+    "ν = noise × std(token embeddings) (ROME: 3)",
+    "σ",
+  ),
+  seed: int(0, UINT32_MAX, 1, "the seed", "seed of the noise generator (uint32)"),
+  /** Also at most the model's n_layer, checked when the model is known. */
+  window: int(
+    1,
+    10_000,
+    null,
+    "the window",
+    "layers restored around each mlp/attn cell (default max(1, round(n_layer / 5)); ≤ n_layer)",
+    "layers",
+  ),
+} as const;
+
+/** trace-dataset: how many facts. */
+export const DATASET_PARAMS = {
+  limit: int(1, 1_000_000, null, "the limit", "facts traced (default: all)", "facts"),
+} as const;
+
+/** Next-token predictions (also ≤ the vocabulary size). */
+export const PREDICT_PARAMS = {
+  top: int(1, 1000, 10, "top", "predictions listed, most likely first", "tokens"),
+} as const;
+
+/** Generation (lib/edit/generate.ts): greedy, or sampled with a seed. */
+export const GENERATE_PARAMS = {
+  maxNew: int(0, 4096, 20, "max new tokens", "tokens generated (also ≤ the context)", "tokens"),
+  temperature: num(1e-6, 1e6, 1, "the temperature", "softmax(logits / T) when sampling"),
+  topK: int(0, 1_000_000, 0, "top-k", "sample among the k most likely (0: all)", "tokens"),
+  seed: int(0, UINT32_MAX, 0, "the seed", "seed of the sampler (uint32)"),
+} as const;
+
+/** causeway edit --counterfact: general texts for the loss ratio. */
+export const EDIT_RUN_PARAMS = {
+  texts: int(0, 100_000, 100, "texts", "general texts for the loss ratio", "texts"),
+} as const;
