@@ -20,21 +20,22 @@ import {
   rotaryAttention,
   runForward,
   upload,
+  uploadT,
 } from "./ops";
 import { type WeightSpec, withUntiedHead } from "./weights";
 
-type Linear = { w: tf.Tensor2D; b?: tf.Tensor1D }; // w [Out, In] (nn.Linear layout)
+type Linear = { wT: tf.Tensor2D; b?: tf.Tensor1D }; // wT [In, Out]: nn.Linear's weight transposed
 
 interface LlamaBlock {
   ln1: tf.Tensor1D; // [D]
-  q: Linear; // [H·E, D]
-  k: Linear; // [Hkv·E, D]
-  v: Linear; // [Hkv·E, D]
-  o: Linear; // [D, H·E]
+  q: Linear; // wT [D, H·E]
+  k: Linear; // wT [D, Hkv·E]
+  v: Linear; // wT [D, Hkv·E]
+  o: Linear; // wT [H·E, D]
   ln2: tf.Tensor1D; // [D]
-  gate: tf.Tensor2D; // [dMlp, D]
-  up: tf.Tensor2D; // [dMlp, D]
-  down: tf.Tensor2D; // [D, dMlp]
+  gateT: tf.Tensor2D; // [D, dMlp]
+  upT: tf.Tensor2D; // [D, dMlp]
+  downT: tf.Tensor2D; // [dMlp, D]
 }
 
 const layerPrefix = (l: number) => `model.layers.${l}.`;
@@ -75,7 +76,7 @@ export class LlamaModel implements FamilyModel {
     private readonly embed: tf.Tensor2D, // [V, D]
     private readonly blocks: LlamaBlock[],
     private readonly norm: tf.Tensor1D, // [D]
-    private readonly head: tf.Tensor2D, // [V, D]; the embedding itself when tied
+    private readonly headT: tf.Tensor2D, // [D, V]; the embedding's transpose when tied
   ) {
     this.setup = forwardSetup(config);
     this.hookNames = this.setup.hookNames;
@@ -85,7 +86,7 @@ export class LlamaModel implements FamilyModel {
   static fromHost(config: LlamaConfig, host: Map<string, HostTensor>): LlamaModel {
     const get = (n: string) => host.get(n)!;
     const opt = (n: string) => (host.has(n) ? upload<tf.Rank.R1>(get(n)) : undefined);
-    const lin = (n: string): Linear => ({ w: upload(get(`${n}.weight`)), b: opt(`${n}.bias`) });
+    const lin = (n: string): Linear => ({ wT: uploadT(get(`${n}.weight`)), b: opt(`${n}.bias`) });
     const blocks = Array.from({ length: config.nLayer }, (_, l): LlamaBlock => {
       const p = layerPrefix(l);
       return {
@@ -95,14 +96,14 @@ export class LlamaModel implements FamilyModel {
         v: lin(`${p}self_attn.v_proj`),
         o: lin(`${p}self_attn.o_proj`),
         ln2: upload(get(`${p}post_attention_layernorm.weight`)),
-        gate: upload(get(`${p}mlp.gate_proj.weight`)),
-        up: upload(get(`${p}mlp.up_proj.weight`)),
-        down: upload(get(`${p}mlp.down_proj.weight`)),
+        gateT: uploadT(get(`${p}mlp.gate_proj.weight`)),
+        upT: uploadT(get(`${p}mlp.up_proj.weight`)),
+        downT: uploadT(get(`${p}mlp.down_proj.weight`)),
       };
     });
+    const headT = uploadT(get(config.tied ? "model.embed_tokens.weight" : "lm_head.weight"));
     const embed = upload<tf.Rank.R2>(get("model.embed_tokens.weight"));
-    const head = config.tied ? embed : upload<tf.Rank.R2>(get("lm_head.weight"));
-    return new LlamaModel(config, embed, blocks, upload(get("model.norm.weight")), head);
+    return new LlamaModel(config, embed, blocks, upload(get("model.norm.weight")), headT);
   }
 
   forward(args: ForwardArgs): FamilyForward {
@@ -116,32 +117,31 @@ export class LlamaModel implements FamilyModel {
         const heads = (y: tf.Tensor3D) => y.reshape([B, T, -1, c.headDim]) as tf.Tensor4D;
         const z = rotaryAttention({
           layer: l,
-          q: heads(linear(x, w.q.w, w.q.b)), // [B, T, H, E]
-          k: heads(linear(x, w.k.w, w.k.b)), // [B, T, Hkv, E]
-          v: heads(linear(x, w.v.w, w.v.b)),
+          q: heads(linear(x, w.q.wT, w.q.b)), // [B, T, H, E]
+          k: heads(linear(x, w.k.wT, w.k.b)), // [B, T, Hkv, E]
+          v: heads(linear(x, w.v.wT, w.v.b)),
           tables,
           hook,
         });
-        const attnOut = hook(`${n}hook_attn_out`, linear(z, w.o.w, w.o.b)); // [B, T, D]
+        const attnOut = hook(`${n}hook_attn_out`, linear(z, w.o.wT, w.o.b)); // [B, T, D]
         resid = hook(`${n}hook_resid_mid`, tf.add(resid, attnOut));
         const y = hook(`${n}ln2.hook_normalized`, rmsNorm(resid, w.ln2, c.eps));
-        const gate = hook(`${n}mlp.hook_pre`, linear(y, w.gate)); // [B, T, dMlp]
-        const up = hook(`${n}mlp.hook_pre_linear`, linear(y, w.up));
+        const gate = hook(`${n}mlp.hook_pre`, linear(y, w.gateT)); // [B, T, dMlp]
+        const up = hook(`${n}mlp.hook_pre_linear`, linear(y, w.upT));
         const post = hook(`${n}mlp.hook_post`, tf.mul(tf.mul(gate, tf.sigmoid(gate)), up));
-        const mlpOut = hook(`${n}hook_mlp_out`, linear(post as tf.Tensor3D, w.down));
+        const mlpOut = hook(`${n}hook_mlp_out`, linear(post as tf.Tensor3D, w.downT));
         resid = hook(`${n}hook_resid_post`, tf.add(resid, mlpOut));
       }
       const normed = hook("ln_final.hook_normalized", rmsNorm(resid, this.norm, c.eps));
-      return linear(normed, this.head); // [B, T, V]
+      return linear(normed, this.headT); // [B, T, V]
     });
   }
 
   dispose(): void {
-    const ws: tf.Tensor[] = [this.embed, this.norm];
-    if (this.head !== this.embed) ws.push(this.head);
+    const ws: tf.Tensor[] = [this.embed, this.norm, this.headT];
     for (const b of this.blocks) {
-      ws.push(b.ln1, b.ln2, b.gate, b.up, b.down);
-      for (const l of [b.q, b.k, b.v, b.o]) ws.push(l.w, ...(l.b ? [l.b] : []));
+      ws.push(b.ln1, b.ln2, b.gateT, b.upT, b.downT);
+      for (const l of [b.q, b.k, b.v, b.o]) ws.push(l.wT, ...(l.b ? [l.b] : []));
     }
     tf.dispose(ws);
   }

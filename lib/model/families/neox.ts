@@ -19,19 +19,20 @@ import {
   rotaryAttention,
   runForward,
   upload,
+  uploadT,
 } from "./ops";
 import { type WeightSpec, withUntiedHead } from "./weights";
 
-type Linear = { w: tf.Tensor2D; b?: tf.Tensor1D }; // w [Out, In] (nn.Linear layout)
+type Linear = { wT: tf.Tensor2D; b?: tf.Tensor1D }; // wT [In, Out]: nn.Linear's weight transposed
 type Norm = { g: tf.Tensor1D; b: tf.Tensor1D }; // [D], [D]
 
 interface NeoxBlock {
   ln1: Norm;
-  qkv: Linear; // [3D, D]; output rows grouped per head as [H, 3, E]
-  dense: Linear; // [D, D]
+  qkv: Linear; // wT [D, 3D]; output features grouped per head as [H, 3, E]
+  dense: Linear; // wT [D, D]
   ln2: Norm;
-  up: Linear; // dense_h_to_4h [dMlp, D]
-  down: Linear; // dense_4h_to_h [D, dMlp]
+  up: Linear; // dense_h_to_4h, wT [D, dMlp]
+  down: Linear; // dense_4h_to_h, wT [dMlp, D]
 }
 
 const layerPrefix = (l: number) => `gpt_neox.layers.${l}.`;
@@ -69,7 +70,7 @@ export class NeoxModel implements FamilyModel {
     private readonly embed: tf.Tensor2D, // [V, D]
     private readonly blocks: NeoxBlock[],
     private readonly lnF: Norm,
-    private readonly head: tf.Tensor2D, // [V, D]; the embedding itself when tied
+    private readonly headT: tf.Tensor2D, // [D, V]; the embedding's transpose when tied
   ) {
     this.setup = forwardSetup(config);
     this.hookNames = this.setup.hookNames;
@@ -79,7 +80,7 @@ export class NeoxModel implements FamilyModel {
   static fromHost(config: NeoxConfig, host: Map<string, HostTensor>): NeoxModel {
     const get = (n: string) => host.get(n)!;
     const lin = (n: string): Linear => ({
-      w: upload(get(`${n}.weight`)),
+      wT: uploadT(get(`${n}.weight`)),
       b: host.has(`${n}.bias`) ? upload(get(`${n}.bias`)) : undefined,
     });
     const norm = (n: string): Norm => ({
@@ -97,9 +98,9 @@ export class NeoxModel implements FamilyModel {
         down: lin(`${p}mlp.dense_4h_to_h`),
       };
     });
+    const headT = uploadT(get(config.tied ? "gpt_neox.embed_in.weight" : "embed_out.weight"));
     const embed = upload<tf.Rank.R2>(get("gpt_neox.embed_in.weight"));
-    const head = config.tied ? embed : upload<tf.Rank.R2>(get("embed_out.weight"));
-    return new NeoxModel(config, embed, blocks, norm("gpt_neox.final_layer_norm"), head);
+    return new NeoxModel(config, embed, blocks, norm("gpt_neox.final_layer_norm"), headT);
   }
 
   forward(args: ForwardArgs): FamilyForward {
@@ -111,34 +112,33 @@ export class NeoxModel implements FamilyModel {
         const n = `blocks.${l}.` as const;
         resid = hook(`${n}hook_resid_pre`, resid);
         const x = hook(`${n}ln1.hook_normalized`, layerNorm(resid, w.ln1.g, w.ln1.b, c.eps));
-        const qkv = linear(x, w.qkv.w, w.qkv.b).reshape([B, T, H, 3, E]); // per-head layout
+        const qkv = linear(x, w.qkv.wT, w.qkv.b).reshape([B, T, H, 3, E]); // per-head layout
         const part = (i: number) =>
           qkv.slice([0, 0, 0, i, 0], [B, T, H, 1, E]).reshape([B, T, H, E]) as tf.Tensor4D;
         const z = rotaryAttention({ layer: l, q: part(0), k: part(1), v: part(2), tables, hook });
-        const attnOut = hook(`${n}hook_attn_out`, linear(z, w.dense.w, w.dense.b)); // [B, T, D]
+        const attnOut = hook(`${n}hook_attn_out`, linear(z, w.dense.wT, w.dense.b)); // [B, T, D]
         // parallel: the MLP reads the block's input; sequential: the residual after attention
         const mlpIn = c.parallel
           ? resid
           : hook(`${n}hook_resid_mid`, tf.add(resid, attnOut) as tf.Tensor3D);
         const y = hook(`${n}ln2.hook_normalized`, layerNorm(mlpIn, w.ln2.g, w.ln2.b, c.eps));
-        const pre = hook(`${n}mlp.hook_pre`, linear(y, w.up.w, w.up.b)); // [B, T, dMlp]
+        const pre = hook(`${n}mlp.hook_pre`, linear(y, w.up.wT, w.up.b)); // [B, T, dMlp]
         const post = hook(`${n}mlp.hook_post`, gelu(pre, c.activation));
-        const mlpOut = hook(`${n}hook_mlp_out`, linear(post, w.down.w, w.down.b));
+        const mlpOut = hook(`${n}hook_mlp_out`, linear(post, w.down.wT, w.down.b));
         const base = c.parallel ? tf.add(resid, attnOut) : mlpIn;
         resid = hook(`${n}hook_resid_post`, tf.add(base, mlpOut) as tf.Tensor3D);
       }
       const lnF = layerNorm(resid, this.lnF.g, this.lnF.b, c.eps);
       const normed = hook("ln_final.hook_normalized", lnF);
-      return linear(normed, this.head); // [B, T, V]
+      return linear(normed, this.headT); // [B, T, V]
     });
   }
 
   dispose(): void {
-    const ws: tf.Tensor[] = [this.embed, this.lnF.g, this.lnF.b];
-    if (this.head !== this.embed) ws.push(this.head);
+    const ws: tf.Tensor[] = [this.embed, this.lnF.g, this.lnF.b, this.headT];
     for (const b of this.blocks) {
       ws.push(b.ln1.g, b.ln1.b, b.ln2.g, b.ln2.b);
-      for (const l of [b.qkv, b.dense, b.up, b.down]) ws.push(l.w, ...(l.b ? [l.b] : []));
+      for (const l of [b.qkv, b.dense, b.up, b.down]) ws.push(l.wT, ...(l.b ? [l.b] : []));
     }
     tf.dispose(ws);
   }

@@ -4,6 +4,7 @@
  * tf.tidy; recorded activations are kept (tf.keep) and belong to the caller.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { HostTensor } from "../../load/types";
 import { ModelError } from "../errors";
 import type { FamilyConfig } from "./config";
 import { type FamilyHookName, familyHookNames } from "./hooks";
@@ -63,12 +64,16 @@ export class Recorder {
   }
 }
 
-/** nn.Linear: x [B, T, In] · W[Out, In]ᵀ (+ b [Out]) → [B, T, Out]. */
-export function linear(x: tf.Tensor3D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor3D {
+/**
+ * nn.Linear with its weight stored transposed: x [B, T, In] · wT [In, Out] (+ b [Out]).
+ * Weights are transposed once at upload because wasm's matMul is many times slower with a
+ * transposed operand (lib/edit/grad-blocks.ts); that also keeps away from tf.fused.matMul with
+ * transposeB and a bias, which adds the bias wrongly on wasm in tfjs 4.22.
+ */
+export function linear(x: tf.Tensor3D, wT: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor3D {
   const [B, T, In] = x.shape;
-  // (not tf.fused.matMul with transposeB and a bias: on wasm 4.22 that adds the bias wrongly)
-  const y = tf.matMul(x.reshape([B * T, In]), w, false, true); // [B*T, Out]
-  return (b ? tf.add(y, b) : y).reshape([B, T, w.shape[0]]);
+  const y = tf.fused.matMul({ a: x.reshape([B * T, In]), b: wT, bias: b }); // [B*T, Out]
+  return y.reshape([B, T, wT.shape[1]]);
 }
 
 /** x / sqrt(mean(x²) + eps) · w over the last axis. */
@@ -170,10 +175,16 @@ export function runForward(
   }
 }
 
+/** An nn.Linear weight [Out, In] uploaded once as its transpose [In, Out], kept. */
+export function uploadT(t: HostTensor): tf.Tensor2D {
+  const [rows, cols] = t.shape;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = t.data[r * cols + c];
+  return tf.keep(tf.tensor2d(out, [cols, rows]));
+}
+
 /** A 1-D or 2-D weight uploaded once, kept outside any tidy. */
-export function upload<R extends tf.Rank.R1 | tf.Rank.R2>(t: {
-  shape: number[];
-  data: Float32Array;
-}): tf.Tensor<R> {
+export function upload<R extends tf.Rank.R1 | tf.Rank.R2>(t: HostTensor): tf.Tensor<R> {
   return tf.keep(tf.tensor(t.data, t.shape, "float32")) as unknown as tf.Tensor<R>;
 }
