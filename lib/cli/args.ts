@@ -1,5 +1,6 @@
 /** Small, strict argument parsing on top of node:util parseArgs: unknown flags are errors. */
 import { parseArgs } from "node:util";
+import { inRange, type NumParam, rangeText } from "../params/schema";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -7,16 +8,41 @@ export class UsageError extends Error {
 
 export type FlagSpec = Record<string, { type: "string" | "boolean"; default?: string | boolean }>;
 
+/**
+ * `--top -1` → `--top=-1`: parseArgs reads a value starting with "-" as a missing value
+ * ("ambiguous"); a negative number is a value, which the flag's range check then judges.
+ */
+function joinNegativeNumbers(argv: string[], spec: FlagSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith("--") ? argv[i].slice(2) : null;
+    const next = argv[i + 1];
+    if (name && spec[name]?.type === "string" && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
 export function parseFlags(argv: string[], spec: FlagSpec): Record<string, string | boolean> {
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
+    const { values, positionals, tokens } = parseArgs({
+      args: joinNegativeNumbers(argv, spec),
       options: spec,
       strict: true,
       allowPositionals: true,
+      tokens: true,
     });
     const stray = positionals as string[];
     if (stray.length > 0) throw new UsageError(`unexpected argument "${stray[0]}"`);
+    // every flag holds one value: a second one would silently replace the first
+    const seen = new Set<string>();
+    for (const t of tokens ?? []) {
+      if (t.kind !== "option") continue;
+      if (seen.has(t.name)) throw new UsageError(`--${t.name} is given more than once`);
+      seen.add(t.name);
+    }
     return values as Record<string, string | boolean>;
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -61,6 +87,26 @@ export function numberFlag(
   const n = Number(v);
   if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
     throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${v}"`);
+  }
+  return n;
+}
+
+/** A flag checked against its row of the settings table (lib/params/table.ts); absent → default. */
+export function paramFlag(
+  flags: Record<string, string | boolean>,
+  name: string,
+  p: NumParam,
+  /** A lower bound set by the model, e.g. the window ≤ n_layer; `why` says so. */
+  model?: { max: number; why: string },
+): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return p.default ?? undefined;
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
+  const max = model ? Math.min(model.max, p.max) : p.max;
+  if (!inRange(p, n, max)) {
+    throw new UsageError(
+      `--${name} must be ${rangeText(p, max)}${model ? ` (${model.why})` : ""}, got "${v}"`,
+    );
   }
   return n;
 }

@@ -1,7 +1,7 @@
 /**
  * `causeway edit`: apply a stack of edits (docs/edits.md), learning what they lack, and measure.
  *
- *   causeway edit --model M --edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out learned.json]
+ *   causeway edit --model M --edit edits.json [--eval] [--alphas 0,2,4] [--save DIR [--force]] [--out learned.json]
  *     [--dataset file] [--backend wasm|cpu] [--quiet] --json
  *   causeway edit --model M --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text|general_text+facts]
  *     [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]
@@ -14,7 +14,8 @@
  * ROME edits (their case_id's prompts from dataset.json, or their own paraphrase/neighbourhood
  * prompts), and each edit's own `eval` (log P(target) − log P(foil)) before and after.
  * --alphas: the effect of α (the edit's eval for each α) of every steering edit with an eval.
- * --save writes the weight changes as an HF checkpoint; --out writes the learned stack.
+ * --save writes the weight changes as an HF checkpoint into a new or empty folder (a non-empty
+ * one only with --force; never the model's own folder); --out writes the learned stack.
  *
  * CounterFact mode is ROME's evaluation: every case is edited on its own (the original model,
  * one edit), scored, and the scores are averaged (efficacy, paraphrase, neighbourhood, their
@@ -23,7 +24,7 @@
  *
  * Progress (ROME's steps) goes to stderr unless --quiet.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   abscAccuracy,
@@ -41,7 +42,6 @@ import {
   EditError,
   type EditedModel,
   editedCheckpoint,
-  findCase,
   generalTextLoss,
   LOREFT_DEFAULTS,
   type LoreftEdit,
@@ -58,6 +58,7 @@ import {
   serializeEdits,
   writeSafetensors,
 } from "../edit";
+import { romeEvalCase } from "../edit/evaluate";
 import { Engine } from "../engine";
 import { loadModelFiles } from "../load/model-files";
 import { selectBackend } from "../model/backend";
@@ -67,6 +68,7 @@ import { intFlag, numberFlag, parseFlags, requireString, UsageError } from "./ar
 import type { Command } from "./command";
 import "../model/backends-node";
 import { resolveModel } from "./model-source";
+import { checkSaveDir, makeSaveDir } from "./save-dir";
 
 const NODE_BACKENDS: BackendName[] = ["wasm", "cpu"];
 
@@ -143,27 +145,19 @@ function parseAlphas(v: string | undefined): number[] | undefined {
   return a;
 }
 
-function parseCases(spec: string, n: number): number[] {
+export function parseCases(spec: string, n: number): number[] {
   const m = /^(\d+)(?::(\d+))?$/.exec(spec.trim());
   if (!m) throw new UsageError(`--counterfact must be N (the first N cases) or A:B, got "${spec}"`);
   const [a, b] = m[2] === undefined ? [0, Number(m[1])] : [Number(m[1]), Number(m[2])];
-  if (!(b > a) || b > n) throw new UsageError(`--counterfact ${spec}: the dataset has ${n} cases`);
-  return Array.from({ length: b - a }, (_, i) => a + i);
-}
-
-function romeCaseOf(e: RomeEdit, dataset: EditDataset | undefined): RewriteCase | null {
-  const p = e.params;
-  if (p.case_id !== undefined && dataset?.counterfact) {
-    return rewriteCase(findCase(dataset, p.case_id));
+  if (!(b > a)) {
+    throw new UsageError(
+      m[2] === undefined
+        ? `--counterfact ${spec}: give at least 1 case`
+        : `--counterfact ${spec}: the range A:B is empty (B must be above A; cases A to B − 1)`,
+    );
   }
-  if (!p.target_true) return null;
-  return {
-    prompt: p.prompt.replace("{}", p.subject),
-    target_new: p.target_new,
-    target_true: p.target_true,
-    paraphrase_prompts: p.paraphrase_prompts ?? [],
-    neighborhood_prompts: p.neighborhood_prompts ?? [],
-  };
+  if (b > n) throw new UsageError(`--counterfact ${spec}: the dataset has ${n} cases`);
+  return Array.from({ length: b - a }, (_, i) => a + i);
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
@@ -171,7 +165,7 @@ const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
 export const editCommand: Command = {
   name: "edit",
   usage:
-    "causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text|general_text+facts] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
+    "causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR [--force]] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text|general_text+facts] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
   async run(argv) {
     const flags = parseFlags(argv, {
       model: { type: "string", default: "tiny-facts" },
@@ -179,6 +173,7 @@ export const editCommand: Command = {
       eval: { type: "boolean", default: false },
       alphas: { type: "string" },
       save: { type: "string" },
+      force: { type: "boolean", default: false },
       out: { type: "string" },
       counterfact: { type: "string" },
       layer: { type: "string" },
@@ -208,6 +203,9 @@ export const editCommand: Command = {
       order = [flags.backend as BackendName];
     }
     const { name, source, dir } = resolveModel(modelSpec);
+    if (typeof flags.save === "string") {
+      checkSaveDir(flags.save, { sourceDir: dir, force: flags.force === true });
+    }
     const dataset = loadDataset(dir, flags.dataset as string | undefined);
     const edits = editFile ? readEditFile(editFile) : [];
     const { backend } = await selectBackend(order);
@@ -431,10 +429,13 @@ async function stackRun(
           tokens: a.tokens,
         };
       }
-      const romeCases = edits
-        .filter((e): e is RomeEdit => e.kind === "rome" && e.enabled !== false)
-        .map((e) => romeCaseOf(e, dataset))
-        .filter((c): c is RewriteCase => c !== null);
+      // the case each ROME edit is scored on is the app's Measure's (lib/edit/evaluate.ts)
+      const romeCases: RewriteCase[] = [];
+      for (const e of edits) {
+        if (e.kind === "rome" && e.enabled !== false) {
+          romeCases.push((await romeEvalCase(engine, e, dataset)).c);
+        }
+      }
       if (romeCases.length > 0) {
         const after: CaseScores[] = [];
         const before: CaseScores[] = [];
@@ -492,7 +493,7 @@ async function stackRun(
       result.alpha_curves = curves;
     }
     if (o.save) {
-      mkdirSync(o.save, { recursive: true });
+      makeSaveDir(o.save);
       const bytes = writeSafetensors(ck.tensors, { format: "pt", edited_by: "causeway" });
       writeFileSync(path.join(o.save, "model.safetensors"), bytes);
       for (const f of ["config.json", "tokenizer.json"]) {

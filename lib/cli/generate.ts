@@ -6,7 +6,8 @@
 import { type Generation, generate } from "../edit/generate";
 import { EditError } from "../edit/types";
 import type { Engine } from "../engine";
-import { intFlag, numberFlag, parseFlags, requireString, UsageError } from "./args";
+import { GENERATE_PARAMS } from "../params/table";
+import { paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import { editedFromFile } from "./edit";
 import { loadCliEngine } from "./engine";
@@ -62,10 +63,10 @@ export const generateCommand: Command = {
     }
     const settings = {
       sample,
-      max_new: intFlag(flags, "max-new", 20, 0, 4096),
-      seed: intFlag(flags, "seed", 0, 0, 2 ** 32 - 1),
-      temperature: numberFlag(flags, "temperature", 1, 1e-6, 1e6),
-      top_k: intFlag(flags, "top-k", 0, 0, 1e9),
+      max_new: paramFlag(flags, "max-new", GENERATE_PARAMS.maxNew) as number,
+      seed: paramFlag(flags, "seed", GENERATE_PARAMS.seed) as number,
+      temperature: paramFlag(flags, "temperature", GENERATE_PARAMS.temperature) as number,
+      top_k: paramFlag(flags, "top-k", GENERATE_PARAMS.topK) as number,
     };
     const model = requireString(flags, "model");
     const { engine, backend } = await loadCliEngine(model, flags.backend as string | undefined);

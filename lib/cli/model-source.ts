@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LoadError } from "../load/errors";
-import { hubSource, parseHubRef } from "../load/hub-source";
+import { hubSource, normalizeEndpoint, parseHubRef } from "../load/hub-source";
 import { directorySource } from "../load/node-source";
 import type { FileSource } from "../load/types";
 import { UsageError } from "./args";
@@ -52,14 +52,24 @@ export function resolveModelSource(spec: string): { name: string; source: FileSo
     (bundledModelNames().includes(spec) || (existsSync(spec) && statSync(spec).isDirectory()));
   if (isLocal) return resolveModel(spec);
   const id = explicit ? spec.slice(4) : spec;
+  let ref: ReturnType<typeof parseHubRef>;
   try {
-    const ref = parseHubRef(id);
-    return {
-      name: ref.revision ? `${ref.repo}@${ref.revision}` : ref.repo,
-      source: hubSource(ref, { endpoint: cliHubEndpoint() }),
-    };
+    ref = parseHubRef(id);
   } catch (e) {
     if (!(e instanceof LoadError) || explicit) throw e;
     return resolveModel(spec); // its usage error names the bundled models
   }
+  const endpoint = cliHubEndpoint();
+  try {
+    normalizeEndpoint(endpoint);
+  } catch {
+    // the endpoint is at fault, not --model (its value is not echoed: it may hold a secret)
+    throw new UsageError(
+      "the hub endpoint (--hub-endpoint or $HF_ENDPOINT) is not an http(s) URL such as https://huggingface.co",
+    );
+  }
+  return {
+    name: ref.revision ? `${ref.repo}@${ref.revision}` : ref.repo,
+    source: hubSource(ref, { endpoint }),
+  };
 }

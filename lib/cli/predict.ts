@@ -1,6 +1,7 @@
 /** `causeway predict`: the top next-token predictions for a prompt. */
 import { Engine } from "../engine";
-import { intFlag, parseFlags, requireString, UsageError } from "./args";
+import { PREDICT_PARAMS } from "../params/table";
+import { paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import { editedFromFile } from "./edit";
 import { loadCliEngine } from "./engine";
@@ -20,7 +21,7 @@ export const predictCommand: Command = {
     });
     const prompt = flags.prompt;
     if (typeof prompt !== "string") throw new UsageError("--prompt is required");
-    const top = intFlag(flags, "top", 10, 1, 1000);
+    const top = paramFlag(flags, "top", PREDICT_PARAMS.top) as number;
     const { engine, backend } = await loadCliEngine(
       requireString(flags, "model"),
       flags.backend as string | undefined,

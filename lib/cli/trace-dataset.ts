@@ -12,11 +12,12 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { type DatasetResult, parseKnownFacts, runTraceDataset } from "../interp/dataset";
 import { TRACE_KINDS, type TraceKind } from "../interp/spec";
-import { intFlag, numberFlag, parseFlags, requireString, UsageError } from "./args";
+import { DATASET_PARAMS, TRACE_PARAMS } from "../params/table";
+import { paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import { loadCliEngine } from "./engine";
 import { resolveModel } from "./model-source";
-import { asUsage } from "./trace";
+import { asUsage, checkWindowFlag } from "./trace";
 
 export const traceDatasetCommand: Command = {
   name: "trace-dataset",
@@ -68,13 +69,14 @@ export const traceDatasetCommand: Command = {
     }
     const { engine, backend } = await loadCliEngine(modelSpec, flags.backend as string | undefined);
     try {
+      checkWindowFlag(flags, engine);
       const r = await runTraceDataset(engine, facts, {
         kinds,
-        limit: flags.limit === undefined ? undefined : intFlag(flags, "limit", 0, 1, 1_000_000),
-        samples: intFlag(flags, "samples", 10, 1, 10_000),
-        noise: numberFlag(flags, "noise", 3, 0, 1e6),
-        seed: intFlag(flags, "seed", 1, 0, 0xffffffff),
-        window: flags.window === undefined ? undefined : intFlag(flags, "window", 1, 1, 10_000),
+        limit: paramFlag(flags, "limit", DATASET_PARAMS.limit),
+        samples: paramFlag(flags, "samples", TRACE_PARAMS.samples),
+        noise: paramFlag(flags, "noise", TRACE_PARAMS.noise),
+        seed: paramFlag(flags, "seed", TRACE_PARAMS.seed),
+        window: paramFlag(flags, "window", TRACE_PARAMS.window),
         strategy: strategy as "fast" | "naive",
       }).catch(asUsage);
       return { model: engine.info.name, dataset: file, backend, ...r };

@@ -18,7 +18,8 @@ import { Engine } from "../engine";
 import { CancelledError } from "../interp/cancel";
 import { TRACE_KINDS, TraceError, type TraceKind, type TraceSpec } from "../interp/spec";
 import { runTrace, type TraceResult } from "../interp/trace";
-import { intFlag, numberFlag, parseFlags, requireString, UsageError } from "./args";
+import { TRACE_PARAMS } from "../params/table";
+import { paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import { editedFromFile } from "./edit";
 import { loadCliEngine } from "./engine";
@@ -27,6 +28,15 @@ import { loadCliEngine } from "./engine";
 export function asUsage(err: unknown): never {
   if (err instanceof TraceError || err instanceof CancelledError) throw new UsageError(err.message);
   throw err;
+}
+
+/** --window against the loaded model: a window wider than the model is refused, not echoed. */
+export function checkWindowFlag(flags: Record<string, string | boolean>, engine: Engine): void {
+  const nLayer = engine.model.config.nLayer;
+  paramFlag(flags, "window", TRACE_PARAMS.window, {
+    max: nLayer,
+    why: `the model has ${nLayer} layers`,
+  });
 }
 
 /** "3:7" → [3, 7] */
@@ -101,10 +111,10 @@ export const traceCommand: Command = {
       prompt,
       subject,
       target: flags.target as string | undefined,
-      samples: intFlag(flags, "samples", 10, 1, 10_000),
-      noise: numberFlag(flags, "noise", 3, 0, 1e6),
-      seed: intFlag(flags, "seed", 1, 0, 0xffffffff),
-      window: flags.window === undefined ? undefined : intFlag(flags, "window", 1, 1, 10_000),
+      samples: paramFlag(flags, "samples", TRACE_PARAMS.samples),
+      noise: paramFlag(flags, "noise", TRACE_PARAMS.noise),
+      seed: paramFlag(flags, "seed", TRACE_PARAMS.seed),
+      window: paramFlag(flags, "window", TRACE_PARAMS.window),
       corruption: corrupt === undefined ? { type: "noise" } : { type: "prompt", prompt: corrupt },
       strategy,
     };
@@ -120,6 +130,7 @@ export const traceCommand: Command = {
           })
         : undefined;
     try {
+      checkWindowFlag(flags, engine);
       const T = engine.tokenize(prompt).ids.length;
       const host =
         edited && T > 0 && T <= engine.model.config.nCtx
