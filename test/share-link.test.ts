@@ -151,7 +151,10 @@ describe("session link", () => {
         expect(hash.startsWith("#v1.")).toBe(true);
         expect(dropped).toEqual([]);
         // structuredClone: fast-check may build null-prototype objects
-        expect(await decodeSession(hash)).toStrictEqual(structuredClone(s));
+        const expected = structuredClone(s);
+        // a url source's display name is never carried: names derive from the address (10.1)
+        if (expected.model.kind === "url") delete expected.model.name;
+        expect(await decodeSession(hash)).toStrictEqual(expected);
       }),
       { numRuns: 150 },
     );

@@ -7,6 +7,9 @@ import { parseEdit } from "../edit/parse";
 import type { Edit } from "../edit/types";
 import { TRACE_KINDS, type TraceKind } from "../interp/spec";
 import { normalizeEndpoint, parseHubRef } from "../load/hub-source";
+import { BUNDLED_MODELS, isBundledModel } from "../load/source-trust";
+import type { NumParam } from "../params/schema";
+import { LIMITS, TRACE_PARAMS } from "../params/table";
 import type { ModelSource } from "../protocol";
 import { fromBase64url, toBase64url } from "./base64url";
 import { ShareError } from "./errors";
@@ -18,18 +21,21 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 
 export interface Codec<T> {
   write(v: T): Json;
-  /** The value from JSON; throws ShareError("bad_field") naming `name`. */
+  /**
+   * The value from JSON; throws ShareError("bad_field") naming `name`, which says whose field it
+   * is ("link's prompt", "session file's edits[0]": ./link.ts fromPayload).
+   */
   read(x: unknown, name: string): T;
 }
 
 export function bad(name: string, msg: string): never {
-  throw new ShareError("bad_field", `The link's ${name} ${msg}.`);
+  throw new ShareError("bad_field", `The ${name} ${msg}.`);
 }
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
 
-export const MAX_TEXT = 20_000;
+export const MAX_TEXT: number = LIMITS.promptChars;
 
 export const text = (max = MAX_TEXT): Codec<string> => ({
   write: (v) => v,
@@ -59,6 +65,9 @@ export const num = (min: number, max: number): Codec<number> => ({
     return x;
   },
 });
+
+/** A setting's codec from its row of the settings table (lib/params/table.ts). */
+export const param = (p: NumParam): Codec<number> => (p.integer ? int : num)(p.min, p.max);
 
 export const oneOf = <T extends string>(values: readonly T[]): Codec<T> => ({
   write: (v) => v,
@@ -146,6 +155,8 @@ export const modelSource: Codec<ModelSource> = {
         "This model was opened from files on this computer; a link cannot carry it. Load it from a URL or the Hugging Face hub to share the session.",
       );
     }
+    // only what locates the model: a display name is never carried (it is derived from this)
+    if (s.kind === "url") return { kind: "url", baseUrl: s.baseUrl as string };
     return JSON.parse(JSON.stringify(s)) as Json;
   },
   read(x, name) {
@@ -162,12 +173,17 @@ export const modelSource: Codec<ModelSource> = {
     if (x.kind === "bundled") {
       only(["kind", "name"]);
       str("name");
-      if (!/^[\w.-]+$/.test(x.name as string)) bad(name, "has a bad bundled model name");
+      // an allow-list: "..", "tiny-fact" (a typo) and the like are not models of this build
+      if (!isBundledModel(x.name as string)) {
+        bad(name, `names no bundled model (bundled: ${BUNDLED_MODELS.join(", ")})`);
+      }
     } else if (x.kind === "url") {
+      // "name": written by older links, ignored: a model's name is derived from its source
       only(["kind", "baseUrl", "name"]);
       str("baseUrl");
       str("name", true);
       if (!/^https?:\/\//i.test(x.baseUrl as string)) bad(name, "must be an http(s) address");
+      return { kind: "url", baseUrl: x.baseUrl as string };
     } else if (x.kind === "hub") {
       // endpoint: a hub other than huggingface.co (a mirror, or the tests' stand-in).
       only(["kind", "repo", "revision", "endpoint"]);
@@ -228,7 +244,7 @@ export const editList: Codec<Edit[]> = {
   write: (v) => v.map((e) => editForLink(e)),
   read(x, name) {
     if (!Array.isArray(x)) bad(name, "must be a list of edits");
-    if (x.length > 64) bad(name, "holds more than 64 edits");
+    if (x.length > LIMITS.edits) bad(name, `holds more than ${LIMITS.edits} edits`);
     return x.map((e, i) => {
       let edit: Edit;
       try {
@@ -297,7 +313,7 @@ export const carriedTrace: Codec<CarriedTrace> = {
     const answer = text(1000).read(x.a, `${name}.answer`);
     const low = num(0, 1).read(x.lo, `${name}.low`);
     const high = num(0, 1).read(x.hi, `${name}.high`);
-    const window = int(1, 10_000).read(x.w, `${name}.window`);
+    const window = param(TRACE_PARAMS.window).read(x.w, `${name}.window`);
     if (!Array.isArray(x.g) || x.g.length > TRACE_KINDS.length) bad(name, "grids must be a list");
     const grids = x.g.map((g, i) => grid.read(g, `${name}.grids[${i}]`));
     for (const g of grids) {

@@ -7,6 +7,7 @@
  * reuse or rename one (add a new key; retire old ones through ./migrate.ts).
  */
 import { STRATEGIES, TRACE_KINDS } from "../interp/spec";
+import { LIMITS, TRACE_PARAMS } from "../params/table";
 import {
   type Codec,
   carriedTrace,
@@ -15,8 +16,8 @@ import {
   kindList,
   modelSource,
   nullable,
-  num,
   oneOf,
+  param,
   range,
   record,
   text,
@@ -42,20 +43,25 @@ const f = <K extends keyof SharedSession>(
   doc: string,
 ): Field<K> => ({ name, key, codec, default: DEFAULT_SESSION[name], doc });
 
-export const MAX_TOKENS = 4096;
+export const MAX_TOKENS: number = LIMITS.tokens;
 
 export const FIELDS: readonly AnyField[] = [
   f("model", "m", modelSource, "model source: bundled name, url (http/https) or hub repo"),
-  f("prompt", "p", text(), "the prompt (≤ 20,000 characters)"),
+  f(
+    "prompt",
+    "p",
+    text(),
+    `the prompt (≤ ${LIMITS.promptChars.toLocaleString("en-US")} characters)`,
+  ),
   f("subject", "s", text(2000), "the subject as typed or picked"),
   f("subjectRange", "r", nullable(range(MAX_TOKENS)), "picked subject tokens [b, e)"),
   f("target", "t", text(2000), "the trace target (empty: top-1)"),
   f("corruption", "c", oneOf(["noise", "prompt"] as const), "noise | prompt"),
-  f("noise", "n", num(0, 1000), "noise multiplier ν / std(embeddings)"),
-  f("samples", "ns", int(1, 1000), "noise samples per cell"),
-  f("seed", "sd", int(0, 0xffffffff), "noise seed (uint32)"),
+  f("noise", "n", param(TRACE_PARAMS.noise), TRACE_PARAMS.noise.doc),
+  f("samples", "ns", param(TRACE_PARAMS.samples), TRACE_PARAMS.samples.doc),
+  f("seed", "sd", param(TRACE_PARAMS.seed), TRACE_PARAMS.seed.doc),
   f("counterfactual", "cf", text(), "counterfactual prompt"),
-  f("window", "w", nullable(int(1, 10_000)), "mlp/attn window (null: the default)"),
+  f("window", "w", nullable(param(TRACE_PARAMS.window)), "mlp/attn window (null: the default)"),
   f("kinds", "k", kindList, `trace kinds (${TRACE_KINDS.join(", ")})`),
   f("strategy", "st", oneOf(STRATEGIES), "fast | naive"),
   f(

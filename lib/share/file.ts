@@ -39,5 +39,5 @@ export function readSessionFile(text: string): SharedSession {
   if (typeof o.version !== "number") {
     throw new ShareError("bad_link", "The session file has no version.");
   }
-  return fromPayload(migrate(o.version, o.session as Payload));
+  return fromPayload(migrate(o.version, o.session as Payload, "session file"), "session file");
 }

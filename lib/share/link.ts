@@ -11,7 +11,7 @@ import { editForLink, type Json } from "./codecs";
 import { deflate, inflate } from "./compress";
 import { ShareError } from "./errors";
 import { FIELD_KEYS, FIELDS } from "./fields";
-import { LINK_VERSION, migrate, type Payload } from "./migrate";
+import { LINK_VERSION, migrate, type Payload, type SessionOrigin } from "./migrate";
 import { DEFAULT_SESSION, type SharedSession } from "./session";
 
 export const MAX_LINK_CHARS = 32_768;
@@ -31,17 +31,22 @@ export function toPayload(session: SharedSession): Payload {
 }
 
 /** The session of a (current-version) payload; every field checked. */
-export function fromPayload(payload: Payload): SharedSession {
+export function fromPayload(payload: Payload, from: SessionOrigin = "link"): SharedSession {
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-    throw new ShareError("bad_field", "The link's contents are not a session.");
+    throw new ShareError("bad_field", `The ${from}'s contents are not a session.`);
   }
   const unknown = Object.keys(payload).find((k) => !FIELD_KEYS.has(k));
   if (unknown !== undefined) {
-    throw new ShareError("bad_field", `The link has an unknown field "${unknown.slice(0, 40)}".`);
+    throw new ShareError(
+      "bad_field",
+      `The ${from} has an unknown field "${unknown.slice(0, 40)}".`,
+    );
   }
   const out: Record<string, unknown> = { ...DEFAULT_SESSION };
   for (const field of FIELDS) {
-    if (field.key in payload) out[field.name] = field.codec.read(payload[field.key], field.name);
+    if (field.key in payload) {
+      out[field.name] = field.codec.read(payload[field.key], `${from}'s ${field.name}`);
+    }
   }
   return out as unknown as SharedSession;
 }

@@ -10,23 +10,26 @@ export const LINK_VERSION = 1;
 
 export type Payload = Record<string, unknown>;
 
+/** Where a payload came from, as its messages name it ("The session file's prompt …"). */
+export type SessionOrigin = "link" | "session file";
+
 /** MIGRATIONS[v] turns a version-v payload into a version-(v+1) payload. */
 export const MIGRATIONS: Record<number, (p: Payload) => Payload> = {};
 
-export function migrate(version: number, payload: Payload): Payload {
+export function migrate(version: number, payload: Payload, from: SessionOrigin = "link"): Payload {
   if (!Number.isInteger(version) || version < 1) {
-    throw new ShareError("bad_link", `The link's version "${version}" is not a version.`);
+    throw new ShareError("bad_link", `The ${from}'s version "${version}" is not a version.`);
   }
   if (version > LINK_VERSION) {
     throw new ShareError(
       "unknown_version",
-      `The link is format v${version}, newer than this Causeway (v${LINK_VERSION}). Open it in a newer version.`,
+      `The ${from} is format v${version}, newer than this Causeway (v${LINK_VERSION}). Open it in a newer version.`,
     );
   }
   let p = payload;
   for (let v = version; v < LINK_VERSION; v++) {
     const step = MIGRATIONS[v];
-    if (!step) throw new ShareError("unknown_version", `No migration from link v${v}.`);
+    if (!step) throw new ShareError("unknown_version", `No migration from ${from} v${v}.`);
     p = step(p);
   }
   return p;

@@ -3,7 +3,7 @@
  * show what its author saw. lib/share/fields.ts maps each field to its key in the link.
  */
 import type { Edit } from "../edit/types";
-import type { Strategy, TraceKind } from "../interp/spec";
+import { type Strategy, TRACE_DEFAULTS, type TraceKind } from "../interp/spec";
 import type { ModelSource } from "../protocol";
 
 /** The bundled model: the default, left out of a link. */
@@ -62,9 +62,9 @@ export const DEFAULT_SESSION: SharedSession = {
   subjectRange: null,
   target: "",
   corruption: "noise",
-  noise: 3,
-  samples: 10,
-  seed: 1,
+  noise: TRACE_DEFAULTS.noise,
+  samples: TRACE_DEFAULTS.samples,
+  seed: TRACE_DEFAULTS.seed,
   counterfactual: "",
   window: null,
   kinds: ["hidden", "mlp", "attn"],
