@@ -234,7 +234,7 @@ describe("checkpoint and input checks", () => {
     const before = tf.memory().numTensors;
     expect(() => model.forward({ inputIds: [[1, 96]] })).toThrow(ModelError);
     expect(() => model.forward({ inputIds: [[1, 2], [3]] })).toThrow(/row 1 has 1 tokens/);
-    expect(() => model.forward({ inputIds: [Array(65).fill(1)] })).toThrow(/context of 64/);
+    expect(() => model.forward({ inputIds: [Array(33).fill(1)] })).toThrow(/context of 32/);
     // a parallel block has no hook_resid_mid
     expect(() => model.forward({ inputIds: [[1]], record: ["blocks.0.hook_resid_mid"] })).toThrow(
       /no hook blocks\.0\.hook_resid_mid/,

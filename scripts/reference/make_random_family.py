@@ -4,7 +4,8 @@
 
 Each test/fixtures/families/<name>/ holds config.json (real HF field names), model.safetensors
 (or model.safetensors.index.json + shards) with real HF tensor names, and golden.json +
-golden.safetensors: logits and every hook for two prompts of token ids (no tokenizer), computed
+golden.safetensors: logits and every hook for two prompts of token ids (no tokenizer), and
+logits plus four hooks for a batch of two rows, computed
 in float64 by llama_ref.py / neox_ref.py from the weights as stored (F16/BF16 rounded), stored as
 float32 `<case>/logits` and `<case>/<hook>` (the format of make_goldens.py). golden.json's
 `files` records the sha256 of each weight file, so a test can tell stale goldens from a bug.
@@ -73,7 +74,7 @@ FIXTURES: dict[str, tuple[dict, str, int]] = {
         **BASE, "architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox", "torch_dtype": "float16",
         "num_attention_heads": 2, "intermediate_size": 128, "hidden_act": "gelu", "layer_norm_eps": 1e-5,
         "rotary_pct": 0.25, "rotary_emb_base": 10000, "use_parallel_residual": True,
-        "tie_word_embeddings": False,
+        "tie_word_embeddings": False, "max_position_embeddings": 32,  # smaller mask buffers
     }, "f16", 1),
     # sequential residual, newer field names (partial_rotary_factor, rope_theta), tanh GELU
     "neox-sequential-bf16": ({
@@ -210,16 +211,19 @@ def make(name: str, cfg: dict, dtype: str, shards: int, seed: int) -> None:
         fwd, hooks = llama_ref.forward, llama_ref.llama_hook_names(rcfg.n_layer)
     tensors: dict[str, np.ndarray] = {}
     cases = []
-    for case, t in (("p0", 6), ("p1", 11)):
-        ids = [[int(x) for x in rng.integers(0, cfg["vocab_size"], size=t)]]
+    # two single prompts with every hook; a batch of two rows with a few (batching, GQA heads)
+    batch_hooks = ["blocks.0.attn.hook_rot_k", "blocks.1.attn.hook_pattern", "blocks.1.attn.hook_z",
+                   "blocks.1.hook_resid_post"]  # fmt: skip
+    for case, rows, t, record in (("p0", 1, 6, hooks), ("p1", 1, 11, hooks), ("batch2", 2, 8, batch_hooks)):
+        ids = [[int(x) for x in rng.integers(0, cfg["vocab_size"], size=t)] for _ in range(rows)]
         logits, acts = fwd(rcfg, w, ids)
         assert sorted(acts) == sorted(hooks), f"{name}: hooks fired differ from the hook list"
         shapes = {"logits": list(logits.shape)}
         tensors[f"{case}/logits"] = logits.astype(np.float32)
-        for h in hooks:
+        for h in record:
             tensors[f"{case}/{h}"] = acts[h].astype(np.float32)
             shapes[h] = list(acts[h].shape)
-        cases.append({"name": case, "ids": ids, "recorded": hooks, "tensors": shapes})
+        cases.append({"name": case, "ids": ids, "recorded": record, "tensors": shapes})
     write_safetensors(out / "golden.safetensors", tensors)
     manifest = {
         "generator": "scripts/reference/make_random_family.py (llama_ref.py / neox_ref.py, float64 computed, float32 stored)",
