@@ -52,7 +52,7 @@ const session: SharedSession = {
 function ready() {
   store.getState().receive(
     {
-      type: "ready",
+      type: "load",
       reqId: port.loads.at(-1)?.reqId ?? 0,
       backend: "wasm",
       model: {
@@ -71,7 +71,7 @@ async function predicted() {
   expect(p?.prompt).toBe(PROMPT);
   store.getState().receive(
     {
-      type: "prediction",
+      type: "predict",
       reqId: p?.reqId ?? 0,
       ms: 1,
       prediction: {
@@ -174,6 +174,31 @@ describe("opening a shared session", () => {
     const f = last.comparison.flagged[0];
     expect(f).toMatchObject({ kind: "hidden", row: 2, col: 1, carried: VALUES[5] });
     expect(f.recomputed).toBeCloseTo(VALUES[5] + 0.05, 5);
+  });
+});
+
+describe("a session whose prompt the model refuses", () => {
+  it("fails with the reason instead of waiting forever for its tokens (issue 10.10)", async () => {
+    const long = "a ".repeat(5000);
+    const phases: OpenPhase[] = [];
+    openSession(store, { ...session, prompt: long }, (p) => phases.push(p));
+    ready();
+    await new Promise((r) => setTimeout(r, 5));
+    const p = port.predicts.at(-1);
+    expect(p?.prompt).toBe(long);
+    const message = "The prompt has 5000 tokens, longer than the model's context of 64 tokens.";
+    store
+      .getState()
+      .receive({ type: "error", reqId: p?.reqId ?? 0, code: "too_long", message }, "predict");
+    expect(phases.at(-1)).toEqual({ phase: "failed", message });
+    expect(port.runs).toHaveLength(0);
+  });
+
+  it("an empty prompt with nothing to recompute is simply applied", async () => {
+    const phases: OpenPhase[] = [];
+    openSession(store, { ...session, prompt: "", trace: null }, (p) => phases.push(p));
+    ready();
+    expect(phases.at(-1)).toEqual({ phase: "applied" });
   });
 });
 

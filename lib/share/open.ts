@@ -23,6 +23,12 @@ export type OpenPhase =
   | { phase: "applied" }
   | { phase: "failed"; message: string };
 
+/** The store's refusal of this prompt, once the model is ready to answer for it. */
+const promptRefused = (s: CausewayState, prompt: string) =>
+  s.model.status === "ready" && s.predict.prompt === prompt && s.predict.status === "error"
+    ? s.predict.error
+    : null;
+
 const editsBusy = (s: CausewayState) => {
   const e = (s as CausewayState & { edits?: { status?: string } }).edits;
   return e?.status === "learning";
@@ -71,6 +77,18 @@ function followSession(
       if (s.model.status === "error") {
         stage = "over";
         onPhase({ phase: "failed", message: s.model.error?.message ?? "The model did not load." });
+        return;
+      }
+      // the prompt was refused (longer than the context, …): its tokens will never come
+      const refused = promptRefused(s, session.prompt);
+      if (refused && (refused.code !== "empty_prompt" || session.trace)) {
+        stage = "over";
+        onPhase({ phase: "failed", message: refused.message });
+        return;
+      }
+      if (refused) {
+        stage = "over";
+        onPhase({ phase: "applied" }); // an empty prompt and nothing to recompute
         return;
       }
       if (s.model.status !== "ready" || currentTokens(s) === null || editsBusy(s)) return;
