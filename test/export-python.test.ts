@@ -25,6 +25,7 @@ import { GaussianRng } from "../lib/interp/rng";
 import type { TraceKind } from "../lib/interp/spec";
 import { runTrace } from "../lib/interp/trace";
 import { selectBackend } from "../lib/model/backend";
+import { workLimit } from "./helpers/work-budget";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
 
 const TORCH_PY = "/usr/bin/python3";
@@ -38,6 +39,10 @@ const present = existsSync(path.join(BUNDLED_DIR, "model.safetensors"));
 const KINDS: TraceKind[] = ["hidden", "mlp", "attn"];
 const fact = { prompt: "Ralkrok Stennos lives in the city of", subject: "Ralkrok Stennos" };
 const tmp = mkdtempSync(path.join(tmpdir(), "causeway-py-"));
+/** One torch run of a generated script (3 traces, ~20 s idle with torch's import). */
+const SCRIPT_MS = workLimit({ units: 1, perUnitMs: 900_000 });
+/** Up to two app traces of the 3 kinds (~5 s each idle) and one script run. */
+const TRACE_AND_SCRIPT_MS = workLimit({ units: 2, perUnitMs: 300_000 }) + SCRIPT_MS;
 
 let engine: Engine;
 
@@ -96,9 +101,10 @@ function runScript(name: string, script: string) {
   writeFileSync(file, script);
   const r = spawnSync(TORCH_PY, [file, "--device", "cpu", "--out", out], {
     encoding: "utf8",
-    timeout: 240_000,
+    timeout: SCRIPT_MS,
   });
-  expect(r.status, r.stderr).toBe(0);
+  const why = r.error ? `${r.error.message} (limit ${SCRIPT_MS} ms, CAUSEWAY_TEST_TIME_SCALE)` : "";
+  expect(r.status, why || r.stderr).toBe(0);
   return JSON.parse(readFileSync(out, "utf8")) as {
     kind: TraceKind;
     scores: number[][];
@@ -172,7 +178,7 @@ describe.skipIf(!present)("export to Python", () => {
       // the trace is not trivial: restoring the subject's last token at layer 0 brings the answer back
       expect(Math.max(...results[0].scores.flat()) - results[0].low_score).toBeGreaterThan(0.1);
     },
-    300_000,
+    TRACE_AND_SCRIPT_MS,
   );
 
   it.skipIf(!hasTorch)(
@@ -199,6 +205,6 @@ describe.skipIf(!present)("export to Python", () => {
       );
       for (const d of diffs) expect(d).toBeLessThan(1e-4);
     },
-    300_000,
+    TRACE_AND_SCRIPT_MS,
   );
 });
