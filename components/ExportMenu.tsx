@@ -9,7 +9,6 @@
  */
 import { useState } from "react";
 import { traceCsv } from "@/lib/export/csv";
-import { downloadBlob, downloadText, svgToPng } from "@/lib/export/download";
 import { traceJson } from "@/lib/export/json";
 import { pythonScript, romeLayerFor } from "@/lib/export/python";
 import { traceSvg } from "@/lib/export/svg";
@@ -19,6 +18,7 @@ import type { ModelSource } from "@/lib/protocol";
 import { editStackOf } from "@/lib/share/store";
 import type { CausewayState, TraceGrid, TraceResultState } from "@/lib/store";
 import { isCompareStale } from "@/lib/store/compare-slice";
+import { downloadBlob, downloadText, svgToPng } from "./download";
 import { KIND_TITLE } from "./Heatmap";
 import { useCauseway, useCausewayStore } from "./StoreProvider";
 

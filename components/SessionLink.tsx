@@ -7,7 +7,6 @@
  * shows why and leaves an empty session. Nothing from a link is rendered as HTML.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import { downloadText } from "@/lib/export/download";
 import { COMPARE_TOLERANCE } from "@/lib/share/compare";
 import { ShareError } from "@/lib/share/errors";
 import { readSessionFile, sessionFile } from "@/lib/share/file";
@@ -15,6 +14,7 @@ import { decodeSession, encodeSession, isSessionFragment } from "@/lib/share/lin
 import { type OpenPhase, openSession } from "@/lib/share/open";
 import type { SharedSession } from "@/lib/share/session";
 import { sessionOf } from "@/lib/share/store";
+import { downloadText } from "./download";
 import { useModelGate } from "./ModelSourceConfirm";
 import { SessionLinkCarried } from "./SessionLinkCarried";
 import { useCausewayStore } from "./StoreProvider";

@@ -1,4 +1,4 @@
-/** Browser-only: saving a text or blob as a file, and an SVG rendered to PNG. */
+/** Browser-only (DOM): saving a text or blob as a file, and an SVG rendered to PNG. */
 
 export function downloadBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
