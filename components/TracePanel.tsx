@@ -1,6 +1,6 @@
 "use client";
 /**
- * The causal-trace screen (ROME, METHODS.md §0): settings, the run's status, and the three
+ * The causal-trace screen (ROME, docs/methods.md §0): settings, the run's status, and the three
  * heatmaps (hidden states, MLP outputs, attention outputs) filling in as rows stream in.
  */
 import { useMemo } from "react";

@@ -50,7 +50,7 @@ export interface AlphaPoint {
   accuracy: number;
 }
 
-/** The measures of one ROME edit of the stack (workers/edit-eval.ts; METHODS.md §5). */
+/** The measures of one ROME edit of the stack (workers/edit-eval.ts; docs/methods.md §5). */
 export interface EditEvalResult {
   index: number;
   description: string;

@@ -1,6 +1,6 @@
 "use client";
 /**
- * A LoReFT representation edit (METHODS.md §1 (b); lib/edit/loreft.ts): h ← h + Rᵀ(Wh + b − Rh)
+ * A LoReFT representation edit (docs/methods.md §1 (b); lib/edit/loreft.ts): h ← h + Rᵀ(Wh + b − Rh)
  * at the block output of the chosen layers, at one position per prompt, trained on labelled
  * aspect-sentiment reviews of the model's dataset (absc). The form shows the trainable parameter
  * count before training; the worker learns the recipe, and the edit panel shows its learned.info

@@ -448,7 +448,7 @@ async function stackRun(
           original: { ...aggregateScores(before), cases: undefined },
         };
       }
-      // LoReFT's measure (METHODS.md §1): label-word argmax accuracy on held-out absc reviews
+      // LoReFT's measure (docs/methods.md §1): label-word argmax accuracy on held-out absc reviews
       const reft = edits.filter((e): e is LoreftEdit => e.kind === "loreft" && e.enabled !== false);
       if (reft.length > 0) {
         const { test, labels } = loreftExamples(dataset, {

@@ -2,7 +2,7 @@
  * Plain-data job specs for the sweeps, their defaults and their validation. A spec is what a
  * session shares (URL, worker message, CLI flags): everything needed to recompute its numbers.
  *
- * Causal trace (ROME, METHODS.md §0):
+ * Causal trace (ROME, docs/methods.md §0):
  *   const spec: TraceSpec = {
  *     prompt: "The Eiffel Tower is located in the city of",
  *     subject: "Eiffel Tower",          // or [1, 4]: token range, end-exclusive

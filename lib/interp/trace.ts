@@ -1,5 +1,5 @@
 /**
- * ROME's causal trace (METHODS.md §0): corrupt the subject, restore one clean state at a time,
+ * ROME's causal trace (docs/methods.md §0): corrupt the subject, restore one clean state at a time,
  * and score how much of the clean answer comes back.
  *
  *   const r = await runTrace(engine, { prompt, subject: "Eiffel Tower", kind: "hidden" }, {

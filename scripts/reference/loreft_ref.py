@@ -1,5 +1,5 @@
 """
-Reference for LoReFT edits (METHODS.md §1 (b)), independent of tfjs: the bundled model
+Reference for LoReFT edits (docs/methods.md §1 (b)), independent of tfjs: the bundled model
 (public/models/tiny-facts) in numpy float64 (scripts/reference/gpt2_ref.py) with
 
     h <- h + R^T (W h + b - R h)

@@ -1,5 +1,5 @@
 """
-Reference for ROME's rank-one update (METHODS.md §4; kmeng01/rome rome_main.py / compute_u.py),
+Reference for ROME's rank-one update (docs/methods.md §4; kmeng01/rome rome_main.py / compute_u.py),
 independent of tfjs: numpy float64, numpy.linalg.solve instead of Cholesky.
 
 Writes test/fixtures/edit/rome-update.json: random keys K (N x M), their uncentred second moment
