@@ -97,3 +97,30 @@ describe("fetchFailure says why", () => {
     expect(fetchFailure(a)).toBe("a (b)");
   });
 });
+
+describe("the stall limit", () => {
+  it("a server that never answers is given up after $CAUSEWAY_STALL_SECONDS", async () => {
+    const before = process.env.CAUSEWAY_STALL_SECONDS;
+    process.env.CAUSEWAY_STALL_SECONDS = "0.05";
+    try {
+      // a fetch that only ends when its signal aborts: a server that accepted and went silent
+      const silent: typeof fetch = (_url, init) =>
+        new Promise((_, reject) =>
+          init?.signal?.addEventListener("abort", () => reject(new Error("aborted"))),
+        );
+      const e = await urlSource("http://h.example/m", { fetch: silent })
+        .read("config.json")
+        .then(
+          () => null,
+          (err: unknown) => err as LoadError,
+        );
+      expect(e?.code).toBe("stalled");
+      expect(e?.message).toBe(
+        "config.json: no data from http://h.example/m/config.json for 0.05 s: the server stalled, so the download was stopped",
+      );
+    } finally {
+      if (before === undefined) delete process.env.CAUSEWAY_STALL_SECONDS;
+      else process.env.CAUSEWAY_STALL_SECONDS = before;
+    }
+  });
+});

@@ -6,7 +6,8 @@
  *   file sizes   config.json ≤ 1 MiB, tokenizer.json ≤ 64 MiB, the shard index ≤ 16 MiB; the
  *                weights ≤ maxCheckpointBytes(config) in total over all files (memory-estimate.ts),
  *                checked against Content-Length before a download and the bytes received during it
- *   transfers    a download that receives nothing for DEFAULT_STALL_MS (30 s) stops ("stalled")
+ *   transfers    a download that receives nothing for DEFAULT_STALL_MS (30 s; in Node
+ *                $CAUSEWAY_STALL_SECONDS, or a source's stallMs option) stops ("stalled")
  *   config.json  CONFIG_BOUNDS below, and at most MAX_PARAMS parameters in all
  *   tokenizer    at most MAX_VOCAB_ENTRIES vocabulary entries and as many merges
  *   prompts      at most MAX_PROMPT_CHARS_PER_TOKEN · n_ctx characters, checked before tokenizing
@@ -22,6 +23,16 @@ export const MAX_INDEX_BYTES = 16 * MiB;
 
 /** A transfer that receives no byte for this long is stopped (the sources' stallMs default). */
 export const DEFAULT_STALL_MS = 30_000;
+
+/** The stall limit when a source is given none: $CAUSEWAY_STALL_SECONDS (Node), else 30 s. */
+export function defaultStallMs(): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.CAUSEWAY_STALL_SECONDS;
+  const s = Number(env);
+  return env !== undefined && env !== "" && Number.isFinite(s) && s > 0
+    ? s * 1000
+    : DEFAULT_STALL_MS;
+}
 
 /** Upper bounds of config.json's sizes (GPT-2 xl: 48 layers, 25 heads, 1600 wide, 1024 positions). */
 export const CONFIG_BOUNDS = {

@@ -9,7 +9,7 @@
  */
 import { LoadError } from "./errors";
 import { fetchFailure } from "./fetch-errors";
-import { checkReadSize, DEFAULT_STALL_MS } from "./limits";
+import { checkReadSize, defaultStallMs } from "./limits";
 import type { FileSource, ReadOptions } from "./types";
 
 export interface UrlSourceOptions {
@@ -19,7 +19,7 @@ export interface UrlSourceOptions {
   label?: string;
   /** Aborts every request of this source; reads then reject with LoadError("cancelled"). */
   signal?: AbortSignal;
-  /** Stop a request or download that receives nothing for this long (default 30 s). */
+  /** Stop a request or download that receives nothing for this long (limits.ts defaultStallMs). */
   stallMs?: number;
 }
 
@@ -51,7 +51,7 @@ export function urlSource(baseUrl: string, opts: UrlSourceOptions = {}): FileSou
   }
   const label = opts.label ?? base;
   const urlOf = (name: string) => `${base}/${name.split("/").map(encodeURIComponent).join("/")}`;
-  const stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
+  const stallMs = opts.stallMs ?? defaultStallMs();
 
   const signal = opts.signal;
   const cancelled = (name: string) =>
