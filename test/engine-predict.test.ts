@@ -7,6 +7,7 @@ import "../lib/model/backends-node";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Engine, EngineError } from "../lib/engine";
+import { promptIds } from "../lib/interp/tokens";
 import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
 import { type GoldenSet, loadGolden, RANDOM_MODEL_DIR } from "../scripts/reference/golden";
@@ -61,6 +62,11 @@ describe("tokenize: the prompt's length is checked first", () => {
       );
       expect(encode).not.toHaveBeenCalled();
       expect(engine.tokenize("y".repeat(2048)).ids.length).toBeGreaterThan(0); // at the bound
+      expect(encode).toHaveBeenCalledTimes(1);
+      // the trace's prompts too (lib/interp/tokens.ts promptIds, with the engine as its host)
+      expect(() => promptIds(engine, "y".repeat(10_000_000))).toThrow(
+        /^the prompt has 10000000 characters, more than the 2048 that can fit/,
+      );
       expect(encode).toHaveBeenCalledTimes(1);
     } finally {
       encode.mockRestore();

@@ -4,6 +4,7 @@
  * The subject as text is found as ROME's find_token_range does: decode every token, join the
  * texts, find the subject's first occurrence, and take the tokens whose text overlaps it.
  */
+import { maxPromptChars } from "../load/limits";
 import type { Gpt2Model } from "../model/gpt2";
 import { TraceError } from "./spec";
 
@@ -55,6 +56,14 @@ function needTokenizer(host: TraceHost, what: string): TraceTokenizer {
 
 /** Token ids of a prompt given as text or ids, checked against the vocabulary. */
 export function promptIds(host: TraceHost, prompt: string | number[], name = "prompt"): number[] {
+  const maxChars = maxPromptChars(host.model.config.nCtx);
+  if (typeof prompt === "string" && prompt.length > maxChars) {
+    // refused before tokenizing (lib/load/limits.ts): it cannot fit the context whatever its tokens
+    throw new TraceError(
+      "too_long",
+      `the ${name} has ${prompt.length} characters, more than the ${maxChars} that can fit the model's context of ${host.model.config.nCtx} tokens`,
+    );
+  }
   const ids =
     typeof prompt === "string" ? needTokenizer(host, `${name} as text`).encode(prompt) : prompt;
   if (ids.length === 0) throw new TraceError("empty_prompt", `the ${name} is empty`);
