@@ -21,7 +21,7 @@ import {
   MAX_PAYLOAD_BYTES,
   toPayload,
 } from "../lib/share/link";
-import { DEFAULT_SESSION, type SharedSession } from "../lib/share/session";
+import { DEFAULT_GENERATION, DEFAULT_SESSION, type SharedSession } from "../lib/share/session";
 import { ROOT } from "../scripts/reference/golden";
 
 // +0: JSON has no −0 (as every JSON format)
@@ -91,6 +91,13 @@ const sessionArb: fc.Arbitrary<SharedSession> = fc
     strategy: fc.constantFrom("fast" as const, "naive" as const),
     patch: fc.record({ clean: txt, corrupt: txt, target: txt, foil: txt }),
     selectedHead: fc.option(fc.record({ layer: fc.nat(47), head: fc.nat(24) }), { nil: null }),
+    generation: fc.record({
+      maxNew: fc.integer({ min: 0, max: 4096 }),
+      sample: fc.boolean(),
+      seed: fc.integer({ min: 0, max: 0xffffffff }),
+      temperature: fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+      topK: fc.integer({ min: 0, max: 1_000_000 }),
+    }),
     edits: fc.array(editArb, { maxLength: 3 }),
     trace: fc.option(
       fc.integer({ min: 2, max: 12 }).chain((T) =>
@@ -272,7 +279,8 @@ describe("v1 fixture", () => {
     const got = JSON.parse(
       JSON.stringify(await decodeSession(hash), (_k, v) => (Number.isNaN(v) ? "NaN" : v)),
     );
-    expect(got).toEqual(want);
+    // fields added since (the generation settings) read as their defaults
+    expect(got).toEqual({ ...want, generation: DEFAULT_GENERATION });
   });
 });
 

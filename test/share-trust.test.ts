@@ -52,6 +52,20 @@ describe("a link's model source", () => {
   });
 });
 
+describe("the generation panel's decoding", () => {
+  it("a sampled mode with its seed, temperature and top-k travels in a link (issue 10.10)", async () => {
+    const generation = { maxNew: 33, sample: true, seed: 42, temperature: 0.7, topK: 5 };
+    const back = await decodeSession(
+      (await encodeSession({ ...DEFAULT_SESSION, generation })).hash,
+    );
+    expect(back.generation).toEqual(generation);
+    const bad = await shareError(
+      decodeSession(await link({ gn: { ...generation, temperature: 0 } })),
+    );
+    expect(bad.message).toMatch(/^The link's generation\.temperature must be a number from/);
+  });
+});
+
 describe("session file messages", () => {
   const file = (session: unknown, version: unknown = 1) =>
     JSON.stringify({ format: "causeway-session", version, session });

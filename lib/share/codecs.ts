@@ -69,6 +69,14 @@ export const num = (min: number, max: number): Codec<number> => ({
 /** A setting's codec from its row of the settings table (lib/params/table.ts). */
 export const param = (p: NumParam): Codec<number> => (p.integer ? int : num)(p.min, p.max);
 
+export const bool: Codec<boolean> = {
+  write: (v) => v,
+  read(x, name) {
+    if (typeof x !== "boolean") bad(name, "must be true or false");
+    return x;
+  },
+};
+
 export const oneOf = <T extends string>(values: readonly T[]): Codec<T> => ({
   write: (v) => v,
   read(x, name) {

@@ -7,8 +7,9 @@
  * reuse or rename one (add a new key; retire old ones through ./migrate.ts).
  */
 import { STRATEGIES, TRACE_KINDS } from "../interp/spec";
-import { LIMITS, TRACE_PARAMS } from "../params/table";
+import { GENERATE_PARAMS, LIMITS, TRACE_PARAMS } from "../params/table";
 import {
+  bool,
   type Codec,
   carriedTrace,
   editList,
@@ -75,6 +76,18 @@ export const FIELDS: readonly AnyField[] = [
     "h",
     nullable(record({ layer: int(0, 1000), head: int(0, 1000) })),
     "the head selected on the patching grid",
+  ),
+  f(
+    "generation",
+    "gn",
+    record({
+      maxNew: param(GENERATE_PARAMS.maxNew),
+      sample: bool,
+      seed: param(GENERATE_PARAMS.seed),
+      temperature: param(GENERATE_PARAMS.temperature),
+      topK: param(GENERATE_PARAMS.topK),
+    }),
+    "generation: greedy or sampled, with its seed, temperature and top-k",
   ),
   f("edits", "e", editList, "the edit stack (learned arrays in f16)"),
   f("trace", "g", nullable(carriedTrace), "the trace on screen (grids in f16)"),

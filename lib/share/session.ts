@@ -4,10 +4,20 @@
  */
 import type { Edit } from "../edit/types";
 import { type Strategy, TRACE_DEFAULTS, type TraceKind } from "../interp/spec";
-import type { ModelSource } from "../protocol";
+import { GENERATE_PARAMS } from "../params/table";
+import type { GenerateSettings, ModelSource } from "../protocol";
 
 /** The bundled model: the default, left out of a link. */
 export const DEFAULT_SOURCE: ModelSource = { kind: "bundled", name: "tiny-facts" };
+
+/** Greedy decoding with the settings table's defaults (lib/params/table.ts). */
+export const DEFAULT_GENERATION: GenerateSettings = {
+  maxNew: GENERATE_PARAMS.maxNew.default as number,
+  sample: false,
+  seed: GENERATE_PARAMS.seed.default as number,
+  temperature: GENERATE_PARAMS.temperature.default as number,
+  topK: GENERATE_PARAMS.topK.default as number,
+};
 
 /** One carried heatmap: T × L values (rounded to f16 in the link), NaN for cells not computed. */
 export interface CarriedGrid {
@@ -50,6 +60,8 @@ export interface SharedSession {
   patch: { clean: string; corrupt: string; target: string; foil: string };
   /** The head selected on the patching grid (its attention pattern is shown). */
   selectedHead: { layer: number; head: number } | null;
+  /** The generation panel's decoding: greedy, or sampled with its seed. */
+  generation: GenerateSettings;
   /** The edit stack, in order (learned parameters quantised, see docs/sharing.md). */
   edits: Edit[];
   trace: CarriedTrace | null;
@@ -71,6 +83,7 @@ export const DEFAULT_SESSION: SharedSession = {
   strategy: "fast",
   patch: { clean: "", corrupt: "", target: "", foil: "" },
   selectedHead: null,
+  generation: DEFAULT_GENERATION,
   edits: [],
   trace: null,
 };
