@@ -9,16 +9,19 @@
  *   stops     after maxNew tokens, at the tokenizer's end of text (not kept in the output) or
  *             when the sequence fills the context
  *
- * Every step runs the whole sequence again (no key/value cache) through the model's view for
- * that length (lib/edit/apply.ts view(T)), so an intervention edit at the "last" position acts
- * on every newly generated token, as ITI does, and weight edits act everywhere. The weights of
- * the softmax are float64 on the host, from the float32 logits.
+ * A plain model, or one whose edits are all weight edits, keeps every layer's keys and values
+ * (a K/V cache): the prompt runs once, then each step runs the new token alone. With intervention
+ * edits every step runs the whole sequence again through the model's view for that length
+ * (lib/edit/apply.ts view(T)), so an edit at the "last" position acts on every newly generated
+ * token, as ITI does, but not on the earlier ones' keys and values. The weights of the softmax
+ * are float64 on the host, from the float32 logits.
  * scripts/reference/generate_ref.py reproduces the token ids in numpy.
  */
 import * as tf from "@tensorflow/tfjs";
 import { GaussianRng } from "../interp/rng";
-import { baseOf, type ModelLike, viewOf } from "./apply";
-import type { EditTokenizer } from "./tokens";
+import type { Gpt2Model, KeyValue } from "../model/gpt2";
+import type { TextTokenizer } from "../util/tokenizer";
+import { baseOf, isEdited, type ModelLike, viewOf } from "./apply";
 import { EditError } from "./types";
 
 export interface GenerateOptions {
@@ -89,7 +92,7 @@ function checkOptions(
 
 export async function generate(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   prompt: string | number[],
   opts: GenerateOptions = {},
 ): Promise<Generation> {
@@ -107,28 +110,69 @@ export async function generate(
   const rng = new GaussianRng(o.seed);
   const seq = [...promptIds];
   const ids: number[] = [];
-  let stop: Generation["stop"] = "max_new";
-  while (ids.length < o.maxNew) {
-    if (seq.length >= nCtx) {
-      stop = "context";
-      break;
-    }
-    if (o.shouldStop?.()) {
-      stop = "cancelled";
-      break;
-    }
-    const m = viewOf(model, seq.length);
-    const last = tf.tidy(() => m.forward({ inputIds: [seq], logitPositions: "last" }).logits); // [1, 1, V]
-    const logits = await last.data();
-    last.dispose();
-    const id = o.sample ? sampleLogits(logits, o.temperature, o.topK, rng) : argmax(logits);
-    if (o.eosId !== undefined && id === o.eosId) {
-      stop = "eos";
-      break;
-    }
-    seq.push(id);
-    ids.push(id);
-    o.onToken?.(id, ids.length - 1);
+  // the same model at every length: keys/values of earlier positions never change
+  const cache =
+    !isEdited(model) || model.plan.maps.length === 0 ? new KvCache(viewOf(model, 1)) : null;
+  try {
+    const stop = await decode();
+    return { promptIds, ids, text: tok.decode(ids), stop };
+  } finally {
+    cache?.dispose();
   }
-  return { promptIds, ids, text: tok.decode(ids), stop };
+
+  async function decode(): Promise<Generation["stop"]> {
+    while (ids.length < o.maxNew) {
+      if (seq.length >= nCtx) return "context";
+      if (o.shouldStop?.()) return "cancelled";
+      const last = cache
+        ? cache.next(seq)
+        : tf.tidy(
+            () =>
+              viewOf(model, seq.length).forward({ inputIds: [seq], logitPositions: "last" }).logits,
+          ); // [1, 1, V]
+      const logits = await last.data();
+      last.dispose();
+      const id = o.sample ? sampleLogits(logits, o.temperature, o.topK, rng) : argmax(logits);
+      if (o.eosId !== undefined && id === o.eosId) return "eos";
+      seq.push(id);
+      ids.push(id);
+      o.onToken?.(id, ids.length - 1);
+    }
+    return "max_new";
+  }
+}
+
+/** Keys and values of every layer for the positions run so far ([1, H, T, E] each). */
+class KvCache {
+  private past: KeyValue[] | null = null;
+
+  constructor(private readonly m: Gpt2Model) {}
+
+  /** Logits [1, 1, V] after seq: the whole of it the first time, then its last token alone. */
+  next(seq: readonly number[]): tf.Tensor3D {
+    const off = this.past ? seq.length - 1 : 0;
+    const past = this.past;
+    const out = tf.tidy(() => {
+      let resid = this.m.embed([seq.slice(off)], { posOffset: off }).resid; // [1, T′, D]
+      const k: tf.Tensor4D[] = [];
+      const v: tf.Tensor4D[] = [];
+      for (let l = 0; l < this.m.config.nLayer; l++) {
+        const b = this.m.block(l, resid, { past: past?.[l] });
+        const p = past?.[l];
+        k.push(p ? tf.concat4d([p.k, b.kv.k], 2) : b.kv.k); // [1, H, T, E]
+        v.push(p ? tf.concat4d([p.v, b.kv.v], 2) : b.kv.v);
+        resid = b.resid;
+      }
+      const { logits } = this.m.unembed(resid, "last", { posOffset: off }); // [1, 1, V]
+      return { logits, k, v };
+    });
+    this.dispose();
+    this.past = out.k.map((k, l) => ({ k, v: out.v[l] }));
+    return out.logits;
+  }
+
+  dispose(): void {
+    for (const kv of this.past ?? []) tf.dispose([kv.k, kv.v]);
+    this.past = null;
+  }
 }
