@@ -62,6 +62,7 @@ export async function chooseBackend(
   opts: ChooseOptions,
 ): Promise<SelectedBackend & { choice: BackendChoice }> {
   const at = Date.now();
+  const store = opts.store === undefined ? cacheStorageChoices() : opts.store;
   if (order.length <= 1) {
     const sel = await selectBackend(order);
     const choice: BackendChoice = {
@@ -71,6 +72,7 @@ export async function chooseBackend(
       key: "",
       at,
     };
+    await store?.put(choice).catch(() => {});
     return { ...sel, choice };
   }
   const gpu = await probeGpu(order);
@@ -85,7 +87,6 @@ export async function chooseBackend(
       timings.push({ backend: b, skipped: "wasm is faster" });
     else candidates.push(b);
   }
-  const store = opts.store === undefined ? cacheStorageChoices() : opts.store;
   const key = choiceKey(opts.config, gpu.webgpu?.name, gpu.webgl?.name);
   const fallback = (first: BackendName) => [first, ...order.filter((b) => b !== first)];
   if (candidates.length <= 1) {
