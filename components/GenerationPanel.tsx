@@ -2,29 +2,15 @@
 /**
  * Generation after the current prompt, from the original model and from the model with the edit
  * stack, side by side: greedy, or sampled with a seed (the same seed for both, so the texts
- * differ only by the edits). Requests go to the worker through lib/generate-channel.ts; the
- * answers stay in this component.
+ * differ only by the edits). Requests and answers go through the store like every other
+ * request (lib/store/generate-slice.ts).
  */
-import { useEffect, useRef, useState } from "react";
-import {
-  type GeneratePort,
-  type GenerateVariant,
-  generatePort,
-  watchGeneratePort,
-} from "@/lib/generate-channel";
-import type { GenerateResult, GenerateSettings } from "@/lib/protocol";
+import { useEffect, useState } from "react";
+import type { GenerateSettings, GenerateVariant } from "@/lib/protocol";
+import type { GenerateSide } from "@/lib/store";
 import { NumberField } from "./NumberField";
 import { useCauseway } from "./StoreProvider";
 
-interface SideState {
-  reqId: number;
-  status: "idle" | "running" | "done" | "error";
-  done: number;
-  result: GenerateResult | null;
-  error: string | null;
-}
-
-const IDLE: SideState = { reqId: 0, status: "idle", done: 0, result: null, error: null };
 const VARIANTS: GenerateVariant[] = ["original", "edited"];
 
 /** The settings' problem, or null when they can be sent. */
@@ -56,23 +42,20 @@ export function GenerationPanel() {
     temperature: 1,
     topK: 0,
   });
-  const [sides, setSides] = useState<Record<GenerateVariant, SideState>>({
-    original: IDLE,
-    edited: IDLE,
-  });
+  const sides = useCauseway((s) => s.generate);
+  const startGenerate = useCauseway((s) => s.startGenerate);
+  const stopGenerate = useCauseway((s) => s.stopGenerate);
+  const clearGenerate = useCauseway((s) => s.clearGenerate);
   const [formError, setFormError] = useState<string | null>(null);
-  const [port, setPort] = useState<GeneratePort | null>(() => generatePort());
-  const live = useRef<Record<GenerateVariant, number>>({ original: 0, edited: 0 });
 
-  useEffect(() => watchGeneratePort(setPort), []);
   // a new model makes every earlier text stale; a new edit stack the edited one
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset on a model change only
   useEffect(() => {
-    setSides({ original: IDLE, edited: IDLE });
+    clearGenerate();
   }, [modelName]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset on a stack change only
   useEffect(() => {
-    setSides((all) => ({ ...all, edited: IDLE }));
+    clearGenerate("edited");
   }, [stack]);
 
   const set = (patch: Partial<GenerateSettings>) => setSettings((s) => ({ ...s, ...patch }));
@@ -81,36 +64,7 @@ export function GenerationPanel() {
   function start() {
     const err = !prompt.trim() ? "Type a prompt above first" : settingsError(settings, nCtx);
     setFormError(err);
-    if (err || !port) return;
-    for (const v of VARIANTS) {
-      if (live.current[v]) port.cancelGenerate(live.current[v]);
-      const reqId = port.generate(prompt, settings, v, (msg) => {
-        if (live.current[v] !== reqId) return;
-        setSides((all) => {
-          const cur = all[v];
-          if (cur.reqId !== reqId) return all;
-          let next: SideState = cur;
-          if (msg.type === "progress") next = { ...cur, done: msg.done };
-          else if (msg.type === "generated") next = { ...cur, status: "done", result: msg.result };
-          else if (msg.type === "error") next = { ...cur, status: "error", error: msg.message };
-          return next === cur ? all : { ...all, [v]: next };
-        });
-      });
-      live.current[v] = reqId;
-      setSides((all) => ({ ...all, [v]: { ...IDLE, reqId, status: "running" } }));
-    }
-  }
-
-  function stop() {
-    if (!port) return;
-    for (const v of VARIANTS) {
-      if (live.current[v]) port.cancelGenerate(live.current[v]);
-      live.current[v] = 0;
-    }
-    setSides((all) => ({
-      original: all.original.status === "running" ? IDLE : all.original,
-      edited: all.edited.status === "running" ? IDLE : all.edited,
-    }));
+    if (!err) startGenerate(prompt, settings);
   }
 
   return (
@@ -184,14 +138,14 @@ export function GenerationPanel() {
         ) : null}
         <div className="patch__actions">
           {running ? (
-            <button type="button" className="btn btn--ghost" onClick={stop}>
+            <button type="button" className="btn btn--ghost" onClick={stopGenerate}>
               Stop
             </button>
           ) : null}
           <button
             type="submit"
             className="btn btn--primary"
-            disabled={!ready || !port}
+            disabled={!ready}
             data-testid="run-generate"
           >
             Generate
@@ -229,7 +183,7 @@ function GenerationSide({
 }: {
   variant: GenerateVariant;
   prompt: string;
-  side: SideState;
+  side: GenerateSide;
   max: number;
 }) {
   const r = side.result;
@@ -251,7 +205,7 @@ function GenerationSide({
       ) : null}
       {side.status === "error" ? (
         <p className="form-error" role="alert">
-          {side.error}
+          {side.error?.message}
         </p>
       ) : null}
       {r ? (

@@ -1,6 +1,13 @@
 /**
- * Typed messages between the UI thread and the model worker. Requests carry a reqId; the worker
- * answers with the same reqId, and the UI drops answers to anything but its latest request.
+ * Typed messages between the UI thread and the model worker: the shared vocabulary of the app.
+ * Requests carry a reqId; the worker answers with the same reqId, and the client
+ * (lib/worker-client.ts) drops answers to anything but its latest request of each type.
+ *
+ * One name per request: a request's result answer has the request's own `type` (`predict` →
+ * `predict`, `setEdits` → `setEdits`, …; a `run` answers `baseline` / `rows` / `dataset`), and
+ * its `progress` messages carry `request: <type>` with that request's own fields. Every request
+ * also may answer `error` (an ErrorCode and a one-line message); most end with `done`.
+ * The worker side of this lifecycle is workers/lane.ts; docs/architecture.md has the picture.
  *
  * Sweeps (`run`): one at a time, the latest wins (a new run cancels the one before it, whose
  * answers are never posted). A run answers, in order:
@@ -21,17 +28,22 @@
  * restores its applied stack and sends it again, which the worker only re-applies.
  */
 import type { CounterFactScores } from "./edit/metrics";
-import type { Edit, EditEval, PromptSet } from "./edit/types";
+import type { Edit, EditErrorCode, EditEval, PromptSet } from "./edit/types";
+import type { EngineErrorCode } from "./engine";
 import type { DatasetResult, KnownFact } from "./interp/dataset";
 import type {
   PatchMetric,
   PatchSite,
   PatchSpec,
   Strategy,
+  TraceErrorCode,
   TraceKind,
   TraceSpec,
 } from "./interp/spec";
+import type { LoadErrorCode } from "./load/errors";
 import type { Gpt2Config } from "./load/types";
+import type { ModelErrorCode } from "./model/errors";
+import type { QueryErrorCode } from "./queries";
 
 export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
 
@@ -196,6 +208,7 @@ export interface StageSummary {
   ms: number;
 }
 
+/** Every request the worker takes, one name each (its answers reuse the name). */
 export type ToWorker =
   | { type: "load"; reqId: number; source: ModelSource; backends?: BackendName[] }
   | { type: "predict"; reqId: number; prompt: string; topK: number; variant?: ModelVariant }
@@ -211,8 +224,8 @@ export type ToWorker =
     }
   /**
    * Replaces the worker's edit stack: edits without learned values are learned (lib/edit
-   * learnStack; progress phase "learn"), then the stack is applied to every later "edited"
-   * request. Answer: `edits` (the complete stack) or `error` (the previous stack stays).
+   * learnStack; progress per edit and step), then the stack is applied to every later "edited"
+   * request. Answer: `setEdits` (the complete stack) or `error` (the previous stack stays).
    * The latest wins; a new model load empties the stack.
    */
   | { type: "setEdits"; reqId: number; edits: Edit[] }
@@ -229,45 +242,112 @@ export type ToWorker =
   | { type: "tokenize"; reqId: number; texts: string[] }
   /**
    * Text generated after a prompt (lib/edit/generate.ts), greedy or sampled, by the original or
-   * the edited model (workers/generate-job.ts). Latest wins per variant; progress phase
-   * "generate" per token; answer `generated`.
+   * the edited model. Latest wins per variant (the client's lane key is "generate:<variant>");
+   * progress per token; answer `generate`.
    */
   | {
       type: "generate";
       reqId: number;
       prompt: string;
       settings: GenerateSettings;
-      variant?: "original" | "edited";
+      /** Default "edited". */
+      variant?: GenerateVariant;
     }
   | { type: "cancel"; reqId: number };
 
-export type FromWorker =
+/** The request types (everything but `cancel`). */
+export type RequestType = Exclude<ToWorker["type"], "cancel">;
+export type RequestOf<T extends RequestType> = Extract<ToWorker, { type: T }>;
+
+export type GenerateVariant = "original" | "edited";
+
+/** Phases of a model load: the small files, the weights download, then the GPU upload. */
+export type LoadPhase = "start" | "config" | "tokenizer" | "weights" | "backend" | "upload";
+/** Phases of a sweep: the clean and corrupted runs, the grid, the dataset's facts, the end. */
+export type SweepPhase = "clean" | "corrupted" | "sweep" | "dataset" | "done";
+/**
+ * Phases of learning one edit: "prepare" (before the first optimisation step: prompts, the
+ * fixed pass), "learn" (step `done` of `total`), "apply" (after the last step: ROME's update
+ * and covariance, applying the stack).
+ */
+export type LearnPhase = "prepare" | "learn" | "apply";
+export type EvalPhase =
+  | "case"
+  | "original"
+  | "edited"
+  | "general text (original)"
+  | "general text (edited)"
+  | "done";
+
+/** Progress of one request: one variant per request type, each with its own fields. */
+export type Progress =
   | {
-      type: "progress";
-      reqId: number;
-      phase: string;
+      request: "load";
+      phase: LoadPhase;
       done: number;
       total: number;
-      /** Sweeps: estimated milliseconds left. */
-      etaMs?: number;
-      /** Sweeps: the trace kind (or patch site, "dataset") being run. */
-      kind?: string;
-      /** Loads: bytes downloaded so far and the bytes expected of the files started so far. */
+      /** Bytes downloaded so far and the bytes expected of the files started so far. */
       bytes?: number;
       bytesTotal?: number;
-      /** Loads: download speed in bytes per second. */
+      /** Download speed in bytes per second. */
       bytesPerSec?: number;
-      /** Loads: a warning to show beside the bar (e.g. from the memory estimate). */
+      etaMs?: number;
+      /** A warning to show beside the bar (e.g. from the memory estimate). */
       note?: string;
-      /** setEdits: the index in the stack of the edit being learned, and its current loss. */
-      index?: number;
+    }
+  | {
+      request: "run";
+      phase: SweepPhase;
+      /** The trace kind (or patch site, "dataset") being run. */
+      kind: string;
+      done: number;
+      total: number;
+      /** Estimated milliseconds left. */
+      etaMs?: number;
+    }
+  /** The first prediction after a load compiles the model's kernels: phase "predict" 0/1. */
+  | { request: "predict"; phase: "predict"; done: number; total: number }
+  | {
+      request: "setEdits";
+      phase: LearnPhase;
+      /** The index in the stack of the edit being learned. */
+      index: number;
+      done: number;
+      total: number;
       loss?: number;
-      /** setEdits, ROME: the new object's probability at this step. */
+      /** ROME: the new object's probability at this step. */
       pNew?: number;
     }
-  | { type: "ready"; reqId: number; backend: BackendName; adapter?: string; model: ModelInfo }
+  | { request: "evalEdit"; phase: EvalPhase; done: number; total: number }
+  | { request: "generate"; phase: "generate"; done: number; total: number };
+
+export type ProgressOf<T extends Progress["request"]> = Extract<Progress, { request: T }>;
+
+/** Codes the worker itself raises (beside lib's LoadError, TraceError, EngineError, …). */
+export type WorkerErrorCode =
+  | "no_model" // a request before any model loaded (or after a failed load)
+  | "no_dataset" // a dataset run on a model without dataset.json
+  | "no_backend" // no backend could start
+  | "bad_request" // a malformed message
+  | "internal" // anything unexpected (a bug): the message says what
+  | "cancelled"
+  | "worker_failed"; // the client's: the worker died or could not start
+
+/** Every error code an `error` answer may carry. */
+export type ErrorCode =
+  | WorkerErrorCode
+  | LoadErrorCode
+  | TraceErrorCode
+  | EngineErrorCode
+  | ModelErrorCode
+  | EditErrorCode
+  | QueryErrorCode;
+
+export type FromWorker =
+  | ({ type: "progress"; reqId: number } & Progress)
+  | { type: "load"; reqId: number; backend: BackendName; adapter?: string; model: ModelInfo }
   | {
-      type: "prediction";
+      type: "predict";
       reqId: number;
       /** The prediction of the requested variant. */
       prediction: Prediction;
@@ -276,9 +356,15 @@ export type FromWorker =
       ms: number;
     }
   /** The worker's edit stack after setEdits, every enabled edit learned. */
-  | { type: "edits"; reqId: number; edits: Edit[] }
-  | { type: "editEval"; reqId: number; result: EditEvalResult }
-  | { type: "probe"; reqId: number; accuracy: number[][]; nPositive: number; nNegative: number }
+  | { type: "setEdits"; reqId: number; edits: Edit[] }
+  | { type: "evalEdit"; reqId: number; result: EditEvalResult }
+  | {
+      type: "probeHeads";
+      reqId: number;
+      accuracy: number[][];
+      nPositive: number;
+      nNegative: number;
+    }
   | { type: "alphaCurve"; reqId: number; points: AlphaPoint[] }
   | { type: "baseline"; reqId: number; kind: string; baseline: BaselineInfo }
   | {
@@ -302,11 +388,11 @@ export type FromWorker =
       /** [query][key] row-major, T × T (transferred). */
       pattern: Float32Array;
     }
-  | { type: "tokens"; reqId: number; items: { ids: number[]; tokens: string[] }[] }
+  | { type: "tokenize"; reqId: number; items: { ids: number[]; tokens: string[] }[] }
   | {
-      type: "generated";
+      type: "generate";
       reqId: number;
-      variant: "original" | "edited";
+      variant: GenerateVariant;
       result: GenerateResult;
       ms: number;
     }
@@ -323,4 +409,28 @@ export type FromWorker =
       cancelled?: boolean;
       stages?: Record<string, StageSummary>;
     }
-  | { type: "error"; reqId: number; code: string; message: string };
+  | {
+      type: "error";
+      reqId: number;
+      code: ErrorCode;
+      message: string;
+      /**
+       * Loads: true when the worker still holds the model from before this load (a failed or
+       * cancelled download never frees it), with its edit stack.
+       */
+      kept?: boolean;
+    };
+
+export type AnswerOf<T extends FromWorker["type"]> = Extract<FromWorker, { type: T }>;
+
+/**
+ * True for a `progress` answer, typed as request T's variant. The client routes answers by the
+ * lane of the request they answer, so a progress message on lane T is T's (tests that build
+ * messages by hand may leave `request` out).
+ */
+export function isProgressOf<T extends Progress["request"]>(
+  msg: FromWorker,
+  _request: T,
+): msg is { type: "progress"; reqId: number } & ProgressOf<T> {
+  return msg.type === "progress";
+}

@@ -1,20 +1,80 @@
 /**
- * The UI thread's handle on the model worker: typed requests, reqId bookkeeping, and a clear
- * error when the worker cannot start. Answers to anything but the latest request of each kind
- * (load, predict, run, attention, tokenize) are dropped here, so the store only ever sees
- * current results.
+ * The UI thread's handle on the model worker: typed requests, the one "latest request" table of
+ * the app, and a clear error when the worker cannot start. Answers to anything but the latest
+ * request of each lane (a request type; generation has one lane per variant) are dropped here,
+ * so the store only ever sees current results, tagged with their lane.
  */
 import type { Edit, EditEval, PromptSet } from "./edit/types";
-import { type GeneratePort, type GenerateVariant, setGeneratePort } from "./generate-channel";
+import { errorText } from "./errors";
 import type {
   BackendName,
   FromWorker,
   GenerateSettings,
+  GenerateVariant,
   ModelSource,
   ModelVariant,
+  RequestType,
   RunJob,
   ToWorker,
 } from "./protocol";
+
+/**
+ * A lane of requests where the latest wins: a request type, except that generation keeps one
+ * lane per variant (the original and the edited model generate side by side).
+ */
+export type LaneKey = Exclude<RequestType, "generate"> | `generate:${GenerateVariant}`;
+
+type Request = Exclude<ToWorker, { type: "cancel" }>;
+/** A request before the client gives it its reqId. */
+type Body = Request extends infer R ? (R extends Request ? Omit<R, "reqId"> : never) : never;
+
+/** The lane a request belongs to. */
+export function laneOf(msg: Body | Request): LaneKey {
+  return msg.type === "generate" ? `generate:${msg.variant ?? "edited"}` : msg.type;
+}
+
+/**
+ * The app's one "latest request" table: the reqId of the latest request of each lane. A load
+ * makes every other request stale (a new model); a forgotten lane's answers are dropped.
+ */
+export class LatestRequests {
+  private readonly latest = new Map<LaneKey, number>();
+  private next = 1;
+
+  /** A new reqId, now the latest of `lane`. */
+  issue(lane: LaneKey): number {
+    const reqId = this.next++;
+    if (lane === "load") this.latest.clear();
+    this.latest.set(lane, reqId);
+    return reqId;
+  }
+
+  /** The latest reqId of `lane` (0: none). */
+  current(lane: LaneKey): number {
+    return this.latest.get(lane) ?? 0;
+  }
+
+  /** Drops `lane`'s latest request (its later answers are stale); returns its reqId (0: none). */
+  forget(lane: LaneKey): number {
+    const reqId = this.current(lane);
+    this.latest.delete(lane);
+    return reqId;
+  }
+
+  /** The lane whose latest request `reqId` is, or null when the answer is stale. */
+  laneOf(reqId: number): LaneKey | null {
+    if (reqId === 0) return null;
+    for (const [lane, id] of this.latest) if (id === reqId) return lane;
+    return null;
+  }
+
+  /** Every lane's latest request, forgetting them all (the worker died). */
+  drain(): [LaneKey, number][] {
+    const all = [...this.latest];
+    this.latest.clear();
+    return all;
+  }
+}
 
 /** What the store needs from a model runtime; the worker client is one, tests can fake one. */
 export interface ModelPort {
@@ -26,7 +86,7 @@ export interface ModelPort {
   /**
    * Asks the worker to stop the model download in flight; it answers the load with an error
    * coded "cancelled" (the previous model stays loaded) or, when the download had finished,
-   * with `ready` as usual. Optional so test ports need not implement it.
+   * with `load` as usual. Optional so test ports need not implement it.
    */
   cancelLoad?(): void;
   /** Starts a sweep; the latest run wins (the worker stops the one before). */
@@ -53,43 +113,26 @@ export interface ModelPort {
   probeHeads(positive: PromptSet, negative: PromptSet): number;
   /** Learns a steering recipe on the edited model and scores it for each α. */
   alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number;
+  /** Text after a prompt from one variant; the latest per variant wins. */
+  generate(prompt: string, settings: GenerateSettings, variant: GenerateVariant): number;
+  /** Stops that variant's generation between tokens; its answers are dropped. */
+  cancelGenerate(variant: GenerateVariant): void;
   dispose(): void;
 }
 
-export type RequestKind =
-  | "load"
-  | "predict"
-  | "run"
-  | "attention"
-  | "tokenize"
-  | "edits"
-  | "evalEdit"
-  | "probe"
-  | "curve";
-
-/** Receives the current (never stale) answers, tagged with the kind of request they answer. */
-export type Listener = (msg: FromWorker, kind: RequestKind) => void;
+/** Receives the current (never stale) answers, tagged with the lane of the request they answer. */
+export type Listener = (msg: FromWorker, lane: LaneKey) => void;
 
 /** Error code produced on the UI side when the worker itself dies or cannot start. */
 export const WORKER_FAILED = "worker_failed";
 
-export class WorkerClient implements ModelPort, GeneratePort {
+/** How a cancel treats the request's later answers. */
+type CancelMode = "forget" | "keep";
+
+export class WorkerClient implements ModelPort {
   private readonly worker: Worker;
-  private nextReqId = 1;
-  private readonly latest: Record<RequestKind, number> = {
-    load: 0,
-    predict: 0,
-    run: 0,
-    attention: 0,
-    tokenize: 0,
-    edits: 0,
-    evalEdit: 0,
-    probe: 0,
-    curve: 0,
-  };
+  private readonly latest = new LatestRequests();
   private disposed = false;
-  /** Generate requests in flight → their callers (lib/generate-channel.ts). */
-  private readonly generations = new Map<number, (msg: FromWorker) => void>();
 
   constructor(private readonly listener: Listener) {
     try {
@@ -108,131 +151,82 @@ export class WorkerClient implements ModelPort, GeneratePort {
       );
     };
     this.worker.onmessageerror = () => this.fail("The model worker sent an unreadable message");
-    setGeneratePort(this);
   }
 
-  generate(
-    prompt: string,
-    settings: GenerateSettings,
-    variant: GenerateVariant,
-    onAnswer: (msg: FromWorker) => void,
-  ): number {
-    const reqId = this.nextReqId++;
-    this.generations.set(reqId, onAnswer);
-    this.post({ type: "generate", reqId, prompt, settings, variant });
+  /** Sends a request as the latest of its lane; returns its reqId. */
+  request(body: Body): number {
+    // a new model invalidates everything in flight (the worker stops a running sweep itself)
+    const reqId = this.latest.issue(laneOf(body));
+    this.post({ ...body, reqId } as ToWorker);
     return reqId;
   }
 
-  cancelGenerate(reqId: number): void {
-    if (this.generations.delete(reqId)) this.post({ type: "cancel", reqId });
+  /**
+   * Asks the worker to stop the latest request of `lane`. "forget" drops its later answers at
+   * once; "keep" lets them through (a sweep acknowledges with done { cancelled }).
+   */
+  cancel(lane: LaneKey, mode: CancelMode = "forget"): void {
+    const reqId = mode === "forget" ? this.latest.forget(lane) : this.latest.current(lane);
+    if (reqId !== 0) this.post({ type: "cancel", reqId });
   }
 
   load(source: ModelSource, backends?: BackendName[]): number {
-    const reqId = this.nextReqId++;
-    this.latest.load = reqId;
-    // a new model invalidates anything in flight (the worker stops a running sweep itself)
-    this.latest.predict = 0;
-    this.latest.run = 0;
-    this.latest.attention = 0;
-    this.latest.tokenize = 0;
-    this.latest.edits = 0;
-    this.latest.evalEdit = 0;
-    this.latest.probe = 0;
-    this.latest.curve = 0;
-    this.post({ type: "load", reqId, source, backends });
-    return reqId;
+    return this.request({ type: "load", source, ...(backends ? { backends } : {}) });
   }
-
-  predict(prompt: string, topK: number, variant?: ModelVariant): number {
-    const reqId = this.nextReqId++;
-    this.latest.predict = reqId;
-    this.post({ type: "predict", reqId, prompt, topK, ...(variant ? { variant } : {}) });
-    return reqId;
-  }
-
   cancelLoad(): void {
-    const reqId = this.latest.load;
-    if (reqId !== 0) this.post({ type: "cancel", reqId });
+    this.cancel("load", "keep");
   }
-
+  predict(prompt: string, topK: number, variant?: ModelVariant): number {
+    return this.request({ type: "predict", prompt, topK, ...(variant ? { variant } : {}) });
+  }
   cancelPredict(): void {
-    const reqId = this.latest.predict;
-    if (reqId === 0) return;
-    this.latest.predict = 0;
-    this.post({ type: "cancel", reqId });
+    this.cancel("predict");
   }
-
   run(job: RunJob, variant?: ModelVariant): number {
-    const reqId = this.nextReqId++;
-    this.latest.run = reqId;
-    this.post({ type: "run", reqId, job, ...(variant ? { variant } : {}) });
-    return reqId;
+    return this.request({ type: "run", job, ...(variant ? { variant } : {}) });
   }
-
   cancelRun(): void {
-    const reqId = this.latest.run;
-    if (reqId !== 0) this.post({ type: "cancel", reqId });
+    this.cancel("run", "keep");
   }
-
   attention(prompt: string, layer: number, head: number, variant?: ModelVariant): number {
-    const reqId = this.nextReqId++;
-    this.latest.attention = reqId;
-    this.post({ type: "attention", reqId, prompt, layer, head, ...(variant ? { variant } : {}) });
-    return reqId;
+    return this.request({
+      type: "attention",
+      prompt,
+      layer,
+      head,
+      ...(variant ? { variant } : {}),
+    });
   }
-
-  setEdits(edits: Edit[]): number {
-    const reqId = this.nextReqId++;
-    this.latest.edits = reqId;
-    this.post({ type: "setEdits", reqId, edits });
-    return reqId;
-  }
-
-  cancelEdits(): void {
-    const reqId = this.latest.edits;
-    if (reqId === 0) return;
-    this.latest.edits = 0;
-    this.post({ type: "cancel", reqId });
-  }
-
-  evalEdit(index: number): number {
-    const reqId = this.nextReqId++;
-    this.latest.evalEdit = reqId;
-    this.post({ type: "evalEdit", reqId, index });
-    return reqId;
-  }
-
-  cancelEval(): void {
-    const reqId = this.latest.evalEdit;
-    if (reqId === 0) return;
-    this.latest.evalEdit = 0;
-    this.post({ type: "cancel", reqId });
-  }
-
-  probeHeads(positive: PromptSet, negative: PromptSet): number {
-    const reqId = this.nextReqId++;
-    this.latest.probe = reqId;
-    this.post({ type: "probeHeads", reqId, positive, negative });
-    return reqId;
-  }
-
-  alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number {
-    const reqId = this.nextReqId++;
-    this.latest.curve = reqId;
-    this.post({ type: "alphaCurve", reqId, edit, alphas, eval: ev });
-    return reqId;
-  }
-
   tokenize(texts: string[]): number {
-    const reqId = this.nextReqId++;
-    this.latest.tokenize = reqId;
-    this.post({ type: "tokenize", reqId, texts });
-    return reqId;
+    return this.request({ type: "tokenize", texts });
+  }
+  setEdits(edits: Edit[]): number {
+    return this.request({ type: "setEdits", edits });
+  }
+  cancelEdits(): void {
+    this.cancel("setEdits");
+  }
+  evalEdit(index: number): number {
+    return this.request({ type: "evalEdit", index });
+  }
+  cancelEval(): void {
+    this.cancel("evalEdit");
+  }
+  probeHeads(positive: PromptSet, negative: PromptSet): number {
+    return this.request({ type: "probeHeads", positive, negative });
+  }
+  alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number {
+    return this.request({ type: "alphaCurve", edit, alphas, eval: ev });
+  }
+  generate(prompt: string, settings: GenerateSettings, variant: GenerateVariant): number {
+    return this.request({ type: "generate", prompt, settings, variant });
+  }
+  cancelGenerate(variant: GenerateVariant): void {
+    this.cancel(`generate:${variant}`);
   }
 
   dispose(): void {
     this.disposed = true;
-    setGeneratePort(null);
     this.worker.terminate();
   }
 
@@ -241,47 +235,19 @@ export class WorkerClient implements ModelPort, GeneratePort {
   }
 
   private receive(msg: FromWorker): void {
-    if (this.disposed || msg.reqId === 0) return;
-    const gen = this.generations.get(msg.reqId);
-    if (gen) {
-      if (msg.type === "done" || msg.type === "error") this.generations.delete(msg.reqId);
-      gen(msg);
-      return;
-    }
-    const kind = (Object.keys(this.latest) as RequestKind[]).find(
-      (k) => this.latest[k] === msg.reqId,
-    );
-    if (kind) this.listener(msg, kind);
-    // anything else answers a request that a newer one replaced: drop it
+    if (this.disposed) return;
+    const lane = this.latest.laneOf(msg.reqId);
+    // anything else answers a request that a newer one replaced: dropped
+    if (lane) this.listener(msg, lane);
   }
 
-  /** A dead worker loses its model: report it as a load failure the UI can show. */
+  /** A dead worker loses its model: every request waiting for an answer gets this error. */
   private fail(message: string): void {
     if (this.disposed) return;
-    const reqId = this.latest.load || -1;
-    const run = this.latest.run;
-    this.latest.predict = 0;
-    this.latest.run = 0;
-    this.latest.attention = 0;
-    this.latest.tokenize = 0;
-    const pending = (["edits", "evalEdit", "probe", "curve"] as const).filter(
-      (k) => this.latest[k] !== 0,
-    );
-    const ids = pending.map((k) => this.latest[k]);
-    for (const k of pending) this.latest[k] = 0;
-    this.listener({ type: "error", reqId, code: WORKER_FAILED, message }, "load");
-    pending.forEach((k, i) => {
-      this.listener({ type: "error", reqId: ids[i], code: WORKER_FAILED, message }, k);
-    });
-    if (run !== 0)
-      this.listener({ type: "error", reqId: run, code: WORKER_FAILED, message }, "run");
-    for (const [id, answer] of this.generations) {
-      answer({ type: "error", reqId: id, code: WORKER_FAILED, message });
-    }
-    this.generations.clear();
+    const waiting = this.latest.drain();
+    const error = (reqId: number) =>
+      ({ type: "error", reqId, code: WORKER_FAILED, message }) as const;
+    if (!waiting.some(([lane]) => lane === "load")) this.listener(error(-1), "load");
+    for (const [lane, reqId] of waiting) this.listener(error(reqId), lane);
   }
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

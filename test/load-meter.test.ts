@@ -6,10 +6,10 @@ import { describe, expect, it } from "vitest";
 import { fileSource } from "../lib/load/file-source";
 import { HUB_ENDPOINT_KEY, hubEndpointSetting, saveHubEndpoint } from "../lib/load/hub-endpoint";
 import { memorySource } from "../lib/load/memory-source";
-import type { FromWorker } from "../lib/protocol";
+import type { ProgressOf } from "../lib/protocol";
 import { LoadMeter, meteredSource } from "../workers/load-meter";
 
-type Progress = Extract<FromWorker, { type: "progress" }>;
+type Progress = { type: "progress"; reqId: number } & ProgressOf<"load">;
 
 function meter() {
   let t = 1000;

@@ -38,6 +38,7 @@ describe("loading with bytes and cancel", () => {
     store.getState().loadModel(HUB);
     receive({
       type: "progress",
+      request: "load",
       reqId: lastLoad(),
       phase: "weights",
       done: 0.5,
@@ -62,7 +63,7 @@ describe("loading with bytes and cancel", () => {
 
   it("a cancelled load brings back the model that was ready", () => {
     store.getState().loadModel({ kind: "bundled", name: "tiny-facts" });
-    receive({ type: "ready", reqId: lastLoad(), backend: "webgpu", model: TINY });
+    receive({ type: "load", reqId: lastLoad(), backend: "webgpu", model: TINY });
     const ready = store.getState().model;
     store.getState().loadModel(HUB);
     expect(store.getState().model.status).toBe("loading");
@@ -88,7 +89,7 @@ describe("loading with bytes and cancel", () => {
 
   it("a second load replacing the first keeps the model from before both", () => {
     store.getState().loadModel({ kind: "bundled", name: "tiny-facts" });
-    receive({ type: "ready", reqId: lastLoad(), backend: "wasm", model: TINY });
+    receive({ type: "load", reqId: lastLoad(), backend: "wasm", model: TINY });
     store.getState().loadModel(HUB);
     store.getState().loadModel({ ...HUB, repo: "distilgpt2" });
     receive({ type: "error", reqId: lastLoad(), code: "cancelled", message: "cancelled" });
@@ -110,11 +111,70 @@ describe("loading with bytes and cancel", () => {
     });
   });
 
-  it("other load errors are errors, not a restore", () => {
+  it("a load error after which the worker holds no model is an error, not a restore", () => {
     store.getState().loadModel({ kind: "bundled", name: "tiny-facts" });
-    receive({ type: "ready", reqId: lastLoad(), backend: "webgpu", model: TINY });
+    receive({ type: "load", reqId: lastLoad(), backend: "webgpu", model: TINY });
     store.getState().loadModel(HUB);
-    receive({ type: "error", reqId: lastLoad(), code: "too_large", message: "gpt2-xl: too large" });
-    expect(store.getState().model).toMatchObject({ status: "error", error: { code: "too_large" } });
+    // e.g. no backend could run the new model, after the old one was freed
+    receive({
+      type: "error",
+      reqId: lastLoad(),
+      code: "no_backend",
+      message: "no backend",
+      kept: false,
+    });
+    expect(store.getState().model).toMatchObject({
+      status: "error",
+      error: { code: "no_backend" },
+    });
   });
+
+  for (const [what, code, message] of [
+    ["404", "file_missing", "model.safetensors: HTTP 404 from http://127.0.0.1:4180/…"],
+    ["500", "fetch_failed", "model.safetensors: HTTP 500 from http://127.0.0.1:4180/…"],
+    ["dropped transfer", "fetch_failed", "model.safetensors: the connection was reset"],
+    ["truncated file", "truncated", "model.safetensors: 1024 bytes short"],
+    ["too large", "too_large", "gpt2-xl: is too large for this device"],
+  ] as const) {
+    it(`a failed load (${what}) keeps the previous model, its edits and its results`, () => {
+      const s = () => store.getState();
+      port.listen((msg, lane) => s().receive(msg, lane));
+      s().loadModel({ kind: "bundled", name: "tiny-facts" });
+      port.deliver({ type: "load", reqId: lastLoad(), backend: "webgpu", model: TINY });
+      // a prediction, a learned edit stack, a probe grid and a generated text on screen
+      s().setPrompt("Ralkrok Stennos lives in the city of");
+      s().runPrediction();
+      const prediction = { inputIds: [1], inputTokens: ["R"], top: [] };
+      port.deliver({ type: "predict", reqId: port.predicts.at(-1)!.reqId, prediction, ms: 1 });
+      s().addEdit({ kind: "head_scale", site: { layer: 1, head: 0 }, params: { scale: 0 } });
+      const call = port.setEditsCalls.at(-1)!;
+      port.deliver({ type: "setEdits", reqId: call.reqId, edits: call.edits });
+      s().probeHeads(["a"], ["b"]);
+      const accuracy = [[0.5]];
+      const probe = port.probes.at(-1)!.reqId;
+      port.deliver({ type: "probeHeads", reqId: probe, accuracy, nPositive: 1, nNegative: 1 });
+      const before = s();
+      expect(before.edits.status).toBe("ready");
+      const sentBefore = port.setEditsCalls.length;
+
+      s().loadModel(HUB);
+      expect(s().predict.result).toBeNull(); // the new model's screen starts empty
+      port.deliver({ type: "error", reqId: lastLoad(), code, message, kept: true });
+
+      const after = s();
+      expect(after.model).toMatchObject({
+        status: "ready",
+        source: { kind: "bundled", name: "tiny-facts" },
+        info: TINY,
+        error: { code, message },
+      });
+      expect(after.edits.stack).toEqual(before.edits.stack);
+      expect(after.edits.status).toBe("ready");
+      expect(port.setEditsCalls.length).toBe(sentBefore); // the worker still has that stack
+      expect(after.predict.result).toEqual(prediction);
+      expect(after.headProbe).toEqual(before.headProbe);
+      expect(after.trace.result).toBe(before.trace.result);
+      expect(after.patch).toEqual({ ...before.patch, settings: after.patch.settings });
+    });
+  }
 });

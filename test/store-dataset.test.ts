@@ -14,7 +14,7 @@ beforeEach(() => {
   store.getState().loadModel({ kind: "bundled", name: "tiny-facts" });
   store.getState().receive(
     {
-      type: "ready",
+      type: "load",
       reqId: port.loads[0].reqId,
       backend: "wasm",
       model: { name: "tiny-facts", nParams: 1, config: { nLayer: 6, nHead: 4 } as never },

@@ -24,7 +24,7 @@ const TINY: ModelInfo = {
 let store: CausewayStore;
 let port: CancellingPort;
 const st = () => store.getState();
-const receive = (msg: FromWorker, channel: "load" | "edits") => st().receive(msg, channel);
+const receive = (msg: FromWorker, channel: "load" | "setEdits") => st().receive(msg, channel);
 const lastLoad = () => port.loads.at(-1)!.reqId;
 
 const recipe = (target: string): RomeEdit => ({
@@ -43,13 +43,13 @@ function answerEdits() {
   const call = port.setEditsCalls.at(-1)!;
   receive(
     {
-      type: "edits",
+      type: "setEdits",
       reqId: call.reqId,
       edits: call.edits.map((e) =>
         e.kind === "rome" && !e.learned ? ({ ...e, learned: { u: [1], v: [2] } } as Edit) : e,
       ),
     },
-    "edits",
+    "setEdits",
   );
 }
 
@@ -70,7 +70,7 @@ beforeEach(() => {
   port = new CancellingPort();
   st().connect(port);
   st().loadModel({ kind: "bundled", name: "tiny-facts" });
-  receive({ type: "ready", reqId: lastLoad(), backend: "wasm", model: TINY }, "load");
+  receive({ type: "load", reqId: lastLoad(), backend: "wasm", model: TINY }, "load");
   st().addEdit(recipe("Halvek"));
   answerEdits();
   expect(st().edits.status).toBe("ready");
@@ -94,7 +94,7 @@ describe("edit stack across a cancelled load", () => {
     st().addEdit(scale(2));
     const call = port.setEditsCalls.at(-1)!;
     expect(call.edits).toHaveLength(2);
-    receive({ type: "error", reqId: call.reqId, code: "bad_edit", message: "no" }, "edits");
+    receive({ type: "error", reqId: call.reqId, code: "bad_edit", message: "no" }, "setEdits");
     expect(st().edits.stack).toEqual(applied);
     expect(st().edits.status).toBe("error");
   });
@@ -125,7 +125,7 @@ describe("edit stack across a cancelled load", () => {
     expect(again.edits).toEqual(inFlight.edits);
     expect(st().edits.status).toBe("learning");
     // the old request's answer no longer counts; the new one's does
-    receive({ type: "edits", reqId: inFlight.reqId, edits: [] }, "edits");
+    receive({ type: "setEdits", reqId: inFlight.reqId, edits: [] }, "setEdits");
     expect(st().edits.stack).toHaveLength(2);
     answerEdits();
     expect(st().edits.status).toBe("ready");
@@ -135,7 +135,7 @@ describe("edit stack across a cancelled load", () => {
   it("a load that completes sends the stack to the new model; a cancel with no model sends nothing", () => {
     startHubLoad();
     const sends = port.setEditsCalls.length;
-    receive({ type: "ready", reqId: lastLoad(), backend: "wasm", model: TINY }, "load");
+    receive({ type: "load", reqId: lastLoad(), backend: "wasm", model: TINY }, "load");
     expect(port.setEditsCalls.length).toBe(sends + 1);
 
     const fresh = createCausewayStore({ debounceMs: 0, initialPrompt: "", examples: [] });

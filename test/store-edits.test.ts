@@ -25,7 +25,7 @@ const st = () => store.getState();
 function ready() {
   st().receive(
     {
-      type: "ready",
+      type: "load",
       reqId: port.loads[0].reqId,
       backend: "wasm",
       model: {
@@ -46,7 +46,7 @@ function predictionAnswer(top: string, original?: string): FromWorker {
     top: [{ id: 1, token: t, prob: 0.9 }],
   });
   return {
-    type: "prediction",
+    type: "predict",
     reqId: p.reqId,
     ms: 1,
     prediction: pred(top),
@@ -72,11 +72,11 @@ function answerEdits() {
   const call = port.setEditsCalls.at(-1)!;
   st().receive(
     {
-      type: "edits",
+      type: "setEdits",
       reqId: call.reqId,
       edits: call.edits.map((e) => (e.kind === "rome" && !e.learned ? learnedOf(e) : e)),
     },
-    "edits",
+    "setEdits",
   );
 }
 
@@ -106,6 +106,7 @@ describe("edit stack", () => {
       st().receive(
         {
           type: "progress",
+          request: "setEdits",
           reqId: call.reqId,
           phase: "learn",
           index: 0,
@@ -114,7 +115,7 @@ describe("edit stack", () => {
           loss,
           pNew: step / 10,
         },
-        "edits",
+        "setEdits",
       );
     }
     expect(st().edits.progress).toEqual({
@@ -255,11 +256,11 @@ describe("edit stack", () => {
     // the answer to the learning arrives for the stack that is still current
     st().receive(
       {
-        type: "edits",
+        type: "setEdits",
         reqId: learning.reqId,
         edits: learning.edits.map((e) => (e.kind === "rome" ? learnedOf(e) : e)),
       },
-      "edits",
+      "setEdits",
     );
     const learned = st().edits.stack;
     st().undoEdits();
@@ -277,7 +278,7 @@ describe("edit stack", () => {
     const call = port.setEditsCalls.at(-1)!;
     st().receive(
       { type: "error", reqId: call.reqId, code: "bad_edit", message: "edit 1: layer 99 …" },
-      "edits",
+      "setEdits",
     );
     const e = st().edits;
     expect(e.status).toBe("error");
@@ -300,6 +301,7 @@ describe("edit stack", () => {
     st().receive(
       {
         type: "progress",
+        request: "setEdits",
         reqId: learning.reqId,
         phase: "learn",
         index: 1,
@@ -307,7 +309,7 @@ describe("edit stack", () => {
         total: 40,
         loss: 2,
       },
-      "edits",
+      "setEdits",
     );
     expect(st().edits.status).toBe("learning");
     st().cancelLearning();
@@ -330,11 +332,12 @@ describe("edit stack", () => {
         code: "cancelled",
         message: "Learning was cancelled",
       },
-      "edits",
+      "setEdits",
     );
     st().receive(
       {
         type: "progress",
+        request: "setEdits",
         reqId: learning.reqId,
         phase: "learn",
         index: 1,
@@ -342,7 +345,7 @@ describe("edit stack", () => {
         total: 40,
         loss: 1,
       },
-      "edits",
+      "setEdits",
     );
     e = st().edits;
     expect(e.error).toBeNull();
@@ -356,7 +359,10 @@ describe("edit stack", () => {
     st().addEdit(recipe("Halvek"));
     const first = port.setEditsCalls.at(-1)!;
     st().addEdit(scale(0));
-    st().receive({ type: "edits", reqId: first.reqId, edits: first.edits.map(learnedOf) }, "edits");
+    st().receive(
+      { type: "setEdits", reqId: first.reqId, edits: first.edits.map(learnedOf) },
+      "setEdits",
+    );
     expect(st().edits.status).toBe("learning");
     expect((st().edits.stack[0] as RomeEdit).learned).toBeUndefined();
   });
@@ -369,7 +375,7 @@ describe("edit stack", () => {
     expect(port.setEditsCalls.length).toBe(n);
     st().receive(
       {
-        type: "ready",
+        type: "load",
         reqId: port.loads[1].reqId,
         backend: "wasm",
         model: st().model.info ?? ({} as never),
@@ -523,7 +529,10 @@ describe("edit tools", () => {
     st().evalEdit(1);
     expect(port.evals.at(-1)!.index).toBe(1);
     const reqId = port.evals.at(-1)!.reqId;
-    st().receive({ type: "progress", reqId, phase: "edited", done: 1, total: 4 }, "evalEdit");
+    st().receive(
+      { type: "progress", request: "evalEdit", reqId, phase: "edited", done: 1, total: 4 },
+      "evalEdit",
+    );
     expect(st().editEval.progress).toEqual({ phase: "edited", done: 1, total: 4 });
     const result = {
       index: 1,
@@ -534,7 +543,7 @@ describe("edit tools", () => {
       generalText: { original: 2, edited: 2.1, ratio: 1.05, texts: 100 },
       note: null,
     };
-    st().receive({ type: "editEval", reqId, result }, "evalEdit");
+    st().receive({ type: "evalEdit", reqId, result }, "evalEdit");
     expect(st().editEval.status).toBe("ok");
     expect(st().editEval.result).toEqual(result);
   });
@@ -563,9 +572,11 @@ describe("α curve", () => {
     st().runAlphaCurve(edit, [0, 4], ev);
     const second = port.curves.at(-1)!;
     const points = [{ alpha: 0, n: 1, mean_logprob_diff: -1, accuracy: 0 }];
-    st().receive({ type: "alphaCurve", reqId: first.reqId, points }, "curve");
+    // answers pass the client's latest-request table, as from the worker
+    port.listen((msg, lane) => st().receive(msg, lane));
+    port.deliver({ type: "alphaCurve", reqId: first.reqId, points });
     expect(st().alphaCurve.status).toBe("running"); // an older answer is ignored
-    st().receive({ type: "alphaCurve", reqId: second.reqId, points }, "curve");
+    port.deliver({ type: "alphaCurve", reqId: second.reqId, points });
     expect(st().alphaCurve).toEqual({ status: "ok", points, error: null });
   });
 });

@@ -20,7 +20,7 @@ function ready(prompt = PROMPT, tokens = TOKENS) {
   const s = store.getState();
   s.receive(
     {
-      type: "ready",
+      type: "load",
       reqId: port.loads[0].reqId,
       backend: "webgpu",
       model: {
@@ -48,7 +48,7 @@ function answerPrediction(prompt: string, tokens: string[]) {
   expect(p.prompt).toBe(prompt);
   store.getState().receive(
     {
-      type: "prediction",
+      type: "predict",
       reqId: p.reqId,
       ms: 1,
       prediction: {
@@ -232,6 +232,7 @@ describe("a trace run", () => {
     s().receive(
       {
         type: "progress",
+        request: "run",
         reqId: id,
         phase: "sweep",
         kind: "hidden",

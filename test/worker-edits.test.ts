@@ -28,10 +28,19 @@ import { loadModelFiles } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
-import type { FromWorker, RunJob, ToWorker } from "../lib/protocol";
+import {
+  type FromWorker,
+  isProgressOf,
+  type ProgressOf,
+  type RunJob,
+  type ToWorker,
+} from "../lib/protocol";
+
+type LearnProgress = { type: "progress"; reqId: number } & ProgressOf<"setEdits">;
+
+import { editedEngine } from "../lib/queries";
 import { EditLane } from "../workers/edit-lane";
 import { RunLane, SideJobs } from "../workers/jobs";
-import { editedEngine } from "../workers/model-queries";
 import { BUNDLED_DIR } from "./interp-helpers";
 
 const PROMPT = "Ralkrok Stennos lives in the city of";
@@ -175,7 +184,7 @@ describe("edited traces through the run lane", () => {
       const h = harness();
       const before = tf.memory().numTensors;
       const set = await h.setEdits([romeLearned()]);
-      expect(set.find((m) => m.type === "edits")).toBeDefined();
+      expect(set.find((m) => m.type === "setEdits")).toBeDefined();
       const spec = { prompt: PROMPT, subject: SUBJECT, samples: 3, strategy };
       const job: RunJob = { type: "trace", kinds: ["mlp", "hidden"], spec };
       const msgs = await h.run(job, "edited");
@@ -257,10 +266,11 @@ describe("setEdits", () => {
       },
     };
     const msgs = await h.setEdits([recipe]);
-    const steps = msgs.filter((m) => m.type === "progress" && m.loss !== undefined);
+    const steps = msgs.filter(
+      (m): m is LearnProgress => isProgressOf(m, "setEdits") && m.loss !== undefined,
+    );
     expect(steps.length).toBeGreaterThan(1);
     for (const s of steps) {
-      if (s.type !== "progress") continue;
       expect(s.phase).toBe("learn");
       expect(s.index).toBe(0);
       expect(Number.isFinite(s.loss)).toBe(true);
@@ -268,12 +278,10 @@ describe("setEdits", () => {
     }
     const first = steps[0];
     const last = steps.at(-1)!;
-    if (first.type === "progress" && last.type === "progress") {
-      expect(last.loss!).toBeLessThan(first.loss!);
-      expect(last.pNew!).toBeGreaterThan(first.pNew!);
-    }
-    const answer = msgs.find((m) => m.type === "edits");
-    if (answer?.type !== "edits") throw new Error("no edits answer");
+    expect(last.loss!).toBeLessThan(first.loss!);
+    expect(last.pNew!).toBeGreaterThan(first.pNew!);
+    const answer = msgs.find((m) => m.type === "setEdits");
+    if (answer?.type !== "setEdits") throw new Error("no edits answer");
     const learned = answer.edits[0] as RomeEdit;
     expect(learned.id).toBe("mine");
     expect(learned.learned?.u).toHaveLength(engine.model.config.dModel * 4);
@@ -289,8 +297,8 @@ describe("setEdits", () => {
 
     // measures of the edit
     const ev = await h.evaluate(0);
-    const res = ev.find((m) => m.type === "editEval");
-    if (res?.type !== "editEval") throw new Error(JSON.stringify(ev.at(-1)));
+    const res = ev.find((m) => m.type === "evalEdit");
+    if (res?.type !== "evalEdit") throw new Error(JSON.stringify(ev.at(-1)));
     expect(res.result.edited?.efficacy).toBe(1);
     expect(res.result.original?.efficacy).toBe(0);
     expect(res.result.edited?.cases[0].p_new).toBeCloseTo(Math.exp(0) * after.top[0].prob, 1);
@@ -300,7 +308,9 @@ describe("setEdits", () => {
     // a learned stack is sent back as it is: nothing is relearned
     const again = await h.setEdits([learned]);
     expect(again.some((m) => m.type === "progress")).toBe(false);
-    expect((again.find((m) => m.type === "edits") as { edits: Edit[] }).edits[0]).toEqual(learned);
+    expect((again.find((m) => m.type === "setEdits") as { edits: Edit[] }).edits[0]).toEqual(
+      learned,
+    );
 
     // the empty stack frees the edited weights
     await h.setEdits([]);
@@ -412,7 +422,7 @@ describe("cancelling a learning", () => {
     const before = tf.memory().numTensors;
     let cancelledAt = -1;
     h.taps.push((m) => {
-      if (cancelledAt < 0 && m.type === "progress" && m.loss !== undefined) {
+      if (cancelledAt < 0 && isProgressOf(m, "setEdits") && m.loss !== undefined) {
         cancelledAt = m.done;
         expect(h.lane.cancel(m.reqId)).toBe(true);
       }
@@ -422,7 +432,7 @@ describe("cancelling a learning", () => {
     const answer = msgs.at(-1)!;
     expect(answer.type).toBe("error");
     if (answer.type === "error") expect(answer.code).toBe("cancelled");
-    expect(msgs.some((m) => m.type === "edits" || m.type === "done")).toBe(false);
+    expect(msgs.some((m) => m.type === "setEdits" || m.type === "done")).toBe(false);
     expect(h.lane.edited(engine, "edited")).toBe(applied);
     expect(h.lane.stack()).toEqual([romeLearned()]);
     const after = await editedEngine(engine, applied, PROMPT).predict(PROMPT, 5);
@@ -480,8 +490,8 @@ describe("probe grid and α curve", () => {
     await new Promise((r) => setTimeout(r, 0));
     await side.quiet();
     await new Promise((r) => setTimeout(r, 0));
-    const probe = posts.find((m) => m.type === "probe");
-    if (probe?.type !== "probe") throw new Error(JSON.stringify(posts));
+    const probe = posts.find((m) => m.type === "probeHeads");
+    if (probe?.type !== "probeHeads") throw new Error(JSON.stringify(posts));
     expect(probe.accuracy).toHaveLength(engine.model.config.nLayer);
     for (const row of probe.accuracy) {
       expect(row).toHaveLength(engine.model.config.nHead);

@@ -34,7 +34,7 @@ function jobs(opts: { engine?: Engine | null; edited?: EditedModel | null } = {}
 }
 
 const answers = (sent: FromWorker[]) =>
-  sent.filter((m): m is Extract<FromWorker, { type: "generated" }> => m.type === "generated");
+  sent.filter((m): m is Extract<FromWorker, { type: "generate" }> => m.type === "generate");
 
 describe.skipIf(!present)("worker generate requests", () => {
   beforeAll(async () => {

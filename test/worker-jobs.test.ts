@@ -14,7 +14,7 @@ import { runPatch } from "../lib/interp/patch";
 import { runTrace } from "../lib/interp/trace";
 import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
-import type { FromWorker, RunJob } from "../lib/protocol";
+import { type FromWorker, isProgressOf, type RunJob } from "../lib/protocol";
 import { RunLane, SideJobs } from "../workers/jobs";
 import { BUNDLED_DIR } from "./interp-helpers";
 
@@ -112,7 +112,7 @@ describe("trace runs", () => {
     const last = progress[progress.length - 1];
     if (last.type !== "progress") throw new Error("progress");
     expect(last.done).toBe(last.total);
-    expect(progress.some((p) => p.type === "progress" && p.etaMs !== undefined)).toBe(true);
+    expect(progress.some((p) => isProgressOf(p, "run") && p.etaMs !== undefined)).toBe(true);
 
     const done = msgs[msgs.length - 1];
     if (done.type !== "done") throw new Error("done");

@@ -3,13 +3,13 @@
  * `progress` messages with bytes done / expected, speed and an ETA.
  */
 import type { FileSource } from "../lib/load/types";
-import type { FromWorker } from "../lib/protocol";
+import type { FromWorker, LoadPhase } from "../lib/protocol";
 
 const INTERVAL_MS = 100;
 
 export class LoadMeter {
   private lastPost = Number.NEGATIVE_INFINITY;
-  private lastPhase = "";
+  private lastPhase: LoadPhase | "" = "";
   /** bytes of finished files + the current file's bytes so far */
   private doneBefore = 0;
   private current = { name: "", loaded: 0, total: 0 };
@@ -36,7 +36,7 @@ export class LoadMeter {
     this.current.total = total ?? 0;
   }
 
-  phase(phase: string, done: number, total: number): void {
+  phase(phase: LoadPhase, done: number, total: number): void {
     if (!this.live()) return;
     const t = this.now();
     const force = phase !== this.lastPhase || done >= total;
@@ -47,6 +47,7 @@ export class LoadMeter {
     const bytesTotal = this.totalBefore + Math.max(this.current.total, this.current.loaded);
     const msg: Extract<FromWorker, { type: "progress" }> = {
       type: "progress",
+      request: "load",
       reqId: this.reqId,
       phase,
       done,

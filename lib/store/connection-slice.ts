@@ -1,14 +1,100 @@
-/** Connection slice: attaches the worker and routes its answers into the other slices. */
+/**
+ * Connection slice: attaches the worker and routes its answers into the other slices, by the
+ * lane (request type) they answer. The client (lib/worker-client.ts) has already dropped stale
+ * answers, so nothing here compares request ids except to tell which slice owns a sweep.
+ */
 import type { StateCreator } from "zustand/vanilla";
+import { type AnswerOf, type FromWorker, isProgressOf } from "../protocol";
+import type { LaneKey } from "../worker-client";
 import { reduceCompare } from "./compare-slice";
 import type { Context } from "./context";
 import { reduceDataset } from "./dataset-slice";
 import { reduceCurve, reduceEditEval, reduceProbe } from "./edit-tools-slice";
-import { reduceEdits, restoreEditsAfterCancel, send } from "./edits-slice";
-import { cancelledModel, editsAtLoadStart } from "./model-slice";
+import { reduceEdits, send } from "./edits-slice";
+import { reduceGenerate } from "./generate-slice";
+import { loadFailed } from "./model-slice";
 import { reduceAttention, reducePatch } from "./patch-slice";
 import { reduceTrace } from "./trace-slice";
 import type { CausewayState, ConnectionSlice } from "./types";
+
+type Set = (fn: (s: CausewayState) => Partial<CausewayState>) => void;
+type Get = () => CausewayState;
+
+/** A sweep's answer goes to the slice that started it (one sweep at a time in the worker). */
+function receiveRun(ctx: Context, set: Set, msg: FromWorker): void {
+  const owner = ctx.run?.reqId === msg.reqId ? ctx.run.owner : null;
+  if (owner === "trace") set((s) => ({ trace: reduceTrace(s.trace, msg) }));
+  else if (owner === "patch") set((s) => ({ patch: reducePatch(s.patch, msg) }));
+  else if (owner === "dataset") set((s) => ({ dataset: reduceDataset(s.dataset, msg) }));
+  else if (owner === "compare") set((s) => ({ compare: reduceCompare(s.compare, msg) }));
+  if ((msg.type === "done" || msg.type === "error") && ctx.run?.reqId === msg.reqId) {
+    ctx.run = null;
+  }
+}
+
+function loadReady(ctx: Context, set: Set, get: Get, msg: AnswerOf<"load">): void {
+  set((s) => ({
+    model: {
+      ...s.model,
+      status: "ready",
+      progress: null,
+      backend: msg.backend,
+      adapter: msg.adapter ?? null,
+      info: msg.model,
+      error: null,
+      loadMs: ctx.now() - ctx.loadStartedAt,
+    },
+  }));
+  // A new model starts with an empty stack in the worker: send ours again.
+  ctx.edits = { reqId: 0, sent: [], applied: [] };
+  if (get().edits.stack.length > 0) send(ctx, set, get, get().edits.stack);
+  if (get().predict.prompt.length > 0) get().runPrediction();
+}
+
+function receiveLoad(ctx: Context, set: Set, get: Get, msg: FromWorker): void {
+  if (isProgressOf(msg, "load")) {
+    const { phase, done, total, bytes, bytesTotal, bytesPerSec, etaMs, note } = msg;
+    set((s) => ({
+      model: {
+        ...s.model,
+        progress: { phase, done, total, bytes, bytesTotal, bytesPerSec, etaMs, note },
+      },
+    }));
+  } else if (msg.type === "load") {
+    loadReady(ctx, set, get, msg);
+  } else if (msg.type === "error") {
+    loadFailed(ctx, set, get, msg);
+  }
+}
+
+function receivePredict(ctx: Context, set: Set, get: Get, msg: FromWorker): void {
+  switch (msg.type) {
+    case "predict":
+      set((s) => ({
+        predict: {
+          ...s.predict,
+          status: "ok",
+          result: msg.prediction,
+          original: msg.original ?? null,
+          resultPrompt: ctx.pendingPrompt,
+          error: null,
+          ms: msg.ms,
+        },
+      }));
+      get().syncSubject();
+      return;
+    case "done":
+      set((s) => ({ predict: { ...s.predict, tensorsLeft: msg.tensorsLeft } }));
+      return;
+    case "error":
+      set((s) => ({
+        predict: { ...s.predict, status: "error", error: { code: msg.code, message: msg.message } },
+      }));
+      return;
+    default:
+      return;
+  }
+}
 
 export function createConnectionSlice(
   ctx: Context,
@@ -22,132 +108,33 @@ export function createConnectionSlice(
         if (ctx.port === port) ctx.port = null;
       };
     },
-    receive(msg, kind) {
-      if (kind === "run") {
-        const owner = ctx.run?.reqId === msg.reqId ? ctx.run.owner : null;
-        if (owner === "trace") set((s) => ({ trace: reduceTrace(s.trace, msg) }));
-        else if (owner === "patch") set((s) => ({ patch: reducePatch(s.patch, msg) }));
-        else if (owner === "dataset") set((s) => ({ dataset: reduceDataset(s.dataset, msg) }));
-        else if (owner === "compare") set((s) => ({ compare: reduceCompare(s.compare, msg) }));
-        if ((msg.type === "done" || msg.type === "error") && ctx.run?.reqId === msg.reqId) {
-          ctx.run = null;
-        }
-        return;
-      }
-      if (kind === "attention") {
-        set((s) => ({ patch: reduceAttention(s.patch, msg) }));
-        return;
-      }
-      if (kind === "tokenize") return;
-      if (kind === "edits") {
-        reduceEdits(ctx, set, get, msg);
-        return;
-      }
-      if (kind === "evalEdit") {
-        set((s) => ({ editEval: reduceEditEval(ctx, s.editEval, msg) }));
-        return;
-      }
-      if (kind === "probe") {
-        set((s) => ({ headProbe: reduceProbe(ctx, s.headProbe, msg) }));
-        return;
-      }
-      if (kind === "curve") {
-        set((s) => ({ alphaCurve: reduceCurve(ctx, s.alphaCurve, msg) }));
-        return;
-      }
-      if (kind === "load") {
-        switch (msg.type) {
-          case "progress":
-            set((s) => ({
-              model: {
-                ...s.model,
-                progress: {
-                  phase: msg.phase,
-                  done: msg.done,
-                  total: msg.total,
-                  bytes: msg.bytes,
-                  bytesTotal: msg.bytesTotal,
-                  bytesPerSec: msg.bytesPerSec,
-                  etaMs: msg.etaMs,
-                  note: msg.note,
-                },
-              },
-            }));
-            return;
-          case "ready":
-            set((s) => ({
-              model: {
-                ...s.model,
-                status: "ready",
-                progress: null,
-                backend: msg.backend,
-                adapter: msg.adapter ?? null,
-                info: msg.model,
-                error: null,
-                loadMs: ctx.now() - ctx.loadStartedAt,
-              },
-            }));
-            // A new model starts with an empty stack in the worker: send ours again.
-            ctx.edits = { reqId: 0, sent: [], applied: [] };
-            if (get().edits.stack.length > 0) send(ctx, set, get, get().edits.stack);
-            if (get().predict.prompt.length > 0) get().runPrediction();
-            return;
-          case "error":
-            if (msg.code === "cancelled") {
-              set((s) => ({ model: cancelledModel(ctx, s.model, msg.message) }));
-              // The worker kept the previous model's stack too: agree with it again.
-              restoreEditsAfterCancel(ctx, set, get, editsAtLoadStart(ctx));
-              if (get().model.status === "ready" && get().predict.prompt.length > 0) {
-                get().runPrediction();
-              }
-              return;
-            }
-            set((s) => ({
-              model: {
-                ...s.model,
-                status: "error",
-                progress: null,
-                error: { code: msg.code, message: msg.message },
-              },
-              predict: {
-                ...s.predict,
-                status: s.predict.status === "pending" ? "idle" : s.predict.status,
-              },
-            }));
-            return;
-          default:
-            return;
-        }
-      }
-      switch (msg.type) {
-        case "prediction":
-          set((s) => ({
-            predict: {
-              ...s.predict,
-              status: "ok",
-              result: msg.prediction,
-              original: msg.original ?? null,
-              resultPrompt: ctx.pendingPrompt,
-              error: null,
-              ms: msg.ms,
-            },
+    receive(msg: FromWorker, lane: LaneKey) {
+      switch (lane) {
+        case "load":
+          return receiveLoad(ctx, set, get, msg);
+        case "predict":
+          return receivePredict(ctx, set, get, msg);
+        case "run":
+          return receiveRun(ctx, set, msg);
+        case "attention":
+          return set((s) => ({ patch: reduceAttention(s.patch, msg) }));
+        case "tokenize":
+          return;
+        case "setEdits":
+          return reduceEdits(ctx, set, get, msg);
+        case "evalEdit":
+          return set((s) => ({ editEval: reduceEditEval(s.editEval, msg) }));
+        case "probeHeads":
+          return set((s) => ({ headProbe: reduceProbe(s.headProbe, msg) }));
+        case "alphaCurve":
+          return set((s) => ({ alphaCurve: reduceCurve(s.alphaCurve, msg) }));
+        case "generate:original":
+        case "generate:edited": {
+          const v = lane === "generate:original" ? "original" : "edited";
+          return set((s) => ({
+            generate: { ...s.generate, [v]: reduceGenerate(s.generate[v], msg) },
           }));
-          get().syncSubject();
-          return;
-        case "done":
-          set((s) => ({ predict: { ...s.predict, tensorsLeft: msg.tensorsLeft } }));
-          return;
-        case "error":
-          set((s) => ({
-            predict: {
-              ...s.predict,
-              status: "error",
-              error: { code: msg.code, message: msg.message },
-            },
-          }));
-          return;
-        default:
-          return;
+        }
       }
     },
   });

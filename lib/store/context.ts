@@ -18,10 +18,6 @@ export interface Context {
    * the last stack the worker confirmed (what "edited" requests run on).
    */
   edits: { reqId: number; sent: Edit[]; applied: Edit[] };
-  /** The latest evalEdit and probeHeads requests. */
-  evalReqId: number;
-  probeReqId: number;
-  curveReqId: number;
   now(): number;
 }
 
@@ -34,9 +30,6 @@ export function createContext(debounceMs: number): Context {
     pendingPrompt: null,
     run: null,
     edits: { reqId: 0, sent: [], applied: [] },
-    evalReqId: 0,
-    probeReqId: 0,
-    curveReqId: 0,
     now: () => (typeof performance !== "undefined" ? performance.now() : Date.now()),
   };
 }

@@ -1,10 +1,11 @@
 /**
  * Edit tools: measuring a ROME edit of the stack (CounterFact efficacy, paraphrase,
- * neighbourhood, general-text loss ratio) and the head-probe grid that head steering ranks
- * heads by. Both ask the worker and keep the latest answer.
+ * neighbourhood, general-text loss ratio), the head-probe grid that head steering ranks heads
+ * by, and the α curve. Each asks the worker; the client (lib/worker-client.ts) passes on only
+ * the latest request's answers, so the reducers here need no request ids.
  */
 import type { StateCreator } from "zustand/vanilla";
-import type { FromWorker } from "../protocol";
+import { type FromWorker, isProgressOf } from "../protocol";
 import type { Context } from "./context";
 import type {
   AlphaCurveState,
@@ -16,8 +17,7 @@ import type {
 
 export const IDLE_CURVE: AlphaCurveState = { status: "idle", points: null, error: null };
 
-export function reduceCurve(ctx: Context, c: AlphaCurveState, msg: FromWorker): AlphaCurveState {
-  if (msg.reqId !== ctx.curveReqId) return c;
+export function reduceCurve(c: AlphaCurveState, msg: FromWorker): AlphaCurveState {
   if (msg.type === "alphaCurve") return { status: "ok", points: msg.points, error: null };
   if (msg.type === "error") {
     return { ...c, status: "error", error: { code: msg.code, message: msg.message } };
@@ -44,19 +44,17 @@ export const IDLE_PROBE: HeadProbeState = {
 const noWorker = { code: "worker_failed", message: "The model worker is not running." };
 const noModel = { code: "no_model", message: "The model is not loaded yet." };
 
-export function reduceEditEval(ctx: Context, ev: EditEvalState, msg: FromWorker): EditEvalState {
-  if (msg.reqId !== ctx.evalReqId || ev.status !== "running") return ev;
+export function reduceEditEval(ev: EditEvalState, msg: FromWorker): EditEvalState {
+  if (ev.status !== "running") return ev;
+  if (isProgressOf(msg, "evalEdit")) {
+    return { ...ev, progress: { phase: msg.phase, done: msg.done, total: msg.total } };
+  }
   switch (msg.type) {
-    case "progress":
-      return { ...ev, progress: { phase: msg.phase, done: msg.done, total: msg.total } };
-    case "editEval":
-      ctx.evalReqId = 0;
+    case "evalEdit":
       return { ...ev, status: "ok", progress: null, result: msg.result, error: null };
     case "done":
-      ctx.evalReqId = 0;
       return msg.cancelled ? { ...ev, status: "cancelled", progress: null } : ev;
     case "error":
-      ctx.evalReqId = 0;
       return {
         ...ev,
         status: "error",
@@ -68,9 +66,8 @@ export function reduceEditEval(ctx: Context, ev: EditEvalState, msg: FromWorker)
   }
 }
 
-export function reduceProbe(ctx: Context, p: HeadProbeState, msg: FromWorker): HeadProbeState {
-  if (msg.reqId !== ctx.probeReqId) return p;
-  if (msg.type === "probe") {
+export function reduceProbe(p: HeadProbeState, msg: FromWorker): HeadProbeState {
+  if (msg.type === "probeHeads") {
     return {
       status: "ok",
       accuracy: msg.accuracy,
@@ -99,7 +96,7 @@ export function createEditToolsSlice(
         set({ alphaCurve: { ...IDLE_CURVE, status: "error", error } });
         return;
       }
-      ctx.curveReqId = ctx.port.alphaCurve(edit, alphas, ev);
+      ctx.port.alphaCurve(edit, alphas, ev);
       set({ alphaCurve: { ...IDLE_CURVE, status: "running" } });
     },
     openEditForm(form) {
@@ -119,13 +116,12 @@ export function createEditToolsSlice(
         set({ editEval: { ...IDLE_EVAL, status: "error", index, error } });
         return;
       }
-      ctx.evalReqId = ctx.port.evalEdit(index);
+      ctx.port.evalEdit(index);
       set({ editEval: { ...IDLE_EVAL, status: "running", index } });
     },
     cancelEval() {
-      if (ctx.evalReqId === 0 || !ctx.port) return;
+      if (get().editEval.status !== "running" || !ctx.port) return;
       ctx.port.cancelEval();
-      ctx.evalReqId = 0;
       set((s) => ({ editEval: { ...s.editEval, status: "cancelled", progress: null } }));
     },
     probeHeads(positive, negative) {
@@ -136,7 +132,7 @@ export function createEditToolsSlice(
         });
         return;
       }
-      ctx.probeReqId = ctx.port.probeHeads(positive, negative);
+      ctx.port.probeHeads(positive, negative);
       set({ headProbe: { ...IDLE_PROBE, status: "running" } });
     },
   });

@@ -12,10 +12,9 @@
  */
 import type { StateCreator } from "zustand/vanilla";
 import { type Edit, isEnabled, isLearned } from "../edit/types";
-import type { FromWorker } from "../protocol";
+import { type FromWorker, isProgressOf } from "../protocol";
 import type { Context } from "./context";
-import type { EditsBeforeLoad } from "./model-slice";
-import type { CausewayState, EditsSlice, UiError } from "./types";
+import type { CausewayState, EditsBeforeLoad, EditsSlice, UiError } from "./types";
 
 export function initialEdits(): EditsSlice["edits"] {
   return {
@@ -155,9 +154,9 @@ export function send(ctx: Context, set: SetState, get: Get, stack: Edit[]): void
 /** Folds an answer to the latest setEdits request into the slice. */
 export function reduceEdits(ctx: Context, set: SetState, get: Get, msg: FromWorker): void {
   if (msg.reqId !== ctx.edits.reqId) return;
-  if (msg.type === "progress") {
+  if (isProgressOf(msg, "setEdits")) {
     const p = {
-      index: msg.index ?? 0,
+      index: msg.index,
       phase: msg.phase,
       step: msg.done,
       total: msg.total,
@@ -188,7 +187,7 @@ export function reduceEdits(ctx: Context, set: SetState, get: Get, msg: FromWork
     });
     return;
   }
-  if (msg.type === "edits") {
+  if (msg.type === "setEdits") {
     const sent = ctx.edits.sent;
     // The worker's edits, with the ids and enabled flags of the stack that was sent.
     const learned = msg.edits.map((e, i) => ({ ...e, id: sent[i]?.id ?? e.id }) as Edit);

@@ -9,6 +9,7 @@ import { createContext } from "./context";
 import { createDatasetSlice } from "./dataset-slice";
 import { createEditToolsSlice } from "./edit-tools-slice";
 import { createEditsSlice } from "./edits-slice";
+import { createGenerateSlice } from "./generate-slice";
 import { createModelSlice } from "./model-slice";
 import { createPatchSlice } from "./patch-slice";
 import { createPredictSlice } from "./predict-slice";
@@ -30,6 +31,7 @@ export type {
   EditsSlice,
   EditsStatus,
   ExampleFact,
+  GenerateSide,
   HeadProbeState,
   ModelStatus,
   PredictStatus,
@@ -73,6 +75,7 @@ export function createCausewayStore(options: StoreOptions = {}): CausewayStore {
     ...createEditsSlice(ctx)(...a),
     ...createEditToolsSlice(ctx)(...a),
     ...createCompareSlice(ctx)(...a),
+    ...createGenerateSlice(ctx)(...a),
     examples,
     ...createConnectionSlice(ctx)(...a),
   }));

@@ -1,12 +1,27 @@
-/** Model slice: which model is loaded, on which backend, and how far loading has got. */
+/**
+ * Model slice: which model is loaded, on which backend, and how far loading has got.
+ *
+ * A load clears the previous model's results from the screen, but keeps them aside: the worker
+ * frees the previous model only once the new one's download is done (workers/load.ts), so any
+ * load that fails before that — cancelled, 404, 500, a dropped or truncated transfer, a bad
+ * file — leaves the previous model loaded with its edit stack (the error answer says `kept`).
+ * Then everything comes back: the model, its edits, predictions, traces, patching and dataset
+ * results, measures; a sweep that was running when the load started is shown as stopped.
+ */
 import type { StateCreator } from "zustand/vanilla";
+import { backendPreference } from "../model/backend-choice";
+import type { ErrorCode } from "../protocol";
 import { initialCompare } from "./compare-slice";
 import type { Context } from "./context";
 import { initialDataset } from "./dataset-slice";
 import { IDLE_CURVE, IDLE_EVAL, IDLE_PROBE } from "./edit-tools-slice";
+import { restoreEditsAfterCancel } from "./edits-slice";
+import { IDLE_GENERATE, initialGenerate } from "./generate-slice";
 import { initialPatch } from "./patch-slice";
-import { IDLE_RUN } from "./run";
-import type { CausewayState, EditsSlice, ModelSlice } from "./types";
+import { IDLE_RUN, isActive } from "./run";
+import type { CausewayState, EditsBeforeLoad, ModelSlice, RunInfo } from "./types";
+
+export type { EditsBeforeLoad } from "./types";
 
 export const initialModel: ModelSlice["model"] = {
   status: "idle",
@@ -19,36 +34,94 @@ export const initialModel: ModelSlice["model"] = {
   loadMs: null,
 };
 
-/** The model that was ready when a load started: a cancelled download brings it back. */
-const beforeLoad = new WeakMap<Context, ModelSlice["model"] | null>();
+/** What a load puts aside when it starts from a ready model, to bring back if it fails. */
+interface BeforeLoad {
+  state: Pick<
+    CausewayState,
+    | "model"
+    | "predict"
+    | "trace"
+    | "patch"
+    | "dataset"
+    | "compare"
+    | "editEval"
+    | "headProbe"
+    | "alphaCurve"
+    | "generate"
+  >;
+  edits: EditsBeforeLoad;
+}
+
+const beforeLoad = new WeakMap<Context, BeforeLoad | null>();
+
+type Set = (fn: (s: CausewayState) => Partial<CausewayState>) => void;
+type Get = () => CausewayState;
+
+/** A sweep the load stopped (the worker stops it silently when a load starts). */
+function stopped(run: RunInfo): RunInfo {
+  return isActive(run) ? { ...run, status: "cancelled", note: "stopped by the model load" } : run;
+}
+
+/** The slices as they were before the load, with the settings changed since kept. */
+function restored(s: CausewayState, b: BeforeLoad["state"]): Partial<CausewayState> {
+  return {
+    predict: {
+      ...s.predict,
+      result: b.predict.result,
+      original: b.predict.original,
+      resultPrompt: b.predict.resultPrompt,
+      ms: b.predict.ms,
+    },
+    trace: { ...s.trace, result: b.trace.result, run: stopped(b.trace.run) },
+    patch: { ...b.patch, settings: s.patch.settings, run: stopped(b.patch.run) },
+    dataset: { ...b.dataset, settings: s.dataset.settings, run: stopped(b.dataset.run) },
+    compare: { ...b.compare, run: stopped(b.compare.run) },
+    // requests in flight at the load are forgotten by the client: their answers never come
+    editEval:
+      b.editEval.status === "running"
+        ? { ...b.editEval, status: "cancelled", progress: null }
+        : b.editEval,
+    headProbe: b.headProbe.status === "running" ? IDLE_PROBE : b.headProbe,
+    alphaCurve: b.alphaCurve.status === "running" ? IDLE_CURVE : b.alphaCurve,
+    generate: {
+      original: b.generate.original.status === "running" ? IDLE_GENERATE : b.generate.original,
+      edited: b.generate.edited.status === "running" ? IDLE_GENERATE : b.generate.edited,
+    },
+  };
+}
 
 /**
- * The edit requests and the stack's status when a load started from a ready model. The worker
- * frees its stack only once the new model's download is done (workers/model.worker.ts swap), so
- * a cancelled download leaves the previous model with its stack applied: edits-slice
- * restoreEditsAfterCancel brings this back and sends the stack again where they may differ.
+ * The worker answered a load with an error. When it kept the previous model (a failure before
+ * the swap; `kept` absent on a "cancelled" answer means the same) that model comes back with
+ * its edits and results, the error shown beside it; otherwise the app has no model.
  */
-export interface EditsBeforeLoad {
-  requests: Context["edits"];
-  status: EditsSlice["edits"]["status"];
-  error: EditsSlice["edits"]["error"];
-}
-const editsBeforeLoad = new WeakMap<Context, EditsBeforeLoad | null>();
-
-export const editsAtLoadStart = (ctx: Context): EditsBeforeLoad | null =>
-  editsBeforeLoad.get(ctx) ?? null;
-
-/** The model state after the worker reports a cancelled load (it keeps the previous model). */
-export function cancelledModel(
+export function loadFailed(
   ctx: Context,
-  current: ModelSlice["model"],
-  message: string,
-): ModelSlice["model"] {
-  const prev = beforeLoad.get(ctx);
-  const error = { code: "cancelled", message };
-  return prev
-    ? { ...prev, progress: null, error }
-    : { ...current, status: "error", progress: null, error };
+  set: Set,
+  get: Get,
+  answer: { code: ErrorCode; message: string; kept?: boolean },
+): void {
+  const before = beforeLoad.get(ctx) ?? null;
+  const error = { code: answer.code, message: answer.message };
+  const kept = answer.kept ?? answer.code === "cancelled";
+  if (!kept || before === null) {
+    set((s) => ({
+      model: { ...s.model, status: "error", progress: null, error },
+      predict: {
+        ...s.predict,
+        status: s.predict.status === "pending" ? "idle" : s.predict.status,
+      },
+    }));
+    return;
+  }
+  beforeLoad.set(ctx, null);
+  set((s) => ({
+    model: { ...before.state.model, progress: null, error },
+    ...restored(s, before.state),
+  }));
+  // The worker kept the previous model's stack too: agree with it again.
+  restoreEditsAfterCancel(ctx, set, get, before.edits);
+  if (get().predict.prompt.length > 0) get().runPrediction();
 }
 
 export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], [], ModelSlice> {
@@ -59,13 +132,30 @@ export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], 
     },
     loadModel(source) {
       ctx.loadStartedAt = ctx.now();
-      const now = get().model;
-      // A load replacing a load still in flight keeps the model from before both.
-      if (now.status !== "loading") {
-        const wasReady = now.status === "ready";
-        beforeLoad.set(ctx, wasReady ? now : null);
-        const { status, error } = get().edits;
-        editsBeforeLoad.set(ctx, wasReady ? { requests: ctx.edits, status, error } : null);
+      const s0 = get();
+      // A load replacing a load still in flight keeps what was there before both.
+      if (s0.model.status !== "loading") {
+        const { status, error } = s0.edits;
+        beforeLoad.set(
+          ctx,
+          s0.model.status === "ready"
+            ? {
+                state: {
+                  model: s0.model,
+                  predict: s0.predict,
+                  trace: s0.trace,
+                  patch: s0.patch,
+                  dataset: s0.dataset,
+                  compare: s0.compare,
+                  editEval: s0.editEval,
+                  headProbe: s0.headProbe,
+                  alphaCurve: s0.alphaCurve,
+                  generate: s0.generate,
+                },
+                edits: { requests: ctx.edits, status, error },
+              }
+            : null,
+        );
       }
       set((s) => ({
         model: {
@@ -75,7 +165,7 @@ export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], 
           progress: { phase: "start", done: 0, total: 1 },
         },
         // Predictions, traces and patching grids of the previous model no longer apply (the
-        // worker stops a sweep on it by itself).
+        // worker stops a sweep on it by itself); a failed load brings them back.
         predict: {
           ...s.predict,
           result: null,
@@ -88,19 +178,17 @@ export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], 
         patch: { ...initialPatch(s.patch.settings) },
         dataset: { ...initialDataset(), settings: s.dataset.settings },
         // The stack is kept and sent to the new model once it is ready (learned values that do
-        // not fit it are refused there, with the reason); a cancelled load brings back what the
+        // not fit it are refused there, with the reason); a failed load brings back what the
         // worker still has applied (edits-slice restoreEditsAfterCancel).
         edits: { ...s.edits, status: "idle", progress: null, curve: [], error: null },
         editEval: IDLE_EVAL,
         headProbe: IDLE_PROBE,
         alphaCurve: IDLE_CURVE,
         compare: initialCompare(),
+        generate: initialGenerate(),
       }));
       ctx.run = null;
       ctx.edits = { reqId: 0, sent: [], applied: [] };
-      ctx.evalReqId = 0;
-      ctx.probeReqId = 0;
-      ctx.curveReqId = 0;
       if (!ctx.port) {
         set((s) => ({
           model: {
@@ -111,7 +199,7 @@ export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], 
         }));
         return;
       }
-      ctx.port.load(source);
+      ctx.port.load(source, backendPreference()); // ?backend= or the badge's override
     },
   });
 }

@@ -3,7 +3,7 @@
  * worker runs one sweep at a time and the latest wins, so starting one in any slice stops the
  * one in flight, and that slice says so.
  */
-import type { FromWorker, ModelVariant, RunJob } from "../protocol";
+import { type FromWorker, isProgressOf, type ModelVariant, type RunJob } from "../protocol";
 import type { Context, RunOwner } from "./context";
 import type { CausewayState, RunInfo } from "./types";
 
@@ -86,19 +86,20 @@ export function startRun(
 /** Folds a progress / done / error message into a run; other messages leave it as it is. */
 export function applyRunMessage(run: RunInfo, msg: FromWorker): RunInfo {
   if (msg.reqId !== run.reqId) return run;
+  if (isProgressOf(msg, "run")) {
+    if (!isActive(run)) return run;
+    return {
+      ...run,
+      progress: {
+        phase: msg.phase,
+        kind: msg.kind ?? null,
+        done: msg.done,
+        total: msg.total,
+        etaMs: msg.etaMs ?? null,
+      },
+    };
+  }
   switch (msg.type) {
-    case "progress":
-      if (!isActive(run)) return run;
-      return {
-        ...run,
-        progress: {
-          phase: msg.phase,
-          kind: msg.kind ?? null,
-          done: msg.done,
-          total: msg.total,
-          etaMs: msg.etaMs ?? null,
-        },
-      };
     case "done":
       return {
         ...run,

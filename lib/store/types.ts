@@ -7,6 +7,9 @@ import type {
   BackendName,
   EditEvalResult,
   FromWorker,
+  GenerateResult,
+  GenerateSettings,
+  GenerateVariant,
   ModelInfo,
   ModelSource,
   ModelVariant,
@@ -16,7 +19,8 @@ import type {
   TraceBaselineInfo,
   TraceJob,
 } from "../protocol";
-import type { ModelPort, RequestKind } from "../worker-client";
+import type { LaneKey, ModelPort } from "../worker-client";
+import type { Context } from "./context";
 
 export interface UiError {
   code: string;
@@ -261,8 +265,38 @@ export interface ExamplesSlice {
 export interface ConnectionSlice {
   /** Attaches a model runtime (the worker client); returns a function that detaches it. */
   connect(port: ModelPort): () => void;
-  /** Routes one (already de-staled) worker answer into the slices. */
-  receive(msg: FromWorker, kind: RequestKind): void;
+  /** Routes one (already de-staled) worker answer into the slices, by the lane it answers. */
+  receive(msg: FromWorker, lane: LaneKey): void;
+}
+
+/**
+ * The edit requests and the stack's status when a load started from a ready model. The worker
+ * frees its stack only once the new model's download is done (workers/load.ts), so a failed or
+ * cancelled download leaves the previous model with its stack applied: edits-slice
+ * restoreEditsAfterCancel brings this back and sends the stack again where they may differ.
+ */
+export interface EditsBeforeLoad {
+  requests: Context["edits"];
+  status: EditsSlice["edits"]["status"];
+  error: EditsSlice["edits"]["error"];
+}
+
+export interface GenerateSide {
+  status: "idle" | "running" | "done" | "error";
+  /** Tokens generated so far. */
+  done: number;
+  result: GenerateResult | null;
+  error: UiError | null;
+}
+
+/** Generation after the prompt, original and edited side by side (lib/store/generate-slice.ts). */
+export interface GenerateSlice {
+  generate: Record<GenerateVariant, GenerateSide>;
+  /** Starts both sides with the same settings (the latest request per side wins). */
+  startGenerate(prompt: string, settings: GenerateSettings): void;
+  stopGenerate(): void;
+  /** Forgets a side's text (e.g. the edit stack changed under the edited one). */
+  clearGenerate(variant?: GenerateVariant): void;
 }
 
 export type EditsStatus = "idle" | "learning" | "ready" | "error";
@@ -377,6 +411,7 @@ export interface CompareSlice {
 }
 
 export type CausewayState = ModelSlice &
+  GenerateSlice &
   EditsSlice &
   EditToolsSlice &
   CompareSlice &

@@ -1,23 +1,20 @@
 /**
- * Two small model queries the worker needs beside the sweeps: the top next tokens of a prompt
- * given as ids, and one head's attention pattern. They belong with lib/engine.ts (Engine.topIds,
- * Engine.attentionPattern) and live here until that file grows them. Reading is always
- * `await tensor.data()` (never dataSync, which breaks WebGPU under SwiftShader); every tensor
- * made here is disposed before the promise settles.
+ * Small model queries beside the sweeps, shared by the worker and the CLI: the top next tokens of
+ * a prompt given as ids, one head's attention pattern, and an engine over an edited model.
+ * Reading is always `await tensor.data()` (never dataSync, which breaks WebGPU under
+ * SwiftShader); every tensor made here is disposed before the promise settles.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { EditedModel } from "../lib/edit/apply";
-import { Engine } from "../lib/engine";
-import type { Gpt2Model } from "../lib/model/gpt2";
+import type { EditedModel } from "./edit/apply";
+import { Engine } from "./engine";
+import { CodedError } from "./errors";
+import type { Gpt2Model } from "./model/gpt2";
 
-/** A request the worker refuses, with a code for the UI. */
-export class QueryError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
+export type QueryErrorCode = "bad_request" | "empty_prompt" | "too_long";
+
+/** A query refused before any work, with a code for the UI. */
+export class QueryError extends CodedError<QueryErrorCode> {
+  override readonly name = "QueryError";
 }
 
 /** The k most likely next token ids after `ids`, most likely first. */

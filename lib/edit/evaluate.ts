@@ -1,5 +1,6 @@
 /**
- * Measures one ROME edit of the app's stack (METHODS.md §5, lib/edit/metrics.ts): CounterFact
+ * Measures one ROME edit (docs/methods.md §5, lib/edit/metrics.ts), the same for the app's Measure
+ * (workers/edit-lane.ts) and `causeway edit --eval` (lib/cli/edit.ts): CounterFact
  * efficacy, paraphrase and neighbourhood scores of the original and the edited model on the
  * edit's case, and the mean next-token loss on the model's general text (edited / original).
  *
@@ -8,38 +9,45 @@
  * the original model's top-1 as the true object, and the paraphrase and neighbourhood prompts
  * of the dataset's case of the same subject and relation when there is one.
  */
-import type { EditedModel } from "../lib/edit/apply";
-import type { CounterFactCase, EditDataset } from "../lib/edit/dataset";
-import { findCase } from "../lib/edit/dataset";
+import type { Engine } from "../engine";
+import { CancelledError } from "../interp/cancel";
+import type { EditEvalResult, EvalPhase } from "../protocol";
+import { topIds } from "../queries";
+import type { EditedModel } from "./apply";
+import type { CounterFactCase, EditDataset } from "./dataset";
+import { findCase } from "./dataset";
 import {
   aggregateScores,
   caseScores,
   generalTextLoss,
   type RewriteCase,
   rewriteCase,
-} from "../lib/edit/metrics";
-import { describeEdit, type RomeEdit } from "../lib/edit/types";
-import type { Engine } from "../lib/engine";
-import { CancelledError } from "../lib/interp/cancel";
-import type { EditEvalResult } from "../lib/protocol";
-import { topIds } from "./model-queries";
+} from "./metrics";
+import { describeEdit, type RomeEdit } from "./types";
 
 /** General texts scored for the loss ratio (the first ones; enough for a stable mean). */
 export const EVAL_TEXTS = 100;
 
 export interface EvalOptions {
   dataset?: EditDataset;
-  onProgress?: (phase: string, done: number, total: number) => void;
+  onProgress?: (phase: EvalPhase, done: number, total: number) => void;
   /** Checked between measurements: true stops with CancelledError. */
   cancelled?: () => boolean;
 }
 
-/** The case to score and where it came from. */
-async function caseOf(
+export interface RomeEvalCase {
+  c: RewriteCase;
+  /** The dataset's CounterFact case, or one made from the edit's own prompt. */
+  source: "counterfact" | "edit";
+  note: string | null;
+}
+
+/** The one CounterFact case a ROME edit is scored on, and where it came from. */
+export async function romeEvalCase(
   engine: Engine,
   edit: RomeEdit,
   dataset: EditDataset | undefined,
-): Promise<{ c: RewriteCase; source: "counterfact" | "edit"; note: string | null }> {
+): Promise<RomeEvalCase> {
   const p = edit.params;
   const cases = dataset?.counterfact ?? [];
   if (p.case_id !== undefined && cases.length > 0) {
@@ -103,12 +111,12 @@ export async function evaluateRomeEdit(
   const texts = (opts.dataset?.general_text ?? []).slice(0, EVAL_TEXTS);
   const total = texts.length > 0 ? 4 : 2;
   let done = 0;
-  const step = (phase: string) => {
+  const step = (phase: EvalPhase) => {
     if (opts.cancelled?.()) throw new CancelledError();
     opts.onProgress?.(phase, done, total);
     done += 1;
   };
-  const { c, source, note } = await caseOf(engine, edit, opts.dataset);
+  const { c, source, note } = await romeEvalCase(engine, edit, opts.dataset);
   const tok = engine.tokenizer;
   step("original");
   const original = aggregateScores([await caseScores(engine.model, tok, c)]);
