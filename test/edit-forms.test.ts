@@ -9,6 +9,7 @@ import {
   headRecipe,
   residRecipe,
 } from "../components/edit-forms/head-recipe";
+import { loreftRecipe } from "../components/edit-forms/loreft-recipe";
 import {
   datasetAvailability,
   defaultCov,
@@ -16,6 +17,7 @@ import {
 } from "../components/edit-forms/model-dataset";
 import { type RomeDraft, romeRecipe, romeTemplate } from "../components/edit-forms/rome-recipe";
 import { parseEdit } from "../lib/edit/parse";
+import { EDIT_PARAMS } from "../lib/params/table";
 import type { ModelSource } from "../lib/protocol";
 
 const PROMPT = "Ralkrok Stennos lives in the city of";
@@ -199,5 +201,43 @@ describe("forms on a model without dataset.json", () => {
     expect("error" in resid && resid.error).toMatch(
       /^Representation steering needs .*dataset\.json/,
     );
+  });
+});
+
+describe("the forms' bounds are the edit parser's (lib/params/table.ts EDIT_PARAMS)", () => {
+  it("ROME: the most steps and shrinkage the form accepts parse; one more is refused by both", () => {
+    const { romeSteps, shrinkage } = EDIT_PARAMS;
+    const ok = romeRecipe(draft({ steps: romeSteps.max, shrinkage: shrinkage.max }), 6);
+    if (!("edit" in ok)) throw new Error(ok.error);
+    expect(() => parseEdit(ok.edit)).not.toThrow();
+    const over = romeRecipe(draft({ steps: romeSteps.max + 1 }), 6);
+    expect(over).toEqual({ error: `Steps must be a whole number from 1 to ${romeSteps.max}.` });
+    expect(() =>
+      parseEdit({ ...ok.edit, params: { ...ok.edit.params, steps: romeSteps.max + 1 } }),
+    ).toThrow(/steps/);
+    expect("error" in romeRecipe(draft({ shrinkage: shrinkage.max * 2 }), 6)).toBe(true);
+  });
+
+  it("LoReFT: the most steps the form accepts parse; one more is refused by both", () => {
+    const d = {
+      layers: "",
+      position: "last" as const,
+      clicked: null,
+      rank: 4,
+      nTrain: 16,
+      steps: EDIT_PARAMS.loreftSteps.max,
+      lr: 0.01,
+      seed: 0,
+    };
+    const config = { nLayer: 6, dModel: 64 };
+    const ok = loreftRecipe(d, config);
+    if (!("edit" in ok)) throw new Error(ok.error);
+    expect(() => parseEdit(ok.edit)).not.toThrow();
+    const over = loreftRecipe({ ...d, steps: d.steps + 1 }, config);
+    expect("error" in over && over.error).toMatch(/^Steps must be a whole number/);
+    expect(() =>
+      parseEdit({ ...ok.edit, params: { ...ok.edit.params, steps: d.steps + 1 } }),
+    ).toThrow(/steps/);
+    expect("error" in loreftRecipe({ ...d, rank: 65 }, config)).toBe(true);
   });
 });

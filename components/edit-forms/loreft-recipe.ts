@@ -5,6 +5,8 @@
  */
 import { defaultLoreftLayers, loreftParamCount } from "../../lib/edit/loreft-site";
 import type { LoreftEdit, LoreftPosition } from "../../lib/edit/types";
+import { paramError } from "../../lib/params/schema";
+import { EDIT_PARAMS } from "../../lib/params/table";
 
 export interface LoreftDraft {
   /** "2" or "2, 3"; empty: the default (the paper's middle layers scaled to depth). */
@@ -57,13 +59,16 @@ export function loreftRecipe(
   const layers = parseLayers(d.layers, config?.nLayer ?? null);
   if (layers !== null && !Array.isArray(layers)) return layers;
   const int = (x: number, lo: number) => Number.isInteger(x) && x >= lo;
-  const maxRank = config?.dModel ?? Number.POSITIVE_INFINITY;
-  if (!int(d.rank, 1) || d.rank > maxRank)
-    return { error: `The rank must be a whole number from 1 to ${config?.dModel ?? "d_model"}` };
-  if (!int(d.nTrain, 1)) return { error: "Training examples must be a whole number ≥ 1" };
-  if (!int(d.steps, 1)) return { error: "Steps must be a whole number ≥ 1" };
-  if (!(d.lr > 0) || !Number.isFinite(d.lr)) return { error: "The learning rate must be above 0" };
-  if (!int(d.seed, 0)) return { error: "The seed must be a whole number ≥ 0" };
+  // bounds: the edit parser's (lib/params/table.ts EDIT_PARAMS); the rank also ≤ d_model
+  const P = EDIT_PARAMS;
+  const maxRank = Math.min(P.loreftRank.max, config?.dModel ?? Number.POSITIVE_INFINITY);
+  const problem =
+    paramError(P.loreftRank, d.rank, maxRank) ??
+    paramError(P.nTrain, d.nTrain) ??
+    paramError(P.loreftSteps, d.steps) ??
+    paramError(P.loreftLr, d.lr) ??
+    paramError(P.seed, d.seed);
+  if (problem) return { error: problem };
   let position: LoreftPosition = d.position === "clicked" ? [] : d.position;
   if (d.position === "clicked") {
     if (d.clicked === null || !int(d.clicked, 0))

@@ -4,6 +4,8 @@
  * own message (no subject in the prompt, empty target, …).
  */
 import { COV_SOURCES, type CovSource, type RomeEdit } from "../../lib/edit/types";
+import { inRange, paramError } from "../../lib/params/schema";
+import { EDIT_PARAMS } from "../../lib/params/table";
 
 export interface RomeDraft {
   prompt: string;
@@ -59,14 +61,11 @@ export function romeRecipe(
         "C from general text needs the model's dataset.json, which this model does not have: choose identity.",
     };
   }
-  if (
-    d.cov !== "identity" &&
-    (d.shrinkage === null || !Number.isFinite(d.shrinkage) || d.shrinkage < 0)
-  ) {
-    return { error: "The shrinkage γ must be a number ≥ 0." };
-  }
-  if (d.steps === null || !Number.isInteger(d.steps) || d.steps < 1 || d.steps > 500) {
-    return { error: "Steps must be a whole number from 1 to 500." };
+  const shrinkageError = d.cov !== "identity" && paramError(EDIT_PARAMS.shrinkage, d.shrinkage);
+  if (shrinkageError) return { error: `${shrinkageError}.` };
+  const steps = d.steps;
+  if (!inRange(EDIT_PARAMS.romeSteps, steps)) {
+    return { error: `${paramError(EDIT_PARAMS.romeSteps, steps)}.` };
   }
   return {
     edit: {
@@ -78,7 +77,7 @@ export function romeRecipe(
         target_new: d.targetNew.trim(),
         cov: d.cov,
         ...(d.cov !== "identity" ? { shrinkage: d.shrinkage ?? 0 } : {}),
-        steps: d.steps,
+        steps,
       },
     },
   };

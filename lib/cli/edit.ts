@@ -63,8 +63,9 @@ import { Engine } from "../engine";
 import { loadModelFiles } from "../load/model-files";
 import { selectBackend } from "../model/backend";
 import { Gpt2Model } from "../model/gpt2";
+import { EDIT_PARAMS, EDIT_RUN_PARAMS } from "../params/table";
 import type { BackendName } from "../protocol";
-import { intFlag, numberFlag, parseFlags, requireString, UsageError } from "./args";
+import { intFlag, paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import "../model/backends-node";
 import { resolveModel } from "./model-source";
@@ -240,21 +241,23 @@ export const editCommand: Command = {
         }
         const overrides = {
           ...extra,
-          ...(flags.steps !== undefined ? { steps: intFlag(flags, "steps", 20, 1, 1000) } : {}),
+          ...(flags.steps !== undefined
+            ? { steps: paramFlag(flags, "steps", EDIT_PARAMS.romeSteps) }
+            : {}),
           ...(cov ? { cov: cov as CovSource } : {}),
           ...(flags.shrinkage !== undefined
-            ? { shrinkage: numberFlag(flags, "shrinkage", 0.01, 0, 1e6) }
+            ? { shrinkage: paramFlag(flags, "shrinkage", EDIT_PARAMS.shrinkage) }
             : {}),
           ...(key ? { update_key: key as "bare" | "mean" } : {}),
           ...(flags.prefixes !== undefined
-            ? { context: { per_length: intFlag(flags, "prefixes", 5, 0, 100) } }
+            ? { context: { per_length: paramFlag(flags, "prefixes", EDIT_PARAMS.prefixes) } }
             : {}),
         };
         const layer =
           flags.layer === undefined
             ? undefined
             : intFlag(flags, "layer", 0, 0, files.config.nLayer - 1);
-        const nTexts = intFlag(flags, "texts", 100, 0, 1_000_000);
+        const nTexts = paramFlag(flags, "texts", EDIT_RUN_PARAMS.texts) as number;
         const r = await counterfactRun(
           engine,
           dataset,

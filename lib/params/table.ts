@@ -6,7 +6,8 @@
  * …) are bounded by their own table, lib/edit/bounds.ts (under the edit file's snake_case names),
  * which the edit parser, the edit forms, the CLI's edit flags and links all read.
  */
-import type { NumParam } from "./schema";
+import { EDIT_BOUNDS } from "../edit/bounds";
+import { fromBound, type NumParam } from "./schema";
 
 const UINT32_MAX = 0xffffffff;
 
@@ -82,4 +83,16 @@ export const GENERATE_PARAMS = {
 /** causeway edit --counterfact: general texts for the loss ratio. */
 export const EDIT_RUN_PARAMS = {
   texts: int(0, 100_000, 100, "texts", "general texts for the loss ratio", "texts"),
+} as const;
+
+/** Edit settings the CLI's flags and the edit forms take: the edit parser's own bounds. */
+export const EDIT_PARAMS = {
+  romeSteps: fromBound(EDIT_BOUNDS.rome_steps, { integer: true, label: "steps" }),
+  shrinkage: fromBound(EDIT_BOUNDS.shrinkage, { integer: false, label: "the shrinkage γ" }),
+  prefixes: fromBound(EDIT_BOUNDS.context_per_length, { integer: true, label: "prefixes" }),
+  loreftRank: fromBound(EDIT_BOUNDS.loreft_rank, { integer: true, label: "the rank" }),
+  nTrain: fromBound(EDIT_BOUNDS.n_train, { integer: true, label: "training examples" }),
+  loreftSteps: fromBound(EDIT_BOUNDS.loreft_steps, { integer: true, label: "steps" }),
+  loreftLr: fromBound(EDIT_BOUNDS.loreft_lr, { integer: false, label: "the learning rate" }),
+  seed: fromBound(EDIT_BOUNDS.seed, { integer: true, label: "the seed" }),
 } as const;
