@@ -1,6 +1,6 @@
 /**
  * LoReFT edits (lib/edit/loreft.ts, the "loreft" intervention op of lib/model/hook-plan.ts):
- * the maths of METHODS.md §6 on recorded activations of a small random GPT-2 (R h′ = W h + b,
+ * the maths of docs/methods.md §6 on recorded activations of a small random GPT-2 (R h′ = W h + b,
  * (I − RᵀR) h′ = (I − RᵀR) h, W = R and b = 0 is the identity, positions outside the rule
  * untouched, per-row rules in padded batches), the bundled model's logits against a numpy
  * reference (scripts/reference/loreft_ref.py), the JSON round trip, bad input, and tensor balance.
@@ -198,7 +198,7 @@ describe("LoReFT on a random model", () => {
     expect(defaultLoreftLayers({ ...SMALL, nLayer: 6 })).toEqual([2]);
     expect(defaultLoreftLayers({ ...SMALL, nLayer: 32 })).toEqual([10, 11, 12, 13, 14]);
     expect(defaultLoreftLayers({ ...SMALL, nLayer: 2 })).toEqual([1]);
-    expect(loreftParamCount(6, 4, 4096)).toBe(196632); // METHODS.md §1: 6·(2·4·4096 + 4)
+    expect(loreftParamCount(6, 4, 4096)).toBe(196632); // docs/methods.md §1: 6·(2·4·4096 + 4)
     expect(() => orthonormalRows([1, 2, 2, 4.000001], 2, 2)).toThrow(/dependent/);
     const before = tf.memory().numTensors;
     await residPost([loreftEdit()], IDS[0]);

@@ -2,7 +2,7 @@
  * Head and representation steering on the bundled model (public/models/tiny-facts) with its
  * aspect-sentiment reviews (dataset.json absc): positive vs negative training reviews give the
  * directions and the per-head probes; the effect is log P(" positive") − log P(" negative") on
- * held-out negative reviews. Checks METHODS.md §6's ITI properties on a trained model: α = 0 is
+ * held-out negative reviews. Checks docs/methods.md §6's ITI properties on a trained model: α = 0 is
  * the identity, the effect grows monotonically with α, the hook and weight (bias) forms agree,
  * and the probe-accuracy grid ranks the chosen heads. Skipped when the bundled model is absent.
  */

@@ -1,5 +1,5 @@
 /**
- * Evaluation of canonical-examples editing (Hewitt et al. 2024, METHODS.md §3): an edit is
+ * Evaluation of canonical-examples editing (Hewitt et al. 2024, docs/methods.md §3): an edit is
  * trained on ONE example (prefix, suffix) and judged only out of distribution, on harder
  * held-out prompts of the same behaviour. Works for any stack (LoRA, ROME, …):
  *
@@ -10,10 +10,11 @@
  *   success            P(suffix) ≥ threshold (country–capital-like facts: 0.2)
  */
 
+import type { TextTokenizer } from "../util/tokenizer";
 import type { ModelLike } from "./apply";
 import { baseOf } from "./apply";
 import { tokenLogProbs } from "./metrics";
-import { continuationIds, type EditTokenizer } from "./tokens";
+import { continuationIds } from "./tokens";
 import { EditError } from "./types";
 
 interface Relation {
@@ -71,7 +72,7 @@ export interface CanonicalScore {
 /** P(suffix | prompt) for every prompt and the share with P ≥ threshold. */
 export async function canonicalScore(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   prompts: readonly string[],
   suffix: string,
   threshold: number,

@@ -9,9 +9,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { GaussianRng } from "../interp/rng";
+import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike, viewOf } from "./apply";
 import { padRows, pickPositions } from "./batch";
-import type { EditTokenizer } from "./tokens";
 
 export const CONTEXT_STARTERS = ["The", "Therefore", "Because", "I", "You"];
 
@@ -31,7 +31,7 @@ const cache = new WeakMap<object, Map<string, Promise<string[]>>>();
 /** The templates, "{}" first; cached per model and options. */
 export function contextTemplates(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   opts: ContextOptions = {},
 ): Promise<string[]> {
   const o = { ...CONTEXT_DEFAULTS, ...opts };
@@ -52,7 +52,7 @@ export function contextTemplates(
 
 async function generate(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   o: typeof CONTEXT_DEFAULTS,
 ): Promise<string[]> {
   const rng = new GaussianRng(o.seed);

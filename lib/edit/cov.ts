@@ -11,11 +11,12 @@
  * d_mlp² matrix is 1 MiB for the bundled model (512²) and 72 MiB for GPT-2 small (3072²) in
  * float64; its factorisation is cached per model, layer, corpus and γ.
  */
+
 import * as tf from "@tensorflow/tfjs";
+import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike, viewOf } from "./apply";
 import { chunks, padRows } from "./batch";
 import { cholesky, choleskySolve } from "./linalg";
-import type { EditTokenizer } from "./tokens";
 
 export interface SecondMoment {
   /** d_mlp × d_mlp, row-major, E[k kᵀ]. */
@@ -39,7 +40,7 @@ function hashTexts(texts: readonly string[]): string {
 /** E[k kᵀ] of blocks.{layer}.mlp.hook_post over every token of `texts` (each cut to n_ctx). */
 export function secondMoment(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   texts: readonly string[],
   layer: number,
 ): Promise<SecondMoment> {
@@ -60,7 +61,7 @@ export function secondMoment(
 
 async function compute(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   texts: readonly string[],
   layer: number,
 ): Promise<SecondMoment> {

@@ -1,5 +1,5 @@
 /**
- * Attention-head edits (METHODS.md §2), all at blocks.{l}.attn.hook_z (the head's output before
+ * Attention-head edits (docs/methods.md §2), all at blocks.{l}.attn.hook_z (the head's output before
  * the output projection, [B, T, H, E]):
  *
  *   head_ablate zero   z_h ← 0
@@ -18,12 +18,12 @@
  * The positions used to collect activations: the last token of each prompt for directions and
  * probes; for mean ablation, the positions of the edit's own rule (every token for "all").
  */
+import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike } from "./apply";
 import { activationsAt } from "./batch";
 import { type EditDataset, resolvePromptSet } from "./dataset";
 import { meanOf, norm } from "./linalg";
 import { probe, splitIndices } from "./probe";
-import type { EditTokenizer } from "./tokens";
 import {
   type Direction,
   EditError,
@@ -37,7 +37,7 @@ export interface HeadLearnOptions {
   dataset?: EditDataset;
 }
 
-function encodeAll(model: ModelLike, tok: EditTokenizer, prompts: string[]): number[][] {
+function encodeAll(model: ModelLike, tok: TextTokenizer, prompts: string[]): number[][] {
   const nCtx = baseOf(model).config.nCtx;
   return prompts.map((p) => {
     const ids = tok.encode(p);
@@ -78,7 +78,7 @@ export function massMeanDirection(pos: ArrayLike<number>[], neg: ArrayLike<numbe
 /** Last-token hook_z of every layer: result[l][row] is [H·E]. */
 export async function lastTokenHeadOutputs(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   prompts: string[],
 ): Promise<Float32Array[][]> {
   const L = baseOf(model).config.nLayer;
@@ -98,7 +98,7 @@ const headSlice = (a: Float32Array, h: number, E: number) => a.subarray(h * E, (
 /** Learns a mean ablation's mean (zero ablation needs nothing). */
 export async function learnHeadAblate(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   edit: HeadAblateEdit,
   opts: HeadLearnOptions = {},
 ): Promise<HeadAblateEdit> {
@@ -137,7 +137,7 @@ export interface HeadProbeResult {
 /** Probes and directions for every head from two prompt sets' last-token outputs. */
 export async function probeHeads(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   positive: string[],
   negative: string[],
   opts: { seed?: number; val_ratio?: number } = {},
@@ -184,7 +184,7 @@ export async function probeHeads(
 /** Learns a steering edit: directions for its heads, or the top-K heads by probe accuracy. */
 export async function learnHeadSteer(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   edit: HeadSteerEdit,
   opts: HeadLearnOptions = {},
 ): Promise<HeadSteerEdit & { learned: NonNullable<HeadSteerEdit["learned"]> }> {

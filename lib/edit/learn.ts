@@ -7,6 +7,7 @@
  * padded batches that learning runs (lib/edit/apply.ts view(lengths)).
  */
 import type { Gpt2Model } from "../model/gpt2";
+import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, type ModelLike } from "./apply";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
@@ -18,7 +19,6 @@ import { checkStackSize } from "./parse";
 import { checkEdit } from "./plan";
 import { computeRome, type RomeStep } from "./rome";
 import { learnResidSteer } from "./steer";
-import type { EditTokenizer } from "./tokens";
 import { describeEdit, type Edit, isEnabled, isLearned } from "./types";
 
 export interface LearnOptions {
@@ -42,7 +42,7 @@ export interface LearnOptions {
 /** Learns one edit on a model (plain or edited). */
 export async function learnEdit(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   edit: Edit,
   opts: LearnOptions & { index?: number } = {},
 ): Promise<Edit> {
@@ -86,7 +86,7 @@ export async function learnEdit(
  */
 export async function learnStack(
   model: Gpt2Model,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   edits: readonly Edit[],
   opts: LearnOptions = {},
 ): Promise<{ edits: Edit[]; learned: number[] }> {

@@ -1,5 +1,5 @@
 /**
- * Canonical-examples editing with LoRA (Hewitt et al. 2024, METHODS.md §3): a low-rank change
+ * Canonical-examples editing with LoRA (Hewitt et al. 2024, docs/methods.md §3): a low-rank change
  * ΔW = s·A·B of the MLP weights of a contiguous layer range (lib/edit/lora-site.ts), trained on
  * ONE example (prefix, suffix):
  *
@@ -23,13 +23,17 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { GaussianRng } from "../interp/rng";
+import type { Gpt2Config } from "../load/types";
+import type { Gpt2Model } from "../model/gpt2";
+import { now } from "../util/clock";
+import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { canonicalPrompts, canonicalScore } from "./canonical";
 import type { EditDataset } from "./dataset";
 import { LORA_DEFAULTS, loraLayers, loraScale, loraWeight } from "./lora-site";
-import { generalTextLoss } from "./metrics";
-import { continuationIds, type EditTokenizer } from "./tokens";
+import { generalTextLoss, type TextLoss } from "./metrics";
+import { continuationIds } from "./tokens";
 import {
   type Edit,
   EditError,
@@ -77,18 +81,145 @@ function evalPrompts(e: LoraEdit, dataset: EditDataset | undefined): string[] {
   return canonicalPrompts(dataset, e.params.prefix)?.prompts ?? [];
 }
 
+/** The one example: prefix ids, then the suffix teacher forced, and the suffix's mask. */
+function loraExample(
+  tok: TextTokenizer,
+  p: typeof LORA_DEFAULTS & LoraEdit["params"],
+  config: Gpt2Config,
+): { row: number[]; mask: Float32Array } {
+  const ids = tok.encode(p.prefix);
+  const sids = continuationIds(tok, p.prefix, p.suffix);
+  const row = [...ids, ...sids.slice(0, -1)];
+  if (ids.length === 0) throw new EditError("bad_edit", "the prefix has no tokens");
+  if (row.length > config.nCtx) {
+    throw new EditError("bad_edit", `prefix + suffix exceed the context of ${config.nCtx}`);
+  }
+  const V = config.vocabSize;
+  const mask = new Float32Array(row.length * V); // [T, V]: 1 at each suffix token's id
+  sids.forEach((id, j) => {
+    mask[(ids.length - 1 + j) * V + id] = 1;
+  });
+  return { row, mask };
+}
+
+/** A and B of every (layer, module), A from the seeded stream in layer then module order. */
+function trainables(
+  layers: [number, number],
+  p: typeof LORA_DEFAULTS & LoraEdit["params"],
+  config: Gpt2Config,
+  train: Trainable[],
+): void {
+  const rng = new GaussianRng(p.seed);
+  for (let layer = layers[0]; layer <= layers[1]; layer++) {
+    for (const module of p.modules) {
+      const { name, rows, cols } = loraWeight(module, config);
+      const a0 = tf.tensor2d(loraInit(rows, p.rank, rng), [rows, p.rank]);
+      const b0 = tf.zeros([p.rank, cols]);
+      train.push({ layer, module, name, a: tf.variable(a0, true), b: tf.variable(b0, true) });
+      tf.dispose([a0, b0]); // the variables hold their own reference
+    }
+  }
+}
+
+/** What the training loop needs besides the variables. */
+interface TrainSetup {
+  p: typeof LORA_DEFAULTS & LoraEdit["params"];
+  opts: LoraOptions;
+  /** NLL of the suffix on the tape, and the factors now. */
+  nll: () => tf.Scalar;
+  snapshot: () => Promise<LoraFactor[]>;
+  /** General-text NLL with these factors, and of the original model. */
+  generalNll: (factors: LoraFactor[]) => Promise<TextLoss>;
+  original: TextLoss;
+}
+
+type Kept = { step: number; factors: LoraFactor[]; nll: number };
+
+/**
+ * Adam on the one example, measuring the general-text loss of the state before each update; the
+ * last state within (1 + ε)·original is kept (step 0, no change, always qualifies).
+ */
+async function trainLora(
+  s: TrainSetup,
+  vars: tf.Variable[],
+): Promise<{ kept: Kept; losses: LoraInfo["losses"] }> {
+  const { p, opts, original } = s;
+  const optimizer = tf.train.adam(p.lr);
+  try {
+    let kept: Kept = { step: 0, factors: await s.snapshot(), nll: original.nll };
+    const losses: LoraInfo["losses"] = [];
+    for (let step = 0; step <= p.steps; step++) {
+      await checkLearningCancelled(opts.signal);
+      if (step === p.steps || opts.shouldStop?.()) {
+        const v = s.nll();
+        const loss = (await v.data())[0];
+        v.dispose();
+        const g = step === 0 ? original : await s.generalNll(await s.snapshot());
+        losses.push({ step, loss, ratio: g.nll / original.nll });
+        opts.onStep?.({ step, total: p.steps, loss });
+        break;
+      }
+      const { grads, value } = tf.variableGrads(s.nll, vars);
+      const loss = (await value.data())[0];
+      value.dispose();
+      if (!Number.isFinite(loss)) {
+        tf.dispose(Object.values(grads));
+        throw new EditError("bad_edit", `the LoRA loss is ${loss} at step ${step}`);
+      }
+      // the state before this update: step 0 is the original model (B = 0)
+      const factors = step === 0 ? kept.factors : await s.snapshot();
+      const g = step === 0 ? original : await s.generalNll(factors);
+      losses.push({ step, loss, ratio: g.nll / original.nll });
+      if (g.nll <= (1 + p.epsilon) * original.nll) kept = { step, factors, nll: g.nll };
+      opts.onStep?.({ step, total: p.steps, loss });
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      tf.dispose(Object.values(grads));
+    }
+    // the final state counts too
+    const end = losses[losses.length - 1];
+    if (end.step > 0 && end.ratio * original.nll <= (1 + p.epsilon) * original.nll) {
+      kept = { step: end.step, factors: await s.snapshot(), nll: end.ratio * original.nll };
+    }
+    return { kept, losses };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** NLL(suffix | prefix) with every trained weight W + s·A·B, on the tape. */
+function suffixNll(o: {
+  view: Gpt2Model;
+  train: Trainable[];
+  scale: number;
+  row: number[];
+  mask: tf.Tensor3D;
+}): () => tf.Scalar {
+  const { view, train, scale, row, mask } = o;
+  return () =>
+    tf.tidy(() => {
+      const weights = train.map((t) => ({
+        layer: t.layer,
+        name: t.name,
+        value: view.blockWeight(t.layer, t.name).add(tf.matMul(t.a, t.b).mul(scale)), // [in, out]
+      }));
+      const { logits } = view
+        .withOverrides({ weights })
+        .forward({ inputIds: [row], logitPositions: "all" }); // [1, T, V]
+      return tf.logSoftmax(logits).mul(mask).sum().neg() as tf.Scalar;
+    });
+}
+
 export async function learnLora(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   edit: LoraEdit,
   opts: LoraOptions = {},
 ): Promise<LoraEdit> {
-  const t0 = performance.now();
+  const t0 = now();
   const config = baseOf(model).config;
   const p = { ...LORA_DEFAULTS, ...edit.params };
   const [first, last] = loraLayers(edit, config);
   const scale = loraScale(edit);
-  const r = p.rank;
   if (!(p.steps >= 0) || !(p.lr > 0))
     throw new EditError("bad_edit", "lora needs steps ≥ 0, lr > 0");
   const texts = opts.dataset?.general_text?.slice(0, p.texts);
@@ -98,21 +229,8 @@ export async function learnLora(
       "a lora edit needs dataset.json general_text (its deviation cap): give the dataset",
     );
   }
-
-  // the one example: prefix ids, then the suffix teacher forced
-  const ids = tok.encode(p.prefix);
-  const sids = continuationIds(tok, p.prefix, p.suffix);
-  const row = [...ids, ...sids.slice(0, -1)];
-  if (ids.length === 0) throw new EditError("bad_edit", "the prefix has no tokens");
-  if (row.length > config.nCtx) {
-    throw new EditError("bad_edit", `prefix + suffix exceed the context of ${config.nCtx}`);
-  }
-  const T = row.length;
-  const V = config.vocabSize;
-  const maskData = new Float32Array(T * V);
-  sids.forEach((id, j) => {
-    maskData[(ids.length - 1 + j) * V + id] = 1;
-  });
+  const example = loraExample(tok, p, config);
+  const T = example.row.length;
 
   const prior: Edit[] = isEdited(model) ? [...model.plan.edits] : [];
   const withFactors = (factors: LoraFactor[]) =>
@@ -131,11 +249,9 @@ export async function learnLora(
     prompts.length > 0 ? await canonicalScore(model, tok, prompts, p.suffix, p.threshold) : null;
   const original = await generalTextLoss(model, tok, texts);
 
-  const rng = new GaussianRng(p.seed);
   const view = viewOf(model, T);
   const train: Trainable[] = [];
-  const mask = tf.tensor3d(maskData, [1, T, V]);
-  const optimizer = tf.train.adam(p.lr);
+  const mask = tf.tensor3d(example.mask, [1, T, config.vocabSize]);
   const snapshot = async (): Promise<LoraFactor[]> =>
     Promise.all(
       train.map(async (t) => ({
@@ -146,65 +262,14 @@ export async function learnLora(
       })),
     );
   try {
-    for (let layer = first; layer <= last; layer++) {
-      for (const module of p.modules) {
-        const { name, rows, cols } = loraWeight(module, config);
-        const a0 = tf.tensor2d(loraInit(rows, r, rng), [rows, r]);
-        const b0 = tf.zeros([r, cols]);
-        train.push({ layer, module, name, a: tf.variable(a0, true), b: tf.variable(b0, true) });
-        tf.dispose([a0, b0]); // the variables hold their own reference
-      }
-    }
-    const nll = (): tf.Scalar =>
-      tf.tidy(() => {
-        const weights = train.map((t) => ({
-          layer: t.layer,
-          name: t.name,
-          value: view.blockWeight(t.layer, t.name).add(tf.matMul(t.a, t.b).mul(scale)), // [in, out]
-        }));
-        const { logits } = view
-          .withOverrides({ weights })
-          .forward({ inputIds: [row], logitPositions: "all" }); // [1, T, V]
-        return tf.logSoftmax(logits).mul(mask).sum().neg() as tf.Scalar;
-      });
-
-    let kept = { step: 0, factors: await snapshot(), nll: original.nll };
-    const losses: LoraInfo["losses"] = [];
+    trainables([first, last], p, config, train);
+    const nll = suffixNll({ view, train, scale, row: example.row, mask });
     const vars = train.flatMap((t) => [t.a, t.b]);
-    for (let step = 0; step <= p.steps; step++) {
-      await checkLearningCancelled(opts.signal);
-      if (step === p.steps || opts.shouldStop?.()) {
-        const v = nll();
-        const loss = (await v.data())[0];
-        v.dispose();
-        const g = step === 0 ? original : await generalNll(await snapshot());
-        losses.push({ step, loss, ratio: g.nll / original.nll });
-        opts.onStep?.({ step, total: p.steps, loss });
-        break;
-      }
-      const { grads, value } = tf.variableGrads(nll, vars);
-      const loss = (await value.data())[0];
-      value.dispose();
-      if (!Number.isFinite(loss)) {
-        tf.dispose(Object.values(grads));
-        throw new EditError("bad_edit", `the LoRA loss is ${loss} at step ${step}`);
-      }
-      // the state before this update: step 0 is the original model (B = 0)
-      const factors = step === 0 ? kept.factors : await snapshot();
-      const g = step === 0 ? original : await generalNll(factors);
-      losses.push({ step, loss, ratio: g.nll / original.nll });
-      if (g.nll <= (1 + p.epsilon) * original.nll) kept = { step, factors, nll: g.nll };
-      opts.onStep?.({ step, total: p.steps, loss });
-      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-      tf.dispose(Object.values(grads));
-    }
-    // the final state counts too
-    const end = losses[losses.length - 1];
-    if (end.step > 0 && end.ratio * original.nll <= (1 + p.epsilon) * original.nll) {
-      kept = { step: end.step, factors: await snapshot(), nll: end.ratio * original.nll };
-    }
+    const { kept, losses } = await trainLora(
+      { p, opts, nll, snapshot, generalNll, original },
+      vars,
+    );
 
-    const result: LoraEdit = { ...edit, learned: { factors: kept.factors } };
     let after = null;
     if (prompts.length > 0) {
       const m = withFactors(kept.factors);
@@ -228,14 +293,13 @@ export async function learnLora(
       success_rate: after?.success_rate ?? null,
       threshold: p.threshold,
       n_eval: prompts.length,
-      ms: Math.round(performance.now() - t0),
+      ms: Math.round(now() - t0),
     };
-    result.learned = { factors: kept.factors, info };
+    const result: LoraEdit = { ...edit, learned: { factors: kept.factors, info } };
     if (!result.site?.layers) result.site = { ...result.site, layers: [first, last] };
     return result;
   } finally {
     mask.dispose();
-    optimizer.dispose();
     for (const t of train) tf.dispose([t.a, t.b]);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * LoReFT representation edits for aspect-sentiment classification (METHODS.md §1 (b); Li et al.
+ * LoReFT representation edits for aspect-sentiment classification (docs/methods.md §1 (b); Li et al.
  * 2025 after Wu et al. 2024's ReFT): at the block output h of each chosen layer, at one position
  * per prompt (default "aspect" = T − 2, the aspect's last token in "… Sentiment of {aspect}:"),
  *
@@ -19,12 +19,14 @@
  * once without a tape; the blocks from there on are lib/edit/grad-blocks.ts (fast backward on
  * wasm); the label positions are picked by one-hot matMuls, never by gather.
  *
- * Evaluation (METHODS.md §1): accuracy = share of held-out absc test reviews whose label word
+ * Evaluation (docs/methods.md §1): accuracy = share of held-out absc test reviews whose label word
  * gets the highest next-token logit among the dataset's label words.
  */
 import * as tf from "@tensorflow/tfjs";
 import { GaussianRng } from "../interp/rng";
 import type { Gpt2Model } from "../model/gpt2";
+import { now } from "../util/clock";
+import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
 import { padRows, pickPositions } from "./batch";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
@@ -33,7 +35,6 @@ import { GradBlocks } from "./grad-blocks";
 import { defaultLoreftLayers, loreftInterventions, loreftParamCount } from "./loreft-site";
 import { residActHook } from "./plan";
 import { shuffled } from "./probe";
-import type { EditTokenizer } from "./tokens";
 import { EditError, type LoreftEdit, type LoreftInfo, type LoreftLearned } from "./types";
 
 export { loreftParamCount };
@@ -85,7 +86,7 @@ export function orthonormalRows(m: ArrayLike<number>, r: number, d: number): Flo
 }
 
 /** The label words' token ids (the first token of each; they must differ). */
-export function labelIds(tok: EditTokenizer, labels: readonly string[]): number[] {
+export function labelIds(tok: TextTokenizer, labels: readonly string[]): number[] {
   const ids = labels.map((l) => tok.encode(l)[0]);
   if (ids.some((i) => i === undefined) || new Set(ids).size !== ids.length) {
     throw new EditError(
@@ -102,7 +103,7 @@ export function labelIds(tok: EditTokenizer, labels: readonly string[]): number[
  */
 export async function abscAccuracy(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   examples: readonly AbscExample[],
   labels: readonly string[],
 ): Promise<number> {
@@ -181,14 +182,114 @@ export function loreftExamples(
   };
 }
 
+/** One layer's trainable R, W, b. */
+interface LoreftVars {
+  R: tf.Variable; // [r, D]
+  W: tf.Variable; // [r, D]
+  b: tf.Variable; // [r]
+}
+
+/** R with seeded orthonormal rows, W = R and b = 0 (the identity), one set per layer. */
+function loreftVars(n: number, r: number, D: number, seed: number): LoreftVars[] {
+  const rng = new GaussianRng(seed);
+  return Array.from({ length: n }, () => {
+    const R0 = orthonormalRows(
+      Float32Array.from({ length: r * D }, () => rng.nextNormal()),
+      r,
+      D,
+    );
+    const init = [tf.tensor2d(R0, [r, D]), tf.zeros([r])];
+    const v = {
+      R: tf.variable(init[0], true), // [r, D]
+      W: tf.variable(init[0], true), // [r, D]: W = R, b = 0 is the identity
+      b: tf.variable(init[1], true), // [r]
+    };
+    tf.dispose(init);
+    return v;
+  });
+}
+
+async function hostOf(v: LoreftVars): Promise<{ R: number[]; W: number[]; b: number[] }> {
+  return {
+    R: Array.from(await v.R.data()),
+    W: Array.from(await v.W.data()),
+    b: Array.from(await v.b.data()),
+  };
+}
+
+/**
+ * Full-batch Adam for `steps` updates (the loss is recorded before each and after the last),
+ * with R retracted onto orthonormal rows after every update.
+ */
+async function trainLoreft(o: {
+  vars: LoreftVars[];
+  rank: number;
+  D: number;
+  steps: number;
+  optimizer: tf.Optimizer;
+  lossFn: () => tf.Scalar;
+  losses: LoreftInfo["losses"];
+  opts: { onStep?: (s: LoreftStep) => void; signal?: CancelSignal };
+}): Promise<void> {
+  const { vars, rank: r, D, steps, optimizer, losses, opts } = o;
+  const trainable = vars.flatMap((v) => [v.R, v.W, v.b]);
+  for (let step = 0; step <= steps; step++) {
+    await checkLearningCancelled(opts.signal);
+    const { grads, value } = tf.variableGrads(o.lossFn, trainable);
+    const loss = (await value.data())[0];
+    value.dispose();
+    losses.push({ step, loss });
+    opts.onStep?.({ step, total: steps, loss });
+    if (!Number.isFinite(loss)) {
+      tf.dispose(Object.values(grads));
+      throw new EditError("bad_edit", `LoReFT's loss is ${loss} at step ${step}`);
+    }
+    if (step === steps) {
+      tf.dispose(Object.values(grads));
+      break;
+    }
+    optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+    tf.dispose(Object.values(grads));
+    for (const v of vars) {
+      const q = orthonormalRows(await v.R.data(), r, D); // retraction onto orthonormal rows
+      tf.tidy(() => v.R.assign(tf.tensor2d(q, [r, D])));
+    }
+  }
+}
+
+/**
+ * What stays fixed in training: the input of block `start` (the edit acts from there on),
+ * computed once, and the one-hot [B, V] of each row's label token.
+ */
+function trainBatch(
+  view: Gpt2Model,
+  padded: ReturnType<typeof padRows>,
+  start: number,
+  o: { labelIds: number[] },
+): { resid0: tf.Tensor3D; targetT: tf.Tensor2D } {
+  const V = view.config.vocabSize;
+  const B = padded.ids.length;
+  const resid0 = tf.tidy(() => {
+    const plain = view.hooks();
+    let x = view.embed(padded.ids, { hooks: plain }).resid;
+    for (let l = 0; l < start; l++) x = view.block(l, x, { hooks: plain }).resid;
+    return x as tf.Tensor3D; // [B, T, D]
+  });
+  const target = new Float32Array(B * V);
+  o.labelIds.forEach((id, b) => {
+    target[b * V + id] = 1;
+  });
+  return { resid0, targetT: tf.tensor2d(target, [B, V]) };
+}
+
 /** Learns a LoReFT edit on `model` (plain or edited, whose stack it is trained on top of). */
 export async function learnLoreft(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   edit: LoreftEdit,
   opts: { dataset?: EditDataset; onStep?: (s: LoreftStep) => void; signal?: CancelSignal } = {},
 ): Promise<LoreftEdit> {
-  const t0 = performance.now();
+  const t0 = now();
   const base = baseOf(model);
   const { dModel: D, nCtx, vocabSize: V } = base.config;
   const p = { ...LOREFT_DEFAULTS, ...definedOf(edit.params) };
@@ -213,35 +314,11 @@ export async function learnLoreft(
   const padded = padRows(rows);
   const B = rows.length;
   const view = viewOf(model, padded.lengths);
-  // the input of block `start`, computed once (the edit acts from there on)
-  const resid0 = tf.tidy(() => {
-    const plain = view.hooks();
-    let x = view.embed(padded.ids, { hooks: plain }).resid;
-    for (let l = 0; l < start; l++) x = view.block(l, x, { hooks: plain }).resid;
-    return x; // [B, T, D]
+  const { resid0, targetT } = trainBatch(view, padded, start, {
+    labelIds: train.map((ex) => ids[labels.indexOf(ex.label)]),
   });
-  const target = new Float32Array(B * V);
-  train.forEach((ex, b) => {
-    target[b * V + ids[labels.indexOf(ex.label)]] = 1;
-  });
-  const targetT = tf.tensor2d(target, [B, V]); // one-hot of each row's label token
 
-  const rng = new GaussianRng(p.seed);
-  const vars = layers.map(() => {
-    const R0 = orthonormalRows(
-      Float32Array.from({ length: r * D }, () => rng.nextNormal()),
-      r,
-      D,
-    );
-    const init = [tf.tensor2d(R0, [r, D]), tf.zeros([r])];
-    const v = {
-      R: tf.variable(init[0], true), // [r, D]
-      W: tf.variable(init[0], true), // [r, D]: W = R, b = 0 is the identity
-      b: tf.variable(init[1], true), // [r]
-    };
-    tf.dispose(init);
-    return v;
-  });
+  const vars = loreftVars(layers.length, r, D, p.seed);
   const ivs = vars.flatMap((v, i) => loreftInterventions(hooksOf[i], v, rule, padded.lengths));
   const hooks = view.hooks({ interventions: ivs });
   const blocks = new GradBlocks(view, start);
@@ -251,41 +328,16 @@ export async function learnLoreft(
   const lastPos = padded.lengths.map((n) => n - 1);
 
   try {
-    for (let step = 0; step <= p.steps; step++) {
-      await checkLearningCancelled(opts.signal);
-      const { grads, value } = tf.variableGrads(() => {
-        const out = blocks.run(resid0, hooks); // [B, T, D]
-        const h = pickPositions(out, lastPos); // [B, 1, D]
-        const logits = view.unembed(h, "all", { hooks }).logits.reshape([B, V]); // [B, V]
-        return tf.logSoftmax(logits).mul(targetT).sum().div(-B) as tf.Scalar; // mean NLL
-      }, trainable);
-      const loss = (await value.data())[0];
-      value.dispose();
-      losses.push({ step, loss });
-      opts.onStep?.({ step, total: p.steps, loss });
-      if (!Number.isFinite(loss)) {
-        tf.dispose(Object.values(grads));
-        throw new EditError("bad_edit", `LoReFT's loss is ${loss} at step ${step}`);
-      }
-      if (step === p.steps) {
-        tf.dispose(Object.values(grads));
-        break;
-      }
-      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-      tf.dispose(Object.values(grads));
-      for (const v of vars) {
-        const q = orthonormalRows(await v.R.data(), r, D); // retraction onto orthonormal rows
-        tf.tidy(() => v.R.assign(tf.tensor2d(q, [r, D])));
-      }
-    }
+    const lossFn = () => {
+      const out = blocks.run(resid0, hooks); // [B, T, D]
+      const h = pickPositions(out, lastPos); // [B, 1, D]
+      const logits = view.unembed(h, "all", { hooks }).logits.reshape([B, V]); // [B, V]
+      return tf.logSoftmax(logits).mul(targetT).sum().div(-B) as tf.Scalar; // mean NLL
+    };
+    await trainLoreft({ vars, rank: r, D, steps: p.steps, optimizer, lossFn, losses, opts });
     const learnedLayers: LoreftLearned["layers"] = [];
     for (const [i, v] of vars.entries()) {
-      learnedLayers.push({
-        layer: layers[i],
-        R: Array.from(await v.R.data()),
-        W: Array.from(await v.W.data()),
-        b: Array.from(await v.b.data()),
-      });
+      learnedLayers.push({ layer: layers[i], ...(await hostOf(v)) });
     }
     const learned: LoreftLearned = { layers: learnedLayers };
     const done: LoreftEdit = { ...edit, site: { ...edit.site, layers }, learned };
@@ -305,7 +357,7 @@ export async function learnLoreft(
       n_train: train.length,
       n_test: test.length,
       labels,
-      ms: performance.now() - t0,
+      ms: now() - t0,
     };
     return done;
   } finally {

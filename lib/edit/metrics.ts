@@ -1,5 +1,5 @@
 /**
- * How well an edit did, with the literature's measures (METHODS.md §5):
+ * How well an edit did, with the literature's measures (docs/methods.md §5):
  *
  * CounterFact (ROME's compute_rewrite_quality_counterfact), per case, then averaged over cases:
  *   efficacy        the rewrite prompt gives P(new) > P(true)
@@ -14,11 +14,13 @@
  * General text: the mean next-token NLL over the model's held-out general text (each text cut to
  * the context), and its ratio edited / original (canonical examples' deviation measure).
  */
+
 import * as tf from "@tensorflow/tfjs";
+import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike, viewOf } from "./apply";
 import { chunks, padRows } from "./batch";
 import type { CounterFactCase } from "./dataset";
-import { continuationIds, type EditTokenizer } from "./tokens";
+import { continuationIds } from "./tokens";
 
 /**
  * log P of token `targets[r][j]` after `rows[r]`'s prefix ending at position `positions[r][j]`,
@@ -64,7 +66,7 @@ export async function tokenLogProbs(
  */
 export async function continuationScores(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   prompts: readonly string[],
   targets: readonly string[],
 ): Promise<number[][]> {
@@ -140,7 +142,7 @@ export function rewriteCase(c: CounterFactCase): RewriteCase {
 
 export async function caseScores(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   c: RewriteCase,
 ): Promise<CaseScores> {
   const all = [c.prompt, ...c.paraphrase_prompts, ...c.neighborhood_prompts];
@@ -201,7 +203,7 @@ export interface TextLoss {
 /** Mean next-token NLL over texts (each cut to the context; a text of one token adds nothing). */
 export async function generalTextLoss(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   texts: readonly string[],
 ): Promise<TextLoss> {
   const nCtx = baseOf(model).config.nCtx;

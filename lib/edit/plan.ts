@@ -250,6 +250,19 @@ export function planEdits(
     maps.push(...siteMaps(e, i));
   });
   if (!opts.fold) return { edits: enabled, patches, maps, folded: [] };
+  const f = foldMaps(maps, config);
+  return { edits: enabled, patches: [...patches, ...f.patches], maps: f.kept, folded: f.folded };
+}
+
+/**
+ * Folding: every site whose edits are all at position "all" (and not resid_pre of layer 0, not
+ * LoReFT) becomes weight patches; the other maps are kept as interventions.
+ */
+function foldMaps(
+  maps: readonly SiteMap[],
+  config: Gpt2Config,
+): { patches: WeightPatch[]; kept: SiteMap[]; folded: number[] } {
+  const patches: WeightPatch[] = [];
 
   const key = (m: SiteMap) => `${m.hook}#${m.heads?.[0] ?? ""}`;
   const foldable = new Map<string, boolean>();
@@ -307,7 +320,7 @@ export function planEdits(
     patches.push({ type: "bias", layer: Number(layer), name: name as "bOut" | "bO", vec });
   }
   const folded = [...foldedEdits].filter((i) => !keptEdits.has(i)).sort((a, b) => a - b);
-  return { edits: enabled, patches, maps: kept, folded };
+  return { patches, kept, folded };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A small L2-regularised logistic-regression probe, as ITI fits one per attention head
- * (sklearn LogisticRegression, C = 1, on a seeded 80/20 split; METHODS.md §2b).
+ * (sklearn LogisticRegression, C = 1, on a seeded 80/20 split; docs/methods.md §2b).
  *
  * Written here rather than taken from a library: the JS machine-learning packages that offer
  * logistic regression are unmaintained or pull in a second tensor runtime, and the fit we need

@@ -1,5 +1,5 @@
 /**
- * ROME (Meng et al. 2022; kmeng01/rome, METHODS.md §4): rewrite one fact "subject → new object"
+ * ROME (Meng et al. 2022; kmeng01/rome, docs/methods.md §4): rewrite one fact "subject → new object"
  * with a rank-one change of the MLP output projection W (mlp.c_proj.weight, Conv1D [d_mlp, d])
  * of one layer l, at the subject's last token.
  *
@@ -19,6 +19,8 @@
  *              k: the bare prompt's key (ROME's code, update_key "bare") or k* (the paper,
  *              "mean"). Keys k′ with uᵀk′ = 0, i.e. (C⁻¹k*)ᵀk′ = 0, are left unchanged.
  *
+ * The optimisation of δ is lib/edit/rome-delta.ts.
+ *
  * Gradients: the loss is a function of δ through the blocks after l only (everything before is
  * computed once, without a tape). Every op on that path has a gradient kernel on wasm: the
  * positions are picked with one-hot matMuls (batch.ts), never with gather, whose gradient
@@ -29,15 +31,15 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Gpt2Config } from "../load/types";
 import type { Gpt2Model } from "../model/gpt2";
+import { now } from "../util/clock";
+import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike, viewOf } from "./apply";
-import { padRows, pickPositions } from "./batch";
-import { type CancelSignal, checkLearningCancelled } from "./cancel";
-import { CONTEXT_DEFAULTS, contextTemplates } from "./context";
+import type { CancelSignal } from "./cancel";
+import { CONTEXT_DEFAULTS } from "./context";
 import { secondMoment, solveShrunk } from "./cov";
 import type { EditDataset } from "./dataset";
-import { GradBlocks } from "./grad-blocks";
 import { dot, norm } from "./linalg";
-import { continuationIds, type EditTokenizer, subjectPrompt } from "./tokens";
+import { optimiseDelta, romeBatch } from "./rome-delta";
 import {
   type CovSource,
   EditError,
@@ -189,17 +191,8 @@ export function romeParams(p: RomeParams): ResolvedRomeParams {
   } as ResolvedRomeParams;
 }
 
-/** Learns a ROME edit on `model` (plain or already edited). Returns the complete edit. */
-export async function computeRome(
-  model: ModelLike,
-  tok: EditTokenizer,
-  edit: RomeEdit,
-  opts: RomeOptions = {},
-): Promise<RomeComputation> {
-  const t0 = performance.now();
-  const base = baseOf(model);
-  const config = base.config;
-  const p = romeParams(edit.params);
+/** The edited layer: the edit's own or the default, checked against the model. */
+function romeLayer(edit: RomeEdit, config: Gpt2Config): number {
   const layer = edit.site.layer ?? defaultRomeLayer(config);
   if (!Number.isInteger(layer) || layer < 0 || layer >= config.nLayer) {
     throw new EditError(
@@ -207,185 +200,73 @@ export async function computeRome(
       `ROME layer ${layer} does not exist (0 to ${config.nLayer - 1})`,
     );
   }
+  return layer;
+}
+
+/** C⁻¹k*: k* itself for C = I, else solved against the shrunk second moment of the corpus. */
+async function covSolve(
+  o: { model: ModelLike; tok: TextTokenizer; dataset?: EditDataset },
+  p: ResolvedRomeParams,
+  layer: number,
+  kStar: Float64Array,
+): Promise<{ cinvK: Float64Array; covTokens: number }> {
+  if (p.cov === "identity") return { cinvK: kStar, covTokens: 0 };
+  const texts = covTexts(o.dataset, p.cov);
+  const mom = await secondMoment(
+    o.model,
+    o.tok,
+    texts.slice(0, p.cov_texts ?? texts.length),
+    layer,
+  );
+  return { cinvK: solveShrunk(mom, p.shrinkage, kStar), covTokens: mom.tokens };
+}
+
+/** Learns a ROME edit on `model` (plain or already edited). Returns the complete edit. */
+export async function computeRome(
+  model: ModelLike,
+  tok: TextTokenizer,
+  edit: RomeEdit,
+  opts: RomeOptions = {},
+): Promise<RomeComputation> {
+  const t0 = now();
+  const p = romeParams(edit.params);
+  const layer = romeLayer(edit, baseOf(model).config);
   if (!(p.steps >= 1) || !(p.lr > 0))
     throw new EditError("bad_edit", "ROME needs steps ≥ 1 and lr > 0");
 
-  // ── prompts: every template with the rewrite prompt, then the KL prompts ──
-  const templates = await contextTemplates(model, tok, p.context);
-  const rewrite = templates.map((t) => subjectPrompt(tok, t.replace("{}", p.prompt), p.subject));
-  const target = continuationIds(tok, rewrite[0].text, p.target_new);
-  const kl = p.kl_prompts.map((t) => subjectPrompt(tok, t, p.subject));
-  const nR = rewrite.length;
-  const nT = target.length;
-  const rows = [...rewrite.map((r) => [...r.ids, ...target.slice(0, -1)]), ...kl.map((k) => k.ids)];
-  const tooLong = rows.find((r) => r.length > config.nCtx);
-  if (tooLong) {
-    throw new EditError(
-      "bad_edit",
-      `a ROME prompt has ${tooLong.length} tokens, more than the context of ${config.nCtx}`,
-    );
-  }
-  const subj = [...rewrite, ...kl].map((r) => r.subjectLast);
-  const tgtPos = rewrite.map((r) => Array.from({ length: nT }, (_, i) => r.ids.length - 1 + i));
-  const padded = padRows(rows);
-  const { T } = padded;
-  const B = rows.length;
-  const view = viewOf(model, padded.lengths);
-  const L = `blocks.${layer}.`;
+  const batch = await romeBatch(model, tok, p);
+  const d = await optimiseDelta({ ...opts, model, batch, layer, p });
 
-  // ── one pass without δ: what stays fixed during the optimisation ──
-  const fixed = tf.tidy(() => {
-    const { logits, activations } = view.forward({
-      inputIds: padded.ids,
-      record: [`${L}mlp.hook_post`, `${L}hook_resid_mid`, `${L}hook_mlp_out`],
-      logitPositions: "all",
-    });
-    const keys = pickPositions(activations.get(`${L}mlp.hook_post`)!, subj).reshape([B, -1]); // [B, M]
-    const outs = pickPositions(activations.get(`${L}hook_mlp_out`)!, subj).reshape([B, -1]); // [B, D]
-    const klLogits = pickPositions(logits.slice([nR, 0, 0], [B - nR, T, -1]), subj.slice(nR)); // [K, 1, V]
-    return {
-      mid: activations.get(`${L}hook_resid_mid`) as tf.Tensor3D, // [B, T, D]
-      mlpOut: activations.get(`${L}hook_mlp_out`) as tf.Tensor3D, // [B, T, D]
-      kStar: keys.slice([0, 0], [nR, -1]).mean(0), // [M]
-      kBare: keys.slice([0, 0], [1, -1]).reshape([-1]), // [M]
-      v0: outs.slice([0, 0], [1, -1]).reshape([-1]), // [D]
-      klOrig: tf.logSoftmax(klLogits.reshape([B - nR, -1])), // [K, V]
-    };
-  });
-  const [kStarH, kBareH, v0H] = await Promise.all([
-    fixed.kStar.data(),
-    fixed.kBare.data(),
-    fixed.v0.data(),
-  ]);
-  const v0Norm = norm(v0H);
-  const D = config.dModel;
-
-  // δ at the subject's last token of every row: mask [B, T, 1]
-  const maskData = new Float32Array(B * T);
-  subj.forEach((t, b) => {
-    maskData[b * T + t] = 1;
-  });
-  const mask = tf.tensor3d(maskData, [B, T, 1]);
-  const tgtOneHot = tf.tidy(() =>
-    tf.oneHot(
-      tf.tensor2d(
-        rewrite.map(() => target),
-        [nR, nT],
-        "int32",
-      ),
-      config.vocabSize,
-    ),
-  ); // [R, nT, V]
-  const init = tf.zeros([D]);
-  const delta = tf.variable(init, true);
-  init.dispose();
-  const optimizer = tf.train.adam(p.lr);
-  const hooks = view.hooks();
-  const blocks = new GradBlocks(view, layer + 1);
-  const losses: RomeInfo["losses"] = [];
-  const decayScale = p.weight_decay / (v0Norm * v0Norm);
-
-  const lossFn = (): { loss: tf.Scalar; parts: tf.Tensor1D } => {
-    const out = fixed.mlpOut.add(mask.mul(delta)); // hook_mlp_out + δ at the subject
-    let r = hooks.apply(`${L}hook_resid_post`, fixed.mid.add(out), 0, {}) as tf.Tensor3D;
-    r = blocks.run(r, hooks); // layers l+1 … last
-    const hR = pickPositions(r.slice([0, 0, 0], [nR, T, D]), tgtPos); // [R, nT, D]
-    const hK = pickPositions(r.slice([nR, 0, 0], [B - nR, T, D]), subj.slice(nR)); // [K, 1, D]
-    const lpR = tf.logSoftmax(view.unembed(hR, "all", { hooks }).logits); // [R, nT, V]
-    const nll = lpR.mul(tgtOneHot).sum([1, 2]).div(-nT).mean(); // mean over templates
-    const lpK = tf.logSoftmax(view.unembed(hK, "all", { hooks }).logits.reshape([B - nR, -1])); // [K, V]
-    const klDiv = lpK.exp().mul(lpK.sub(fixed.klOrig)).sum(1).mean(); // KL(new ‖ orig)
-    const decay = delta.square().sum().add(1e-20).sqrt().mul(decayScale); // ‖δ‖ (safe at 0)
-    const loss = nll.add(klDiv.mul(p.kl_weight)).add(decay) as tf.Scalar;
-    return { loss, parts: tf.stack([loss, nll, klDiv, decay]) as tf.Tensor1D };
+  // ── the rank-one update ──
+  const kUpdate = p.update_key === "mean" ? d.kStar : d.kBare;
+  const { cinvK, covTokens } = await covSolve(
+    { model, tok, dataset: opts.dataset },
+    p,
+    layer,
+    d.kStar,
+  );
+  const vStar = Float64Array.from(d.v0, (x, i) => x + d.delta[i]);
+  const out = await mlpOutOf(viewOf(model, batch.padded.lengths), layer, kUpdate);
+  const { u, v } = rankOneUpdate(cinvK, kUpdate, out, vStar);
+  const info: RomeInfo = {
+    losses: d.losses,
+    delta_norm: norm(d.delta),
+    v0_norm: norm(d.v0),
+    k_star_norm: norm(d.kStar),
+    templates: batch.templates,
+    cov: p.cov,
+    shrinkage: p.shrinkage,
+    cov_tokens: covTokens,
+    update_key: p.update_key,
+    target_new_ids: batch.target,
+    ms: now() - t0,
   };
-
-  try {
-    for (let step = 0; step < p.steps; step++) {
-      await checkLearningCancelled(opts.signal);
-      let parts: tf.Tensor1D | undefined;
-      const { grads, value } = tf.variableGrads(() => {
-        const r = lossFn();
-        parts = tf.keep(r.parts);
-        return r.loss;
-      }, [delta]);
-      const [loss, nll, klv, decay] = await parts!.data();
-      tf.dispose([parts!, value]);
-      const s: RomeStep = {
-        step,
-        steps: p.steps,
-        loss,
-        nll,
-        kl: klv,
-        decay,
-        p_new: Math.exp(-nll),
-      };
-      losses.push({ step, loss, nll, kl: klv, decay, p_new: s.p_new });
-      opts.onStep?.(s);
-      if (!Number.isFinite(loss)) {
-        tf.dispose(Object.values(grads));
-        throw new EditError("bad_edit", `ROME's loss is ${loss} at step ${step}`);
-      }
-      if (loss < p.early_stop || step === p.steps - 1 || opts.shouldStop?.()) {
-        tf.dispose(Object.values(grads));
-        break;
-      }
-      optimizer.applyGradients([{ name: delta.name, tensor: grads[delta.name] }]);
-      tf.dispose(Object.values(grads));
-      // clamp ‖δ‖ ≤ clamp · ‖v₀‖
-      const maxNorm = p.clamp * v0Norm;
-      tf.tidy(() => {
-        const n = delta.norm();
-        const f = tf.minimum(tf.scalar(1), tf.scalar(maxNorm).div(n.add(1e-20)));
-        delta.assign(delta.mul(f));
-      });
-    }
-    const deltaH = Float64Array.from(await delta.data());
-
-    // ── the rank-one update ──
-    const kStar = Float64Array.from(kStarH);
-    const kUpdate = p.update_key === "mean" ? kStar : Float64Array.from(kBareH);
-    let cinvK: Float64Array = kStar;
-    let covTokens = 0;
-    if (p.cov !== "identity") {
-      const texts = covTexts(opts.dataset, p.cov);
-      const mom = await secondMoment(
-        model,
-        tok,
-        texts.slice(0, p.cov_texts ?? texts.length),
-        layer,
-      );
-      covTokens = mom.tokens;
-      cinvK = solveShrunk(mom, p.shrinkage, kStar);
-    }
-    const v0 = Float64Array.from(v0H);
-    const vStar = Float64Array.from(v0, (x, i) => x + deltaH[i]);
-    const out = await mlpOutOf(viewOf(model, padded.lengths), layer, kUpdate);
-    const { u, v } = rankOneUpdate(cinvK, kUpdate, out, vStar);
-    const info: RomeInfo = {
-      losses,
-      delta_norm: norm(deltaH),
-      v0_norm: v0Norm,
-      k_star_norm: norm(kStar),
-      templates,
-      cov: p.cov,
-      shrinkage: p.shrinkage,
-      cov_tokens: covTokens,
-      update_key: p.update_key,
-      target_new_ids: target,
-      ms: performance.now() - t0,
-    };
-    const learned: RomeLearned = { u: Array.from(u), v: Array.from(v), info };
-    return {
-      edit: { ...edit, site: { ...edit.site, layer }, learned },
-      kStar,
-      kUpdate,
-      vStar,
-      v0,
-    };
-  } finally {
-    optimizer.dispose();
-    blocks.dispose();
-    tf.dispose([delta, mask, tgtOneHot, ...Object.values(fixed)]);
-  }
+  const learned: RomeLearned = { u: Array.from(u), v: Array.from(v), info };
+  return {
+    edit: { ...edit, site: { ...edit.site, layer }, learned },
+    kStar: d.kStar,
+    kUpdate,
+    vStar,
+    v0: d.v0,
+  };
 }

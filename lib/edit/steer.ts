@@ -12,18 +12,18 @@
  * alphaCurve measures the effect of α (log P(target) − log P(foil) on evaluation prompts) for
  * a list of α, the same edit otherwise, on top of the rest of the stack.
  */
+import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, isEdited, type ModelLike } from "./apply";
 import { activationsAt } from "./batch";
 import { type EditDataset, resolvePromptSet } from "./dataset";
 import { massMeanDirection } from "./heads";
 import { continuationScores } from "./metrics";
 import { residHook } from "./plan";
-import type { EditTokenizer } from "./tokens";
 import { type Edit, EditError, type EditEval, type ResidSteerEdit } from "./types";
 
 export async function learnResidSteer(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   edit: ResidSteerEdit,
   opts: { dataset?: EditDataset } = {},
 ): Promise<ResidSteerEdit> {
@@ -71,7 +71,7 @@ export interface EvalResult {
 /** Scores an edit's evaluation spec on a model. */
 export async function runEval(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   ev: EditEval,
   dataset?: EditDataset,
 ): Promise<EvalResult> {
@@ -91,7 +91,7 @@ export async function runEval(
  */
 export async function alphaCurve(
   model: ModelLike,
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   edit: Edit & { kind: "head_steer" | "resid_steer" },
   alphas: readonly number[],
   ev: EditEval,

@@ -1,12 +1,6 @@
 /** Text → token ids for editing: templates with a subject, and the subject's last token. */
+import type { TextTokenizer } from "../util/tokenizer";
 import { EditError } from "./types";
-
-/** What editing needs of a tokenizer (lib/engine.ts EngineTokenizer has it). */
-export interface EditTokenizer {
-  encode(text: string): number[];
-  decode(ids: number[]): string;
-  tokenText?(id: number): string;
-}
 
 export interface SubjectPrompt {
   text: string;
@@ -21,7 +15,7 @@ export interface SubjectPrompt {
  * error: the edit needs to know where the subject is.
  */
 export function subjectPrompt(
-  tok: EditTokenizer,
+  tok: TextTokenizer,
   template: string,
   subject: string,
 ): SubjectPrompt {
@@ -65,7 +59,7 @@ export function subjectPrompt(
  * Token ids of a target continuation: a leading space is added when it has none and the prompt
  * does not end in whitespace (CounterFact's target strings are stored without it).
  */
-export function continuationIds(tok: EditTokenizer, promptText: string, target: string): number[] {
+export function continuationIds(tok: TextTokenizer, promptText: string, target: string): number[] {
   if (target === "") throw new EditError("bad_edit", "the target is empty");
   const text = /^\s/.test(target) || /\s$/.test(promptText) ? target : ` ${target}`;
   const ids = tok.encode(text);

@@ -13,6 +13,10 @@
  */
 import { CodedError } from "../errors";
 
+import type { LoraEdit, LoreftEdit } from "./types-trained";
+
+export * from "./types-trained";
+
 export const EDIT_FORMAT_VERSION = 1;
 
 export const EDIT_KINDS = [
@@ -73,7 +77,7 @@ export interface EditEval {
   foil: string;
 }
 
-interface EditBase {
+export interface EditBase {
   /** Stable id for the UI stack; optional in files. */
   id?: string;
   /** Default true; a disabled edit is kept in the stack but changes nothing. */
@@ -231,136 +235,7 @@ export interface ResidSteerEdit extends EditBase {
   learned?: Direction;
 }
 
-// ───────────────────────────── LoReFT ─────────────────────────────
-
-/**
- * Where a LoReFT edit acts in each prompt: "last" (T − 1), "aspect" (T − 2: the last token of
- * the aspect in "… Sentiment of {aspect}:", the paper's code's prompt_len − 2), or given
- * absolute positions (those ≥ T are skipped in a shorter pass). lib/edit/loreft.ts.
- */
-export type LoreftPosition = "last" | "aspect" | number[];
-
-/** Training settings of a LoReFT edit (defaults in lib/edit/loreft.ts LOREFT_DEFAULTS). */
-export interface LoreftParams {
-  /** Rank r of R, W ∈ ℝ^{r×d} (default 4, the paper's). */
-  rank?: number;
-  /** Labelled absc train examples used for training (default 16). */
-  n_train?: number;
-  /** Held-out absc test examples for accuracy before/after (default 300, the whole split). */
-  n_test?: number;
-  /** Adam steps (full batch) and learning rate. */
-  steps?: number;
-  lr?: number;
-  /** Seed of R's random init and of the choice of training examples. */
-  seed?: number;
-}
-
-/** What was learned, per layer, in the order of site.layers. R, W: r×d row-major; b: r. */
-export interface LoreftLearned {
-  layers: { layer: number; R: number[]; W: number[]; b: number[] }[];
-  info?: LoreftInfo;
-}
-
-export interface LoreftInfo {
-  /** Trainable parameters: layers × (2·r·d + r). */
-  params: number;
-  /** Full-batch NLL of the label token after each step (step 0 = before any update). */
-  losses: { step: number; loss: number }[];
-  /** Argmax over the label words on held-out absc test examples, without and with the edit. */
-  accuracy_before: number;
-  accuracy_after: number;
-  n_train: number;
-  n_test: number;
-  labels: string[];
-  ms: number;
-}
-
-export interface LoreftEdit extends EditBase {
-  kind: "loreft";
-  /**
-   * layers: the block outputs edited (trained jointly; default the paper's end-exclusive 10–15
-   * of 32 scaled to depth: layer 2 of 6); hook: default resid_post; position: default "aspect".
-   */
-  site: { layers?: number[]; hook?: ResidHook; position?: LoreftPosition };
-  params: LoreftParams;
-  learned?: LoreftLearned;
-}
-
-// ───────────────────────────── LoRA (canonical examples) ─────────────────────────────
-
-/** The MLP weights a LoRA edit changes: mlp.c_fc.weight [D, M] and/or mlp.c_proj.weight [M, D]. */
-export const LORA_MODULES = ["c_fc", "c_proj"] as const;
-export type LoraModule = (typeof LORA_MODULES)[number];
-
-/**
- * Canonical-examples training (Hewitt et al. 2024, METHODS.md §3) of a LoRA edit: one example
- * (prefix, suffix), Adam on NLL(suffix | prefix), and the last step whose general-text loss stays
- * ≤ (1 + ε)·original is kept. Defaults in lib/edit/lora.ts LORA_DEFAULTS.
- */
-export interface LoraParams {
-  /** The canonical example, e.g. "Ralkrok Stennos lives in the city of" → " Orvane". */
-  prefix: string;
-  suffix: string;
-  /** Rank r of A [in, r] and B [r, out]; the delta is s·A·B with s = alpha / r. */
-  rank?: number;
-  alpha?: number;
-  /** Which MLP weights (default c_proj, the MLP output projection ROME also edits). */
-  modules?: LoraModule[];
-  /** Adam steps on the one example, learning rate, and the seed of A's Gaussian init. */
-  steps?: number;
-  lr?: number;
-  seed?: number;
-  /** Deviation cap: general-text loss ≤ (1 + epsilon)·original (1e-3, 1e-4 or 1e-5). */
-  epsilon?: number;
-  /** General texts (dataset.json general_text) measuring the deviation (default 100). */
-  texts?: number;
-  /** Held-out prompts of the same behaviour (default: the other phrasings from dataset.json). */
-  eval_prompts?: string[];
-  /** Success if P(suffix | prompt) ≥ threshold (country–capital-like facts: 0.2). */
-  threshold?: number;
-}
-
-/** One weight's factors: ΔW = s·A·B, A [in, r] and B [r, out] row-major (Conv1D layouts). */
-export interface LoraFactor {
-  layer: number;
-  module: LoraModule;
-  a: number[];
-  b: number[];
-}
-
-export interface LoraInfo {
-  /** Trainable parameters: Σ r·(in + out). */
-  params: number;
-  scale: number;
-  /** After each step (step 0 = before training): NLL of the suffix and general-text ratio. */
-  losses: { step: number; loss: number; ratio: number }[];
-  /** The step kept (the last with ratio ≤ 1 + ε; 0 = no change) and its ratio. */
-  kept_step: number;
-  loss_ratio: number;
-  epsilon: number;
-  general_nll: number;
-  general_tokens: number;
-  /** Held-out evaluation, before and after (null when there are no held-out prompts). */
-  eval_prompts: string[];
-  success_before: number | null;
-  success_rate: number | null;
-  threshold: number;
-  n_eval: number;
-  ms: number;
-}
-
-export interface LoraLearned {
-  factors: LoraFactor[];
-  info?: LoraInfo;
-}
-
-export interface LoraEdit extends EditBase {
-  kind: "lora";
-  /** The contiguous MLP layers first…last (inclusive); default the first third. */
-  site: { layers?: [number, number] };
-  params: LoraParams;
-  learned?: LoraLearned;
-}
+// LoReFT and LoRA (the trained edits): ./types-trained.ts
 
 export type Edit =
   | RomeEdit

@@ -1,0 +1,242 @@
+/**
+ * ROME's optimisation of δ (lib/edit/rome.ts has the maths): the prompts' layout in one padded
+ * batch, one pass without δ for what stays fixed (k*, the bare key, v₀, the KL reference), and
+ * Adam on δ added to blocks.l.hook_mlp_out at the subject's last token of every row.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Gpt2Model } from "../model/gpt2";
+import type { TextTokenizer } from "../util/tokenizer";
+import { baseOf, type ModelLike, viewOf } from "./apply";
+import { padRows, pickPositions } from "./batch";
+import { type CancelSignal, checkLearningCancelled } from "./cancel";
+import { contextTemplates } from "./context";
+import { GradBlocks } from "./grad-blocks";
+import { norm } from "./linalg";
+import type { ResolvedRomeParams, RomeStep } from "./rome";
+import { continuationIds, subjectPrompt } from "./tokens";
+import { EditError, type RomeInfo } from "./types";
+
+/** Every template with the rewrite prompt, then the KL prompts, as one right-padded batch. */
+export interface RomeBatch {
+  templates: string[];
+  /** The new object's ids. */
+  target: number[];
+  /** Rewrite rows (the first nR) and KL rows. */
+  nR: number;
+  nT: number;
+  /** The subject's last token in every row. */
+  subj: number[];
+  /** The positions predicting each target token, per rewrite row. */
+  tgtPos: number[][];
+  padded: ReturnType<typeof padRows>;
+}
+
+export async function romeBatch(
+  model: ModelLike,
+  tok: TextTokenizer,
+  p: ResolvedRomeParams,
+): Promise<RomeBatch> {
+  const { nCtx } = baseOf(model).config;
+  const templates = await contextTemplates(model, tok, p.context);
+  const rewrite = templates.map((t) => subjectPrompt(tok, t.replace("{}", p.prompt), p.subject));
+  const target = continuationIds(tok, rewrite[0].text, p.target_new);
+  const kl = p.kl_prompts.map((t) => subjectPrompt(tok, t, p.subject));
+  const nT = target.length;
+  const rows = [...rewrite.map((r) => [...r.ids, ...target.slice(0, -1)]), ...kl.map((k) => k.ids)];
+  const tooLong = rows.find((r) => r.length > nCtx);
+  if (tooLong) {
+    throw new EditError(
+      "bad_edit",
+      `a ROME prompt has ${tooLong.length} tokens, more than the context of ${nCtx}`,
+    );
+  }
+  return {
+    templates,
+    target,
+    nR: rewrite.length,
+    nT,
+    subj: [...rewrite, ...kl].map((r) => r.subjectLast),
+    tgtPos: rewrite.map((r) => Array.from({ length: nT }, (_, i) => r.ids.length - 1 + i)),
+    padded: padRows(rows),
+  };
+}
+
+/** What one pass without δ gives: fixed during the optimisation. */
+interface FixedPass {
+  mid: tf.Tensor3D; // [B, T, D] hook_resid_mid of layer l
+  mlpOut: tf.Tensor3D; // [B, T, D] hook_mlp_out of layer l
+  kStar: tf.Tensor1D; // [M] mean key over the templates
+  kBare: tf.Tensor1D; // [M] the bare prompt's key
+  v0: tf.Tensor1D; // [D] the bare prompt's MLP output
+  klOrig: tf.Tensor2D; // [K, V] log-probabilities of the KL prompts
+}
+
+function fixedPass(view: Gpt2Model, b: RomeBatch, layer: number): FixedPass {
+  const L = `blocks.${layer}.`;
+  const B = b.padded.ids.length;
+  const { T } = b.padded;
+  const { nR, subj } = b;
+  return tf.tidy(() => {
+    const { logits, activations } = view.forward({
+      inputIds: b.padded.ids,
+      record: [`${L}mlp.hook_post`, `${L}hook_resid_mid`, `${L}hook_mlp_out`],
+      logitPositions: "all",
+    });
+    const keys = pickPositions(activations.get(`${L}mlp.hook_post`)!, subj).reshape([B, -1]); // [B, M]
+    const outs = pickPositions(activations.get(`${L}hook_mlp_out`)!, subj).reshape([B, -1]); // [B, D]
+    const klLogits = pickPositions(logits.slice([nR, 0, 0], [B - nR, T, -1]), subj.slice(nR)); // [K, 1, V]
+    return {
+      mid: activations.get(`${L}hook_resid_mid`) as tf.Tensor3D,
+      mlpOut: activations.get(`${L}hook_mlp_out`) as tf.Tensor3D,
+      kStar: keys.slice([0, 0], [nR, -1]).mean(0) as tf.Tensor1D,
+      kBare: keys.slice([0, 0], [1, -1]).reshape([-1]) as tf.Tensor1D,
+      v0: outs.slice([0, 0], [1, -1]).reshape([-1]) as tf.Tensor1D,
+      klOrig: tf.logSoftmax(klLogits.reshape([B - nR, -1])) as tf.Tensor2D,
+    };
+  });
+}
+
+export interface DeltaOptions {
+  model: ModelLike;
+  batch: RomeBatch;
+  layer: number;
+  p: ResolvedRomeParams;
+  onStep?: (s: RomeStep) => void;
+  shouldStop?: () => boolean;
+  signal?: CancelSignal;
+}
+
+export interface DeltaResult {
+  delta: Float64Array;
+  kStar: Float64Array;
+  kBare: Float64Array;
+  v0: Float64Array;
+  losses: RomeInfo["losses"];
+}
+
+/** The loss of δ: the tensors it reads and a function building it on the tape. */
+function lossOf(
+  view: Gpt2Model,
+  o: DeltaOptions,
+  fixed: FixedPass,
+  s: { delta: tf.Variable; v0Norm: number },
+) {
+  const { batch: b, layer, p } = o;
+  const { delta, v0Norm } = s;
+  const B = b.padded.ids.length;
+  const { T } = b.padded;
+  const { nR, nT, subj, tgtPos } = b;
+  const { dModel: D, vocabSize } = view.config;
+  const L = `blocks.${layer}.`;
+  // δ at the subject's last token of every row: mask [B, T, 1]
+  const maskData = new Float32Array(B * T);
+  subj.forEach((t, i) => {
+    maskData[i * T + t] = 1;
+  });
+  const mask = tf.tensor3d(maskData, [B, T, 1]);
+  const tgtOneHot = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor2d(
+        tgtPos.map(() => b.target),
+        [nR, nT],
+        "int32",
+      ),
+      vocabSize,
+    ),
+  ); // [R, nT, V]
+  const hooks = view.hooks();
+  const blocks = new GradBlocks(view, layer + 1);
+  const decayScale = p.weight_decay / (v0Norm * v0Norm);
+  const loss = (): { loss: tf.Scalar; parts: tf.Tensor1D } => {
+    const out = fixed.mlpOut.add(mask.mul(delta)); // hook_mlp_out + δ at the subject
+    let r = hooks.apply(`${L}hook_resid_post`, fixed.mid.add(out), 0, {}) as tf.Tensor3D;
+    r = blocks.run(r, hooks); // layers l+1 … last
+    const hR = pickPositions(r.slice([0, 0, 0], [nR, T, D]), tgtPos); // [R, nT, D]
+    const hK = pickPositions(r.slice([nR, 0, 0], [B - nR, T, D]), subj.slice(nR)); // [K, 1, D]
+    const lpR = tf.logSoftmax(view.unembed(hR, "all", { hooks }).logits); // [R, nT, V]
+    const nll = lpR.mul(tgtOneHot).sum([1, 2]).div(-nT).mean(); // mean over templates
+    const lpK = tf.logSoftmax(view.unembed(hK, "all", { hooks }).logits.reshape([B - nR, -1])); // [K, V]
+    const klDiv = lpK.exp().mul(lpK.sub(fixed.klOrig)).sum(1).mean(); // KL(new ‖ orig)
+    const decay = delta.square().sum().add(1e-20).sqrt().mul(decayScale); // ‖δ‖ (safe at 0)
+    const total = nll.add(klDiv.mul(p.kl_weight)).add(decay) as tf.Scalar;
+    return { loss: total, parts: tf.stack([total, nll, klDiv, decay]) as tf.Tensor1D };
+  };
+  const dispose = () => {
+    blocks.dispose();
+    tf.dispose([mask, tgtOneHot]);
+  };
+  return { loss, dispose };
+}
+
+/** One step: the loss and its parts reported, then Adam and the clamp; false once the loop stops. */
+async function step(
+  o: DeltaOptions,
+  s: { step: number; delta: tf.Variable; optimizer: tf.Optimizer; maxNorm: number },
+  lossFn: () => { loss: tf.Scalar; parts: tf.Tensor1D },
+  losses: RomeInfo["losses"],
+): Promise<boolean> {
+  const { p } = o;
+  let parts: tf.Tensor1D | undefined;
+  const { grads, value } = tf.variableGrads(() => {
+    const r = lossFn();
+    parts = tf.keep(r.parts);
+    return r.loss;
+  }, [s.delta]);
+  const [loss, nll, kl, decay] = await parts!.data();
+  tf.dispose([parts!, value]);
+  const p_new = Math.exp(-nll);
+  losses.push({ step: s.step, loss, nll, kl, decay, p_new });
+  o.onStep?.({ step: s.step, steps: p.steps, loss, nll, kl, decay, p_new });
+  try {
+    if (!Number.isFinite(loss)) {
+      throw new EditError("bad_edit", `ROME's loss is ${loss} at step ${s.step}`);
+    }
+    if (loss < p.early_stop || s.step === p.steps - 1 || o.shouldStop?.()) return false;
+    s.optimizer.applyGradients([{ name: s.delta.name, tensor: grads[s.delta.name] }]);
+  } finally {
+    tf.dispose(Object.values(grads));
+  }
+  // clamp ‖δ‖ ≤ clamp · ‖v₀‖
+  tf.tidy(() => {
+    const n = s.delta.norm();
+    const f = tf.minimum(tf.scalar(1), tf.scalar(s.maxNorm).div(n.add(1e-20)));
+    s.delta.assign(s.delta.mul(f));
+  });
+  return true;
+}
+
+/** Learns δ with Adam; returns it with the fixed pass's keys and v₀ on the host. */
+export async function optimiseDelta(o: DeltaOptions): Promise<DeltaResult> {
+  const view = viewOf(o.model, o.batch.padded.lengths);
+  const fixed = fixedPass(view, o.batch, o.layer);
+  const [kStarH, kBareH, v0H] = await Promise.all([
+    fixed.kStar.data(),
+    fixed.kBare.data(),
+    fixed.v0.data(),
+  ]);
+  const v0Norm = norm(v0H);
+  const init = tf.zeros([view.config.dModel]);
+  const delta = tf.variable(init, true);
+  init.dispose();
+  const optimizer = tf.train.adam(o.p.lr);
+  const lossFn = lossOf(view, o, fixed, { delta, v0Norm });
+  const losses: RomeInfo["losses"] = [];
+  try {
+    const s = { step: 0, delta, optimizer, maxNorm: o.p.clamp * v0Norm };
+    for (; s.step < o.p.steps; s.step++) {
+      await checkLearningCancelled(o.signal);
+      if (!(await step(o, s, lossFn.loss, losses))) break;
+    }
+    return {
+      delta: Float64Array.from(await delta.data()),
+      kStar: Float64Array.from(kStarH),
+      kBare: Float64Array.from(kBareH),
+      v0: Float64Array.from(v0H),
+      losses,
+    };
+  } finally {
+    optimizer.dispose();
+    lossFn.dispose();
+    tf.dispose([delta, ...Object.values(fixed)]);
+  }
+}
