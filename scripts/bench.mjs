@@ -13,6 +13,9 @@
  *            --naive-rows K       naive on its first K rows everywhere (0: naive in full)
  *            --all-sweeps         every sweep on every prompt
  *            --no-gpt2  --docs / --no-docs  --port P (static server; default a free port)
+ *            --peers        then Causeway against PyTorch and ONNX Runtime (scripts/bench/peers.mts)
+ *            --peers-only   only that (about 5 minutes on an idle 2-core machine); with --docs it
+ *                           rewrites the peers section of docs/benchmarks.md
  *
  * What runs (makePlan below; printed at the start):
  *   Node, wasm: the bundled model (tiny-facts) and a GPT-2-small-shaped model with random
@@ -74,7 +77,7 @@ const BROWSER_TIMEOUT_MS = 12 * 60_000;
 function usage(msg) {
   console.error(`bench: ${msg}`);
   console.error(
-    "usage: node scripts/bench.mjs [--quick] [--node-only | --browser-only] [--samples N] [--gpt2-samples N] [--browser-samples N] [--naive-rows K] [--all-sweeps] [--no-gpt2] [--docs | --no-docs] [--port P]",
+    "usage: node scripts/bench.mjs [--quick] [--node-only | --browser-only] [--samples N] [--gpt2-samples N] [--browser-samples N] [--naive-rows K] [--all-sweeps] [--no-gpt2] [--docs | --no-docs] [--port P] [--peers | --peers-only]",
   );
   process.exit(2);
 }
@@ -92,6 +95,8 @@ function parseArgs(argv) {
     allSweeps: false,
     docs: undefined,
     port: 0,
+    peers: false,
+    peersOnly: false,
   };
   const int = (a, v, min) => {
     const n = Number(v);
@@ -116,6 +121,8 @@ function parseArgs(argv) {
     else if (a === "--docs") o.docs = true;
     else if (a === "--no-docs") o.docs = false;
     else if (a === "--port") o.port = int(a, value(), 0);
+    else if (a === "--peers") o.peers = true;
+    else if (a === "--peers-only") o.peersOnly = true;
     else if (a === "--help" || a === "-h") usage("help");
     else usage(`unknown argument ${a}`);
   }
@@ -376,7 +383,33 @@ function osName() {
   return `${os.type()} ${os.release()}`;
 }
 
+/** The peers part (scripts/bench/peers.mts) in a child process; resolves to its exit code. */
+function runPeers() {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.join(root, "scripts", "bench", "peers.mts"),
+        ...(args.docs ? ["--docs"] : []),
+      ],
+      { cwd: root, stdio: "inherit" },
+    );
+    const stop = () => child.kill("SIGTERM");
+    cleanups.add(stop);
+    child.on("exit", (code) => {
+      cleanups.delete(stop);
+      resolve(code ?? 1);
+    });
+  });
+}
+
 async function main() {
+  if (args.peersOnly) {
+    console.log(`bench: ${command}`);
+    process.exit(await runPeers());
+  }
   console.log(`bench: ${command}`);
   for (const l of describePlan()) console.log(`bench: ${l}`);
   const load = os.loadavg()[0];
@@ -496,6 +529,7 @@ async function main() {
     console.log("bench: wrote docs/benchmarks.md");
   }
   console.log(`bench: wrote bench-results/${file}; total ${seconds(totalMs)} s`);
+  if (args.peers && (await runPeers()) !== 0) errors.push("peers failed");
   if (errors.length > 0 || bad.length > 0) process.exitCode = 1;
 }
 

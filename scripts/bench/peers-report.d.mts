@@ -1,0 +1,2 @@
+export function peersSection(r: unknown): string;
+export function updatePeersDoc(file: string, r: unknown): void;
