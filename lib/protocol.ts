@@ -30,20 +30,13 @@
 import type { CounterFactScores } from "./edit/metrics";
 import type { Edit, EditErrorCode, EditEval, PromptSet } from "./edit/types";
 import type { EngineErrorCode } from "./engine";
-import type { DatasetResult, KnownFact } from "./interp/dataset";
-import type {
-  PatchMetric,
-  PatchSite,
-  PatchSpec,
-  Strategy,
-  TraceErrorCode,
-  TraceKind,
-  TraceSpec,
-} from "./interp/spec";
+import type { DatasetResult } from "./interp/dataset";
+import type { TraceErrorCode } from "./interp/spec";
 import type { LoadErrorCode } from "./load/errors";
 import type { Gpt2Config } from "./load/types";
 import type { ModelErrorCode } from "./model/errors";
 import type { QueryErrorCode } from "./queries";
+import type { BaselineInfo, RunJob, StageSummary } from "./sweep-jobs";
 
 export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
 
@@ -128,85 +121,17 @@ export type ModelSource =
   | { kind: "hub"; repo: string; revision?: string; endpoint?: string }
   | { kind: "files"; name: string; files?: File[] };
 
-// ── sweep jobs ─────────────────────────────────────────────────────────────────────────────
-
-/** A causal trace of one prompt, of one kind or several (run one after another). */
-export interface TraceJob {
-  type: "trace";
-  /** Everything but the kind (lib/interp/spec.ts TraceSpec). */
-  spec: Omit<TraceSpec, "kind">;
-  kinds: TraceKind[];
-}
-
-/**
- * Activation patching (lib/interp/spec.ts PatchSpec). An empty or absent target defaults to the
- * clean prompt's top-1 token, an empty or absent foil to the corrupted prompt's top-1 (its second
- * choice when that is the target).
- */
-export interface PatchJob {
-  type: "patch";
-  spec: Omit<PatchSpec, "target" | "foil"> & { target?: string | number; foil?: string | number };
-}
-
-/** Causal traces averaged over known facts (lib/interp/dataset.ts); the bundled ones by default. */
-export interface DatasetJob {
-  type: "dataset";
-  facts?: KnownFact[];
-  kinds?: TraceKind[];
-  samples?: number;
-  noise?: number;
-  seed?: number;
-  window?: number;
-  strategy?: Strategy;
-  limit?: number;
-}
-
-export type RunJob = TraceJob | PatchJob | DatasetJob;
-
-/** What a trace kind starts from: the clean and corrupted runs, before any cell. */
-export interface TraceBaselineInfo {
-  job: "trace";
-  kind: TraceKind;
-  ids: number[];
-  tokens: string[];
-  /** [b, e), end-exclusive. */
-  subject: [number, number];
-  answer: { id: number; token: string; ids: number[]; tokens: string[] };
-  high: number;
-  low: number;
-  /** Absolute σ of the noise (null for a counterfactual prompt). */
-  noiseSigma: number | null;
-  window: number;
-  nLayer: number;
-  samples: number;
-  corruption: "noise" | "prompt";
-  corruptTokens?: string[];
-}
-
-export interface PatchBaselineInfo {
-  job: "patch";
-  site: PatchSite;
-  metric: PatchMetric;
-  cleanIds: number[];
-  cleanTokens: string[];
-  corruptTokens: string[];
-  target: { id: number; token: string };
-  foil: { id: number; token: string };
-  cleanLogitDiff: number;
-  corruptLogitDiff: number;
-  cleanProb: number;
-  corruptProb: number;
-  nLayer: number;
-  nHead: number;
-}
-
-export type BaselineInfo = TraceBaselineInfo | PatchBaselineInfo;
-
-/** Per-kind cost of a finished run. */
-export interface StageSummary {
-  evaluations: number;
-  ms: number;
-}
+// The sweep jobs of a `run` request and what their baselines say: ./sweep-jobs.ts.
+export type {
+  BaselineInfo,
+  DatasetJob,
+  PatchBaselineInfo,
+  PatchJob,
+  RunJob,
+  StageSummary,
+  TraceBaselineInfo,
+  TraceJob,
+} from "./sweep-jobs";
 
 /** Every request the worker takes, one name each (its answers reuse the name). */
 export type ToWorker =

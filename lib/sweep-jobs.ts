@@ -1,0 +1,91 @@
+/**
+ * The sweep jobs a `run` request carries (trace, patch, dataset) and the baselines, row grids
+ * and costs they answer with (lib/protocol.ts re-exports them; workers/sweeps.ts runs them).
+ */
+import type { KnownFact } from "./interp/dataset";
+import type {
+  PatchMetric,
+  PatchSite,
+  PatchSpec,
+  Strategy,
+  TraceKind,
+  TraceSpec,
+} from "./interp/spec";
+
+/** A causal trace of one prompt, of one kind or several (run one after another). */
+export interface TraceJob {
+  type: "trace";
+  /** Everything but the kind (lib/interp/spec.ts TraceSpec). */
+  spec: Omit<TraceSpec, "kind">;
+  kinds: TraceKind[];
+}
+
+/**
+ * Activation patching (lib/interp/spec.ts PatchSpec). An empty or absent target defaults to the
+ * clean prompt's top-1 token, an empty or absent foil to the corrupted prompt's top-1 (its second
+ * choice when that is the target).
+ */
+export interface PatchJob {
+  type: "patch";
+  spec: Omit<PatchSpec, "target" | "foil"> & { target?: string | number; foil?: string | number };
+}
+
+/** Causal traces averaged over known facts (lib/interp/dataset.ts); the bundled ones by default. */
+export interface DatasetJob {
+  type: "dataset";
+  facts?: KnownFact[];
+  kinds?: TraceKind[];
+  samples?: number;
+  noise?: number;
+  seed?: number;
+  window?: number;
+  strategy?: Strategy;
+  limit?: number;
+}
+
+export type RunJob = TraceJob | PatchJob | DatasetJob;
+
+/** What a trace kind starts from: the clean and corrupted runs, before any cell. */
+export interface TraceBaselineInfo {
+  job: "trace";
+  kind: TraceKind;
+  ids: number[];
+  tokens: string[];
+  /** [b, e), end-exclusive. */
+  subject: [number, number];
+  answer: { id: number; token: string; ids: number[]; tokens: string[] };
+  high: number;
+  low: number;
+  /** Absolute σ of the noise (null for a counterfactual prompt). */
+  noiseSigma: number | null;
+  window: number;
+  nLayer: number;
+  samples: number;
+  corruption: "noise" | "prompt";
+  corruptTokens?: string[];
+}
+
+export interface PatchBaselineInfo {
+  job: "patch";
+  site: PatchSite;
+  metric: PatchMetric;
+  cleanIds: number[];
+  cleanTokens: string[];
+  corruptTokens: string[];
+  target: { id: number; token: string };
+  foil: { id: number; token: string };
+  cleanLogitDiff: number;
+  corruptLogitDiff: number;
+  cleanProb: number;
+  corruptProb: number;
+  nLayer: number;
+  nHead: number;
+}
+
+export type BaselineInfo = TraceBaselineInfo | PatchBaselineInfo;
+
+/** Per-kind cost of a finished run. */
+export interface StageSummary {
+  evaluations: number;
+  ms: number;
+}
