@@ -21,7 +21,6 @@ import * as tf from "@tensorflow/tfjs";
 import { GaussianRng } from "../interp/rng";
 import type { Gpt2Model, KeyValue } from "../model/gpt2";
 import type { TextTokenizer } from "../util/tokenizer";
-import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, isEdited, type ModelLike, viewOf } from "./apply";
 import { EditError } from "./types";
 
