@@ -4,6 +4,9 @@
  * numbers. Written for few, cheap kernels on the wasm backend: x³ as x·x·x (wasm's Pow runs
  * element by element) and the tanh GELU as x·σ(2u) (tanh(u) = 2σ(2u) − 1; wasm's Sigmoid is an
  * XNNPACK kernel, its Tanh a scalar loop), equal to the tanh form within float32 rounding.
+ * Each runs in its own tidy, so a block holds its inputs and outputs, not their intermediates
+ * (the fast head sweep's wide passes peaked at 1.6 GiB with them). Gradients still flow: tfjs
+ * keeps what the backward pass needs.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Gpt2Config } from "../load/types";
@@ -29,6 +32,10 @@ function erfApprox(x: tf.Tensor): tf.Tensor {
 
 /** GELU: exact (erf) for "gelu"; otherwise gelu_new / gelu_pytorch_tanh (tanh approximation). */
 export function gelu(x: tf.Tensor, kind: Gpt2Config["activation"]): tf.Tensor {
+  return tf.tidy(() => geluOps(x, kind)); // frees the [B, T, M] intermediates at once
+}
+
+function geluOps(x: tf.Tensor, kind: Gpt2Config["activation"]): tf.Tensor {
   if (kind === "gelu") {
     const erf = tf.getKernel("Erf", tf.getBackend()) ? tf.erf : erfApprox;
     return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1)); // 0.5 x (1 + erf(x / √2))
@@ -44,9 +51,11 @@ export function gelu(x: tf.Tensor, kind: Gpt2Config["activation"]): tf.Tensor {
 
 /** LayerNorm over the last axis with torch's biased variance. */
 export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const centred = x.sub(x.mean(-1, true));
-  const variance = centred.square().mean(-1, true);
-  return centred.mul(variance.add(eps).rsqrt()).mul(g).add(b);
+  return tf.tidy(() => {
+    const centred = x.sub(x.mean(-1, true));
+    const variance = centred.square().mean(-1, true);
+    return centred.mul(variance.add(eps).rsqrt()).mul(g).add(b);
+  });
 }
 
 const masks = new Map<string, Float32Array>();
