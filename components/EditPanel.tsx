@@ -1,15 +1,17 @@
 "use client";
 /**
- * The edit stack: each edit with its description, on/off, order and removal; undo; the learning
+ * The edit stack: each edit with its description, on/off, order and removal (EditStack.tsx);
+ * undo and redo (exact: a learned edit comes back learned, never relearned); the learning
  * progress with the loss (and ROME's p_new) curve as it streams; learned diagnostics shown
  * generically; ROME's CounterFact measures on request; and the form of the edit being made
  * (opened by a click on a heatmap cell or a head, or from the "Add edit" buttons).
  */
-import { useEffect, useRef } from "react";
-import { describeEdit, type Edit, isEnabled, isLearned } from "@/lib/edit/types";
-import { fmtValue } from "@/lib/viz/format";
+import { useEffect, useRef, useState } from "react";
+import { EditStack } from "./EditStack";
 import { EDIT_FORMS } from "./edit-forms/registry";
+import { learningText } from "./progress-text";
 import { useCauseway } from "./StoreProvider";
+import { useTicker } from "./useTicker";
 
 export function EditPanel() {
   const count = useCauseway((s) => s.edits.stack.length);
@@ -81,8 +83,15 @@ function EditStatus() {
   const curve = useCauseway((s) => s.edits.curve);
   const error = useCauseway((s) => s.edits.error);
   const canUndo = useCauseway((s) => s.edits.history.length > 0);
+  const canRedo = useCauseway((s) => s.edits.future.length > 0);
   const undo = useCauseway((s) => s.undoEdits);
+  const redo = useCauseway((s) => s.redoEdits);
   const cancel = useCauseway((s) => s.cancelLearning);
+  // the time since learning started, ticking: a long phase is never a frozen line
+  const [since, setSince] = useState<number | null>(null);
+  useEffect(() => setSince(status === "learning" ? performance.now() : null), [status]);
+  const now = useTicker(status === "learning");
+  const elapsedMs = since !== null ? now - since : null;
   return (
     <div className="edits__status" data-testid="edits-status" data-status={status}>
       <button
@@ -90,15 +99,24 @@ function EditStatus() {
         className="btn btn--ghost"
         onClick={undo}
         disabled={!canUndo}
+        title="Undo the last change to the stack (Redo brings it back, learned values included)"
         data-testid="edits-undo"
       >
         ↶ Undo
       </button>
-      <span className="edits__state">
+      <button
+        type="button"
+        className="btn btn--ghost"
+        onClick={redo}
+        disabled={!canRedo}
+        title="Redo the change undone last, exactly as it was (nothing is relearned)"
+        data-testid="edits-redo"
+      >
+        ↷ Redo
+      </button>
+      <span className="edits__state" data-testid="edits-state">
         {status === "learning"
-          ? progress
-            ? `Learning edit ${progress.index + 1}: step ${progress.step}/${progress.total}${progress.loss !== undefined ? ` · loss ${progress.loss.toFixed(3)}` : ""}${progress.pNew !== undefined ? ` · p(new) ${fmtValue(progress.pNew)}` : ""}`
-            : "Learning…"
+          ? learningText(progress, elapsedMs)
           : status === "ready"
             ? "Applied."
             : ""}
@@ -155,120 +173,6 @@ function LossCurve({ points }: { points: { step: number; loss: number; pNew?: nu
       </text>
     </svg>
   );
-}
-
-function EditStack() {
-  const stack = useCauseway((s) => s.edits.stack);
-  const status = useCauseway((s) => s.edits.status);
-  const toggle = useCauseway((s) => s.toggleEdit);
-  const move = useCauseway((s) => s.moveEdit);
-  const remove = useCauseway((s) => s.removeEdit);
-  const evalEdit = useCauseway((s) => s.evalEdit);
-  return (
-    <ol className="edits__list" data-testid="edit-stack">
-      {stack.map((e, i) => (
-        <li
-          key={e.id}
-          className={`edits__row${isEnabled(e) ? "" : " edits__row--off"}`}
-          data-testid="edit-row"
-          data-kind={e.kind}
-          data-learned={isLearned(e)}
-        >
-          <input
-            type="checkbox"
-            checked={isEnabled(e)}
-            onChange={() => toggle(e.id!)}
-            aria-label={`Edit ${i + 1} on`}
-            data-testid="edit-enabled"
-          />
-          <span className="edits__desc">
-            {describeEdit(e)}
-            {!isLearned(e) && isEnabled(e) ? (
-              <em className="edits__pending">
-                {status === "learning" ? " learning…" : " not learned"}
-              </em>
-            ) : null}
-          </span>
-          <LearnedInfo edit={e} />
-          <span className="edits__buttons">
-            {e.kind === "rome" && isLearned(e) && isEnabled(e) ? (
-              <button
-                type="button"
-                className="btn btn--ghost btn--small"
-                onClick={() => evalEdit(i)}
-              >
-                Measure
-              </button>
-            ) : null}
-            <button
-              type="button"
-              className="btn btn--ghost btn--small"
-              onClick={() => move(e.id!, -1)}
-              disabled={i === 0}
-              aria-label="Move up"
-            >
-              ↑
-            </button>
-            <button
-              type="button"
-              className="btn btn--ghost btn--small"
-              onClick={() => move(e.id!, 1)}
-              disabled={i === stack.length - 1}
-              aria-label="Move down"
-            >
-              ↓
-            </button>
-            <button
-              type="button"
-              className="btn btn--ghost btn--small"
-              onClick={() => remove(e.id!)}
-              aria-label="Remove"
-              data-testid="edit-remove"
-            >
-              ✕
-            </button>
-          </span>
-        </li>
-      ))}
-    </ol>
-  );
-}
-
-/** Scalar diagnostics of any learned edit's `info` (and a few learned scalars), generically. */
-function LearnedInfo({ edit }: { edit: Edit }) {
-  const learned = (edit as { learned?: Record<string, unknown> }).learned;
-  if (!learned) return null;
-  const info = (learned.info ?? {}) as Record<string, unknown>;
-  const items: [string, string][] = [];
-  for (const [k, v] of Object.entries(info)) {
-    if (typeof v === "number" && Number.isFinite(v)) items.push([k, fmtNumber(v)]);
-    else if (typeof v === "string" && v.length < 40) items.push([k, v]);
-    else if (Array.isArray(v) && v.length > 0 && typeof v[0] === "object" && v[0] !== null) {
-      const last = v[v.length - 1] as Record<string, unknown>;
-      for (const key of ["loss", "p_new"]) {
-        if (typeof last[key] === "number")
-          items.push([`final ${key}`, fmtNumber(last[key] as number)]);
-      }
-    }
-  }
-  for (const k of ["norm", "sigma"]) {
-    if (typeof learned[k] === "number") items.push([k, fmtNumber(learned[k] as number)]);
-  }
-  if (items.length === 0) return null;
-  return (
-    <span className="edits__info" data-testid="edit-info">
-      {items.slice(0, 8).map(([k, v]) => (
-        <span key={k}>
-          {k.replace(/_/g, " ")} <b>{v}</b>
-        </span>
-      ))}
-    </span>
-  );
-}
-
-function fmtNumber(x: number): string {
-  if (Number.isInteger(x)) return x.toLocaleString("en-US");
-  return Math.abs(x) >= 1000 || Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toPrecision(3);
 }
 
 function EditEvalView() {

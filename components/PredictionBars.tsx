@@ -1,8 +1,15 @@
 "use client";
-/** Top-k next-token predictions as horizontal bars on an absolute 0–100 % probability scale. */
+/**
+ * Top-k next-token predictions as horizontal bars on an absolute 0–100 % probability scale.
+ * While a prediction is computed the time so far ticks (the first one after a load compiles the
+ * model's GPU kernels: tens of seconds under SwiftShader), so a slow answer is never silent.
+ */
+import { useEffect, useState } from "react";
 import type { TokenProb } from "@/lib/protocol";
 import { exactProb, percent, visibleToken } from "./format";
+import { elapsedText } from "./progress-text";
 import { useCauseway } from "./StoreProvider";
+import { useTicker } from "./useTicker";
 
 const TICKS = [0, 0.25, 0.5, 0.75, 1];
 
@@ -15,6 +22,10 @@ export function PredictionBars() {
   const modelStatus = useCauseway((s) => s.model.status);
   const ms = useCauseway((s) => s.predict.ms);
   const stale = status === "pending" || status === "error";
+  const [since, setSince] = useState<number | null>(null);
+  useEffect(() => setSince(status === "pending" ? performance.now() : null), [status]);
+  const now = useTicker(status === "pending");
+  const elapsed = since !== null ? elapsedText(now - since) : "";
 
   return (
     <section className="panel preds" aria-labelledby="preds-title">
@@ -22,7 +33,7 @@ export function PredictionBars() {
         <h2 id="preds-title">Next token</h2>
         <span className="panel__note" data-testid="predict-status" data-status={status}>
           {status === "pending"
-            ? "computing…"
+            ? `computing…${elapsed ? ` ${elapsed}` : ""}`
             : status === "ok" && ms !== null
               ? `top ${result?.top.length ?? 0} · ${ms.toFixed(0)} ms`
               : ""}
@@ -63,7 +74,7 @@ export function PredictionBars() {
             : modelStatus === "error"
               ? "No model loaded."
               : status === "pending"
-                ? "Computing…"
+                ? `Computing…${elapsed ? ` ${elapsed} so far (the first prediction after a load compiles the model's kernels)` : ""}`
                 : status === "error"
                   ? "No predictions for this prompt."
                   : "Type a prompt to see what the model predicts next."}

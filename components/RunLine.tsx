@@ -1,33 +1,39 @@
 "use client";
 /**
- * The status of one panel's sweep: a progress bar with the ETA while it runs, then what it cost
- * (time, evaluations, tensors left in the worker), or why it stopped. A cancel button while it
- * runs.
+ * The status of one panel's sweep: a progress bar with the phase, counts, time so far and ETA
+ * while it runs, then what it cost (time, evaluations, tensors left in the worker), or why it
+ * stopped. A cancel button while it runs.
  */
 import type { RunInfo } from "@/lib/store";
-import { fmtEta, fmtInt, fmtMs } from "@/lib/viz/format";
+import { fmtInt, fmtMs } from "@/lib/viz/format";
+import { elapsedText, etaText, SWEEP_PHASE } from "./progress-text";
 import { useCauseway } from "./StoreProvider";
+import { useTicker } from "./useTicker";
 
-const PHASE: Record<string, string> = {
-  clean: "clean run",
-  corrupted: "corrupted run",
-  sweep: "restoring",
-  dataset: "tracing facts",
-  done: "finishing",
-};
-
-export function statusText(run: RunInfo, what: string): string {
+/**
+ * The line of a run: while it runs, the phase, its counts and the share done, the time so far
+ * (`elapsedMs`) and the ETA (marked as an estimate early on); then what it cost, or why it
+ * stopped.
+ */
+export function statusText(run: RunInfo, what: string, elapsedMs: number | null = null): string {
+  const elapsed = elapsedText(elapsedMs);
   switch (run.status) {
     case "idle":
       return "";
     case "running": {
       const p = run.progress;
-      if (!p) return `Starting ${what}…`;
+      if (!p) return `Starting ${what}…${elapsed ? ` · ${elapsed}` : ""}`;
       const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 0;
       const kind = p.kind && p.kind !== "dataset" ? `${p.kind} · ` : "";
-      const eta = fmtEta(p.etaMs);
-      const count = p.phase === "dataset" ? ` · ${p.done} / ${p.total} facts` : "";
-      return `${kind}${PHASE[p.phase] ?? p.phase} · ${pct}%${count}${eta ? ` · ${eta}` : ""}`;
+      const unit = p.phase === "dataset" ? " facts" : "";
+      const eta = etaText(p.etaMs, p.done, p.total);
+      return [
+        `${kind}${SWEEP_PHASE[p.phase] ?? p.phase} ${fmtInt(p.done)} / ${fmtInt(p.total)}${unit} (${pct}%)`,
+        elapsed ? `${elapsed} so far` : "",
+        eta,
+      ]
+        .filter((x) => x !== "")
+        .join(" · ");
     }
     case "cancelling":
       return "Cancelling after the current pass…";
@@ -47,6 +53,9 @@ export function statusText(run: RunInfo, what: string): string {
 export function RunLine({ run, what, owner }: { run: RunInfo; what: string; owner: string }) {
   const cancelRun = useCauseway((s) => s.cancelRun);
   const active = run.status === "running" || run.status === "cancelling";
+  // ticks every second while running, so a long phase is never a frozen line
+  const now = useTicker(active);
+  const elapsedMs = active && run.startedAt !== null ? now - run.startedAt : null;
   const frac =
     run.progress && run.progress.total > 0
       ? Math.min(1, run.progress.done / run.progress.total)
@@ -74,7 +83,7 @@ export function RunLine({ run, what, owner }: { run: RunInfo; what: string; owne
         </div>
       ) : null}
       <span className="runline__text" role={run.status === "error" ? "alert" : undefined}>
-        {statusText(run, what)}
+        {statusText(run, what, elapsedMs)}
       </span>
       {active ? (
         <button

@@ -19,6 +19,7 @@ import { useModelGate } from "./ModelSourceConfirm";
 import { SessionLinkCarried } from "./SessionLinkCarried";
 import { useCausewayStore } from "./StoreProvider";
 
+import { markOf, type SharedMark, useStaleLink } from "./useStaleLink";
 interface Opened {
   session: SharedSession;
   from: "link" | "file";
@@ -34,9 +35,22 @@ export function SessionLink() {
   const store = useCausewayStore();
   const [opened, setOpened] = useState<Opened | null>(null);
   const [error, setError] = useState<{ code: string; message: string } | null>(null);
-  const [link, setLink] = useState<{ url: string; note: string } | null>(null);
+  const [link, setLink] = useState<{ url: string; note: string; mark: SharedMark } | null>(null);
+  const [stale, setStale] = useState(false);
   const stop = useRef<(() => void) | null>(null);
   // a model from another origin waits for the user's yes (components/ModelSourceConfirm.tsx)
+
+  // the session changed since the link was made: the link (and "copied") no longer hold
+  const onStale = useCallback(() => {
+    setLink((l) => {
+      if (l && window.location.hash !== "" && l.url.endsWith(window.location.hash)) {
+        window.history.replaceState(null, "", window.location.pathname + window.location.search);
+      }
+      return null;
+    });
+    setStale(true);
+  }, []);
+  useStaleLink(store, link?.mark ?? null, onStale);
   const modelGate = useModelGate();
   const gate = modelGate.gate;
 
@@ -121,7 +135,9 @@ export function SessionLink() {
 
   const share = async () => {
     try {
-      const { hash, dropped } = await encodeSession(sessionOf(store.getState()));
+      const state = store.getState();
+      const { hash, dropped } = await encodeSession(sessionOf(state));
+      const mark = markOf(state, !dropped.includes("trace"));
       const url = `${window.location.origin}${window.location.pathname}${hash}`;
       window.history.replaceState(null, "", hash);
       let copied = true;
@@ -134,8 +150,10 @@ export function SessionLink() {
         ...(dropped.includes("trace") ? ["without the heatmaps (too long)"] : []),
         ...(dropped.includes("learned") ? ["edits as recipes (relearned on open)"] : []),
       ];
-      setLink({ url, note: notes.join(" · ") });
+      setLink({ url, note: notes.join(" · "), mark });
+      setStale(false);
       setError(null);
+      setStale(false);
     } catch (e) {
       setLink(null);
       setError({ code: e instanceof ShareError ? e.code : "error", message: messageOf(e) });
@@ -203,6 +221,11 @@ export function SessionLink() {
             />
             <span className="panel__note" data-testid="share-link-note">
               {link.note}
+        ) : stale ? (
+          <span className="panel__note" data-testid="share-link-stale">
+            The session changed since the last link was made; Share again for a link to what is on
+            screen.
+          </span>
             </span>
           </>
         ) : null}

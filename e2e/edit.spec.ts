@@ -4,8 +4,11 @@
  * MLP cell of the subject's last token at layer 0, which opens the ROME form; an empty target is
  * refused with a specific message; with a new target the worker learns the edit (the loss curve
  * streams), the top prediction becomes the new target while the original's bars stay beside it;
- * "Re-trace edited model" fills an edited MLP map that differs from the original one; undo
- * restores the original prediction exactly (the same probabilities, digit for digit).
+ * "Re-trace edited model" fills an edited MLP map that differs from the original one, each set
+ * of maps exporting its own numbers; undo restores the original prediction exactly (the same
+ * probabilities, digit for digit) and marks the edited maps out of date (re-trace disabled, with
+ * the reason); redo brings the learned edit back without relearning, and its maps are current
+ * again; turning the edit off keeps it learned.
  * About 1.7 minutes (ROME with 8 steps: ~65 s), most of it ROME on SwiftShader's WebGPU.
  * A second test cancels a 40-step ROME learning after its first step: the stack and the
  * predictions are those of the head edit applied before it, with no error shown.
@@ -136,11 +139,50 @@ test("trace → click an MLP cell → ROME edit → re-trace edited → undo", a
   expect(JSON.parse((await mlp.getAttribute("data-values")) ?? "[]")).toEqual(originalGrid);
   await expect(page.getByTestId("colorbar-edited-mlp")).toBeVisible();
 
+  // each set of maps exports its own numbers
+  const saved = async (testId: string) => {
+    await page.getByTestId(testId).locator("summary").click();
+    const [dl] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByTestId(`${testId}-json`).click(),
+    ]);
+    return JSON.parse(readFileSync((await dl.path()) as string, "utf8"));
+  };
+  const editedJson = await saved("export-edited-mlp");
+  expect(editedJson.model).toBe("edited");
+  expect(editedJson.scores).toEqual(editedGrid);
+  expect((await saved("export-mlp")).scores).toEqual(originalGrid);
+  await expect(page.getByTestId("trace-maps-edited")).toHaveAttribute("data-stale", "false");
+
   // 5. undo: the stack is empty and the prediction is the original one, exactly
   await page.getByTestId("edits-undo").click();
   await expect(page.getByTestId("edit-row")).toHaveCount(0);
   await expect(page.getByTestId("predictions-original")).toHaveCount(0, { timeout: 30_000 });
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
+  await expect.poll(() => bars(page, "predictions")).toEqual(original);
+  // the edited maps stay, marked out of date; re-trace says why it cannot run
+  await expect(page.getByTestId("trace-maps-edited")).toHaveAttribute("data-stale", "true");
+  await expect(page.getByTestId("edited-stale")).toContainText("earlier edit stack");
+  await expect(page.getByTestId("retrace-edited")).toBeDisabled();
+  await expect(page.getByTestId("retrace-blocked")).toHaveAttribute("data-code", "no_edits");
+  await page.screenshot({ path: path.join(ROOT, "test-results", "edit-undo-stale.png") });
+
+  // 6. redo: the learned edit comes back as it was (not relearned), with its predictions
+  await page.getByTestId("edits-redo").click();
+  await expect(page.getByTestId("edit-row")).toHaveCount(1);
+  await expect(page.getByTestId("edit-row")).toHaveAttribute("data-learned", "true");
+  await expect(page.getByTestId("edits-status")).not.toHaveAttribute("data-status", "learning");
+  await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready");
+  await expect(page.getByTestId("edits-redo")).toBeDisabled();
+  await expect.poll(() => bars(page, "predictions")).toEqual(edited);
+  // the same stack as the re-trace's: its maps are current again
+  await expect(page.getByTestId("trace-maps-edited")).toHaveAttribute("data-stale", "false");
+  await expect(page.getByTestId("retrace-edited")).toBeEnabled();
+
+  // 7. off is the non-destructive way back: the maps go out of date, the edit stays learned
+  await page.getByTestId("edit-enabled").uncheck();
+  await expect(page.getByTestId("edit-off-note")).toContainText("kept with what was learned");
+  await expect(page.getByTestId("trace-maps-edited")).toHaveAttribute("data-stale", "true");
   await expect.poll(() => bars(page, "predictions")).toEqual(original);
   expect(errors, "uncaught errors in the page").toEqual([]);
 });

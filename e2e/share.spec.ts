@@ -1,7 +1,8 @@
 /**
  * Sessions as links, end to end on the bundled model: run a trace, copy its link, open the link
  * in a fresh browser context: the carried heatmap shows, the trace is recomputed and the status
- * says recomputed = carried, with the same grid. A tampered link shows why it cannot be opened
+ * says recomputed = carried, with the same grid; once the session changes the Share box drops
+ * the old link (and "copied"). A tampered link shows why it cannot be opened
  * and leaves an empty session. Few samples, one kind: WebGPU through SwiftShader is slow.
  */
 import { readFileSync } from "node:fs";
@@ -79,6 +80,19 @@ test("a trace's link opens elsewhere with the same grid, recomputed = carried", 
   expect(json.scores).toEqual(traced);
   sessionJson = (await saved("session-export")).toString("utf8");
   expect(JSON.parse(sessionJson).format).toBe("causeway-session");
+
+  // the session changes: the link, its "copied" and the address bar's hash no longer hold
+  await expect(page.getByTestId("share-link-note")).toBeVisible();
+  expect(await page.evaluate(() => window.location.hash)).toContain("#v1.");
+  await page.getByTestId("trace-target").fill(" Belkor");
+  await expect(page.getByTestId("share-link-stale")).toBeVisible();
+  await expect(page.getByTestId("share-link")).toHaveCount(0);
+  await expect(page.getByTestId("share-link-note")).toHaveCount(0);
+  expect(await page.evaluate(() => window.location.hash)).toBe("");
+  // sharing again gives the link of what is on screen
+  await page.getByTestId("share-button").click();
+  await expect(page.getByTestId("share-link")).not.toHaveValue(link);
+  await expect(page.getByTestId("share-link-stale")).toHaveCount(0);
   await ctx.close();
 
   const fresh = await browser.newContext();

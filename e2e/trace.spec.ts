@@ -1,8 +1,9 @@
 /**
  * The causal-tracing screen, end to end, in Debian's Chromium on WebGPU (SwiftShader), on the
- * bundled model: the subject picked on the token strip, cancellation mid-sweep with no tensors
- * left behind, a three-kind trace that fills every T × L cell and whose hidden-state grid
- * matches `causeway trace --json`, head patching that matches `causeway patch --json`, and a head's
+ * bundled model: the subject picked on the token strip (Run disabled, with the reason, while it
+ * cannot run), cancellation mid-sweep with no tensors left behind, a three-kind trace that fills
+ * every T × L cell and whose hidden-state grid matches `causeway trace --json`, a refused run
+ * (counterfactual of another length, prompt over the context) that leaves that trace on screen, head patching that matches `causeway patch --json`, and a head's
  * attention pattern. The last test writes docs/screenshot-trace.png.
  *
  * One page is shared by the tests in order (the model loads once), so they run serially.
@@ -127,16 +128,17 @@ test("the subject is chosen on the token strip or found from text, with clear er
   const err = page.getByTestId("subject-error");
   await expect(err).toHaveAttribute("data-code", "subject_not_found");
   await expect(err).toContainText("Eiffel Tower");
-  await page.getByTestId("run-trace").click();
-  await expect(page.getByTestId("trace-form-error")).toHaveAttribute(
-    "data-code",
-    "subject_not_found",
-  );
+  // Run is disabled and says why
+  await expect(page.getByTestId("run-trace")).toBeDisabled();
+  await expect(page.getByTestId("trace-blocked")).toHaveAttribute("data-code", "subject_not_found");
+  await expect(page.getByTestId("trace-blocked")).toContainText("Eiffel Tower");
   await expect(status("trace")).toHaveAttribute("data-status", "idle");
 
   // Typed text: the span covering its first occurrence.
   await page.getByTestId("subject-input").fill(fact.subject);
   await expect(page.getByTestId("subject-range")).toHaveAttribute("data-range", "0,5");
+  await expect(page.getByTestId("run-trace")).toBeEnabled();
+  await expect(page.getByTestId("trace-blocked")).toHaveCount(0);
 
   // A counterfactual prompt of another length is refused by the worker with a clear error.
   await page.getByTestId("corruption-prompt").check({ force: true });
@@ -281,6 +283,38 @@ test("a trace fills every T × L cell of the three heatmaps; hidden matches `cau
   await expect(tip).toContainText("indirect effect");
   await page.mouse.move(0, 0);
   await expect(tip).toHaveCount(0);
+});
+
+test("a refused run never erases the trace on screen; Run says why it cannot run", async () => {
+  test.setTimeout(120_000);
+  const hidden = page.getByTestId("heatmap-hidden");
+  const cells = await hidden.getAttribute("data-cells");
+  expect(Number(cells)).toBeGreaterThan(0);
+  await expect(hidden).toHaveAttribute("data-filled", cells ?? "");
+  const before = await hidden.getAttribute("data-values");
+
+  // a counterfactual of another length: the worker refuses it; the maps stay
+  await page.getByTestId("corruption-prompt").check({ force: true });
+  await page.getByTestId("trace-counterfactual").fill("Paris is in");
+  await page.getByTestId("run-trace").click();
+  await expect(status("trace")).toHaveAttribute("data-status", "error");
+  await expect(status("trace")).toHaveAttribute("data-code", "length_mismatch");
+  await expect(hidden).toHaveAttribute("data-filled", cells ?? "");
+  expect(await hidden.getAttribute("data-values")).toBe(before);
+  await expect(page.getByTestId("trace-previous")).toContainText(fact.prompt);
+  await page.getByTestId("corruption-noise").check({ force: true });
+
+  // a prompt longer than the context: Run is disabled with the reason; the maps stay
+  await page.getByTestId("prompt-input").fill(`${fact.prompt}${" and the city of".repeat(30)}`);
+  await expect(page.getByTestId("run-trace")).toBeDisabled();
+  await expect(page.getByTestId("trace-blocked")).toHaveAttribute("data-code", "prompt_too_long");
+  await expect(page.getByTestId("trace-blocked")).toContainText("context");
+  await expect(hidden).toHaveAttribute("data-filled", cells ?? "");
+  expect(await hidden.getAttribute("data-values")).toBe(before);
+
+  await page.getByTestId("prompt-input").fill(fact.prompt);
+  await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", fact.prompt);
+  await expect(page.getByTestId("run-trace")).toBeEnabled();
 });
 
 test("head patching fills the layer × head grid (matches `causeway patch --json`); a head shows its attention", async () => {
