@@ -18,8 +18,8 @@ import { downloadText } from "./download";
 import { useModelGate } from "./ModelSourceConfirm";
 import { SessionLinkCarried } from "./SessionLinkCarried";
 import { useCausewayStore } from "./StoreProvider";
-
 import { markOf, type SharedMark, useStaleLink } from "./useStaleLink";
+
 interface Opened {
   session: SharedSession;
   from: "link" | "file";
@@ -38,7 +38,6 @@ export function SessionLink() {
   const [link, setLink] = useState<{ url: string; note: string; mark: SharedMark } | null>(null);
   const [stale, setStale] = useState(false);
   const stop = useRef<(() => void) | null>(null);
-  // a model from another origin waits for the user's yes (components/ModelSourceConfirm.tsx)
 
   // the session changed since the link was made: the link (and "copied") no longer hold
   const onStale = useCallback(() => {
@@ -51,6 +50,7 @@ export function SessionLink() {
     setStale(true);
   }, []);
   useStaleLink(store, link?.mark ?? null, onStale);
+  // a model from another origin waits for the user's yes (components/ModelSourceConfirm.tsx)
   const modelGate = useModelGate();
   const gate = modelGate.gate;
 
@@ -153,9 +153,9 @@ export function SessionLink() {
       setLink({ url, note: notes.join(" · "), mark });
       setStale(false);
       setError(null);
-      setStale(false);
     } catch (e) {
       setLink(null);
+      setStale(false);
       setError({ code: e instanceof ShareError ? e.code : "error", message: messageOf(e) });
     }
   };
@@ -221,13 +221,13 @@ export function SessionLink() {
             />
             <span className="panel__note" data-testid="share-link-note">
               {link.note}
+            </span>
+          </>
         ) : stale ? (
           <span className="panel__note" data-testid="share-link-stale">
             The session changed since the last link was made; Share again for a link to what is on
             screen.
           </span>
-            </span>
-          </>
         ) : null}
       </div>
       {error ? (
