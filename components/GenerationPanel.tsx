@@ -35,13 +35,8 @@ export function GenerationPanel() {
   const stack = useCauseway((s) => s.edits.stack);
   const enabled = stack.filter((e) => e.enabled !== false).length;
 
-  const [settings, setSettings] = useState<GenerateSettings>({
-    maxNew: 20,
-    sample: false,
-    seed: 0,
-    temperature: 1,
-    topK: 0,
-  });
+  const settings = useCauseway((s) => s.generateSettings);
+  const set = useCauseway((s) => s.setGenerateSettings);
   const sides = useCauseway((s) => s.generate);
   const startGenerate = useCauseway((s) => s.startGenerate);
   const stopGenerate = useCauseway((s) => s.stopGenerate);
@@ -58,7 +53,6 @@ export function GenerationPanel() {
     clearGenerate("edited");
   }, [stack]);
 
-  const set = (patch: Partial<GenerateSettings>) => setSettings((s) => ({ ...s, ...patch }));
   const running = VARIANTS.some((v) => sides[v].status === "running");
 
   function start() {

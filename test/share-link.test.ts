@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Edit } from "../lib/edit/types";
 import { TRACE_KINDS } from "../lib/interp/spec";
+import { DEFAULT_GENERATION } from "../lib/params/table";
 import { toBase64url } from "../lib/share/base64url";
 import { deflate } from "../lib/share/compress";
 import { ShareError } from "../lib/share/errors";
@@ -21,7 +22,7 @@ import {
   MAX_PAYLOAD_BYTES,
   toPayload,
 } from "../lib/share/link";
-import { DEFAULT_GENERATION, DEFAULT_SESSION, type SharedSession } from "../lib/share/session";
+import { DEFAULT_SESSION, type SharedSession } from "../lib/share/session";
 import { ROOT } from "../scripts/reference/golden";
 
 // +0: JSON has no −0 (as every JSON format)

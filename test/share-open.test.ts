@@ -177,6 +177,15 @@ describe("opening a shared session", () => {
   });
 });
 
+describe("the generation settings", () => {
+  it("a link's sampled decoding is restored in the store and shared again (issue 10.10)", async () => {
+    const generation = { maxNew: 12, sample: true, seed: 77, temperature: 0.5, topK: 3 };
+    openSession(store, { ...session, generation }, () => {});
+    expect(store.getState().generateSettings).toEqual(generation);
+    expect(sessionOf(store.getState()).generation).toEqual(generation);
+  });
+});
+
 describe("a session whose prompt the model refuses", () => {
   it("fails with the reason instead of waiting forever for its tokens (issue 10.10)", async () => {
     const long = "a ".repeat(5000);

@@ -7,6 +7,7 @@
  * which the edit parser, the edit forms, the CLI's edit flags and links all read.
  */
 import { EDIT_BOUNDS } from "../edit/bounds";
+import type { GenerateSettings } from "../protocol";
 import { fromBound, type NumParam } from "./schema";
 
 const UINT32_MAX = 0xffffffff;
@@ -79,6 +80,15 @@ export const GENERATE_PARAMS = {
   topK: int(0, 1_000_000, 0, "top-k", "sample among the k most likely (0: all)", "tokens"),
   seed: int(0, UINT32_MAX, 0, "the seed", "seed of the sampler (uint32)"),
 } as const;
+
+/** Greedy decoding with the defaults above: the generation panel's start, a link's default. */
+export const DEFAULT_GENERATION: GenerateSettings = {
+  maxNew: GENERATE_PARAMS.maxNew.default as number,
+  sample: false,
+  seed: GENERATE_PARAMS.seed.default as number,
+  temperature: GENERATE_PARAMS.temperature.default as number,
+  topK: GENERATE_PARAMS.topK.default as number,
+};
 
 /** causeway edit --counterfact: general texts for the loss ratio. */
 export const EDIT_RUN_PARAMS = {

@@ -4,20 +4,11 @@
  */
 import type { Edit } from "../edit/types";
 import { type Strategy, TRACE_DEFAULTS, type TraceKind } from "../interp/spec";
-import { GENERATE_PARAMS } from "../params/table";
+import { DEFAULT_GENERATION } from "../params/table";
 import type { GenerateSettings, ModelSource } from "../protocol";
 
 /** The bundled model: the default, left out of a link. */
 export const DEFAULT_SOURCE: ModelSource = { kind: "bundled", name: "tiny-facts" };
-
-/** Greedy decoding with the settings table's defaults (lib/params/table.ts). */
-export const DEFAULT_GENERATION: GenerateSettings = {
-  maxNew: GENERATE_PARAMS.maxNew.default as number,
-  sample: false,
-  seed: GENERATE_PARAMS.seed.default as number,
-  temperature: GENERATE_PARAMS.temperature.default as number,
-  topK: GENERATE_PARAMS.topK.default as number,
-};
 
 /** One carried heatmap: T × L values (rounded to f16 in the link), NaN for cells not computed. */
 export interface CarriedGrid {

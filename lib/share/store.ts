@@ -7,20 +7,13 @@
  */
 import type { Edit } from "../edit/types";
 import type { TraceKind } from "../interp/spec";
-import type { GenerateSettings } from "../protocol";
 import type { CausewayState, TraceGrid } from "../store/types";
 import type { CarriedTrace, SharedSession } from "./session";
-import { DEFAULT_GENERATION, DEFAULT_SESSION } from "./session";
+import { DEFAULT_SESSION } from "./session";
 
 interface EditsLike {
   edits?: { stack?: Edit[] };
   setEditStack?: (edits: Edit[]) => void;
-}
-
-/** The generation panel's settings, where the store keeps them (a store without: the default). */
-interface GenerationLike {
-  generateSettings?: GenerateSettings;
-  setGenerateSettings?: (settings: GenerateSettings) => void;
 }
 
 /** The store's edit stack, when it has an edits slice. */
@@ -73,9 +66,7 @@ export function sessionOf(s: CausewayState, withTrace = true): SharedSession {
     strategy: "fast",
     patch: { ...s.patch.settings },
     selectedHead: s.patch.selected ? { ...s.patch.selected } : null,
-    generation: {
-      ...((s as CausewayState & GenerationLike).generateSettings ?? DEFAULT_GENERATION),
-    },
+    generation: { ...s.generateSettings },
     edits: editStackOf(s),
     trace: withTrace ? carriedTraceOf(s) : null,
   };
@@ -113,7 +104,7 @@ export function applySession(
     subjectAuto: false,
   });
   get().setPatchSettings({ ...session.patch });
-  (get() as CausewayState & GenerationLike).setGenerateSettings?.({ ...session.generation });
+  get().setGenerateSettings({ ...session.generation });
   const edits = get() as CausewayState & EditsLike;
   if (edits.setEditStack) {
     edits.setEditStack(session.edits);

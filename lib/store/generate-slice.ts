@@ -5,6 +5,7 @@
  * request per side wins and its answers arrive here through connection-slice.
  */
 import type { StateCreator } from "zustand/vanilla";
+import { DEFAULT_GENERATION } from "../params/table";
 import { type FromWorker, type GenerateVariant, isProgressOf } from "../protocol";
 import type { Context } from "./context";
 import type { CausewayState, GenerateSide, GenerateSlice } from "./types";
@@ -35,6 +36,10 @@ export function createGenerateSlice(
 ): StateCreator<CausewayState, [], [], GenerateSlice> {
   return (set) => ({
     generate: initialGenerate(),
+    generateSettings: DEFAULT_GENERATION,
+    setGenerateSettings(patch) {
+      set((s) => ({ generateSettings: { ...s.generateSettings, ...patch } }));
+    },
     startGenerate(prompt, settings) {
       const port = ctx.port;
       if (!port) {

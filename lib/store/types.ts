@@ -292,6 +292,9 @@ export interface GenerateSide {
 /** Generation after the prompt, original and edited side by side (lib/store/generate-slice.ts). */
 export interface GenerateSlice {
   generate: Record<GenerateVariant, GenerateSide>;
+  /** The panel's decoding settings (kept here so that a link restores them: lib/share). */
+  generateSettings: GenerateSettings;
+  setGenerateSettings(patch: Partial<GenerateSettings>): void;
   /** Starts both sides with the same settings (the latest request per side wins). */
   startGenerate(prompt: string, settings: GenerateSettings): void;
   stopGenerate(): void;
