@@ -34,8 +34,8 @@ const num = (
 export const LIMITS = {
   /** Characters of a prompt (store, links, CLI); the real limit is the model's context. */
   promptChars: 20_000,
-  /** Edits in a stack (edit files, links, the app). */
-  edits: 64,
+  /** Edits in a stack (edit files, links, the app): the edit parser's bound. */
+  edits: EDIT_BOUNDS.edits.max,
   /** Tokens of a carried trace or a picked subject range in a link. */
   tokens: 4096,
 } as const;

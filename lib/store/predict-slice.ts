@@ -1,11 +1,12 @@
 /** Predict slice: the prompt and the model's top next-token predictions for it. */
 import type { StateCreator } from "zustand/vanilla";
+import { LIMITS, PREDICT_PARAMS } from "../params/table";
 import type { Context } from "./context";
 import type { CausewayState, PredictSlice, UiError } from "./types";
 
 /** Refuse absurd pastes before they reach the tokenizer; the real limit is the context length. */
-export const MAX_PROMPT_CHARS = 20_000;
-export const DEFAULT_TOP_K = 10;
+export const MAX_PROMPT_CHARS: number = LIMITS.promptChars;
+export const DEFAULT_TOP_K = PREDICT_PARAMS.top.default as number;
 
 export const EMPTY_PROMPT: UiError = {
   code: "empty_prompt",
