@@ -4,7 +4,8 @@
  * its length), session files (export; import by the file picker or by dropping one on the page),
  * and on startup the link in the address bar opened: settings applied, the trace recomputed and
  * compared with the numbers the link carried, any cell beyond the tolerance flagged. A bad link
- * shows why and leaves an empty session. Nothing from a link is rendered as HTML.
+ * shows why and changes nothing (the default session stays). Nothing from a link is rendered as
+ * HTML.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { COMPARE_TOLERANCE } from "@/lib/share/compare";
@@ -69,16 +70,13 @@ export function SessionLink() {
     [store, gate],
   );
 
-  const fail = useCallback(
-    (e: unknown) => {
-      stop.current?.();
-      setOpened(null);
-      setError({ code: e instanceof ShareError ? e.code : "error", message: messageOf(e) });
-      // an empty session: nothing of a bad link is kept, not even the page's example prompt
-      store.getState().setPrompt("");
-    },
-    [store],
-  );
+  const fail = useCallback((e: unknown) => {
+    stop.current?.();
+    setOpened(null);
+    setError({ code: e instanceof ShareError ? e.code : "error", message: messageOf(e) });
+    // nothing of a bad link or file is applied: the session on screen (on startup, the
+    // page's default session) stays as it was
+  }, []);
 
   // the link in the address bar: on startup, and when another link is pasted into this tab
   // (Share itself uses history.replaceState, which fires no hashchange)

@@ -3,7 +3,7 @@
  * in a fresh browser context: the carried heatmap shows, the trace is recomputed and the status
  * says recomputed = carried, with the same grid; once the session changes the Share box drops
  * the old link (and "copied"). A tampered link shows why it cannot be opened
- * and leaves an empty session. Few samples, one kind: WebGPU through SwiftShader is slow.
+ * and leaves the default session. Few samples, one kind: WebGPU through SwiftShader is slow.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -115,19 +115,25 @@ test("a trace's link opens elsewhere with the same grid, recomputed = carried", 
   await fresh.close();
 });
 
-test("a tampered link shows the error and an empty session", async ({ browser }) => {
+test("a tampered link shows the error and leaves the default session", async ({ browser }) => {
   test.setTimeout(180_000);
   expect(link, "needs the first test's link").not.toBe("");
   const i = link.indexOf("#v1.") + 10;
   const tampered = link.slice(0, i) + (link[i] === "A" ? "B" : "A") + link.slice(i + 1);
   const ctx = await browser.newContext();
+  const plain = await ctx.newPage();
+  await plain.goto("/");
+  const defaultPrompt = await plain.getByTestId("prompt-input").inputValue();
+  expect(defaultPrompt).not.toBe("");
+  await plain.close();
   const page = await ctx.newPage();
   await page.goto(tampered);
   const err = page.getByTestId("share-error");
   await expect(err).toBeVisible();
   await expect(err).toHaveAttribute("data-code", /^(corrupt|bad_link|bad_field)$/);
   await ready(page);
-  await expect(page.getByTestId("prompt-input")).toHaveValue("");
+  // nothing of the bad link is applied: the page's default session, not an empty prompt
+  await expect(page.getByTestId("prompt-input")).toHaveValue(defaultPrompt);
   await expect(page.getByTestId("share-opened")).toHaveCount(0);
   await expect(page.getByTestId("trace-maps").getByTestId("heatmap-hidden")).toHaveAttribute(
     "data-filled",
