@@ -13,6 +13,8 @@ import { parseEdit, parseEditFile } from "../lib/edit/parse";
 import type { Edit } from "../lib/edit/types";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
+import { decodeSession, encodeSession } from "../lib/share/link";
+import { DEFAULT_SESSION } from "../lib/share/session";
 import { charTokenizer, randomWeights, SMALL } from "./fixtures/edit/random-model";
 
 const rome = (params: object) => ({
@@ -101,6 +103,12 @@ describe("edit bounds", () => {
     expect(() =>
       parseEditFile({ version: 1, edits: many.slice(0, EDIT_BOUNDS.edits.max) }),
     ).not.toThrow();
+  });
+
+  it("a link asking for 10⁹ ROME steps is refused when it is opened, before any learning", async () => {
+    const edit = rome({ steps: 1e9 }) as Edit;
+    const { hash } = await encodeSession({ ...DEFAULT_SESSION, edits: [edit] });
+    await expect(decodeSession(hash)).rejects.toThrow(/params.steps must be at most 1000/);
   });
 
   it("values at the bounds are accepted", () => {
