@@ -31,6 +31,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KeyValue, ModelIntervention } from "../model/gpt2";
+import { repeatRows } from "../model/ops";
 import {
   type Baseline,
   type Cell,
@@ -186,7 +187,7 @@ export class FastEngine implements SweepEngine {
             : undefined;
         const b = model.block(l, resid, { past: prefix });
         const all = (p: tf.Tensor4D | undefined, own: tf.Tensor4D): tf.Tensor4D =>
-          p ? tf.concat4d([p.tile([N, 1, 1, 1]) as tf.Tensor4D, own], 2) : own; // [N, H, P, E]
+          p ? tf.concat4d([repeatRows(p, N), own], 2) : own; // [N, H, P, E]
         this.corrKV.push({
           k: tf.keep(all(prefix?.k, b.kv.k)),
           v: tf.keep(all(prefix?.v, b.kv.v)),
@@ -327,7 +328,7 @@ export class FastEngine implements SweepEngine {
         const rest = joining.length - singles.length;
         if (rest > 0) {
           const base = this.corrResid[j].slice([0, t - t0, 0], [N, Tq, D]); // [N, Tq, D]
-          parts.push(rest > 1 ? base.tile([rest, 1, 1]) : base); // [rest · N, Tq, D]
+          parts.push(repeatRows(base, rest)); // [rest · N, Tq, D]
         }
         state = parts.length > 1 ? tf.concat3d(parts, 0) : parts[0];
         active += joining.length;
@@ -336,8 +337,8 @@ export class FastEngine implements SweepEngine {
       const past: KeyValue | undefined =
         t > 0
           ? {
-              k: this.corrKV[j].k.slice([0, 0, 0, 0], [N, H, t, E]).tile([active, 1, 1, 1]), // [R, H, t, E]
-              v: this.corrKV[j].v.slice([0, 0, 0, 0], [N, H, t, E]).tile([active, 1, 1, 1]),
+              k: repeatRows(this.corrKV[j].k.slice([0, 0, 0, 0], [N, H, t, E]), active), // [R, H, t, E]
+              v: repeatRows(this.corrKV[j].v.slice([0, 0, 0, 0], [N, H, t, E]), active),
             }
           : undefined;
       const interventions = this.interventionsAt(jobs.slice(0, active), j);
@@ -364,12 +365,12 @@ export class FastEngine implements SweepEngine {
     const { N, P, H, E, D, t0 } = this;
     const S = jobs.length;
     const at = this.corrResid[f].slice([0, t - t0, 0], [N, 1, D]); // [N, 1, D]
-    const x: tf.Tensor3D = S > 1 ? at.tile([S, 1, 1]) : at; // [S · N, 1, D]
+    const x = repeatRows(at, S); // [S · N, 1, D]
     const past: KeyValue | undefined =
       t > 0
         ? {
-            k: this.corrKV[f].k.slice([0, 0, 0, 0], [N, H, t, E]).tile([S, 1, 1, 1]), // [S · N, H, t, E]
-            v: this.corrKV[f].v.slice([0, 0, 0, 0], [N, H, t, E]).tile([S, 1, 1, 1]),
+            k: repeatRows(this.corrKV[f].k.slice([0, 0, 0, 0], [N, H, t, E]), S), // [S · N, H, t, E]
+            v: repeatRows(this.corrKV[f].v.slice([0, 0, 0, 0], [N, H, t, E]), S),
           }
         : undefined;
     const b = model.block(f, x, {
@@ -377,7 +378,7 @@ export class FastEngine implements SweepEngine {
       hooks: model.hooks({ interventions: this.interventionsAt(jobs, f) }),
     });
     const after = this.corrResid[f + 1].slice([0, t - t0 + 1, 0], [N, P - t - 1, D]); // [N, Tq − 1, D]
-    const rest: tf.Tensor3D = S > 1 ? after.tile([S, 1, 1]) : after; // [S · N, Tq − 1, D]
+    const rest = repeatRows(after, S); // [S · N, Tq − 1, D]
     return tf.concat3d([b.resid, rest], 1); // [S · N, Tq, D]
   }
 
@@ -427,7 +428,7 @@ export class FastEngine implements SweepEngine {
     const at = src.gather(tf.tensor1d(p.positions, "int32"), 1); // [1, Ps, F] or [1, Ps, H, E]
     const sel = p.site === "z" ? at.slice([0, 0, p.head!, 0], [1, Ps, 1, E]) : at; // [1, Ps, (1,) F]
     if (Ps === 1) return sel.reshape([-1]); // [F]
-    return p.site === "z" ? sel.tile([rows, 1, 1, 1]) : sel.tile([rows, 1, 1]); // [rows, Ps, (1,) F]
+    return repeatRows(sel, rows); // [rows, Ps, (1,) F]
   }
 
   /** Applies resid_pre[L] patches (the final residual) to state [R, Tq, D] by exact masking. */

@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ModelIntervention } from "../model/gpt2";
+import { repeatRows } from "../model/ops";
 import {
   type Baseline,
   type Cell,
@@ -140,9 +141,9 @@ export class NaiveEngine implements SweepEngine {
       const [, , H, E] = act.shape;
       const head = act.gather(pos, 1).slice([0, 0, p.head!, 0], [1, p.positions.length, 1, E]); // [1, Ps, 1, E]
       if (p.head! >= H) throw new Error(`head ${p.head} ≥ ${H}`);
-      value = head.tile([this.s.rows, 1, 1, 1]); // [rows, Ps, 1, E]
+      value = repeatRows(head, this.s.rows); // [rows, Ps, 1, E]
     } else {
-      value = act.gather(pos, 1).tile([this.s.rows, 1, 1]); // [rows, Ps, F]
+      value = repeatRows(act.gather(pos, 1), this.s.rows); // [rows, Ps, F]
     }
     return {
       hook,

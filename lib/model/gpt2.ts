@@ -18,7 +18,7 @@ import type { Gpt2Config, Gpt2Weights, HostTensor } from "../load/types";
 import { ModelError } from "./errors";
 import { type HookOptions, HookPlan, type ModelIntervention } from "./hook-plan";
 import { hookNames } from "./hooks";
-import { causalBias, gelu, layerNorm } from "./ops";
+import { causalBias, gelu, layerNorm, repeatRows } from "./ops";
 
 export type { HookOptions, ModelIntervention } from "./hook-plan";
 export { HookPlan } from "./hook-plan";
@@ -281,7 +281,7 @@ export class Gpt2Model {
       const ids = tf.tensor1d(Int32Array.from(inputIds.flat()), "int32"); // [B*T]
       let tok = this.wteT.gather(ids, 1).transpose().reshape([B, T, D]); // [D, B*T] → [B, T, D]
       tok = hooks.apply("hook_embed", tok, off, acts);
-      let pos = this.wpe.slice([off, 0], [T, D]).expandDims(0).tile([B, 1, 1]); // [B, T, D]
+      let pos = repeatRows(this.wpe.slice([off, 0], [T, D]).expandDims(0), B); // [B, T, D]
       pos = hooks.apply("hook_pos_embed", pos, off, acts);
       return { resid: tok.add(pos) as tf.Tensor3D, acts };
     });
@@ -345,7 +345,7 @@ export class Gpt2Model {
       const vh = v.transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, E]
       const withPast = (p: tf.Tensor4D | undefined, own: tf.Tensor4D) => {
         if (!p) return own;
-        const pb = p.shape[0] === B ? p : p.tile([B, 1, 1, 1]); // [B, H, Tpast, E]
+        const pb = p.shape[0] === B ? p : repeatRows(p, B); // [B, H, Tpast, E]
         return tf.concat([pb, own], 2); // [B, H, Tpast + T, E]
       };
       const kAll = withPast(past?.k, kh); // [B, H, Tk, E], Tk = Tpast + T
