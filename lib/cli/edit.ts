@@ -27,9 +27,7 @@
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
-  abscAccuracy,
   aggregateScores,
-  alphaCurve,
   applyEdits,
   type CaseScores,
   COV_SOURCES,
@@ -43,22 +41,17 @@ import {
   type EditedModel,
   editedCheckpoint,
   generalTextLoss,
-  LOREFT_DEFAULTS,
-  type LoreftEdit,
   learnStack,
-  loreftExamples,
   parseEdit,
   parseEditDataset,
   parseEditFile,
-  type RewriteCase,
   type RomeEdit,
   rewriteCase,
   romeEditForCase,
-  runEval,
   serializeEdits,
   writeSafetensors,
 } from "../edit";
-import { romeEvalCase } from "../edit/evaluate";
+import { evaluateStack, stackAlphaCurves } from "../edit/evaluate";
 import { Engine } from "../engine";
 import { loadModelFiles } from "../load/model-files";
 import { selectBackend } from "../model/backend";
@@ -417,84 +410,8 @@ async function stackRun(
   });
   try {
     const result: Record<string, unknown> = { mode: "stack", edits: summary, learned_edits: edits };
-    if (o.evaluate) {
-      const ev: Record<string, unknown> = {};
-      const texts = dataset?.general_text;
-      if (texts) {
-        const [a, b] = [
-          await generalTextLoss(model, tok, texts),
-          await generalTextLoss(edited, tok, texts),
-        ];
-        ev.general_text = {
-          original_nll: a.nll,
-          edited_nll: b.nll,
-          ratio: ratio(b.nll, a.nll),
-          tokens: a.tokens,
-        };
-      }
-      // the case each ROME edit is scored on is the app's Measure's (lib/edit/evaluate.ts)
-      const romeCases: RewriteCase[] = [];
-      for (const e of edits) {
-        if (e.kind === "rome" && e.enabled !== false) {
-          romeCases.push((await romeEvalCase(engine, e, dataset)).c);
-        }
-      }
-      if (romeCases.length > 0) {
-        const after: CaseScores[] = [];
-        const before: CaseScores[] = [];
-        for (const c of romeCases) {
-          before.push(await caseScores(model, tok, c));
-          after.push(await caseScores(edited, tok, c));
-        }
-        ev.counterfact = {
-          edited: aggregateScores(after),
-          original: { ...aggregateScores(before), cases: undefined },
-        };
-      }
-      // LoReFT's measure (docs/methods.md §1): label-word argmax accuracy on held-out absc reviews
-      const reft = edits.filter((e): e is LoreftEdit => e.kind === "loreft" && e.enabled !== false);
-      if (reft.length > 0) {
-        const { test, labels } = loreftExamples(dataset, {
-          ...LOREFT_DEFAULTS,
-          n_train: 1,
-          n_test: dataset?.absc?.test.length ?? 1,
-        });
-        ev.absc = {
-          n_test: test.length,
-          original_accuracy: await abscAccuracy(model, tok, test, labels),
-          edited_accuracy: await abscAccuracy(edited, tok, test, labels),
-        };
-      }
-      const per: Record<string, unknown>[] = [];
-      for (const [i, e] of edits.entries()) {
-        if (!e.eval || e.enabled === false) continue;
-        per.push({
-          index: i,
-          original: await runEval(model, tok, e.eval, dataset),
-          edited: await runEval(edited, tok, e.eval, dataset),
-        });
-      }
-      if (per.length > 0) ev.edits = per;
-      result.eval = ev;
-    }
-    if (o.alphas) {
-      // the effect of α of every steering edit with an eval, on top of the edits before it
-      const curves: Record<string, unknown>[] = [];
-      for (const [i, e] of edits.entries()) {
-        if ((e.kind !== "head_steer" && e.kind !== "resid_steer") || !e.eval || e.enabled === false)
-          continue;
-        const below = applyEdits(model, edits.slice(0, i));
-        try {
-          curves.push({
-            index: i,
-            curve: await alphaCurve(below, tok, e, o.alphas, e.eval, dataset),
-          });
-        } finally {
-          below.dispose();
-        }
-      }
-      result.alpha_curves = curves;
-    }
+    if (o.evaluate) result.eval = await evaluateStack(engine, edited, edits, dataset);
+    if (o.alphas) result.alpha_curves = await stackAlphaCurves(engine, edits, o.alphas, dataset);
     if (o.save) {
       makeSaveDir(o.save);
       const bytes = writeSafetensors(ck.tensors, { format: "pt", edited_by: "causeway" });

@@ -13,17 +13,20 @@ import type { Engine } from "../engine";
 import { CancelledError } from "../interp/cancel";
 import type { EditEvalResult, EvalPhase } from "../protocol";
 import { topIds } from "../queries";
-import type { EditedModel } from "./apply";
+import { applyEdits, type EditedModel } from "./apply";
 import type { CounterFactCase, EditDataset } from "./dataset";
 import { findCase } from "./dataset";
+import { abscAccuracy, LOREFT_DEFAULTS, loreftExamples } from "./loreft";
 import {
   aggregateScores,
+  type CaseScores,
   caseScores,
   generalTextLoss,
   type RewriteCase,
   rewriteCase,
 } from "./metrics";
-import { describeEdit, type RomeEdit } from "./types";
+import { alphaCurve, runEval } from "./steer";
+import { describeEdit, type Edit, isEnabled, type RomeEdit } from "./types";
 
 /** General texts scored for the loss ratio (the first ones; enough for a stable mean). */
 export const EVAL_TEXTS = 100;
@@ -140,4 +143,94 @@ export async function evaluateRomeEdit(
     generalText,
     note,
   };
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
+
+/**
+ * The measures of a whole stack (`causeway edit --eval`): the general-text loss of the original
+ * and the edited model, CounterFact scores over the enabled ROME edits (each on the case
+ * romeEvalCase picks, as the app's Measure does), LoReFT's ABSC accuracy on the held-out
+ * reviews (docs/methods.md §1), and every enabled edit's own eval before and after.
+ */
+export async function evaluateStack(
+  engine: Engine,
+  edited: EditedModel,
+  edits: readonly Edit[],
+  dataset: EditDataset | undefined,
+): Promise<Record<string, unknown>> {
+  const { model, tokenizer: tok } = engine;
+  const on = edits.filter(isEnabled);
+  const ev: Record<string, unknown> = {};
+  const texts = dataset?.general_text;
+  if (texts) {
+    const a = await generalTextLoss(model, tok, texts);
+    const b = await generalTextLoss(edited, tok, texts);
+    ev.general_text = {
+      original_nll: a.nll,
+      edited_nll: b.nll,
+      ratio: ratio(b.nll, a.nll),
+      tokens: a.tokens,
+    };
+  }
+  const before: CaseScores[] = [];
+  const after: CaseScores[] = [];
+  for (const e of on) {
+    if (e.kind !== "rome") continue;
+    const { c } = await romeEvalCase(engine, e, dataset);
+    before.push(await caseScores(model, tok, c));
+    after.push(await caseScores(edited, tok, c));
+  }
+  if (after.length > 0) {
+    ev.counterfact = {
+      edited: aggregateScores(after),
+      original: { ...aggregateScores(before), cases: undefined },
+    };
+  }
+  if (on.some((e) => e.kind === "loreft")) {
+    const { test, labels } = loreftExamples(dataset, {
+      ...LOREFT_DEFAULTS,
+      n_train: 1,
+      n_test: dataset?.absc?.test.length ?? 1,
+    });
+    ev.absc = {
+      n_test: test.length,
+      original_accuracy: await abscAccuracy(model, tok, test, labels),
+      edited_accuracy: await abscAccuracy(edited, tok, test, labels),
+    };
+  }
+  const per: Record<string, unknown>[] = [];
+  for (const [i, e] of edits.entries()) {
+    if (!e.eval || !isEnabled(e)) continue;
+    per.push({
+      index: i,
+      original: await runEval(model, tok, e.eval, dataset),
+      edited: await runEval(edited, tok, e.eval, dataset),
+    });
+  }
+  if (per.length > 0) ev.edits = per;
+  return ev;
+}
+
+/** The effect of α of every enabled steering edit with an eval, on top of the edits before it. */
+export async function stackAlphaCurves(
+  engine: Engine,
+  edits: readonly Edit[],
+  alphas: number[],
+  dataset: EditDataset | undefined,
+): Promise<{ index: number; curve: Awaited<ReturnType<typeof alphaCurve>> }[]> {
+  const curves: { index: number; curve: Awaited<ReturnType<typeof alphaCurve>> }[] = [];
+  for (const [i, e] of edits.entries()) {
+    if ((e.kind !== "head_steer" && e.kind !== "resid_steer") || !e.eval || !isEnabled(e)) continue;
+    const below = applyEdits(engine.model, edits.slice(0, i));
+    try {
+      curves.push({
+        index: i,
+        curve: await alphaCurve(below, engine.tokenizer, e, alphas, e.eval, dataset),
+      });
+    } finally {
+      below.dispose();
+    }
+  }
+  return curves;
 }
