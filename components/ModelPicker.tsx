@@ -192,6 +192,12 @@ function LoadStatus() {
         <MemoryLine config={c} />
         {model.error?.code === "cancelled" ? (
           <span data-testid="load-cancelled">{model.error.message}</span>
+        ) : model.error ? (
+          // a failed load keeps this model (lib/store/model-slice.ts loadFailed)
+          <span className="load--error" role="alert">
+            <strong>Could not load the model.</strong>{" "}
+            <span data-testid="load-error">{model.error.message}</span>
+          </span>
         ) : null}
         {model.loadMs !== null ? (
           <span className="load__time">loaded in {(model.loadMs / 1000).toFixed(1)} s</span>
