@@ -182,3 +182,49 @@ test("a model that cannot be loaded shows a clear error, and the bundled one loa
   await page.getByTestId("prompt-input").fill(prompt);
   expect((await shownPredictions(page, prompt)).length).toBeGreaterThan(0);
 });
+
+test("a session file naming a model on another origin asks first; keeping the model opens the rest", async () => {
+  // A foreign origin (a private address) that must never be contacted unless the user agrees.
+  const foreign = "http://192.168.1.7:8000";
+  let contacted = 0;
+  await page.route(`${foreign}/**`, (route) => {
+    contacted++;
+    return route.abort();
+  });
+  const download = page.waitForEvent("download");
+  await page.getByTestId("session-export").click();
+  const file = JSON.parse(readFileSync(await (await download).path(), "utf8"));
+  // payload keys are lib/share/fields.ts's short names: m = model, p = prompt
+  file.session.m = {
+    kind: "url",
+    baseUrl: `${foreign}/models/evil/`,
+    name: "tiny-facts (bundled)",
+  };
+  file.session.p = "Ralkrok Stennos lives in the city of";
+  await page.getByTestId("session-import-input").setInputFiles({
+    name: "causeway-session.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(JSON.stringify(file)),
+  });
+  const dialog = page.getByTestId("model-confirm");
+  await expect(dialog).toBeVisible();
+  await expect(page.getByTestId("model-confirm-text")).toHaveText(
+    `This session file wants to load /models/evil/ from ${foreign}.`,
+  );
+  await expect(page.getByTestId("model-confirm-keep")).toBeFocused();
+  await page.screenshot({ path: path.join(ROOT, "test-results", "model-confirm.png") });
+  await page.getByTestId("model-confirm-keep").click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByTestId("model-kept")).toHaveText(
+    `Kept the current model: /models/evil/ from ${foreign} was not loaded.`,
+  );
+  // The rest of the session is applied to the model that stays; nothing reached the origin.
+  await expect(page.getByTestId("prompt-input")).toHaveValue(
+    "Ralkrok Stennos lives in the city of",
+  );
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready");
+  await expect(page.getByTestId("model-select")).toHaveValue(`bundled:${MODEL}`);
+  await expect(page.getByTestId("model-select")).not.toContainText("tiny-facts (bundled) (");
+  expect(contacted).toBe(0);
+  await page.unroute(`${foreign}/**`);
+});

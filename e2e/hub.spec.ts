@@ -6,8 +6,10 @@
  *   1. a throttled download is cancelled: the bundled model stays loaded, nothing is left loading;
  *   2. the same repo loads with a progress bar that shows bytes, and becomes ready;
  *   3. a trace on it fills its grid (its predictions are random: only the shape is checked);
- *   3b. its link, opened in a fresh context (no cache, no remembered endpoint), loads the model from
- *      the stand-in named in the link and recomputes the same grid;
+ *   0. `?hub=` is used for this visit only, shown on the hub summary, and remembered only on request;
+ *   3b. its link, opened in a fresh context (no cache, no remembered endpoint), asks before it loads
+ *      anything from the stand-in named in the link ("This link wants to load … from …"), then,
+ *      confirmed, loads the model from it and recomputes the same grid;
  *   4. after a reload it loads again from the browser cache: no request reaches the server for a
  *      weight shard; the cache panel lists it with its size.
  */
@@ -84,6 +86,21 @@ test.afterEach(() => {
   expect(pageErrors, "uncaught errors in the page").toEqual([]);
 });
 
+test("?hub= is used for this visit, shown, and remembered only when asked", async () => {
+  await expect(page.getByTestId("hub-endpoint")).toHaveValue(hub.url);
+  await expect(page.getByTestId("hub-active")).toHaveText(
+    `(${new URL(hub.url).host}, this visit only)`,
+  );
+  const stored = () => page.evaluate(() => localStorage.getItem("causeway:hub-endpoint"));
+  expect(await stored()).toBeNull();
+  const details = page.getByTestId("hub-source");
+  if ((await details.getAttribute("open")) === null) await details.locator("summary").click();
+  await page.getByTestId("hub-remember").click();
+  expect(await stored()).toBe(hub.url);
+  await expect(page.getByTestId("hub-active")).toHaveText(`(${new URL(hub.url).host})`);
+  await page.evaluate(() => localStorage.removeItem("causeway:hub-endpoint"));
+});
+
 test("cancel during a throttled download keeps the bundled model", async () => {
   await expect(page.getByTestId("hub-endpoint")).toHaveValue(hub.url);
   await loadFromHub(page, REPO);
@@ -149,7 +166,15 @@ test("the hub model's trace, shared as a link, recomputes to the same grid in a 
   const other = await fresh.newPage();
   const errors: string[] = [];
   other.on("pageerror", (e) => errors.push(e.message));
+  const seen = hub.requests.length;
   await other.goto(link.replace(/\?hub=[^#]*/, ""));
+  // The link names another origin: nothing is fetched from it until the user says so.
+  await expect(other.getByTestId("model-confirm-text")).toHaveText(
+    `This link wants to load ${REPO}@main from ${hub.url}.`,
+    { timeout: 60_000 },
+  );
+  expect(hub.requests.slice(seen).filter((r) => r.path.includes(REPO))).toEqual([]);
+  await other.getByTestId("model-confirm-load").click();
   await expect(other.getByTestId("load-status")).toContainText("2L · 4H · d=64 · ctx 128", {
     timeout: 120_000,
   });
@@ -166,7 +191,8 @@ test("the hub model's trace, shared as a link, recomputes to the same grid in a 
 
 test("after a reload the model comes from the browser cache, listed in the cache panel", async () => {
   test.setTimeout(120_000);
-  await page.reload();
+  // The address now carries the shared link (Share replaced it): load the page without it.
+  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
     timeout: 60_000,
   });
