@@ -119,15 +119,15 @@ export function patchCells(
   return { cells, rows };
 }
 
-export async function runPatch(
+/**
+ * The clean and corrupted ids, target and foil of a patching spec, validated: same length, not
+ * identical, fitting the context, single-token target and foil that differ.
+ */
+export function patchPair(
   host: TraceHost,
-  spec: PatchSpec,
-  options: PatchOptions = {},
-): Promise<PatchResult> {
-  const started = now();
-  const opts = resolvePatchOptions(spec);
-  const { model } = host;
-  const { nLayer: L, nHead: H, nCtx } = model.config;
+  spec: Pick<PatchSpec, "clean" | "corrupt" | "target" | "foil">,
+): { clean: number[]; corrupt: number[]; target: number; foil: number } {
+  const { nCtx } = host.model.config;
   const clean = promptIds(host, spec.clean, "clean prompt");
   const corrupt = promptIds(host, spec.corrupt, "corrupted prompt");
   const T = clean.length;
@@ -149,6 +149,20 @@ export async function runPatch(
   const foil = singleTokenId(host, clean, spec.foil, "foil");
   if (target === foil)
     throw new TraceError("bad_target", "the target and the foil are the same token");
+  return { clean, corrupt, target, foil };
+}
+
+export async function runPatch(
+  host: TraceHost,
+  spec: PatchSpec,
+  options: PatchOptions = {},
+): Promise<PatchResult> {
+  const started = now();
+  const opts = resolvePatchOptions(spec);
+  const { model } = host;
+  const { nLayer: L, nHead: H } = model.config;
+  const { clean, corrupt, target, foil } = patchPair(host, spec);
+  const T = clean.length;
   throwIfCancelled(options.signal);
 
   const setup: SweepSetup = {
