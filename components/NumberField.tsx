@@ -1,16 +1,21 @@
 "use client";
 /**
  * A small numeric input that lets the user type freely (an empty box, "0.") and reports a number
- * (NaN while the text is not one; null for an empty box when `allowEmpty`).
+ * (NaN while the text is not one; null for an empty box when `allowEmpty`). `param`: the
+ * setting's row of lib/params/table.ts gives the box its bounds (min, max) and its doc as a
+ * tooltip; the store's and the forms' checks say why a typed value is refused.
  */
 import { useEffect, useState } from "react";
+import type { NumParam } from "@/lib/params/schema";
 
 export function NumberField({
   id,
   label,
   value,
   onChange,
-  min,
+  param,
+  min = param?.min,
+  max = param?.max,
   step = 1,
   placeholder,
   allowEmpty = false,
@@ -22,7 +27,10 @@ export function NumberField({
   label: string;
   value: number | null;
   onChange: (v: number | null) => void;
+  param?: NumParam;
   min?: number;
+  /** Defaults to the param's bound; a model may lower it (the window ≤ n_layer). */
+  max?: number;
   step?: number;
   placeholder?: string;
   allowEmpty?: boolean;
@@ -51,7 +59,9 @@ export function NumberField({
           type="number"
           inputMode="decimal"
           min={min}
+          max={max}
           step={step}
+          title={param?.doc}
           value={text}
           placeholder={placeholder}
           style={{ width }}

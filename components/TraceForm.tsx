@@ -6,6 +6,7 @@
  * never erases the trace on screen.
  */
 import { defaultWindow, TRACE_KINDS } from "@/lib/interp/spec";
+import { TRACE_PARAMS } from "@/lib/params/table";
 import { currentTokens, isActive } from "@/lib/store";
 import { checkTrace } from "@/lib/store/trace-slice";
 import { visibleToken } from "@/lib/viz/format";
@@ -87,7 +88,7 @@ export function TraceForm() {
               id="trace-samples"
               label="samples"
               value={st.samples}
-              min={1}
+              param={TRACE_PARAMS.samples}
               onChange={(v) => set({ samples: v ?? Number.NaN })}
               testId="trace-samples"
               width={52}
@@ -96,7 +97,7 @@ export function TraceForm() {
               id="trace-noise"
               label="noise"
               value={st.noise}
-              min={0}
+              param={TRACE_PARAMS.noise}
               step={0.5}
               suffix="× σ"
               onChange={(v) => set({ noise: v ?? Number.NaN })}
@@ -107,7 +108,7 @@ export function TraceForm() {
               id="trace-seed"
               label="seed"
               value={st.seed}
-              min={0}
+              param={TRACE_PARAMS.seed}
               onChange={(v) => set({ seed: v ?? Number.NaN })}
               testId="trace-seed"
               width={56}
@@ -139,7 +140,8 @@ export function TraceForm() {
           id="trace-window"
           label=""
           value={st.window}
-          min={1}
+          param={TRACE_PARAMS.window}
+          max={nLayer ?? undefined}
           allowEmpty
           placeholder={dflt !== null ? String(dflt) : ""}
           suffix={`layers${st.window === null && dflt !== null ? " (default)" : ""}`}

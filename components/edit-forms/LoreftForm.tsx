@@ -7,6 +7,7 @@
  * generically (held-out accuracy before/after, final loss, parameter count) and the loss curve.
  */
 import { useState } from "react";
+import { EDIT_PARAMS } from "@/lib/params/table";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { draftParamCount, type LoreftDraft, loreftRecipe } from "./loreft-recipe";
@@ -76,7 +77,7 @@ export function LoreftForm({ site, onAdd, onCancel }: EditFormProps) {
         id="loreft-rank"
         label="Rank"
         value={d.rank}
-        min={1}
+        param={EDIT_PARAMS.loreftRank}
         onChange={(v) => set({ rank: num(v) })}
         testId="loreft-rank"
       />
@@ -84,7 +85,7 @@ export function LoreftForm({ site, onAdd, onCancel }: EditFormProps) {
         id="loreft-ntrain"
         label="Training reviews"
         value={d.nTrain}
-        min={1}
+        param={EDIT_PARAMS.nTrain}
         onChange={(v) => set({ nTrain: num(v) })}
         testId="loreft-ntrain"
       />
@@ -92,7 +93,7 @@ export function LoreftForm({ site, onAdd, onCancel }: EditFormProps) {
         id="loreft-steps"
         label="Steps"
         value={d.steps}
-        min={1}
+        param={EDIT_PARAMS.loreftSteps}
         onChange={(v) => set({ steps: num(v) })}
         testId="loreft-steps"
       />
@@ -100,6 +101,7 @@ export function LoreftForm({ site, onAdd, onCancel }: EditFormProps) {
         id="loreft-lr"
         label="Learning rate"
         value={d.lr}
+        param={EDIT_PARAMS.loreftLr}
         step={0.001}
         onChange={(v) => set({ lr: num(v) })}
         testId="loreft-lr"
@@ -109,7 +111,7 @@ export function LoreftForm({ site, onAdd, onCancel }: EditFormProps) {
         id="loreft-seed"
         label="Seed"
         value={d.seed}
-        min={0}
+        param={EDIT_PARAMS.seed}
         onChange={(v) => set({ seed: num(v) })}
         testId="loreft-seed"
       />

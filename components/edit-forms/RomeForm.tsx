@@ -7,6 +7,7 @@
  */
 import { useState } from "react";
 import { COV_SOURCES, type CovSource } from "@/lib/edit/types";
+import { EDIT_PARAMS } from "@/lib/params/table";
 import { visibleToken } from "../format";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
@@ -113,7 +114,7 @@ export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormPro
           label="Steps"
           value={d.steps}
           onChange={(v) => set({ steps: v })}
-          min={1}
+          param={EDIT_PARAMS.romeSteps}
           testId="rome-steps"
         />
       </div>

@@ -74,23 +74,6 @@ export function intFlag(
   return n;
 }
 
-/** Parses a finite number flag within [min, max]; absent → fallback. */
-export function numberFlag(
-  flags: Record<string, string | boolean>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const v = flags[name];
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${v}"`);
-  }
-  return n;
-}
-
 /** A flag checked against its row of the settings table (lib/params/table.ts); absent → default. */
 export function paramFlag(
   flags: Record<string, string | boolean>,

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { intFlag, parseFlags, requireString, UsageError } from "./args";
+import { DATASET_PARAMS } from "../params/table";
+import { paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import { loadCliEngine } from "./engine";
 import { resolveModel } from "./model-source";
@@ -65,7 +66,7 @@ export const evalFactsCommand: Command = {
       throw new UsageError(`${dir}/dataset.json has no "relations" and "known_facts" to evaluate`);
     }
     const relations = new Map(dataset.relations.map((r) => [r.relation_id, r]));
-    const facts = dataset.known_facts.slice(0, intFlag(flags, "limit", 1e9, 1, 1e9));
+    const facts = dataset.known_facts.slice(0, paramFlag(flags, "limit", DATASET_PARAMS.limit));
     const { engine, backend } = await loadCliEngine(modelSpec, flags.backend as string | undefined);
     const trained = new Tally();
     const heldout = new Tally();
