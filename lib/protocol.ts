@@ -36,7 +36,7 @@ import type { LoadErrorCode } from "./load/errors";
 import type { Gpt2Config } from "./load/types";
 import type { ModelErrorCode } from "./model/errors";
 import type { QueryErrorCode } from "./queries";
-import type { BaselineInfo, RunJob, StageSummary } from "./sweep-jobs";
+import type { BaselineInfo, RunJob, StageSummary, SweepKind } from "./sweep-jobs";
 
 export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
 
@@ -129,6 +129,7 @@ export type {
   PatchJob,
   RunJob,
   StageSummary,
+  SweepKind,
   TraceBaselineInfo,
   TraceJob,
 } from "./sweep-jobs";
@@ -224,7 +225,7 @@ export type Progress =
       request: "run";
       phase: SweepPhase;
       /** The trace kind (or patch site, "dataset") being run. */
-      kind: string;
+      kind: SweepKind;
       done: number;
       total: number;
       /** Estimated milliseconds left. */
@@ -291,12 +292,12 @@ export type FromWorker =
       nNegative: number;
     }
   | { type: "alphaCurve"; reqId: number; points: AlphaPoint[] }
-  | { type: "baseline"; reqId: number; kind: string; baseline: BaselineInfo }
+  | { type: "baseline"; reqId: number; kind: SweepKind; baseline: BaselineInfo }
   | {
       type: "rows";
       reqId: number;
       /** Trace kind ("hidden" | "mlp" | "attn") or patch site ("head_out", …). */
-      kind: string;
+      kind: SweepKind;
       /** Row indices (token positions; layers for head_out). */
       rows: number[];
       /** rows.length × width values, row-major (transferred). */

@@ -45,6 +45,9 @@ export interface DatasetJob {
 
 export type RunJob = TraceJob | PatchJob | DatasetJob;
 
+/** What a run's baseline, rows and progress are of: a trace kind, a patch site, or the dataset. */
+export type SweepKind = TraceKind | PatchSite | "dataset";
+
 /** What a trace kind starts from: the clean and corrupted runs, before any cell. */
 export interface TraceBaselineInfo {
   job: "trace";

@@ -4,7 +4,7 @@
  * sweep replaced by one from another panel.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import type { FromWorker, TraceBaselineInfo } from "../lib/protocol";
+import type { FromWorker, SweepKind, TraceBaselineInfo } from "../lib/protocol";
 import { type CausewayStore, createCausewayStore } from "../lib/store";
 import { FakePort } from "./store-fake-port";
 
@@ -80,7 +80,7 @@ function baseline(kind: "hidden" | "mlp" | "attn", reqId: number): FromWorker {
   return { type: "baseline", reqId, kind, baseline: b };
 }
 
-const row = (reqId: number, kind: string, t: number, v = t / 10): FromWorker => ({
+const row = (reqId: number, kind: SweepKind, t: number, v = t / 10): FromWorker => ({
   type: "rows",
   reqId,
   kind,

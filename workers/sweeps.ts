@@ -15,6 +15,7 @@ import type {
   DatasetJob,
   PatchJob,
   StageSummary,
+  SweepKind,
   SweepPhase,
   TraceBaselineInfo,
   TraceJob,
@@ -25,7 +26,7 @@ import type { Post } from "./lane";
 /** Posts a run's progress: throttled unless forced, with an ETA from the work done so far. */
 export type SweepProgress = (
   phase: SweepPhase,
-  kind: string,
+  kind: SweepKind,
   done: number,
   total: number,
   force?: boolean,
