@@ -7,13 +7,30 @@
  */
 import type { Edit } from "../edit/types";
 import type { TraceKind } from "../interp/spec";
-import type { CausewayState, TraceGrid } from "../store/types";
+import type { CausewayState, TraceGrid, TraceSettings } from "../store/types";
 import type { CarriedTrace, SharedSession } from "./session";
 import { DEFAULT_SESSION } from "./session";
 
 interface EditsLike {
   edits?: { stack?: Edit[] };
   setEditStack?: (edits: Edit[]) => void;
+}
+
+/** The trace settings a session and the store's TraceSettings share under the same names. */
+const SHARED_TRACE_KEYS = [
+  "target",
+  "corruption",
+  "noise",
+  "samples",
+  "seed",
+  "counterfactual",
+  "window",
+] as const satisfies readonly (keyof SharedSession & keyof TraceSettings)[];
+
+type SharedTrace = Pick<SharedSession, (typeof SHARED_TRACE_KEYS)[number]>;
+
+function pickTrace(from: SharedTrace): SharedTrace {
+  return Object.fromEntries(SHARED_TRACE_KEYS.map((k) => [k, from[k]])) as SharedTrace;
 }
 
 /** The store's edit stack, when it has an edits slice. */
@@ -55,13 +72,7 @@ export function sessionOf(s: CausewayState, withTrace = true): SharedSession {
     prompt: s.predict.prompt,
     subject: st.subjectText,
     subjectRange: range ? [range[0], range[1]] : null,
-    target: st.target,
-    corruption: st.corruption,
-    noise: st.noise,
-    samples: st.samples,
-    seed: st.seed,
-    counterfactual: st.counterfactual,
-    window: st.window,
+    ...pickTrace(st),
     kinds: [...st.kinds],
     strategy: "fast",
     patch: { ...s.patch.settings },
@@ -86,16 +97,7 @@ export function applySession(
   const s = get();
   if (!sameSource(s.model.source, session.model)) s.loadModel(session.model);
   get().setPrompt(session.prompt);
-  get().setTraceSettings({
-    target: session.target,
-    corruption: session.corruption,
-    noise: session.noise,
-    samples: session.samples,
-    seed: session.seed,
-    counterfactual: session.counterfactual,
-    window: session.window,
-    kinds: [...session.kinds],
-  });
+  get().setTraceSettings({ ...pickTrace(session), kinds: [...session.kinds] });
   // the subject: a picked range stays tied to this prompt; text is re-found in its tokens
   get().setTraceSettings({
     subjectText: session.subject,
