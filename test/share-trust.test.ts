@@ -4,6 +4,7 @@
  * file's errors name the file, not "the link".
  */
 import { describe, expect, it } from "vitest";
+import { LIMITS } from "../lib/params/table";
 import { toBase64url } from "../lib/share/base64url";
 import { deflate } from "../lib/share/compress";
 import { ShareError } from "../lib/share/errors";
@@ -49,6 +50,23 @@ describe("a link's model source", () => {
     expect(old.model).toEqual({ kind: "url", baseUrl: "https://x.test/m/" });
     const back = await decodeSession((await encodeSession({ ...DEFAULT_SESSION, model })).hash);
     expect(back.model).not.toHaveProperty("name");
+  });
+});
+
+describe("a link cannot ask for unbounded work (issue 10.14)", () => {
+  it("ROME with 1e9 steps and more than the edit cap are refused before anything starts", async () => {
+    const rome = {
+      kind: "rome",
+      site: { layer: 0 },
+      params: { prompt: "{} is in", subject: "Paris", target_new: " Rome", steps: 1e9 },
+    };
+    const steps = await shareError(decodeSession(await link({ e: [rome] })));
+    expect(steps.message).toMatch(/^The link's edits are not valid: .*steps/);
+    const ok = { ...rome, params: { ...rome.params, steps: 40 } };
+    const many = Array.from({ length: LIMITS.edits + 1 }, () => ok);
+    const count = await shareError(decodeSession(await link({ e: many })));
+    expect(count.message).toBe(`The link's edits hold more than ${LIMITS.edits} edits.`);
+    expect((await decodeSession(await link({ e: [ok] }))).edits).toHaveLength(1);
   });
 });
 

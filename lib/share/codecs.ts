@@ -252,7 +252,7 @@ export const editList: Codec<Edit[]> = {
   write: (v) => v.map((e) => editForLink(e)),
   read(x, name) {
     if (!Array.isArray(x)) bad(name, "must be a list of edits");
-    if (x.length > LIMITS.edits) bad(name, `holds more than ${LIMITS.edits} edits`);
+    if (x.length > LIMITS.edits) bad(name, `hold more than ${LIMITS.edits} edits`);
     return x.map((e, i) => {
       let edit: Edit;
       try {
