@@ -7,7 +7,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../scripts/reference/golden";
 import { runCli } from "./helpers/run-cli";
 import { loadTraceGoldens, maxDiff, TINY_DIR, type TraceGolden } from "./interp-helpers";
 
