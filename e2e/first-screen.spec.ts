@@ -1,6 +1,7 @@
 /**
- * The first screen, end to end, in Debian's Chromium on WebGPU (SwiftShader): the built site
- * loads the bundled model, predictions follow the prompt and match the command-line tool, and
+ * The first screen, end to end, in Debian's Chromium (whose WebGPU is SwiftShader, so the app
+ * runs on WASM unless `?backend=webgpu` forces it): the built site loads the bundled model,
+ * predictions follow the prompt and match the command-line tool, and
  * bad prompts give clear errors without breaking anything.
  *
  * One page is shared by the tests in order (the model loads once), so they run serially.
@@ -95,12 +96,29 @@ test.afterEach(() => {
   expect(pageErrors, "uncaught errors in the page").toEqual([]);
 });
 
-test("loads the bundled model on WebGPU and shows the adapter", async () => {
+test("on a software GPU (SwiftShader) it picks WASM by itself and says why", async () => {
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready");
   const badge = page.getByTestId("backend-badge");
-  await expect(badge).toHaveAttribute("data-backend", "webgpu");
-  await expect(badge).toContainText("WebGPU");
-  await expect(page.getByTestId("backend-adapter")).not.toBeEmpty();
+  await expect(badge).toHaveAttribute("data-backend", "wasm");
+  await expect(badge).toHaveAttribute("data-choice", "only");
+  await expect(page.getByTestId("backend-choice")).toContainText("GPU is software");
+  expect(await badge.getAttribute("title")).toMatch(/WebGPU skipped: software adapter/i);
+});
+
+test("?backend=webgpu overrides the choice: WebGPU with its adapter", async () => {
+  const other = await browser.newPage();
+  try {
+    await other.goto("/?backend=webgpu");
+    await expect(other.getByTestId("load-status")).toHaveAttribute("data-status", "ready");
+    const badge = other.getByTestId("backend-badge");
+    await expect(badge).toHaveAttribute("data-backend", "webgpu");
+    await expect(badge).toHaveAttribute("data-choice", "override");
+    await expect(badge).toContainText("WebGPU");
+    await expect(other.getByTestId("backend-adapter")).not.toBeEmpty();
+    await expect(other.getByTestId("backend-select")).toHaveValue("webgpu");
+  } finally {
+    await other.close();
+  }
 });
 
 test("predictions follow the prompt and match `causeway predict --json`", async () => {
