@@ -14,7 +14,8 @@
  * Everything single-threaded. A peer whose runtime is absent (Debian's torch, the onnxruntime
  * packages) is skipped with a message. Prints a Markdown table and writes
  * bench-results/peers-<date>.json; `--docs` also rewrites the peers section of docs/benchmarks.md.
- *   npx tsx scripts/bench/peers.mts [--samples 10] [--tokens 10] [--batch 11] [--docs]
+ *   npx tsx scripts/bench/peers.mts [--samples 10] [--tokens 10] [--batch 11] [--repeat 3]
+ *                                    [--no-trace] [--docs]
  */
 import "../../lib/model/backends-node";
 import { spawnSync } from "node:child_process";
@@ -40,12 +41,15 @@ const { values: a } = parseArgs({
     batch: { type: "string", default: "11" },
     seed: { type: "string", default: "1234" },
     docs: { type: "boolean", default: false },
+    "no-trace": { type: "boolean", default: false },
+    repeat: { type: "string", default: "3" },
   },
 });
 const N = Number(a.samples);
 const T = Number(a.tokens);
 const BATCH = Number(a.batch);
 const SEED = Number(a.seed);
+const REPEAT = Number(a.repeat);
 const PY = "/usr/bin/python3";
 const PEER = path.join(root, "scripts", "bench", "torch_peer.py");
 const OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
@@ -153,67 +157,70 @@ async function main() {
   );
 
   // 1. causal trace
-  const warm = model.forward({ inputIds: [ids], logitPositions: "last" });
-  await warm.logits.data();
-  warm.logits.dispose();
-  const spec = { prompt: ids, subject: [1, 4] as [number, number], kind: "hidden" as const };
-  const t0 = performance.now();
-  const fast = await runTrace({ model }, { ...spec, samples: N, strategy: "fast" });
-  const fastMs = performance.now() - t0;
-  const traceWork = `trace hidden, T = ${T}, N = ${N}`;
-  const fastFlops = fast.evaluations * blockFlops(T) + (T * L * N + N + 1) * unembedFlops; // ≈ upper bound
-  rows.push({
-    work: traceWork,
-    engine: "Causeway fast (tfjs wasm)",
-    ms: fastMs,
-    gflops: fastFlops / fastMs / 1e6,
-    vsCauseway: 1,
-    maxAbsDiff: null,
-    note: `${fast.evaluations} evaluations`,
-  });
-  log(`causeway fast trace: ${(fastMs / 1000).toFixed(1)} s`);
-  if (noTorch) skipped.push(`PyTorch trace: ${noTorch}`);
-  else {
-    const noise = gaussianArray(fast.seed, N * 3 * D, fast.noise_sigma ?? 0);
-    const job = path.join(dir, "trace-job.json");
-    writeFileSync(
-      job,
-      JSON.stringify({
-        ids,
-        samples: N,
-        subject: [1, 4],
-        target: fast.answer.id,
-        noise: [...noise],
-      }),
-    );
-    const r = python(["trace", "--model", dir, "--job", job]) as {
-      ms: number;
-      high: number;
-      low: number;
-      scores: number[][];
-      forwards: number;
-    };
-    const diff = Math.max(
-      Math.abs(r.high - fast.high_score),
-      Math.abs(r.low - fast.low_score),
-      maxAbs(r.scores.flat(), fast.scores.flat()),
-    );
+  if (!a["no-trace"]) await tracePeers();
+  async function tracePeers() {
+    const warm = model.forward({ inputIds: [ids], logitPositions: "last" });
+    await warm.logits.data();
+    warm.logits.dispose();
+    const spec = { prompt: ids, subject: [1, 4] as [number, number], kind: "hidden" as const };
+    const t0 = performance.now();
+    const fast = await runTrace({ model }, { ...spec, samples: N, strategy: "fast" });
+    const fastMs = performance.now() - t0;
+    const traceWork = `trace hidden, T = ${T}, N = ${N}`;
+    const fastFlops = fast.evaluations * blockFlops(T) + (T * L * N + N + 1) * unembedFlops; // ≈ upper bound
     rows.push({
       work: traceWork,
-      engine: "PyTorch, ROME-style loop (1 + N rows per cell)",
-      ms: r.ms,
-      gflops: ((r.forwards - 1) * forwardFlops(N + 1, T)) / r.ms / 1e6,
-      vsCauseway: r.ms / fastMs,
-      maxAbsDiff: diff,
+      engine: "Causeway fast (tfjs wasm)",
+      ms: fastMs,
+      gflops: fastFlops / fastMs / 1e6,
+      vsCauseway: 1,
+      maxAbsDiff: null,
+      note: `${fast.evaluations} evaluations`,
     });
-    log(`torch trace: ${(r.ms / 1000).toFixed(1)} s, max |Δ| ${diff.toExponential(2)}`);
+    log(`causeway fast trace: ${(fastMs / 1000).toFixed(1)} s`);
+    if (noTorch) skipped.push(`PyTorch trace: ${noTorch}`);
+    else {
+      const noise = gaussianArray(fast.seed, N * 3 * D, fast.noise_sigma ?? 0);
+      const job = path.join(dir, "trace-job.json");
+      writeFileSync(
+        job,
+        JSON.stringify({
+          ids,
+          samples: N,
+          subject: [1, 4],
+          target: fast.answer.id,
+          noise: [...noise],
+        }),
+      );
+      const r = python(["trace", "--model", dir, "--job", job]) as {
+        ms: number;
+        high: number;
+        low: number;
+        scores: number[][];
+        forwards: number;
+      };
+      const diff = Math.max(
+        Math.abs(r.high - fast.high_score),
+        Math.abs(r.low - fast.low_score),
+        maxAbs(r.scores.flat(), fast.scores.flat()),
+      );
+      rows.push({
+        work: traceWork,
+        engine: "PyTorch, ROME-style loop (1 + N rows per cell)",
+        ms: r.ms,
+        gflops: ((r.forwards - 1) * forwardFlops(N + 1, T)) / r.ms / 1e6,
+        vsCauseway: r.ms / fastMs,
+        maxAbsDiff: diff,
+      });
+      log(`torch trace: ${(r.ms / 1000).toFixed(1)} s, max |Δ| ${diff.toExponential(2)}`);
+    }
   }
 
   // 2. forward pass
   const batch = Array.from({ length: BATCH }, (_, r) => ids.map((x, i) => (x + r * 131 + i) % V));
   const fwdWork = `forward ${BATCH} × ${T} tokens`;
   const fwdFlops = forwardFlops(BATCH, T);
-  const ours = await best(3, async () => {
+  const ours = await best(REPEAT, async () => {
     const { logits } = model.forward({ inputIds: batch, logitPositions: "last" });
     const d = (await logits.data()) as Float32Array;
     logits.dispose();
@@ -252,7 +259,10 @@ async function main() {
     });
     const feeds = { ids: new ort.Tensor("int64", feedIds, [BATCH, T]) };
     await session.run(feeds);
-    const r = await best(3, async () => (await session.run(feeds)).logits.data as Float32Array);
+    const r = await best(
+      REPEAT,
+      async () => (await session.run(feeds)).logits.data as Float32Array,
+    );
     await session.release?.();
     rows.push({
       work: fwdWork,
