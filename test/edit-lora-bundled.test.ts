@@ -134,7 +134,11 @@ describe.skipIf(!present)("canonical-examples LoRA on the bundled model", () => 
       ];
       expect(Math.abs(now.nll / orig.nll - info.loss_ratio)).toBeLessThan(1e-5);
       const prompts = canonicalPrompts(dataset, REF.prefix)!.prompts;
-      const score = await canonicalScore(edited, engine.tokenizer, prompts, REF.suffix, 0.2);
+      const score = await canonicalScore(edited, engine.tokenizer, {
+        prompts,
+        suffix: REF.suffix,
+        threshold: 0.2,
+      });
       expect(score.success_rate).toBe(info.success_rate);
       edited.dispose();
       expect(tf.memory().numTensors).toBe(before);
@@ -189,9 +193,17 @@ describe.skipIf(!present)("canonical-examples LoRA on the bundled model", () => 
         },
         { dataset },
       );
-      const before = await canonicalScore(engine.model, engine.tokenizer, prompts, REF.suffix, 0.2);
+      const before = await canonicalScore(engine.model, engine.tokenizer, {
+        prompts,
+        suffix: REF.suffix,
+        threshold: 0.2,
+      });
       const edited = applyEdits(engine.model, [r.edit]);
-      const after = await canonicalScore(edited, engine.tokenizer, prompts, REF.suffix, 0.2);
+      const after = await canonicalScore(edited, engine.tokenizer, {
+        prompts,
+        suffix: REF.suffix,
+        threshold: 0.2,
+      });
       edited.dispose();
       console.log(`ROME canonical: success ${before.success_rate} → ${after.success_rate}`);
       expect(before.success_rate).toBe(0);

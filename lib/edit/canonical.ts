@@ -69,14 +69,21 @@ export interface CanonicalScore {
   threshold: number;
 }
 
+/** What canonicalScore measures: the suffix's probability after each prompt, and the bar. */
+export interface CanonicalTask {
+  prompts: readonly string[];
+  suffix: string;
+  /** Success if P(suffix | prompt) ≥ threshold. */
+  threshold: number;
+}
+
 /** P(suffix | prompt) for every prompt and the share with P ≥ threshold. */
 export async function canonicalScore(
   model: ModelLike,
   tok: TextTokenizer,
-  prompts: readonly string[],
-  suffix: string,
-  threshold: number,
+  task: CanonicalTask,
 ): Promise<CanonicalScore> {
+  const { prompts, suffix, threshold } = task;
   if (prompts.length === 0) throw new EditError("bad_edit", "no evaluation prompts");
   const nCtx = baseOf(model).config.nCtx;
   const rows: number[][] = [];

@@ -209,6 +209,34 @@ function suffixNll(o: {
     });
 }
 
+/** The factors now, on the host. */
+async function factorsOf(train: readonly Trainable[]): Promise<LoraFactor[]> {
+  return Promise.all(
+    train.map(async (t) => ({
+      layer: t.layer,
+      module: t.module,
+      a: Array.from(await t.a.data()),
+      b: Array.from(await t.b.data()),
+    })),
+  );
+}
+
+/**
+ * Runs `f` on the model with the edit's factors set to `factors`, on top of the edits below it
+ * in the stack, then frees that model.
+ */
+function onFactors(model: ModelLike, edit: LoraEdit) {
+  const prior: Edit[] = isEdited(model) ? [...model.plan.edits] : [];
+  return async <T>(factors: LoraFactor[], f: (m: ModelLike) => Promise<T>): Promise<T> => {
+    const m = applyEdits(baseOf(model), [...prior, { ...edit, learned: { factors } }]);
+    try {
+      return await f(m);
+    } finally {
+      m.dispose();
+    }
+  };
+}
+
 export async function learnLora(
   model: ModelLike,
   tok: TextTokenizer,
@@ -232,35 +260,19 @@ export async function learnLora(
   const example = loraExample(tok, p, config);
   const T = example.row.length;
 
-  const prior: Edit[] = isEdited(model) ? [...model.plan.edits] : [];
-  const withFactors = (factors: LoraFactor[]) =>
-    applyEdits(baseOf(model), [...prior, { ...edit, learned: { factors } }]);
-  const generalNll = async (factors: LoraFactor[]) => {
-    const m = withFactors(factors);
-    try {
-      return await generalTextLoss(m, tok, texts);
-    } finally {
-      m.dispose();
-    }
-  };
+  const withFactors = onFactors(model, edit);
+  const generalNll = (factors: LoraFactor[]) =>
+    withFactors(factors, (m) => generalTextLoss(m, tok, texts));
 
   const prompts = evalPrompts(edit, opts.dataset);
-  const before =
-    prompts.length > 0 ? await canonicalScore(model, tok, prompts, p.suffix, p.threshold) : null;
+  const task = { prompts, suffix: p.suffix, threshold: p.threshold };
+  const before = prompts.length > 0 ? await canonicalScore(model, tok, task) : null;
   const original = await generalTextLoss(model, tok, texts);
 
   const view = viewOf(model, T);
   const train: Trainable[] = [];
   const mask = tf.tensor3d(example.mask, [1, T, config.vocabSize]);
-  const snapshot = async (): Promise<LoraFactor[]> =>
-    Promise.all(
-      train.map(async (t) => ({
-        layer: t.layer,
-        module: t.module,
-        a: Array.from(await t.a.data()),
-        b: Array.from(await t.b.data()),
-      })),
-    );
+  const snapshot = () => factorsOf(train);
   try {
     trainables([first, last], p, config, train);
     const nll = suffixNll({ view, train, scale, row: example.row, mask });
@@ -270,15 +282,10 @@ export async function learnLora(
       vars,
     );
 
-    let after = null;
-    if (prompts.length > 0) {
-      const m = withFactors(kept.factors);
-      try {
-        after = await canonicalScore(m, tok, prompts, p.suffix, p.threshold);
-      } finally {
-        m.dispose();
-      }
-    }
+    const after =
+      prompts.length > 0
+        ? await withFactors(kept.factors, (m) => canonicalScore(m, tok, task))
+        : null;
     const info: LoraInfo = {
       params: train.reduce((n, t) => n + t.a.size + t.b.size, 0),
       scale,
