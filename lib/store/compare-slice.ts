@@ -9,6 +9,7 @@ import type { StateCreator } from "zustand/vanilla";
 import type { FromWorker } from "../protocol";
 import type { Context } from "./context";
 import { changesModel, stackKey } from "./edits-slice";
+import { fail } from "./errors";
 import { applyRunMessage, IDLE_RUN, isActive, startRun } from "./run";
 import { reduceTraceResult } from "./trace-slice";
 import type { CausewayState, CompareSlice, UiError } from "./types";
@@ -16,8 +17,6 @@ import type { CausewayState, CompareSlice, UiError } from "./types";
 export function initialCompare(): CompareSlice["compare"] {
   return { edited: null, original: null, stackKey: null, run: IDLE_RUN, error: null };
 }
-
-const fail = (code: string, message: string): UiError => ({ code, message });
 
 /** Why the edited model cannot be re-traced now, or null. */
 export function checkRetrace(s: CausewayState): UiError | null {

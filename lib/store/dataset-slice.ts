@@ -6,6 +6,7 @@ import type { StateCreator } from "zustand/vanilla";
 import type { KnownFact } from "../interp/dataset";
 import type { FromWorker } from "../protocol";
 import type { Context } from "./context";
+import { fail } from "./errors";
 import { applyRunMessage, IDLE_RUN, startRun } from "./run";
 import type { CausewayState, DatasetSlice, UiError } from "./types";
 
@@ -69,8 +70,6 @@ export function reduceDataset(
   const run = applyRunMessage(dataset.run, msg);
   return run === dataset.run ? dataset : { ...dataset, run };
 }
-
-const fail = (code: string, message: string): UiError => ({ code, message });
 
 export function createDatasetSlice(
   ctx: Context,

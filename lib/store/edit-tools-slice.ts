@@ -7,12 +7,14 @@
 import type { StateCreator } from "zustand/vanilla";
 import { type FromWorker, isProgressOf } from "../protocol";
 import type { Context } from "./context";
+import { NO_MODEL, NO_WORKER } from "./errors";
 import type {
   AlphaCurveState,
   CausewayState,
   EditEvalState,
   EditToolsSlice,
   HeadProbeState,
+  UiError,
 } from "./types";
 
 export const IDLE_CURVE: AlphaCurveState = { status: "idle", points: null, error: null };
@@ -40,9 +42,6 @@ export const IDLE_PROBE: HeadProbeState = {
   nNegative: 0,
   error: null,
 };
-
-const noWorker = { code: "worker_failed", message: "The model worker is not running." };
-const noModel = { code: "no_model", message: "The model is not loaded yet." };
 
 export function reduceEditEval(ev: EditEvalState, msg: FromWorker): EditEvalState {
   if (ev.status !== "running") return ev;
@@ -92,7 +91,7 @@ export function createEditToolsSlice(
     alphaCurve: IDLE_CURVE,
     runAlphaCurve(edit, alphas, ev) {
       if (!ctx.port || get().model.status !== "ready") {
-        const error = ctx.port ? noModel : noWorker;
+        const error = ctx.port ? NO_MODEL : NO_WORKER;
         set({ alphaCurve: { ...IDLE_CURVE, status: "error", error } });
         return;
       }
@@ -108,9 +107,9 @@ export function createEditToolsSlice(
     evalEdit(index) {
       const s = get();
       const error = !ctx.port
-        ? noWorker
+        ? NO_WORKER
         : s.model.status !== "ready"
-          ? noModel
+          ? NO_MODEL
           : editError(s, index);
       if (error || !ctx.port) {
         set({ editEval: { ...IDLE_EVAL, status: "error", index, error } });
@@ -128,7 +127,7 @@ export function createEditToolsSlice(
       const s = get();
       if (!ctx.port || s.model.status !== "ready") {
         set({
-          headProbe: { ...IDLE_PROBE, status: "error", error: ctx.port ? noModel : noWorker },
+          headProbe: { ...IDLE_PROBE, status: "error", error: ctx.port ? NO_MODEL : NO_WORKER },
         });
         return;
       }
@@ -139,7 +138,7 @@ export function createEditToolsSlice(
 }
 
 /** Why the edit at `index` cannot be measured now, or null. */
-function editError(s: CausewayState, index: number): { code: string; message: string } | null {
+function editError(s: CausewayState, index: number): UiError | null {
   const e = s.edits.stack[index];
   if (!e) return { code: "bad_request", message: `There is no edit ${index + 1} in the stack.` };
   if (e.kind !== "rome") {

@@ -8,6 +8,7 @@ import type { StateCreator } from "zustand/vanilla";
 import { DEFAULT_GENERATION } from "../params/table";
 import { type FromWorker, type GenerateVariant, isProgressOf } from "../protocol";
 import type { Context } from "./context";
+import { NO_WORKER } from "./errors";
 import type { CausewayState, GenerateSide, GenerateSlice } from "./types";
 
 export const IDLE_GENERATE: GenerateSide = { status: "idle", done: 0, result: null, error: null };
@@ -43,7 +44,7 @@ export function createGenerateSlice(
     startGenerate(prompt, settings) {
       const port = ctx.port;
       if (!port) {
-        const error = { code: "worker_failed", message: "The model worker is not running." };
+        const error = NO_WORKER;
         set({
           generate: {
             original: { ...IDLE_GENERATE, status: "error", error },

@@ -7,6 +7,7 @@ import type { StateCreator } from "zustand/vanilla";
 import type { FromWorker, PatchJob } from "../protocol";
 import { countFilled, emptyGrid, withRows } from "../viz/grid";
 import type { Context } from "./context";
+import { fail } from "./errors";
 import { applyRunMessage, IDLE_RUN, startRun } from "./run";
 import type { CausewayState, PatchSettings, PatchSlice, UiError } from "./types";
 
@@ -20,8 +21,6 @@ export function initialPatch(settings: Partial<PatchSettings> = {}): PatchSlice[
     attention: null,
   };
 }
-
-const fail = (code: string, message: string): UiError => ({ code, message });
 
 export function checkPatch(s: CausewayState): UiError | null {
   const st = s.patch.settings;

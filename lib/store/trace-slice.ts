@@ -15,6 +15,7 @@ import type { FromWorker, TraceJob } from "../protocol";
 import { countFilled, emptyGrid, withRows } from "../viz/grid";
 import { rangeToText } from "../viz/selection";
 import type { Context } from "./context";
+import { fail } from "./errors";
 import { applyRunMessage, IDLE_RUN, runOf, startRun, withRun } from "./run";
 import type { CausewayState, TraceResultState, TraceSettings, TraceSlice, UiError } from "./types";
 
@@ -65,8 +66,6 @@ export function resolveSubject(
     throw e;
   }
 }
-
-const fail = (code: string, message: string): UiError => ({ code, message });
 
 /** Checks the settings before asking the worker; null when they may be sent. */
 export function checkTrace(s: CausewayState): UiError | null {

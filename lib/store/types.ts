@@ -6,6 +6,7 @@ import type {
   AlphaPoint,
   BackendName,
   EditEvalResult,
+  ErrorCode,
   FromWorker,
   GenerateResult,
   GenerateSettings,
@@ -19,11 +20,21 @@ import type {
   TraceBaselineInfo,
   TraceJob,
 } from "../protocol";
+import type { ShareErrorCode } from "../share/errors";
 import type { LaneKey, ModelPort } from "../worker-client";
 import type { Context } from "./context";
 
+/** Codes the store gives itself, beside the worker's (lib/protocol.ts ErrorCode). */
+export type StoreErrorCode =
+  | "busy" // another request must finish first
+  | "no_trace" // re-trace without a trace on screen
+  | "no_edits" // re-trace with an empty (or all-off) stack
+  | "bad_file" // a dropped file that is not what it should be
+  | "prompt_too_long"
+  | ShareErrorCode;
+
 export interface UiError {
-  code: string;
+  code: ErrorCode | StoreErrorCode;
   message: string;
 }
 
