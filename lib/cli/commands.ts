@@ -1,8 +1,12 @@
 /** Every CLI sub-command, in the order `causeway --help` lists them. Register new ones here. */
+import { attribCommand } from "./attrib";
 import type { Command } from "./command";
+import { dlaCommand } from "./dla";
 import { editCommand } from "./edit";
 import { evalFactsCommand } from "./eval-facts";
 import { generateCommand } from "./generate";
+import { headsCommand } from "./heads";
+import { lensCommand } from "./lens";
 import { patchCommand } from "./patch";
 import { predictCommand } from "./predict";
 import { traceCommand } from "./trace";
@@ -16,4 +20,8 @@ export const COMMANDS: Command[] = [
   editCommand,
   evalFactsCommand,
   generateCommand,
+  headsCommand,
+  lensCommand,
+  dlaCommand,
+  attribCommand,
 ];

@@ -46,6 +46,8 @@ export interface AttributionResult {
   scores: AttributionScores;
   n_layer: number;
   n_head: number;
+  /** Wall time of the estimate (both forwards and the backward pass). */
+  ms: number;
 }
 
 const BTF_SITES = {
@@ -53,6 +55,7 @@ const BTF_SITES = {
   attn_out: "hook_attn_out",
   mlp_out: "hook_mlp_out",
 };
+const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** The hooks whose gradients are taken: every site of every layer, z last. */
@@ -127,6 +130,7 @@ export async function attributionPatching(
   host: TraceHost,
   spec: AttributionSpec,
 ): Promise<AttributionResult> {
+  const started = now();
   const { model } = host;
   const { nLayer: L, nHead: H } = model.config;
   const { clean, corrupt, target, foil } = patchPair(host, spec);
@@ -181,6 +185,7 @@ export async function attributionPatching(
       },
       n_layer: L,
       n_head: H,
+      ms: now() - started,
     };
   } finally {
     tf.dispose([
@@ -219,6 +224,8 @@ export interface AttributionComparison {
   exact: number[][] | number[][][];
   /** Forward passes exact patching spent (patch.ts's evaluations). */
   evaluations: number;
+  /** Wall time of exact patching. */
+  ms: number;
 }
 
 /** Exact patching (patch.ts, normalised logit difference) of each site beside the estimate. */
@@ -236,6 +243,7 @@ export async function compareWithPatching(
       correlation: pearson(flat(estimate.scores[site]), flat(r.scores)),
       exact: r.scores,
       evaluations: r.evaluations,
+      ms: r.ms,
     });
   }
   return out;
