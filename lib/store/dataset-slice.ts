@@ -4,6 +4,8 @@
  */
 import type { StateCreator } from "zustand/vanilla";
 import type { KnownFact } from "../interp/dataset";
+import { paramError } from "../params/schema";
+import { DATASET_PARAMS, TRACE_PARAMS } from "../params/table";
 import type { FromWorker } from "../protocol";
 import type { Context } from "./context";
 import { fail } from "./errors";
@@ -71,6 +73,14 @@ export function reduceDataset(
   return run === dataset.run ? dataset : { ...dataset, run };
 }
 
+/** Samples and facts on the settings table's bounds (lib/params/table.ts), as the CLI's. */
+function settingError(samples: number, limit: number): UiError | null {
+  const msg =
+    paramError(TRACE_PARAMS.samples, samples) ??
+    paramError({ ...DATASET_PARAMS.limit, label: "the number of facts" }, limit);
+  return msg ? fail("bad_spec", `${msg}.`) : null;
+}
+
 export function createDatasetSlice(
   ctx: Context,
 ): StateCreator<CausewayState, [], [], DatasetSlice> {
@@ -101,11 +111,7 @@ export function createDatasetSlice(
           ? fail("no_model", "The model is not loaded yet.")
           : kinds.length === 0
             ? fail("bad_spec", "Choose at least one kind to trace.")
-            : !Number.isInteger(samples) || samples < 1 || samples > 1000
-              ? fail("bad_spec", "Samples must be a whole number from 1 to 1000.")
-              : !Number.isInteger(limit) || limit < 1
-                ? fail("bad_spec", "The number of facts must be a whole number ≥ 1.")
-                : null;
+            : settingError(samples, limit);
       if (invalid || !ctx.port) {
         const formError = invalid ?? fail("worker_failed", "The model worker is not running.");
         set((s2) => ({ dataset: { ...s2.dataset, formError } }));
