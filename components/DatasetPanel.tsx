@@ -8,6 +8,7 @@ import { area, line, scaleLinear } from "d3";
 import { useRef } from "react";
 import type { DatasetResult, GroupCurve } from "@/lib/interp/dataset";
 import { TRACE_KINDS, type TraceKind } from "@/lib/interp/spec";
+import { DATASET_PARAMS, TRACE_PARAMS } from "@/lib/params/table";
 import { curvesExtent, drawable, GROUP_COLOR, GROUP_LABEL } from "@/lib/viz/curves";
 import { indexTicks, tickLabel } from "@/lib/viz/ticks";
 import { KIND_TITLE } from "./Heatmap";
@@ -45,7 +46,7 @@ export function DatasetPanel() {
           id="dataset-limit"
           label="facts"
           value={st.limit}
-          min={1}
+          param={DATASET_PARAMS.limit}
           onChange={(v) => set({ limit: v ?? Number.NaN })}
           testId="dataset-limit"
           width={60}
@@ -54,7 +55,7 @@ export function DatasetPanel() {
           id="dataset-samples"
           label="samples"
           value={st.samples}
-          min={1}
+          param={TRACE_PARAMS.samples}
           onChange={(v) => set({ samples: v ?? Number.NaN })}
           testId="dataset-samples"
           width={52}
