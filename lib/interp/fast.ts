@@ -70,8 +70,13 @@ interface FastGroup extends PlannedGroup {
   free?: boolean;
 }
 
-/** Default memory budget for the largest activation of one pass, in float32 values (64 MiB). */
-const BUDGET_FLOATS = 1 << 24;
+/**
+ * Default memory budget for the largest activation of one pass, in float32 values (16 MiB). A
+ * block holds about a dozen activations of that size at once, so a pass peaks near 200 MiB
+ * above the weights; wider sweeps run in more passes, whose rows stream as each one ends (the
+ * head sweep on GPT-2 small at 30 tokens was one 1.4 GiB pass with a 64 MiB budget).
+ */
+const BUDGET_FLOATS = 1 << 22;
 
 export class FastEngine implements SweepEngine {
   readonly strategy = "fast" as const;
