@@ -32,6 +32,7 @@ import { type Edit, isEnabled } from "../lib/edit/types";
 import type { Engine } from "../lib/engine";
 import { CancelledError } from "../lib/interp/cancel";
 import type { LearnPhase, ModelVariant, RequestOf } from "../lib/protocol";
+import { now } from "../lib/util/clock";
 import type { SideJobs } from "./jobs";
 import { type Job, Lane, type Post, requireEngine, WorkerError } from "./lane";
 
@@ -60,8 +61,6 @@ type CurveMsg = RequestOf<"alphaCurve">;
 export const MAX_ALPHAS = 25;
 
 const romeSteps = (e: Extract<Edit, { kind: "rome" }>) => romeParams(e.params).steps;
-
-const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 export class EditLane {
   private applied: Applied | null = null;

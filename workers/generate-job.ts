@@ -8,6 +8,7 @@ import type { ModelLike } from "../lib/edit/apply";
 import { generate } from "../lib/edit/generate";
 import type { Engine } from "../lib/engine";
 import type { GenerateVariant, RequestOf } from "../lib/protocol";
+import { now } from "../lib/util/clock";
 import { type Job, Lane, type Post, requireEngine } from "./lane";
 
 type GenerateMsg = RequestOf<"generate">;
@@ -54,7 +55,7 @@ export class GenerateJobs {
     if (!job.live()) return;
     const edited = variant === "edited" ? this.host.edited() : null;
     const model: ModelLike = edited ?? engine.model;
-    const t0 = performance.now();
+    const t0 = now();
     const g = await this.host.track(
       generate(model, engine.tokenizer, msg.prompt, {
         maxNew: settings.maxNew,
@@ -76,7 +77,7 @@ export class GenerateJobs {
       }),
     );
     if (!job.live()) return;
-    const ms = performance.now() - t0;
+    const ms = now() - t0;
     post({
       type: "generate",
       reqId,

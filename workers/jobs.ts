@@ -26,6 +26,7 @@ import { CancelledError } from "../lib/interp/cancel";
 import type { KnownFact } from "../lib/interp/dataset";
 import { TraceError } from "../lib/interp/spec";
 import type { ModelVariant, RequestOf } from "../lib/protocol";
+import { now as clock } from "../lib/util/clock";
 import { errorMessage, type Job, Lane, type Post, requireEngine, WorkerError } from "./lane";
 import {
   runDatasetJob,
@@ -56,8 +57,6 @@ export interface LaneHost {
 }
 
 type RunMsg = RequestOf<"run">;
-
-const clock = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 export class RunLane {
   private readonly lane: Lane<RunMsg>;

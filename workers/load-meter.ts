@@ -4,6 +4,7 @@
  */
 import type { FileSource } from "../lib/load/types";
 import type { FromWorker, LoadPhase } from "../lib/protocol";
+import { now as clock } from "../lib/util/clock";
 
 const INTERVAL_MS = 100;
 
@@ -21,7 +22,7 @@ export class LoadMeter {
     private readonly reqId: number,
     private readonly post: (msg: FromWorker) => void,
     private readonly live: () => boolean,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = clock,
   ) {}
 
   /** A file read reports bytes (loaded of total, total unknown when undefined). */

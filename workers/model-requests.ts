@@ -8,6 +8,7 @@ import type { EditedModel } from "../lib/edit/apply";
 import type { Engine } from "../lib/engine";
 import type { ModelVariant, RequestOf } from "../lib/protocol";
 import { attentionPattern, editedEngine } from "../lib/queries";
+import { now } from "../lib/util/clock";
 import { Lane, type Post, requireEngine } from "./lane";
 
 export interface RequestHost {
@@ -17,8 +18,6 @@ export interface RequestHost {
   edited(engine: Engine, variant: ModelVariant | undefined): EditedModel | null;
   track<T>(p: Promise<T>): Promise<T>;
 }
-
-const now = () => performance.now();
 
 /** The engine a request of `variant` on `prompt` runs on. */
 function engineFor(

@@ -1,5 +1,6 @@
 /** State shared by the slices that does not belong in the store itself (the port, timers). */
 import type { Edit } from "../edit/types";
+import { now } from "../util/clock";
 import type { ModelPort } from "../worker-client";
 
 export type RunOwner = "trace" | "patch" | "dataset" | "compare";
@@ -30,6 +31,6 @@ export function createContext(debounceMs: number): Context {
     pendingPrompt: null,
     run: null,
     edits: { reqId: 0, sent: [], applied: [] },
-    now: () => (typeof performance !== "undefined" ? performance.now() : Date.now()),
+    now,
   };
 }
