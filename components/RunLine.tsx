@@ -25,10 +25,12 @@ export function statusText(run: RunInfo, what: string, elapsedMs: number | null 
       if (!p) return `Starting ${what}…${elapsed ? ` · ${elapsed}` : ""}`;
       const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 0;
       const kind = p.kind && p.kind !== "dataset" ? `${p.kind} · ` : "";
-      const unit = p.phase === "dataset" ? " facts" : "";
+      // the counts are of the whole run (every kind): evaluations, or facts in dataset mode
+      const unit = p.phase === "dataset" ? "facts" : "evaluations";
       const eta = etaText(p.etaMs, p.done, p.total);
       return [
-        `${kind}${SWEEP_PHASE[p.phase] ?? p.phase} ${fmtInt(p.done)} / ${fmtInt(p.total)}${unit} (${pct}%)`,
+        `${kind}${SWEEP_PHASE[p.phase] ?? p.phase}`,
+        p.total > 0 ? `${fmtInt(p.done)} / ${fmtInt(p.total)} ${unit} (${pct}%)` : "",
         elapsed ? `${elapsed} so far` : "",
         eta,
       ]

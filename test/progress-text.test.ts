@@ -36,22 +36,22 @@ describe("run line", () => {
     expect(statusText(running, "trace", 61_000)).toBe("Starting trace… · 1 min 1 s");
   });
 
-  it("names the phase and its counts, the time so far and the ETA (estimate early)", () => {
+  it("names the phase, the run's counts, the time so far and the ETA (estimate early)", () => {
     const early = {
       ...running,
-      progress: { phase: "clean", kind: "hidden", done: 0, total: 1, etaMs: null },
+      progress: { phase: "clean", kind: "hidden", done: 0, total: 0, etaMs: null },
     };
-    expect(statusText(early, "trace", 5000)).toBe("hidden · clean run 0 / 1 (0%) · 5 s so far");
+    expect(statusText(early, "trace", 5000)).toBe("hidden · clean run · 5 s so far");
     const sweep = {
       ...running,
       progress: { phase: "sweep", kind: "mlp", done: 2, total: 60, etaMs: 240_000 },
     };
     expect(statusText(sweep, "trace", 20_000)).toBe(
-      "mlp · restoring 2 / 60 (3%) · 20 s so far · ≈ 4 min 0 s left (estimate)",
+      "mlp · restoring · 2 / 60 evaluations (3%) · 20 s so far · ≈ 4 min 0 s left (estimate)",
     );
     const later = { ...sweep, progress: { ...sweep.progress, done: 30, etaMs: 60_000 } };
     expect(statusText(later, "trace", 60_000)).toBe(
-      "mlp · restoring 30 / 60 (50%) · 1 min 0 s so far · about 1 min 0 s left",
+      "mlp · restoring · 30 / 60 evaluations (50%) · 1 min 0 s so far · about 1 min 0 s left",
     );
   });
 });
