@@ -6,6 +6,8 @@
  * request (lib/store/generate-slice.ts).
  */
 import { useEffect, useState } from "react";
+import { paramError } from "@/lib/params/schema";
+import { GENERATE_PARAMS } from "@/lib/params/table";
 import type { GenerateSettings, GenerateVariant } from "@/lib/protocol";
 import type { GenerateSide } from "@/lib/store";
 import { NumberField } from "./NumberField";
@@ -15,16 +17,15 @@ const VARIANTS: GenerateVariant[] = ["original", "edited"];
 
 /** The settings' problem, or null when they can be sent. */
 export function settingsError(s: GenerateSettings, nCtx: number | null): string | null {
-  if (!Number.isInteger(s.maxNew) || s.maxNew < 1 || (nCtx !== null && s.maxNew > nCtx))
-    return `Max new tokens must be a whole number from 1 to ${nCtx ?? "the context"}`;
-  if (s.sample) {
-    if (!Number.isInteger(s.seed) || s.seed < 0) return "The seed must be a whole number ≥ 0";
-    if (!(s.temperature > 0) || !Number.isFinite(s.temperature))
-      return "The temperature must be a number above 0";
-    if (!Number.isInteger(s.topK) || s.topK < 0)
-      return "Top-k must be a whole number ≥ 0 (0 = all)";
-  }
-  return null;
+  // bounds: lib/params/table.ts, as the CLI's generate flags and links check them
+  const P = GENERATE_PARAMS;
+  const maxNew = paramError(P.maxNew, s.maxNew, Math.min(P.maxNew.max, nCtx ?? P.maxNew.max));
+  if (maxNew || !s.sample) return maxNew;
+  return (
+    paramError(P.seed, s.seed) ??
+    paramError(P.temperature, s.temperature) ??
+    paramError(P.topK, s.topK)
+  );
 }
 
 export function GenerationPanel() {
@@ -97,7 +98,8 @@ export function GenerationPanel() {
           id="generate-max-new"
           label="Max new tokens"
           value={settings.maxNew}
-          min={1}
+          param={GENERATE_PARAMS.maxNew}
+          max={nCtx ?? undefined}
           onChange={(v) => set({ maxNew: v ?? Number.NaN })}
           testId="generate-max-new"
         />
@@ -107,7 +109,7 @@ export function GenerationPanel() {
               id="generate-seed"
               label="Seed"
               value={settings.seed}
-              min={0}
+              param={GENERATE_PARAMS.seed}
               onChange={(v) => set({ seed: v ?? Number.NaN })}
               testId="generate-seed"
             />
@@ -115,7 +117,7 @@ export function GenerationPanel() {
               id="generate-temperature"
               label="Temperature"
               value={settings.temperature}
-              min={0}
+              param={GENERATE_PARAMS.temperature}
               step={0.1}
               onChange={(v) => set({ temperature: v ?? Number.NaN })}
               testId="generate-temperature"
@@ -124,7 +126,7 @@ export function GenerationPanel() {
               id="generate-top-k"
               label="Top-k (0 = all)"
               value={settings.topK}
-              min={0}
+              param={GENERATE_PARAMS.topK}
               onChange={(v) => set({ topK: v ?? Number.NaN })}
               testId="generate-top-k"
             />

@@ -88,6 +88,29 @@ describe("one settings table for the CLI, the engine, the store and links", () =
     );
   });
 
+  it("generation: what the CLI and a link accept, the panel runs (up to the context)", async () => {
+    const { settingsError } = await import("../components/GenerationPanel");
+    const P = GENERATE_PARAMS;
+    const most = {
+      maxNew: paramFlag({ "max-new": String(P.maxNew.max) }, "max-new", P.maxNew) as number,
+      sample: true,
+      seed: P.seed.max,
+      temperature: P.temperature.max,
+      topK: P.topK.max,
+    };
+    const back = await decodeSession(
+      (await encodeSession({ ...DEFAULT_SESSION, generation: most })).hash,
+    );
+    expect(back.generation).toEqual(most);
+    expect(settingsError(most, P.maxNew.max)).toBeNull();
+    expect(settingsError({ ...most, maxNew: 65 }, 64)).toBe(
+      "Max new tokens must be a whole number from 1 to 64",
+    );
+    expect(() => paramFlag({ "max-new": "0" }, "max-new", P.maxNew)).toThrow(UsageError);
+    expect(settingsError({ ...most, maxNew: 0 }, 64)).not.toBeNull();
+    expect(settingsError({ ...most, temperature: 0 }, P.maxNew.max)).toMatch(/^The temperature must be/);
+  });
+
   it("the generation defaults are the table's", async () => {
     const { GENERATE_DEFAULTS } = await import("../lib/edit/generate");
     for (const k of ["maxNew", "temperature", "topK", "seed"] as const) {

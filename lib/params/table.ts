@@ -75,7 +75,7 @@ export const PREDICT_PARAMS = {
 
 /** Generation (lib/edit/generate.ts): greedy, or sampled with a seed. */
 export const GENERATE_PARAMS = {
-  maxNew: int(0, 4096, 20, "max new tokens", "tokens generated (also ≤ the context)", "tokens"),
+  maxNew: int(1, 4096, 20, "max new tokens", "tokens generated (also ≤ the context)", "tokens"),
   temperature: num(1e-6, 1e6, 1, "the temperature", "softmax(logits / T) when sampling"),
   topK: int(0, 1_000_000, 0, "top-k", "sample among the k most likely (0: all)", "tokens"),
   seed: int(0, UINT32_MAX, 0, "the seed", "seed of the sampler (uint32)"),
