@@ -84,7 +84,7 @@ function ConfirmDialog({ pending }: { pending: Pending }) {
       style={{ maxWidth: 520, padding: "20px 22px" }}
     >
       <h2 id="model-confirm-title" style={{ fontSize: 16, margin: "0 0 10px" }}>
-        {what} wants to load a model from another site
+        Load a model from another site?
       </h2>
       <p style={{ margin: "0 0 8px" }} data-testid="model-confirm-text">
         {what} wants to load <code>{ask.repo}</code> from <strong>{ask.origin}</strong>.
