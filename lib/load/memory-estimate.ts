@@ -16,6 +16,7 @@
  *   checkpoint  ≤ 8 · (params + V·d + L·n_ctx²) + 1 MiB + 4 KiB · L     (the most the weight files can
  *                 hold: F64 values, an untied lm_head, the attn.bias mask buffers, the headers)
  */
+import { TRACE_PARAMS } from "../params/table";
 import type { Gpt2Config } from "./types";
 
 const F32 = 4;
@@ -30,7 +31,11 @@ export interface SweepShape {
   samples: number;
 }
 
-export const DEFAULT_SWEEP: SweepShape = { tokens: 32, samples: 10 };
+/** A typical trace: 32 tokens at the default samples (lib/params/table.ts). */
+export const DEFAULT_SWEEP: SweepShape = {
+  tokens: 32,
+  samples: TRACE_PARAMS.samples.default as number,
+};
 
 export interface MemoryEstimate {
   params: number;
