@@ -220,7 +220,7 @@ describe("attribution patching (numpy reference: central differences in float64)
         .reshape([T, D])
         .slice([t, 0], [1, D]),
     );
-    const eps = 0.05;
+    const eps = 0.01;
     const ld = async (sign: number) => {
       const v = tf.tidy(() => delta.mul(sign * eps).reshape([D]));
       const out = e.model.forward({
@@ -242,7 +242,8 @@ describe("attribution patching (numpy reference: central differences in float64)
       ...cl.activations.values(),
       ...co.activations.values(),
     ]);
-    expect(Math.abs(numeric - est.scores.resid_pre[L - 1][t])).toBeLessThan(2e-3);
+    console.log(`finite difference ${numeric}, gradient ${est.scores.resid_pre[L - 1][t]}`);
+    expect(Math.abs(numeric - est.scores.resid_pre[L - 1][t])).toBeLessThan(2e-4); // measured 1.9e-5
     expect(Math.abs(est.scores.resid_pre[L - 1][t])).toBeGreaterThan(1e-3); // not a trivial zero
   });
 
