@@ -12,7 +12,7 @@ import { fetchFailure } from "../lib/load/fetch-errors";
 import { fileSource } from "../lib/load/file-source";
 import { memorySource } from "../lib/load/memory-source";
 import { directorySource } from "../lib/load/node-source";
-import { urlSource } from "../lib/load/url-source";
+import { fetchCapped, urlSource } from "../lib/load/url-source";
 
 const dir = mkdtempSync(path.join(tmpdir(), "read-limits-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -122,5 +122,41 @@ describe("the stall limit", () => {
       if (before === undefined) delete process.env.CAUSEWAY_STALL_SECONDS;
       else process.env.CAUSEWAY_STALL_SECONDS = before;
     }
+  });
+});
+
+describe("fetchCapped: side files (dataset.json) are bounded too", () => {
+  const endless = () =>
+    new ReadableStream<Uint8Array>({
+      pull(c) {
+        c.enqueue(new Uint8Array(4096));
+      },
+    });
+
+  it("an endless dataset.json stops at maxBytes", async () => {
+    const e = await fetchCapped("http://h.example/m/dataset.json", {
+      maxBytes: 100_000,
+      fetch: async () => new Response(endless(), { status: 200 }),
+    }).then(
+      () => null,
+      (err: unknown) => err as LoadError,
+    );
+    expect(e?.code).toBe("too_large");
+    expect(e?.message).toMatch(
+      /^dataset\.json: [\d,]+ bytes \(received\) is more than the 100,000/,
+    );
+  });
+
+  it("a small one comes back as a Response; a missing one as a 404", async () => {
+    const ok = await fetchCapped("http://h.example/m/dataset.json", {
+      maxBytes: 100,
+      fetch: async () => new Response('{"a": 1}', { status: 200 }),
+    });
+    expect(await ok.json()).toEqual({ a: 1 });
+    const missing = await fetchCapped("http://h.example/m/dataset.json", {
+      maxBytes: 100,
+      fetch: async () => new Response("no", { status: 404 }),
+    });
+    expect(missing.status).toBe(404);
   });
 });

@@ -10,6 +10,8 @@
 import "../lib/model/backends-browser";
 import { type EditDataset, parseEditDataset } from "../lib/edit/dataset";
 import { type KnownFact, parseKnownFacts } from "../lib/interp/dataset";
+import { MAX_DATASET_BYTES } from "../lib/load/limits";
+import { fetchCapped } from "../lib/load/url-source";
 import type { FromWorker, RequestOf, RequestType, ToWorker } from "../lib/protocol";
 import { EditLane } from "./edit-lane";
 import { GenerateJobs } from "./generate-job";
@@ -48,7 +50,8 @@ function cachedJson<T>(parse: (r: Response) => Promise<T>): () => Promise<T> {
     if (!base) return Promise.reject(new WorkerError("no_dataset", NO_DATASET));
     const url = new URL("dataset.json", base).href;
     if (cache?.url !== url) {
-      const data = fetch(url).then(parse);
+      // bounded like the model's files: a foreign folder's endless dataset.json must stop
+      const data = fetchCapped(url, { maxBytes: MAX_DATASET_BYTES }).then(parse);
       const entry = { url, data };
       data.catch(() => {
         if (cache === entry) cache = null;

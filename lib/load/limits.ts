@@ -3,7 +3,8 @@
  * start: a hostile or broken file gets a one-line LoadError instead of minutes of work, a frozen
  * tab or gigabytes of memory.
  *
- *   file sizes   config.json ≤ 1 MiB, tokenizer.json ≤ 64 MiB, the shard index ≤ 16 MiB; the
+ *   file sizes   config.json ≤ 1 MiB, tokenizer.json and dataset.json ≤ 64 MiB, the shard index
+ *                ≤ 16 MiB; the
  *                weights ≤ maxCheckpointBytes(config) in total over all files (memory-estimate.ts),
  *                checked against Content-Length before a download and the bytes received during it
  *   transfers    a download that receives nothing for DEFAULT_STALL_MS (30 s; in Node
@@ -20,6 +21,8 @@ const MiB = 1024 ** 2;
 export const MAX_CONFIG_BYTES = 1 * MiB;
 export const MAX_TOKENIZER_BYTES = 64 * MiB;
 export const MAX_INDEX_BYTES = 16 * MiB;
+/** A model folder's dataset.json (the bundled one is 0.7 MB). */
+export const MAX_DATASET_BYTES = 64 * MiB;
 
 /** A transfer that receives no byte for this long is stopped (the sources' stallMs default). */
 export const DEFAULT_STALL_MS = 30_000;

@@ -216,3 +216,28 @@ async function readBody(res: Response, { name, onBytes, readOpts, kick }: BodyRe
   }
   return out;
 }
+
+/**
+ * fetch(url) for a JSON side file (a model folder's dataset.json), within `maxBytes` and the stall
+ * limit: the body is read through urlSource, so an endless or silent server is stopped. A 404
+ * comes back as a 404 Response; other failures reject with their LoadError.
+ */
+export async function fetchCapped(
+  url: string,
+  opts: { maxBytes: number } & Pick<UrlSourceOptions, "fetch" | "stallMs" | "signal">,
+): Promise<Response> {
+  const cut = url.lastIndexOf("/");
+  const name = decodeURIComponent(url.slice(cut + 1));
+  const { maxBytes, ...rest } = opts;
+  try {
+    const bytes = await urlSource(url.slice(0, cut), rest).read(name, undefined, { maxBytes });
+    return new Response(bytes as Uint8Array<ArrayBuffer>, {
+      status: 200,
+      headers: { "content-type": "application/json" },
+    });
+  } catch (e) {
+    if (e instanceof LoadError && e.code === "file_missing")
+      return new Response(null, { status: 404 });
+    throw e;
+  }
+}
