@@ -20,6 +20,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { GradBlocks } from "../edit/grad-blocks";
 import type { ModelIntervention } from "../model/gpt2";
+import { unembedRows } from "./dla";
 import { patchPair, runPatch } from "./patch";
 import { type PatchSite, type PatchSpec, TraceError } from "./spec";
 import { type TraceHost, tokenText, tokenTexts } from "./tokens";
@@ -64,12 +65,6 @@ function siteHooks(L: number): string[] {
   return hooks.flatMap((h) => range(L).map((l) => `blocks.${l}.${h}`));
 }
 
-/** LD at the last position of logits [1, 1, V] as a scalar tensor. */
-function logitDiff(logits: tf.Tensor, target: number, foil: number): tf.Scalar {
-  const flat = logits.reshape([-1]);
-  return flat.slice(target, 1).sub(flat.slice(foil, 1)).reshape([]) as tf.Scalar;
-}
-
 /**
  * ∂LD/∂(every site hook) on the corrupted run, from one forward and one backward pass, in
  * siteHooks order, each [1, T, D] ([1, T, H, E] for hook_z).
@@ -83,8 +78,8 @@ function siteGradients(
   host: TraceHost,
   ids: number[],
   hooks: string[],
-  target: number,
-  foil: number,
+  /** W_U[:, target] − W_U[:, foil] [D]: LD = LN_f(x_last) · dw, no [T, V] logits on the tape. */
+  dw: tf.Tensor1D,
 ): tf.Tensor[] {
   const { model } = host;
   const { nLayer: L, nHead: H, dModel: D } = model.config;
@@ -101,12 +96,16 @@ function siteGradients(
         positions: [cells[i].t],
         value: d,
       }));
-      const plan = model.hooks({ interventions });
+      const normed = "ln_final.hook_normalized";
+      const plan = model.hooks({ interventions, record: [normed] });
       const e = model.embed([ids], { hooks: plan });
       const resid = blocks.run(e.resid, plan); // [1, T, D]
-      // all positions, then the last: unembed's gather of a position subset has no wasm gradient
-      const u = model.unembed(resid, "all", { hooks: plan }); // [1, T, V]
-      return logitDiff(u.logits.slice([0, T - 1, 0], [1, 1, -1]), target, foil);
+      const u = model.unembed(resid, [T - 1], { hooks: plan }); // its logits are off the tape
+      const x = u.activations
+        .get(normed)!
+        .slice([0, T - 1, 0], [1, 1, D])
+        .reshape([D]); // [D]
+      return x.dot(dw) as tf.Scalar;
     };
     const g = tf.grads(f)(zeros); // one [D] per cell
     return tf.tidy(() => {
@@ -136,11 +135,14 @@ export async function attributionPatching(
   const { clean, corrupt, target, foil } = patchPair(host, spec);
   const T = clean.length;
   const hooks = siteHooks(L);
+  const [wT, wF] = await unembedRows(model, [target, foil]);
   const run = (ids: number[]) =>
     model.forward({ inputIds: [ids], record: hooks, logitPositions: "last" });
   const c = run(clean);
   const k = run(corrupt);
-  const grads = siteGradients(host, corrupt, hooks, target, foil);
+  const grads = tf.tidy(() =>
+    siteGradients(host, corrupt, hooks, tf.tensor1d(wT.map((v, i) => v - wF[i]))),
+  );
   try {
     const [ldc, ldk] = await Promise.all(
       [c.logits, k.logits].map(async (lg) => {

@@ -79,7 +79,7 @@ export async function finalNorm(model: Gpt2Model): Promise<{ g: Float64Array; b:
 }
 
 /** Rows of the tied unembedding (= token embeddings) for these ids: [ids.length][D]. */
-async function unembedRows(model: Gpt2Model, ids: number[]): Promise<Float32Array[]> {
+export async function unembedRows(model: Gpt2Model, ids: number[]): Promise<Float32Array[]> {
   const D = model.config.dModel;
   const e = model.embed([ids], { hooks: model.hooks({ record: ["hook_embed"] }) });
   try {
