@@ -79,6 +79,15 @@ describe("head scores (numpy reference)", () => {
       headScores(engines["random-gpt2-f16"], { prompt: [1, 2], repeatLength: 17 }),
     ).rejects.toThrow(/from 2 to 16/);
   });
+
+  it("refuses repeated sequences whose patterns would not fit at once", async () => {
+    // GPT-2-small-sized: 64 × 12 heads × 12 layers × 1024² weights
+    const big = { ...engines["random-gpt2-f16"].model.config, nCtx: 1024, nHead: 12, nLayer: 12 };
+    const host = { model: { config: big } } as unknown as Engine;
+    await expect(
+      headScores(host, { prompt: [1, 2], repeatLength: 512, repeatBatch: 64 }),
+    ).rejects.toThrow(/attention weights/);
+  });
 });
 
 describe("logit lens (numpy reference)", () => {

@@ -65,6 +65,8 @@ export interface HeadScoresResult {
 }
 
 const MAX_REPEAT_BATCH = 64;
+/** Bound on B·H·L·(2n)² recorded for the repeated sequences (256 MiB of float32). */
+const MAX_PATTERN_WEIGHTS = 2 ** 26;
 
 /**
  * `batch` rows of `length` tokens uniform over [0, vocab), each row then repeated once:
@@ -155,6 +157,13 @@ export async function headScores(host: TraceHost, spec: HeadScoreSpec): Promise<
     MAX_REPEAT_BATCH,
   );
   const seed = checkInt(spec.seed ?? 1, "the seed", 0, 2 ** 32 - 1);
+  const weights = batch * H * L * (2 * n) ** 2; // every layer's [B, H, 2n, 2n] pattern at once
+  if (weights > MAX_PATTERN_WEIGHTS) {
+    throw new TraceError(
+      "bad_spec",
+      `${batch} repeated sequences of 2 × ${n} tokens need ${weights.toLocaleString("en-US")} attention weights, more than the ${MAX_PATTERN_WEIGHTS.toLocaleString("en-US")} computed at once; use fewer or shorter sequences`,
+    );
+  }
   const rep = repeatedRandomTokens({ seed, length: n, batch, vocab: vocabSize });
 
   const onPrompt = await patterns(host, [ids]);
