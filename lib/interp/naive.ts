@@ -19,6 +19,10 @@ import {
   siteHook,
 } from "./sweep";
 
+interface NaiveGroup extends PlannedGroup {
+  patches: CellPatch[];
+}
+
 export class NaiveEngine implements SweepEngine {
   readonly strategy = "naive" as const;
   evaluations = 0;
@@ -28,7 +32,6 @@ export class NaiveEngine implements SweepEngine {
   private cleanLogits: tf.Tensor3D | null = null;
   private noise: tf.Tensor | null = null;
   private metric: Metric | null = null;
-  private cells: Cell[] = [];
 
   constructor(private readonly s: SweepSetup) {
     this.P = s.cleanIds.length;
@@ -86,10 +89,10 @@ export class NaiveEngine implements SweepEngine {
     }
   }
 
+  /** One group per cell, carrying its patches (plans of several grids can be run in any order). */
   plan(cells: Cell[]): PlannedGroup[] {
-    this.cells = cells;
     const cost = this.s.rows * this.P * this.L;
-    return cells.map((_, i) => ({ cells: [i], cost }));
+    return cells.map((cell, i): NaiveGroup => ({ cells: [i], cost, patches: cell.patches }));
   }
 
   async run(group: PlannedGroup): Promise<Float64Array> {
@@ -97,9 +100,7 @@ export class NaiveEngine implements SweepEngine {
     const { model, rows } = this.s;
     const result = tf.tidy(() => {
       const interventions = this.noiseInterventions();
-      for (const c of group.cells) {
-        for (const p of this.cells[c].patches) interventions.push(this.patch(p));
-      }
+      for (const p of (group as NaiveGroup).patches) interventions.push(this.patch(p));
       const { logits } = model.forward({
         inputIds: Array.from({ length: rows }, () => this.s.corruptIds),
         interventions,

@@ -68,6 +68,8 @@ export interface TraceRow {
   index: number;
   /** scores[t][l] for every layer l. */
   values: Float32Array;
+  /** The trace kind the row belongs to. */
+  kind?: TraceKind;
 }
 
 /** What is known once the clean and corrupted runs are done, before any cell. */
@@ -108,6 +110,8 @@ export interface TraceResult extends TraceBaseline {
   evaluations: number;
   strategy: Strategy;
   ms: number;
+  /** Set by runTraceKinds: the clean and corrupted runs were shared with the other kinds. */
+  shared_baseline?: boolean;
 }
 
 export interface TraceOptions {
@@ -215,6 +219,45 @@ export async function runPreparedTrace(
   options: TraceOptions = {},
   started = now(),
 ): Promise<TraceResult> {
+  const { kind, window } = prep.opts;
+  return (await traceKinds(host, prep, [{ kind, window }], options, started))[0];
+}
+
+/**
+ * Traces of several kinds of one spec (`--kind all`), sharing one clean and one corrupted run:
+ * only the cells are computed per kind. Each result counts the shared runs in its `evaluations`
+ * and `ms` and says `shared_baseline: true`; rows come to onRow with their kind.
+ */
+export async function runTraceKinds(
+  host: TraceHost,
+  spec: Omit<TraceSpec, "kind">,
+  kinds: readonly TraceKind[],
+  options: TraceOptions = {},
+): Promise<TraceResult[]> {
+  const started = now();
+  if (kinds.length === 0) throw new TraceError("bad_spec", "no trace kind given");
+  const prep = await prepareTrace(host, { ...spec, kind: kinds[0] });
+  const L = host.model.config.nLayer;
+  const plan = kinds.map((kind) => ({
+    kind,
+    window: resolveTraceOptions({ ...spec, kind }, L).window,
+  }));
+  return traceKinds(host, prep, plan, options, started);
+}
+
+const SITE: Record<TraceKind, CellSite> = {
+  hidden: "resid_post",
+  mlp: "mlp_out",
+  attn: "attn_out",
+};
+
+async function traceKinds(
+  host: TraceHost,
+  prep: PreparedTrace,
+  kinds: readonly { kind: TraceKind; window: number }[],
+  options: TraceOptions,
+  started: number,
+): Promise<TraceResult[]> {
   const model: Gpt2Model = host.model;
   const { nLayer: L, dModel: D, vocabSize: V } = model.config;
   const { opts, ids, corruptIds, subject } = prep;
@@ -241,9 +284,7 @@ export async function runPreparedTrace(
     rows: N,
     noise,
     scored,
-    sites: new Set<CellSite>([
-      opts.kind === "hidden" ? "resid_post" : opts.kind === "mlp" ? "mlp_out" : "attn_out",
-    ]),
+    sites: new Set<CellSite>(kinds.map((k) => SITE[k.kind])),
     maxBatchRows: options.maxBatchRows,
     singlePosition: options.singlePosition,
   };
@@ -254,67 +295,79 @@ export async function runPreparedTrace(
     const { top1 } = await engine.clean();
     const target = prep.target ?? [top1];
     const base = await engine.baseline(continuationProbMetric(target, V));
+    const baseEvaluations = engine.evaluations;
+    const baseMs = now() - started;
     throwIfCancelled(options.signal);
-    const baseline: TraceBaseline = {
-      input_ids: ids,
-      input_tokens: tokenTexts(host, ids),
-      subject_range: subject,
-      answer: {
-        id: target[0],
-        token: decodeIds(host, target),
-        ids: target,
-        tokens: tokenTexts(host, target),
-      },
-      high_score: base.clean[0],
-      low_score: base.corrupt[0],
-      noise_sigma: prep.noiseSigma,
-      kind: opts.kind,
-      window: opts.window,
-      n_layer: L,
-    };
-    options.onBaseline?.(baseline);
-
-    const cells = traceCells(opts.kind, T, L, opts.window);
-    const groups = engine.plan(cells);
-    const total = baseCost + totalPlannedCost(groups);
-    options.onProgress?.({ phase: "corrupted", done: baseCost, total });
+    const planned = kinds.map((k) => {
+      const cells = traceCells(k.kind, T, L, k.window);
+      return { ...k, cells, groups: engine.plan(cells) };
+    });
+    const total = baseCost + planned.reduce((n, k) => n + totalPlannedCost(k.groups), 0);
     const rows = Array.from({ length: T }, (_, t) => ({
       index: t,
       cells: Array.from({ length: L }, (_, l) => t * L + l),
     }));
-    const values = await runGrid({
-      engine,
-      cells,
-      groups,
-      rows,
-      metricSize: 1,
-      value: (_, raw) => raw[0],
-      done0: baseCost,
-      total,
-      signal: options.signal,
-      onProgress: options.onProgress,
-      onRow: options.onRow
-        ? (r) => options.onRow!({ t: r.index, index: r.index, values: r.values })
-        : undefined,
-    });
-    const scores = Array.from({ length: T }, (_, t) =>
-      Array.from(values.subarray(t * L, (t + 1) * L)),
-    );
-    return {
-      ...baseline,
-      samples: N,
-      seed: opts.seed,
-      corruption: opts.corruption.type,
-      ...(opts.corruption.type === "prompt"
-        ? { corrupt_ids: corruptIds, corrupt_tokens: tokenTexts(host, corruptIds) }
-        : {}),
-      first_corrupted: firstCorrupted(setup),
-      metric: "prob",
-      scores,
-      evaluations: engine.evaluations,
-      strategy: opts.strategy,
-      ms: now() - started,
-    };
+    const results: TraceResult[] = [];
+    let done = baseCost;
+    for (const { kind, window, cells, groups } of planned) {
+      const t0 = now();
+      const evals0 = engine.evaluations;
+      const baseline: TraceBaseline = {
+        input_ids: ids,
+        input_tokens: tokenTexts(host, ids),
+        subject_range: subject,
+        answer: {
+          id: target[0],
+          token: decodeIds(host, target),
+          ids: target,
+          tokens: tokenTexts(host, target),
+        },
+        high_score: base.clean[0],
+        low_score: base.corrupt[0],
+        noise_sigma: prep.noiseSigma,
+        kind,
+        window,
+        n_layer: L,
+      };
+      options.onBaseline?.(baseline);
+      options.onProgress?.({ phase: "corrupted", done, total });
+      const values = await runGrid({
+        engine,
+        cells,
+        groups,
+        rows,
+        metricSize: 1,
+        value: (_, raw) => raw[0],
+        done0: done,
+        total,
+        signal: options.signal,
+        onProgress: options.onProgress,
+        onRow: options.onRow
+          ? (r) => options.onRow!({ t: r.index, index: r.index, values: r.values, kind })
+          : undefined,
+      });
+      done += totalPlannedCost(groups);
+      const scores = Array.from({ length: T }, (_, t) =>
+        Array.from(values.subarray(t * L, (t + 1) * L)),
+      );
+      results.push({
+        ...baseline,
+        samples: N,
+        seed: opts.seed,
+        corruption: opts.corruption.type,
+        ...(opts.corruption.type === "prompt"
+          ? { corrupt_ids: corruptIds, corrupt_tokens: tokenTexts(host, corruptIds) }
+          : {}),
+        first_corrupted: firstCorrupted(setup),
+        metric: "prob",
+        scores,
+        evaluations: baseEvaluations + engine.evaluations - evals0,
+        strategy: opts.strategy,
+        ms: baseMs + now() - t0,
+        ...(kinds.length > 1 ? { shared_baseline: true } : {}),
+      });
+    }
+    return results;
   } finally {
     engine.dispose();
   }
