@@ -17,7 +17,7 @@
 import { Engine } from "../engine";
 import { CancelledError } from "../interp/cancel";
 import { TRACE_KINDS, TraceError, type TraceKind, type TraceSpec } from "../interp/spec";
-import { runTrace, type TraceResult } from "../interp/trace";
+import { runTraceKinds, type TraceResult } from "../interp/trace";
 import { TRACE_PARAMS } from "../params/table";
 import { paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
@@ -138,10 +138,11 @@ export const traceCommand: Command = {
           : engine;
       const extra = edited ? { edits: edited.plan.edits.length } : {};
       const traces: Partial<Record<TraceKind, TraceResult & { backend: string }>> = {};
-      for (const kind of kinds) {
-        const r = await runTrace(host, { ...spec, kind }).catch(asUsage);
-        traces[kind] = { ...r, backend, ...extra };
-      }
+      // --kind all: one clean and one corrupted run shared by the three grids
+      const results = await runTraceKinds(host, spec, kinds).catch(asUsage);
+      kinds.forEach((kind, i) => {
+        traces[kind] = { ...results[i], backend, ...extra };
+      });
       return kindFlag === "all" ? { traces, backend, ...extra } : traces[kinds[0]];
     } finally {
       edited?.dispose();
