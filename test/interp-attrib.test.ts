@@ -108,15 +108,15 @@ describe("logit lens (numpy reference)", () => {
       const ids = r.top.map((row) => row.map((cell) => cell.map((x) => x.id)));
       expect(ids[ids.length - 1][0][0]).toBe(c.top_ids[ids.length - 1][0][0]);
       let checked = 0;
-      c.top_ids.forEach((row: number[][], i: number) =>
-        row.forEach((cell: number[], t: number) => {
+      for (const [i, row] of (c.top_ids as number[][][]).entries()) {
+        for (const [t, cell] of row.entries()) {
           const p = c.top_prob[i][t] as number[];
           if (p.every((v, j) => j === 0 || p[j - 1] - v > 1e-4)) {
             expect(ids[i][t]).toEqual(cell);
             checked++;
           }
-        }),
-      );
+        }
+      }
       expect(checked).toBeGreaterThan(0);
     });
   }
