@@ -378,10 +378,15 @@ test("head patching fills the layer × head grid (matches `causeway patch --json
 
 test("screenshot of the trace screen for the README", async () => {
   test.setTimeout(240_000);
-  // The trace test fills the maps; run alone, this test traces first.
+  // The trace test fills the maps; run alone (or after a refused run), this test traces first.
   const hidden = page.getByTestId("heatmap-hidden");
   const cells = Number((await hidden.getAttribute("data-cells")) || 0);
-  if (cells === 0 || Number(await hidden.getAttribute("data-filled")) < cells) {
+  const lastRun = await status("trace").getAttribute("data-status");
+  if (
+    cells === 0 ||
+    Number(await hidden.getAttribute("data-filled")) < cells ||
+    lastRun !== "done"
+  ) {
     await page.getByTestId("trace-samples").fill(String(SAMPLES));
     await page.getByTestId("run-trace").click();
     await expect(status("trace")).toHaveAttribute("data-status", "done", { timeout: 220_000 });
