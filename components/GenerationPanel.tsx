@@ -99,7 +99,6 @@ export function GenerationPanel() {
           label="Max new tokens"
           value={settings.maxNew}
           param={GENERATE_PARAMS.maxNew}
-          max={nCtx ?? undefined}
           onChange={(v) => set({ maxNew: v ?? Number.NaN })}
           testId="generate-max-new"
         />

@@ -2,11 +2,13 @@
 /**
  * A small numeric input that lets the user type freely (an empty box, "0.") and reports a number
  * (NaN while the text is not one; null for an empty box when `allowEmpty`). `param`: the
- * setting's row of lib/params/table.ts gives the box its bounds (min, max) and its doc as a
- * tooltip; the store's and the forms' checks say why a typed value is refused.
+ * setting's row of lib/params/table.ts gives the box its doc and range as a tooltip, and a whole
+ * number's lower bound as `min`. No `max` and no fractional `min` go on the input: the browser
+ * would then refuse to submit the form without a word (a step mismatch for 0.8 above min 1e-6,
+ * or a value over max) instead of letting the app's check say what is wrong.
  */
 import { useEffect, useState } from "react";
-import type { NumParam } from "@/lib/params/schema";
+import { type NumParam, rangeText } from "@/lib/params/schema";
 
 export function NumberField({
   id,
@@ -14,8 +16,7 @@ export function NumberField({
   value,
   onChange,
   param,
-  min = param?.min,
-  max = param?.max,
+  min = param?.integer ? param.min : undefined,
   step = 1,
   placeholder,
   allowEmpty = false,
@@ -29,8 +30,6 @@ export function NumberField({
   onChange: (v: number | null) => void;
   param?: NumParam;
   min?: number;
-  /** Defaults to the param's bound; a model may lower it (the window ≤ n_layer). */
-  max?: number;
   step?: number;
   placeholder?: string;
   allowEmpty?: boolean;
@@ -59,9 +58,8 @@ export function NumberField({
           type="number"
           inputMode="decimal"
           min={min}
-          max={max}
           step={step}
-          title={param?.doc}
+          title={param ? `${param.doc}: ${rangeText(param)}` : undefined}
           value={text}
           placeholder={placeholder}
           style={{ width }}

@@ -141,7 +141,6 @@ export function TraceForm() {
           label=""
           value={st.window}
           param={TRACE_PARAMS.window}
-          max={nLayer ?? undefined}
           allowEmpty
           placeholder={dflt !== null ? String(dflt) : ""}
           suffix={`layers${st.window === null && dflt !== null ? " (default)" : ""}`}
