@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { paramFlag, parseFlags, UsageError } from "../lib/cli/args";
-import { parseCases } from "../lib/cli/edit";
+import { parseCases } from "../lib/cli/edit-inputs";
 import { resolveModelSource } from "../lib/cli/model-source";
 import { checkSaveDir, makeSaveDir } from "../lib/cli/save-dir";
 import { PREDICT_PARAMS } from "../lib/params/table";

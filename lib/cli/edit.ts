@@ -24,7 +24,7 @@
  *
  * Progress (ROME's steps) goes to stderr unless --quiet.
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   aggregateScores,
@@ -37,14 +37,10 @@ import {
   describeEdit,
   type Edit,
   type EditDataset,
-  EditError,
-  type EditedModel,
   editedCheckpoint,
   generalTextLoss,
   learnStack,
   parseEdit,
-  parseEditDataset,
-  parseEditFile,
   type RomeEdit,
   rewriteCase,
   romeEditForCase,
@@ -57,102 +53,20 @@ import { loadModelFiles } from "../load/model-files";
 import { selectBackend } from "../model/backend";
 import { Gpt2Model } from "../model/gpt2";
 import { EDIT_PARAMS, EDIT_RUN_PARAMS } from "../params/table";
-import type { BackendName } from "../protocol";
 import { intFlag, paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import "../model/backends-node";
+import {
+  asUsage,
+  loadDataset,
+  parseAlphas,
+  parseCases,
+  progress,
+  readEditFile,
+} from "./edit-inputs";
+import { backendOrder } from "./engine";
 import { resolveModel } from "./model-source";
 import { checkSaveDir, makeSaveDir } from "./save-dir";
-
-const NODE_BACKENDS: BackendName[] = ["wasm", "cpu"];
-
-/** User errors in edit files and datasets exit with code 2, one line. */
-function asUsage(err: unknown): never {
-  if (err instanceof EditError) throw new UsageError(err.message);
-  throw err;
-}
-
-function readJson(file: string, what: string): unknown {
-  if (!existsSync(file)) throw new UsageError(`${what} ${file} does not exist`);
-  try {
-    return JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new UsageError(`${what} ${file} is not valid JSON (${(e as Error).message})`);
-  }
-}
-
-/** The model folder's dataset.json (or --dataset), if any. */
-export function loadDataset(modelDir: string, file?: string): EditDataset | undefined {
-  const f = file ?? path.join(modelDir, "dataset.json");
-  if (!existsSync(f)) {
-    if (file) throw new UsageError(`dataset ${file} does not exist`);
-    return undefined;
-  }
-  try {
-    return parseEditDataset(readJson(f, "dataset"), f);
-  } catch (e) {
-    asUsage(e);
-  }
-}
-
-export function readEditFile(file: string): Edit[] {
-  try {
-    return parseEditFile(readJson(file, "edit file")).edits;
-  } catch (e) {
-    asUsage(e);
-  }
-}
-
-const progress = (quiet: boolean) => (line: string) => {
-  if (!quiet) process.stderr.write(`${line}\n`);
-};
-
-/**
- * For `causeway predict --edits`: the stack learned (if needed) and applied to the engine's
- * model; the caller disposes it.
- */
-export async function editedFromFile(
-  engine: Engine,
-  modelSpec: string,
-  file: string,
-  quiet = true,
-): Promise<EditedModel> {
-  const dataset = loadDataset(resolveModel(modelSpec).dir);
-  const log = progress(quiet);
-  const { edits } = await learnStack(engine.model, engine.tokenizer, readEditFile(file), {
-    dataset,
-    onEdit: (i, phase, e) => phase === "start" && log(`learning edit ${i}: ${describeEdit(e)}`),
-  }).catch(asUsage);
-  try {
-    return applyEdits(engine.model, edits);
-  } catch (e) {
-    asUsage(e);
-  }
-}
-
-function parseAlphas(v: string | undefined): number[] | undefined {
-  if (v === undefined) return undefined;
-  const a = v.split(",").map((x) => Number(x.trim()));
-  if (a.length === 0 || a.some((x) => !Number.isFinite(x) || v.trim() === "")) {
-    throw new UsageError(`--alphas must be numbers separated by commas, got "${v}"`);
-  }
-  return a;
-}
-
-export function parseCases(spec: string, n: number): number[] {
-  const m = /^(\d+)(?::(\d+))?$/.exec(spec.trim());
-  if (!m) throw new UsageError(`--counterfact must be N (the first N cases) or A:B, got "${spec}"`);
-  const [a, b] = m[2] === undefined ? [0, Number(m[1])] : [Number(m[1]), Number(m[2])];
-  if (!(b > a)) {
-    throw new UsageError(
-      m[2] === undefined
-        ? `--counterfact ${spec}: give at least 1 case`
-        : `--counterfact ${spec}: the range A:B is empty (B must be above A; cases A to B − 1)`,
-    );
-  }
-  if (b > n) throw new UsageError(`--counterfact ${spec}: the dataset has ${n} cases`);
-  return Array.from({ length: b - a }, (_, i) => a + i);
-}
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
 
@@ -189,13 +103,7 @@ export const editCommand: Command = {
     if ((editFile === undefined) === (cfSpec === undefined)) {
       throw new UsageError("give --edit FILE or --counterfact N");
     }
-    let order = NODE_BACKENDS;
-    if (flags.backend !== undefined) {
-      if (!NODE_BACKENDS.includes(flags.backend as BackendName)) {
-        throw new UsageError(`--backend must be one of ${NODE_BACKENDS.join(", ")} in Node`);
-      }
-      order = [flags.backend as BackendName];
-    }
+    const order = backendOrder(flags.backend as string | undefined);
     const { name, source, dir } = resolveModel(modelSpec);
     if (typeof flags.save === "string") {
       checkSaveDir(flags.save, { sourceDir: dir, force: flags.force === true });

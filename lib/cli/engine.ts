@@ -9,18 +9,20 @@ import { bundledModelNames, resolveModelSource } from "./model-source";
 
 const NODE_BACKENDS: BackendName[] = ["wasm", "cpu"];
 
+/** The backends to try for --backend (absent: wasm, then cpu). */
+export function backendOrder(backendFlag?: string): BackendName[] {
+  if (backendFlag === undefined) return NODE_BACKENDS;
+  if (!NODE_BACKENDS.includes(backendFlag as BackendName)) {
+    throw new UsageError(`--backend must be one of ${NODE_BACKENDS.join(", ")} in Node`);
+  }
+  return [backendFlag as BackendName];
+}
+
 export async function loadCliEngine(
   modelSpec: string,
   backendFlag?: string,
 ): Promise<{ engine: Engine; backend: BackendName }> {
-  let order = NODE_BACKENDS;
-  if (backendFlag !== undefined) {
-    if (!NODE_BACKENDS.includes(backendFlag as BackendName)) {
-      throw new UsageError(`--backend must be one of ${NODE_BACKENDS.join(", ")} in Node`);
-    }
-    order = [backendFlag as BackendName];
-  }
-  const { backend } = await selectBackend(order);
+  const { backend } = await selectBackend(backendOrder(backendFlag));
   refuseNearMiss(modelSpec, bundledModelNames());
   const { name, source } = resolveModelSource(modelSpec);
   const notice = hubFetchNotice(modelSpec, source.label);

@@ -9,7 +9,7 @@ import type { Engine } from "../engine";
 import { GENERATE_PARAMS } from "../params/table";
 import { paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
-import { editedFromFile } from "./edit";
+import { editedFromFile } from "./edit-inputs";
 import { loadCliEngine } from "./engine";
 
 interface Side {

@@ -3,7 +3,7 @@ import { Engine } from "../engine";
 import { PREDICT_PARAMS } from "../params/table";
 import { paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
-import { editedFromFile } from "./edit";
+import { editedFromFile } from "./edit-inputs";
 import { loadCliEngine } from "./engine";
 
 export const predictCommand: Command = {

@@ -21,7 +21,7 @@ import { runTraceKinds, type TraceResult } from "../interp/trace";
 import { TRACE_PARAMS } from "../params/table";
 import { paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
-import { editedFromFile } from "./edit";
+import { editedFromFile } from "./edit-inputs";
 import { loadCliEngine } from "./engine";
 
 /** Spec errors (subject not in the prompt, …) are the user's input: exit code 2, one line. */

@@ -1,0 +1,109 @@
+/**
+ * The inputs of `causeway edit` (and of --edits in predict, trace and generate): edit files,
+ * the model's dataset.json, the learned and applied stack of an --edits file, and the list flags
+ * (--alphas, --counterfact). User errors are one-line usage errors (exit code 2).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import {
+  applyEdits,
+  describeEdit,
+  type Edit,
+  type EditDataset,
+  EditError,
+  type EditedModel,
+  learnStack,
+  parseEditDataset,
+  parseEditFile,
+} from "../edit";
+import type { Engine } from "../engine";
+import { UsageError } from "./args";
+import { resolveModel } from "./model-source";
+
+/** User errors in edit files and datasets exit with code 2, one line. */
+export function asUsage(err: unknown): never {
+  if (err instanceof EditError) throw new UsageError(err.message);
+  throw err;
+}
+
+function readJson(file: string, what: string): unknown {
+  if (!existsSync(file)) throw new UsageError(`${what} ${file} does not exist`);
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`${what} ${file} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** The model folder's dataset.json (or --dataset), if any. */
+export function loadDataset(modelDir: string, file?: string): EditDataset | undefined {
+  const f = file ?? path.join(modelDir, "dataset.json");
+  if (!existsSync(f)) {
+    if (file) throw new UsageError(`dataset ${file} does not exist`);
+    return undefined;
+  }
+  try {
+    return parseEditDataset(readJson(f, "dataset"), f);
+  } catch (e) {
+    asUsage(e);
+  }
+}
+
+export function readEditFile(file: string): Edit[] {
+  try {
+    return parseEditFile(readJson(file, "edit file")).edits;
+  } catch (e) {
+    asUsage(e);
+  }
+}
+
+export const progress = (quiet: boolean) => (line: string) => {
+  if (!quiet) process.stderr.write(`${line}\n`);
+};
+
+/**
+ * For `causeway predict --edits`: the stack learned (if needed) and applied to the engine's
+ * model; the caller disposes it.
+ */
+export async function editedFromFile(
+  engine: Engine,
+  modelSpec: string,
+  file: string,
+  quiet = true,
+): Promise<EditedModel> {
+  const dataset = loadDataset(resolveModel(modelSpec).dir);
+  const log = progress(quiet);
+  const { edits } = await learnStack(engine.model, engine.tokenizer, readEditFile(file), {
+    dataset,
+    onEdit: (i, phase, e) => phase === "start" && log(`learning edit ${i}: ${describeEdit(e)}`),
+  }).catch(asUsage);
+  try {
+    return applyEdits(engine.model, edits);
+  } catch (e) {
+    asUsage(e);
+  }
+}
+
+export function parseAlphas(v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  const a = v.split(",").map((x) => Number(x.trim()));
+  if (a.length === 0 || a.some((x) => !Number.isFinite(x) || v.trim() === "")) {
+    throw new UsageError(`--alphas must be numbers separated by commas, got "${v}"`);
+  }
+  return a;
+}
+
+export function parseCases(spec: string, n: number): number[] {
+  const m = /^(\d+)(?::(\d+))?$/.exec(spec.trim());
+  if (!m) throw new UsageError(`--counterfact must be N (the first N cases) or A:B, got "${spec}"`);
+  const [a, b] = m[2] === undefined ? [0, Number(m[1])] : [Number(m[1]), Number(m[2])];
+  if (!(b > a)) {
+    throw new UsageError(
+      m[2] === undefined
+        ? `--counterfact ${spec}: give at least 1 case`
+        : `--counterfact ${spec}: the range A:B is empty (B must be above A; cases A to B − 1)`,
+    );
+  }
+  if (b > n) throw new UsageError(`--counterfact ${spec}: the dataset has ${n} cases`);
+  return Array.from({ length: b - a }, (_, i) => a + i);
+}
