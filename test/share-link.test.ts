@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Edit } from "../lib/edit/types";
 import { TRACE_KINDS } from "../lib/interp/spec";
-import { DEFAULT_GENERATION } from "../lib/params/table";
+import { DEFAULT_GENERATION, GENERATE_PARAMS } from "../lib/params/table";
 import { toBase64url } from "../lib/share/base64url";
 import { deflate } from "../lib/share/compress";
 import { ShareError } from "../lib/share/errors";
@@ -92,12 +92,17 @@ const sessionArb: fc.Arbitrary<SharedSession> = fc
     strategy: fc.constantFrom("fast" as const, "naive" as const),
     patch: fc.record({ clean: txt, corrupt: txt, target: txt, foil: txt }),
     selectedHead: fc.option(fc.record({ layer: fc.nat(47), head: fc.nat(24) }), { nil: null }),
+    // every value the settings table allows (lib/params/table.ts)
     generation: fc.record({
-      maxNew: fc.integer({ min: 0, max: 4096 }),
+      maxNew: fc.integer({ min: GENERATE_PARAMS.maxNew.min, max: GENERATE_PARAMS.maxNew.max }),
       sample: fc.boolean(),
-      seed: fc.integer({ min: 0, max: 0xffffffff }),
-      temperature: fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
-      topK: fc.integer({ min: 0, max: 1_000_000 }),
+      seed: fc.integer({ min: GENERATE_PARAMS.seed.min, max: GENERATE_PARAMS.seed.max }),
+      temperature: fc.double({
+        min: GENERATE_PARAMS.temperature.min,
+        max: GENERATE_PARAMS.temperature.max,
+        noNaN: true,
+      }),
+      topK: fc.integer({ min: GENERATE_PARAMS.topK.min, max: GENERATE_PARAMS.topK.max }),
     }),
     edits: fc.array(editArb, { maxLength: 3 }),
     trace: fc.option(
