@@ -341,11 +341,19 @@ export type FromWorker =
       code: ErrorCode;
       message: string;
       /**
-       * Loads: true when the worker still holds the model from before this load (a failed or
-       * cancelled download never frees it), with its edit stack.
+       * Loads that failed before the swap: the model the worker still holds (a failed or
+       * cancelled download never frees it; its edit stack stays too), null when it holds none.
        */
-      kept?: boolean;
+      kept?: KeptModel | null;
     };
+
+/** The model a failed load left in the worker: what its `load` answer said, and its source. */
+export interface KeptModel {
+  source: ModelSource;
+  backend: BackendName;
+  adapter?: string;
+  model: ModelInfo;
+}
 
 export type AnswerOf<T extends FromWorker["type"]> = Extract<FromWorker, { type: T }>;
 

@@ -121,11 +121,31 @@ describe("loading with bytes and cancel", () => {
       reqId: lastLoad(),
       code: "no_backend",
       message: "no backend",
-      kept: false,
     });
     expect(store.getState().model).toMatchObject({
       status: "error",
       error: { code: "no_backend" },
+    });
+  });
+
+  it("a failed load that replaced a load still starting: the worker's kept model becomes ready", () => {
+    const s = () => store.getState();
+    port.listen((msg, lane) => s().receive(msg, lane));
+    s().loadModel({ kind: "bundled", name: "tiny-facts" }); // never answered: replaced below
+    s().loadModel({ kind: "url", baseUrl: "http://127.0.0.1:4180/missing/" });
+    const kept = {
+      source: { kind: "bundled", name: "tiny-facts" },
+      backend: "wasm",
+      model: TINY,
+    } as const;
+    const message = "config.json: not found; tiny-facts is still loaded";
+    port.deliver({ type: "error", reqId: lastLoad(), code: "file_missing", message, kept });
+    expect(s().model).toMatchObject({
+      status: "ready",
+      source: { kind: "bundled", name: "tiny-facts" },
+      backend: "wasm",
+      info: TINY,
+      error: { code: "file_missing", message },
     });
   });
 
@@ -159,7 +179,12 @@ describe("loading with bytes and cancel", () => {
 
       s().loadModel(HUB);
       expect(s().predict.result).toBeNull(); // the new model's screen starts empty
-      port.deliver({ type: "error", reqId: lastLoad(), code, message, kept: true });
+      const kept = {
+        source: { kind: "bundled", name: "tiny-facts" },
+        backend: "webgpu",
+        model: TINY,
+      } as const;
+      port.deliver({ type: "error", reqId: lastLoad(), code, message, kept });
 
       const after = s();
       expect(after.model).toMatchObject({

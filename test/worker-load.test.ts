@@ -1,7 +1,7 @@
 /**
  * The worker's load request (workers/load.ts) in Node, against a local HTTP server serving the
  * tiny 4-layer fixture model: a load that fails before the swap — 404, 500, a transfer dropped
- * mid-file, a truncated file — answers `error` with `kept: true`, and the previous engine stays
+ * mid-file, a truncated file — answers `error` naming the kept model, and the previous engine stays
  * current, unchanged (same object, same predictions) and its edit stack is not reset. A later
  * good load still replaces it. Issue 10 item 5.
  */
@@ -100,8 +100,9 @@ function loader() {
 describe("a failed load keeps the previous model", () => {
   let engine: Engine | null = null;
 
-  it("every failure before the swap answers kept: true and leaves the engine as it was", async () => {
+  it("every failure before the swap names the kept model and leaves the engine as it was", async () => {
     const { l, load, resets } = loader();
+    const okSource = { kind: "url", baseUrl: `${origin}/ok/` };
     const ok = await load("ok");
     expect(ok.type).toBe("load");
     engine = await l.engine();
@@ -110,7 +111,10 @@ describe("a failed load keeps the previous model", () => {
     const resetsAfterFirst = resets();
     for (const mode of ["404", "500", "cut", "short"]) {
       const answer = await load(mode);
-      expect(answer, mode).toMatchObject({ type: "error", kept: true });
+      expect(answer, mode).toMatchObject({
+        type: "error",
+        kept: { source: okSource, backend: "wasm", model: engine!.info },
+      });
       if (answer.type === "error") {
         expect(answer.code).not.toBe("internal");
         expect(answer.message).toMatch(/is still loaded$/);

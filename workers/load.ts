@@ -5,7 +5,7 @@
  * - A newer load replaces one still downloading (its download is aborted).
  * - Any load that fails before the swap (cancelled, 404, 500, dropped or truncated transfer,
  *   a bad file, too large) keeps the previous model, its edit stack and the requests on it:
- *   the `error` answer says so with `kept: true`. Only a failure after the swap (no backend
+ *   the `error` answer names that model in `kept`. Only a failure after the swap (no backend
  *   could run the model) leaves the worker with no model.
  * - Progress: phases config → tokenizer → weights (bytes, speed, ETA) → backend → upload.
  */
@@ -17,7 +17,14 @@ import { loadModelFiles } from "../lib/load/model-files";
 import type { selectBackend } from "../lib/model/backend";
 import { chooseBackend } from "../lib/model/backend-choice";
 import { Gpt2Model } from "../lib/model/gpt2";
-import type { BackendName, LoadPhase, RequestOf } from "../lib/protocol";
+import type {
+  BackendName,
+  FromWorker,
+  KeptModel,
+  LoadPhase,
+  ModelSource,
+  RequestOf,
+} from "../lib/protocol";
 import { errorMessage, type Post, WorkerError } from "./lane";
 import { LoadMeter, meteredSource } from "./load-meter";
 import { deviceLimits, resolveSource } from "./load-source";
@@ -44,12 +51,13 @@ export interface Loaded {
   engine: Engine;
   backend: BackendName;
   adapter?: string;
+  source: ModelSource;
 }
 
 export class Loader {
   private latest = 0;
-  /** The engine of the most recent load (the previous one while that load downloads). */
-  private current: Promise<Engine | null> = Promise.resolve(null);
+  /** The model of the most recent load (the previous one while that load downloads). */
+  private current: Promise<Loaded | null> = Promise.resolve(null);
   /** Base URL of the current model (its dataset.json, if any, lives there). */
   private base: string | null = null;
   /** The load whose download is in flight: a `cancel` with its reqId aborts it. */
@@ -58,7 +66,7 @@ export class Loader {
   constructor(private readonly host: LoaderHost) {}
 
   engine(): Promise<Engine | null> {
-    return this.current;
+    return this.current.then((l) => l?.engine ?? null);
   }
 
   baseUrl(): string | null {
@@ -105,11 +113,12 @@ export class Loader {
       if (this.download?.reqId === reqId) this.download = null;
       await this.freeModel(previous);
       swapped = true;
-      return startModel({ name, files, order, onProgress, live });
+      const started = await startModel({ name, files, order, onProgress, live });
+      return { ...started, source: msg.source };
     })();
     // A load that fails before the swap leaves the previous model loaded and current.
     this.current = loading.then(
-      (r) => r.engine,
+      (r) => r,
       () => (swapped ? null : previous),
     );
     loading.then(
@@ -131,30 +140,30 @@ export class Loader {
   }
 
   /** One model at a time: frees the previous one once no sweep or side request uses it. */
-  private async freeModel(previous: Promise<Engine | null>): Promise<void> {
+  private async freeModel(previous: Promise<Loaded | null>): Promise<void> {
     const old = await previous;
     await this.host.quiet();
-    old?.dispose();
+    old?.engine.dispose();
     this.host.resetEdits(); // the stack's weight deltas belong to the old model
   }
 }
 
 /** The answer to a load that failed before the swap: the previous model (if any) stays. */
-function failedLoad(reqId: number, e: unknown, kept: Engine | null) {
-  const still = kept ? `; ${kept.info.name} is still loaded` : "";
-  if (e instanceof LoadError && e.code === "cancelled") {
-    return {
-      type: "error" as const,
-      reqId,
-      code: "cancelled" as const,
-      message: `Loading was cancelled${still}`,
-      kept: kept !== null,
-    };
-  }
+function failedLoad(reqId: number, e: unknown, previous: Loaded | null): FromWorker {
+  const kept: KeptModel | null = previous
+    ? {
+        source: previous.source,
+        backend: previous.backend,
+        ...(previous.adapter ? { adapter: previous.adapter } : {}),
+        model: previous.engine.info,
+      }
+    : null;
+  const still = kept ? `; ${kept.model.name} is still loaded` : "";
+  const cancelled = e instanceof LoadError && e.code === "cancelled";
   const err = errorMessage(reqId, e);
-  return err.type === "error"
-    ? { ...err, message: `${err.message}${still}`, kept: kept !== null }
-    : err;
+  if (err.type !== "error") return err;
+  const message = cancelled ? `Loading was cancelled${still}` : `${err.message}${still}`;
+  return { ...err, message, kept };
 }
 
 /** Downloads and decodes the files (host memory only); the memory check runs before the weights. */
@@ -193,7 +202,7 @@ async function startModel(o: {
   order: BackendName[];
   onProgress: OnProgress;
   live: () => boolean;
-}): Promise<Loaded> {
+}): Promise<Omit<Loaded, "source">> {
   let order = o.order;
   const failures: string[] = [];
   for (;;) {

@@ -4,18 +4,19 @@
  * A load clears the previous model's results from the screen, but keeps them aside: the worker
  * frees the previous model only once the new one's download is done (workers/load.ts), so any
  * load that fails before that — cancelled, 404, 500, a dropped or truncated transfer, a bad
- * file — leaves the previous model loaded with its edit stack (the error answer says `kept`).
+ * file — leaves the previous model loaded with its edit stack (the error answer names it in
+ * `kept`).
  * Then everything comes back: the model, its edits, predictions, traces, patching and dataset
  * results, measures; a sweep that was running when the load started is shown as stopped.
  */
 import type { StateCreator } from "zustand/vanilla";
 import { backendPreference } from "../model/backend-choice";
-import type { ErrorCode } from "../protocol";
+import type { ErrorCode, KeptModel } from "../protocol";
 import { initialCompare } from "./compare-slice";
 import type { Context } from "./context";
 import { initialDataset } from "./dataset-slice";
 import { IDLE_CURVE, IDLE_EVAL, IDLE_PROBE } from "./edit-tools-slice";
-import { restoreEditsAfterCancel } from "./edits-slice";
+import { restoreEditsAfterCancel, send } from "./edits-slice";
 import { IDLE_GENERATE, initialGenerate } from "./generate-slice";
 import { initialPatch } from "./patch-slice";
 import { IDLE_RUN, isActive } from "./run";
@@ -91,20 +92,51 @@ function restored(s: CausewayState, b: BeforeLoad["state"]): Partial<CausewaySta
 }
 
 /**
- * The worker answered a load with an error. When it kept the previous model (a failure before
- * the swap; `kept` absent on a "cancelled" answer means the same) that model comes back with
- * its edits and results, the error shown beside it; otherwise the app has no model.
+ * The worker answered a load with an error. When it kept a model (a failure before the swap; an
+ * old-style "cancelled" answer without `kept` means the model from before) that model comes
+ * back: with its edits and results when it is the one that was ready when this load started,
+ * else (a load it replaced was still starting) as the worker describes it, the stack sent again.
+ * Otherwise the app has no model.
  */
 export function loadFailed(
   ctx: Context,
   set: Set,
   get: Get,
-  answer: { code: ErrorCode; message: string; kept?: boolean },
+  answer: { code: ErrorCode; message: string; kept?: KeptModel | null },
 ): void {
   const before = beforeLoad.get(ctx) ?? null;
   const error = { code: answer.code, message: answer.message };
-  const kept = answer.kept ?? answer.code === "cancelled";
-  if (!kept || before === null) {
+  const kept = answer.kept;
+  const sameModel =
+    before !== null &&
+    (kept === undefined
+      ? answer.code === "cancelled"
+      : kept !== null && kept.model.name === before.state.model.info?.name);
+  if (sameModel) {
+    beforeLoad.set(ctx, null);
+    set((s) => ({
+      model: { ...before.state.model, progress: null, error },
+      ...restored(s, before.state),
+    }));
+    // The worker kept the previous model's stack too: agree with it again.
+    restoreEditsAfterCancel(ctx, set, get, before.edits);
+  } else if (kept) {
+    // e.g. the model loading when this load started: the worker finished it and kept it
+    set((s) => ({
+      model: {
+        ...initialModel,
+        status: "ready",
+        source: kept.source,
+        backend: kept.backend,
+        adapter: kept.adapter ?? null,
+        info: kept.model,
+        error,
+      },
+      predict: { ...s.predict, status: "idle" },
+    }));
+    ctx.edits = { reqId: 0, sent: [], applied: [] };
+    if (get().edits.stack.length > 0) send(ctx, set, get, get().edits.stack);
+  } else {
     set((s) => ({
       model: { ...s.model, status: "error", progress: null, error },
       predict: {
@@ -114,13 +146,6 @@ export function loadFailed(
     }));
     return;
   }
-  beforeLoad.set(ctx, null);
-  set((s) => ({
-    model: { ...before.state.model, progress: null, error },
-    ...restored(s, before.state),
-  }));
-  // The worker kept the previous model's stack too: agree with it again.
-  restoreEditsAfterCancel(ctx, set, get, before.edits);
   if (get().predict.prompt.length > 0) get().runPrediction();
 }
 
