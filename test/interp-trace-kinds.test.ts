@@ -50,7 +50,11 @@ describe("runTraceKinds", () => {
           const alone = await runTrace(
             engine,
             { ...spec, kind, strategy },
-            { onProgress: (p) => (total = Math.max(total, p.total)) },
+            {
+              onProgress: (p) => {
+                total = Math.max(total, p.total);
+              },
+            },
           );
           const r = shared[i];
           expect(r.kind).toBe(kind);

@@ -81,10 +81,14 @@ describe("chooseBackend", () => {
     const before = tf.memory().numTensors;
     const r = await chooseBackend(["wasm", "cpu"], { config, weights, store, measureCpu: true });
     expect(r.choice.how).toBe("measured");
-    const ms = Object.fromEntries(r.choice.timings.map((t) => [t.backend, t.ms]));
-    expect(ms.wasm).toBeGreaterThan(0);
-    expect(ms.cpu).toBeGreaterThan(0);
-    expect(r.backend).toBe(ms.wasm <= ms.cpu ? "wasm" : "cpu");
+    const ms: Record<string, number | undefined> = Object.fromEntries(
+      r.choice.timings.map((t) => [t.backend, t.ms]),
+    );
+    const wasmMs = ms.wasm ?? Number.NaN;
+    const cpuMs = ms.cpu ?? Number.NaN;
+    expect(wasmMs).toBeGreaterThan(0);
+    expect(cpuMs).toBeGreaterThan(0);
+    expect(r.backend).toBe(wasmMs <= cpuMs ? "wasm" : "cpu");
     expect(tf.getBackend()).toBe(r.backend);
     expect(tf.memory().numTensors).toBe(before); // calibration models disposed
     expect(r.choice.key).toBe(choiceKey(config));

@@ -108,7 +108,9 @@ describe("one settings table for the CLI, the engine, the store and links", () =
     );
     expect(() => paramFlag({ "max-new": "0" }, "max-new", P.maxNew)).toThrow(UsageError);
     expect(settingsError({ ...most, maxNew: 0 }, 64)).not.toBeNull();
-    expect(settingsError({ ...most, temperature: 0 }, P.maxNew.max)).toMatch(/^The temperature must be/);
+    expect(settingsError({ ...most, temperature: 0 }, P.maxNew.max)).toMatch(
+      /^The temperature must be/,
+    );
   });
 
   it("the generation defaults are the table's", async () => {
