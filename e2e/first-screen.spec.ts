@@ -186,6 +186,10 @@ test("a prompt longer than the context shows a clear error, and the app keeps wo
 });
 
 test("a model that cannot be loaded shows a clear error, and the bundled one loads again", async () => {
+  // a model is loaded first: the failed load below must keep it
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 90_000,
+  });
   await page.getByText("from URL…").click();
   const missing = new URL("/models/no-such-model/", page.url()).href;
   await page.getByTestId("model-url").fill(missing);
