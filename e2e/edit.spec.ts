@@ -264,7 +264,10 @@ test("cancelling a ROME learning keeps the applied stack and its predictions", a
   await page.getByTestId("rome-apply").click();
   await expect(page.getByTestId("edit-row")).toHaveCount(2);
   await expect(status).toHaveAttribute("data-status", "learning");
-  await expect(status).toContainText("step 1/40", { timeout: 90_000 });
+  // cancelled while it learns (on a fast backend the 40 steps take seconds: no particular step)
+  await expect(status).toContainText(/Learning edit 2: (preparing|step \d+\/40)/, {
+    timeout: 90_000,
+  });
   const t0 = Date.now();
   await page.getByTestId("edits-cancel").click();
   await expect(page.getByTestId("edit-row")).toHaveCount(1);
