@@ -17,9 +17,11 @@
  * intervention changes nothing at zero but puts the hook's value on the tape), through
  * lib/edit/grad-blocks.ts, whose backward pass is fast on wasm.
  */
+
 import * as tf from "@tensorflow/tfjs";
 import { GradBlocks } from "../edit/grad-blocks";
 import type { ModelIntervention } from "../model/gpt2";
+import { now } from "../util/clock";
 import { unembedRows } from "./dla";
 import { patchPair, runPatch } from "./patch";
 import { type PatchSite, type PatchSpec, TraceError } from "./spec";
@@ -56,7 +58,6 @@ const BTF_SITES = {
   attn_out: "hook_attn_out",
   mlp_out: "hook_mlp_out",
 };
-const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** The hooks whose gradients are taken: every site of every layer, z last. */

@@ -16,7 +16,9 @@
  * subject is not in the prompt, or whose prompt does not fit the context, are skipped_invalid.
  * The target of every trace is the clean top-1 (= the attribute's first token).
  */
+
 import * as tf from "@tensorflow/tfjs";
+import { now } from "../util/clock";
 import type { CancelSignal } from "./cancel";
 import { nextTick, throwIfCancelled } from "./cancel";
 import { defaultWindow, type Strategy, TRACE_KINDS, TraceError, type TraceKind } from "./spec";
@@ -168,7 +170,7 @@ export async function runTraceDataset(
   facts: KnownFact[],
   opts: DatasetOptions = {},
 ): Promise<DatasetResult> {
-  const started = typeof performance !== "undefined" ? performance.now() : Date.now();
+  const started = now();
   const { model } = host;
   const { nLayer: L, nCtx } = model.config;
   if (!host.tokenizer) throw new TraceError("bad_spec", "dataset mode needs the model's tokenizer");
@@ -275,6 +277,6 @@ export async function runTraceDataset(
     strategy: opts.strategy ?? "fast",
     kinds: out,
     evaluations: Object.values(evals).reduce((a, b) => a + b, 0),
-    ms: (typeof performance !== "undefined" ? performance.now() : Date.now()) - started,
+    ms: now() - started,
   };
 }

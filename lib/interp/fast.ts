@@ -116,11 +116,6 @@ export class FastEngine implements SweepEngine {
     this.maxRows = s.maxBatchRows ?? Math.max(this.N, Math.floor(BUDGET_FLOATS / widest));
   }
 
-  /** First corrupted position: positions before it are shared by the clean and corrupted runs. */
-  get firstCorrupted(): number {
-    return this.t0;
-  }
-
   baselineCost(): number {
     return this.P * this.L + this.N * (this.P - this.t0) * this.L;
   }

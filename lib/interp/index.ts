@@ -20,7 +20,7 @@ export { patchCells, runPatch } from "./patch";
 export { GaussianRng, gaussianArray } from "./rng";
 export * from "./spec";
 export type { GridRow, Progress } from "./sweep";
-export type { TraceHost, TraceTokenizer } from "./tokens";
+export type { TraceHost } from "./tokens";
 export { findSubjectRange } from "./tokens";
 export type {
   PreparedTrace,

@@ -17,6 +17,7 @@
  * Rows stream as they complete: by position (index = t; values[l], or values[l·H + h] for
  * head_out_pos) or, for head_out, by layer (index = l; values[h]).
  */
+import { now } from "../util/clock";
 import type { CancelSignal } from "./cancel";
 import { throwIfCancelled } from "./cancel";
 import {
@@ -75,10 +76,6 @@ export interface PatchOptions {
   maxBatchRows?: number;
   /** fast strategy: see SweepSetup.singlePosition (default false). */
   singlePosition?: boolean;
-}
-
-function now(): number {
-  return typeof performance !== "undefined" ? performance.now() : Date.now();
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -6,14 +6,8 @@
  */
 import { maxPromptChars } from "../load/limits";
 import type { Gpt2Model } from "../model/gpt2";
+import type { TextTokenizer } from "../util/tokenizer";
 import { TraceError } from "./spec";
-
-/** What the sweeps need of a tokenizer (lib/engine.ts EngineTokenizer has it). */
-export interface TraceTokenizer {
-  encode(text: string): number[];
-  decode(ids: number[]): string;
-  tokenText?(id: number): string;
-}
 
 /**
  * What a sweep runs on: an Engine (lib/engine.ts) fits, or a bare model with an optional
@@ -21,7 +15,7 @@ export interface TraceTokenizer {
  */
 export interface TraceHost {
   model: Gpt2Model;
-  tokenizer?: TraceTokenizer;
+  tokenizer?: TextTokenizer;
 }
 
 /** The text of one token; `#id` without a tokenizer or for an id the tokenizer lacks. */
@@ -48,7 +42,7 @@ export function decodeIds(host: TraceHost, ids: number[]): string {
   return ids.map((id) => tokenText(host, id)).join("");
 }
 
-function needTokenizer(host: TraceHost, what: string): TraceTokenizer {
+function needTokenizer(host: TraceHost, what: string): TextTokenizer {
   if (!host.tokenizer)
     throw new TraceError("bad_spec", `${what} needs a tokenizer; give token ids instead`);
   return host.tokenizer;

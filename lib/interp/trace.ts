@@ -25,7 +25,9 @@
  *
  * Evaluations: see lib/interp/sweep.ts. No tensors are left behind, also on cancel or error.
  */
+
 import type { Gpt2Model } from "../model/gpt2";
+import { now } from "../util/clock";
 import type { CancelSignal } from "./cancel";
 import { throwIfCancelled } from "./cancel";
 import { embeddingStd } from "./embedding-std";
@@ -133,10 +135,6 @@ export interface PreparedTrace {
   subject: [number, number];
   target: number[] | null;
   noiseSigma: number | null;
-}
-
-function now(): number {
-  return typeof performance !== "undefined" ? performance.now() : Date.now();
 }
 
 /** Resolves the spec against the model and tokenizer; throws TraceError with a clear message. */

@@ -1,20 +1,12 @@
 /**
  * Between the app's store and a SharedSession: what the screen shows → a session (for a link or
  * a session file), and a session → the store's settings (the opener then recomputes).
- *
- * The edit stack is read from `edits.stack` and set with `setEditStack` (the edits slice); a
- * store without that slice shares and opens sessions without edits.
  */
 import type { Edit } from "../edit/types";
 import type { TraceKind } from "../interp/spec";
 import type { CausewayState, TraceGrid, TraceSettings } from "../store/types";
 import type { CarriedTrace, SharedSession } from "./session";
 import { DEFAULT_SESSION } from "./session";
-
-interface EditsLike {
-  edits?: { stack?: Edit[] };
-  setEditStack?: (edits: Edit[]) => void;
-}
 
 /** The trace settings a session and the store's TraceSettings share under the same names. */
 const SHARED_TRACE_KEYS = [
@@ -35,7 +27,7 @@ function pickTrace(from: SharedTrace): SharedTrace {
 
 /** The store's edit stack, when it has an edits slice. */
 export function editStackOf(s: CausewayState): Edit[] {
-  return (s as CausewayState & EditsLike).edits?.stack ?? [];
+  return s.edits.stack;
 }
 
 /** The trace on screen as carried data (only kinds whose grid is complete). */
@@ -90,10 +82,7 @@ const sameSource = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.string
  * loaded), prompt, trace and patch settings, edit stack. Recomputing is the caller's next step
  * (lib/share/open.ts waits for the model and the prompt's tokens, then runs the trace).
  */
-export function applySession(
-  get: () => CausewayState,
-  session: SharedSession,
-): { editsApplied: boolean } {
+export function applySession(get: () => CausewayState, session: SharedSession): void {
   const s = get();
   if (!sameSource(s.model.source, session.model)) s.loadModel(session.model);
   get().setPrompt(session.prompt);
@@ -107,10 +96,5 @@ export function applySession(
   });
   get().setPatchSettings({ ...session.patch });
   get().setGenerateSettings({ ...session.generation });
-  const edits = get() as CausewayState & EditsLike;
-  if (edits.setEditStack) {
-    edits.setEditStack(session.edits);
-    return { editsApplied: true };
-  }
-  return { editsApplied: session.edits.length === 0 };
+  get().setEditStack(session.edits);
 }
