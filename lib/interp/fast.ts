@@ -32,6 +32,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { KeyValue, ModelIntervention } from "../model/gpt2";
 import { repeatRows } from "../model/ops";
+import { type FastGroup, type Job, planFast } from "./fast-plan";
 import {
   type Baseline,
   type Cell,
@@ -44,31 +45,6 @@ import {
   type SweepSetup,
   siteHook,
 } from "./sweep";
-
-/** A cell reduced to what the fast path needs. */
-interface Job {
-  cell: number;
-  /** First position patched (≥ t0). */
-  t: number;
-  /** First block whose output changes (L: only the final residual). */
-  f: number;
-  /**
-   * Block f changes only position t (its patches at f are attn_out / mlp_out / z at t alone:
-   * positions after t read block f's unchanged keys and values). Then block f runs on position t
-   * only, and the cell joins the pass at block g = f + 1 with the corrupted run's states after t.
-   */
-  single: boolean;
-  /** Block at which the cell's rows join the pass: f, or f + 1 when single. */
-  g: number;
-  /** Patches with resid_post[l] rewritten as resid_pre[l + 1]; resid_pre[L] = final residual. */
-  patches: CellPatch[];
-}
-
-interface FastGroup extends PlannedGroup {
-  jobs: Job[];
-  /** Cells that change nothing (their value is the corrupted run's). */
-  free?: boolean;
-}
 
 /**
  * Default memory budget for the largest activation of one pass, in float32 values (16 MiB). A
@@ -213,29 +189,9 @@ export class FastEngine implements SweepEngine {
 
   /** Cells grouped by first patched position, sorted by first block, chunked to maxBatchRows. */
   plan(cells: Cell[]): FastGroup[] {
-    const free: number[] = [];
-    const byT = new Map<number, Job[]>();
-    cells.forEach((cell, i) => {
-      const job = this.toJob(cell, i);
-      if (!job) {
-        free.push(i);
-        return;
-      }
-      const list = byT.get(job.t) ?? [];
-      list.push(job);
-      byT.set(job.t, list);
-    });
-    const groups: FastGroup[] = [];
-    if (free.length > 0) groups.push({ cells: free, cost: 0, jobs: [], free: true });
-    const perPass = Math.max(1, Math.floor(this.maxRows / this.N));
-    for (const t of [...byT.keys()].sort((a, b) => a - b)) {
-      const jobs = byT.get(t)!.sort((a, b) => a.g - b.g || a.f - b.f || a.cell - b.cell);
-      for (let i = 0; i < jobs.length; i += perPass) {
-        const chunk = jobs.slice(i, i + perPass);
-        groups.push({ cells: chunk.map((j) => j.cell), cost: this.passCost(chunk), jobs: chunk });
-      }
-    }
-    return groups;
+    const { P, L, N, t0 } = this;
+    const singlePosition = this.s.singlePosition === true;
+    return planFast(cells, { P, L, N, t0, maxRows: this.maxRows, singlePosition });
   }
 
   async run(group: PlannedGroup): Promise<Float64Array> {
@@ -274,40 +230,6 @@ export class FastEngine implements SweepEngine {
     this.cleanKV = [];
     this.corrKV = [];
     this.cleanLogits = null;
-  }
-
-  /** Normalises a cell; null when it changes nothing (all its positions are before t0). */
-  private toJob(cell: Cell, index: number): Job | null {
-    const patches: CellPatch[] = [];
-    for (const p of cell.patches) {
-      const positions = p.positions.filter((t) => t >= this.t0);
-      if (positions.length === 0) continue; // clean = corrupted there
-      patches.push(
-        p.site === "resid_post"
-          ? { site: "resid_pre", layer: p.layer + 1, positions }
-          : { ...p, positions },
-      );
-    }
-    if (patches.length === 0) return null;
-    const t = Math.min(...patches.map((p) => p.positions[0]));
-    const f = Math.min(...patches.map((p) => p.layer));
-    const single =
-      this.s.singlePosition === true &&
-      f < this.L &&
-      this.P - t > 1 &&
-      patches
-        .filter((p) => p.layer === f)
-        .every((p) => p.site !== "resid_pre" && p.positions.length === 1 && p.positions[0] === t);
-    return { cell: index, t, f, single, g: single ? f + 1 : f, patches };
-  }
-
-  private passCost(jobs: Job[]): number {
-    const Tq = this.P - jobs[0].t;
-    let cost = jobs.filter((x) => x.single).length * this.N; // block f at position t alone
-    for (let j = 0; j < this.L; j++) {
-      cost += jobs.filter((x) => x.g <= j).length * this.N * Tq;
-    }
-    return cost;
   }
 
   /** One pass: jobs share t; returns the metric per row [jobs · N, M]. Call inside tf.tidy. */

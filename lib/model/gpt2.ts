@@ -14,111 +14,44 @@
  * Shapes: B batch, T positions, D d_model, H heads, E = D / H, M = d_mlp, V vocabulary.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Gpt2Config, Gpt2Weights, HostTensor } from "../load/types";
+import type { Gpt2Config, Gpt2Weights } from "../load/types";
 import { ModelError } from "./errors";
+import type {
+  BlockOptions,
+  BlockResult,
+  BlockTensors,
+  BlockWeightName,
+  EmbedOptions,
+  ForwardRequest,
+  ForwardResult,
+  ModelOverrides,
+  UnembedOptions,
+} from "./gpt2-types";
+import { uploadWeights } from "./gpt2-weights";
 import { type HookOptions, HookPlan, type ModelIntervention } from "./hook-plan";
 import { hookNames } from "./hooks";
 import { causalBias, gelu, layerNorm, repeatRows } from "./ops";
 
+export type {
+  BlockOptions,
+  BlockResult,
+  BlockWeightName,
+  EmbedOptions,
+  ForwardRequest,
+  ForwardResult,
+  KeyValue,
+  ModelOverrides,
+  StageOptions,
+  UnembedOptions,
+} from "./gpt2-types";
 export type { HookOptions, ModelIntervention } from "./hook-plan";
 export { HookPlan } from "./hook-plan";
-
-export interface ForwardRequest {
-  /** [B][T] token ids; every row has the same length. */
-  inputIds: number[][];
-  interventions?: readonly ModelIntervention[];
-  /** Hook names to capture (values after that hook's interventions). */
-  record?: readonly string[];
-  /** Positions whose logits to return (default "all"). */
-  logitPositions?: "all" | "last" | number[];
-}
-
-export interface ForwardResult {
-  /** [B, P, V] for the requested positions. */
-  logits: tf.Tensor3D;
-  /** Recorded activations, in hook order; shapes as documented in intervention.ts. */
-  activations: Map<string, tf.Tensor>;
-}
-
-/** Keys and values of one block for a run of positions, after hook_k / hook_v. */
-export interface KeyValue {
-  k: tf.Tensor4D; // [B, H, T, E]
-  v: tf.Tensor4D; // [B, H, T, E]
-}
-
-export interface StageOptions {
-  /** A plan from `model.hooks(...)`; none means no recording and no interventions. */
-  hooks?: HookPlan;
-}
-
-export interface EmbedOptions extends StageOptions {
-  /** Absolute position of the first id (the number of positions already cached). Default 0. */
-  posOffset?: number;
-}
-
-export interface BlockOptions extends StageOptions {
-  /**
-   * Keys/values of the positions before resid's, from earlier block() calls on the same layer
-   * ([Bp, H, Tpast, E], Bp = B or 1, broadcast over the batch). resid then holds positions
-   * [Tpast, Tpast + T). Hook positions are absolute; hook_pattern's key axis spans Tpast + T.
-   */
-  past?: KeyValue;
-}
-
-export interface BlockResult {
-  resid: tf.Tensor3D; // [B, T, D] hook_resid_post
-  /** This block's own keys/values for resid's positions (not including past). */
-  kv: KeyValue;
-  activations: Map<string, tf.Tensor>;
-}
-
-export interface UnembedOptions extends StageOptions {
-  /** Absolute position of resid's first row (for ln_final hook positions). Default 0. */
-  posOffset?: number;
-}
-
-/**
- * What `withOverrides` can change: block weights (each the shape of the one it replaces; the
- * caller keeps ownership) and interventions that run before the caller's in every pass.
- */
-export interface ModelOverrides {
-  weights?: readonly { layer: number; name: BlockWeightName; value: tf.Tensor }[];
-  interventions?: readonly ModelIntervention[];
-}
-
-/** One block's weights by name (Conv1D layout: wOut is mlp.c_proj.weight [M, D], bO attn.c_proj.bias). */
-export type BlockWeightName = keyof BlockTensors;
-
-interface BlockTensors {
-  ln1g: tf.Tensor1D;
-  ln1b: tf.Tensor1D;
-  wQkv: tf.Tensor2D; // [D, 3D]
-  bQkv: tf.Tensor1D; // [3D]
-  wO: tf.Tensor2D; // [D, D]
-  bO: tf.Tensor1D;
-  ln2g: tf.Tensor1D;
-  ln2b: tf.Tensor1D;
-  wIn: tf.Tensor2D; // [D, M]
-  bIn: tf.Tensor1D; // [M]
-  wOut: tf.Tensor2D; // [M, D]
-  bOut: tf.Tensor1D;
-}
 
 /** Conv1D: [B, T, In] @ [In, Out] + [Out] → [B, T, Out]. */
 function linear(x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor3D {
   const [B, T, In] = x.shape;
   const y = tf.fused.matMul({ a: x.reshape([B * T, In]), b: w, bias: b }); // [B*T, Out]
   return y.reshape([B, T, w.shape[1]]);
-}
-
-function checkShape(name: string, t: HostTensor, shape: number[]): void {
-  const ok = t.shape.length === shape.length && t.shape.every((n, i) => n === shape[i]);
-  if (!ok || t.data.length !== shape.reduce((a, b) => a * b, 1)) {
-    throw new ModelError(
-      "bad_weights",
-      `${name} has shape [${t.shape.join(", ")}] (${t.data.length} values), expected [${shape.join(", ")}]`,
-    );
-  }
 }
 
 function toRecord(acts: Record<string, tf.Tensor>): Map<string, tf.Tensor> {
@@ -148,50 +81,14 @@ export class Gpt2Model {
     readonly config: Gpt2Config,
     weights: Gpt2Weights,
   ) {
-    const { dModel: D, dMlp: M, nCtx, vocabSize: V, nLayer, nHead } = config;
-    if (D % nHead !== 0) {
-      throw new ModelError("bad_weights", `d_model ${D} is not divisible by n_head ${nHead}`);
-    }
-    if (weights.blocks.length !== nLayer) {
-      throw new ModelError("bad_weights", `${weights.blocks.length} blocks, config says ${nLayer}`);
-    }
-    let n = 0;
-    const made: tf.Tensor[] = [];
-    const up = <R extends tf.Rank>(name: string, t: HostTensor, shape: number[]): tf.Tensor<R> => {
-      checkShape(name, t, shape);
-      n += t.data.length;
-      const x = tf.keep(tf.tensor(t.data, shape, "float32"));
-      made.push(x);
-      return x as unknown as tf.Tensor<R>;
-    };
-    try {
-      const wte = up<tf.Rank.R2>("wte", weights.wte, [V, D]);
-      this.wteT = tf.keep(wte.transpose()); // [D, V]
-      made.push(this.wteT);
-      wte.dispose();
-      this.wpe = up("wpe", weights.wpe, [nCtx, D]);
-      this.blocks = weights.blocks.map((w, l) => ({
-        ln1g: up(`h.${l}.ln_1.weight`, w.ln1.g, [D]),
-        ln1b: up(`h.${l}.ln_1.bias`, w.ln1.b, [D]),
-        wQkv: up(`h.${l}.attn.c_attn.weight`, w.attnQkv.w, [D, 3 * D]),
-        bQkv: up(`h.${l}.attn.c_attn.bias`, w.attnQkv.b, [3 * D]),
-        wO: up(`h.${l}.attn.c_proj.weight`, w.attnOut.w, [D, D]),
-        bO: up(`h.${l}.attn.c_proj.bias`, w.attnOut.b, [D]),
-        ln2g: up(`h.${l}.ln_2.weight`, w.ln2.g, [D]),
-        ln2b: up(`h.${l}.ln_2.bias`, w.ln2.b, [D]),
-        wIn: up(`h.${l}.mlp.c_fc.weight`, w.mlpIn.w, [D, M]),
-        bIn: up(`h.${l}.mlp.c_fc.bias`, w.mlpIn.b, [M]),
-        wOut: up(`h.${l}.mlp.c_proj.weight`, w.mlpOut.w, [M, D]),
-        bOut: up(`h.${l}.mlp.c_proj.bias`, w.mlpOut.b, [D]),
-      }));
-      this.lnFg = up("ln_f.weight", weights.lnF.g, [D]);
-      this.lnFb = up("ln_f.bias", weights.lnF.b, [D]);
-      this.nParams = n;
-    } catch (e) {
-      tf.dispose(made); // a bad shape part-way must not leak what was already uploaded
-      throw e;
-    }
-    this.hookNames = hookNames(nLayer);
+    const w = uploadWeights(config, weights);
+    this.wteT = w.wteT;
+    this.wpe = w.wpe;
+    this.blocks = w.blocks;
+    this.lnFg = w.lnFg;
+    this.lnFb = w.lnFb;
+    this.nParams = w.nParams;
+    this.hookNames = hookNames(config.nLayer);
   }
 
   /** Checks every weight's shape against the config and uploads it to the current backend once. */
