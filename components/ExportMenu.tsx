@@ -12,7 +12,7 @@ import { traceCsv } from "@/lib/export/csv";
 import { traceJson } from "@/lib/export/json";
 import { pythonScript, romeLayerFor } from "@/lib/export/python";
 import { traceSvg } from "@/lib/export/svg";
-import type { TraceExport } from "@/lib/export/trace-data";
+import { type TraceExport, traceExport } from "@/lib/export/trace-data";
 import { TRACE_KINDS, type TraceKind } from "@/lib/interp/spec";
 import type { ModelSource } from "@/lib/protocol";
 import { editStackOf } from "@/lib/share/store";
@@ -39,21 +39,20 @@ function exportOf(r: TraceResultState | null, kind: TraceKind, which: ExportWhic
   const g = r?.grids[kind];
   if (!r?.tokens || !r.subject || !complete(g)) return null;
   const b = g.baseline;
-  const t: TraceExport = {
+  return traceExport({
     kind,
     model: which,
     scores: Array.from({ length: g.rows }, (_, i) =>
       Array.from(g.values.slice(i * g.cols, (i + 1) * g.cols)),
     ),
-    low_score: b.low,
-    high_score: b.high,
-    input_tokens: b.tokens,
-    input_ids: b.ids,
-    subject_range: b.subject,
+    low: b.low,
+    high: b.high,
+    tokens: b.tokens,
+    ids: b.ids,
+    subject: b.subject,
     answer: b.answer.token,
     window: b.window,
-  };
-  return t;
+  });
 }
 
 /** What --model defaults to in the script. */

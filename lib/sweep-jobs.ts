@@ -11,6 +11,7 @@ import type {
   TraceKind,
   TraceSpec,
 } from "./interp/spec";
+import type { TraceBaseline } from "./interp/trace";
 
 /** A causal trace of one prompt, of one kind or several (run one after another). */
 export interface TraceJob {
@@ -48,21 +49,9 @@ export type RunJob = TraceJob | PatchJob | DatasetJob;
 /** What a run's baseline, rows and progress are of: a trace kind, a patch site, or the dataset. */
 export type SweepKind = TraceKind | PatchSite | "dataset";
 
-/** What a trace kind starts from: the clean and corrupted runs, before any cell. */
-export interface TraceBaselineInfo {
+/** What a trace kind starts from: the engine's baseline (clean and corrupted runs, before any cell). */
+export interface TraceBaselineInfo extends TraceBaseline {
   job: "trace";
-  kind: TraceKind;
-  ids: number[];
-  tokens: string[];
-  /** [b, e), end-exclusive. */
-  subject: [number, number];
-  answer: { id: number; token: string; ids: number[]; tokens: string[] };
-  high: number;
-  low: number;
-  /** Absolute σ of the noise (null for a counterfactual prompt). */
-  noiseSigma: number | null;
-  window: number;
-  nLayer: number;
   samples: number;
   corruption: "noise" | "prompt";
   corruptTokens?: string[];

@@ -275,14 +275,14 @@ describe("tracing the edited model", () => {
     ];
     expect(maxAbs(fast.scores.flat(), naive.scores.flat())).toBeLessThan(1e-5);
     const orig = await runTrace({ model }, { ...spec, strategy: "fast" });
-    expect(Math.abs(fast.high_score - orig.high_score)).toBeGreaterThan(1e-4);
+    expect(Math.abs(fast.high - orig.high)).toBeGreaterThan(1e-4);
     const off = applyEdits(
       model,
       stack("last").map((e) => ({ ...e, enabled: false })),
     );
     const again = await runTrace({ model: off.view(ids.length) }, { ...spec, strategy: "fast" });
     expect(again.scores).toEqual(orig.scores);
-    expect(again.high_score).toBe(orig.high_score);
+    expect(again.high).toBe(orig.high);
     edited.dispose();
     off.dispose();
   });

@@ -69,7 +69,7 @@ async function appTrace(edits: Edit[]) {
       kind: "hidden",
       samples: 1,
     })
-  ).subject_range;
+  ).subject;
   spec.subject = sub;
   const before = tf.memory().numTensors;
   const results = [];
@@ -78,9 +78,9 @@ async function appTrace(edits: Edit[]) {
   const r0 = results[0];
   const input: PythonTraceInput = {
     model: BUNDLED_DIR,
-    inputIds: r0.input_ids,
-    inputTokens: r0.input_tokens,
-    subject: r0.subject_range,
+    inputIds: r0.ids,
+    inputTokens: r0.tokens,
+    subject: r0.subject,
     targetIds: r0.answer.ids,
     answer: r0.answer.token,
     kinds: KINDS,
@@ -171,12 +171,12 @@ describe.skipIf(!present)("export to Python", () => {
       );
       for (const [i, r] of results.entries()) {
         expect(py[i].kind).toBe(KINDS[i]);
-        expect(Math.abs(py[i].low_score - r.low_score)).toBeLessThan(1e-4);
-        expect(Math.abs(py[i].high_score - r.high_score)).toBeLessThan(1e-4);
+        expect(Math.abs(py[i].low_score - r.low)).toBeLessThan(1e-4);
+        expect(Math.abs(py[i].high_score - r.high)).toBeLessThan(1e-4);
         expect(diffs[i]).toBeLessThan(1e-4);
       }
       // the trace is not trivial: restoring the subject's last token at layer 0 brings the answer back
-      expect(Math.max(...results[0].scores.flat()) - results[0].low_score).toBeGreaterThan(0.1);
+      expect(Math.max(...results[0].scores.flat()) - results[0].low).toBeGreaterThan(0.1);
     },
     TRACE_AND_SCRIPT_MS,
   );
@@ -197,7 +197,7 @@ describe.skipIf(!present)("export to Python", () => {
       const { results, input } = await appTrace([rome]);
       const { results: plain } = await appTrace([]);
       // the update changes the numbers, so matching below is not matching the unedited model
-      expect(Math.abs(results[0].high_score - plain[0].high_score)).toBeGreaterThan(1e-3);
+      expect(Math.abs(results[0].high - plain[0].high)).toBeGreaterThan(1e-3);
       const py = runScript("rome", pythonScript(input));
       const diffs = results.map((r, i) => maxAbs(py[i].scores, r.scores));
       console.log(

@@ -57,11 +57,11 @@ describe.skipIf(!present)("bundled model (tiny-facts)", () => {
         const before = tf.memory().numTensors;
         const r = await runTrace(engine, c.spec);
         expect(tf.memory().numTensors).toBe(before);
-        expect(r.input_ids).toEqual(c.input_ids);
-        expect(r.subject_range).toEqual(c.subject_range);
+        expect(r.ids).toEqual(c.input_ids);
+        expect(r.subject).toEqual(c.subject_range);
         expect(r.answer.ids).toEqual(c.target);
-        expect(Math.abs(r.high_score - c.high_score)).toBeLessThan(1e-4);
-        expect(Math.abs(r.low_score - c.low_score)).toBeLessThan(1e-4);
+        expect(Math.abs(r.high - c.high_score)).toBeLessThan(1e-4);
+        expect(Math.abs(r.low - c.low_score)).toBeLessThan(1e-4);
         const d = maxDiff(r.scores, c.scores);
         console.log(
           `${c.name}: max |Δ| ${d.toExponential(2)}, ${r.evaluations} evaluations, ${r.ms.toFixed(0)} ms`,
@@ -87,11 +87,11 @@ describe.skipIf(!present)("bundled model (tiny-facts)", () => {
     expect(maxDiff(fast.scores, naive.scores)).toBeLessThan(1e-5);
     const ratio = fast.evaluations / naive.evaluations;
     console.log(
-      `bundled hidden trace, T=${fast.input_ids.length}, subject ${JSON.stringify(fast.subject_range)}: ` +
+      `bundled hidden trace, T=${fast.ids.length}, subject ${JSON.stringify(fast.subject)}: ` +
         `fast/naive evaluations ${fast.evaluations}/${naive.evaluations} = ${ratio.toFixed(3)}, ` +
         `time ${fast.ms.toFixed(0)}/${naive.ms.toFixed(0)} ms`,
     );
-    if (fast.subject_range[0] <= 1) expect(ratio).toBeLessThanOrEqual(1 / 3);
+    if (fast.subject[0] <= 1) expect(ratio).toBeLessThanOrEqual(1 / 3);
   });
 
   it("dataset mode on the first known facts: the model knows them all", async () => {

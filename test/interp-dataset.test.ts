@@ -90,10 +90,10 @@ describe("dataset mode", () => {
         window: 2,
         kind: "mlp",
       });
-      high += t.high_score;
-      const [b, e] = t.subject_range;
+      high += t.high;
+      const [b, e] = t.subject;
       const T = t.scores.length;
-      const ie = (row: number[]) => row.map((v) => v - t.low_score);
+      const ie = (row: number[]) => row.map((v) => v - t.low);
       manual.first_subject.push(ie(t.scores[b]));
       for (let i = b + 1; i < e - 1; i++) manual.middle_subject.push(ie(t.scores[i]));
       manual.last_subject.push(ie(t.scores[e - 1]));

@@ -59,9 +59,9 @@ describe("runTraceKinds", () => {
           const r = shared[i];
           expect(r.kind).toBe(kind);
           expect(r.window).toBe(alone.window);
-          expect(r.shared_baseline).toBe(true);
-          expect(r.high_score).toBe(alone.high_score);
-          expect(r.low_score).toBe(alone.low_score);
+          expect(r.sharedBaseline).toBe(true);
+          expect(r.high).toBe(alone.high);
+          expect(r.low).toBe(alone.low);
           expect(maxDiff(r.scores, alone.scores)).toBe(0);
           expect(r.evaluations).toBe(alone.evaluations); // the shared runs counted in each
           expect(rows.filter((x) => x.kind === kind)).toHaveLength(PROMPT.length);
@@ -79,7 +79,7 @@ describe("runTraceKinds", () => {
     const [one] = await runTraceKinds(engine, spec, ["mlp"]);
     const alone = await runTrace(engine, { ...spec, kind: "mlp" });
     expect(one.scores).toEqual(alone.scores);
-    expect(one.shared_baseline).toBeUndefined();
+    expect(one.sharedBaseline).toBeUndefined();
     await expect(runTraceKinds(engine, spec, [])).rejects.toThrow(/no trace kind/);
   });
 });

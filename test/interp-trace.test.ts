@@ -76,12 +76,12 @@ describe("trace goldens (numpy reference, same noise)", () => {
         const r = await runTrace(engine, { ...c.spec, strategy });
         expect(tensors()).toBe(before);
         expect(r.answer.ids).toEqual(c.target);
-        if (c.input_ids) expect(r.input_ids).toEqual(c.input_ids);
-        if (c.subject_range) expect(r.subject_range).toEqual(c.subject_range);
-        expect(Math.abs(r.high_score - c.high_score)).toBeLessThan(GOLDEN_TOL);
-        expect(Math.abs(r.low_score - c.low_score)).toBeLessThan(GOLDEN_TOL);
-        if (c.noise_sigma === null) expect(r.noise_sigma).toBeNull();
-        else expect(Math.abs(r.noise_sigma! - c.noise_sigma) / c.noise_sigma).toBeLessThan(1e-9);
+        if (c.input_ids) expect(r.ids).toEqual(c.input_ids);
+        if (c.subject_range) expect(r.subject).toEqual(c.subject_range);
+        expect(Math.abs(r.high - c.high_score)).toBeLessThan(GOLDEN_TOL);
+        expect(Math.abs(r.low - c.low_score)).toBeLessThan(GOLDEN_TOL);
+        if (c.noise_sigma === null) expect(r.noiseSigma).toBeNull();
+        else expect(Math.abs(r.noiseSigma! - c.noise_sigma) / c.noise_sigma).toBeLessThan(1e-9);
         const d = maxDiff(r.scores, c.scores);
         if (strategy === "fast") console.log(`${c.name}: max |Δ| vs numpy ${d.toExponential(2)}`);
         expect(d).toBeLessThan(GOLDEN_TOL);
@@ -118,8 +118,8 @@ describe("fast reproduces naive", () => {
       expect(maxDiff(single.scores, naive.scores)).toBeLessThan(FAST_TOL);
       expect(single.evaluations).toBeLessThanOrEqual(fast.evaluations);
       expect(fast.answer).toEqual(naive.answer);
-      expect(Math.abs(fast.high_score - naive.high_score)).toBeLessThan(FAST_TOL);
-      expect(Math.abs(fast.low_score - naive.low_score)).toBeLessThan(FAST_TOL);
+      expect(Math.abs(fast.high - naive.high)).toBeLessThan(FAST_TOL);
+      expect(Math.abs(fast.low - naive.low)).toBeLessThan(FAST_TOL);
       expect(maxDiff(fast.scores, naive.scores)).toBeLessThan(FAST_TOL);
       expect(fast.evaluations).toBeLessThan(naive.evaluations);
     });
@@ -195,9 +195,9 @@ describe("invariants of the method", () => {
   it("restoring the last layer's hidden state at the last token gives high_score", async () => {
     for (const strategy of ["fast", "naive"] as const) {
       const r = await runTrace(engine, { prompt: PROMPT, subject: [1, 4], samples: 3, strategy });
-      expect(Math.abs(r.scores[9][3] - r.high_score)).toBeLessThan(1e-6);
+      expect(Math.abs(r.scores[9][3] - r.high)).toBeLessThan(1e-6);
       // and earlier tokens at the last layer cannot reach the last position: low_score
-      for (let t = 0; t < 9; t++) expect(Math.abs(r.scores[t][3] - r.low_score)).toBeLessThan(1e-6);
+      for (let t = 0; t < 9; t++) expect(Math.abs(r.scores[t][3] - r.low)).toBeLessThan(1e-6);
     }
   });
 
@@ -255,10 +255,10 @@ describe("invariants of the method", () => {
         samples: 2,
         noise: 0,
       });
-      expect(r.noise_sigma).toBe(0);
-      expect(Math.abs(r.low_score - r.high_score)).toBeLessThan(1e-6);
+      expect(r.noiseSigma).toBe(0);
+      expect(Math.abs(r.low - r.high)).toBeLessThan(1e-6);
       for (const row of r.scores)
-        for (const v of row) expect(Math.abs(v - r.low_score)).toBeLessThan(1e-6);
+        for (const v of row) expect(Math.abs(v - r.low)).toBeLessThan(1e-6);
     }
   });
 
@@ -271,7 +271,7 @@ describe("invariants of the method", () => {
       window: 2,
     });
     for (let t = 0; t < 3; t++)
-      for (const v of r.scores[t]) expect(Math.abs(v - r.low_score)).toBeLessThan(1e-6);
+      for (const v of r.scores[t]) expect(Math.abs(v - r.low)).toBeLessThan(1e-6);
   });
 
   it("same seed, same grid; another seed, another grid", async () => {
@@ -280,14 +280,14 @@ describe("invariants of the method", () => {
     const b = await runTrace(engine, spec);
     const c = await runTrace(engine, { ...spec, seed: 43 });
     expect(b.scores).toEqual(a.scores);
-    expect(b.low_score).toBe(a.low_score);
+    expect(b.low).toBe(a.low);
     expect(maxDiff(c.scores, a.scores)).toBeGreaterThan(1e-4);
   });
 
   it("noise σ is the multiplier times the std of the token embeddings", async () => {
     const std = await embeddingStd(engine.model);
     const r = await runTrace(engine, { prompt: PROMPT, subject: [1, 4], samples: 1, noise: 2.5 });
-    expect(r.noise_sigma).toBeCloseTo(2.5 * std, 12);
+    expect(r.noiseSigma).toBeCloseTo(2.5 * std, 12);
     const g = traceCases.find((c) => c.name === "tiny-noise-hidden")!;
     expect(Math.abs(std * 3 - g.noise_sigma!)).toBeLessThan(1e-9);
   });
@@ -296,8 +296,8 @@ describe("invariants of the method", () => {
 describe("spec and results", () => {
   it("resolves the subject from text, reports what ran", async () => {
     const r = await runTrace(engine, { prompt: "Big cats run far", subject: "cats", samples: 2 });
-    expect(r.subject_range).toEqual([4, 8]);
-    expect(r.input_tokens.join("")).toBe("Big cats run far");
+    expect(r.subject).toEqual([4, 8]);
+    expect(r.tokens.join("")).toBe("Big cats run far");
     expect(r.scores).toHaveLength(16);
     expect(r.scores[0]).toHaveLength(4);
     expect(r).toMatchObject({
@@ -389,7 +389,7 @@ describe("streaming, cancellation, tensors", () => {
       engine,
       { prompt: PROMPT, subject: [2, 4], samples: 2, kind: "mlp", window: 2 },
       {
-        onBaseline: (b) => events.push(`baseline ${b.input_tokens.length}`),
+        onBaseline: (b) => events.push(`baseline ${b.tokens.length}`),
         onRow: (row) => {
           events.push(`row ${row.t}`);
           rows.push({ t: row.t, values: Array.from(row.values) });

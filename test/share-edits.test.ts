@@ -58,12 +58,12 @@ describe.skipIf(!present)("ROME edit through a link", () => {
       await runTrace(engine, { prompt: ids, subject: [0, 3], samples: 2 }),
     ];
     const d = Math.max(...exact.scores.flat().map((x, i) => Math.abs(x - shared.scores.flat()[i])));
-    const effect = Math.abs(exact.high_score - plain.high_score);
+    const effect = Math.abs(exact.high - plain.high);
     console.log(
       `f16 ROME update: max |Δ| over the trace = ${d.toExponential(2)} (edit effect on p(answer): ${effect.toFixed(3)})`,
     );
     expect(effect).toBeGreaterThan(1e-2); // the edit does something
     expect(d).toBeLessThan(1e-3);
-    expect(Math.abs(exact.high_score - shared.high_score)).toBeLessThan(1e-3);
+    expect(Math.abs(exact.high - shared.high)).toBeLessThan(1e-3);
   });
 });

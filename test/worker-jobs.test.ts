@@ -105,8 +105,8 @@ describe("trace runs", () => {
       const t = r.rows[0];
       expect(Array.from(r.values)).toEqual(ref.scores[t].map((v) => Math.fround(v)));
     }
-    expect(base.baseline.high).toBeCloseTo(ref.high_score, 12);
-    expect(base.baseline.low).toBeCloseTo(ref.low_score, 12);
+    expect(base.baseline.high).toBeCloseTo(ref.high, 12);
+    expect(base.baseline.low).toBeCloseTo(ref.low, 12);
 
     const progress = msgs.filter((m) => m.type === "progress");
     const last = progress[progress.length - 1];

@@ -117,16 +117,7 @@ export async function runTraceJob(job: TraceJob, r: SweepRun): Promise<void> {
       onBaseline: (b) => {
         const baseline: TraceBaselineInfo = {
           job: "trace",
-          kind,
-          ids: b.input_ids,
-          tokens: b.input_tokens,
-          subject: b.subject_range,
-          answer: b.answer,
-          high: b.high_score,
-          low: b.low_score,
-          noiseSigma: b.noise_sigma,
-          window: b.window,
-          nLayer: b.n_layer,
+          ...b,
           samples: prep.opts.samples,
           corruption: prep.opts.corruption.type,
           ...(prep.opts.corruption.type === "prompt"

@@ -15,6 +15,7 @@
  */
 
 import { Engine } from "../engine";
+import { type Rome, toRome } from "../export/rome-fields";
 import { CancelledError } from "../interp/cancel";
 import { TRACE_KINDS, TraceError, type TraceKind, type TraceSpec } from "../interp/spec";
 import { runTraceKinds, type TraceResult } from "../interp/trace";
@@ -46,7 +47,8 @@ export function parseRange(v: string, name: string): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
-function heat(r: TraceResult): string {
+/** The text view of one kind's JSON result (ROME's names, as printed by --json). */
+function heat(r: Rome<TraceResult>): string {
   const shades = " .:-=+*#%@";
   const span = Math.max(1e-12, r.high_score - r.low_score);
   const lines = [
@@ -137,11 +139,11 @@ export const traceCommand: Command = {
           ? Engine.fromModel(engine.info.name, edited.view(T), engine.tokenizer)
           : engine;
       const extra = edited ? { edits: edited.plan.edits.length } : {};
-      const traces: Partial<Record<TraceKind, TraceResult & { backend: string }>> = {};
+      const traces: Partial<Record<TraceKind, Rome<TraceResult> & { backend: string }>> = {};
       // --kind all: one clean and one corrupted run shared by the three grids
       const results = await runTraceKinds(host, spec, kinds).catch(asUsage);
       kinds.forEach((kind, i) => {
-        traces[kind] = { ...results[i], backend, ...extra };
+        traces[kind] = { ...toRome(results[i]), backend, ...extra };
       });
       return kindFlag === "all" ? { traces, backend, ...extra } : traces[kinds[0]];
     } finally {
@@ -150,7 +152,7 @@ export const traceCommand: Command = {
     }
   },
   format(result) {
-    const r = result as { traces?: Record<string, TraceResult> } & TraceResult;
+    const r = result as { traces?: Record<string, Rome<TraceResult>> } & Rome<TraceResult>;
     return r.traces ? Object.values(r.traces).map(heat).join("\n\n") : heat(r);
   },
 };

@@ -4,33 +4,47 @@
  */
 import type { TraceKind } from "../interp/spec";
 import type { CarriedTrace } from "../share/session";
+import { type Rome, toRome } from "./rome-fields";
 
-export interface TraceExport {
+/** One kind's trace under the code's (the store's) names. */
+export interface TraceExportFields {
   kind: TraceKind;
   /** The model the trace ran on; absent: the original (a shared trace is always original). */
   model?: "original" | "edited";
   /** T × L, [token][layer]; NaN: not computed. */
   scores: number[][];
-  low_score: number;
-  high_score: number;
-  input_tokens: string[];
-  input_ids?: number[];
+  low: number;
+  high: number;
+  tokens: string[];
+  ids?: number[];
   /** [b, e), end-exclusive. */
-  subject_range: [number, number];
+  subject: [number, number];
   answer: string;
   window: number;
 }
 
+/** The same under ROME's names (low_score, input_tokens, subject_range, …). */
+export type TraceExport = Rome<TraceExportFields>;
+
+/** A trace as the exports take it: the one place its fields get ROME's names. */
+export function traceExport(fields: TraceExportFields): TraceExport {
+  return toRome(fields);
+}
+
 /** Every kind of a carried trace as exports. */
 export function exportsOf(t: CarriedTrace): TraceExport[] {
-  return t.grids.map((g) => ({
-    kind: g.kind,
-    scores: Array.from({ length: g.rows }, (_, r) => g.values.slice(r * g.cols, (r + 1) * g.cols)),
-    low_score: t.low,
-    high_score: t.high,
-    input_tokens: [...t.tokens],
-    subject_range: [t.subject[0], t.subject[1]],
-    answer: t.answer,
-    window: t.window,
-  }));
+  return t.grids.map((g) =>
+    traceExport({
+      kind: g.kind,
+      scores: Array.from({ length: g.rows }, (_, r) =>
+        g.values.slice(r * g.cols, (r + 1) * g.cols),
+      ),
+      low: t.low,
+      high: t.high,
+      tokens: [...t.tokens],
+      subject: [t.subject[0], t.subject[1]],
+      answer: t.answer,
+      window: t.window,
+    }),
+  );
 }

@@ -154,9 +154,9 @@ class Acc {
 
 /** Adds one trace's rows to ROME's token groups. */
 function addTrace(acc: Record<TokenGroup, Acc>, r: TraceResult): void {
-  const [b, e] = r.subject_range;
+  const [b, e] = r.subject;
   const T = r.scores.length;
-  const low = r.low_score;
+  const low = r.low;
   acc.first_subject.add(r.scores[b], low);
   for (let t = b + 1; t < e - 1; t++) acc.middle_subject.add(r.scores[t], low);
   acc.last_subject.add(r.scores[e - 1], low);
@@ -245,8 +245,8 @@ export async function runTraceDataset(
           evals[kind] = (evals[kind] ?? 0) + r.evaluations;
           windows[kind] = r.window;
           if (first) {
-            sumHigh += r.high_score;
-            sumLow += r.low_score;
+            sumHigh += r.high;
+            sumLow += r.low;
             first = false;
           }
         }

@@ -3,7 +3,7 @@
  * and score how much of the clean answer comes back.
  *
  *   const r = await runTrace(engine, { prompt, subject: "Eiffel Tower", kind: "hidden" }, {
- *     onBaseline: (b) => draw(b.input_tokens, b.low_score, b.high_score),
+ *     onBaseline: (b) => draw(b.tokens, b.low, b.high),
  *     onRow: ({ t, values }) => fillRow(t, values),     // values[l], l = 0 … L−1
  *     signal,                                           // AbortSignal or { cancelled }
  *   });
@@ -15,10 +15,11 @@
  *   attn:   the attention outputs likewise
  * Metric: the probability of the target at the last position, averaged over the noise samples;
  * a multi-token target is scored as the probability of the whole continuation (the product of
- * its tokens' probabilities, teacher forced). high_score: the clean run; low_score: the corrupted
- * run with nothing restored. The indirect effect of a cell is scores[t][l] − low_score.
+ * its tokens' probabilities, teacher forced). high: the clean run; low: the corrupted run with
+ * nothing restored. The indirect effect of a cell is scores[t][l] − low. Field names are the
+ * store's; ROME's (high_score, …) only at export (lib/export/rome-fields.ts).
  *
- * Noise: N(0, ν²) with ν = noise × std(wte) (reported as noise_sigma), added to the token
+ * Noise: N(0, ν²) with ν = noise × std(wte) (reported as noiseSigma), added to the token
  * embeddings (hook_embed) of the subject's tokens; sample s, subject token i, dimension d takes
  * value (s · nSubject + i) · D + d of gaussianArray(seed, …, ν) (lib/interp/rng.ts). The same
  * noise is used in every cell, so cells differ only by what they restore.
@@ -76,16 +77,20 @@ export interface TraceRow {
 
 /** What is known once the clean and corrupted runs are done, before any cell. */
 export interface TraceBaseline {
-  input_ids: number[];
-  input_tokens: string[];
-  subject_range: [number, number];
+  ids: number[];
+  tokens: string[];
+  /** [b, e), end-exclusive. */
+  subject: [number, number];
   answer: TraceAnswer;
-  high_score: number;
-  low_score: number;
-  noise_sigma: number | null;
+  /** P(target) in the clean run. */
+  high: number;
+  /** P(target) in the corrupted run with nothing restored. */
+  low: number;
+  /** Absolute σ of the noise (null for a counterfactual prompt). */
+  noiseSigma: number | null;
   kind: TraceKind;
   window: number;
-  n_layer: number;
+  nLayer: number;
 }
 
 export interface TraceAnswer {
@@ -102,10 +107,10 @@ export interface TraceResult extends TraceBaseline {
   seed: number;
   corruption: "noise" | "prompt";
   /** The counterfactual prompt's ids (prompt corruption). */
-  corrupt_ids?: number[];
-  corrupt_tokens?: string[];
+  corruptIds?: number[];
+  corruptTokens?: string[];
   /** First position whose state differs between the clean and corrupted runs. */
-  first_corrupted: number;
+  firstCorrupted: number;
   metric: "prob";
   /** [T][L]: P(target) with (t, l) restored, averaged over samples. */
   scores: number[][];
@@ -113,7 +118,7 @@ export interface TraceResult extends TraceBaseline {
   strategy: Strategy;
   ms: number;
   /** Set by runTraceKinds: the clean and corrupted runs were shared with the other kinds. */
-  shared_baseline?: boolean;
+  sharedBaseline?: boolean;
 }
 
 export interface TraceOptions {
@@ -224,7 +229,7 @@ export async function runPreparedTrace(
 /**
  * Traces of several kinds of one spec (`--kind all`), sharing one clean and one corrupted run:
  * only the cells are computed per kind. Each result counts the shared runs in its `evaluations`
- * and `ms` and says `shared_baseline: true`; rows come to onRow with their kind.
+ * and `ms` and says `sharedBaseline: true`; rows come to onRow with their kind.
  */
 export async function runTraceKinds(
   host: TraceHost,
@@ -311,21 +316,21 @@ async function traceKinds(
       const t0 = now();
       const evals0 = engine.evaluations;
       const baseline: TraceBaseline = {
-        input_ids: ids,
-        input_tokens: tokenTexts(host, ids),
-        subject_range: subject,
+        ids,
+        tokens: tokenTexts(host, ids),
+        subject,
         answer: {
           id: target[0],
           token: decodeIds(host, target),
           ids: target,
           tokens: tokenTexts(host, target),
         },
-        high_score: base.clean[0],
-        low_score: base.corrupt[0],
-        noise_sigma: prep.noiseSigma,
+        high: base.clean[0],
+        low: base.corrupt[0],
+        noiseSigma: prep.noiseSigma,
         kind,
         window,
-        n_layer: L,
+        nLayer: L,
       };
       options.onBaseline?.(baseline);
       options.onProgress?.({ phase: "corrupted", done, total });
@@ -354,15 +359,15 @@ async function traceKinds(
         seed: opts.seed,
         corruption: opts.corruption.type,
         ...(opts.corruption.type === "prompt"
-          ? { corrupt_ids: corruptIds, corrupt_tokens: tokenTexts(host, corruptIds) }
+          ? { corruptIds, corruptTokens: tokenTexts(host, corruptIds) }
           : {}),
-        first_corrupted: firstCorrupted(setup),
+        firstCorrupted: firstCorrupted(setup),
         metric: "prob",
         scores,
         evaluations: baseEvaluations + engine.evaluations - evals0,
         strategy: opts.strategy,
         ms: baseMs + now() - t0,
-        ...(kinds.length > 1 ? { shared_baseline: true } : {}),
+        ...(kinds.length > 1 ? { sharedBaseline: true } : {}),
       });
     }
     return results;

@@ -238,8 +238,8 @@ export async function measureSweep(
           onProgress,
           onBaseline: (b) => {
             baselineAt = now();
-            high = b.high_score;
-            low = b.low_score;
+            high = b.high;
+            low = b.low;
           },
         },
       );

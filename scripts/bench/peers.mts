@@ -180,7 +180,7 @@ async function main() {
     log(`causeway fast trace: ${(fastMs / 1000).toFixed(1)} s`);
     if (noTorch) skipped.push(`PyTorch trace: ${noTorch}`);
     else {
-      const noise = gaussianArray(fast.seed, N * 3 * D, fast.noise_sigma ?? 0);
+      const noise = gaussianArray(fast.seed, N * 3 * D, fast.noiseSigma ?? 0);
       const job = path.join(dir, "trace-job.json");
       writeFileSync(
         job,
@@ -200,8 +200,8 @@ async function main() {
         forwards: number;
       };
       const diff = Math.max(
-        Math.abs(r.high - fast.high_score),
-        Math.abs(r.low - fast.low_score),
+        Math.abs(r.high - fast.high),
+        Math.abs(r.low - fast.low),
         maxAbs(r.scores.flat(), fast.scores.flat()),
       );
       rows.push({

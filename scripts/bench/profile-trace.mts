@@ -74,11 +74,11 @@ for (let i = 0; i < Number(a.repeat); i++) {
     console.log(`kernels ${info.kernels.length}, kernel ms ${total.toFixed(0)}`);
     for (const [n, v] of rows.slice(0, 15))
       console.log(`${n.padEnd(20)} ${v.ms.toFixed(0).padStart(7)} ms ${String(v.n).padStart(6)}×`);
-    console.log(`high ${r.high_score} low ${r.low_score} s[0] ${r.scores[T - 1].slice(0, 3)}`);
+    console.log(`high ${r.high} low ${r.low} s[0] ${r.scores[T - 1].slice(0, 3)}`);
   } else {
     // biome-ignore lint/suspicious/noExplicitAny: developer tool
     const r: any = await runTrace(host, spec as any);
-    console.log(`high ${r.high_score} low ${r.low_score} s ${r.scores[T - 1].slice(0, 3)}`);
+    console.log(`high ${r.high} low ${r.low} s ${r.scores[T - 1].slice(0, 3)}`);
   }
   console.log(`wall ${(performance.now() - t0).toFixed(0)} ms`);
 }
