@@ -65,7 +65,14 @@ describe.skipIf(!present)("steering the bundled model", () => {
 
     const base = await runEval(engine.model, engine.tokenizer, ev, dataset);
     for (const e of edits as (Edit & { kind: "head_steer" | "resid_steer" })[]) {
-      const curve = await alphaCurve(engine.model, engine.tokenizer, e, [0, 1, 2, 4], ev, dataset);
+      const curve = await alphaCurve({
+        model: engine.model,
+        tok: engine.tokenizer,
+        edit: e,
+        alphas: [0, 1, 2, 4],
+        ev,
+        dataset,
+      });
       console.log(
         `${e.kind}: ${curve.map((c) => `α=${c.alpha}: ${c.mean_logprob_diff.toFixed(3)} (acc ${c.accuracy.toFixed(2)})`).join(", ")}`,
       );

@@ -277,14 +277,14 @@ export class EditLane {
     const points = await this.host.side.track(
       (async () => {
         const learned = await learnEdit(model, engine.tokenizer, edit, { dataset });
-        return alphaCurve(
+        return alphaCurve({
           model,
-          engine.tokenizer,
-          learned as typeof edit,
+          tok: engine.tokenizer,
+          edit: learned as typeof edit,
           alphas,
-          msg.eval,
+          ev: msg.eval,
           dataset,
-        );
+        });
       })(),
     );
     post({ type: "alphaCurve", reqId, points });

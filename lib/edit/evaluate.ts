@@ -226,7 +226,14 @@ export async function stackAlphaCurves(
     try {
       curves.push({
         index: i,
-        curve: await alphaCurve(below, engine.tokenizer, e, alphas, e.eval, dataset),
+        curve: await alphaCurve({
+          model: below,
+          tok: engine.tokenizer,
+          edit: e,
+          alphas,
+          ev: e.eval,
+          dataset,
+        }),
       });
     } finally {
       below.dispose();

@@ -85,18 +85,29 @@ export async function runEval(
   };
 }
 
+/** What alphaCurve scores: `edit` at each of `alphas` on top of `model`, measured by `ev`. */
+export interface AlphaCurveOptions {
+  /** A plain model or an edited one, whose stack is kept under `edit`. */
+  model: ModelLike;
+  tok: TextTokenizer;
+  edit: Edit & { kind: "head_steer" | "resid_steer" };
+  alphas: readonly number[];
+  ev: EditEval;
+  dataset?: EditDataset;
+}
+
 /**
  * The effect of α: for each α, `edit` with that α is added on top of `model` (a plain model or
  * an edited one, whose stack is kept) and `ev` is scored.
  */
-export async function alphaCurve(
-  model: ModelLike,
-  tok: TextTokenizer,
-  edit: Edit & { kind: "head_steer" | "resid_steer" },
-  alphas: readonly number[],
-  ev: EditEval,
-  dataset?: EditDataset,
-): Promise<(EvalResult & { alpha: number })[]> {
+export async function alphaCurve({
+  model,
+  tok,
+  edit,
+  alphas,
+  ev,
+  dataset,
+}: AlphaCurveOptions): Promise<(EvalResult & { alpha: number })[]> {
   const base = baseOf(model);
   const stack = isEdited(model) ? model.plan.edits : [];
   const out: (EvalResult & { alpha: number })[] = [];

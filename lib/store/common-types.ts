@@ -1,5 +1,5 @@
 /** Store types every slice shares: its errors, progress and the life of one sweep. */
-import type { ErrorCode, StageSummary } from "../protocol";
+import type { ErrorCode, ProgressOf, StageSummary } from "../protocol";
 import type { ShareErrorCode } from "../share/errors";
 
 /** Codes the store gives itself, beside the worker's (lib/protocol.ts ErrorCode). */
@@ -16,17 +16,13 @@ export interface UiError {
   message: string;
 }
 
-export interface Progress {
-  phase: string;
-  done: number;
-  total: number;
-  /** Model loads: bytes downloaded / expected so far, speed, ETA, a memory warning. */
-  bytes?: number;
-  bytesTotal?: number;
-  bytesPerSec?: number;
-  etaMs?: number;
-  note?: string;
-}
+/**
+ * A load's progress as the worker sends it (lib/protocol.ts, one definition), less its request
+ * tag; edit evals reuse it with their own phase names.
+ */
+export type Progress = Omit<ProgressOf<"load">, "request" | "phase"> & {
+  phase: ProgressOf<"load" | "evalEdit">["phase"];
+};
 
 export type RunStatus = "idle" | "running" | "cancelling" | "done" | "cancelled" | "error";
 
