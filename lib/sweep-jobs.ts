@@ -2,12 +2,11 @@
  * The sweep jobs a `run` request carries (trace, patch, dataset) and the baselines, row grids
  * and costs they answer with (lib/protocol.ts re-exports them; workers/sweeps.ts runs them).
  */
-import type { KnownFact } from "./interp/dataset";
+import type { DatasetOptions, KnownFact } from "./interp/dataset";
 import type {
   PatchMetric,
   PatchSite,
   PatchSpec,
-  Strategy,
   TraceKind,
   TraceSpec,
 } from "./interp/spec";
@@ -32,16 +31,9 @@ export interface PatchJob {
 }
 
 /** Causal traces averaged over known facts (lib/interp/dataset.ts); the bundled ones by default. */
-export interface DatasetJob {
+export interface DatasetJob extends Omit<DatasetOptions, "signal" | "onFact"> {
   type: "dataset";
   facts?: KnownFact[];
-  kinds?: TraceKind[];
-  samples?: number;
-  noise?: number;
-  seed?: number;
-  window?: number;
-  strategy?: Strategy;
-  limit?: number;
 }
 
 export type RunJob = TraceJob | PatchJob | DatasetJob;

@@ -153,8 +153,13 @@ export class EditLane {
     const engine = requireEngine(await this.host.engine());
     await this.host.runsIdle();
     if (job.signal.aborted) throw new CancelledError();
-    const progress = (phase: LearnPhase, index: number, done: number, total: number) =>
-      post({ type: "progress", request: "setEdits", reqId, phase, index, done, total });
+    const progress = (
+      phase: LearnPhase,
+      index: number,
+      done: number,
+      total: number,
+      step?: { loss: number; pNew?: number },
+    ) => post({ type: "progress", request: "setEdits", reqId, phase, index, done, total, ...step });
     const work = async () => {
       const dataset = edits.some((e) => isEnabled(e)) ? await this.host.dataset() : undefined;
       const t0 = now();
@@ -165,33 +170,14 @@ export class EditLane {
         onEdit: (index, phase, e) =>
           phase === "start" && progress("prepare", index, 0, e.kind === "rome" ? romeSteps(e) : 1),
         onRomeStep: (index, s) => {
-          post({
-            type: "progress",
-            request: "setEdits",
-            reqId,
-            phase: "learn",
-            index,
-            done: s.step + 1,
-            total: s.steps,
-            loss: s.loss,
-            pNew: s.p_new,
-          });
+          progress("learn", index, s.step + 1, s.steps, { loss: s.loss, pNew: s.p_new });
           // after the last step ROME still solves for its update (covariance of keys)
           const e = edits[index];
           const early = e?.kind === "rome" && s.loss < romeParams(e.params).early_stop;
           if (s.step + 1 === s.steps || early) progress("apply", index, s.step + 1, s.steps);
         },
         onTrainStep: (index, s) => {
-          post({
-            type: "progress",
-            request: "setEdits",
-            reqId,
-            phase: "learn",
-            index,
-            done: s.step,
-            total: s.total,
-            loss: s.loss,
-          });
+          progress("learn", index, s.step, s.total, { loss: s.loss });
           if (s.step === s.total) progress("apply", index, s.step, s.total);
         },
       });
