@@ -3,13 +3,7 @@
  * and costs they answer with (lib/protocol.ts re-exports them; workers/sweeps.ts runs them).
  */
 import type { DatasetOptions, KnownFact } from "./interp/dataset";
-import type {
-  PatchMetric,
-  PatchSite,
-  PatchSpec,
-  TraceKind,
-  TraceSpec,
-} from "./interp/spec";
+import type { PatchMetric, PatchSite, PatchSpec, TraceKind, TraceSpec } from "./interp/spec";
 import type { TraceBaseline } from "./interp/trace";
 
 /** A causal trace of one prompt, of one kind or several (run one after another). */
