@@ -31,6 +31,8 @@ import type { CounterFactScores } from "./edit/metrics";
 import type { Edit, EditErrorCode, EditEval, PromptSet } from "./edit/types";
 import type { EngineErrorCode } from "./engine";
 import type { DatasetResult } from "./interp/dataset";
+import type { AllHeadPatterns } from "./interp/head-patterns";
+import type { HeadScoresResult } from "./interp/head-scores";
 import type { TraceErrorCode } from "./interp/spec";
 import type { LoadErrorCode } from "./load/errors";
 import type { Gpt2Config } from "./load/types";
@@ -179,6 +181,12 @@ export type ToWorker =
       /** Default "edited". */
       variant?: GenerateVariant;
     }
+  /**
+   * Every head's attention pattern on a prompt (answer `headPatterns`), then the per-head scores
+   * of lib/interp/head-scores.ts (answer `headScores`), on the loaded model without edits (as
+   * `causeway heads`); progress per phase; a cancel is acknowledged with `done {cancelled}`.
+   */
+  | { type: "heads"; reqId: number; prompt: string; subject?: [number, number] }
   | { type: "cancel"; reqId: number };
 
 /** The request types (everything but `cancel`). */
@@ -245,7 +253,11 @@ export type Progress =
       pNew?: number;
     }
   | { request: "evalEdit"; phase: EvalPhase; done: number; total: number }
-  | { request: "generate"; phase: "generate"; done: number; total: number };
+  | { request: "generate"; phase: "generate"; done: number; total: number }
+  /** Phase 0: every head's pattern on the prompt; phase 1: the scores (prompt + repeated tokens). */
+  | { request: "heads"; phase: HeadsPhase; done: number; total: number };
+
+export type HeadsPhase = "patterns" | "scores";
 
 export type ProgressOf<T extends Progress["request"]> = Extract<Progress, { request: T }>;
 
@@ -322,6 +334,9 @@ export type FromWorker =
       result: GenerateResult;
       ms: number;
     }
+  /** Every head's pattern on the heads request's prompt ([L, H, T, T], transferred). */
+  | ({ type: "headPatterns"; reqId: number } & AllHeadPatterns)
+  | { type: "headScores"; reqId: number; result: HeadScoresResult }
   | {
       type: "done";
       reqId: number;

@@ -99,6 +99,13 @@ export interface ModelPort {
   /** One head's attention pattern on a prompt. */
   attention(prompt: string, layer: number, head: number, variant?: ModelVariant): number;
   tokenize(texts: string[]): number;
+  /**
+   * Every head's pattern on a prompt, then the per-head scores (subject: a token range [b, e)).
+   * Optional so test ports need not implement it.
+   */
+  heads?(prompt: string, subject?: [number, number]): number;
+  /** Stops the latest heads request between its phases; it acknowledges with done {cancelled}. */
+  cancelHeads?(): void;
   /** Replaces the worker's edit stack (learning what is missing); the latest wins. */
   setEdits(edits: Edit[]): number;
   /**
@@ -199,6 +206,12 @@ export class WorkerClient implements ModelPort {
   }
   tokenize(texts: string[]): number {
     return this.request({ type: "tokenize", texts });
+  }
+  heads(prompt: string, subject?: [number, number]): number {
+    return this.request({ type: "heads", prompt, ...(subject ? { subject } : {}) });
+  }
+  cancelHeads(): void {
+    this.cancel("heads", "keep");
   }
   setEdits(edits: Edit[]): number {
     return this.request({ type: "setEdits", edits });

@@ -15,6 +15,7 @@ import { fetchCapped } from "../lib/load/url-source";
 import type { FromWorker, RequestOf, RequestType, ToWorker } from "../lib/protocol";
 import { EditLane } from "./edit-lane";
 import { GenerateJobs } from "./generate-job";
+import { headsLane } from "./heads-job";
 import { RunLane, SideJobs } from "./jobs";
 import { errorMessage, WorkerError } from "./lane";
 import { Loader } from "./load";
@@ -119,6 +120,7 @@ const lanes: { [T in RequestType]: LaneOf<T> } = {
   predict: predictLane(requests),
   run: runs,
   attention: attentionLane(requests),
+  heads: headsLane(requests),
   tokenize: tokenizeLane(requests),
   generate: generations,
   setEdits: edits,

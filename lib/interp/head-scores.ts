@@ -97,7 +97,7 @@ function checkInt(v: number, name: string, min: number, max: number): number {
 }
 
 /** Every layer's hook_pattern for these rows, read to the host: [L] of [B, H, T, T] flat. */
-async function patterns(host: TraceHost, ids: number[][]): Promise<Float32Array[]> {
+export async function patterns(host: TraceHost, ids: number[][]): Promise<Float32Array[]> {
   const L = host.model.config.nLayer;
   const record = Array.from({ length: L }, (_, l) => `blocks.${l}.attn.hook_pattern`);
   const { logits, activations } = host.model.forward({
