@@ -1,5 +1,5 @@
 /** Text → token ids for editing: templates with a subject, and the subject's last token. */
-import type { TextTokenizer } from "../util/tokenizer";
+import { continuationTokens, matchTexts, type TextTokenizer } from "../util/tokenizer";
 import { EditError } from "./types";
 
 export interface SubjectPrompt {
@@ -12,7 +12,8 @@ export interface SubjectPrompt {
 /**
  * `template` with "{}" replaced by the subject, tokenized, and the index of the token holding
  * the subject's last character (ROME's "subject_last" lookup). A template without "{}" is an
- * error: the edit needs to know where the subject is.
+ * error: the edit needs to know where the subject is. `ids` start with the tokenizer's BOS when
+ * it has one, and the index counts it (special tokens hold no text of the prompt).
  */
 export function subjectPrompt(
   tok: TextTokenizer,
@@ -30,7 +31,7 @@ export function subjectPrompt(
   const text = template.slice(0, at) + subject + template.slice(at + 2);
   const ids = tok.encode(text);
   const end = at + subject.length; // one past the subject's last character
-  const texts = ids.map((id) => (tok.tokenText ? tok.tokenText(id) : tok.decode([id])));
+  const texts = matchTexts(tok, ids);
   let subjectLast = -1;
   if (texts.join("") === text) {
     let pos = 0;
@@ -42,8 +43,9 @@ export function subjectPrompt(
       }
     }
   } else {
-    // token texts do not concatenate to the text (a multi-byte character split across tokens):
-    // ROME's own rule, the length of the tokenized prefix up to the subject's end, minus one
+    // token texts do not concatenate to the text (a multi-byte character split across tokens,
+    // SentencePiece's "▁" put before the first word): ROME's own rule, the length of the
+    // tokenized prefix up to the subject's end (BOS included, as in `ids`), minus one
     subjectLast = tok.encode(text.slice(0, end)).length - 1;
   }
   if (subjectLast < 0 || subjectLast >= ids.length) {
@@ -62,7 +64,7 @@ export function subjectPrompt(
 export function continuationIds(tok: TextTokenizer, promptText: string, target: string): number[] {
   if (target === "") throw new EditError("bad_edit", "the target is empty");
   const text = /^\s/.test(target) || /\s$/.test(promptText) ? target : ` ${target}`;
-  const ids = tok.encode(text);
+  const ids = continuationTokens(tok, text);
   if (ids.length === 0)
     throw new EditError("bad_edit", `target ${JSON.stringify(target)} has no tokens`);
   return ids;

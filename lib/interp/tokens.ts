@@ -2,11 +2,18 @@
  * From a spec's text to token ids: prompts, the subject's token range, targets. No tensors.
  *
  * The subject as text is found as ROME's find_token_range does: decode every token, join the
- * texts, find the subject's first occurrence, and take the tokens whose text overlaps it.
+ * texts, find the subject's first occurrence, and take the tokens whose text overlaps it. Token
+ * texts are decoded in context (SentencePiece "▁" tokens keep their spaces) and special tokens
+ * count as no text, so with a Llama BOS the subject's span starts at position 1 or later.
  */
 import { maxPromptChars } from "../load/limits";
 import type { Gpt2Model } from "../model/gpt2";
-import type { TextTokenizer } from "../util/tokenizer";
+import {
+  continuationTokens,
+  matchTexts,
+  sequenceTexts,
+  type TextTokenizer,
+} from "../util/tokenizer";
 import { TraceError } from "./spec";
 
 /**
@@ -29,7 +36,15 @@ export function tokenText(host: TraceHost, id: number): string {
   }
 }
 
+/** One display text per token of a sequence (the token strip's labels), decoded in context. */
 export function tokenTexts(host: TraceHost, ids: number[]): string[] {
+  if (host.tokenizer) {
+    try {
+      return sequenceTexts(host.tokenizer, ids);
+    } catch {
+      // an id the tokenizer lacks (a padded vocabulary): per-token texts below
+    }
+  }
   return ids.map((id) => tokenText(host, id));
 }
 
@@ -129,8 +144,8 @@ export function subjectRange(
   subject: string | [number, number],
 ): [number, number] {
   if (Array.isArray(subject)) return checkRange(subject, ids.length);
-  needTokenizer(host, "a subject given as text");
-  return findSubjectRange(tokenTexts(host, ids), subject);
+  const tok = needTokenizer(host, "a subject given as text");
+  return findSubjectRange(matchTexts(tok, ids), subject);
 }
 
 /**
@@ -150,7 +165,7 @@ export function targetIds(
     const tok = needTokenizer(host, "a target given as text");
     const promptText = tok.decode(promptIdsList);
     const text = /^\s/.test(target) || /\s$/.test(promptText) ? target : ` ${target}`;
-    ids = tok.encode(text);
+    ids = continuationTokens(tok, text);
   }
   if (ids.length === 0)
     throw new TraceError("bad_target", `target ${JSON.stringify(target)} has no tokens`);

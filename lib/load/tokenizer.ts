@@ -1,9 +1,13 @@
 /**
  * Text ⇄ token ids, from an HF `tokenizer.json`, via @huggingface/tokenizers (pure JS, fetches
- * nothing). Behaviour pinned to what GPT-2 does:
- * - encode adds no special tokens (GPT-2 has no BOS); `<|endoftext|>` written in the text is
- *   matched as the added token and becomes its id (50256), as HF's GPT2TokenizerFast and tiktoken
- *   with allowed_special do.
+ * nothing): byte-level BPE (GPT-2, Llama 3, Qwen2, Pythia), SentencePiece-style "▁" BPE with
+ * byte fallback (Llama 2, Mistral, TinyLlama), WordPiece, Unigram.
+ * - encode(prompt) is what the model reads: the ids the file's post-processor puts before the
+ *   text (Llama's BOS; none for GPT-2) and then the text's ids. encodeContinuation(text) is text
+ *   that follows a prompt (a target, an answer): no BOS. Ids a post-processor would put after
+ *   the text (an EOS) are left off: a prompt is continued, not ended.
+ * - `<|endoftext|>` written in the text is matched as the added token and becomes its id
+ *   (50256), as HF's GPT2TokenizerFast and tiktoken with allowed_special do.
  * - decode is the exact inverse for valid Unicode: special tokens are kept and
  *   "clean_up_tokenization_spaces" is off (the library defaults it on, which would turn " ." into
  *   "." and break decode(encode(s)) === s).
@@ -12,6 +16,7 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { byteLevelGaps } from "./byte-level";
 import { LoadError } from "./errors";
 import { MAX_VOCAB_ENTRIES } from "./limits";
+import { sequenceTokenTexts } from "./token-texts";
 
 const EOS_CANDIDATES = ["<|endoftext|>"];
 const MODEL_TYPES = ["BPE", "WordPiece", "Unigram"];
@@ -19,8 +24,18 @@ const MODEL_TYPES = ["BPE", "WordPiece", "Unigram"];
 export class TextTokenizer {
   readonly vocabSize: number;
   readonly eosId?: number;
+  /** Ids put before every prompt: [BOS] for Llama, [] for GPT-2. */
+  readonly prefixIds: readonly number[];
+  private readonly specialIds: ReadonlySet<number>;
 
-  private constructor(private readonly tok: Tokenizer) {
+  private constructor(
+    private readonly tok: Tokenizer,
+    addBos: AddBos,
+  ) {
+    this.specialIds = new Set(
+      [...tok.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id),
+    );
+    this.prefixIds = addBos === "file" ? postProcessorPrefix(tok) : addBos;
     let maxId = -1;
     for (const id of tok.get_vocab(true).values()) if (id > maxId) maxId = id;
     // Ids index the embedding matrix, so the size that matters is the largest id + 1.
@@ -80,12 +95,19 @@ export class TextTokenizer {
     } catch (e) {
       throw new LoadError("bad_tokenizer", file, `cannot build tokenizer (${errMsg(e)})`);
     }
-    const t = new TextTokenizer(tok);
+    const t = new TextTokenizer(tok, bosSetting(tok, opts, file));
     if (t.vocabSize <= 0) throw new LoadError("bad_tokenizer", file, "vocabulary is empty");
     return t;
   }
 
+  /** A prompt's ids as the model reads them: prefixIds (BOS) then the text's. "" → []. */
   encode(text: string): number[] {
+    if (text.length === 0) return [];
+    return [...this.prefixIds, ...this.encodeContinuation(text)];
+  }
+
+  /** The ids of text that follows a prompt (a target, an answer): no BOS. */
+  encodeContinuation(text: string): number[] {
     if (text.length === 0) return [];
     const { ids, tokens } = this.tok.encode(text, { add_special_tokens: false });
     for (let i = 0; i < ids.length; i++) {
@@ -98,11 +120,7 @@ export class TextTokenizer {
   decode(ids: number[]): string {
     // The library throws on an empty list; the empty sequence is the empty string.
     if (ids.length === 0) return "";
-    for (const id of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
-        throw new RangeError(`token id ${id} is outside the vocabulary [0, ${this.vocabSize})`);
-      }
-    }
+    for (const id of ids) this.checkId(id);
     return this.tok.decode(ids, {
       skip_special_tokens: false,
       clean_up_tokenization_spaces: false,
@@ -117,6 +135,21 @@ export class TextTokenizer {
     return this.decode([id]);
   }
 
+  /**
+   * Display texts of a sequence, one per token, that join to its decoded text: each token as the
+   * decoder renders it in context (lib/load/token-texts.ts), so SentencePiece "▁" tokens keep
+   * their spaces.
+   */
+  tokenTexts(ids: readonly number[]): string[] {
+    for (const id of ids) this.checkId(id);
+    return sequenceTokenTexts(ids, (part) => this.decode(part));
+  }
+
+  /** A special added token (BOS, EOS, `<|endoftext|>`): not part of the prompt's text. */
+  isSpecial(id: number): boolean {
+    return this.specialIds.has(id);
+  }
+
   /** The raw vocabulary string of a token (byte-level form, e.g. "Ġthe"), if any. */
   tokenString(id: number): string | undefined {
     return this.tok.id_to_token(id);
@@ -126,6 +159,49 @@ export class TextTokenizer {
   tokenId(token: string): number | undefined {
     return this.tok.token_to_id(token);
   }
+
+  private checkId(id: number): void {
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+      throw new RangeError(`token id ${id} is outside the vocabulary [0, ${this.vocabSize})`);
+    }
+  }
+}
+
+/** "file": as tokenizer.json's post-processor says; otherwise the prefix ids to use. */
+type AddBos = "file" | readonly number[];
+
+/**
+ * The ids the post-processor (TemplateProcessing, also inside a Sequence) puts before a text,
+ * found by asking the library to encode a probe with and without special tokens.
+ */
+function postProcessorPrefix(tok: Tokenizer): number[] {
+  const probe = "a b";
+  const plain = tok.encode(probe, { add_special_tokens: false }).ids;
+  const full = tok.encode(probe, { add_special_tokens: true }).ids;
+  for (let at = 0; at + plain.length <= full.length; at++) {
+    if (plain.every((id, i) => full[at + i] === id)) return full.slice(0, at);
+  }
+  return [];
+}
+
+/**
+ * tokenizer_config.json's add_bos_token overrides the file (transformers rebuilds the
+ * post-processor from it): true adds bos_token when the file adds nothing, false adds nothing.
+ */
+function bosSetting(tok: Tokenizer, opts: FromJsonOptions, file: string): AddBos {
+  if (opts.addBosToken === undefined) return "file";
+  if (!opts.addBosToken) return [];
+  const fromFile = postProcessorPrefix(tok);
+  if (fromFile.length > 0) return fromFile;
+  const id = opts.bosToken === undefined ? undefined : tok.token_to_id(opts.bosToken);
+  if (id === undefined) {
+    throw new LoadError(
+      "bad_tokenizer",
+      file,
+      `add_bos_token is true but the bos_token ${JSON.stringify(opts.bosToken ?? null)} is not in the vocabulary`,
+    );
+  }
+  return [id];
 }
 
 export interface FromJsonOptions {
@@ -133,6 +209,10 @@ export interface FromJsonOptions {
   file?: string;
   /** config.json's vocab_size: a vocabulary with more entries is refused before it is built. */
   maxVocab?: number;
+  /** tokenizer_config.json's add_bos_token; unset: as tokenizer.json's post-processor says. */
+  addBosToken?: boolean;
+  /** tokenizer_config.json's bos_token (its content), used with addBosToken. */
+  bosToken?: string;
 }
 
 /** Entry counts, before the library spends minutes on an 8M-entry vocabulary. */

@@ -2,11 +2,13 @@
 
 Run with Debian's python, which has torch (the pyenv `python3` first on PATH has none):
 
-    /usr/bin/python3 scripts/tiny-facts/build.py [--seed 0] [--steps N] [--out public/models/tiny-facts]
+    /usr/bin/python3 scripts/tiny-facts/build.py [--arch gpt2|llama] [--seed 0] [--steps N] [--out DIR]
 
 Writes config.json, model.safetensors, tokenizer.json and dataset.json to --out, the
-tokenizer fixture to test/fixtures/tiny-facts/tokenization.json, and prints a JSON report
-(also saved as scripts/tiny-facts/report.json). Same seed, same machine -> same files.
+tokenizer fixture to test/fixtures/<model>/tokenization.json, and prints a JSON report
+(also saved as scripts/tiny-facts/report.json, report-llama.json for --arch llama).
+`--arch gpt2` (the default) builds public/models/tiny-facts, `--arch llama` builds
+public/models/tiny-facts-llama (archs.py). Same seed, same machine -> same files.
 """
 
 from __future__ import annotations
@@ -30,22 +32,30 @@ import bpe  # noqa: E402
 import safetensors_io  # noqa: E402
 from dataset import build_dataset  # noqa: E402
 from evaluate import report  # noqa: E402
-from model import GPT2LMHeadModel, GPTConfig  # noqa: E402
+from archs import ARCHS, Arch  # noqa: E402
+from model import GPTConfig  # noqa: E402
 from train import TrainConfig, train  # noqa: E402
 from world import ABSC_LABELS, World, build_world, fill, training_texts  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arch", choices=sorted(ARCHS), default="gpt2")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=TrainConfig.steps)
     p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     p.add_argument("--lr", type=float, default=TrainConfig.lr)
     p.add_argument("--vocab-size", type=int, default=1280, help="BPE target before forced object merges")
-    p.add_argument("--out", default=os.path.join(REPO, "public/models/tiny-facts"))
-    p.add_argument("--fixtures", default=os.path.join(REPO, "test/fixtures/tiny-facts"))
-    p.add_argument("--report", default=os.path.join(HERE, "report.json"))
-    return p.parse_args()
+    p.add_argument("--out", help="default: the arch's folder under public/models")
+    p.add_argument("--fixtures", help="default: the arch's folder under test/fixtures")
+    p.add_argument("--report", help="default: scripts/tiny-facts/report.json (report-llama.json)")
+    p.add_argument("--threads", type=int, default=2, help="torch threads (1 on a shared machine)")
+    args = p.parse_args()
+    arch = ARCHS[args.arch]
+    args.out = args.out or arch.out
+    args.fixtures = args.fixtures or arch.fixtures
+    args.report = args.report or arch.report
+    return args
 
 
 def seed_everything(seed: int) -> None:
@@ -58,15 +68,15 @@ def seed_everything(seed: int) -> None:
 # Tokenizer
 
 
-def build_tokenizer(world: World, texts: list[str], vocab_size: int) -> bpe.Encoder:
+def build_tokenizer(world: World, texts: list[str], vocab_size: int, arch: Arch) -> bpe.Encoder:
     """BPE on the training text; subject words may never be one token; objects and review
-    labels must be exactly one token (with their leading space)."""
+    labels must be exactly one token (with their leading space). The checks run on the plain
+    BPE; the arch's encoder may add a BOS on top."""
     forbidden = {bpe.pretokenize(p + w)[0] for w in world.subject_words() for p in ("", " ")}
     merges = bpe.train_bpe(texts, vocab_size, forbidden)
     merges = bpe.force_single_tokens(merges, world.objects() + list(ABSC_LABELS))
-    enc = bpe.Encoder(merges)
-    check_tokenizer(world, enc, forbidden)
-    return enc
+    check_tokenizer(world, bpe.Encoder(merges), forbidden)
+    return arch.encoder(merges)
 
 
 def check_tokenizer(world: World, enc: bpe.Encoder, forbidden: set[str]) -> None:
@@ -109,11 +119,11 @@ def fixture_strings(world: World) -> list[str]:
     return strings
 
 
-def write_fixture(enc: bpe.Encoder, world: World, path: str) -> None:
+def write_fixture(enc: bpe.Encoder, world: World, path: str, tokenizer: str) -> None:
     cases = [{"text": s, "ids": enc.encode(s), "tokens": enc.tokens(s) if "<|" not in s else None} for s in fixture_strings(world)]
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as fh:
-        json.dump({"tokenizer": "public/models/tiny-facts/tokenizer.json", "cases": cases}, fh, indent=1)
+        json.dump({"tokenizer": tokenizer, "cases": cases}, fh, indent=1)
         fh.write("\n")
 
 
@@ -121,20 +131,20 @@ def write_fixture(enc: bpe.Encoder, world: World, path: str) -> None:
 # Model files
 
 
-def save_model(model: GPT2LMHeadModel, enc: bpe.Encoder, out: str) -> None:
+def save_model(model, enc: bpe.Encoder, arch: Arch, out: str) -> None:
     os.makedirs(out, exist_ok=True)
     tensors = {k: v.numpy() for k, v in model.hf_state_dict().items()}
     safetensors_io.save_file(tensors, os.path.join(out, "model.safetensors"))
-    write_json(os.path.join(out, "config.json"), model.cfg.hf_config(bos_token_id=enc.eot_id, eos_token_id=enc.eot_id))
-    write_json(os.path.join(out, "tokenizer.json"), bpe.tokenizer_json(enc), indent=None)
+    bos = getattr(enc, "bos_id", enc.eot_id)  # GPT-2: <|endoftext|> is both
+    write_json(os.path.join(out, "config.json"), model.cfg.hf_config(bos_token_id=bos, eos_token_id=enc.eot_id))
+    write_json(os.path.join(out, "tokenizer.json"), arch.tokenizer_json(enc), indent=None)
 
 
-def load_model(out: str) -> GPT2LMHeadModel:
+def load_model(out: str, arch: Arch):
     """Rebuilds the model from the written files, so evaluation sees exactly what ships."""
     with open(os.path.join(out, "config.json")) as fh:
         hf = json.load(fh)
-    cfg = GPTConfig(hf["vocab_size"], hf["n_layer"], hf["n_head"], hf["n_embd"], hf["n_positions"], hf["layer_norm_epsilon"])
-    model = GPT2LMHeadModel(cfg)
+    model = arch.from_hf(hf)
     tensors = safetensors_io.load_file(os.path.join(out, "model.safetensors"))
     model.load_hf_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
     return model.eval()
@@ -151,18 +161,18 @@ def write_json(path: str, obj, indent: int | None = 1) -> None:
 
 def main() -> None:
     args = parse_args()
-    torch.set_num_threads(2)
+    arch = ARCHS[args.arch]
+    torch.set_num_threads(args.threads)
     seed_everything(args.seed)
     t0 = time.time()
 
     world = build_world(args.seed)
     sections = training_texts(world)
-    enc = build_tokenizer(world, [t for ts in sections.values() for t in ts], args.vocab_size)
-    cfg = GPTConfig(vocab_size=len(enc))
-    docs = encode_docs(enc, sections, cfg.n_positions)
+    enc = build_tokenizer(world, [t for ts in sections.values() for t in ts], args.vocab_size, arch)
+    docs = encode_docs(enc, sections, GPTConfig.n_positions)  # both archs: 64 positions
 
     seed_everything(args.seed)
-    model = GPT2LMHeadModel(cfg)
+    model = arch.new_model(len(enc))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params:,} parameters ({n_params * 4 / 2**20:.2f} MiB float32)")
     tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr)
@@ -170,14 +180,16 @@ def main() -> None:
     history = train(model, docs, tcfg, seed=args.seed, pad_id=enc.eot_id, log=lambda s: print(s, flush=True))
     train_seconds = time.time() - t_train
 
-    save_model(model, enc, args.out)
-    model = load_model(args.out)
+    save_model(model, enc, arch, args.out)
+    model = load_model(args.out, arch)
     result, predictions = report(model, enc, world)
     write_json(os.path.join(args.out, "dataset.json"), build_dataset(world, predictions))
-    write_fixture(enc, world, os.path.join(args.fixtures, "tokenization.json"))
+    tokenizer = os.path.relpath(os.path.join(args.out, "tokenizer.json"), REPO)
+    write_fixture(enc, world, os.path.join(args.fixtures, "tokenization.json"), tokenizer)
 
     dataset = json.load(open(os.path.join(args.out, "dataset.json")))
     result = {
+        **({} if arch.name == "gpt2" else {"arch": arch.name}),  # gpt2's report keeps its keys
         "seed": args.seed,
         "steps": args.steps,
         "batch_size": args.batch_size,

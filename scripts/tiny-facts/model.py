@@ -130,7 +130,22 @@ class Transformer(nn.Module):
         self.ln_f = nn.LayerNorm(cfg.n_embd, eps=cfg.layer_norm_epsilon)
 
 
-class GPT2LMHeadModel(nn.Module):
+class HfCheckpoint(nn.Module):
+    """state_dict() keys are the checkpoint's (HF) names: saving and loading are plain copies."""
+
+    def hf_state_dict(self) -> dict[str, torch.Tensor]:
+        """Checkpoint tensors under HF names (GPT-2: no lm_head, tied; no attn.bias buffers)."""
+        return {k: v.detach().float().contiguous() for k, v in self.state_dict().items()}
+
+    def load_hf_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
+        own = self.state_dict()
+        assert set(tensors) == set(own), f"key mismatch: {set(tensors) ^ set(own)}"
+        for k, v in tensors.items():
+            assert tuple(v.shape) == tuple(own[k].shape), f"{k}: {tuple(v.shape)} != {tuple(own[k].shape)}"
+        self.load_state_dict(tensors)
+
+
+class GPT2LMHeadModel(HfCheckpoint):
     def __init__(self, cfg: GPTConfig):
         super().__init__()
         self.cfg = cfg
@@ -157,13 +172,3 @@ class GPT2LMHeadModel(nn.Module):
         x = t.ln_f(x)  # [B, T, C]
         return linear(x, t.wte.weight.t())  # [B, T, vocab]
 
-    def hf_state_dict(self) -> dict[str, torch.Tensor]:
-        """Checkpoint tensors under HF names; no lm_head (tied) and no attn.bias buffers."""
-        return {k: v.detach().float().contiguous() for k, v in self.state_dict().items()}
-
-    def load_hf_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
-        own = self.state_dict()
-        assert set(tensors) == set(own), f"key mismatch: {set(tensors) ^ set(own)}"
-        for k, v in tensors.items():
-            assert tuple(v.shape) == tuple(own[k].shape), f"{k}: {tuple(v.shape)} != {tuple(own[k].shape)}"
-        self.load_state_dict(tensors)
