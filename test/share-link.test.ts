@@ -23,6 +23,7 @@ import {
   toPayload,
 } from "../lib/share/link";
 import { DEFAULT_SESSION, type SharedSession } from "../lib/share/session";
+import { HEAD_SORT_KEYS } from "../lib/store/heads-slice";
 import { ROOT } from "../scripts/reference/golden";
 
 // +0: JSON has no −0 (as every JSON format)
@@ -135,6 +136,14 @@ const sessionArb: fc.Arbitrary<SharedSession> = fc
               .map((grids) => ({ ...t, grids })),
           ),
       ),
+      { nil: null },
+    ),
+    heads: fc.option(
+      fc.record({
+        pinned: fc.array(fc.record({ layer: fc.nat(47), head: fc.nat(24) }), { maxLength: 2 }),
+        sort: fc.constantFrom(...HEAD_SORT_KEYS),
+        desc: fc.boolean(),
+      }),
       { nil: null },
     ),
   })
@@ -286,7 +295,7 @@ describe("v1 fixture", () => {
       JSON.stringify(await decodeSession(hash), (_k, v) => (Number.isNaN(v) ? "NaN" : v)),
     );
     // fields added since (the generation settings) read as their defaults
-    expect(got).toEqual({ ...want, generation: DEFAULT_GENERATION });
+    expect(got).toEqual({ ...want, generation: DEFAULT_GENERATION, heads: null });
   });
 });
 

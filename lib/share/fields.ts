@@ -23,6 +23,7 @@ import {
   record,
   text,
 } from "./codecs";
+import { headsView } from "./heads-codec";
 import { DEFAULT_SESSION, type SharedSession } from "./session";
 
 export interface Field<K extends keyof SharedSession> {
@@ -91,6 +92,7 @@ export const FIELDS: readonly AnyField[] = [
   ),
   f("edits", "e", editList, "the edit stack (learned arrays in f16)"),
   f("trace", "g", nullable(carriedTrace), "the trace on screen (grids in f16)"),
+  f("heads", "hv", nullable(headsView), "the all-heads view: pinned heads, the score table's sort"),
 ];
 
 export const FIELD_KEYS: ReadonlySet<string> = new Set(FIELDS.map((x) => x.key));

@@ -7,6 +7,7 @@
 import { currentTokens } from "../store/trace-slice";
 import type { CausewayState } from "../store/types";
 import { type Comparison, compareGrids } from "./compare";
+import { followHeads } from "./heads-open";
 import { gateSessionModel, type ModelGateOptions } from "./model-gate";
 import type { SharedSession } from "./session";
 import { applySession } from "./store";
@@ -141,8 +142,11 @@ function followSession(
   const unsubscribe = store.subscribe(step);
   const unsubscribeHead = store.subscribe(head);
   step(store.getState());
+  // the all-heads view: recomputed once the model and the prompt's tokens are ready
+  const unsubscribeHeads = followHeads(store, session);
   return () => {
     unsubscribe();
     unsubscribeHead();
+    unsubscribeHeads();
   };
 }

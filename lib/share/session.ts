@@ -6,6 +6,7 @@ import type { Edit } from "../edit/types";
 import { type Strategy, TRACE_DEFAULTS, type TraceKind } from "../interp/spec";
 import { DEFAULT_GENERATION } from "../params/table";
 import type { GenerateSettings, ModelSource } from "../protocol";
+import type { HeadsView } from "../store/heads-slice";
 
 /** The bundled model: the default, left out of a link. */
 export const DEFAULT_SOURCE: ModelSource = { kind: "bundled", name: "tiny-facts" };
@@ -56,6 +57,8 @@ export interface SharedSession {
   /** The edit stack, in order (learned parameters quantised, see docs/sharing.md). */
   edits: Edit[];
   trace: CarriedTrace | null;
+  /** The all-heads view (pins, sort) when its results were on screen; recomputed on open. */
+  heads: HeadsView | null;
 }
 
 export const DEFAULT_SESSION: SharedSession = {
@@ -77,4 +80,5 @@ export const DEFAULT_SESSION: SharedSession = {
   generation: DEFAULT_GENERATION,
   edits: [],
   trace: null,
+  heads: null,
 };

@@ -5,6 +5,7 @@
 import type { Edit } from "../edit/types";
 import type { TraceKind } from "../interp/spec";
 import type { CausewayState, TraceGrid, TraceSettings } from "../store/types";
+import { headsSessionOf } from "./heads-open";
 import type { CarriedTrace, SharedSession } from "./session";
 import { DEFAULT_SESSION } from "./session";
 
@@ -72,6 +73,7 @@ export function sessionOf(s: CausewayState, withTrace = true): SharedSession {
     generation: { ...s.generateSettings },
     edits: editStackOf(s),
     trace: withTrace ? carriedTraceOf(s) : null,
+    heads: headsSessionOf(s),
   };
 }
 
@@ -97,4 +99,5 @@ export function applySession(get: () => CausewayState, session: SharedSession): 
   get().setPatchSettings({ ...session.patch });
   get().setGenerateSettings({ ...session.generation });
   get().setEditStack(session.edits);
+  if (session.heads) get().setHeadsView(session.heads);
 }

@@ -12,6 +12,7 @@ import { reduceDataset } from "./dataset-slice";
 import { reduceCurve, reduceEditEval, reduceProbe } from "./edit-tools-slice";
 import { reduceEdits, send } from "./edits-slice";
 import { reduceGenerate } from "./generate-slice";
+import { reduceHeads } from "./heads-slice";
 import { loadFailed } from "./model-slice";
 import { reduceAttention, reducePatch } from "./patch-slice";
 import { reduceTrace } from "./trace-slice";
@@ -120,6 +121,8 @@ export function createConnectionSlice(
           return set((s) => ({ patch: reduceAttention(s.patch, msg) }));
         case "tokenize":
           return;
+        case "heads":
+          return set((s) => ({ heads: reduceHeads(s.heads, msg) }));
         case "setEdits":
           return reduceEdits(ctx, set, get, msg);
         case "evalEdit":

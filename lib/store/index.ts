@@ -10,6 +10,7 @@ import { createDatasetSlice } from "./dataset-slice";
 import { createEditToolsSlice } from "./edit-tools-slice";
 import { createEditsSlice } from "./edits-slice";
 import { createGenerateSlice } from "./generate-slice";
+import { createHeadsSlice } from "./heads-slice";
 import { createModelSlice } from "./model-slice";
 import { createPatchSlice } from "./patch-slice";
 import { createPredictSlice } from "./predict-slice";
@@ -76,6 +77,7 @@ export function createCausewayStore(options: StoreOptions = {}): CausewayStore {
     ...createEditToolsSlice(ctx)(...a),
     ...createCompareSlice(ctx)(...a),
     ...createGenerateSlice(ctx)(...a),
+    ...createHeadsSlice(ctx)(...a),
     examples,
     ...createConnectionSlice(ctx)(...a),
   }));

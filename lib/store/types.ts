@@ -15,6 +15,7 @@ import type {
 import type { LaneKey, ModelPort } from "../worker-client";
 import type { Progress, UiError } from "./common-types";
 import type { EditsSlice, EditToolsSlice } from "./edits-types";
+import type { HeadsSlice } from "./heads-slice";
 import type { CompareSlice, DatasetSlice, PatchSlice, TraceSlice } from "./sweep-types";
 
 export type * from "./common-types";
@@ -109,6 +110,7 @@ export interface GenerateSlice {
 
 export type CausewayState = ModelSlice &
   GenerateSlice &
+  HeadsSlice &
   EditsSlice &
   EditToolsSlice &
   CompareSlice &
