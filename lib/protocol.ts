@@ -34,6 +34,7 @@ import type { DatasetResult } from "./interp/dataset";
 import type { AllHeadPatterns } from "./interp/head-patterns";
 import type { HeadScoresResult } from "./interp/head-scores";
 import type { TraceErrorCode } from "./interp/spec";
+import type { ReadoutAnswer, ReadoutProgress, ReadoutRequest } from "./lens-jobs";
 import type { LoadErrorCode } from "./load/errors";
 import type { Gpt2Config } from "./load/types";
 import type { ModelErrorCode } from "./model/errors";
@@ -123,6 +124,14 @@ export type ModelSource =
   | { kind: "hub"; repo: string; revision?: string; endpoint?: string }
   | { kind: "files"; name: string; files?: File[] };
 
+// The read-out requests (lens, dla, attrib): ./lens-jobs.ts.
+export type {
+  AttribJob,
+  DlaJob,
+  LensJob,
+  ReadoutPhase,
+  ReadoutType,
+} from "./lens-jobs";
 // The sweep jobs of a `run` request and what their baselines say: ./sweep-jobs.ts.
 export type {
   BaselineInfo,
@@ -187,6 +196,8 @@ export type ToWorker =
    * `causeway heads`); progress per phase; a cancel is acknowledged with `done {cancelled}`.
    */
   | { type: "heads"; reqId: number; prompt: string; subject?: [number, number] }
+  /** Logit lens, direct logit attribution, attribution patching (./lens-jobs.ts). */
+  | ReadoutRequest
   | { type: "cancel"; reqId: number };
 
 /** The request types (everything but `cancel`). */
@@ -255,7 +266,8 @@ export type Progress =
   | { request: "evalEdit"; phase: EvalPhase; done: number; total: number }
   | { request: "generate"; phase: "generate"; done: number; total: number }
   /** Phase 0: every head's pattern on the prompt; phase 1: the scores (prompt + repeated tokens). */
-  | { request: "heads"; phase: HeadsPhase; done: number; total: number };
+  | { request: "heads"; phase: HeadsPhase; done: number; total: number }
+  | ReadoutProgress;
 
 export type HeadsPhase = "patterns" | "scores";
 
@@ -283,6 +295,7 @@ export type ErrorCode =
 
 export type FromWorker =
   | ({ type: "progress"; reqId: number } & Progress)
+  | ReadoutAnswer
   | { type: "load"; reqId: number; backend: BackendName; adapter?: string; model: ModelInfo }
   | {
       type: "predict";

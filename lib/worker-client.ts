@@ -6,6 +6,7 @@
  */
 import type { Edit, EditEval, PromptSet } from "./edit/types";
 import { errorText } from "./errors";
+import type { ReadoutBody, ReadoutType } from "./lens-jobs";
 import type {
   BackendName,
   FromWorker,
@@ -120,6 +121,13 @@ export interface ModelPort {
   probeHeads(positive: PromptSet, negative: PromptSet): number;
   /** Learns a steering recipe on the edited model and scores it for each α. */
   alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number;
+  /**
+   * A logit lens, DLA or attribution patching request (lib/lens-jobs.ts); the latest of each
+   * type wins. Optional so test ports need not implement it.
+   */
+  readout?(body: ReadoutBody): number;
+  /** Stops the latest read-out of `type`; it acknowledges with done {cancelled}. */
+  cancelReadout?(type: ReadoutType): void;
   /** Text after a prompt from one variant; the latest per variant wins. */
   generate(prompt: string, settings: GenerateSettings, variant: GenerateVariant): number;
   /** Stops that variant's generation between tokens; its answers are dropped. */
@@ -230,6 +238,12 @@ export class WorkerClient implements ModelPort {
   }
   alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number {
     return this.request({ type: "alphaCurve", edit, alphas, eval: ev });
+  }
+  readout(body: ReadoutBody): number {
+    return this.request(body);
+  }
+  cancelReadout(type: ReadoutType): void {
+    this.cancel(type, "keep");
   }
   generate(prompt: string, settings: GenerateSettings, variant: GenerateVariant): number {
     return this.request({ type: "generate", prompt, settings, variant });

@@ -18,6 +18,7 @@ import { GenerateJobs } from "./generate-job";
 import { headsLane } from "./heads-job";
 import { RunLane, SideJobs } from "./jobs";
 import { errorMessage, WorkerError } from "./lane";
+import { readoutLanes } from "./lens-job";
 import { Loader } from "./load";
 import { attentionLane, predictLane, tokenizeLane } from "./model-requests";
 
@@ -110,6 +111,13 @@ const requests = {
   track: <T>(p: Promise<T>) => side.track(p),
 };
 
+/** Logit lens, DLA, attribution patching: one at a time, never beside a sweep. */
+const readouts = readoutLanes({
+  ...requests,
+  runsIdle: () => runs.idle(),
+  quiet: () => side.quiet(),
+});
+
 /** Every request type → what runs it and what cancels it. */
 type LaneOf<T extends RequestType> = {
   submit(msg: RequestOf<T>): unknown;
@@ -127,6 +135,9 @@ const lanes: { [T in RequestType]: LaneOf<T> } = {
   evalEdit: edits.lanes.evalEdit,
   probeHeads: edits.lanes.probeHeads,
   alphaCurve: edits.lanes.alphaCurve,
+  lens: readouts.lens,
+  dla: readouts.dla,
+  attrib: readouts.attrib,
 };
 
 function submit(msg: Exclude<ToWorker, { type: "cancel" }>): void {

@@ -23,7 +23,7 @@ import { GradBlocks } from "../edit/grad-blocks";
 import type { ModelIntervention } from "../model/gpt2";
 import { now } from "../util/clock";
 import { unembedRows } from "./dla";
-import { patchPair, runPatch } from "./patch";
+import { type PatchOptions, patchPair, runPatch } from "./patch";
 import { type PatchSite, type PatchSpec, TraceError } from "./spec";
 import { type TraceHost, tokenText, tokenTexts } from "./tokens";
 
@@ -231,16 +231,20 @@ export interface AttributionComparison {
   ms: number;
 }
 
-/** Exact patching (patch.ts, normalised logit difference) of each site beside the estimate. */
+/**
+ * Exact patching (patch.ts, normalised logit difference) of each site beside the estimate.
+ * `options` (signal, onProgress) go to each site's runPatch.
+ */
 export async function compareWithPatching(
   host: TraceHost,
   spec: AttributionSpec,
   estimate: AttributionResult,
   sites: readonly PatchSite[],
+  options: Pick<PatchOptions, "signal" | "onProgress"> = {},
 ): Promise<AttributionComparison[]> {
   const out: AttributionComparison[] = [];
   for (const site of sites) {
-    const r = await runPatch(host, { ...spec, site, metric: "logit_diff_normalized" });
+    const r = await runPatch(host, { ...spec, site, metric: "logit_diff_normalized" }, options);
     out.push({
       site,
       correlation: pearson(flat(estimate.scores[site]), flat(r.scores)),

@@ -13,6 +13,7 @@ import { reduceCurve, reduceEditEval, reduceProbe } from "./edit-tools-slice";
 import { reduceEdits, send } from "./edits-slice";
 import { reduceGenerate } from "./generate-slice";
 import { reduceHeads } from "./heads-slice";
+import { reduceReadout } from "./lens-slice";
 import { loadFailed } from "./model-slice";
 import { reduceAttention, reducePatch } from "./patch-slice";
 import { reduceTrace } from "./trace-slice";
@@ -119,6 +120,10 @@ export function createConnectionSlice(
           return receiveRun(ctx, set, msg);
         case "attention":
           return set((s) => ({ patch: reduceAttention(s.patch, msg) }));
+        case "lens":
+        case "dla":
+        case "attrib":
+          return set((s) => ({ readouts: reduceReadout(s.readouts, lane, msg) }));
         case "tokenize":
           return;
         case "heads":

@@ -11,6 +11,7 @@ import { createEditToolsSlice } from "./edit-tools-slice";
 import { createEditsSlice } from "./edits-slice";
 import { createGenerateSlice } from "./generate-slice";
 import { createHeadsSlice } from "./heads-slice";
+import { createLensSlice } from "./lens-slice";
 import { createModelSlice } from "./model-slice";
 import { createPatchSlice } from "./patch-slice";
 import { createPredictSlice } from "./predict-slice";
@@ -77,6 +78,7 @@ export function createCausewayStore(options: StoreOptions = {}): CausewayStore {
     ...createEditToolsSlice(ctx)(...a),
     ...createCompareSlice(ctx)(...a),
     ...createGenerateSlice(ctx)(...a),
+    ...createLensSlice(ctx)(...a),
     ...createHeadsSlice(ctx)(...a),
     examples,
     ...createConnectionSlice(ctx)(...a),

@@ -16,6 +16,7 @@ import type { LaneKey, ModelPort } from "../worker-client";
 import type { Progress, UiError } from "./common-types";
 import type { EditsSlice, EditToolsSlice } from "./edits-types";
 import type { HeadsSlice } from "./heads-slice";
+import type { LensSlice } from "./lens-slice";
 import type { CompareSlice, DatasetSlice, PatchSlice, TraceSlice } from "./sweep-types";
 
 export type * from "./common-types";
@@ -110,6 +111,7 @@ export interface GenerateSlice {
 
 export type CausewayState = ModelSlice &
   GenerateSlice &
+  LensSlice &
   HeadsSlice &
   EditsSlice &
   EditToolsSlice &
