@@ -93,17 +93,17 @@ export function parseAlphas(v: string | undefined): number[] | undefined {
   return a;
 }
 
-export function parseCases(spec: string, n: number): number[] {
+export function parseCases(spec: string, n: number, flag = "--counterfact"): number[] {
   const m = /^(\d+)(?::(\d+))?$/.exec(spec.trim());
-  if (!m) throw new UsageError(`--counterfact must be N (the first N cases) or A:B, got "${spec}"`);
+  if (!m) throw new UsageError(`${flag} must be N (the first N cases) or A:B, got "${spec}"`);
   const [a, b] = m[2] === undefined ? [0, Number(m[1])] : [Number(m[1]), Number(m[2])];
   if (!(b > a)) {
     throw new UsageError(
       m[2] === undefined
-        ? `--counterfact ${spec}: give at least 1 case`
-        : `--counterfact ${spec}: the range A:B is empty (B must be above A; cases A to B − 1)`,
+        ? `${flag} ${spec}: give at least 1 case`
+        : `${flag} ${spec}: the range A:B is empty (B must be above A; cases A to B − 1)`,
     );
   }
-  if (b > n) throw new UsageError(`--counterfact ${spec}: the dataset has ${n} cases`);
+  if (b > n) throw new UsageError(`${flag} ${spec}: the dataset has ${n} cases`);
   return Array.from({ length: b - a }, (_, i) => a + i);
 }

@@ -3,10 +3,9 @@
  *
  *   causeway edit --model M --edit edits.json [--eval] [--alphas 0,2,4] [--save DIR [--force]] [--out learned.json]
  *     [--dataset file] [--backend wasm|cpu] [--quiet] --json
- *   causeway edit --model M --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text|general_text+facts]
- *     [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]
- *     [--backend wasm|cpu] --json
- * (--params: any ROME parameters as JSON, e.g. '{"lr": 2, "clamp": 8}'; the flags win over it)
+ *   causeway edit --model M (--counterfact N|A:B | --zsre N|A:B) [--method rome | --compare rome,memit,…]
+ *     [--batch B] [--sequential] [--csv FILE] [--no-fluency] [ROME flags] [--dataset file]
+ *     [--corpus file] [--backend wasm|cpu] --json   (lib/cli/edit-eval.ts)
  *
  * Edit-file mode learns the edits without learned values (in stack order, each on the model
  * edited by those before it), applies the stack and reports per edit whether it is a weight
@@ -17,33 +16,21 @@
  * --save writes the weight changes as an HF checkpoint into a new or empty folder (a non-empty
  * one only with --force; never the model's own folder); --out writes the learned stack.
  *
- * CounterFact mode is ROME's evaluation: every case is edited on its own (the original model,
- * one edit), scored, and the scores are averaged (efficacy, paraphrase, neighbourhood, their
- * harmonic mean, the general-text loss ratio over the first --texts general texts, default 100),
- * with the unedited model's scores for reference.
+ * CounterFact and zsRE modes (lib/cli/edit-eval.ts, lib/edit/eval-run.ts): every case is edited
+ * (alone, or in batches, or batches one after another with --sequential), scored, and the
+ * scores averaged, next to the unedited model's; --compare runs several methods on the same cases.
  *
  * Progress (ROME's steps) goes to stderr unless --quiet.
  */
 import { copyFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
-  aggregateScores,
   applyEdits,
-  type CaseScores,
-  COV_SOURCES,
-  type CovSource,
-  caseScores,
-  computeRome,
   describeEdit,
   type Edit,
   type EditDataset,
   editedCheckpoint,
-  generalTextLoss,
   learnStack,
-  parseEdit,
-  type RomeEdit,
-  rewriteCase,
-  romeEditForCase,
   serializeEdits,
   writeSafetensors,
 } from "../edit";
@@ -52,28 +39,18 @@ import { Engine } from "../engine";
 import { loadModelFiles } from "../load/model-files";
 import { selectBackend } from "../model/backend";
 import { Gpt2Model } from "../model/gpt2";
-import { EDIT_PARAMS, EDIT_RUN_PARAMS } from "../params/table";
-import { intFlag, paramFlag, parseFlags, requireString, UsageError } from "./args";
+import { parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import "../model/backends-node";
-import {
-  asUsage,
-  loadDataset,
-  parseAlphas,
-  parseCases,
-  progress,
-  readEditFile,
-} from "./edit-inputs";
+import { EVAL_FLAGS, EVAL_USAGE, evalRun, formatEval } from "./edit-eval";
+import { asUsage, loadDataset, parseAlphas, progress, readEditFile } from "./edit-inputs";
 import { backendOrder } from "./engine";
 import { resolveModel } from "./model-source";
 import { checkSaveDir, makeSaveDir } from "./save-dir";
 
-const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
-
 export const editCommand: Command = {
   name: "edit",
-  usage:
-    "causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR [--force]] [--out FILE] | --counterfact N|A:B [--layer L] [--steps 20] [--cov identity|general_text|general_text+facts] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]) [--dataset file] [--backend wasm|cpu] [--quiet] --json",
+  usage: `causeway edit --model M (--edit edits.json [--eval] [--alphas 0,2,4] [--save DIR [--force]] [--out FILE] | ${EVAL_USAGE}) [--dataset file] [--corpus file] [--backend wasm|cpu] [--quiet] --json`,
   async run(argv) {
     const flags = parseFlags(argv, {
       model: { type: "string", default: "tiny-facts" },
@@ -83,25 +60,18 @@ export const editCommand: Command = {
       save: { type: "string" },
       force: { type: "boolean", default: false },
       out: { type: "string" },
-      counterfact: { type: "string" },
-      layer: { type: "string" },
-      steps: { type: "string" },
-      cov: { type: "string" },
-      shrinkage: { type: "string" },
-      "update-key": { type: "string" },
-      prefixes: { type: "string" },
-      texts: { type: "string" },
-      params: { type: "string" },
+      ...EVAL_FLAGS,
       dataset: { type: "string" },
+      corpus: { type: "string" },
       backend: { type: "string" },
       quiet: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
     });
     const modelSpec = requireString(flags, "model");
     const editFile = flags.edit as string | undefined;
-    const cfSpec = flags.counterfact as string | undefined;
-    if ((editFile === undefined) === (cfSpec === undefined)) {
-      throw new UsageError("give --edit FILE or --counterfact N");
+    const evalMode = flags.counterfact !== undefined || flags.zsre !== undefined;
+    if ((editFile === undefined) === !evalMode) {
+      throw new UsageError("give --edit FILE or --counterfact N (or --zsre N)");
     }
     const order = backendOrder(flags.backend as string | undefined);
     const { name, source, dir } = resolveModel(modelSpec);
@@ -120,54 +90,8 @@ export const editCommand: Command = {
     const log = progress(flags.quiet as boolean);
     const t0 = performance.now();
     try {
-      if (cfSpec !== undefined) {
-        const cov = flags.cov as string | undefined;
-        if (cov !== undefined && !(COV_SOURCES as readonly string[]).includes(cov)) {
-          throw new UsageError(`--cov must be one of ${COV_SOURCES.join(", ")}`);
-        }
-        const key = flags["update-key"] as string | undefined;
-        if (key !== undefined && key !== "bare" && key !== "mean") {
-          throw new UsageError("--update-key must be bare or mean");
-        }
-        let extra: Partial<RomeEdit["params"]> = {};
-        if (typeof flags.params === "string") {
-          try {
-            extra = JSON.parse(flags.params);
-          } catch (e) {
-            throw new UsageError(`--params is not valid JSON (${(e as Error).message})`);
-          }
-          if (typeof extra !== "object" || extra === null || Array.isArray(extra)) {
-            throw new UsageError("--params must be a JSON object of ROME parameters");
-          }
-        }
-        const overrides = {
-          ...extra,
-          ...(flags.steps !== undefined
-            ? { steps: paramFlag(flags, "steps", EDIT_PARAMS.romeSteps) }
-            : {}),
-          ...(cov ? { cov: cov as CovSource } : {}),
-          ...(flags.shrinkage !== undefined
-            ? { shrinkage: paramFlag(flags, "shrinkage", EDIT_PARAMS.shrinkage) }
-            : {}),
-          ...(key ? { update_key: key as "bare" | "mean" } : {}),
-          ...(flags.prefixes !== undefined
-            ? { context: { per_length: paramFlag(flags, "prefixes", EDIT_PARAMS.prefixes) } }
-            : {}),
-        };
-        const layer =
-          flags.layer === undefined
-            ? undefined
-            : intFlag(flags, "layer", 0, 0, files.config.nLayer - 1);
-        const nTexts = paramFlag(flags, "texts", EDIT_RUN_PARAMS.texts) as number;
-        const r = await counterfactRun(
-          engine,
-          dataset,
-          cfSpec,
-          layer,
-          overrides,
-          nTexts,
-          log,
-        ).catch(asUsage);
+      if (evalMode) {
+        const r = await evalRun(engine, dataset, flags, log).catch(asUsage);
         return { model: name, backend, ...r, ms: performance.now() - t0 };
       }
       const r = await stackRun(engine, edits, dataset, {
@@ -187,16 +111,9 @@ export const editCommand: Command = {
   },
   format(result) {
     const r = result as Record<string, unknown>;
-    const f = (x: unknown) => (typeof x === "number" ? x.toFixed(3) : String(x));
     const lines: string[] = [];
-    if (r.mode === "counterfact") {
-      lines.push(
-        `ROME on ${r.n_cases} CounterFact cases (layer ${r.layer}): efficacy ${f(r.efficacy)}, paraphrase ${f(r.paraphrase)}, neighbourhood ${f(r.neighborhood)}, score ${f(r.score)}, general-text loss ratio ${f(r.general_text_ratio)}`,
-      );
-      const pre = r.unedited as Record<string, unknown>;
-      lines.push(
-        `unedited: efficacy ${f(pre.efficacy)}, paraphrase ${f(pre.paraphrase)}, neighbourhood ${f(pre.neighborhood)}`,
-      );
+    if (r.mode !== "stack") {
+      lines.push(formatEval(r));
     } else {
       for (const e of r.edits as {
         index: number;
@@ -215,62 +132,6 @@ export const editCommand: Command = {
     return lines.join("\n");
   },
 };
-
-async function counterfactRun(
-  engine: Engine,
-  dataset: EditDataset | undefined,
-  spec: string,
-  layer: number | undefined,
-  overrides: Partial<RomeEdit["params"]>,
-  nTexts: number,
-  log: (s: string) => void,
-) {
-  const cases = dataset?.counterfact;
-  const texts = dataset?.general_text?.slice(0, nTexts);
-  if (!cases || cases.length === 0) throw new UsageError("the dataset has no counterfact cases");
-  const ids = parseCases(spec, cases.length);
-  const model = engine.model;
-  const tok = engine.tokenizer;
-  const baseLoss = texts ? await generalTextLoss(model, tok, texts) : null;
-  const edited: CaseScores[] = [];
-  const unedited: CaseScores[] = [];
-  const ratios: number[] = [];
-  let usedLayer = layer;
-  for (const [n, i] of ids.entries()) {
-    const c = cases[i];
-    const recipe = romeEditForCase(c, layer);
-    recipe.params = { ...recipe.params, ...overrides };
-    parseEdit(recipe); // checks the overrides' types
-    const rc = rewriteCase(c);
-    unedited.push(await caseScores(model, tok, rc));
-    const r = await computeRome(model, tok, recipe, { dataset });
-    usedLayer = r.edit.site.layer;
-    const e = applyEdits(model, [r.edit]);
-    try {
-      const s = await caseScores(e, tok, rc);
-      edited.push(s);
-      if (baseLoss && texts)
-        ratios.push(ratio((await generalTextLoss(e, tok, texts)).nll, baseLoss.nll));
-      const info = r.edit.learned!.info!;
-      log(
-        `case ${c.case_id} (${n + 1}/${ids.length}): ${c.requested_rewrite.subject} → ${c.requested_rewrite.target_new.str}: ${info.losses.length} steps, loss ${info.losses.at(-1)!.loss.toFixed(3)}; efficacy ${s.efficacy}, paraphrase ${s.paraphrase?.toFixed(2)}, neighbourhood ${s.neighborhood?.toFixed(2)}`,
-      );
-    } finally {
-      e.dispose();
-    }
-  }
-  const a = aggregateScores(edited);
-  const u = aggregateScores(unedited);
-  return {
-    mode: "counterfact",
-    layer: usedLayer,
-    settings: { ...overrides },
-    ...a,
-    general_text_ratio: ratios.length ? ratios.reduce((x, y) => x + y, 0) / ratios.length : null,
-    general_text_nll: baseLoss?.nll ?? null,
-    unedited: { ...u, cases: undefined },
-  };
-}
 
 async function stackRun(
   engine: Engine,

@@ -2,6 +2,7 @@
  * The parts of a model's dataset.json that editing reads: CounterFact cases (ROME's format),
  * general text (the deviation measure), and prompt sets for steering and ablation.
  */
+import type { ZsreRecord } from "./eval-zsre";
 import { EditError, type PromptSet, type RomeEdit } from "./types";
 
 /** One CounterFact case (ROME's counterfact.json; target strings without the leading space). */
@@ -31,6 +32,8 @@ export interface EditDataset {
   };
   known_facts?: { prompt: string; attribute?: string; relation_id?: string }[];
   consistency?: { prompts: string[]; relation_id?: string }[];
+  /** zsRE rewrites in MEND's zsre_mend_eval.json fields (lib/edit/eval-zsre.ts). */
+  zsre?: ZsreRecord[];
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> =>
@@ -67,10 +70,33 @@ export function parseEditDataset(json: unknown, file = "dataset.json"): EditData
       }
     });
   }
+  if (json.zsre !== undefined) checkZsre(json.zsre, file);
   if (json.general_text !== undefined && !isStrings(json.general_text)) {
     throw new EditError("bad_dataset", `${file}: general_text is not a list of strings`);
   }
   return json as EditDataset;
+}
+
+/** zsRE records: each needs subject, src, rephrase, answers, loc and loc_ans. */
+export function checkZsre(zs: unknown, file: string): void {
+  if (!Array.isArray(zs)) throw new EditError("bad_dataset", `${file}: zsre is not a list`);
+  zs.forEach((z, i) => {
+    const ok =
+      isObj(z) &&
+      typeof z.subject === "string" &&
+      typeof z.src === "string" &&
+      typeof z.rephrase === "string" &&
+      isStrings(z.answers) &&
+      (z.alt === undefined || typeof z.alt === "string") &&
+      typeof z.loc === "string" &&
+      typeof z.loc_ans === "string";
+    if (!ok) {
+      throw new EditError(
+        "bad_dataset",
+        `${file}: zsre[${i}] lacks subject, src, rephrase, answers (a list of strings), loc or loc_ans`,
+      );
+    }
+  });
 }
 
 /** A ROME edit recipe for a CounterFact case (evaluation reads the case by its id). */

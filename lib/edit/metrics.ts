@@ -32,6 +32,30 @@ export async function tokenLogProbs(
   positions: readonly (readonly number[])[],
   targets: readonly (readonly number[])[],
 ): Promise<number[][]> {
+  return atPositions({ model, rows, positions, targets, read: "logprob" });
+}
+
+/**
+ * Whether token `targets[r][j]` is the argmax (top-1) after `rows[r]`'s prefix ending at
+ * `positions[r][j]` (zsRE's token accuracy): 1 or 0 per target token.
+ */
+export async function tokenTop1(
+  model: ModelLike,
+  rows: readonly number[][],
+  positions: readonly (readonly number[])[],
+  targets: readonly (readonly number[])[],
+): Promise<number[][]> {
+  return atPositions({ model, rows, positions, targets, read: "top1" });
+}
+
+async function atPositions(o: {
+  model: ModelLike;
+  rows: readonly number[][];
+  positions: readonly (readonly number[])[];
+  targets: readonly (readonly number[])[];
+  read: "logprob" | "top1";
+}): Promise<number[][]> {
+  const { model, rows, positions, targets } = o;
   const V = baseOf(model).config.vocabSize;
   const T = Math.max(...rows.map((r) => r.length));
   const out: number[][] = [];
@@ -41,19 +65,28 @@ export async function tokenLogProbs(
     const idx: number[] = [];
     for (let b = 0; b < e - s; b++) {
       positions[s + b].forEach((t, j) => {
-        idx.push((b * part.T + t) * V + targets[s + b][j]);
+        const at = b * part.T + t;
+        idx.push(o.read === "top1" ? at : at * V + targets[s + b][j]);
       });
     }
     const picked = tf.tidy(() => {
       const { logits } = m.forward({ inputIds: part.ids, logitPositions: "all" }); // [B, T, V]
-      return tf.logSoftmax(logits).reshape([-1]).gather(tf.tensor1d(idx, "int32")); // [n]
+      const at = tf.tensor1d(idx, "int32");
+      return o.read === "top1"
+        ? logits
+            .argMax(-1)
+            .reshape([-1])
+            .gather(at) // [n] argmax ids
+        : tf.logSoftmax(logits).reshape([-1]).gather(at); // [n] log-probabilities
     });
     const data = await picked.data();
     picked.dispose();
     let k = 0;
     for (let b = 0; b < e - s; b++) {
+      const tg = targets[s + b];
       const n = positions[s + b].length;
-      out.push(Array.from(data.subarray(k, k + n)));
+      const row = Array.from(data.subarray(k, k + n));
+      out.push(o.read === "top1" ? row.map((id, j) => (id === tg[j] ? 1 : 0)) : row);
       k += n;
     }
   }
@@ -147,12 +180,24 @@ export async function caseScores(
 ): Promise<CaseScores> {
   const all = [c.prompt, ...c.paraphrase_prompts, ...c.neighborhood_prompts];
   const s = await continuationScores(model, tok, all, [c.target_new, c.target_true]);
-  const P = s.map(([n, t]) => ({ n: Math.exp(n), t: Math.exp(t) }));
-  const para = P.slice(1, 1 + c.paraphrase_prompts.length);
-  const neigh = P.slice(1 + c.paraphrase_prompts.length);
+  return scoresFromLogProbs(s as [number, number][], c.paraphrase_prompts.length, c.case_id);
+}
+
+/**
+ * A case's scores from the mean log-probabilities [new, true] of its prompts in order: the
+ * rewrite prompt, `nPara` paraphrases, then the neighbours (ROME's summarize.py per case).
+ */
+export function scoresFromLogProbs(
+  lp: readonly (readonly [number, number])[],
+  nPara: number,
+  case_id?: number,
+): CaseScores {
+  const P = lp.map(([n, t]) => ({ n: Math.exp(n), t: Math.exp(t) }));
+  const para = P.slice(1, 1 + nPara);
+  const neigh = P.slice(1 + nPara);
   const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
   return {
-    case_id: c.case_id,
+    case_id,
     efficacy: P[0].n > P[0].t ? 1 : 0,
     paraphrase: mean(para.map((x) => (x.n > x.t ? 1 : 0))),
     neighborhood: mean(neigh.map((x) => (x.t > x.n ? 1 : 0))),
@@ -169,15 +214,30 @@ export function harmonicMean(xs: number[]): number {
   return xs.length / xs.reduce((a, x) => a + 1 / x, 0);
 }
 
-/** Averages per-case scores (cases without paraphrases or neighbours are left out of those). */
-export function aggregateScores(cases: CaseScores[]): CounterFactScores {
-  const mean = (k: keyof CaseScores) => {
-    const v = cases.map((c) => c[k]).filter((x): x is number => typeof x === "number");
-    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
-  };
-  const efficacy = mean("efficacy") ?? 0;
-  const paraphrase = mean("paraphrase");
-  const neighborhood = mean("neighborhood");
+/** The rates and magnitudes of one case, whatever the suite. */
+export interface RateCase {
+  efficacy: number;
+  paraphrase: number | null;
+  neighborhood: number | null;
+  efficacy_diff?: number | null;
+  paraphrase_diff?: number | null;
+  neighborhood_diff?: number | null;
+}
+
+/** The mean of a numeric field over cases (those without it left out; none: null). */
+export function meanField<T>(cases: readonly T[], k: keyof T): number | null {
+  const v = cases.map((c) => c[k]).filter((x): x is T[keyof T] & number => typeof x === "number");
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+
+/**
+ * Averages per-case rates and magnitudes (ROME's summarize.py: cases without paraphrases or
+ * neighbours are left out of those), with the harmonic mean of the three rates.
+ */
+export function rateSummary(cases: readonly RateCase[]) {
+  const efficacy = meanField(cases, "efficacy") ?? 0;
+  const paraphrase = meanField(cases, "paraphrase");
+  const neighborhood = meanField(cases, "neighborhood");
   return {
     n_cases: cases.length,
     efficacy,
@@ -186,11 +246,16 @@ export function aggregateScores(cases: CaseScores[]): CounterFactScores {
     score: harmonicMean(
       [efficacy, paraphrase, neighborhood].filter((x): x is number => x !== null),
     ),
-    efficacy_diff: mean("efficacy_diff") ?? 0,
-    paraphrase_diff: mean("paraphrase_diff"),
-    neighborhood_diff: mean("neighborhood_diff"),
-    cases,
+    efficacy_diff: meanField(cases, "efficacy_diff"),
+    paraphrase_diff: meanField(cases, "paraphrase_diff"),
+    neighborhood_diff: meanField(cases, "neighborhood_diff"),
   };
+}
+
+/** Averages per-case scores (cases without paraphrases or neighbours are left out of those). */
+export function aggregateScores(cases: CaseScores[]): CounterFactScores {
+  const r = rateSummary(cases);
+  return { ...r, efficacy_diff: r.efficacy_diff ?? 0, cases };
 }
 
 export interface TextLoss {

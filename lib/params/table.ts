@@ -93,6 +93,7 @@ export const DEFAULT_GENERATION: GenerateSettings = {
 /** causeway edit --counterfact: general texts for the loss ratio. */
 export const EDIT_RUN_PARAMS = {
   texts: int(0, 100_000, 100, "texts", "general texts for the loss ratio", "texts"),
+  batch: int(1, 10_000, 1, "batch", "requested rewrites edited together", "requests"),
 } as const;
 
 /** Edit settings the CLI's flags and the edit forms take: the edit parser's own bounds. */

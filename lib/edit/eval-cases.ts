@@ -1,0 +1,121 @@
+/**
+ * The cases a batch or sequential editing run edits and scores: CounterFact cases (scored with
+ * ROME's probability comparisons, magnitudes and generation fluency) and zsRE cases (token
+ * accuracy), each with the rewrite request that an editor carries out.
+ */
+import type { TextTokenizer } from "../util/tokenizer";
+import type { ModelLike } from "./apply";
+import type { CounterFactCase, EditDataset } from "./dataset";
+import { type FluencyOptions, generationFluency } from "./eval-fluency";
+import { type ZsreCase, zsreCase, zsreScores } from "./eval-zsre";
+import { caseScores, meanField, rateSummary, rewriteCase } from "./metrics";
+import { EditError } from "./types";
+
+/** One requested rewrite, in ROME's fields (prompt with "{}" for the subject). */
+export interface EditRequest {
+  case_id: number;
+  prompt: string;
+  subject: string;
+  target_new: string;
+  target_true?: string;
+}
+
+export type EvalCase =
+  | { suite: "counterfact"; request: EditRequest; cf: CounterFactCase }
+  | { suite: "zsre"; request: EditRequest; zsre: ZsreCase };
+
+export type Suite = EvalCase["suite"];
+
+export function counterfactCase(cf: CounterFactCase): EvalCase {
+  const r = cf.requested_rewrite;
+  return {
+    suite: "counterfact",
+    cf,
+    request: {
+      case_id: cf.case_id,
+      prompt: r.prompt,
+      subject: r.subject,
+      target_new: r.target_new.str,
+      target_true: r.target_true.str,
+    },
+  };
+}
+
+export function zsreEvalCase(z: ZsreCase): EvalCase {
+  return {
+    suite: "zsre",
+    zsre: z,
+    request: {
+      case_id: z.case_id,
+      prompt: z.template,
+      subject: z.subject,
+      target_new: z.target_new,
+      ...(z.target_true ? { target_true: z.target_true } : {}),
+    },
+  };
+}
+
+/** The dataset's cases of a suite at the given indices. */
+export function suiteCases(dataset: EditDataset | undefined, suite: Suite): EvalCase[] {
+  if (suite === "counterfact") return (dataset?.counterfact ?? []).map(counterfactCase);
+  return (dataset?.zsre ?? []).map((r, i) => zsreEvalCase(zsreCase(r, i)));
+}
+
+/** Per-case scores: the three rates, and for CounterFact the magnitudes and fluency. */
+export interface CaseResult {
+  case_id: number;
+  efficacy: number;
+  paraphrase: number | null;
+  neighborhood: number | null;
+  efficacy_diff?: number;
+  paraphrase_diff?: number | null;
+  neighborhood_diff?: number | null;
+  /** ROME's weighted bi/tri-gram entropy of the generations (CounterFact, when measured). */
+  fluency?: number;
+}
+
+export async function scoreCase(
+  model: ModelLike,
+  tok: TextTokenizer,
+  c: EvalCase,
+  fluency: FluencyOptions | null,
+): Promise<CaseResult> {
+  if (c.suite === "zsre") {
+    const z = await zsreScores(model, tok, c.zsre);
+    return { ...z, paraphrase: Number.isNaN(z.paraphrase) ? null : z.paraphrase };
+  }
+  const s = await caseScores(model, tok, rewriteCase(c.cf));
+  const out: CaseResult = {
+    case_id: c.cf.case_id,
+    efficacy: s.efficacy,
+    paraphrase: s.paraphrase,
+    neighborhood: s.neighborhood,
+    efficacy_diff: s.efficacy_diff,
+    paraphrase_diff: s.paraphrase_diff,
+    neighborhood_diff: s.neighborhood_diff,
+  };
+  const prompts = c.cf.generation_prompts ?? [];
+  if (fluency && prompts.length > 0) {
+    out.fluency = (await generationFluency(model, tok, prompts, fluency)).entropy;
+  }
+  return out;
+}
+
+/** Scores averaged over cases (ROME's summarize: per-case means, then the mean over cases). */
+export interface SuiteScores {
+  n_cases: number;
+  efficacy: number;
+  paraphrase: number | null;
+  neighborhood: number | null;
+  /** Harmonic mean of the three rates (those present). */
+  score: number;
+  efficacy_diff: number | null;
+  paraphrase_diff: number | null;
+  neighborhood_diff: number | null;
+  fluency: number | null;
+}
+
+export function summarise(cases: readonly CaseResult[]): SuiteScores {
+  if (cases.length === 0) throw new EditError("bad_dataset", "no cases to summarise");
+  return { ...rateSummary(cases), fluency: meanField(cases, "fluency") };
+}
