@@ -79,6 +79,12 @@ export const EDIT_BOUNDS = {
   n_test: b(0, 10_000, "test examples"),
   loreft_steps: b(0, 1_000, "LoReFT's training steps"),
   loreft_lr: b(0, 10, "LoReFT's learning rate", true),
+
+  // MEMIT / AlphaEdit (lib/edit/memit.ts; the step, lr, decay, clamp and KL bounds are ROME's)
+  requests: b(1, 1_024, "rewrites in a batch"),
+  mom2_update_weight: b(0, 1e9, "MEMIT's λ (mom2_update_weight)"),
+  nullspace_threshold: b(0, 1e9, "AlphaEdit's null-space threshold"),
+  l2: b(0, 1e9, "AlphaEdit's L2"),
 } as const satisfies Record<string, Bound>;
 
 export type BoundName = keyof typeof EDIT_BOUNDS;

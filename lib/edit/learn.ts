@@ -15,6 +15,7 @@ import { checkFiniteOutputs } from "./finite";
 import { learnHeadAblate, learnHeadSteer } from "./heads";
 import { learnLora } from "./lora";
 import { learnLoreft } from "./loreft";
+import { learnBatch } from "./memit";
 import { checkStackSize } from "./parse";
 import { checkEdit } from "./plan";
 import { computeRome, type RomeStep } from "./rome";
@@ -75,6 +76,16 @@ export async function learnEdit(
         dataset: opts.dataset,
         signal: opts.signal,
         onStep: (s) => opts.onTrainStep?.(opts.index ?? 0, s),
+      });
+    case "memit":
+    case "alphaedit":
+      return learnBatch(model, tok, edit, {
+        dataset: opts.dataset,
+        signal: opts.signal,
+        onProgress: (p) => {
+          if (p.phase === "target")
+            opts.onTrainStep?.(opts.index ?? 0, { step: p.step, total: p.steps, loss: p.loss });
+        },
       });
   }
 }

@@ -62,3 +62,107 @@ export function meanOf(rows: ArrayLike<number>[]): Float64Array {
   for (let i = 0; i < n; i++) m[i] /= Math.max(1, rows.length);
   return m;
 }
+
+/**
+ * Solves A X = B for a general n×n A (row-major) and B with `cols` columns (row-major n×cols),
+ * by LU with partial pivoting. Throws when A is singular (a pivot below 1e-300).
+ */
+export function luSolve(a: Float64Array, n: number, b: Float64Array, cols: number): Float64Array {
+  const A = Float64Array.from(a);
+  const X = Float64Array.from(b);
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    for (let i = k + 1; i < n; i++) if (Math.abs(A[i * n + k]) > Math.abs(A[p * n + k])) p = i;
+    if (!(Math.abs(A[p * n + k]) > 1e-300)) throw new Error(`matrix is singular (column ${k})`);
+    if (p !== k) {
+      for (let j = 0; j < n; j++) [A[k * n + j], A[p * n + j]] = [A[p * n + j], A[k * n + j]];
+      for (let j = 0; j < cols; j++)
+        [X[k * cols + j], X[p * cols + j]] = [X[p * cols + j], X[k * cols + j]];
+    }
+    const pivot = A[k * n + k];
+    for (let i = k + 1; i < n; i++) {
+      const f = A[i * n + k] / pivot;
+      if (f === 0) continue;
+      for (let j = k + 1; j < n; j++) A[i * n + j] -= f * A[k * n + j];
+      for (let j = 0; j < cols; j++) X[i * cols + j] -= f * X[k * cols + j];
+    }
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = 0; j < cols; j++) {
+      let s = X[i * cols + j];
+      for (let k = i + 1; k < n; k++) s -= A[i * n + k] * X[k * cols + j];
+      X[i * cols + j] = s / A[i * n + i];
+    }
+  }
+  return X;
+}
+
+/** Cholesky solve of L Lᵀ X = B for B with `cols` columns (row-major n×cols). */
+export function choleskySolveCols(
+  L: Float64Array,
+  n: number,
+  b: Float64Array,
+  cols: number,
+): Float64Array {
+  const X = new Float64Array(n * cols);
+  const col = new Float64Array(n);
+  for (let j = 0; j < cols; j++) {
+    for (let i = 0; i < n; i++) col[i] = b[i * cols + j];
+    const x = choleskySolve(L, n, col);
+    for (let i = 0; i < n; i++) X[i * cols + j] = x[i];
+  }
+  return X;
+}
+
+/**
+ * Eigen-decomposition of a symmetric n×n matrix by cyclic Jacobi rotations (float64): returns
+ * the eigenvalues and the eigenvectors as the columns of V (row-major), A = V diag(λ) Vᵀ.
+ * Sweeps stop when the off-diagonal mass is below 1e-22 of the total (at most 50 sweeps).
+ */
+export function symEigen(
+  a: Float64Array,
+  n: number,
+): { values: Float64Array; vectors: Float64Array } {
+  const A = Float64Array.from(a);
+  const V = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) V[i * n + i] = 1;
+  let total = 0;
+  for (let i = 0; i < n * n; i++) total += A[i] * A[i];
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p * n + q] ** 2;
+    if (off <= 1e-22 * total || off === 0) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = A[p * n + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          // columns p, q of A
+          const akp = A[k * n + p];
+          const akq = A[k * n + q];
+          A[k * n + p] = c * akp - s * akq;
+          A[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          // rows p, q of A
+          const apk = A[p * n + k];
+          const aqk = A[q * n + k];
+          A[p * n + k] = c * apk - s * aqk;
+          A[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = V[k * n + p];
+          const vkq = V[k * n + q];
+          V[k * n + p] = c * vkp - s * vkq;
+          V[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const values = Float64Array.from({ length: n }, (_, i) => A[i * n + i]);
+  return { values, vectors: V };
+}

@@ -13,6 +13,35 @@ export interface EditParts {
 
 type KindCheck = (c: Checker, e: EditParts) => void;
 
+/** An optional non-empty list of layers (LoReFT, MEMIT, AlphaEdit). */
+function layerList(c: Checker, layers: unknown): void {
+  if (layers === undefined) return;
+  if (!Array.isArray(layers) || layers.length === 0)
+    c.fail("site.layers must be a non-empty list of layers");
+  c.count(layers, "site.layers", "layers");
+  layers.forEach((l, i) => {
+    c.int(l, `site.layers[${i}]`);
+  });
+}
+
+/** ROME's and MEMIT's context templates: lengths, texts per length, seed, top-k. */
+function contextCheck(c: Checker, x: unknown): void {
+  const ctx = c.obj(x, "params.context");
+  if (ctx.lengths !== undefined) {
+    if (!Array.isArray(ctx.lengths)) c.fail("params.context.lengths must be a list");
+    c.count(ctx.lengths, "params.context.lengths", "context_lengths");
+    ctx.lengths.forEach((n, i) => {
+      c.int(n, `params.context.lengths[${i}]`, { bound: "context_length" });
+    });
+  }
+  c.int(ctx.per_length, "params.context.per_length", {
+    optional: true,
+    bound: "context_per_length",
+  });
+  c.int(ctx.seed, "params.context.seed", { optional: true, bound: "seed" });
+  c.int(ctx.top_k, "params.context.top_k", { optional: true, bound: "context_top_k" });
+}
+
 function rome(c: Checker, { site, params: p, learned }: EditParts): void {
   c.int(site.layer, "site.layer", { optional: true });
   for (const k of ["prompt", "subject", "target_new"]) c.str(p[k], `params.${k}`);
@@ -33,22 +62,7 @@ function rome(c: Checker, { site, params: p, learned }: EditParts): void {
   });
   c.oneOf(p.cov, "params.cov", COV_SOURCES, { optional: true });
   c.oneOf(p.update_key, "params.update_key", ["bare", "mean"], { optional: true });
-  if (p.context !== undefined) {
-    const ctx = c.obj(p.context, "params.context");
-    if (ctx.lengths !== undefined) {
-      if (!Array.isArray(ctx.lengths)) c.fail("params.context.lengths must be a list");
-      c.count(ctx.lengths, "params.context.lengths", "context_lengths");
-      ctx.lengths.forEach((n, i) => {
-        c.int(n, `params.context.lengths[${i}]`, { bound: "context_length" });
-      });
-    }
-    c.int(ctx.per_length, "params.context.per_length", {
-      optional: true,
-      bound: "context_per_length",
-    });
-    c.int(ctx.seed, "params.context.seed", { optional: true, bound: "seed" });
-    c.int(ctx.top_k, "params.context.top_k", { optional: true, bound: "context_top_k" });
-  }
+  if (p.context !== undefined) contextCheck(c, p.context);
   if (learned) {
     c.nums(learned.u, "learned.u");
     c.nums(learned.v, "learned.v");
@@ -110,14 +124,7 @@ function residSteer(c: Checker, { site, params: p, learned }: EditParts): void {
 }
 
 function loreft(c: Checker, { site, params: p, learned }: EditParts): void {
-  if (site.layers !== undefined) {
-    if (!Array.isArray(site.layers) || site.layers.length === 0)
-      c.fail("site.layers must be a non-empty list of layers");
-    c.count(site.layers, "site.layers", "layers");
-    site.layers.forEach((l, i) => {
-      c.int(l, `site.layers[${i}]`);
-    });
-  }
+  layerList(c, site.layers);
   c.oneOf(site.hook, "site.hook", RESID_HOOKS, { optional: true });
   c.loreftPosition(site.position, "site.position");
   c.int(p.rank, "params.rank", { optional: true, bound: "loreft_rank" });
@@ -155,7 +162,7 @@ function lora(c: Checker, { site, params: p, learned }: EditParts): void {
   c.num(p.threshold, "params.threshold", { optional: true, bound: "threshold" });
   if (p.modules !== undefined) {
     if (!Array.isArray(p.modules) || p.modules.length === 0)
-      c.fail('params.modules must be a non-empty list of "c_fc", "c_proj"');
+      c.fail(`params.modules must be a non-empty list of ${LORA_MODULES.join(", ")}`);
     for (const [i, m] of p.modules.entries()) c.oneOf(m, `params.modules[${i}]`, LORA_MODULES);
   }
   if (p.eval_prompts !== undefined) {
@@ -174,6 +181,44 @@ function lora(c: Checker, { site, params: p, learned }: EditParts): void {
   }
 }
 
+/** MEMIT / AlphaEdit: the requests in ROME's fields, the hparams by MEMIT's names. */
+function batch(c: Checker, { site, params: p, learned }: EditParts): void {
+  layerList(c, site.layers);
+  c.list(p.requests, "params.requests", "requests", (r, name) => {
+    for (const k of ["prompt", "subject", "target_new"]) c.str(r[k], `${name}.${k}`);
+    c.str(r.target_true, `${name}.target_true`, { optional: true });
+    c.int(r.case_id, `${name}.case_id`, { optional: true });
+  });
+  if (p.blue !== undefined && typeof p.blue !== "boolean")
+    c.fail("params.blue must be true or false");
+  c.int(p.v_num_grad_steps, "params.v_num_grad_steps", { optional: true, bound: "rome_steps" });
+  c.num(p.v_lr, "params.v_lr", { optional: true, bound: "rome_lr" });
+  c.num(p.v_weight_decay, "params.v_weight_decay", { optional: true, bound: "weight_decay" });
+  c.num(p.clamp_norm_factor, "params.clamp_norm_factor", { optional: true, bound: "clamp" });
+  c.num(p.kl_factor, "params.kl_factor", { optional: true, bound: "kl_weight" });
+  c.num(p.mom2_update_weight, "params.mom2_update_weight", {
+    optional: true,
+    bound: "mom2_update_weight",
+  });
+  c.oneOf(p.mom2_dataset, "params.mom2_dataset", COV_SOURCES, { optional: true });
+  c.int(p.mom2_n_samples, "params.mom2_n_samples", { optional: true, bound: "cov_texts" });
+  c.num(p.mom2_shrinkage, "params.mom2_shrinkage", { optional: true, bound: "shrinkage" });
+  c.num(p.nullspace_threshold, "params.nullspace_threshold", {
+    optional: true,
+    bound: "nullspace_threshold",
+  });
+  c.num(p.L2, "params.L2", { optional: true, bound: "l2" });
+  if (p.context !== undefined) contextCheck(c, p.context);
+  if (learned) {
+    c.list(learned.layers, "learned.layers", "layers", (o, name) => {
+      c.int(o.layer, `${name}.layer`);
+      c.nums(o.a, `${name}.a`);
+      c.nums(o.b, `${name}.b`);
+      c.nums(o.keys, `${name}.keys`, { optional: true });
+    });
+  }
+}
+
 /** The check of each kind's site, params and learned values. */
 export const KIND_CHECKS: Record<EditKind, KindCheck> = {
   rome,
@@ -183,4 +228,6 @@ export const KIND_CHECKS: Record<EditKind, KindCheck> = {
   resid_steer: residSteer,
   loreft,
   lora,
+  memit: batch,
+  alphaedit: batch,
 };

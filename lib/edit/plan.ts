@@ -19,6 +19,7 @@
 
 import type { Gpt2Config } from "../load/types";
 import type { ModelIntervention } from "../model/hook-plan";
+import { batchPatches, checkBatch } from "./batch-site";
 import { checkLora, type LowRankPatch, loraPatches } from "./lora-site";
 import { loreftInterventions } from "./loreft-site";
 import {
@@ -102,6 +103,8 @@ export function siteMaps(e: Edit, index: number): SiteMap[] {
   switch (e.kind) {
     case "rome":
     case "lora":
+    case "memit":
+    case "alphaedit":
       return [];
     case "head_ablate": {
       const mean = e.params.mode === "mean" ? e.learned!.mean : null;
@@ -205,6 +208,10 @@ export function checkEdit(e: Edit, config: Gpt2Config, where = describeEdit(e)):
     checkLora(e, config, fail);
     return;
   }
+  if (e.kind === "memit" || e.kind === "alphaedit") {
+    checkBatch(e, { nLayer, dMlp, dModel }, fail);
+    return;
+  }
   if (e.kind === "loreft") {
     const layers = e.learned?.layers.map((l) => l.layer) ?? e.site.layers ?? [];
     if (!layers.every(layerOk)) fail(`layers must be 0 to ${nLayer - 1}`);
@@ -247,6 +254,7 @@ export function planEdits(
       patches.push({ type: "rank_one", layer: e.site.layer!, u: e.learned!.u, v: e.learned!.v });
     }
     if (e.kind === "lora") patches.push(...loraPatches(e, config));
+    if (e.kind === "memit" || e.kind === "alphaedit") patches.push(...batchPatches(e));
     maps.push(...siteMaps(e, i));
   });
   if (!opts.fold) return { edits: enabled, patches, maps, folded: [] };

@@ -71,7 +71,12 @@ interface FixedPass {
   klOrig: tf.Tensor2D; // [K, V] log-probabilities of the KL prompts
 }
 
-function fixedPass(view: Gpt2Model, b: RomeBatch, layer: number): FixedPass {
+function fixedPass(
+  view: Gpt2Model,
+  b: RomeBatch,
+  layer: number,
+  anchor: DeltaAnchor = "mlp_out",
+): FixedPass {
   const L = `blocks.${layer}.`;
   const B = b.padded.ids.length;
   const { T } = b.padded;
@@ -79,11 +84,16 @@ function fixedPass(view: Gpt2Model, b: RomeBatch, layer: number): FixedPass {
   return tf.tidy(() => {
     const { logits, activations } = view.forward({
       inputIds: b.padded.ids,
-      record: [`${L}mlp.hook_post`, `${L}hook_resid_mid`, `${L}hook_mlp_out`],
+      record: [
+        `${L}mlp.hook_post`,
+        `${L}hook_resid_mid`,
+        `${L}hook_mlp_out`,
+        `${L}hook_resid_post`,
+      ],
       logitPositions: "all",
     });
     const keys = pickPositions(activations.get(`${L}mlp.hook_post`)!, subj).reshape([B, -1]); // [B, M]
-    const outs = pickPositions(activations.get(`${L}hook_mlp_out`)!, subj).reshape([B, -1]); // [B, D]
+    const outs = pickPositions(activations.get(`${L}hook_${anchor}`)!, subj).reshape([B, -1]); // [B, D]
     const klLogits = pickPositions(logits.slice([nR, 0, 0], [B - nR, T, -1]), subj.slice(nR)); // [K, 1, V]
     return {
       mid: activations.get(`${L}hook_resid_mid`) as tf.Tensor3D,
@@ -96,11 +106,20 @@ function fixedPass(view: Gpt2Model, b: RomeBatch, layer: number): FixedPass {
   });
 }
 
+/**
+ * What v₀ (the norm reference of the penalty and the clamp, returned as v0) is: ROME's MLP
+ * output (hook_mlp_out), or MEMIT's block output h_L (hook_resid_post, memit/compute_z.py's
+ * target_init). δ is added at the same place either way: resid_post = resid_mid + mlp_out.
+ */
+export type DeltaAnchor = "mlp_out" | "resid_post";
+
 export interface DeltaOptions {
   model: ModelLike;
   batch: RomeBatch;
   layer: number;
   p: ResolvedRomeParams;
+  /** Default "mlp_out" (ROME). */
+  anchor?: DeltaAnchor;
   onStep?: (s: RomeStep) => void;
   shouldStop?: () => boolean;
   signal?: CancelSignal;
@@ -208,7 +227,7 @@ async function step(
 /** Learns δ with Adam; returns it with the fixed pass's keys and v₀ on the host. */
 export async function optimiseDelta(o: DeltaOptions): Promise<DeltaResult> {
   const view = viewOf(o.model, o.batch.padded.lengths);
-  const fixed = fixedPass(view, o.batch, o.layer);
+  const fixed = fixedPass(view, o.batch, o.layer, o.anchor);
   const [kStarH, kBareH, v0H] = await Promise.all([
     fixed.kStar.data(),
     fixed.kBare.data(),

@@ -13,8 +13,10 @@
  */
 import { CodedError } from "../errors";
 
+import type { AlphaEditEdit, MemitEdit } from "./types-batch";
 import type { LoraEdit, LoreftEdit } from "./types-trained";
 
+export * from "./types-batch";
 export * from "./types-trained";
 
 export const EDIT_FORMAT_VERSION = 1;
@@ -27,6 +29,8 @@ export const EDIT_KINDS = [
   "resid_steer",
   "loreft",
   "lora",
+  "memit",
+  "alphaedit",
 ] as const;
 export type EditKind = (typeof EDIT_KINDS)[number];
 
@@ -244,7 +248,9 @@ export type Edit =
   | HeadSteerEdit
   | ResidSteerEdit
   | LoreftEdit
-  | LoraEdit;
+  | LoraEdit
+  | MemitEdit
+  | AlphaEditEdit;
 
 /** An edit file: `{version: 1, model?: name, edits: [...]}` (a bare array is accepted too). */
 export interface EditFile {
@@ -277,6 +283,8 @@ export function isLearned(e: Edit): boolean {
     case "loreft":
       return e.learned !== undefined;
     case "lora":
+    case "memit":
+    case "alphaedit":
       return e.learned !== undefined;
   }
 }
@@ -310,6 +318,14 @@ export function describeEdit(e: Edit): string {
     case "lora": {
       const l = e.site?.layers;
       return `lora MLP L${l ? `${l[0]}-${l[1]}` : "auto"} r=${e.params.rank ?? 4}: ${JSON.stringify(e.params.prefix)} → ${JSON.stringify(e.params.suffix)}`;
+    }
+    case "memit":
+    case "alphaedit": {
+      const layers = e.learned?.layers.map((l) => l.layer) ?? e.site.layers;
+      const r = e.params.requests;
+      const first = r[0] ? `: ${r[0].subject} → ${r[0].target_new}` : "";
+      const more = r.length > 1 ? ` (+${r.length - 1} more)` : "";
+      return `${e.kind}${e.params.blue ? "+blue" : ""} L${layers ? layers.join(",") : "auto"}, ${r.length} rewrite${r.length === 1 ? "" : "s"}${first}${more}`;
     }
   }
 }

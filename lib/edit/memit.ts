@@ -1,0 +1,411 @@
+/**
+ * MEMIT (Meng et al. 2023, kmeng01/memit memit_main.py), AlphaEdit (Fang et al. 2025,
+ * jianghoucheng/AlphaEdit) and BLUE (Li et al. 2025, xpq-tech/BLUE) on the model, over a range of
+ * MLP layers l₁ < … < l_L (docs/edits.md "MEMIT, AlphaEdit, BLUE"):
+ *
+ *   targets  for every request i, z_i = h_i + δ_i at the last layer l_L (the block output
+ *            hook_resid_post at the subject's last token), δ_i optimised as ROME's v* is
+ *            (lib/edit/rome-delta.ts with anchor "resid_post": MEMIT's compute_z)
+ *   layers   in order, each on the model with the layers before already updated:
+ *              K  the requests' keys (mlp.hook_post at the subject's last token, the mean of
+ *                 the bare prompt's key and the context templates' mean key: compute_ks)
+ *              R  (z − h_L now) / (number of layers left)   (the residual spread)
+ *              ΔW from K, R and C (lib/edit/memit-solve.ts)
+ *   BLUE     only l₁ and l_L move; each gets its own targets z at that layer, computed on the
+ *            model as updated so far, and its whole residual (memit_main.py execute_memit_blue)
+ *
+ * C is the second moment of keys over the corpus on the unedited base model, computed once per
+ * model, layer and corpus and kept in memory (lib/edit/cov.ts), as MEMIT's get_cov caches it.
+ */
+import type { TextTokenizer } from "../util/tokenizer";
+import { applyEdits, baseOf, isEdited, type ModelLike } from "./apply";
+import { activationsAt } from "./batch";
+import { type CancelSignal, checkLearningCancelled } from "./cancel";
+import { contextTemplates } from "./context";
+import { secondMoment } from "./cov";
+import type { EditDataset } from "./dataset";
+import { norm } from "./linalg";
+import {
+  batchLayers,
+  checkRequests,
+  memitHparams,
+  type ResolvedHparams,
+  updatedLayers,
+} from "./memit-params";
+import {
+  alphaEditFactor,
+  gram,
+  memitFactor,
+  NotPositiveDefinite,
+  nullProjector,
+} from "./memit-solve";
+import { covTexts, ROME_DEFAULTS, romeParams } from "./rome";
+import { optimiseDelta, romeBatch } from "./rome-delta";
+import { subjectPrompt } from "./tokens";
+import {
+  type BatchEdit,
+  type BatchInfo,
+  type BatchLayerDelta,
+  type Edit,
+  EditError,
+  type RewriteRequest,
+} from "./types";
+
+/** Where a batch edit is; `request` counts from 0 within the batch. */
+export type BatchProgress =
+  | {
+      phase: "target";
+      request: number;
+      requests: number;
+      step: number;
+      steps: number;
+      loss: number;
+    }
+  | { phase: "layer"; layer: number; index: number; layers: number }
+  | { phase: "keys"; layer: number };
+
+export interface BatchLearnOptions {
+  dataset?: EditDataset;
+  onProgress?: (p: BatchProgress) => void;
+  signal?: CancelSignal;
+}
+
+/** Runs `f` with errors from one request named by its index. */
+async function forRequest<T>(i: number, r: RewriteRequest, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof EditError && e.code === "bad_edit") {
+      throw new EditError("bad_edit", `request ${i} (${JSON.stringify(r.subject)}): ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/** z_i = h_i + δ_i at `layer` for every request (MEMIT's compute_z), [n][D]. */
+async function targets(
+  model: ModelLike,
+  tok: TextTokenizer,
+  requests: readonly RewriteRequest[],
+  hp: ResolvedHparams,
+  layer: number,
+  o: BatchLearnOptions,
+): Promise<{ zs: Float64Array[]; info: BatchInfo["requests"] }> {
+  const zs: Float64Array[] = [];
+  const info: BatchInfo["requests"] = [];
+  for (const [i, r] of requests.entries()) {
+    const p = romeParams({
+      ...r,
+      steps: hp.v_num_grad_steps,
+      lr: hp.v_lr,
+      kl_weight: hp.kl_factor,
+      weight_decay: hp.v_weight_decay,
+      clamp: hp.clamp_norm_factor,
+      early_stop: ROME_DEFAULTS.early_stop,
+      context: hp.context,
+    });
+    const d = await forRequest(i, r, async () => {
+      const batch = await romeBatch(model, tok, p);
+      const res = await optimiseDelta({
+        model,
+        batch,
+        layer,
+        p,
+        anchor: "resid_post",
+        signal: o.signal,
+        onStep: (s) =>
+          o.onProgress?.({
+            phase: "target",
+            request: i,
+            requests: requests.length,
+            step: s.step,
+            steps: s.steps,
+            loss: s.loss,
+          }),
+      });
+      return { ...res, target: batch.target };
+    });
+    zs.push(Float64Array.from(d.v0, (x, j) => x + d.delta[j]));
+    const last = d.losses[d.losses.length - 1];
+    info.push({
+      losses: d.losses.map((l) => l.loss),
+      p_new: last?.p_new ?? 0,
+      delta_norm: norm(d.delta),
+      target_ids: d.target,
+    });
+  }
+  return { zs, info };
+}
+
+/** The requests' prompts with every template, tokenized, and each subject's last token. */
+function promptRows(
+  tok: TextTokenizer,
+  requests: readonly RewriteRequest[],
+  templates: readonly string[],
+): { ids: number[][]; pos: number[][] } {
+  const ids: number[][] = [];
+  const pos: number[][] = [];
+  requests.forEach((r, i) => {
+    for (const t of templates) {
+      let sp: ReturnType<typeof subjectPrompt>;
+      try {
+        sp = subjectPrompt(tok, t.replace("{}", r.prompt), r.subject);
+      } catch (e) {
+        throw new EditError(
+          "bad_edit",
+          `request ${i} (${JSON.stringify(r.subject)}): ${(e as Error).message}`,
+        );
+      }
+      ids.push(sp.ids);
+      pos.push([sp.subjectLast]);
+    }
+  });
+  return { ids, pos };
+}
+
+/**
+ * K [M, n] at `layer` (MEMIT's compute_ks: per request the mean over template groups — "{}",
+ * then each group of per_length generated texts — of the group's mean key) and h [n][D], the
+ * block output at `zLayer` in the bare prompt.
+ */
+async function keysAndOutputs(
+  model: ModelLike,
+  tok: TextTokenizer,
+  requests: readonly RewriteRequest[],
+  templates: readonly string[],
+  per: number,
+  at: { layer: number; zLayer: number },
+): Promise<{ K: Float64Array; h: Float64Array[] }> {
+  const { dMlp: M } = baseOf(model).config;
+  const n = requests.length;
+  const T = templates.length;
+  const rows = promptRows(tok, requests, templates);
+  const kHook = `blocks.${at.layer}.mlp.hook_post`;
+  const zHook = `blocks.${at.zLayer}.hook_resid_post`;
+  const acts = await activationsAt(model, rows.ids, [kHook, zHook], rows.pos);
+  const keys = acts.get(kHook)!;
+  const outs = acts.get(zHook)!;
+  const groups: number[][] = [[0]];
+  for (let s = 1; s < T; s += per)
+    groups.push(Array.from({ length: Math.min(per, T - s) }, (_, j) => s + j));
+  const K = new Float64Array(M * n);
+  for (let i = 0; i < n; i++) {
+    for (const g of groups) {
+      for (const t of g) {
+        const k = keys[i * T + t];
+        for (let m = 0; m < M; m++) K[m * n + i] += k[m] / g.length / groups.length;
+      }
+    }
+  }
+  const h = requests.map((_, i) => Float64Array.from(outs[i * T]));
+  return { K, h };
+}
+
+/** Σ K Kᵀ at `layer` of the AlphaEdit edits already in the stack (AlphaEdit's cache_c). */
+function previousGram(stack: readonly Edit[], layer: number, M: number): Float64Array | null {
+  let acc: Float64Array | null = null;
+  for (const e of stack) {
+    if (e.kind !== "alphaedit") continue;
+    for (const l of e.learned?.layers ?? []) {
+      if (l.layer !== layer || !l.keys) continue;
+      const n = l.keys.length / M;
+      const g = gram(Float64Array.from(l.keys), M, n);
+      if (!acc) acc = g;
+      else for (let i = 0; i < g.length; i++) acc[i] += g[i];
+    }
+  }
+  return acc;
+}
+
+/** Learns a MEMIT or AlphaEdit edit (BLUE when params.blue) on `model`; returns it complete. */
+export async function learnBatch(
+  model: ModelLike,
+  tok: TextTokenizer,
+  edit: BatchEdit,
+  o: BatchLearnOptions = {},
+): Promise<BatchEdit> {
+  const t0 = Date.now();
+  const { requests } = edit.params;
+  checkRequests(requests, edit.kind);
+  const base = baseOf(model);
+  const { dMlp: M, dModel: D } = base.config;
+  const n = requests.length;
+  const layers = batchLayers(edit, base.config);
+  const blue = edit.params.blue === true;
+  const moved = updatedLayers(layers, blue);
+  const hp = memitHparams(edit.params);
+  const before = isEdited(model) ? model.plan.edits : [];
+  const templates = await contextTemplates(model, tok, hp.context);
+  const texts = hp.mom2_dataset === "identity" ? [] : covTexts(o.dataset, hp.mom2_dataset);
+  const corpus = texts.slice(0, hp.mom2_n_samples ?? texts.length);
+  const zLast = layers[layers.length - 1];
+  const info: BatchInfo = { requests: [], layers: [], templates, cov_tokens: 0, ms: 0 };
+  let zs: Float64Array[] = [];
+  if (!blue) {
+    const t = await targets(model, tok, requests, hp, zLast, o);
+    zs = t.zs;
+    info.requests = t.info;
+  }
+  const done: BatchLayerDelta[] = [];
+  const partial = (): BatchEdit => ({ ...edit, site: { layers }, learned: { layers: [...done] } });
+  for (const [i, layer] of moved.entries()) {
+    await checkLearningCancelled(o.signal);
+    o.onProgress?.({ phase: "layer", layer, index: i, layers: moved.length });
+    const cur = i === 0 ? model : applyEdits(base, [...before, partial()]);
+    try {
+      const zLayer = blue ? layer : zLast;
+      if (blue) {
+        const t = await targets(cur, tok, requests, hp, layer, o);
+        zs = t.zs;
+        info.requests.push(...t.info);
+      }
+      const { K, h } = await keysAndOutputs(cur, tok, requests, templates, hp.context.per_length, {
+        layer,
+        zLayer,
+      });
+      const share = blue ? 1 : moved.length - i;
+      const R = new Float64Array(n * D);
+      for (let r = 0; r < n; r++)
+        for (let d = 0; d < D; d++) R[r * D + d] = (zs[r][d] - h[r][d]) / share;
+      const { a, tokens, nullDim } = await layerFactor({
+        edit,
+        hp,
+        base,
+        tok,
+        corpus,
+        layer,
+        K,
+        M,
+        n,
+        stack: before,
+      });
+      info.cov_tokens = tokens;
+      done.push({ layer, a: Array.from(a), b: Array.from(R) });
+      info.layers.push({
+        layer,
+        z_layer: zLayer,
+        resid_norm: norm(R),
+        delta_norm: factorNorm(a, R, M, n, D),
+        ...(nullDim !== undefined ? { null_dim: nullDim } : {}),
+      });
+    } finally {
+      if (cur !== model && isEdited(cur)) cur.dispose();
+    }
+  }
+  if (edit.kind === "alphaedit")
+    await storeKeys({ model, base, before, partial, tok, requests, templates, hp, done, o });
+  info.ms = Date.now() - t0;
+  return { ...edit, site: { layers }, learned: { layers: done, info } } as BatchEdit;
+}
+
+/** ‖a b‖_F for a [M, n], b [n, D] without forming it: sqrt(tr((aᵀa)(b bᵀ))). */
+function factorNorm(a: Float64Array, b: Float64Array, M: number, n: number, D: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let ata = 0;
+      for (let m = 0; m < M; m++) ata += a[m * n + i] * a[m * n + j];
+      let bbt = 0;
+      for (let d = 0; d < D; d++) bbt += b[i * D + d] * b[j * D + d];
+      s += ata * bbt;
+    }
+  }
+  return Math.sqrt(Math.max(0, s));
+}
+
+const projectorCache = new WeakMap<object, Map<number, { P: Float64Array; dim: number }>>();
+
+/** The layer's factor a (MEMIT or AlphaEdit) from K and C. */
+async function layerFactor(x: {
+  edit: BatchEdit;
+  hp: ResolvedHparams;
+  base: ReturnType<typeof baseOf>;
+  tok: TextTokenizer;
+  corpus: string[];
+  layer: number;
+  K: Float64Array;
+  M: number;
+  n: number;
+  stack: readonly Edit[];
+}): Promise<{ a: Float64Array; tokens: number; nullDim?: number }> {
+  const { hp, M, n, K, layer } = x;
+  let C: Float64Array;
+  let tokens = 0;
+  if (hp.mom2_dataset === "identity") {
+    C = new Float64Array(M * M);
+    for (let i = 0; i < M; i++) C[i * M + i] = 1;
+  } else {
+    const mom = await secondMoment(x.base, x.tok, x.corpus, layer);
+    C = mom.C;
+    tokens = mom.tokens;
+  }
+  if (x.edit.kind === "memit") {
+    try {
+      return {
+        a: memitFactor({ C, K, M, n, lambda: hp.mom2_update_weight, shrinkage: hp.mom2_shrinkage }),
+        tokens,
+      };
+    } catch (e) {
+      if (!(e instanceof NotPositiveDefinite)) throw e;
+      throw new EditError(
+        "bad_edit",
+        `memit layer ${layer}: λC + K Kᵀ is not positive definite (C from ${tokens} tokens of ${hp.mom2_dataset}, d_mlp ${M}): give a larger corpus or params.mom2_shrinkage > 0 (${e.message})`,
+      );
+    }
+  }
+  let byThreshold = projectorCache.get(C);
+  if (!byThreshold) {
+    byThreshold = new Map();
+    projectorCache.set(C, byThreshold);
+  }
+  let proj = byThreshold.get(hp.nullspace_threshold);
+  if (!proj) {
+    const { P, dim } = nullProjector(C, M, hp.nullspace_threshold);
+    proj = { P, dim };
+    byThreshold.set(hp.nullspace_threshold, proj);
+  }
+  if (proj.dim === 0) {
+    throw new EditError(
+      "bad_edit",
+      `alphaedit layer ${layer}: no eigenvalue of C is below nullspace_threshold ${hp.nullspace_threshold}, so the null space is empty and nothing can be edited: raise it`,
+    );
+  }
+  const Cp = previousGram(x.stack, layer, M);
+  const a = alphaEditFactor({ P: proj.P, K, Cp, M, n, L2: hp.L2 });
+  return { a, tokens, nullDim: proj.dim };
+}
+
+/** AlphaEdit: the keys of every moved layer on the fully edited model, kept for later batches. */
+async function storeKeys(x: {
+  model: ModelLike;
+  base: ReturnType<typeof baseOf>;
+  before: readonly Edit[];
+  partial: () => BatchEdit;
+  tok: TextTokenizer;
+  requests: readonly RewriteRequest[];
+  templates: readonly string[];
+  hp: ResolvedHparams;
+  done: BatchLayerDelta[];
+  o: BatchLearnOptions;
+}): Promise<void> {
+  const edited = applyEdits(x.base, [...x.before, x.partial()]);
+  try {
+    for (const d of x.done) {
+      x.o.onProgress?.({ phase: "keys", layer: d.layer });
+      const { K } = await keysAndOutputs(
+        edited,
+        x.tok,
+        x.requests,
+        x.templates,
+        x.hp.context.per_length,
+        {
+          layer: d.layer,
+          zLayer: d.layer,
+        },
+      );
+      d.keys = Array.from(K);
+    }
+  } finally {
+    edited.dispose();
+  }
+}
