@@ -1,22 +1,38 @@
 /**
- * An edited model as an HF GPT-2 checkpoint (config.json + model.safetensors + tokenizer.json),
- * for use in other tools. The weight patches of the stack's folded plan (lib/edit/plan.ts) are
- * applied to a host copy of the weights, in float64 arithmetic rounded to float32:
- *   rank_one   mlp.c_proj.weight += u vᵀ            (ROME)
- *   heads      attn.c_proj.weight rows of head h × s_h; attn.c_proj.bias += Σ_h a_h · W_O[rows h]
- *   bias       mlp.c_proj.bias or attn.c_proj.bias += vec
- *   low_rank   mlp.c_fc.weight or mlp.c_proj.weight += s·A·B   (LoRA)
- * Edits that are not weight changes (interventions at the last or given positions, and
- * resid_pre of layer 0) are listed so the caller can say so; they are not in the checkpoint.
- * The input weights are not changed.
+ * An edited model as a checkpoint of its own family (config.json + model.safetensors +
+ * tokenizer.json), for use in other tools: the hub tensor names and layouts the model was read
+ * with (GPT-2 transformer.*, Conv1D [In, Out]; Llama model.layers.*, NeoX gpt_neox.layers.*,
+ * nn.Linear [Out, In]; lib/edit/family-sites.ts). The weight patches of the stack's folded plan
+ * (lib/edit/plan.ts) are applied to host copies of the changed tensors, in float64 arithmetic
+ * rounded to float32, each written through the family's layout (ΔW [In, Out] at runtime is ΔWᵀ
+ * on an nn.Linear tensor):
+ *   rank_one   down-projection += u vᵀ                                  (ROME)
+ *   heads      attention output: head h's rows (GPT-2) / columns (nn.Linear) × s_h;
+ *              its bias += Σ_h a_h · W_O[head h]
+ *   bias       MLP or attention output bias += vec
+ *   low_rank   the factor's weight += s·A·B                             (LoRA, MEMIT)
+ * Edits that are not weight changes (interventions at the last or given positions, LoReFT,
+ * resid_pre of layer 0, and a fold that needs a bias the family lacks: Llama's down_proj,
+ * Llama / Qwen2's o_proj) are listed with why. Every tensor is written as F32: a rank-one update
+ * can be smaller than BF16's resolution (checkpointNotes says so). The input weights are not
+ * changed.
  */
 import type { Gpt2Config, Gpt2Weights, HostTensor } from "../load/types";
+import {
+  type AnyModelConfig,
+  familyLabel,
+  hubIndex,
+  hubSite,
+  missingFoldBias,
+  roleName,
+  type WeightRole,
+} from "./family-sites";
 import { addLowRank } from "./lora-site";
-import { planEdits, type WeightPatch } from "./plan";
-import { describeEdit, type Edit } from "./types";
+import { planEdits, siteMaps, type WeightPatch } from "./plan";
+import { describeEdit, type Edit, EditError } from "./types";
 
 export interface EditedCheckpoint {
-  /** HF tensor names (transformer.*) → float32 data, in the loader's order. */
+  /** Hub tensor names → float32 data, in the order the model's weights came in. */
   tensors: Map<string, HostTensor>;
   /** Indexes (into the enabled edits) written as weight changes. */
   weightEdits: number[];
@@ -24,56 +40,15 @@ export interface EditedCheckpoint {
   notWeightEdits: { index: number; edit: string; reason: string }[];
 }
 
-function copy(t: HostTensor): HostTensor {
-  return { shape: [...t.shape], data: Float32Array.from(t.data) };
-}
+/** A model's host weights: GPT-2's structured form, or any family's tensors by hub name. */
+export type CheckpointWeights = Gpt2Weights | { hub: Map<string, HostTensor> };
 
-type HostBlock = Gpt2Weights["blocks"][number];
-
-/** One weight patch applied to host copies of the block's changed weights. */
-function applyPatch(blk: HostBlock, p: WeightPatch, config: Gpt2Config): void {
-  const { dModel: D, nHead: H } = config;
-  const E = D / H;
-  if (p.type === "low_rank") {
-    addLowRank((p.name === "wIn" ? blk.mlpIn.w : blk.mlpOut.w).data, p);
-  } else if (p.type === "rank_one") {
-    const W = blk.mlpOut.w.data; // [M, D]
-    const M = p.u.length;
-    for (let i = 0; i < M; i++) {
-      const ui = p.u[i];
-      if (ui === 0) continue;
-      for (let j = 0; j < D; j++) W[i * D + j] = W[i * D + j] + ui * p.v[j];
-    }
-  } else if (p.type === "bias") {
-    const b = (p.name === "bOut" ? blk.mlpOut.b : blk.attnOut.b).data;
-    for (let j = 0; j < D; j++) b[j] += p.vec[j];
-  } else {
-    const W = blk.attnOut.w.data; // [D, D]: rows = the heads' z, in head order
-    const b = blk.attnOut.b.data;
-    const shift = new Float64Array(D);
-    for (let h = 0; h < H; h++) {
-      const a = p.add[h];
-      if (!a) continue;
-      for (let e = 0; e < E; e++) {
-        const row = (h * E + e) * D;
-        for (let j = 0; j < D; j++) shift[j] += a[e] * W[row + j];
-      }
-    }
-    for (let j = 0; j < D; j++) b[j] += shift[j];
-    for (let h = 0; h < H; h++) {
-      const s = p.scale[h];
-      if (s === 1) continue;
-      for (let r = h * E * D; r < (h + 1) * E * D; r++) W[r] *= s;
-    }
-  }
-}
-
-/** The HF tensor names (transformer.*) of the weights, in the loader's order. */
-function hfTensors(weights: Gpt2Weights, blocks: readonly HostBlock[]): Map<string, HostTensor> {
+/** GPT-2's weights by their HF names (transformer.*), in the loader's order. */
+function gpt2HubTensors(weights: Gpt2Weights): Map<string, HostTensor> {
   const tensors = new Map<string, HostTensor>();
   tensors.set("transformer.wte.weight", weights.wte);
   tensors.set("transformer.wpe.weight", weights.wpe);
-  blocks.forEach((b, l) => {
+  weights.blocks.forEach((b, l) => {
     const h = `transformer.h.${l}.`;
     tensors.set(`${h}ln_1.weight`, b.ln1.g);
     tensors.set(`${h}ln_1.bias`, b.ln1.b);
@@ -93,13 +68,92 @@ function hfTensors(weights: Gpt2Weights, blocks: readonly HostBlock[]): Map<stri
   return tensors;
 }
 
+/** Copy-on-write access to the hub tensors a plan changes. */
+class HubEditor {
+  readonly tensors: Map<string, HostTensor>;
+  private readonly copied = new Set<string>();
+
+  constructor(
+    private readonly config: AnyModelConfig,
+    source: Map<string, HostTensor>,
+  ) {
+    this.tensors = new Map(source);
+  }
+
+  /** The role's hub tensor (a private copy) and its runtime (i, j) → data index map. */
+  role(layer: number, role: WeightRole) {
+    const site = hubSite(this.config, layer, role);
+    if (!site) {
+      throw new EditError(
+        "bad_edit",
+        `a ${familyLabel(this.config)} checkpoint has no ${roleName(this.config, layer, role)} to write this edit into`,
+      );
+    }
+    const t = this.tensors.get(site.name);
+    if (!t || t.data.length !== site.rows * site.cols) {
+      throw new EditError(
+        "bad_edit",
+        `the checkpoint's ${site.name} is ${t ? `[${t.shape.join(", ")}]` : "missing"}, not the ${site.rows * site.cols} numbers the config implies`,
+      );
+    }
+    if (!this.copied.has(site.name)) {
+      this.tensors.set(site.name, { shape: [...t.shape], data: Float32Array.from(t.data) });
+      this.copied.add(site.name);
+    }
+    return { data: this.tensors.get(site.name)!.data, at: hubIndex(site) };
+  }
+
+  apply(p: WeightPatch): void {
+    const { dModel: D, nHead: H } = this.config;
+    if (p.type === "low_rank") {
+      const { data, at } = this.role(p.layer, p.name);
+      addLowRank(data, p, at);
+    } else if (p.type === "rank_one") {
+      const { data: W, at } = this.role(p.layer, "wOut"); // runtime [M, D]
+      p.u.forEach((ui, i) => {
+        if (ui !== 0) for (let j = 0; j < D; j++) W[at(i, j)] += ui * p.v[j];
+      });
+    } else if (p.type === "bias") {
+      const { data: b } = this.role(p.layer, p.name);
+      for (let j = 0; j < D; j++) b[j] += p.vec[j];
+    } else {
+      const { data: W, at } = this.role(p.layer, "wO"); // runtime [H·E, D]: head h's rows
+      const E = W.length / D / H;
+      const shift = new Float64Array(D);
+      let anyAdd = false;
+      p.add.forEach((a, h) => {
+        if (!a) return;
+        anyAdd = true;
+        for (let e = 0; e < E; e++)
+          for (let j = 0; j < D; j++) shift[j] += a[e] * W[at(h * E + e, j)];
+      });
+      if (anyAdd) {
+        const { data: b } = this.role(p.layer, "bO");
+        for (let j = 0; j < D; j++) b[j] += shift[j];
+      }
+      p.scale.forEach((s, h) => {
+        if (s === 1) return;
+        for (let r = h * E; r < (h + 1) * E; r++) for (let j = 0; j < D; j++) W[at(r, j)] *= s;
+      });
+    }
+  }
+}
+
 /** Why an enabled edit kept as an intervention is not in the checkpoint. */
-function notWeightReason(e: Edit): string {
+function notWeightReason(e: Edit, config: AnyModelConfig): string {
   const pos = "position" in e.site ? e.site.position : undefined;
   if (e.kind === "loreft") {
-    return "a LoReFT edit is an intervention on activations, h + Rᵀ(Wh + b − Rh) at one position per prompt, not a weight change: it cannot be saved into an HF checkpoint (keep the edit file, --out)";
+    return "a LoReFT edit is an intervention on activations, h + Rᵀ(Wh + b − Rh) at one position per prompt, not a weight change: it cannot be saved into a checkpoint (keep the edit file, --out)";
   }
-  if (pos === "all") return "shares a site with an edit that is not at every position";
+  if (pos === "all") {
+    for (const m of siteMaps(e, 0)) {
+      const missing = missingFoldBias(config, m.hook, m.add !== null);
+      if (missing) {
+        return `adds a vector at every position, which needs a bias to fold into, and a ${familyLabel(config)} checkpoint has no ${missing} (keep the edit file, --out)`;
+      }
+    }
+    return "shares a site with an edit that is not at every position";
+  }
   if (e.kind === "resid_steer" && e.site.hook === "resid_pre" && e.site.layer === 0) {
     return "steering the input embeddings has no bias to fold into";
   }
@@ -108,28 +162,44 @@ function notWeightReason(e: Edit): string {
 
 export function editedCheckpoint(
   config: Gpt2Config,
-  weights: Gpt2Weights,
+  weights: CheckpointWeights,
   edits: readonly Edit[],
 ): EditedCheckpoint {
   const plan = planEdits(edits, config, { fold: true });
-  const blocks: HostBlock[] = weights.blocks.map((b) => ({
-    ln1: { g: b.ln1.g, b: b.ln1.b },
-    attnQkv: b.attnQkv,
-    attnOut: { w: copy(b.attnOut.w), b: copy(b.attnOut.b) },
-    ln2: b.ln2,
-    mlpIn: { w: copy(b.mlpIn.w), b: b.mlpIn.b },
-    mlpOut: { w: copy(b.mlpOut.w), b: copy(b.mlpOut.b) },
-  }));
-  for (const p of plan.patches) applyPatch(blocks[p.layer], p, config);
+  const source = "hub" in weights ? weights.hub : gpt2HubTensors(weights);
+  const editor = new HubEditor(config, source);
+  for (const p of plan.patches) editor.apply(p);
 
   const keptEdits = new Set(plan.maps.map((m) => m.edit));
   const weightEdits: number[] = [];
   const notWeightEdits: EditedCheckpoint["notWeightEdits"] = [];
   plan.edits.forEach((e, i) => {
-    if (e.kind === "rome" || e.kind === "lora" || !keptEdits.has(i)) weightEdits.push(i);
-    else notWeightEdits.push({ index: i, edit: describeEdit(e), reason: notWeightReason(e) });
+    if (!keptEdits.has(i)) weightEdits.push(i);
+    else
+      notWeightEdits.push({ index: i, edit: describeEdit(e), reason: notWeightReason(e, config) });
   });
-  return { tensors: hfTensors(weights, blocks), weightEdits, notWeightEdits };
+  return { tensors: editor.tensors, weightEdits, notWeightEdits };
+}
+
+/**
+ * What to tell the user about the saved file's dtype: the checkpoint's config.json says
+ * torch_dtype (or transformers 5's dtype) bfloat16 or float16, and the saved tensors are F32.
+ */
+export function checkpointNotes(configJson: unknown): string[] {
+  const c = (configJson ?? {}) as Record<string, unknown>;
+  const dtype = c.torch_dtype ?? c.dtype;
+  if (dtype !== "bfloat16" && dtype !== "float16") return [];
+  return [
+    `the checkpoint's weights are ${dtype}; the edited checkpoint is written as float32 (F32), because an edit such as ROME's rank-one update can be smaller than ${dtype}'s resolution and rounding would undo it; config.json's torch_dtype says float32`,
+  ];
+}
+
+/** config.json for the saved checkpoint: the same, with the dtype fields saying float32. */
+export function editedConfigJson(configJson: unknown): Record<string, unknown> {
+  const c = { ...(configJson as Record<string, unknown>) };
+  if ("torch_dtype" in c) c.torch_dtype = "float32";
+  if ("dtype" in c) c.dtype = "float32";
+  return c;
 }
 
 /** Serialises float32 tensors as a safetensors file (header padded to 8 bytes). */

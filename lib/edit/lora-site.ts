@@ -1,15 +1,25 @@
 /**
  * A LoRA edit as weight data, without tensors: its defaults, its layer range, the checks of its
- * learned factors against a model, and its weight patches. Each factor changes one MLP weight
- * (Conv1D layout, y = x @ W + b):
+ * learned factors against a model, and its weight patches. Each factor changes one linear layer,
+ * named as the family names it (lib/edit/family-sites.ts: GPT-2 c_fc, c_proj, c_attn,
+ * attn.c_proj; Llama gate_proj, up_proj, down_proj, o_proj; NeoX dense_h_to_4h,
+ * dense_4h_to_h, dense; GPT-2's c_fc / c_proj also stand for the family's MLP
+ * input / output side), in the runtime layout [In, Out] (y = x @ W + b), e.g.
  *   c_fc    mlp.c_fc.weight   [D, M]  ("wIn")
  *   c_proj  mlp.c_proj.weight [M, D]  ("wOut")
  * by ΔW = s·A·B, A [in, r], B [r, out], s = α / r (standard LoRA scaling, not rsLoRA's α/√r).
  * The delta is a weight change at every position, so it folds into the checkpoint exactly
  * (lib/edit/checkpoint.ts) and acts on every generated token.
  */
-import type { Gpt2Config } from "../load/types";
-import type { LoraEdit, LoraFactor, LoraModule } from "./types";
+import {
+  type AnyModelConfig,
+  editDims,
+  FamilySiteError,
+  loraModulesOf,
+  loraRole,
+  type WeightRole,
+} from "./family-sites";
+import { EditError, type LoraEdit, type LoraFactor, type LoraModule } from "./types";
 
 export const LORA_DEFAULTS = {
   rank: 4,
@@ -24,18 +34,27 @@ export const LORA_DEFAULTS = {
   threshold: 0.2,
 };
 
-/** The model's weight name of a module, and its [in, out] sizes. */
+/** The model's weight role of one of the family's own module names, and its [in, out] sizes. */
 export function loraWeight(
   module: LoraModule,
-  config: Gpt2Config,
-): { name: "wIn" | "wOut"; rows: number; cols: number } {
-  return module === "c_fc"
-    ? { name: "wIn", rows: config.dModel, cols: config.dMlp }
-    : { name: "wOut", rows: config.dMlp, cols: config.dModel };
+  config: AnyModelConfig,
+): { name: WeightRole; rows: number; cols: number } {
+  const { role, rows, cols } = loraRole(config, module);
+  return { name: role, rows, cols };
+}
+
+/** The family's own module names the edit trains (its modules, GPT-2's aliases resolved). */
+export function loraModules(e: LoraEdit, config: AnyModelConfig): LoraModule[] {
+  try {
+    return loraModulesOf(config, e.params.modules ?? LORA_DEFAULTS.modules);
+  } catch (err) {
+    if (err instanceof FamilySiteError) throw new EditError("bad_edit", err.message);
+    throw err;
+  }
 }
 
 /** The layer range to train: the edit's own, or the first third of the layers (see docs/edits.md). */
-export function loraLayers(e: LoraEdit, config: Gpt2Config): [number, number] {
+export function loraLayers(e: LoraEdit, config: AnyModelConfig): [number, number] {
   if (e.site?.layers) return e.site.layers;
   const last = Math.max(0, Math.ceil(config.nLayer / 3) - 1);
   return [0, last];
@@ -45,8 +64,16 @@ export const loraScale = (e: LoraEdit): number =>
   (e.params.alpha ?? LORA_DEFAULTS.alpha) / (e.params.rank ?? LORA_DEFAULTS.rank);
 
 /** Checks site, rank and the learned factors' sizes; `fail` throws. */
-export function checkLora(e: LoraEdit, config: Gpt2Config, fail: (msg: string) => never): void {
-  const { nLayer, dModel, dMlp } = config;
+export function checkLora(e: LoraEdit, config: AnyModelConfig, fail: (msg: string) => never): void {
+  const { nLayer, dModel, dMlp } = editDims(config);
+  const site = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof FamilySiteError) fail(err.message);
+      throw err;
+    }
+  };
   const r = e.params.rank ?? LORA_DEFAULTS.rank;
   if (!Number.isInteger(r) || r < 1 || r > Math.min(dModel, dMlp))
     fail(`rank must be an integer from 1 to ${Math.min(dModel, dMlp)}`);
@@ -59,12 +86,13 @@ export function checkLora(e: LoraEdit, config: Gpt2Config, fail: (msg: string) =
       fail(`site.layers must be [first, last] with 0 ≤ first ≤ last ≤ ${nLayer - 1}`);
   }
   const mods = e.params.modules ?? LORA_DEFAULTS.modules;
-  if (mods.length === 0) fail("params.modules must name c_fc and/or c_proj");
+  if (mods.length === 0) fail("params.modules must name at least one module");
+  site(() => loraModules(e, config));
   const seen = new Set<string>();
   for (const f of e.learned?.factors ?? []) {
     if (!Number.isInteger(f.layer) || f.layer < 0 || f.layer >= nLayer)
       fail(`factor layer ${f.layer} must be 0 to ${nLayer - 1}`);
-    const { rows, cols } = loraWeight(f.module, config);
+    const { rows, cols } = site(() => loraWeight(f.module, config));
     const key = `${f.layer}:${f.module}`;
     if (seen.has(key)) fail(`two factors for ${f.module} of layer ${f.layer}`);
     seen.add(key);
@@ -80,7 +108,7 @@ export function checkLora(e: LoraEdit, config: Gpt2Config, fail: (msg: string) =
 export interface LowRankPatch {
   type: "low_rank";
   layer: number;
-  name: "wIn" | "wOut";
+  name: WeightRole;
   rank: number;
   scale: number;
   /** A [in, rank] and B [rank, out], row-major. */
@@ -88,7 +116,7 @@ export interface LowRankPatch {
   b: number[];
 }
 
-export function loraPatches(e: LoraEdit, config: Gpt2Config): LowRankPatch[] {
+export function loraPatches(e: LoraEdit, config: AnyModelConfig): LowRankPatch[] {
   const rank = e.params.rank ?? LORA_DEFAULTS.rank;
   const scale = loraScale(e);
   return (e.learned?.factors ?? []).map((f: LoraFactor) => ({
@@ -102,11 +130,20 @@ export function loraPatches(e: LoraEdit, config: Gpt2Config): LowRankPatch[] {
   }));
 }
 
-/** W += s·A·B on a host copy (float64 sums, rounded to float32 on store). W is [in, out]. */
-export function addLowRank(W: Float32Array, p: LowRankPatch): void {
+/**
+ * W += s·A·B on a host copy (float64 sums, rounded to float32 on store). W holds the runtime
+ * [in, out] matrix, row-major unless `index(i, j)` says where element (i, j) lives (a hub
+ * nn.Linear tensor is its transpose: lib/edit/family-sites.ts hubIndex).
+ */
+export function addLowRank(
+  W: Float32Array,
+  p: LowRankPatch,
+  index?: (i: number, j: number) => number,
+): void {
   const r = p.rank;
   const cols = p.b.length / r;
   const rows = p.a.length / r;
+  const at = index ?? ((i: number, j: number) => i * cols + j);
   const row = new Float64Array(cols);
   for (let i = 0; i < rows; i++) {
     row.fill(0);
@@ -115,6 +152,6 @@ export function addLowRank(W: Float32Array, p: LowRankPatch): void {
       if (aik === 0) continue;
       for (let j = 0; j < cols; j++) row[j] += aik * p.b[k * cols + j];
     }
-    for (let j = 0; j < cols; j++) W[i * cols + j] = W[i * cols + j] + row[j];
+    for (let j = 0; j < cols; j++) W[at(i, j)] = W[at(i, j)] + row[j];
   }
 }

@@ -31,7 +31,8 @@ import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { canonicalPrompts, canonicalScore } from "./canonical";
 import type { EditDataset } from "./dataset";
-import { LORA_DEFAULTS, loraLayers, loraScale, loraWeight } from "./lora-site";
+import type { WeightRole } from "./family-sites";
+import { LORA_DEFAULTS, loraLayers, loraModules, loraScale, loraWeight } from "./lora-site";
 import { generalTextLoss, type TextLoss } from "./metrics";
 import { continuationIds } from "./tokens";
 import {
@@ -62,7 +63,7 @@ export interface LoraOptions {
 interface Trainable {
   layer: number;
   module: LoraModule;
-  name: "wIn" | "wOut";
+  name: WeightRole;
   a: tf.Variable; // [in, r]
   b: tf.Variable; // [r, out]
 }
@@ -106,12 +107,13 @@ function loraExample(
 function trainables(
   layers: [number, number],
   p: typeof LORA_DEFAULTS & LoraEdit["params"],
+  modules: readonly LoraModule[],
   config: Gpt2Config,
   train: Trainable[],
 ): void {
   const rng = new GaussianRng(p.seed);
   for (let layer = layers[0]; layer <= layers[1]; layer++) {
-    for (const module of p.modules) {
+    for (const module of modules) {
       const { name, rows, cols } = loraWeight(module, config);
       const a0 = tf.tensor2d(loraInit(rows, p.rank, rng), [rows, p.rank]);
       const b0 = tf.zeros([p.rank, cols]);
@@ -274,7 +276,7 @@ export async function learnLora(
   const mask = tf.tensor3d(example.mask, [1, T, config.vocabSize]);
   const snapshot = () => factorsOf(train);
   try {
-    trainables([first, last], p, config, train);
+    trainables([first, last], p, loraModules(edit, config), config, train);
     const nll = suffixNll({ view, train, scale, row: example.row, mask });
     const vars = train.flatMap((t) => [t.a, t.b]);
     const { kept, losses } = await trainLora(

@@ -61,8 +61,23 @@ export interface LoreftEdit extends EditBase {
 
 // ───────────────────────────── LoRA (canonical examples) ─────────────────────────────
 
-/** The MLP weights a LoRA edit changes: mlp.c_fc.weight [D, M] and/or mlp.c_proj.weight [M, D]. */
-export const LORA_MODULES = ["c_fc", "c_proj"] as const;
+/**
+ * The linear layers a LoRA edit may change, by each family's own name (lib/edit/family-sites.ts
+ * says which family has which; c_fc / c_proj, GPT-2's MLP weights, are accepted on every family).
+ */
+export const LORA_MODULES = [
+  "c_fc",
+  "c_proj",
+  "c_attn",
+  "attn.c_proj",
+  "gate_proj",
+  "up_proj",
+  "down_proj",
+  "o_proj",
+  "dense_h_to_4h",
+  "dense_4h_to_h",
+  "dense",
+] as const;
 export type LoraModule = (typeof LORA_MODULES)[number];
 
 /**
