@@ -9,7 +9,12 @@ import { UsageError } from "./args";
 /** Refuses a name within two edits of a bundled model's name (and not that name). */
 export function refuseNearMiss(spec: string, bundled: readonly string[]): void {
   if (spec.startsWith("hub:") || bundled.includes(spec) || existsSync(spec)) return;
-  const close = bundled.find((b) => editDistance(spec.toLowerCase(), b.toLowerCase()) <= 2);
+  // the nearest name ("tiny-facts-lama" → tiny-facts-llama, not tiny-facts)
+  const [close] = bundled
+    .map((b) => ({ b, d: editDistance(spec.toLowerCase(), b.toLowerCase()) }))
+    .filter(({ d }) => d <= 2)
+    .sort((x, y) => x.d - y.d)
+    .map(({ b }) => b);
   if (close) {
     throw new UsageError(
       `--model "${spec}" is not a bundled model; did you mean "${close}"? (bundled: ${bundled.join(", ")}; write hub:${spec} to fetch it from the hub)`,
