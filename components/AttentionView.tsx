@@ -13,7 +13,20 @@ import { textOn } from "@/lib/viz/scales";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-export function AttentionView({ attention }: { attention: AttentionState | null }) {
+export function AttentionView({
+  attention,
+  caption = "attention pattern on the clean prompt",
+  testId,
+}: {
+  attention: AttentionState | null;
+  /** The line beside the head's name once the pattern is shown. */
+  caption?: string;
+  /** Another view's copy (components/heads): "<testId>" and "<testId>-matrix". */
+  testId?: string;
+}) {
+  const ids = testId
+    ? { view: testId, matrix: `${testId}-matrix` }
+    : { view: "attention-view", matrix: "attention-matrix" };
   const [hover, setHover] = useState<{ q: number; k: number } | null>(null);
   const tokens = attention?.tokens ?? null;
   const pattern = attention?.status === "ok" ? attention.pattern : null;
@@ -39,7 +52,7 @@ export function AttentionView({ attention }: { attention: AttentionState | null 
 
   if (!attention) {
     return (
-      <div className="attn attn--empty" data-testid="attention-view" data-status="idle">
+      <div className="attn attn--empty" data-testid={ids.view} data-status="idle">
         <p>Click a head in the grid to see where it attends on the clean prompt.</p>
       </div>
     );
@@ -48,7 +61,7 @@ export function AttentionView({ attention }: { attention: AttentionState | null 
   return (
     <div
       className="attn"
-      data-testid="attention-view"
+      data-testid={ids.view}
       data-status={status}
       data-layer={layer}
       data-head={head}
@@ -63,7 +76,7 @@ export function AttentionView({ attention }: { attention: AttentionState | null 
             ? "computing…"
             : status === "error"
               ? attention.error?.message
-              : "attention pattern on the clean prompt"}
+              : caption}
         </span>
       </div>
       {tokens && pattern ? (
@@ -72,7 +85,7 @@ export function AttentionView({ attention }: { attention: AttentionState | null 
           height={top + cell * T + 30}
           role="img"
           aria-label={`Attention pattern of layer ${layer} head ${head}`}
-          data-testid="attention-matrix"
+          data-testid={ids.matrix}
         >
           {labels.map((l, k) => (
             <text
