@@ -1,6 +1,6 @@
 /**
- * The standalone Llama-family and GPT-NeoX forwards (lib/model/families/) against the numpy
- * references (scripts/reference/llama_ref.py, neox_ref.py; themselves checked against torch by
+ * The Llama-family and GPT-NeoX forwards (the one hooked model, lib/model/gpt2.ts, with
+ * lib/model/block.ts's block) against the numpy references (scripts/reference/llama_ref.py, neox_ref.py; themselves checked against torch by
  * check_families.py) on the random hub-layout checkpoints in test/fixtures/families/: logits
  * and every hook within 1e-4 on wasm; the config reader's refusals; shape and tensor checks.
  */
@@ -12,19 +12,24 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LoadError } from "../lib/load/errors";
+import { parseFamilyConfig } from "../lib/load/family-config";
 import { memorySource } from "../lib/load/memory-source";
+import { loadWeights, readModelConfig } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
 import { parseSafetensors } from "../lib/load/safetensors";
+import type { FileSource } from "../lib/load/types";
 import { selectBackend } from "../lib/model/backend";
 import { ModelError } from "../lib/model/errors";
-import { parseFamilyConfig } from "../lib/model/families/config";
-import { loadFamilyModel } from "../lib/model/families/model";
-import { applyRotary, invFreq, rotaryTables } from "../lib/model/families/rotary";
+import { Gpt2Model } from "../lib/model/gpt2";
+import { applyRotary, invFreq, rotaryTables } from "../lib/model/rotary";
 import { maxAbsDiff, ROOT } from "../scripts/reference/golden";
 
 const TOL = 1e-4;
 const DIR = path.join(ROOT, "test/fixtures/families");
-const FIXTURES = readdirSync(DIR).sort();
+const FIXTURES = readdirSync(DIR, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 
 interface Manifest {
   files: Record<string, string>;
@@ -35,6 +40,12 @@ interface Manifest {
 beforeAll(async () => {
   await selectBackend(["wasm"]);
 });
+
+/** config.json + weights (the fixtures have no tokenizer) → the hooked model. */
+async function loadFamilyModel(source: FileSource): Promise<Gpt2Model> {
+  const config = await readModelConfig(source);
+  return Gpt2Model.fromWeights(config, await loadWeights(source, config));
+}
 
 async function readManifest(dir: string): Promise<Manifest> {
   return JSON.parse(await readFile(path.join(dir, "golden.json"), "utf8")) as Manifest;
@@ -189,7 +200,7 @@ describe("config refusals name the field", () => {
   it("accepts a window no shorter than the context and a qwen2 window that is off", () => {
     expect(
       parseFamilyConfig({ ...LLAMA, model_type: "mistral", sliding_window: 64 }),
-    ).toMatchObject({ family: "llama", nKvHead: 2 });
+    ).toMatchObject({ modelType: "mistral", nKvHead: 2, activation: "silu" });
     expect(
       parseFamilyConfig({
         ...LLAMA,
@@ -237,7 +248,7 @@ describe("checkpoint and input checks", () => {
     expect(() => model.forward({ inputIds: [Array(33).fill(1)] })).toThrow(/context of 32/);
     // a parallel block has no hook_resid_mid
     expect(() => model.forward({ inputIds: [[1]], record: ["blocks.0.hook_resid_mid"] })).toThrow(
-      /no hook blocks\.0\.hook_resid_mid/,
+      /cannot record "blocks\.0\.hook_resid_mid": no such hook point/,
     );
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();

@@ -30,7 +30,9 @@
  * still unembeds its rows (V · D each, the same in both strategies).
  */
 import * as tf from "@tensorflow/tfjs";
+import { attnDims } from "../load/model-config";
 import type { KeyValue, ModelIntervention } from "../model/gpt2";
+import { blockHook } from "../model/hooks";
 import { repeatRows } from "../model/ops";
 import { type FastGroup, type Job, planFast } from "./fast-plan";
 import {
@@ -64,6 +66,7 @@ export class FastEngine implements SweepEngine {
   readonly E: number;
   readonly N: number;
   readonly t0: number;
+  /** Clean keys (after rotary) / values [1, Hkv, P, E]. */
   private cleanKV: KeyValue[] = [];
   /** resid_pre of each layer, index L = final residual (resid_post of the last block): [1, P, D]. */
   private cleanResid: tf.Tensor3D[] = [];
@@ -71,7 +74,7 @@ export class FastEngine implements SweepEngine {
   private cleanMlp: tf.Tensor3D[] = [];
   private cleanZ: tf.Tensor4D[] = [];
   private cleanLogits: tf.Tensor3D | null = null;
-  /** Corrupted keys/values [N, H, P, E] (prefix from the clean run). */
+  /** Corrupted keys/values [N, Hkv, P, E] (prefix from the clean run). */
   private corrKV: KeyValue[] = [];
   /** Corrupted residual inputs at positions t0…P−1: [N, P − t0, D], index L = final. */
   private corrResid: tf.Tensor3D[] = [];
@@ -81,14 +84,15 @@ export class FastEngine implements SweepEngine {
 
   constructor(private readonly s: SweepSetup) {
     const c = s.model.config;
+    const { H, Hkv, E } = attnDims(c);
     this.P = s.cleanIds.length;
     this.L = c.nLayer;
-    this.H = c.nHead;
+    this.H = H;
     this.D = c.dModel;
-    this.E = c.dModel / c.nHead;
+    this.E = E;
     this.N = s.rows;
     this.t0 = firstCorrupted(s);
-    const widest = this.P * Math.max(c.dMlp, 3 * c.dModel, c.nHead * this.P);
+    const widest = this.P * Math.max(c.dMlp, (H + 2 * Hkv) * E, H * this.P);
     this.maxRows = s.maxBatchRows ?? Math.max(this.N, Math.floor(BUDGET_FLOATS / widest));
   }
 
@@ -102,19 +106,21 @@ export class FastEngine implements SweepEngine {
       let resid = model.embed([this.s.cleanIds]).resid; // [1, P, D]
       for (let l = 0; l < this.L; l++) {
         this.cleanResid.push(tf.keep(resid));
+        const [attnHook, mlpHook, zHook] = [
+          blockHook(l, "hook_attn_out"),
+          blockHook(l, "hook_mlp_out"),
+          blockHook(l, "attn.hook_z"),
+        ];
         const record: string[] = [];
-        if (sites.has("attn_out")) record.push(`blocks.${l}.hook_attn_out`);
-        if (sites.has("mlp_out")) record.push(`blocks.${l}.hook_mlp_out`);
-        if (sites.has("z")) record.push(`blocks.${l}.attn.hook_z`);
+        if (sites.has("attn_out")) record.push(attnHook);
+        if (sites.has("mlp_out")) record.push(mlpHook);
+        if (sites.has("z")) record.push(zHook);
         const b = model.block(l, resid, { hooks: model.hooks({ record }) });
-        this.cleanKV.push({ k: tf.keep(b.kv.k), v: tf.keep(b.kv.v) }); // [1, H, P, E]
+        this.cleanKV.push({ k: tf.keep(b.kv.k), v: tf.keep(b.kv.v) }); // [1, Hkv, P, E]
         const a = b.activations;
-        if (sites.has("attn_out"))
-          this.cleanAttn.push(tf.keep(a.get(`blocks.${l}.hook_attn_out`) as tf.Tensor3D));
-        if (sites.has("mlp_out"))
-          this.cleanMlp.push(tf.keep(a.get(`blocks.${l}.hook_mlp_out`) as tf.Tensor3D));
-        if (sites.has("z"))
-          this.cleanZ.push(tf.keep(a.get(`blocks.${l}.attn.hook_z`) as tf.Tensor4D));
+        if (sites.has("attn_out")) this.cleanAttn.push(tf.keep(a.get(attnHook) as tf.Tensor3D));
+        if (sites.has("mlp_out")) this.cleanMlp.push(tf.keep(a.get(mlpHook) as tf.Tensor3D));
+        if (sites.has("z")) this.cleanZ.push(tf.keep(a.get(zHook) as tf.Tensor4D));
         resid = b.resid;
       }
       this.cleanResid.push(tf.keep(resid));
@@ -133,7 +139,7 @@ export class FastEngine implements SweepEngine {
   async baseline(metric: Metric): Promise<Baseline> {
     this.metric = metric;
     const { model, noise } = this.s;
-    const { N, P, L, H, E, t0 } = this;
+    const { N, P, L, t0 } = this;
     const [clean, corrupt] = tf.tidy(() => {
       const c = metric.compute(this.cleanLogits!); // [1, M]
       const ids = this.s.corruptIds.slice(t0);
@@ -157,13 +163,13 @@ export class FastEngine implements SweepEngine {
         const prefix: KeyValue | undefined =
           t0 > 0
             ? {
-                k: this.cleanKV[l].k.slice([0, 0, 0, 0], [1, H, t0, E]), // [1, H, t0, E]
-                v: this.cleanKV[l].v.slice([0, 0, 0, 0], [1, H, t0, E]),
+                k: this.cleanKV[l].k.slice([0, 0, 0, 0], [1, -1, t0, -1]), // [1, Hkv, t0, E]
+                v: this.cleanKV[l].v.slice([0, 0, 0, 0], [1, -1, t0, -1]),
               }
             : undefined;
         const b = model.block(l, resid, { past: prefix });
         const all = (p: tf.Tensor4D | undefined, own: tf.Tensor4D): tf.Tensor4D =>
-          p ? tf.concat4d([repeatRows(p, N), own], 2) : own; // [N, H, P, E]
+          p ? tf.concat4d([repeatRows(p, N), own], 2) : own; // [N, Hkv, P, E]
         this.corrKV.push({
           k: tf.keep(all(prefix?.k, b.kv.k)),
           v: tf.keep(all(prefix?.v, b.kv.v)),
@@ -235,7 +241,7 @@ export class FastEngine implements SweepEngine {
   /** One pass: jobs share t; returns the metric per row [jobs · N, M]. Call inside tf.tidy. */
   private pass(jobs: Job[]): tf.Tensor2D {
     const { model } = this.s;
-    const { N, P, L, H, E, D, t0 } = this;
+    const { N, P, L, D, t0 } = this;
     const t = jobs[0].t;
     const Tq = P - t;
     let state: tf.Tensor3D | null = null; // [R, Tq, D]
@@ -259,8 +265,8 @@ export class FastEngine implements SweepEngine {
       const past: KeyValue | undefined =
         t > 0
           ? {
-              k: repeatRows(this.corrKV[j].k.slice([0, 0, 0, 0], [N, H, t, E]), active), // [R, H, t, E]
-              v: repeatRows(this.corrKV[j].v.slice([0, 0, 0, 0], [N, H, t, E]), active),
+              k: repeatRows(this.corrKV[j].k.slice([0, 0, 0, 0], [N, -1, t, -1]), active), // [R, Hkv, t, E]
+              v: repeatRows(this.corrKV[j].v.slice([0, 0, 0, 0], [N, -1, t, -1]), active),
             }
           : undefined;
       const interventions = this.interventionsAt(jobs.slice(0, active), j);
@@ -284,15 +290,15 @@ export class FastEngine implements SweepEngine {
    */
   private singleEntry(jobs: Job[], f: number, t: number): tf.Tensor3D {
     const { model } = this.s;
-    const { N, P, H, E, D, t0 } = this;
+    const { N, P, D, t0 } = this;
     const S = jobs.length;
     const at = this.corrResid[f].slice([0, t - t0, 0], [N, 1, D]); // [N, 1, D]
     const x = repeatRows(at, S); // [S · N, 1, D]
     const past: KeyValue | undefined =
       t > 0
         ? {
-            k: repeatRows(this.corrKV[f].k.slice([0, 0, 0, 0], [N, H, t, E]), S), // [S · N, H, t, E]
-            v: repeatRows(this.corrKV[f].v.slice([0, 0, 0, 0], [N, H, t, E]), S),
+            k: repeatRows(this.corrKV[f].k.slice([0, 0, 0, 0], [N, -1, t, -1]), S), // [S · N, Hkv, t, E]
+            v: repeatRows(this.corrKV[f].v.slice([0, 0, 0, 0], [N, -1, t, -1]), S),
           }
         : undefined;
     const b = model.block(f, x, {

@@ -33,6 +33,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Gpt2Model } from "../model/gpt2";
+import { type BlockHook, blockHook, type HookName } from "../model/hooks";
 import { type CancelSignal, nextTick, throwIfCancelled } from "./cancel";
 
 /**
@@ -55,20 +56,16 @@ export interface Cell {
   patches: CellPatch[];
 }
 
-export function siteHook(p: CellPatch): string {
-  const n = `blocks.${p.layer}.`;
-  switch (p.site) {
-    case "resid_pre":
-      return `${n}hook_resid_pre`;
-    case "resid_post":
-      return `${n}hook_resid_post`;
-    case "attn_out":
-      return `${n}hook_attn_out`;
-    case "mlp_out":
-      return `${n}hook_mlp_out`;
-    case "z":
-      return `${n}attn.hook_z`;
-  }
+const SITE_HOOKS: Record<CellSite, BlockHook> = {
+  resid_pre: "hook_resid_pre",
+  resid_post: "hook_resid_post",
+  attn_out: "hook_attn_out",
+  mlp_out: "hook_mlp_out",
+  z: "attn.hook_z",
+};
+
+export function siteHook(p: CellPatch): HookName {
+  return blockHook(p.layer, SITE_HOOKS[p.site]);
 }
 
 /** Reads the scored logits of R rows into M numbers per row. Runs inside tf.tidy. */

@@ -1,11 +1,46 @@
 /**
- * Reads an HF `config.json` for the GPT-2 family (gpt2, distilgpt2, gpt2-medium/-large/-xl and
- * models trained with the same architecture) into Gpt2Config.
+ * Reads an HF `config.json` into a ModelConfig, dispatching on `model_type`: gpt2 (gpt2,
+ * distilgpt2, gpt2-medium/-large/-xl and models trained with the same architecture, read here),
+ * llama / mistral / qwen2 / gpt_neox (./family-config.ts). Anything else is refused by name.
  */
 import { LoadError } from "./errors";
+import { FAMILY_TYPES, parseFamilyConfig } from "./family-config";
 import { CONFIG_BOUNDS, MAX_PARAMS } from "./limits";
-import { gpt2ParamCount } from "./memory-estimate";
+import { paramCount } from "./memory-estimate";
+import type { ModelConfig } from "./model-config";
 import type { Gpt2Config } from "./types";
+
+const DTYPES = ["float32", "float16", "bfloat16"] as const;
+
+/** Refuses a model over MAX_PARAMS before anything is sized from it. */
+function checkParams(config: ModelConfig, file: string): void {
+  const params = paramCount(config);
+  if (params > MAX_PARAMS) {
+    throw new LoadError(
+      "bad_config",
+      file,
+      `describes a model of ${params.toExponential(2)} parameters, more than the ${MAX_PARAMS.toExponential(2)} accepted`,
+    );
+  }
+}
+
+/**
+ * Any supported config.json: GPT-2 when model_type is "gpt2" (or absent, with GPT-2
+ * architectures, as old configs have it), else the rotary families. Refuses a model over
+ * MAX_PARAMS before anything is sized from it.
+ */
+export function parseModelConfig(json: unknown, file = "config.json"): ModelConfig {
+  const raw = json !== null && typeof json === "object" && !Array.isArray(json) ? json : null;
+  const type = raw ? (raw as Record<string, unknown>).model_type : undefined;
+  const rotary = (FAMILY_TYPES as readonly unknown[]).includes(type);
+  const config: ModelConfig = rotary ? parseFamilyConfig(json) : parseGpt2Config(json, file);
+  if (rotary) checkParams(config, file); // (parseGpt2Config checks its own)
+  const r = raw as Record<string, unknown>;
+  const dtype = r.torch_dtype ?? r.dtype;
+  return (DTYPES as readonly unknown[]).includes(dtype)
+    ? { ...config, torchDtype: dtype as ModelConfig["torchDtype"] }
+    : config;
+}
 
 const GPT2_ARCHITECTURES = ["GPT2LMHeadModel", "GPT2Model"];
 const ACTIVATIONS: readonly Gpt2Config["activation"][] = ["gelu_new", "gelu", "gelu_pytorch_tanh"];
@@ -19,7 +54,7 @@ export function parseGpt2Config(json: unknown, file = "config.json"): Gpt2Config
     new LoadError(
       "unsupported_architecture",
       file,
-      `${what}; only the GPT-2 family is supported (model_type "gpt2", GPT2LMHeadModel: gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl and models trained with that architecture)`,
+      `${what}; supported: model_type "gpt2" (GPT2LMHeadModel: gpt2, distilgpt2, gpt2-medium/-large/-xl and models trained with that architecture), ${FAMILY_TYPES.map((t) => `"${t}"`).join(", ")}`,
     );
 
   const modelType = c.model_type;
@@ -118,13 +153,6 @@ export function parseGpt2Config(json: unknown, file = "config.json"): Gpt2Config
     layerNormEps: eps,
     activation: act as Gpt2Config["activation"],
   };
-  const params = gpt2ParamCount(config);
-  if (params > MAX_PARAMS) {
-    throw new LoadError(
-      "bad_config",
-      file,
-      `describes a model of ${params.toExponential(2)} parameters, more than the ${MAX_PARAMS.toExponential(2)} accepted`,
-    );
-  }
+  checkParams(config, file);
   return config;
 }

@@ -191,7 +191,8 @@ export async function loadGpt2Weights(
   );
 }
 
-function byteProgress(
+/** Per-file byte progress as fractional files done (`onProgress(filesDone + fraction, total)`). */
+export function byteProgress(
   onProgress: ((done: number, total: number) => void) | undefined,
   filesDone: number,
   filesTotal: number,

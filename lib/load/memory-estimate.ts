@@ -1,12 +1,18 @@
 /**
- * How much memory a GPT-2 model needs, from config.json alone, and whether the chosen backend
- * can give it. All sizes in bytes; the runtime keeps everything in float32 (4 bytes).
+ * How much memory a model needs, from config.json alone, and whether the chosen backend can
+ * give it. All sizes in bytes; the runtime keeps everything in float32 (4 bytes).
  *
- *   params      = V·d + n_ctx·d + L·(4d² + 2d·m + 9d + m) + 2d        (m = d_mlp; = 12d² + 13d per
+ *   params      GPT-2:  V·d + n_ctx·d + L·(4d² + 2d·m + 9d + m) + 2d   (m = d_mlp; = 12d² + 13d per
  *                 layer when m = 4d: ln1 2d, c_attn 3d²+3d, c_proj d²+d, ln2 2d, c_fc dm+m, proj md+d)
- *   weights     = 4 · params                                          (tensors on the backend)
+ *               Llama:  V·d (+ V·d untied) + L·(2d + d·(H + 2Hkv)·E [+ (H + 2Hkv)·E] + H·E·d [+ d]
+ *                 + 3d·m) + d                                       (q|k|v, o, gate, up, down)
+ *               NeoX:   V·d (+ V·d untied) + L·(4d + 4d² [+ 4d] + 2d·m + m + d) + 2d
+ *               (a tied embedding is held once: lib/model/gpt2-weights.ts headT)
+ *   weights     = 4 · (params + zero biases the runtime adds where the checkpoint has none)
  *   loadPeak    = weights + fileBytes + 4 · params                    (while loading, the file bytes,
- *                 the decoded float32 host copy and the uploaded tensors are alive together)
+ *                 the decoded float32 host copy and the uploaded tensors are alive together;
+ *                 fileBytes defaults to params · the bytes of config.json's torch_dtype: 2 for
+ *                 BF16 / F16 checkpoints, 4 otherwise)
  *   activations = 4 · [ B·T·(max(m, 3d, H·T) + 2d) + B·V + (L+1)·S·T·d ]
  *                 one fast-sweep pass: B batch rows of T tokens through the widest activation plus
  *                 the residual in and out, last-position logits, and the S corrupted runs' residual
@@ -17,7 +23,9 @@
  *                 hold: F64 values, an untied lm_head, the attn.bias mask buffers, the headers)
  */
 import { TRACE_PARAMS } from "../params/table";
-import type { Gpt2Config } from "./types";
+import { attnDims, familyOf, isTied, type ModelConfig } from "./model-config";
+
+type Gpt2Config = ModelConfig;
 
 const F32 = 4;
 const GiB = 1024 ** 3;
@@ -47,11 +55,42 @@ export interface MemoryEstimate {
   batchRows: number;
 }
 
-export function gpt2ParamCount(c: Gpt2Config): number {
+/** Parameters of the checkpoint (a tied embedding counted once), every family. */
+export function paramCount(c: ModelConfig): number {
   const d = c.dModel;
   const m = c.dMlp;
-  const perLayer = 4 * d * d + 2 * d * m + 9 * d + m;
-  return c.vocabSize * d + c.nCtx * d + c.nLayer * perLayer + 2 * d;
+  const family = familyOf(c);
+  if (family === "gpt2") {
+    const perLayer = 4 * d * d + 2 * d * m + 9 * d + m;
+    return c.vocabSize * d + c.nCtx * d + c.nLayer * perLayer + 2 * d;
+  }
+  const { H, Hkv, E } = attnDims(c);
+  const embeds = (isTied(c) ? 1 : 2) * c.vocabSize * d;
+  const qkv = (H + 2 * Hkv) * E;
+  if (family === "llama") {
+    const attn = d * qkv + (c.qkvBias ? qkv : 0) + H * E * d + (c.oBias ? d : 0);
+    return embeds + c.nLayer * (2 * d + attn + 3 * d * m) + d;
+  }
+  const bias = (c.qkvBias ?? true) ? 4 * d : 0;
+  return embeds + c.nLayer * (4 * d + 4 * d * d + bias + 2 * d * m + m + d) + 2 * d;
+}
+
+/** @deprecated the old name of paramCount (GPT-2 configs give the same number). */
+export const gpt2ParamCount = paramCount;
+
+/** Zero biases the runtime holds where a rotary family's checkpoint has none. */
+function zeroBiases(c: ModelConfig): number {
+  const family = familyOf(c);
+  if (family === "gpt2") return 0;
+  const { H, Hkv, E } = attnDims(c);
+  if (family === "gpt_neox") return (c.qkvBias ?? true) ? 0 : 4 * c.dModel;
+  const qkv = c.qkvBias ? 0 : (H + 2 * Hkv) * E;
+  return c.nLayer * (qkv + (c.oBias ? 0 : c.dModel) + c.dMlp + c.dModel);
+}
+
+/** Bytes per value of the checkpoint files, from config.json's torch_dtype (default 4). */
+export function fileDtypeBytes(c: ModelConfig): number {
+  return c.torchDtype === "bfloat16" || c.torchDtype === "float16" ? 2 : 4;
 }
 
 /**
@@ -63,11 +102,12 @@ export function estimateMemory(
   fileBytes?: number,
   sweep: SweepShape = DEFAULT_SWEEP,
 ): MemoryEstimate {
-  const params = gpt2ParamCount(c);
-  const weightBytes = F32 * params;
+  const params = paramCount(c);
+  const weightBytes = F32 * (params + zeroBiases(c));
   const T = Math.min(sweep.tokens, c.nCtx);
   const S = sweep.samples;
-  const widest = Math.max(c.dMlp, 3 * c.dModel, c.nHead * T);
+  const { H, Hkv, E } = attnDims(c);
+  const widest = Math.max(c.dMlp, (H + 2 * Hkv) * E, c.nHead * T);
   const batchRows = Math.max(S, Math.floor(SWEEP_BUDGET_FLOATS / (T * widest)));
   const activationBytes =
     F32 *
@@ -77,7 +117,7 @@ export function estimateMemory(
   return {
     params,
     weightBytes,
-    loadPeakBytes: weightBytes + (fileBytes ?? weightBytes) + F32 * params,
+    loadPeakBytes: weightBytes + (fileBytes ?? fileDtypeBytes(c) * params) + F32 * params,
     activationBytes,
     largestTensorBytes: F32 * c.vocabSize * c.dModel,
     batchRows,
@@ -90,7 +130,7 @@ export function estimateMemory(
  * [1, 1, n_ctx, n_ctx] buffers) and the JSON headers. A download past it is not this model.
  */
 export function maxCheckpointBytes(c: Gpt2Config): number {
-  const elements = gpt2ParamCount(c) + c.vocabSize * c.dModel + c.nLayer * c.nCtx * c.nCtx;
+  const elements = paramCount(c) + c.vocabSize * c.dModel + c.nLayer * c.nCtx * c.nCtx;
   return 8 * elements + 1024 ** 2 + 4096 * c.nLayer;
 }
 

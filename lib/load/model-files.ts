@@ -2,17 +2,37 @@
  * Loads a whole model folder (HF layout) from any FileSource: config.json, tokenizer.json and the
  * safetensors weights, with the checks that tie them together.
  */
-import { parseGpt2Config } from "./config";
+import { parseModelConfig } from "./config";
 import { LoadError } from "./errors";
+import { type HubWeights, loadFamilyWeights } from "./family-checkpoint";
 import { loadGpt2Weights } from "./gpt2-checkpoint";
 import { MAX_CONFIG_BYTES, MAX_TOKENIZER_BYTES } from "./limits";
+import type { ModelConfig } from "./model-config";
 import { TextTokenizer } from "./tokenizer";
-import type { FileSource, Gpt2Config, Gpt2Weights } from "./types";
+import type { FileSource, Gpt2Weights } from "./types";
 
 export interface ModelFiles {
-  config: Gpt2Config;
-  weights: Gpt2Weights;
+  config: ModelConfig;
+  /** GPT-2's structured weights, or a rotary family's by hub name ({hub}). */
+  weights: Gpt2Weights | HubWeights;
   tokenizer: TextTokenizer;
+}
+
+/** Reads and parses config.json (any supported model_type). */
+export async function readModelConfig(source: FileSource): Promise<ModelConfig> {
+  const bytes = await source.read("config.json", undefined, { maxBytes: MAX_CONFIG_BYTES });
+  return parseModelConfig(parseJson(bytes, "config.json", "bad_config"));
+}
+
+/** The weights of any supported family (progress in weight files). */
+export function loadWeights(
+  source: FileSource,
+  config: ModelConfig,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Gpt2Weights | HubWeights> {
+  return config.modelType === "gpt2"
+    ? loadGpt2Weights(source, config, onProgress)
+    : loadFamilyWeights(source, config, onProgress);
 }
 
 /**
@@ -23,7 +43,7 @@ export interface ModelFiles {
 export async function loadModelFiles(
   source: FileSource,
   onProgress?: (phase: string, done: number, total: number) => void,
-  beforeWeights?: (config: Gpt2Config) => void | Promise<void>,
+  beforeWeights?: (config: ModelConfig) => void | Promise<void>,
 ): Promise<ModelFiles> {
   // Check the small files first, so a wrong folder fails before a long weights download.
   for (const name of ["config.json", "tokenizer.json"]) {
@@ -36,13 +56,7 @@ export async function loadModelFiles(
     }
   }
   onProgress?.("config", 0, 1);
-  const config = parseGpt2Config(
-    parseJson(
-      await source.read("config.json", undefined, { maxBytes: MAX_CONFIG_BYTES }),
-      "config.json",
-      "bad_config",
-    ),
-  );
+  const config = await readModelConfig(source);
   onProgress?.("config", 1, 1);
 
   onProgress?.("tokenizer", 0, 1);
@@ -57,7 +71,7 @@ export async function loadModelFiles(
   onProgress?.("tokenizer", 1, 1);
   await beforeWeights?.(config);
 
-  const weights = await loadGpt2Weights(source, config, (done, total) =>
+  const weights = await loadWeights(source, config, (done, total) =>
     onProgress?.("weights", done, total),
   );
   return { config, weights, tokenizer };

@@ -1,3 +1,5 @@
+import type { ModelConfig } from "./model-config";
+
 /** A tensor read from a checkpoint, already converted to float32, row-major. */
 export interface HostTensor {
   shape: number[];
@@ -29,20 +31,11 @@ export interface FileSource {
   has(name: string): Promise<boolean>;
 }
 
-/** GPT-2 family hyper-parameters, read from HF config.json. */
-export interface Gpt2Config {
-  modelType: "gpt2";
-  nLayer: number;
-  nHead: number;
-  dModel: number;
-  /** MLP hidden width: n_inner, or 4 × d_model when n_inner is null. */
-  dMlp: number;
-  nCtx: number;
-  vocabSize: number;
-  layerNormEps: number;
-  /** HF activation_function; only the GELU variants GPT-2 uses are supported. */
-  activation: "gelu_new" | "gelu" | "gelu_pytorch_tanh";
-}
+/**
+ * A model's hyper-parameters (every family: lib/load/model-config.ts). The old name stays, so
+ * code written for GPT-2 keeps compiling; new code says ModelConfig.
+ */
+export type Gpt2Config = ModelConfig;
 
 /** One transformer block's weights in HF GPT-2 (Conv1D) layout: y = x @ W + b. */
 export interface Gpt2BlockWeights {

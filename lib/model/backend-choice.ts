@@ -13,10 +13,10 @@
  *   const { backend, adapter, choice } = await chooseBackend(order, { config, weights });
  *   choice.timings  // [{ backend: "webgpu", skipped: "software adapter (google swiftshader)" }, …]
  */
-import type { Gpt2Config, Gpt2Weights } from "../load/types";
+import type { Gpt2Config } from "../load/types";
 import type { BackendName } from "../protocol";
 import { type SelectedBackend, selectBackend } from "./backend";
-import { Gpt2Model } from "./gpt2";
+import { Gpt2Model, type ModelWeights } from "./gpt2";
 import { probeGpu } from "./gpu-probe";
 
 export interface BackendTiming {
@@ -46,7 +46,7 @@ export interface ChoiceStore {
 
 export interface ChooseOptions {
   config: Gpt2Config;
-  weights: Gpt2Weights;
+  weights: ModelWeights;
   /** Where measurements are remembered; default Cache Storage where it exists, else nowhere. */
   store?: ChoiceStore | null;
   /** Measure cpu too (tests: Node has no second fast backend); default false. */
@@ -157,7 +157,7 @@ export function choiceKey(c: Gpt2Config, webgpu?: string, webgl?: string): strin
     nav?.hardwareConcurrency ?? 0,
     isolated ? "coi" : "",
   ];
-  const shape = `L${c.nLayer} D${c.dModel} H${c.nHead} M${c.dMlp} V${c.vocabSize}`;
+  const shape = `${c.modelType} L${c.nLayer} D${c.dModel} H${c.nHead} M${c.dMlp} V${c.vocabSize}`;
   return `${device.join("|")}|${shape}`;
 }
 

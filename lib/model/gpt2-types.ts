@@ -1,9 +1,11 @@
 /**
- * The types of GPT-2's forward pass and its building blocks (lib/model/gpt2.ts): requests,
+ * The types of the model's forward pass and its building blocks (lib/model/gpt2.ts): requests,
  * results, per-stage options, keys/values and the per-block weights that overrides may replace.
- * Shapes: B batch, T positions, D d_model, H heads, E = D / H, M = d_mlp, V vocabulary.
+ * Shapes: B batch, T positions, D d_model, H query heads, Hkv K/V heads (= H but under GQA),
+ * E head width (D / H but where head_dim says otherwise), M = d_mlp, V vocabulary.
  */
 import type * as tf from "@tensorflow/tfjs";
+import type { LinearOp } from "./block";
 import type { HookPlan, ModelIntervention } from "./hook-plan";
 
 export interface ForwardRequest {
@@ -23,10 +25,13 @@ export interface ForwardResult {
   activations: Map<string, tf.Tensor>;
 }
 
-/** Keys and values of one block for a run of positions, after hook_k / hook_v. */
+/**
+ * Keys and values of one block for a run of positions, as attention reads them: keys after
+ * hook_k (and, in rotary families, after rotary and hook_rot_k), values after hook_v.
+ */
 export interface KeyValue {
-  k: tf.Tensor4D; // [B, H, T, E]
-  v: tf.Tensor4D; // [B, H, T, E]
+  k: tf.Tensor4D; // [B, Hkv, T, E]
+  v: tf.Tensor4D; // [B, Hkv, T, E]
 }
 
 export interface StageOptions {
@@ -42,10 +47,12 @@ export interface EmbedOptions extends StageOptions {
 export interface BlockOptions extends StageOptions {
   /**
    * Keys/values of the positions before resid's, from earlier block() calls on the same layer
-   * ([Bp, H, Tpast, E], Bp = B or 1, broadcast over the batch). resid then holds positions
+   * ([Bp, Hkv, Tpast, E], Bp = B or 1, broadcast over the batch). resid then holds positions
    * [Tpast, Tpast + T). Hook positions are absolute; hook_pattern's key axis spans Tpast + T.
    */
   past?: KeyValue;
+  /** The linear op (default: fused matMul); gradient passes plug in lib/edit/grad-blocks.ts's. */
+  linear?: LinearOp;
 }
 
 export interface BlockResult {
@@ -69,20 +76,32 @@ export interface ModelOverrides {
   interventions?: readonly ModelIntervention[];
 }
 
-/** One block's weights by name (Conv1D layout: wOut is mlp.c_proj.weight [M, D], bO attn.c_proj.bias). */
+/**
+ * One block's weights by name, every family alike, as lib/model/block.ts reads them: every
+ * matrix [In, Out] (GPT-2's Conv1D layout; hub nn.Linear weights transposed at upload). A
+ * family whose checkpoint has no such bias holds zeros (so a bias edit works the same on every
+ * family; lib/model/weight-roles.ts says which ones the checkpoint really has).
+ */
 export type BlockWeightName = keyof BlockTensors;
 
 export interface BlockTensors {
-  ln1g: tf.Tensor1D;
-  ln1b: tf.Tensor1D;
-  wQkv: tf.Tensor2D; // [D, 3D]
-  bQkv: tf.Tensor1D; // [3D]
-  wO: tf.Tensor2D; // [D, D]
-  bO: tf.Tensor1D;
-  ln2g: tf.Tensor1D;
-  ln2b: tf.Tensor1D;
-  wIn: tf.Tensor2D; // [D, M]
+  ln1g: tf.Tensor1D; // [D]
+  /** LayerNorm bias; absent under RMSNorm. */
+  ln1b?: tf.Tensor1D; // [D]
+  /** q | k | v projections side by side: [D, (H + 2 Hkv) E] (GPT-2's c_attn as is). */
+  wQkv: tf.Tensor2D;
+  bQkv: tf.Tensor1D; // [(H + 2 Hkv) E]
+  /** Attention output projection [H·E, D]: head h's rows are h·E … (h+1)·E − 1. */
+  wO: tf.Tensor2D;
+  bO: tf.Tensor1D; // [D]
+  ln2g: tf.Tensor1D; // [D]
+  ln2b?: tf.Tensor1D; // [D]
+  /** MLP input [D, M]: c_fc, dense_h_to_4h, or the gate_proj of a gated MLP. */
+  wIn: tf.Tensor2D;
   bIn: tf.Tensor1D; // [M]
-  wOut: tf.Tensor2D; // [M, D]
-  bOut: tf.Tensor1D;
+  /** Gated MLP only: up_proj [D, M] (no bias). */
+  wUp?: tf.Tensor2D;
+  /** MLP down-projection [M, D] (ROME's site): c_proj, dense_4h_to_h, down_proj. */
+  wOut: tf.Tensor2D;
+  bOut: tf.Tensor1D; // [D]
 }

@@ -1,6 +1,7 @@
 /**
  * GPT-2's weights checked against the config and uploaded to the current tfjs backend once
- * (lib/model/gpt2.ts keeps them). Shapes: D d_model, M = d_mlp, V vocabulary, nCtx positions.
+ * (lib/model/gpt2.ts keeps them; the rotary families upload through family-weights.ts into the
+ * same UploadedWeights). Shapes: D d_model, M = d_mlp, V vocabulary, nCtx positions.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Gpt2Config, Gpt2Weights, HostTensor } from "../load/types";
@@ -8,13 +9,20 @@ import { ModelError } from "./errors";
 import type { BlockTensors } from "./gpt2-types";
 
 export interface UploadedWeights {
-  /** The token embedding transposed, wteᵀ [D, V] (why: Gpt2Model's wteT). */
-  wteT: tf.Tensor2D;
-  wpe: tf.Tensor2D; // [nCtx, D]
+  /**
+   * The unembedding transposed [D, V] (x @ headT is a plain matMul: Gpt2Model's note). With a
+   * tied head it is also the token embedding (gathered by columns): one copy, not two.
+   */
+  headT: tf.Tensor2D;
+  /** The token embedding [V, D] of an untied model; absent when tied (headT serves). */
+  wte?: tf.Tensor2D;
+  /** Learned positions [nCtx, D] (GPT-2); absent in rotary families. */
+  wpe?: tf.Tensor2D;
   blocks: BlockTensors[];
-  lnFg: tf.Tensor1D;
-  lnFb: tf.Tensor1D;
-  /** Number of parameters uploaded (wte counted once). */
+  lnFg: tf.Tensor1D; // [D]
+  /** Final LayerNorm bias; absent under RMSNorm. */
+  lnFb?: tf.Tensor1D;
+  /** Number of parameters uploaded (a tied embedding counted once). */
   nParams: number;
 }
 
@@ -68,7 +76,7 @@ export function uploadWeights(config: Gpt2Config, weights: Gpt2Weights): Uploade
     }));
     const lnFg: tf.Tensor1D = up("ln_f.weight", weights.lnF.g, [D]);
     const lnFb: tf.Tensor1D = up("ln_f.bias", weights.lnF.b, [D]);
-    return { wteT, wpe, blocks, lnFg, lnFb, nParams: n };
+    return { headT: wteT, wpe, blocks, lnFg, lnFb, nParams: n };
   } catch (e) {
     tf.dispose(made); // a bad shape part-way must not leak what was already uploaded
     throw e;

@@ -1,7 +1,7 @@
 /**
- * GPT-2 forward pass in tfjs with TransformerLens hook points (lib/model/hooks.ts), HF
- * GPT2LMHeadModel math: pre-LayerNorm blocks, Conv1D weights (y = x @ W + b), causal attention
- * scaled by 1/sqrt(E), GELU (tanh approximation, or exact erf), and an unembedding tied to wte.
+ * The hooked model of every family (GPT-2, Llama / Mistral / Qwen2, GPT-NeoX), with
+ * TransformerLens hook points (lib/model/hooks.ts). The name is GPT-2's for history: the class
+ * holds uploaded weights and a BlockSpec, and every block is lib/model/block.ts's runBlock.
  *
  * Everything here builds a tfjs graph synchronously and never reads from the device: callers
  * own the tensors they get back and dispose them; intermediates are freed by tf.tidy.
@@ -11,11 +11,15 @@
  *   embed(ids, {posOffset})         → resid [B, T, D] for positions [posOffset, posOffset + T)
  *   block(l, resid, {past})         → resid, plus this block's own K/V for resid's positions
  *   unembed(resid, positions)       → logits [B, P, V]
- * Shapes: B batch, T positions, D d_model, H heads, E = D / H, M = d_mlp, V vocabulary.
+ * Shapes: B batch, T positions, D d_model, H heads, Hkv K/V heads, E head width, V vocabulary.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Gpt2Config, Gpt2Weights } from "../load/types";
+import type { HubWeights } from "../load/family-checkpoint";
+import { attnDims, type ModelConfig } from "../load/model-config";
+import type { Gpt2Weights } from "../load/types";
+import { type BlockSpec, blockSpecOf, runBlock } from "./block";
 import { ModelError } from "./errors";
+import { uploadHubWeights } from "./family-weights";
 import type {
   BlockOptions,
   BlockResult,
@@ -27,10 +31,11 @@ import type {
   ModelOverrides,
   UnembedOptions,
 } from "./gpt2-types";
-import { uploadWeights } from "./gpt2-weights";
-import { type HookOptions, HookPlan, type ModelIntervention } from "./hook-plan";
-import { hookNames } from "./hooks";
-import { causalBias, gelu, layerNorm, repeatRows } from "./ops";
+import { type UploadedWeights, uploadWeights } from "./gpt2-weights";
+import { type HookOptions, HookPlan, type ModelIntervention, type PlanDims } from "./hook-plan";
+import { modelHookNames } from "./hooks";
+import { layerNorm, repeatRows, rmsNorm } from "./ops";
+import { invFreq, RotaryCache } from "./rotary";
 
 export type {
   BlockOptions,
@@ -47,12 +52,8 @@ export type {
 export type { HookOptions, ModelIntervention } from "./hook-plan";
 export { HookPlan } from "./hook-plan";
 
-/** Conv1D: [B, T, In] @ [In, Out] + [Out] → [B, T, Out]. */
-function linear(x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor3D {
-  const [B, T, In] = x.shape;
-  const y = tf.fused.matMul({ a: x.reshape([B * T, In]), b: w, bias: b }); // [B*T, Out]
-  return y.reshape([B, T, w.shape[1]]);
-}
+/** A checkpoint as read: GPT-2's structured weights, or a rotary family's by hub name. */
+export type ModelWeights = Gpt2Weights | HubWeights;
 
 function toRecord(acts: Record<string, tf.Tensor>): Map<string, tf.Tensor> {
   return new Map(Object.entries(acts));
@@ -61,16 +62,20 @@ function toRecord(acts: Record<string, tf.Tensor>): Map<string, tf.Tensor> {
 export class Gpt2Model {
   readonly nParams: number;
   readonly hookNames: readonly string[];
+  /** What the family's block does (lib/model/block.ts). */
+  readonly spec: BlockSpec;
   /**
-   * The token embedding stored transposed, wteᵀ [D, V]: the unembedding x @ wteᵀ is then a plain
-   * matMul, which tfjs-wasm sends to XNNPACK (a transposed operand falls into a scalar loop,
-   * 2.3× slower on a whole GPT-2-small trace); the embedding gathers columns instead of rows.
+   * The unembedding stored transposed, [D, V]: x @ headT is then a plain matMul, which tfjs-wasm
+   * sends to XNNPACK (a transposed operand falls into a scalar loop, 2.3× slower on a whole
+   * GPT-2-small trace). Tied models gather their embedding from its columns (one copy).
    */
-  private readonly wteT: tf.Tensor2D; // [D, V]
-  private readonly wpe: tf.Tensor2D; // [nCtx, D]
+  private readonly headT: tf.Tensor2D; // [D, V]
+  private readonly wte: tf.Tensor2D | undefined; // [V, D], untied models only
+  private readonly wpe: tf.Tensor2D | undefined; // [nCtx, D], GPT-2 only
   private readonly blocks: BlockTensors[];
   private readonly lnFg: tf.Tensor1D;
-  private readonly lnFb: tf.Tensor1D;
+  private readonly lnFb: tf.Tensor1D | undefined;
+  private readonly rotary: RotaryCache | null;
   private disposed = false;
   /** Set on views made by withOverrides: interventions prepended to every pass. */
   private baseInterventions: readonly ModelIntervention[] = [];
@@ -78,38 +83,52 @@ export class Gpt2Model {
   private isView = false;
 
   private constructor(
-    readonly config: Gpt2Config,
-    weights: Gpt2Weights,
+    readonly config: ModelConfig,
+    w: UploadedWeights,
   ) {
-    const w = uploadWeights(config, weights);
-    this.wteT = w.wteT;
+    this.headT = w.headT;
+    this.wte = w.wte;
     this.wpe = w.wpe;
     this.blocks = w.blocks;
     this.lnFg = w.lnFg;
     this.lnFb = w.lnFb;
     this.nParams = w.nParams;
-    this.hookNames = hookNames(config.nLayer);
+    this.spec = blockSpecOf(config);
+    this.rotary = config.rope ? new RotaryCache(invFreq(config.rope)) : null;
+    this.hookNames = modelHookNames(config);
   }
 
-  /** Checks every weight's shape against the config and uploads it to the current backend once. */
-  static fromWeights(config: Gpt2Config, weights: Gpt2Weights): Gpt2Model {
-    return new Gpt2Model(config, weights);
+  /**
+   * Checks every weight's shape against the config and uploads it to the current backend once:
+   * GPT-2's structured weights, or a rotary family's by hub name (lib/load/family-checkpoint.ts).
+   */
+  static fromWeights(config: ModelConfig, weights: ModelWeights): Gpt2Model {
+    if ("hub" in weights) return new Gpt2Model(config, uploadHubWeights(config, weights.hub));
+    if (config.modelType !== "gpt2") {
+      throw new ModelError("bad_weights", `${config.modelType} weights must come by hub name`);
+    }
+    return new Gpt2Model(config, uploadWeights(config, weights));
+  }
+
+  /** The plan's dimensions: hook names, query and K/V heads, context. */
+  private planDims(): PlanDims {
+    const { nLayer, nHead, nCtx } = this.config;
+    return { nLayer, nHead, nCtx, nKvHead: this.spec.Hkv, hookNames: this.hookNames };
   }
 
   /** A validated hook plan (recording + interventions) for embed/block/unembed. */
   hooks(opts: HookOptions = {}): HookPlan {
-    const { nLayer, nHead, nCtx } = this.config;
-    if (this.baseInterventions.length === 0) return new HookPlan({ nLayer, nHead, nCtx }, opts);
+    if (this.baseInterventions.length === 0) return new HookPlan(this.planDims(), opts);
     const interventions = [...this.baseInterventions, ...(opts.interventions ?? [])];
-    return new HookPlan({ nLayer, nHead, nCtx }, { ...opts, interventions });
+    return new HookPlan(this.planDims(), { ...opts, interventions });
   }
 
   /** A block weight as held on the device (do not dispose it). */
   blockWeight(layer: number, name: BlockWeightName): tf.Tensor {
     const b = this.blocks[layer];
-    if (!b || !(name in b))
-      throw new ModelError("bad_input", `no weight ${name} in layer ${layer}`);
-    return b[name];
+    const w = b?.[name];
+    if (!w) throw new ModelError("bad_input", `no weight ${name} in layer ${layer}`);
+    return w;
   }
 
   /**
@@ -130,8 +149,7 @@ export class Gpt2Model {
       (blocks[layer] as Record<BlockWeightName, tf.Tensor>)[name] = value;
     }
     const baseInterventions = [...this.baseInterventions, ...(o.interventions ?? [])];
-    const { nLayer, nHead, nCtx } = this.config;
-    new HookPlan({ nLayer, nHead, nCtx }, { interventions: baseInterventions }); // validate now
+    new HookPlan(this.planDims(), { interventions: baseInterventions }); // validate now
     const view = Object.create(Gpt2Model.prototype) as Gpt2Model;
     Object.assign(view, this, { blocks, baseInterventions, isView: true, disposed: false });
     return view;
@@ -163,7 +181,7 @@ export class Gpt2Model {
     return { logits: out.logits, activations: toRecord(out.acts) };
   }
 
-  /** Token + position embeddings (hook_embed, hook_pos_embed) → resid [B, T, D]. */
+  /** Token embeddings (hook_embed), plus learned positions (hook_pos_embed, GPT-2) → resid [B, T, D]. */
   embed(
     inputIds: number[][],
     opts: EmbedOptions = {},
@@ -176,8 +194,13 @@ export class Gpt2Model {
     const out = tf.tidy(() => {
       const acts: Record<string, tf.Tensor> = {};
       const ids = tf.tensor1d(Int32Array.from(inputIds.flat()), "int32"); // [B*T]
-      let tok = this.wteT.gather(ids, 1).transpose().reshape([B, T, D]); // [D, B*T] → [B, T, D]
+      let tok = this.wte
+        ? this.wte
+            .gather(ids)
+            .reshape([B, T, D]) // [V, D] rows → [B, T, D]
+        : this.headT.gather(ids, 1).transpose().reshape([B, T, D]); // [D, B*T] → [B, T, D]
       tok = hooks.apply("hook_embed", tok, off, acts);
+      if (!this.wpe) return { resid: tok as tf.Tensor3D, acts };
       let pos = repeatRows(this.wpe.slice([off, 0], [T, D]).expandDims(0), B); // [B, T, D]
       pos = hooks.apply("hook_pos_embed", pos, off, acts);
       return { resid: tok.add(pos) as tf.Tensor3D, acts };
@@ -190,7 +213,8 @@ export class Gpt2Model {
    * `past`, resid holds positions [Tpast, Tpast + T) and attends to the cached keys/values too.
    */
   block(layer: number, resid: tf.Tensor3D, opts: BlockOptions = {}): BlockResult {
-    const { nHead: H, dModel: D, nCtx, layerNormEps: eps } = this.config;
+    const { dModel: D, nCtx } = this.config;
+    const { Hkv, E } = attnDims(this.config);
     if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.nLayer) {
       throw new ModelError(
         "bad_input",
@@ -199,19 +223,18 @@ export class Gpt2Model {
     }
     const [B, T, Dr] = resid.shape;
     if (Dr !== D) throw new ModelError("bad_input", `resid has width ${Dr}, d_model is ${D}`);
-    const E = D / H;
     const past = opts.past;
     const Tp = past ? past.k.shape[2] : 0;
     if (past) {
       const ok = (t: tf.Tensor4D) =>
         (t.shape[0] === B || t.shape[0] === 1) &&
-        t.shape[1] === H &&
+        t.shape[1] === Hkv &&
         t.shape[2] === Tp &&
         t.shape[3] === E;
       if (!ok(past.k) || !ok(past.v)) {
         throw new ModelError(
           "bad_input",
-          `past keys/values have shapes [${past.k.shape}] / [${past.v.shape}], expected [${B} or 1, ${H}, Tpast, ${E}]`,
+          `past keys/values have shapes [${past.k.shape}] / [${past.v.shape}], expected [${B} or 1, ${Hkv}, Tpast, ${E}]`,
         );
       }
     }
@@ -222,55 +245,19 @@ export class Gpt2Model {
       );
     }
     const hooks = opts.hooks ?? this.hooks();
-    const w = this.blocks[layer];
-    const n = `blocks.${layer}.`;
     const out = tf.tidy(() => {
       const acts: Record<string, tf.Tensor> = {};
-      const hook = <R extends tf.Tensor>(name: string, x: tf.Tensor) =>
-        hooks.apply(n + name, x, Tp, acts) as R;
-
-      const x0 = hook<tf.Tensor3D>("hook_resid_pre", resid); // [B, T, D]
-
-      // attention
-      const qkv = linear(layerNorm(x0, w.ln1g, w.ln1b, eps) as tf.Tensor3D, w.wQkv, w.bQkv); // [B, T, 3D]
-      const [q0, k0, v0] = tf.split(qkv, 3, 2); // each [B, T, D]
-      const q = hook<tf.Tensor4D>("attn.hook_q", q0.reshape([B, T, H, E])); // [B, T, H, E]
-      const k = hook<tf.Tensor4D>("attn.hook_k", k0.reshape([B, T, H, E])); // [B, T, H, E]
-      const v = hook<tf.Tensor4D>("attn.hook_v", v0.reshape([B, T, H, E])); // [B, T, H, E]
-      const qh = q.transpose([0, 2, 1, 3]); // [B, H, T, E]
-      const kh = k.transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, E]
-      const vh = v.transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, E]
-      const withPast = (p: tf.Tensor4D | undefined, own: tf.Tensor4D) => {
-        if (!p) return own;
-        const pb = p.shape[0] === B ? p : repeatRows(p, B); // [B, H, Tpast, E]
-        return tf.concat([pb, own], 2); // [B, H, Tpast + T, E]
-      };
-      const kAll = withPast(past?.k, kh); // [B, H, Tk, E], Tk = Tpast + T
-      const vAll = withPast(past?.v, vh); // [B, H, Tk, E]
-      const scores = tf
-        .matMul(qh, kAll, false, true) // [B, H, T, Tk]
-        .mul(1 / Math.sqrt(E))
-        .add(causalBias(T, Tp)); // query i (absolute Tp + i) sees keys j ≤ Tp + i
-      const pattern = hook<tf.Tensor4D>("attn.hook_pattern", tf.softmax(scores)); // [B, H, T, Tk]
-      const zh = tf.matMul(pattern, vAll); // [B, H, T, E]
-      const z = hook<tf.Tensor4D>("attn.hook_z", zh.transpose([0, 2, 1, 3])); // [B, T, H, E]
-      const attnOut = hook<tf.Tensor3D>("hook_attn_out", linear(z.reshape([B, T, D]), w.wO, w.bO)); // [B, T, D]
-      const mid = hook<tf.Tensor3D>("hook_resid_mid", x0.add(attnOut)); // [B, T, D]
-
-      // MLP
-      const ln2 = layerNorm(mid, w.ln2g, w.ln2b, eps) as tf.Tensor3D;
-      const pre = hook<tf.Tensor3D>("mlp.hook_pre", linear(ln2, w.wIn, w.bIn)); // [B, T, M]
-      const post = hook<tf.Tensor3D>("mlp.hook_post", gelu(pre, this.config.activation)); // [B, T, M]
-      const mlpOut = hook<tf.Tensor3D>("hook_mlp_out", linear(post, w.wOut, w.bOut)); // [B, T, D]
-      const residPost = hook<tf.Tensor3D>("hook_resid_post", mid.add(mlpOut)); // [B, T, D]
-      return { resid: residPost, k: kh, v: vh, acts };
+      const rotary = this.rotary?.tables(Tp, T);
+      const run = { layer, hooks, past, rotary, acts, linear: opts.linear };
+      const b = runBlock(this.spec, this.blocks[layer], resid, run);
+      return { ...b, acts };
     });
     return { resid: out.resid, kv: { k: out.k, v: out.v }, activations: toRecord(out.acts) };
   }
 
   /**
-   * Final LayerNorm (ln_final.hook_normalized, all positions) and the tied unembedding at
-   * `positions` (indices into resid's T axis) → logits [B, P, V].
+   * Final norm (ln_final.hook_normalized, all positions) and the unembedding at `positions`
+   * (indices into resid's T axis) → logits [B, P, V].
    */
   unembed(
     resid: tf.Tensor3D,
@@ -283,7 +270,10 @@ export class Gpt2Model {
     const eps = this.config.layerNormEps;
     const out = tf.tidy(() => {
       const acts: Record<string, tf.Tensor> = {};
-      let normed = layerNorm(resid, this.lnFg, this.lnFb, eps); // [B, T, D]
+      let normed =
+        this.spec.norm === "rms"
+          ? rmsNorm(resid, this.lnFg, eps)
+          : layerNorm(resid, this.lnFg, this.lnFb!, eps); // [B, T, D]
       normed = hooks.apply("ln_final.hook_normalized", normed, opts.posOffset ?? 0, acts);
       const identity = pos.length === T && pos.every((p, i) => p === i);
       const picked = identity
@@ -291,7 +281,7 @@ export class Gpt2Model {
         : normed.gather(tf.tensor1d(Int32Array.from(pos), "int32"), 1); // [B, P, D]
       const P = pos.length;
       const logits = tf
-        .matMul(picked.reshape([B * P, D]), this.wteT) // [B*P, V]
+        .matMul(picked.reshape([B * P, D]), this.headT) // [B*P, V]
         .reshape([B, P, this.config.vocabSize]) as tf.Tensor3D; // [B, P, V]
       return { logits, acts };
     });
@@ -302,8 +292,9 @@ export class Gpt2Model {
     if (this.disposed) return;
     this.disposed = true;
     if (this.isView) return;
-    tf.dispose([this.wteT, this.wpe, this.lnFg, this.lnFb]);
-    for (const b of this.blocks) tf.dispose(Object.values(b));
+    const all: (tf.Tensor | undefined)[] = [this.headT, this.wte, this.wpe, this.lnFg, this.lnFb];
+    for (const b of this.blocks) all.push(...Object.values(b));
+    tf.dispose(all.filter((t): t is tf.Tensor => t !== undefined));
   }
 
   /** Validates [B][T] ids (rectangular, in the vocabulary, fitting the context); returns T. */

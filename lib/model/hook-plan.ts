@@ -47,8 +47,22 @@ export type HookLayout = "btf" | "bthe" | "bhqk";
 
 export function hookLayout(name: string): HookLayout {
   if (name.endsWith("attn.hook_pattern")) return "bhqk";
-  if (/attn\.hook_[qkvz]$/.test(name)) return "bthe";
+  if (/attn\.hook_(q|k|v|z|rot_q|rot_k)$/.test(name)) return "bthe";
   return "btf";
+}
+
+/** K/V hooks have the model's K/V heads (fewer than its query heads under GQA). */
+const isKvHook = (name: string) => /attn\.hook_(k|v|rot_k)$/.test(name);
+
+/** What a plan is checked against: the model's hooks (default GPT-2's) and head counts. */
+export interface PlanDims {
+  nLayer: number;
+  nHead: number;
+  nCtx: number;
+  /** K/V heads (default nHead). */
+  nKvHead?: number;
+  /** Every hook the model fires (default GPT-2's list for nLayer). */
+  hookNames?: readonly string[];
 }
 
 const OPS: readonly InterventionOp[] = ["replace", "add", "scale", "zero", "loreft"];
@@ -97,8 +111,8 @@ export class HookPlan {
   private readonly byHook = new Map<string, ModelIntervention[]>();
 
   /** Validates names, ops and static index ranges against the model's shape. */
-  constructor(dims: { nLayer: number; nHead: number; nCtx: number }, opts: HookOptions = {}) {
-    const known = new Set(hookNames(dims.nLayer));
+  constructor(dims: PlanDims, opts: HookOptions = {}) {
+    const known = new Set(dims.hookNames ?? hookNames(dims.nLayer));
     for (const name of opts.record ?? []) {
       if (!known.has(name)) {
         throw new ModelError("unknown_hook", `cannot record "${name}": no such hook point`);
@@ -118,10 +132,12 @@ export class HookPlan {
       if (iv.heads !== undefined && hookLayout(iv.hook) === "btf") {
         throw new ModelError(
           "bad_intervention",
-          `${where}: heads apply only to q, k, v, z, pattern`,
+          `${where}: heads apply only to q, k, v, rot_q, rot_k, z, pattern`,
         );
       }
-      checkIndexList(iv.heads, "head", dims.nHead, where);
+      const nKv = dims.nKvHead ?? dims.nHead;
+      const kv = isKvHook(iv.hook) && nKv !== dims.nHead; // GQA: say which heads are counted
+      checkIndexList(iv.heads, kv ? "K/V head" : "head", kv ? nKv : dims.nHead, where);
       const v = iv.value;
       if (iv.op === "scale" && (typeof v !== "number" || !Number.isFinite(v))) {
         throw new ModelError("bad_intervention", `${where}: scale needs a finite number as value`);

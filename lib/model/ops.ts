@@ -1,7 +1,6 @@
 /**
- * The GPT-2 block's elementwise and normalisation ops, shared by the model (lib/model/gpt2.ts)
- * and the gradient blocks of lib/edit (lib/edit/grad-blocks.ts), so both compute the same
- * numbers. Written for few, cheap kernels on the wasm backend: x³ as x·x·x (wasm's Pow runs
+ * The block's elementwise and normalisation ops (lib/model/block.ts: every family, forward and
+ * gradient passes alike). Written for few, cheap kernels on the wasm backend: x³ as x·x·x (wasm's Pow runs
  * element by element) and the tanh GELU as x·σ(2u) (tanh(u) = 2σ(2u) − 1; wasm's Sigmoid is an
  * XNNPACK kernel, its Tanh a scalar loop), equal to the tanh form within float32 rounding.
  * Each runs in its own tidy, so a block holds its inputs and outputs, not their intermediates
@@ -9,7 +8,7 @@
  * keeps what the backward pass needs.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Gpt2Config } from "../load/types";
+import type { Activation } from "../load/model-config";
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
@@ -30,12 +29,19 @@ function erfApprox(x: tf.Tensor): tf.Tensor {
   return x.sign().mul(tf.scalar(1).sub(poly.mul(a.square().neg().exp())));
 }
 
+type GeluKind = Exclude<Activation, "silu">;
+
 /** GELU: exact (erf) for "gelu"; otherwise gelu_new / gelu_pytorch_tanh (tanh approximation). */
-export function gelu(x: tf.Tensor, kind: Gpt2Config["activation"]): tf.Tensor {
+export function gelu(x: tf.Tensor, kind: GeluKind): tf.Tensor {
   return tf.tidy(() => geluOps(x, kind)); // frees the [B, T, M] intermediates at once
 }
 
-function geluOps(x: tf.Tensor, kind: Gpt2Config["activation"]): tf.Tensor {
+/** SwiGLU's product silu(gate) · up = gate · σ(gate) · up. */
+export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => gate.mul(tf.sigmoid(gate)).mul(up));
+}
+
+function geluOps(x: tf.Tensor, kind: GeluKind): tf.Tensor {
   if (kind === "gelu") {
     const erf = tf.getKernel("Erf", tf.getBackend()) ? tf.erf : erfApprox;
     return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1)); // 0.5 x (1 + erf(x / √2))
@@ -56,6 +62,11 @@ export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number)
     const variance = centred.square().mean(-1, true);
     return centred.mul(variance.add(eps).rsqrt()).mul(g).add(b);
   });
+}
+
+/** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · g. */
+export function rmsNorm(x: tf.Tensor, g: tf.Tensor, eps: number): tf.Tensor {
+  return tf.tidy(() => x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(g));
 }
 
 const masks = new Map<string, Float32Array>();

@@ -1,70 +1,18 @@
 /**
  * Reads HF config.json for the Llama family (`llama`, `mistral`, `qwen2`) and GPT-NeoX
- * (`gpt_neox`, Pythia) into typed configs. Anything this runtime would compute differently
+ * (`gpt_neox`, Pythia) into a ModelConfig. Anything this runtime would compute differently
  * from transformers is refused with a one-line LoadError naming the field: rope_scaling other
  * than linear / llama3, a sliding window that can take effect, a GQA ratio that does not
- * divide, an activation or bias option it does not implement.
- *
- * Not wired into the app yet (GPT-2 is read by lib/load/config.ts); see docs/families.md.
+ * divide, an activation or bias option it does not implement. GPT-2 is read by ./config.ts.
  */
-import { LoadError } from "../../load/errors";
-
-export type RopeScaling =
-  | { kind: "linear"; factor: number }
-  | {
-      kind: "llama3";
-      factor: number;
-      lowFreqFactor: number;
-      highFreqFactor: number;
-      originalMaxPositions: number;
-    };
-
-export interface RopeConfig {
-  theta: number;
-  /** Features of each head that rotate (head_dim, or int(head_dim · rotary_pct) for NeoX); even. */
-  rotaryDim: number;
-  scaling: RopeScaling | null;
-}
-
-interface CommonConfig {
-  nLayer: number;
-  nHead: number;
-  dModel: number;
-  headDim: number;
-  dMlp: number;
-  vocabSize: number;
-  /** max_position_embeddings. */
-  nCtx: number;
-  eps: number;
-  rope: RopeConfig;
-  /** tie_word_embeddings: the unembedding is the token embedding. */
-  tied: boolean;
-}
-
-export interface LlamaConfig extends CommonConfig {
-  family: "llama";
-  modelType: "llama" | "mistral" | "qwen2";
-  /** num_key_value_heads; divides nHead (query head h reads K/V head h / (nHead / nKvHead)). */
-  nKvHead: number;
-  /** q/k/v projections carry biases (qwen2; llama with attention_bias). */
-  qkvBias: boolean;
-  /** o_proj carries a bias (llama with attention_bias). */
-  oBias: boolean;
-}
-
-export interface NeoxConfig extends CommonConfig {
-  family: "gpt_neox";
-  /** use_parallel_residual: resid + attn(ln1(resid)) + mlp(ln2(resid)). */
-  parallel: boolean;
-  activation: "gelu" | "gelu_new";
-  /** attention_bias: query_key_value and dense carry biases. */
-  bias: boolean;
-}
-
-export type FamilyConfig = LlamaConfig | NeoxConfig;
+import { LoadError } from "./errors";
+import { CONFIG_BOUNDS } from "./limits";
+import type { ModelConfig, RopeConfig } from "./model-config";
 
 const FILE = "config.json";
 const LLAMA_TYPES = ["llama", "mistral", "qwen2"] as const;
+/** The model_types read here. */
+export const FAMILY_TYPES = [...LLAMA_TYPES, "gpt_neox"] as const;
 
 function bad(detail: string): LoadError {
   return new LoadError("bad_config", FILE, detail);
@@ -86,13 +34,15 @@ class Fields {
     return this.raw[name];
   }
 
-  int(name: string, fallback?: number): number {
+  /** A positive integer; `max` refuses sizes nothing should be allocated from (n_layer 1e9). */
+  int(name: string, fallback?: number, max = Number.MAX_SAFE_INTEGER): number {
     const v = this.has(name) ? this.raw[name] : fallback;
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
       throw bad(
         `${this.prefix}${name} is ${JSON.stringify(this.raw[name])}, expected a positive integer`,
       );
     }
+    if (v > max) throw bad(`${this.prefix}${name} is ${v}, more than the ${max} accepted`);
     return v;
   }
 
@@ -114,7 +64,7 @@ class Fields {
   }
 }
 
-export function parseFamilyConfig(json: unknown): FamilyConfig {
+export function parseFamilyConfig(json: unknown): ModelConfig {
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     throw bad("is not a JSON object");
   }
@@ -131,36 +81,37 @@ export function parseFamilyConfig(json: unknown): FamilyConfig {
 
 type LlamaType = (typeof LLAMA_TYPES)[number];
 
-function parseLlama(f: Fields, modelType: LlamaType): LlamaConfig {
+function parseLlama(f: Fields, modelType: LlamaType): ModelConfig {
   const act = f.get("hidden_act") ?? "silu";
   if (act !== "silu") throw bad(`hidden_act ${JSON.stringify(act)} is not supported (silu)`);
   if (f.bool("mlp_bias", false)) throw bad("mlp_bias true is not supported");
   refuseSlidingWindow(f, modelType);
-  const nHead = f.int("num_attention_heads");
+  const nHead = f.int("num_attention_heads", undefined, CONFIG_BOUNDS.n_head);
   const nKvHead = f.int("num_key_value_heads", nHead);
   if (nHead % nKvHead !== 0) {
     throw bad(`num_key_value_heads ${nKvHead} does not divide num_attention_heads ${nHead}`);
   }
-  const dModel = f.int("hidden_size");
+  const dModel = f.int("hidden_size", undefined, CONFIG_BOUNDS.n_embd);
   const headDim = f.has("head_dim") ? f.int("head_dim") : wholeHeads(dModel, nHead);
   const attnBias = modelType === "llama" && f.bool("attention_bias", false);
   return {
-    family: "llama",
     modelType,
     ...common(f, dModel, nHead, headDim, headDim, "rms_norm_eps", 1e-6),
+    activation: "silu",
     nKvHead,
     qkvBias: modelType === "qwen2" || attnBias,
     oBias: attnBias,
+    parallelResidual: false,
   };
 }
 
-function parseNeox(f: Fields): NeoxConfig {
+function parseNeox(f: Fields): ModelConfig {
   const act = f.get("hidden_act") ?? "gelu";
   if (act !== "gelu" && act !== "gelu_new") {
     throw bad(`hidden_act ${JSON.stringify(act)} is not supported (gelu, gelu_new)`);
   }
-  const nHead = f.int("num_attention_heads");
-  const dModel = f.int("hidden_size");
+  const nHead = f.int("num_attention_heads", undefined, CONFIG_BOUNDS.n_head);
+  const dModel = f.int("hidden_size", undefined, CONFIG_BOUNDS.n_embd);
   const headDim = wholeHeads(dModel, nHead);
   const pctField = f.has("rotary_pct") ? "rotary_pct" : "partial_rotary_factor";
   const pct = f.num(pctField, 0.25);
@@ -170,12 +121,15 @@ function parseNeox(f: Fields): NeoxConfig {
       `${pctField} ${pct} gives ${rotaryDim} rotary features of ${headDim}; need an even count ≥ 2`,
     );
   }
+  const bias = f.bool("attention_bias", true);
   return {
-    family: "gpt_neox",
+    modelType: "gpt_neox",
     ...common(f, dModel, nHead, headDim, rotaryDim, "layer_norm_eps", 1e-5),
-    parallel: f.bool("use_parallel_residual", true),
     activation: act,
-    bias: f.bool("attention_bias", true),
+    nKvHead: nHead,
+    parallelResidual: f.bool("use_parallel_residual", true),
+    qkvBias: bias,
+    oBias: bias,
   };
 }
 
@@ -194,18 +148,18 @@ function common(
   rotaryDim: number,
   epsField: string,
   epsDefault: number,
-): CommonConfig {
+): Omit<ModelConfig, "modelType" | "activation"> {
   return {
-    nLayer: f.int("num_hidden_layers"),
+    nLayer: f.int("num_hidden_layers", undefined, CONFIG_BOUNDS.n_layer),
     nHead,
     dModel,
     headDim,
-    dMlp: f.int("intermediate_size"),
-    vocabSize: f.int("vocab_size"),
-    nCtx: f.int("max_position_embeddings"),
-    eps: f.num(epsField, epsDefault),
+    dMlp: f.int("intermediate_size", undefined, CONFIG_BOUNDS.n_inner),
+    vocabSize: f.int("vocab_size", undefined, CONFIG_BOUNDS.vocab_size),
+    nCtx: f.int("max_position_embeddings", undefined, CONFIG_BOUNDS.n_positions),
+    layerNormEps: f.num(epsField, epsDefault),
     rope: parseRope(f, rotaryDim),
-    tied: f.bool("tie_word_embeddings", false),
+    tiedHead: f.bool("tie_word_embeddings", false),
   };
 }
 

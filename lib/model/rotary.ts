@@ -9,7 +9,7 @@
  * keys by their true positions (prefix length + i), not from 0.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { RopeConfig } from "./config";
+import type { RopeConfig } from "../load/model-config";
 
 /** inv_freq [R / 2], computed in float64 (HF computes in float32: ~1e-7 relative apart). */
 export function invFreq(rope: RopeConfig): Float64Array {
@@ -40,8 +40,8 @@ export interface RotaryTables {
   sin: tf.Tensor4D;
 }
 
-/** Tables for the given absolute positions (angles in float64, stored as float32). */
-export function rotaryTables(inv: Float64Array, positions: readonly number[]): RotaryTables {
+/** cos / sin [T, R/2] of the given absolute positions, angles in float64, stored as float32. */
+function hostTables(inv: Float64Array, positions: readonly number[]) {
   const half = inv.length;
   const T = positions.length;
   const cos = new Float32Array(T * half);
@@ -53,10 +53,40 @@ export function rotaryTables(inv: Float64Array, positions: readonly number[]): R
       sin[t * half + i] = Math.sin(angle);
     }
   }
-  return {
-    cos: tf.tensor4d(cos, [1, T, 1, half]),
-    sin: tf.tensor4d(sin, [1, T, 1, half]),
-  };
+  return { cos, sin };
+}
+
+/** Tables for the given absolute positions. */
+export function rotaryTables(inv: Float64Array, positions: readonly number[]): RotaryTables {
+  const { cos, sin } = hostTables(inv, positions);
+  const shape: [number, number, number, number] = [1, positions.length, 1, inv.length];
+  return { cos: tf.tensor4d(cos, shape), sin: tf.tensor4d(sin, shape) };
+}
+
+/**
+ * Rotary tables by window (offset, T), computed on the host once per window and model (a sweep
+ * asks for the same few windows again and again); `tables` makes new tensors each call (the
+ * caller's tidy frees them; a cached tensor would outlive it and count as a leak).
+ */
+export class RotaryCache {
+  private readonly host = new Map<string, { cos: Float32Array; sin: Float32Array }>();
+
+  constructor(private readonly inv: Float64Array) {}
+
+  tables(offset: number, T: number): RotaryTables {
+    const key = `${offset},${T}`;
+    let hit = this.host.get(key);
+    if (!hit) {
+      hit = hostTables(
+        this.inv,
+        Array.from({ length: T }, (_, i) => offset + i),
+      );
+      if (this.host.size > 256) this.host.clear();
+      this.host.set(key, hit);
+    }
+    const shape: [number, number, number, number] = [1, T, 1, this.inv.length];
+    return { cos: tf.tensor4d(hit.cos, shape), sin: tf.tensor4d(hit.sin, shape) };
+  }
 }
 
 /** x [B, T, H, E] → the same with its first R = 2 · (R/2) features of every head rotated. */
