@@ -125,13 +125,16 @@ async function targets(
       });
       return { ...res, target: batch.target };
     });
-    zs.push(Float64Array.from(d.v0, (x, j) => x + d.delta[j]));
+    const z = Float64Array.from(d.v0, (x, j) => x + d.delta[j]);
+    zs.push(z);
     const last = d.losses[d.losses.length - 1];
     info.push({
       losses: d.losses.map((l) => l.loss),
       p_new: last?.p_new ?? 0,
       delta_norm: norm(d.delta),
       target_ids: d.target,
+      z: Array.from(z),
+      z_layer: layer,
     });
   }
   return { zs, info };

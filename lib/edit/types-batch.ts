@@ -74,8 +74,18 @@ export interface BatchLayerDelta {
 }
 
 export interface BatchInfo {
-  /** Per request: the loss curve of δ and the target's probability at the end. */
-  requests: { losses: number[]; p_new: number; delta_norm: number; target_ids: number[] }[];
+  /**
+   * Per request (BLUE: per boundary layer, then per request): the loss curve of δ, the target's
+   * probability at the end, and the target z = h + δ of the block output at z_layer.
+   */
+  requests: {
+    losses: number[];
+    p_new: number;
+    delta_norm: number;
+    target_ids: number[];
+    z: number[];
+    z_layer: number;
+  }[];
   /** Per updated layer: ‖R‖ of the residual used, ‖ΔW‖_F, and (AlphaEdit) dim of P's range. */
   layers: {
     layer: number;
