@@ -23,6 +23,8 @@ import { subjectPrompt } from "../lib/edit/tokens";
 import type { BatchEdit, MemitHparams, RewriteRequest } from "../lib/edit/types";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
+import { decodeSession, encodeSession } from "../lib/share/link";
+import { DEFAULT_SESSION } from "../lib/share/session";
 import { charTokenizer, randomWeights, SMALL } from "./fixtures/edit/random-model";
 
 const tok = charTokenizer;
@@ -106,6 +108,31 @@ describe("MEMIT", () => {
     });
     edited.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("a share link carries the learned edit (f16), and the edited model still reaches z", async () => {
+    const { edits } = await applyBatchEdit({
+      model: two,
+      tok,
+      method: "memit",
+      requests: REQUESTS,
+      layers: [0, 1],
+      hparams: EXACT,
+    });
+    const { hash, dropped } = await encodeSession({ ...DEFAULT_SESSION, edits });
+    expect(dropped).toEqual([]);
+    const back = (await decodeSession(hash)).edits[0] as BatchEdit;
+    expect(back.kind).toBe("memit");
+    expect(back.params.requests).toEqual(REQUESTS);
+    expect(back.learned!.layers[1].a).not.toEqual((edits[0] as BatchEdit).learned!.layers[1].a);
+    const edited = applyEdits(two, [back]);
+    const h1 = await outputs(edited, 1);
+    REQUESTS.forEach((_, r) => {
+      expect(relDiff(h1[r], (edits[0] as BatchEdit).learned!.info!.requests[r].z)).toBeLessThan(
+        5e-3,
+      );
+    });
+    edited.dispose();
   });
 
   it("an edit file keeps the learned edit; parse errors name the field", async () => {

@@ -238,6 +238,10 @@ export const LEARNED_IN_LINK: Record<string, "quantised" | "recipe"> = {
   resid_steer: "quantised",
   loreft: "quantised",
   lora: "quantised",
+  // MEMIT / AlphaEdit: per layer d_mlp·n + n·d_model numbers (n rewrites); a batch too large
+  // for the link falls back to the recipe (link.ts drops every learned part), relearned on open
+  memit: "quantised",
+  alphaedit: "quantised",
 };
 
 /** An edit as a link carries it: no UI id (the stack assigns one), learned part per policy. */
