@@ -25,6 +25,8 @@ export interface EngineTokenizer {
   decode(ids: number[]): string;
   /** The text of one token, spaces kept. */
   tokenText(id: number): string;
+  /** One text per token of a sequence, decoded in context (SentencePiece "▁" spaces kept). */
+  tokenTexts?(ids: readonly number[]): string[];
 }
 
 export type ProgressFn = (phase: string, done: number, total: number) => void;
@@ -66,7 +68,15 @@ export class Engine {
       );
     }
     const ids = this.tokenizer.encode(text);
-    return { ids, tokens: ids.map((id) => this.tokenText(id)) };
+    return { ids, tokens: this.tokenTexts(ids) };
+  }
+
+  /** The token strip's labels: each token decoded in context (lib/load/token-texts.ts). */
+  tokenTexts(ids: readonly number[]): string[] {
+    const V = this.tokenizer.vocabSize;
+    if (this.tokenizer.tokenTexts && ids.every((id) => id < V))
+      return this.tokenizer.tokenTexts(ids);
+    return ids.map((id) => this.tokenText(id));
   }
 
   /**

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { subjectPrompt } from "../lib/edit/tokens";
+import { Engine } from "../lib/engine";
 import { findSubjectRange } from "../lib/interp/tokens";
 import { TextTokenizer } from "../lib/load/tokenizer";
 import { matchTexts } from "../lib/util/tokenizer";
@@ -53,6 +54,14 @@ describe.each(["llama2", "metaspace"])("SentencePiece tokenizer (%s layout)", (l
     // decoded one by one, the decoder would strip each token's leading space
     const one = cases[0];
     expect(one.ids.slice(1).map((id) => tok.tokenText(id))).not.toEqual(one.texts.slice(1));
+  });
+
+  it("gives the engine's token strip the same labels (Engine.tokenize)", () => {
+    const model = { config: { nCtx: 64, vocabSize: tok.vocabSize }, nParams: 0 };
+    // biome-ignore lint/suspicious/noExplicitAny: tokenize reads only model.config
+    const engine = Engine.fromModel("sp", model as any, tok);
+    for (const c of cases)
+      expect(engine.tokenize(c.text), c.text).toEqual({ ids: c.ids, tokens: c.texts });
   });
 
   it("decodes a prompt's ids back to its text", () => {
