@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DATASET_PARAMS } from "../params/table";
+import { continuationTokens } from "../util/tokenizer";
 import { paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import { loadCliEngine } from "./engine";
@@ -75,7 +76,7 @@ export const evalFactsCommand: Command = {
         const relation = relations.get(fact.relation_id);
         if (!relation)
           throw new UsageError(`known fact names unknown relation ${fact.relation_id}`);
-        const [answer] = engine.tokenizer.encode(fact.attribute);
+        const [answer] = continuationTokens(engine.tokenizer, fact.attribute); // no BOS
         for (const [tally, templates] of [
           [trained, relation.templates_train],
           [heldout, relation.templates_heldout],

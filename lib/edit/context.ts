@@ -66,7 +66,7 @@ async function generate(
     } catch {
       t = "<|x|>";
     }
-    if (/^<\|.*\|>$/.test(t) || t.startsWith("<id ")) banned[id] = 1;
+    if (/^<\|.*\|>$/.test(t) || t.startsWith("<id ") || tok.isSpecial?.(id)) banned[id] = 1;
   }
   const templates = ["{}"];
   for (const length of o.lengths) {
@@ -92,7 +92,8 @@ async function generate(
       });
     }
     for (const r of rows) {
-      const text = tok.decode(r).replace(/[{}]/g, " ");
+      // without the BOS a Llama tokenizer put first (encoding the template adds it again)
+      const text = tok.decode(r.filter((id) => !tok.isSpecial?.(id))).replace(/[{}]/g, " ");
       templates.push(`${text}. {}`);
     }
   }

@@ -26,7 +26,7 @@ import * as tf from "@tensorflow/tfjs";
 import { GaussianRng } from "../interp/rng";
 import type { Gpt2Model } from "../model/gpt2";
 import { now } from "../util/clock";
-import type { TextTokenizer } from "../util/tokenizer";
+import { continuationTokens, type TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
 import { padRows, pickPositions } from "./batch";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
@@ -87,7 +87,7 @@ export function orthonormalRows(m: ArrayLike<number>, r: number, d: number): Flo
 
 /** The label words' token ids (the first token of each; they must differ). */
 export function labelIds(tok: TextTokenizer, labels: readonly string[]): number[] {
-  const ids = labels.map((l) => tok.encode(l)[0]);
+  const ids = labels.map((l) => continuationTokens(tok, l)[0]); // no BOS: a label follows
   if (ids.some((i) => i === undefined) || new Set(ids).size !== ids.length) {
     throw new EditError(
       "bad_dataset",
