@@ -18,7 +18,7 @@ import type { LoraEdit } from "../lib/edit/types";
 import type { Engine } from "../lib/engine";
 import { GaussianRng } from "../lib/interp/rng";
 import { gpt2WeightsFromTensors } from "../lib/load/gpt2-checkpoint";
-import { loadModelFiles } from "../lib/load/model-files";
+import { gpt2Weights, loadModelFiles } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
 import type { Gpt2Weights } from "../lib/load/types";
 import { selectBackend } from "../lib/model/backend";
@@ -66,7 +66,7 @@ describe.skipIf(!present)("generation and LoRA on the bundled model", () => {
   beforeAll(async () => {
     await selectBackend(["wasm"]);
     engine = await loadEngine(BUNDLED_DIR);
-    host = (await loadModelFiles(directorySource(BUNDLED_DIR))).weights;
+    host = gpt2Weights(await loadModelFiles(directorySource(BUNDLED_DIR)));
   });
   afterAll(() => engine?.dispose());
 

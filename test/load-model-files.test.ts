@@ -8,7 +8,7 @@ import { parseGpt2Config } from "../lib/load/config";
 import { LoadError } from "../lib/load/errors";
 import { expectedGpt2Shapes, loadGpt2Weights } from "../lib/load/gpt2-checkpoint";
 import { memorySource } from "../lib/load/memory-source";
-import { loadModelFiles } from "../lib/load/model-files";
+import { gpt2Weights, loadModelFiles } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
 import { parseSafetensors } from "../lib/load/safetensors";
 import type { Gpt2Config } from "../lib/load/types";
@@ -81,9 +81,9 @@ describe("loadModelFiles", () => {
     );
     expect(m.config).toEqual(CONFIG);
     expect(m.tokenizer.encode("ab ab")).toEqual([3, 4]);
-    expect(m.weights.blocks).toHaveLength(1);
-    expect(m.weights.wte.shape).toEqual([6, 4]);
-    expect(Array.from(m.weights.wte.data.slice(0, 3))).toEqual([0, 1, 2]);
+    expect(gpt2Weights(m).blocks).toHaveLength(1);
+    expect(gpt2Weights(m).wte.shape).toEqual([6, 4]);
+    expect(Array.from(gpt2Weights(m).wte.data.slice(0, 3))).toEqual([0, 1, 2]);
     expect(phases).toEqual([
       "config 0/1",
       "config 1/1",

@@ -24,7 +24,7 @@ import { learnStack } from "../lib/edit/learn";
 import { type Edit, EditError, type RomeEdit } from "../lib/edit/types";
 import { Engine } from "../lib/engine";
 import { runTrace } from "../lib/interp/trace";
-import { loadModelFiles } from "../lib/load/model-files";
+import { gpt2Weights, loadModelFiles } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
@@ -67,7 +67,7 @@ beforeAll(async () => {
   engine = await Engine.load(directorySource(BUNDLED_DIR), "tiny-facts");
   const { dMlp, dModel } = engine.model.config as { dMlp?: number; dModel: number };
   const files = await loadModelFiles(directorySource(BUNDLED_DIR));
-  const w = files.weights.blocks[LAYER].mlpOut.w; // [M, D]
+  const w = gpt2Weights(files).blocks[LAYER].mlpOut.w; // [M, D]
   const M = dMlp ?? w.shape[0];
   const raw = values(M, 11);
   const norm = Math.hypot(...raw);
@@ -75,7 +75,7 @@ beforeAll(async () => {
   v = values(dModel, 23).map((x) => 3 * x);
   const data = Float32Array.from(w.data);
   for (let i = 0; i < M; i++) for (let j = 0; j < dModel; j++) data[i * dModel + j] += u[i] * v[j];
-  files.weights.blocks[LAYER].mlpOut.w = { shape: w.shape, data };
+  gpt2Weights(files).blocks[LAYER].mlpOut.w = { shape: w.shape, data };
   changed = Engine.fromModel(
     "changed",
     Gpt2Model.fromWeights(files.config, files.weights),

@@ -18,6 +18,18 @@ export interface ModelFiles {
   tokenizer: TextTokenizer;
 }
 
+/** The weights of a GPT-2 model's files (a rotary family's are by hub name: a ModelError). */
+export function gpt2Weights(files: Pick<ModelFiles, "config" | "weights">): Gpt2Weights {
+  if ("hub" in files.weights) {
+    throw new LoadError(
+      "unsupported_architecture",
+      "config.json",
+      `this needs GPT-2 weights; the model is ${files.config.modelType}`,
+    );
+  }
+  return files.weights;
+}
+
 /** Reads and parses config.json (any supported model_type). */
 export async function readModelConfig(source: FileSource): Promise<ModelConfig> {
   const bytes = await source.read("config.json", undefined, { maxBytes: MAX_CONFIG_BYTES });

@@ -37,7 +37,7 @@ export interface ModelReport {
   name: string;
   description: string;
   params: number;
-  config: Record<string, number | string>;
+  config: Record<string, unknown>;
   samples: number;
   plan: PromptPlan[];
   prompts: { label: string; ids: number[]; tokens?: string[]; subject: [number, number] }[];

@@ -40,7 +40,8 @@ BLOCK_HOOKS = [
     "hook_mlp_out",
     "hook_resid_post",
 ]
-HEAD_HOOKS = {"attn.hook_q", "attn.hook_k", "attn.hook_v", "attn.hook_z", "attn.hook_pattern"}
+HEAD_HOOKS = {"attn.hook_q", "attn.hook_k", "attn.hook_v", "attn.hook_z", "attn.hook_pattern",
+              "attn.hook_rot_q", "attn.hook_rot_k"}  # (the last two: rotary families, llama_ref.py)
 
 
 def hook_names(n_layer: int) -> list[str]:

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from gpt2_ref import read_safetensors
+from gpt2_ref import apply_interventions, read_safetensors
 
 Hook = Callable[[str, np.ndarray], np.ndarray]
 
@@ -251,13 +251,26 @@ def load_llama(model_dir: str | Path) -> tuple[LlamaConfig, dict[str, np.ndarray
 # ----------------------------------------------------------------------------- forward
 
 
-def forward(cfg: LlamaConfig, w: dict[str, np.ndarray], ids: list[list[int]]) -> tuple[np.ndarray, dict]:
-    """Returns (logits [B, T, V], {hook name: activation}) in float64."""
+def recorder(interventions: list[dict] | None) -> tuple[Hook, dict[str, np.ndarray]]:
+    """A hook that applies gpt2_ref's interventions (lib/model/intervention.ts semantics; head
+    hooks index their own head axis, so hook_k / hook_v / hook_rot_k select K/V heads) and keeps
+    the result."""
     acts: dict[str, np.ndarray] = {}
+    ivs = interventions or []
 
     def hook(name: str, x: np.ndarray) -> np.ndarray:
+        x = apply_interventions(name, x, ivs)
         acts[name] = x
         return x
+
+    return hook, acts
+
+
+def forward(
+    cfg: LlamaConfig, w: dict[str, np.ndarray], ids: list[list[int]], interventions: list[dict] | None = None
+) -> tuple[np.ndarray, dict]:
+    """Returns (logits [B, T, V], {hook name: activation after its interventions}) in float64."""
+    hook, acts = recorder(interventions)
 
     ids_a = np.asarray(ids, dtype=np.int64)
     B, T = ids_a.shape

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 from gpt2_ref import gelu, layer_norm
-from llama_ref import attention, expand_hooks, linear, load_dir, rope_inv_freq
+from llama_ref import attention, expand_hooks, linear, load_dir, recorder, rope_inv_freq
 
 
 @dataclass
@@ -91,13 +91,11 @@ def load_neox(model_dir: str | Path) -> tuple[NeoxConfig, dict[str, np.ndarray]]
     return load_dir(model_dir, NeoxConfig.from_hf)
 
 
-def forward(cfg: NeoxConfig, w: dict[str, np.ndarray], ids: list[list[int]]) -> tuple[np.ndarray, dict]:
-    """Returns (logits [B, T, V], {hook name: activation}) in float64."""
-    acts: dict[str, np.ndarray] = {}
-
-    def hook(name: str, x: np.ndarray) -> np.ndarray:
-        acts[name] = x
-        return x
+def forward(
+    cfg: NeoxConfig, w: dict[str, np.ndarray], ids: list[list[int]], interventions: list[dict] | None = None
+) -> tuple[np.ndarray, dict]:
+    """Returns (logits [B, T, V], {hook name: activation after its interventions}) in float64."""
+    hook, acts = recorder(interventions)
 
     ids_a = np.asarray(ids, dtype=np.int64)
     B, T = ids_a.shape

@@ -117,14 +117,15 @@ def continuation_prob(logits: np.ndarray, T: int, target: list[int]) -> np.ndarr
 
 def trace(cfg: Config, w: dict, ids: list[int], subject: tuple[int, int] | None, kind: str, samples: int,
           noise: float, seed: int, window: int, target: list[int] | None = None,
-          corrupt_ids: list[int] | None = None) -> dict:
+          corrupt_ids: list[int] | None = None, fwd=forward, emb_std: float | None = None) -> dict:
+    """fwd / emb_std: another family's forward and embedding std (family_sweeps_ref.py)."""
     T, L, D = len(ids), cfg.n_layer, cfg.d_model
     if target is None:
-        logits, _ = forward(cfg, w, [ids])
+        logits, _ = fwd(cfg, w, [ids])
         target = [int(np.argmax(logits[0, T - 1]))]
     cont = target[:-1]
     clean = ids + cont
-    clean_logits, acts = forward(cfg, w, [clean])
+    clean_logits, acts = fwd(cfg, w, [clean])
     high = float(continuation_prob(clean_logits, T, target)[0])
     ivs_base: list[dict] = []
     sigma = None
@@ -132,13 +133,13 @@ def trace(cfg: Config, w: dict, ids: list[int], subject: tuple[int, int] | None,
         n = samples
         rows = [clean] * n
         b, e = subject
-        sigma = noise * embedding_std(w)
+        sigma = noise * (embedding_std(w) if emb_std is None else emb_std)
         vals = gaussian_array(seed, n * (e - b) * D, sigma).astype(np.float64)
         ivs_base.append({"hook": "hook_embed", "op": "add", "positions": list(range(b, e)), "value": vals})
     else:
         n = 1
         rows = [corrupt_ids + cont]
-    low_logits, _ = forward(cfg, w, rows, ivs_base)
+    low_logits, _ = fwd(cfg, w, rows, ivs_base)
     low = float(continuation_prob(low_logits, T, target).mean())
     scores = np.zeros((T, L))
     for t in range(T):
@@ -151,15 +152,16 @@ def trace(cfg: Config, w: dict, ids: list[int], subject: tuple[int, int] | None,
             ivs = list(ivs_base)
             for name, _ in pairs:
                 ivs.append({"hook": name, "op": "replace", "positions": [t], "value": acts[name][0, t]})
-            logits, _ = forward(cfg, w, rows, ivs)
+            logits, _ = fwd(cfg, w, rows, ivs)
             scores[t, layer] = continuation_prob(logits, T, target).mean()
     return {"target": target, "high_score": high, "low_score": low, "noise_sigma": sigma, "scores": scores.tolist()}
 
 
-def patch(cfg: Config, w: dict, clean: list[int], corrupt: list[int], target: int, foil: int, site: str) -> dict:
+def patch(cfg: Config, w: dict, clean: list[int], corrupt: list[int], target: int, foil: int, site: str,
+          fwd=forward) -> dict:
     T, L, H = len(clean), cfg.n_layer, cfg.n_head
-    clean_logits, acts = forward(cfg, w, [clean])
-    corrupt_logits, _ = forward(cfg, w, [corrupt])
+    clean_logits, acts = fwd(cfg, w, [clean])
+    corrupt_logits, _ = fwd(cfg, w, [corrupt])
 
     def ld_prob(logits: np.ndarray) -> tuple[float, float]:
         last = logits[0, -1]
@@ -169,7 +171,7 @@ def patch(cfg: Config, w: dict, clean: list[int], corrupt: list[int], target: in
     ld_k, p_k = ld_prob(corrupt_logits)
 
     def run(ivs: list[dict]) -> tuple[float, float]:
-        logits, _ = forward(cfg, w, [corrupt], ivs)
+        logits, _ = fwd(cfg, w, [corrupt], ivs)
         ld, p = ld_prob(logits)
         return (ld - ld_k) / (ld_c - ld_k), p
 
