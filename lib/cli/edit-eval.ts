@@ -10,9 +10,17 @@
  *   --no-fluency               skip generation fluency (the costly part)
  *
  * ROME's settings: --layer, --steps, --cov, --shrinkage, --update-key, --prefixes, --params JSON.
+ * MEMIT's/AlphaEdit's: --layers (the range), --hparams JSON (their hparams files' names).
  */
 import { writeFileSync } from "node:fs";
-import { COV_SOURCES, type CovSource, type EditDataset, parseEdit, type RomeEdit } from "../edit";
+import {
+  COV_SOURCES,
+  type CovSource,
+  type EditDataset,
+  type MemitHparams,
+  parseEdit,
+  type RomeEdit,
+} from "../edit";
 import { type EvalCase, type Suite, suiteCases } from "../edit/eval-cases";
 import { parseMethods } from "../edit/eval-methods";
 import { type CurvePoint, type EditRunResult, runEditEval, uneditedScores } from "../edit/eval-run";
@@ -40,10 +48,42 @@ export const EVAL_FLAGS = {
   prefixes: { type: "string" },
   texts: { type: "string" },
   params: { type: "string" },
+  hparams: { type: "string" },
+  layers: { type: "string" },
 } as const;
 
 export const EVAL_USAGE =
-  "(--counterfact N|A:B | --zsre N|A:B) [--method rome|memit|pmet|alphaedit|memit+blue|pmet+blue | --compare m1,m2,…] [--batch 1] [--sequential] [--csv FILE] [--no-fluency] [--layer L] [--steps 40] [--cov identity|general_text|general_text+facts] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON]";
+  "(--counterfact N|A:B | --zsre N|A:B) [--method rome|memit|pmet|alphaedit|memit+blue|pmet+blue | --compare m1,m2,…] [--batch 1] [--sequential] [--csv FILE] [--no-fluency] [--layer L] [--steps 40] [--cov identity|general_text|general_text+facts] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON] [--hparams JSON] [--layers 0,1,2]";
+
+/** A flag holding a JSON object, or undefined when absent. */
+function jsonObject(flags: Flags, name: string): Record<string, unknown> | undefined {
+  const v = flags[name];
+  if (typeof v !== "string") return undefined;
+  let o: unknown;
+  try {
+    o = JSON.parse(v);
+  } catch (e) {
+    throw new UsageError(`--${name} is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof o !== "object" || o === null || Array.isArray(o)) {
+    throw new UsageError(`--${name} must be a JSON object`);
+  }
+  return o as Record<string, unknown>;
+}
+
+/** --layers 3,4,5: distinct layers of the model, ascending. */
+function layerList(flags: Flags, nLayer: number): number[] | undefined {
+  const v = flags.layers;
+  if (typeof v !== "string") return undefined;
+  const xs = v.split(",").map((x) => Number(x.trim()));
+  if (
+    xs.some((x) => !Number.isInteger(x) || x < 0 || x >= nLayer) ||
+    new Set(xs).size !== xs.length
+  ) {
+    throw new UsageError(`--layers must be distinct layers from 0 to ${nLayer - 1}, got "${v}"`);
+  }
+  return xs.sort((a, b) => a - b);
+}
 
 /** ROME's parameters from the flags (the flags win over --params). */
 export function romeOverrides(flags: Flags): Partial<RomeEdit["params"]> {
@@ -55,17 +95,7 @@ export function romeOverrides(flags: Flags): Partial<RomeEdit["params"]> {
   if (key !== undefined && key !== "bare" && key !== "mean") {
     throw new UsageError("--update-key must be bare or mean");
   }
-  let extra: Partial<RomeEdit["params"]> = {};
-  if (typeof flags.params === "string") {
-    try {
-      extra = JSON.parse(flags.params);
-    } catch (e) {
-      throw new UsageError(`--params is not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof extra !== "object" || extra === null || Array.isArray(extra)) {
-      throw new UsageError("--params must be a JSON object of ROME parameters");
-    }
-  }
+  const extra = (jsonObject(flags, "params") ?? {}) as Partial<RomeEdit["params"]>;
   const o: Partial<RomeEdit["params"]> = {
     ...extra,
     ...(flags.steps !== undefined
@@ -122,9 +152,11 @@ export async function evalRun(
       ? undefined
       : intFlag(flags, "layer", 0, 0, engine.model.config.nLayer - 1);
   const romeParams = romeOverrides(flags);
+  const hparams = jsonObject(flags, "hparams") as MemitHparams | undefined;
+  const layers = layerList(flags, engine.model.config.nLayer);
   const editors = parseMethods(
     (flags.compare as string | undefined) ?? (flags.method as string | undefined) ?? "rome",
-    { romeParams, layer },
+    { romeParams, layer, hparams, layers },
   );
   const batch = paramFlag(flags, "batch", EDIT_RUN_PARAMS.batch) as number;
   const nTexts = paramFlag(flags, "texts", EDIT_RUN_PARAMS.texts) as number;
@@ -162,7 +194,12 @@ export async function evalRun(
     );
   }
   if (typeof flags.csv === "string") writeFileSync(flags.csv, curveCsv(runs));
-  const settings = { layer: layer ?? null, rome: romeParams };
+  const settings = {
+    layer: layer ?? null,
+    rome: romeParams,
+    layers: layers ?? null,
+    hparams: hparams ?? null,
+  };
   const one = (r: EditRunResult) => ({
     method: r.method,
     edited: r.edited,

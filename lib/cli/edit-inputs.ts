@@ -3,7 +3,7 @@
  * the model's dataset.json, the learned and applied stack of an --edits file, and the list flags
  * (--alphas, --counterfact). User errors are one-line usage errors (exit code 2).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import {
   applyEdits,
@@ -17,6 +17,8 @@ import {
   parseEditFile,
 } from "../edit";
 import type { Engine } from "../engine";
+import { importCorpus, importDatasetJson } from "../load/dataset-import";
+import { MAX_DATASET_BYTES } from "../load/limits";
 import { UsageError } from "./args";
 import { resolveModel } from "./model-source";
 
@@ -35,18 +37,37 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
-/** The model folder's dataset.json (or --dataset), if any. */
-export function loadDataset(modelDir: string, file?: string): EditDataset | undefined {
-  const f = file ?? path.join(modelDir, "dataset.json");
-  if (!existsSync(f)) {
-    if (file) throw new UsageError(`dataset ${file} does not exist`);
-    return undefined;
-  }
+/**
+ * The editing data: the model folder's dataset.json, with --dataset (a dataset.json replaces it;
+ * CounterFact, zsRE or known_1000 cases replace those keys) and --corpus (plain text or a prompt
+ * set: the general text, hence C and the loss ratio) over it (lib/load/dataset-import.ts).
+ */
+export function loadDataset(
+  modelDir: string,
+  file?: string,
+  corpus?: string,
+): EditDataset | undefined {
+  const own = path.join(modelDir, "dataset.json");
   try {
-    return parseEditDataset(readJson(f, "dataset"), f);
+    let data = existsSync(own) ? parseEditDataset(readJson(own, "dataset"), own) : undefined;
+    if (file) {
+      const { format, data: extra } = importDatasetJson(file, readText(file, "dataset"));
+      data = format === "dataset" ? extra : { ...data, ...extra };
+    }
+    if (corpus) data = { ...data, general_text: importCorpus(corpus, readText(corpus, "corpus")) };
+    return data;
   } catch (e) {
     asUsage(e);
   }
+}
+
+function readText(file: string, what: string): string {
+  if (!existsSync(file)) throw new UsageError(`${what} ${file} does not exist`);
+  const size = statSync(file).size;
+  if (size > MAX_DATASET_BYTES) {
+    throw new UsageError(`${what} ${file} is larger than ${MAX_DATASET_BYTES / 1024 ** 2} MiB`);
+  }
+  return readFileSync(file, "utf8");
 }
 
 export function readEditFile(file: string): Edit[] {

@@ -78,7 +78,11 @@ export const editCommand: Command = {
     if (typeof flags.save === "string") {
       checkSaveDir(flags.save, { sourceDir: dir, force: flags.force === true });
     }
-    const dataset = loadDataset(dir, flags.dataset as string | undefined);
+    const dataset = loadDataset(
+      dir,
+      flags.dataset as string | undefined,
+      flags.corpus as string | undefined,
+    );
     const edits = editFile ? readEditFile(editFile) : [];
     const { backend } = await selectBackend(order);
     const files = await loadModelFiles(source);

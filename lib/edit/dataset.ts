@@ -96,6 +96,12 @@ export function checkZsre(zs: unknown, file: string): void {
         `${file}: zsre[${i}] lacks subject, src, rephrase, answers (a list of strings), loc or loc_ans`,
       );
     }
+    if (z.subject === "" || !(z.src as string).includes(z.subject as string)) {
+      throw new EditError(
+        "bad_dataset",
+        `${file}: zsre[${i}]: the subject ${JSON.stringify(z.subject)} is not in its question ${JSON.stringify(z.src)}`,
+      );
+    }
   });
 }
 

@@ -1,21 +1,20 @@
 /**
  * The editing methods a batch or sequential run can use, by name (`causeway edit --method`,
- * `--compare`). Each turns a batch of requested rewrites into edits on the model as it is now
- * (the original model, or the one edited by the batches before in sequential mode).
- *
- *   rome    ROME has no batch form: the batch's requests are edited one after another, each on
- *           the model with the edits before it (as the MEMIT paper runs its ROME baseline).
+ * `--compare`): each turns a batch of requested rewrites into edits on the model as it is now
+ * (the original model, or the one edited by the batches before in sequential mode), through
+ * the one batch entry point, lib/edit/batch-edit.ts applyBatchEdit. "+blue" switches BLUE on
+ * (memit+blue, alphaedit+blue, pmet+blue).
  *
  * Methods that this build does not have are refused by name, before any work starts.
  */
 import type { Gpt2Model } from "../model/gpt2";
 import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits } from "./apply";
-import { type CancelSignal, checkLearningCancelled } from "./cancel";
+import { applyBatchEdit, BATCH_METHODS, type BatchMethod } from "./batch-edit";
+import type { CancelSignal } from "./cancel";
 import type { EditDataset } from "./dataset";
 import type { EditRequest } from "./eval-cases";
-import { computeRome, type RomeStep } from "./rome";
-import { type Edit, EditError, type RomeEdit } from "./types";
+import { type Edit, EditError, type MemitHparams, type RomeEdit } from "./types";
 
 export const METHOD_NAMES = [
   "rome",
@@ -24,11 +23,12 @@ export const METHOD_NAMES = [
   "alphaedit",
   "memit+blue",
   "pmet+blue",
+  "alphaedit+blue",
 ] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface BatchEditArgs {
-  /** The model as edited so far (the base model plus `before`). */
+  /** The model before any edit; `before` are the edits applied so far (sequential mode). */
   base: Gpt2Model;
   before: readonly Edit[];
   tok: TextTokenizer;
@@ -50,41 +50,42 @@ export interface MethodOptions {
   romeParams?: Partial<RomeEdit["params"]>;
   /** The layer ROME edits (default: lib/edit/rome.ts defaultRomeLayer). */
   layer?: number;
+  /** MEMIT/AlphaEdit hyper-parameters by their hparams files' names. */
+  hparams?: MemitHparams;
+  /** The layer range of MEMIT/AlphaEdit/PMET (default per method). */
+  layers?: number[];
 }
 
-function romeEditor(o: MethodOptions): BatchEditor {
+function batchEditor(
+  name: MethodName,
+  method: BatchMethod,
+  blue: boolean,
+  o: MethodOptions,
+): BatchEditor {
+  const layers = method === "rome" ? (o.layer === undefined ? undefined : [o.layer]) : o.layers;
   return {
-    name: "rome",
+    name,
     async edit(a) {
-      const out: Edit[] = [];
-      for (const [i, r] of a.requests.entries()) {
-        await checkLearningCancelled(a.signal);
-        const recipe: RomeEdit = {
-          kind: "rome",
-          id: `rome-case-${r.case_id}`,
-          site: o.layer === undefined ? {} : { layer: o.layer },
-          params: {
-            prompt: r.prompt,
-            subject: r.subject,
-            target_new: r.target_new,
-            ...(r.target_true !== undefined ? { target_true: r.target_true } : {}),
-            case_id: r.case_id,
-            ...o.romeParams,
+      const now = applyEdits(a.base, a.before);
+      try {
+        const { edits } = await applyBatchEdit({
+          model: now.isIdentity ? a.base : now,
+          tok: a.tok,
+          method,
+          ...(blue ? { blue } : {}),
+          requests: a.requests.map((r) => ({ ...r })),
+          ...(layers ? { layers } : {}),
+          ...(method === "rome" ? { romeParams: o.romeParams } : { hparams: o.hparams }),
+          dataset: a.dataset,
+          signal: a.signal,
+          onProgress: (p) => {
+            if (p.phase === "target") a.onStep?.(p.request, p);
           },
-        };
-        const now = applyEdits(a.base, [...a.before, ...out]);
-        try {
-          const c = await computeRome(now.isIdentity ? a.base : now, a.tok, recipe, {
-            dataset: a.dataset,
-            signal: a.signal,
-            onStep: (s: RomeStep) => a.onStep?.(i, { step: s.step, steps: s.steps, loss: s.loss }),
-          });
-          out.push(c.edit);
-        } finally {
-          now.dispose();
-        }
+        });
+        return edits;
+      } finally {
+        now.dispose();
       }
-      return out;
     },
   };
 }
@@ -97,13 +98,18 @@ export function editorFor(name: string, o: MethodOptions = {}): BatchEditor {
       `unknown editing method "${name}": give one of ${METHOD_NAMES.join(", ")}`,
     );
   }
-  if (name === "rome") return romeEditor(o);
-  throw new EditError(
-    "bad_edit",
-    `editing method "${name}" is not available in this build yet (available: rome)`,
-  );
+  const [method, blue] = name.split("+");
+  if (!(BATCH_METHODS as readonly string[]).includes(method)) {
+    const have = METHOD_NAMES.filter((m) =>
+      (BATCH_METHODS as readonly string[]).includes(m.split("+")[0]),
+    );
+    throw new EditError(
+      "bad_edit",
+      `editing method "${name}" is not available in this build yet (available: ${have.join(", ")})`,
+    );
+  }
+  return batchEditor(name as MethodName, method as BatchMethod, blue === "blue", o);
 }
-
 /** Parses a comma-separated method list, checking every name before any work. */
 export function parseMethods(spec: string, o: MethodOptions = {}): BatchEditor[] {
   const names = spec
