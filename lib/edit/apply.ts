@@ -17,6 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Gpt2Config } from "../load/types";
 import type { BlockWeightName, ForwardRequest, ForwardResult, Gpt2Model } from "../model/gpt2";
 import type { ModelIntervention } from "../model/hook-plan";
+import { editDims } from "./family-sites";
 import { type EditPlan, mapInterventions, planEdits, type WeightPatch } from "./plan";
 import type { Edit } from "./types";
 
@@ -65,8 +66,8 @@ function patchTensors(
   model: Gpt2Model,
   patches: readonly WeightPatch[],
 ): { layer: number; name: BlockWeightName; value: tf.Tensor }[] {
-  const { nHead, dModel } = model.config;
-  const E = dModel / nHead;
+  const { nHead, headDim: E } = editDims(model.config);
+  const HE = nHead * E;
   const out = new Map<string, { layer: number; name: BlockWeightName; value: tf.Tensor }>();
   const current = (layer: number, name: BlockWeightName) =>
     out.get(`${layer}:${name}`)?.value ?? model.blockWeight(layer, name);
@@ -89,9 +90,9 @@ function patchTensors(
       } else if (p.type === "bias") {
         set(p.layer, p.name, current(p.layer, p.name).add(tf.tensor1d(p.vec)));
       } else {
-        const wO = current(p.layer, "wO") as tf.Tensor2D; // [D, D], rows = heads' z
-        const rowScale = new Float32Array(dModel);
-        const add = new Float32Array(dModel);
+        const wO = current(p.layer, "wO") as tf.Tensor2D; // [H·E, D], rows = heads' z
+        const rowScale = new Float32Array(HE);
+        const add = new Float32Array(HE);
         let anyAdd = false;
         for (let h = 0; h < nHead; h++) {
           rowScale.fill(p.scale[h], h * E, (h + 1) * E);
@@ -102,10 +103,10 @@ function patchTensors(
           }
         }
         if (anyAdd) {
-          const shift = tf.matMul(tf.tensor2d(add, [1, dModel]), wO).reshape([dModel]); // a·W_O
+          const shift = tf.matMul(tf.tensor2d(add, [1, HE]), wO).reshape([-1]); // a·W_O [D]
           set(p.layer, "bO", current(p.layer, "bO").add(shift));
         }
-        set(p.layer, "wO", wO.mul(tf.tensor2d(rowScale, [dModel, 1])));
+        set(p.layer, "wO", wO.mul(tf.tensor2d(rowScale, [HE, 1])));
       }
     });
   }

@@ -20,6 +20,7 @@
 import type { Gpt2Config } from "../load/types";
 import type { ModelIntervention } from "../model/hook-plan";
 import { batchPatches, checkBatch } from "./batch-site";
+import { editDims, missingFoldBias, missingResidHook } from "./family-sites";
 import { checkLora, type LowRankPatch, loraPatches } from "./lora-site";
 import { loreftInterventions } from "./loreft-site";
 import {
@@ -165,8 +166,7 @@ export function siteMaps(e: Edit, index: number): SiteMap[] {
 
 /** Checks an edit's site and learned sizes against the model. */
 export function checkEdit(e: Edit, config: Gpt2Config, where = describeEdit(e)): void {
-  const { nLayer, nHead, dModel, dMlp } = config;
-  const E = dModel / nHead;
+  const { nLayer, nHead, dModel, dMlp, headDim: E } = editDims(config);
   const fail = (msg: string): never => {
     throw new EditError("bad_edit", `${where}: ${msg}`);
   };
@@ -216,6 +216,8 @@ export function checkEdit(e: Edit, config: Gpt2Config, where = describeEdit(e)):
     const layers = e.learned?.layers.map((l) => l.layer) ?? e.site.layers ?? [];
     if (!layers.every(layerOk)) fail(`layers must be 0 to ${nLayer - 1}`);
     if (new Set(layers).size !== layers.length) fail("a layer is repeated");
+    const noHook = missingResidHook(config, e.site.hook ?? "resid_post");
+    if (noHook) fail(noHook);
     const r = e.params.rank ?? 4;
     if (!Number.isInteger(r) || r < 1 || r > dModel) fail(`rank must be 1 to ${dModel}`);
     for (const l of e.learned?.layers ?? []) {
@@ -226,6 +228,8 @@ export function checkEdit(e: Edit, config: Gpt2Config, where = describeEdit(e)):
     return;
   }
   if (!layerOk(e.site.layer)) fail(`layer must be 0 to ${nLayer - 1}`);
+  const noHook = missingResidHook(config, e.site.hook ?? "resid_post");
+  if (noHook) fail(noHook);
   if (e.learned) vec(e.learned.direction, dModel, "learned.direction");
   if (e.params.vector) vec(e.params.vector, dModel, "params.vector");
 }
@@ -275,10 +279,14 @@ function foldMaps(
   const key = (m: SiteMap) => `${m.hook}#${m.heads?.[0] ?? ""}`;
   const foldable = new Map<string, boolean>();
   for (const m of maps) {
-    const ok = m.position === "all" && m.hook !== "blocks.0.hook_resid_pre" && !m.loreft;
+    const ok =
+      m.position === "all" &&
+      m.hook !== "blocks.0.hook_resid_pre" &&
+      !m.loreft &&
+      missingFoldBias(config, m.hook, m.add !== null) === null; // Llama: no bias to fold into
     foldable.set(key(m), (foldable.get(key(m)) ?? true) && ok);
   }
-  const E = config.dModel / config.nHead;
+  const E = editDims(config).headDim;
   const headPatch = new Map<number, { scale: number[]; add: (number[] | null)[] }>();
   const biasPatch = new Map<string, number[]>();
   const kept: SiteMap[] = [];

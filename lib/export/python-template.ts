@@ -1,8 +1,9 @@
 /**
  * The body of the exported Python script (lib/export/python.ts puts the session's data in front
- * of it). Self-contained: torch (+ numpy-free), optional transformers. Independent of the app's
- * code: its own safetensors reader, GPT-2 forward (HF GPT2LMHeadModel maths) with the trace's
- * interventions, and the app's seeded Gaussian stream (lib/interp/rng.ts, as
+ * of it, and the family forwards of python-forwards.ts after it).
+ * Self-contained: torch (+ numpy-free), optional transformers. Independent of the app's code: its
+ * own safetensors reader (single file or shards), the trace's interventions at TransformerLens
+ * hooks, and the app's seeded Gaussian stream (lib/interp/rng.ts, as
  * scripts/reference/trace_rng.py) so the noise is the app's, bit for bit.
  */
 export const PYTHON_BODY = String.raw`
@@ -99,7 +100,24 @@ def read_safetensors(path):
     return out
 
 
-def normalise(weights):
+def read_checkpoint(folder):
+    """Every float tensor of model.safetensors, or of the shards model.safetensors.index.json lists."""
+    single = os.path.join(folder, "model.safetensors")
+    if os.path.exists(single):
+        return read_safetensors(single)
+    with open(os.path.join(folder, "model.safetensors.index.json")) as f:
+        shards = sorted(set(json.load(f)["weight_map"].values()))
+    out = {}
+    for shard in shards:
+        out.update(read_safetensors(os.path.join(folder, shard)))
+    return out
+
+
+def normalise(cfg, weights):
+    """GPT-2's names without "transformer." (its attention mask buffers and tied lm_head dropped);
+    the other families' hub names as they are."""
+    if family_of(cfg) != "gpt2":
+        return weights
     out = {}
     for name, t in weights.items():
         if name.startswith("transformer."):
@@ -111,59 +129,19 @@ def normalise(weights):
 
 
 def load_model(ref):
-    """(config dict, weights) from a folder (config.json + model.safetensors), else via transformers."""
+    """(config dict, weights) from a folder (config.json + safetensors, single or sharded), else via transformers."""
     if os.path.isdir(ref):
         with open(os.path.join(ref, "config.json")) as f:
             cfg = json.load(f)
-        return cfg, normalise(read_safetensors(os.path.join(ref, "model.safetensors")))
+        return cfg, normalise(cfg, read_checkpoint(ref))
     try:
-        from transformers import GPT2LMHeadModel
+        from transformers import AutoModelForCausalLM
     except ImportError:
         sys.exit(f"{ref!r} is not a folder and transformers is not installed: pip install transformers, "
                  "or pass --model a folder holding config.json and model.safetensors")
-    hf = GPT2LMHeadModel.from_pretrained(ref, revision=REVISION)
-    return hf.config.to_dict(), normalise({k: v.detach().float() for k, v in hf.state_dict().items()})
-
-
-# ---------------------------------------------------------------- GPT-2 with hooks
-
-def gelu(x, kind):
-    if kind in ("gelu_new", "gelu_pytorch_tanh"):
-        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
-    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
-
-
-def forward(cfg, w, ids, hooks):
-    """logits [B, T, V]. hooks[name](x) may return a replacement for the activation (TransformerLens
-    names: hook_embed, blocks.{l}.hook_attn_out, blocks.{l}.hook_mlp_out, blocks.{l}.hook_resid_post)."""
-    def hook(name, x):
-        f = hooks.get(name)
-        return x if f is None else f(x)
-
-    B, T = ids.shape
-    D, H = cfg["n_embd"], cfg["n_head"]
-    E = D // H
-    eps = cfg.get("layer_norm_epsilon", 1e-5)
-    act = cfg.get("activation_function", "gelu_new")
-    ln = torch.nn.functional.layer_norm
-    x = hook("hook_embed", w["wte.weight"][ids]) + w["wpe.weight"][:T]
-    mask = torch.ones(T, T, dtype=torch.bool, device=ids.device).tril()
-    for l in range(cfg["n_layer"]):
-        p = f"h.{l}."
-        h = ln(x, (D,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps)
-        qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
-        q, k, v = (t.reshape(B, T, H, E).transpose(1, 2) for t in qkv.split(D, dim=-1))
-        s = (q @ k.transpose(-1, -2)) / math.sqrt(E)
-        s = s.masked_fill(~mask, float("-inf"))
-        z = (s.softmax(-1) @ v).transpose(1, 2).reshape(B, T, D)
-        a = hook(f"blocks.{l}.hook_attn_out", z @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"])
-        x = x + a
-        h = ln(x, (D,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
-        m = gelu(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"], act)
-        m = hook(f"blocks.{l}.hook_mlp_out", m @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"])
-        x = hook(f"blocks.{l}.hook_resid_post", x + m)
-    x = ln(x, (D,), w["ln_f.weight"], w["ln_f.bias"], eps)
-    return x @ w["wte.weight"].T
+    hf = AutoModelForCausalLM.from_pretrained(ref, revision=REVISION)
+    cfg = hf.config.to_dict()
+    return cfg, normalise(cfg, {k: v.detach().float() for k, v in hf.state_dict().items()})
 
 
 # ---------------------------------------------------------------- causal trace (ROME)
@@ -181,7 +159,8 @@ def target_prob(logits, T, target):
 
 
 def trace(cfg, w, kind, device):
-    T, L, D = len(INPUT_IDS), cfg["n_layer"], cfg["n_embd"]
+    fam = family_of(cfg)
+    T, L, D = len(INPUT_IDS), cfg[N_LAYER[fam]], cfg[D_MODEL[fam]]
     clean = torch.tensor([INPUT_IDS + TARGET_IDS[:-1]], device=device)
     acts = {}
 
@@ -196,7 +175,7 @@ def trace(cfg, w, kind, device):
         high = float(target_prob(forward(cfg, w, clean, {n: keep(n) for n in names}), T, TARGET_IDS)[0])
         if CORRUPT_IDS is None:
             b, e = SUBJECT
-            sigma = NOISE * float(w["wte.weight"].double().std(unbiased=False))
+            sigma = NOISE * float(w[EMBED[fam]].double().std(unbiased=False))
             noise = gaussian_array(SEED, SAMPLES * (e - b) * D, sigma).to(device, DTYPE).reshape(SAMPLES, e - b, D)
             rows = clean.repeat(SAMPLES, 1)
 
@@ -236,19 +215,23 @@ def main():
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     ap.add_argument("--out", help="write the results as JSON here (default: stdout)")
+    ap.add_argument("--logits", action="store_true",
+                    help="instead of tracing, write the (edited) model's logits [T][V] of the prompt's ids")
     args = ap.parse_args()
     global DTYPE
     DTYPE = torch.float64 if args.dtype == "float64" else torch.float32
     cfg, w = load_model(args.model)
     w = {k: v.to(args.device, DTYPE) for k, v in w.items()}
     for edit in ROME_EDITS:
-        # ROME's rank-one update of mlp.c_proj.weight [d_mlp, d_model]: W += u v^T
-        u = torch.tensor(edit["u"], dtype=DTYPE, device=args.device)
-        v = torch.tensor(edit["v"], dtype=DTYPE, device=args.device)
-        w[f"h.{edit['layer']}.mlp.c_proj.weight"] = w[f"h.{edit['layer']}.mlp.c_proj.weight"] + torch.outer(u, v)
-    results = [trace(cfg, w, kind, args.device) for kind in KINDS]
+        apply_rome(cfg, w, edit)
+    if args.logits:
+        with torch.no_grad():
+            logits = forward(cfg, w, torch.tensor([INPUT_IDS], device=args.device), {})[0]
+        results = [{"input_ids": INPUT_IDS, "logits": logits.tolist()}]
+    else:
+        results = [trace(cfg, w, kind, args.device) for kind in KINDS]
     for r in results:
-        want = EXPECTED.get(r["kind"])
+        want = EXPECTED.get(r.get("kind"))
         if want is not None:
             d = max((abs(a - b) for ra, rb in zip(r["scores"], want) for a, b in zip(ra, rb) if b is not None),
                     default=0.0)
@@ -260,7 +243,4 @@ def main():
     else:
         print(text)
 
-
-if __name__ == "__main__":
-    main()
 `;

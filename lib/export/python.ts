@@ -2,12 +2,15 @@
  * Export to Python: a self-contained script that recomputes the session's causal trace with torch
  * (on the user's GPU when there is one), applying the session's ROME edits as their rank-one
  * updates. The browser's tokenizer has already turned the prompt into ids, so the script needs
- * no tokenizer; it loads the checkpoint from a folder of safetensors with its own loader, or
- * through `transformers` (hub ids) when that is installed. The noise is the app's seeded stream,
- * so the numbers match the app's (test/export-python.test.ts measures by how much).
+ * no tokenizer; it loads the checkpoint from a folder of safetensors (single or sharded) with its
+ * own loader, or through `transformers`' AutoModelForCausalLM (hub ids) when that is installed,
+ * and runs the forward of the checkpoint's family (config.json model_type: gpt2, llama, mistral,
+ * qwen2, gpt_neox; lib/export/python-forwards.ts). The noise is the app's seeded stream, so the
+ * numbers match the app's (test/export-python*.test.ts measure by how much).
  */
 import type { Edit, RomeEdit } from "../edit/types";
 import type { TraceKind } from "../interp/spec";
+import { PYTHON_FORWARDS } from "./python-forwards";
 import { PYTHON_BODY } from "./python-template";
 
 export interface PythonTraceInput {
@@ -90,6 +93,7 @@ export function pythonScript(input: PythonTraceInput): string {
     "",
     "    pip install torch            # transformers too, to load a hub id",
     "    python3 this_script.py --model <folder with config.json + model.safetensors | hub id> [--out scores.json]",
+    "    python3 this_script.py --logits      # the (edited) model's logits of the prompt instead of the trace",
     "",
     "Prints one JSON object per trace kind with ROME's fields (scores [token][layer], low_score, high_score, ...).",
     "Input ids come from the app's tokenizer; the noise is the app's seeded stream (same numbers).",
@@ -113,5 +117,6 @@ export function pythonScript(input: PythonTraceInput): string {
     `EXPECTED = ${py(input.expected ?? {})}`,
     "DTYPE = None",
   ];
-  return `${header.join("\n")}\n${PYTHON_BODY}`;
+  const run = 'if __name__ == "__main__":\n    main()\n';
+  return `${header.join("\n")}\n${PYTHON_BODY}${PYTHON_FORWARDS}\n\n${run}`;
 }

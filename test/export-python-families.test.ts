@@ -1,0 +1,125 @@
+/**
+ * The exported Python script (lib/export/python.ts) on the Llama-family and GPT-NeoX fixtures,
+ * run with Debian's /usr/bin/python3 torch: its forward of each family, with a ROME rank-one
+ * update written into the family's own down-projection (down_proj / dense_4h_to_h, nn.Linear
+ * [d_model, d_mlp]: W += v uᵀ), gives the numpy reference's logits of the same update applied to
+ * the MLP output (scripts/reference/family_edit_ref.py → edits-golden.json); and its causal trace
+ * runs on a family checkpoint with a high score equal to the reference's probability.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { type PythonTraceInput, pythonScript } from "../lib/export/python";
+import { familyEdit, goldens } from "./helpers/family-edits";
+import { workLimit } from "./helpers/work-budget";
+
+const TORCH_PY = "/usr/bin/python3";
+const hasTorch =
+  existsSync(TORCH_PY) &&
+  spawnSync(TORCH_PY, ["-c", "import torch"], { encoding: "utf8" }).status === 0;
+const FAMILIES = path.resolve(__dirname, "fixtures", "families");
+const tmp = mkdtempSync(path.join(tmpdir(), "causeway-py-families-"));
+/** One torch run of a generated script on a 2-layer fixture (torch's import dominates). */
+const SCRIPT_MS = workLimit({ units: 1, perUnitMs: 120_000 });
+const fixtures = Object.entries(goldens.fixtures);
+
+function input(model: string, extra: Partial<PythonTraceInput> = {}): PythonTraceInput {
+  return {
+    model,
+    inputIds: goldens.ids,
+    inputTokens: goldens.ids.map(String),
+    subject: [1, 3],
+    targetIds: [0],
+    answer: "?",
+    kinds: ["hidden"],
+    samples: 2,
+    noise: 3,
+    seed: 5,
+    window: 1,
+    corruptIds: null,
+    edits: [],
+    defaultRomeLayer: 0,
+    ...extra,
+  };
+}
+
+function runScript(name: string, script: string, args: string[]): unknown {
+  const file = path.join(tmp, `${name}.py`);
+  const out = path.join(tmp, `${name}.json`);
+  writeFileSync(file, script);
+  const r = spawnSync(TORCH_PY, [file, "--device", "cpu", "--out", out, ...args], {
+    encoding: "utf8",
+    timeout: SCRIPT_MS,
+  });
+  const why = r.error ? `${r.error.message} (limit ${SCRIPT_MS} ms, CAUSEWAY_TEST_TIME_SCALE)` : "";
+  expect(r.status, why || r.stderr).toBe(0);
+  return JSON.parse(readFileSync(out, "utf8"));
+}
+
+function maxAbs(a: number[][], b: number[][]): number {
+  let m = 0;
+  a.forEach((row, i) => {
+    row.forEach((x, j) => {
+      m = Math.max(m, Math.abs(x - b[i][j]));
+    });
+  });
+  return m;
+}
+
+describe.skipIf(!hasTorch)(
+  `export to Python on the rotary families (${hasTorch ? "torch at /usr/bin/python3" : "SKIPPED: /usr/bin/python3 has no torch"})`,
+  () => {
+    it.each(fixtures)(
+      "%s: the script's forward with a ROME update gives the reference's logits",
+      (name, fx) => {
+        const rome = fx.cases.find((c) => c.name === "rome")!;
+        const script = pythonScript(
+          input(path.join(FAMILIES, name), { edits: [familyEdit(rome)] }),
+        );
+        const got = runScript(`${name}-rome`, script, ["--logits", "--dtype", "float64"]) as {
+          logits: number[][];
+        };
+        const d = maxAbs(got.logits, rome.logits);
+        console.log(
+          `${name}: python (torch float64) vs reference with ROME, max |Δ| ${d.toExponential(1)}`,
+        );
+        expect(d).toBeLessThan(1e-4);
+        // the update moves the logits, so this is not a match with the unedited model
+        expect(maxAbs(rome.logits, fx.plain)).toBeGreaterThan(0.1);
+      },
+      SCRIPT_MS,
+    );
+
+    it(
+      "traces a family checkpoint: high score = the reference's probability of the answer",
+      () => {
+        const name = "pythia-parallel-f16";
+        const plain = goldens.fixtures[name].plain;
+        const last = plain[plain.length - 1];
+        const target = last.indexOf(Math.max(...last));
+        const z = last.reduce((s, x) => s + Math.exp(x - last[target]), 0);
+        const script = pythonScript(
+          input(path.join(FAMILIES, name), { targetIds: [target], kinds: ["hidden", "mlp"] }),
+        );
+        const res = runScript(`${name}-trace`, script, []) as {
+          kind: string;
+          high_score: number;
+          low_score: number;
+          scores: number[][];
+        }[];
+        expect(res.map((r) => r.kind)).toEqual(["hidden", "mlp"]);
+        for (const r of res) {
+          expect(Math.abs(r.high_score - 1 / z)).toBeLessThan(1e-5);
+          expect(r.scores).toHaveLength(goldens.ids.length);
+          expect(r.scores[0]).toHaveLength(2);
+          // restoring the last layer's output at the last token restores the clean run exactly
+          if (r.kind === "hidden")
+            expect(r.scores[goldens.ids.length - 1][1]).toBeCloseTo(r.high_score, 5);
+        }
+      },
+      SCRIPT_MS,
+    );
+  },
+);
