@@ -18,7 +18,8 @@ export const CSV_HEADER = [
   "answer",
 ] as const;
 
-function cell(v: string | number | boolean): string {
+/** One CSV field, quoted when it must be. */
+export function cell(v: string | number | boolean): string {
   const s = String(v);
   return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

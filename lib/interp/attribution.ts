@@ -22,7 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import { GradBlocks } from "../edit/grad-blocks";
 import type { ModelIntervention } from "../model/gpt2";
 import { now } from "../util/clock";
-import { unembedRows } from "./dla";
+import { requireGpt2Layout, unembedRows } from "./dla";
 import { type PatchOptions, patchPair, runPatch } from "./patch";
 import { type PatchSite, type PatchSpec, TraceError } from "./spec";
 import { type TraceHost, tokenText, tokenTexts } from "./tokens";
@@ -132,6 +132,7 @@ export async function attributionPatching(
 ): Promise<AttributionResult> {
   const started = now();
   const { model } = host;
+  requireGpt2Layout(model, "attribution patching");
   const { nLayer: L, nHead: H } = model.config;
   const { clean, corrupt, target, foil } = patchPair(host, spec);
   const T = clean.length;

@@ -78,6 +78,21 @@ export async function finalNorm(model: Gpt2Model): Promise<{ g: Float64Array; b:
   }
 }
 
+/**
+ * DLA and attribution patching read the final LayerNorm (centring, bias) and the unembedding
+ * through the tied token embedding: GPT-2's layout. Other families (RMSNorm, untied heads) would
+ * get silently wrong numbers, so they are refused until these read their own norm and head.
+ */
+export function requireGpt2Layout(model: Gpt2Model, what: string): void {
+  const type = model.config.modelType;
+  if (type !== "gpt2") {
+    throw new TraceError(
+      "bad_spec",
+      `${what} supports GPT-2-family models so far (LayerNorm, tied unembedding); this model is ${type}`,
+    );
+  }
+}
+
 /** Rows of the tied unembedding (= token embeddings) for these ids: [ids.length][D]. */
 export async function unembedRows(model: Gpt2Model, ids: number[]): Promise<Float32Array[]> {
   const D = model.config.dModel;
@@ -98,6 +113,7 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>, from = 0) => {
 
 export async function directLogitAttribution(host: TraceHost, spec: DlaSpec): Promise<DlaResult> {
   const { model } = host;
+  requireGpt2Layout(model, "direct logit attribution");
   const { nLayer: L, nHead: H, dModel: D, nCtx, layerNormEps: eps } = model.config;
   const E = D / H;
   const ids = promptIds(host, spec.prompt);

@@ -13,7 +13,7 @@ import type { AttributionComparison, AttributionResult } from "../interp/attribu
 import type { DlaResult } from "../interp/dla";
 import { type LensResult, MAX_LENS_TOP_K } from "../interp/logit-lens";
 import { PATCH_SITES } from "../interp/spec";
-import type { ReadoutBody, ReadoutType } from "../lens-jobs";
+import type { AttribJob, DlaJob, LensJob, ReadoutBody, ReadoutType } from "../lens-jobs";
 import { type FromWorker, isProgressOf } from "../protocol";
 import type { Context } from "./context";
 import { fail, NO_MODEL, NO_WORKER } from "./errors";
@@ -43,16 +43,19 @@ export const DEFAULT_READOUT_SETTINGS: ReadoutSettings = {
   exact: true,
 };
 
-export interface ReadoutState<R> {
+export interface ReadoutState<R, J> {
   run: RunInfo;
   result: R | null;
+  /** The job `result` answers (for links, exports and edit forms), and the one in flight. */
+  job: J | null;
+  asked: J | null;
 }
 
 export interface Readouts {
   settings: ReadoutSettings;
-  lens: ReadoutState<LensResult>;
-  dla: ReadoutState<DlaResult>;
-  attrib: ReadoutState<AttributionResult> & { exact: AttributionComparison[] };
+  lens: ReadoutState<LensResult, LensJob>;
+  dla: ReadoutState<DlaResult, DlaJob>;
+  attrib: ReadoutState<AttributionResult, AttribJob> & { exact: AttributionComparison[] };
 }
 
 export interface LensSlice {
@@ -65,9 +68,9 @@ export interface LensSlice {
 
 export const initialReadouts = (): Readouts => ({
   settings: DEFAULT_READOUT_SETTINGS,
-  lens: { run: IDLE_RUN, result: null },
-  dla: { run: IDLE_RUN, result: null },
-  attrib: { run: IDLE_RUN, result: null, exact: [] },
+  lens: { run: IDLE_RUN, result: null, job: null, asked: null },
+  dla: { run: IDLE_RUN, result: null, job: null, asked: null },
+  attrib: { run: IDLE_RUN, result: null, job: null, asked: null, exact: [] },
 });
 
 /** The request for a read-out of the state on screen, or why it cannot run. */
@@ -130,13 +133,16 @@ export function reduceReadout(r: Readouts, type: ReadoutType, msg: FromWorker): 
     };
     return { ...r, [type]: { ...cur, run: { ...cur.run, progress } } };
   }
-  if (msg.type === "lens" && type === "lens")
-    return { ...r, lens: { ...r.lens, result: msg.result } };
-  if (msg.type === "dla" && type === "dla") return { ...r, dla: { ...r.dla, result: msg.result } };
+  if (msg.type === "lens" && type === "lens") {
+    return { ...r, lens: { ...r.lens, result: msg.result, job: r.lens.asked } };
+  }
+  if (msg.type === "dla" && type === "dla") {
+    return { ...r, dla: { ...r.dla, result: msg.result, job: r.dla.asked } };
+  }
   if (msg.type === "attrib" && type === "attrib") {
     const a = r.attrib;
     return msg.part === "estimate"
-      ? { ...r, attrib: { ...a, result: msg.result, exact: [] } }
+      ? { ...r, attrib: { ...a, result: msg.result, job: a.asked, exact: [] } }
       : { ...r, attrib: { ...a, exact: [...a.exact, msg.comparison] } };
   }
   const run = applyRunMessage(cur.run, msg);
@@ -167,7 +173,7 @@ export function createLensSlice(ctx: Context): StateCreator<CausewayState, [], [
       }
       const reqId = port.readout(req);
       const run: RunInfo = { ...IDLE_RUN, status: "running", reqId, startedAt: ctx.now() };
-      set((s2) => setOne(s2, type, { run }));
+      set((s2) => setOne(s2, type, { run, asked: req.job } as Partial<Readouts[typeof type]>));
     },
     cancelReadout(type) {
       const run = get().readouts[type].run;
