@@ -63,7 +63,7 @@ export async function romeBatch(
 
 /** What one pass without δ gives: fixed during the optimisation. */
 interface FixedPass {
-  mid: tf.Tensor3D; // [B, T, D] hook_resid_mid of layer l
+  mid: tf.Tensor3D; // [B, T, D] resid_post − mlp_out of layer l (hook_resid_mid when sequential)
   mlpOut: tf.Tensor3D; // [B, T, D] hook_mlp_out of layer l
   kStar: tf.Tensor1D; // [M] mean key over the templates
   kBare: tf.Tensor1D; // [M] the bare prompt's key
@@ -81,23 +81,29 @@ function fixedPass(
   const B = b.padded.ids.length;
   const { T } = b.padded;
   const { nR, subj } = b;
+  // a parallel-residual block (Pythia) has no resid_mid: what its MLP output adds to is
+  // resid_pre + attn_out = resid_post − mlp_out
+  const { parallel } = view.spec;
   return tf.tidy(() => {
     const { logits, activations } = view.forward({
       inputIds: b.padded.ids,
       record: [
         `${L}mlp.hook_post`,
-        `${L}hook_resid_mid`,
+        ...(parallel ? [] : [`${L}hook_resid_mid`]),
         `${L}hook_mlp_out`,
         `${L}hook_resid_post`,
       ],
       logitPositions: "all",
     });
+    const mlpOut = activations.get(`${L}hook_mlp_out`) as tf.Tensor3D;
     const keys = pickPositions(activations.get(`${L}mlp.hook_post`)!, subj).reshape([B, -1]); // [B, M]
     const outs = pickPositions(activations.get(`${L}hook_${anchor}`)!, subj).reshape([B, -1]); // [B, D]
     const klLogits = pickPositions(logits.slice([nR, 0, 0], [B - nR, T, -1]), subj.slice(nR)); // [K, 1, V]
     return {
-      mid: activations.get(`${L}hook_resid_mid`) as tf.Tensor3D,
-      mlpOut: activations.get(`${L}hook_mlp_out`) as tf.Tensor3D,
+      mid: parallel
+        ? (activations.get(`${L}hook_resid_post`)!.sub(mlpOut) as tf.Tensor3D)
+        : (activations.get(`${L}hook_resid_mid`) as tf.Tensor3D),
+      mlpOut,
       kStar: keys.slice([0, 0], [nR, -1]).mean(0) as tf.Tensor1D,
       kBare: keys.slice([0, 0], [1, -1]).reshape([-1]) as tf.Tensor1D,
       v0: outs.slice([0, 0], [1, -1]).reshape([-1]) as tf.Tensor1D,
