@@ -22,6 +22,7 @@ import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike } from "./apply";
 import { activationsAt } from "./batch";
 import { type EditDataset, resolvePromptSet } from "./dataset";
+import { editDims } from "./family-sites";
 import { meanOf, norm } from "./linalg";
 import { probe, splitIndices } from "./probe";
 import {
@@ -104,8 +105,8 @@ export async function learnHeadAblate(
 ): Promise<HeadAblateEdit> {
   if (edit.params.mode === "zero") return { ...edit, learned: undefined };
   if (!edit.params.prompts) throw new EditError("bad_edit", "mean ablation needs params.prompts");
-  const { nHead, dModel } = baseOf(model).config;
-  const E = dModel / nHead;
+  const { nHead, headDim: E } = editDims(baseOf(model).config);
+  const HE = nHead * E; // one position of hook_z [H, E]
   const rows = encodeAll(model, tok, resolvePromptSet(edit.params.prompts, opts.dataset));
   const rule = edit.site.position ?? "all";
   const positions = rows.map((r) => rulePositions(rule, r.length));
@@ -114,7 +115,7 @@ export async function learnHeadAblate(
   const vecs: Float32Array[] = [];
   acts.forEach((a, r) => {
     for (let j = 0; j < positions[r].length; j++) {
-      vecs.push(headSlice(a.subarray(j * dModel, (j + 1) * dModel), edit.site.head, E));
+      vecs.push(headSlice(a.subarray(j * HE, (j + 1) * HE), edit.site.head, E));
     }
   });
   if (vecs.length === 0)
@@ -142,8 +143,7 @@ export async function probeHeads(
   negative: string[],
   opts: { seed?: number; val_ratio?: number } = {},
 ): Promise<HeadProbeResult> {
-  const { nLayer, nHead, dModel } = baseOf(model).config;
-  const E = dModel / nHead;
+  const { nLayer, nHead, headDim: E } = editDims(baseOf(model).config);
   const acts = await lastTokenHeadOutputs(model, tok, [...positive, ...negative]);
   const y = [...positive.map(() => 1), ...negative.map(() => 0)];
   const split = splitIndices(y.length, opts.val_ratio ?? 0.2, opts.seed ?? 0);
