@@ -52,7 +52,21 @@ export function statusText(run: RunInfo, what: string, elapsedMs: number | null 
   }
 }
 
-export function RunLine({ run, what, owner }: { run: RunInfo; what: string; owner: string }) {
+export function RunLine({
+  run,
+  what,
+  owner,
+  cancel,
+  text,
+}: {
+  run: RunInfo;
+  what: string;
+  owner: string;
+  /** Another request's cancel (default: the sweep's, cancelRun). */
+  cancel?: () => void;
+  /** Another request's words for its status (default: statusText). */
+  text?: (elapsedMs: number | null) => string;
+}) {
   const cancelRun = useCauseway((s) => s.cancelRun);
   const active = run.status === "running" || run.status === "cancelling";
   // ticks every second while running, so a long phase is never a frozen line
@@ -85,13 +99,13 @@ export function RunLine({ run, what, owner }: { run: RunInfo; what: string; owne
         </div>
       ) : null}
       <span className="runline__text" role={run.status === "error" ? "alert" : undefined}>
-        {statusText(run, what, elapsedMs)}
+        {text ? text(elapsedMs) : statusText(run, what, elapsedMs)}
       </span>
       {active ? (
         <button
           type="button"
           className="btn btn--ghost"
-          onClick={cancelRun}
+          onClick={cancel ?? cancelRun}
           disabled={run.status === "cancelling"}
           data-testid={`cancel-${owner}`}
         >

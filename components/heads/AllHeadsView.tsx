@@ -11,7 +11,6 @@ import { headScoresCsv, headScoresJson } from "@/lib/export/head-scores";
 import type { HeadId } from "@/lib/store/heads-slice";
 import { headsCurrent } from "@/lib/store/heads-slice";
 import { isActive } from "@/lib/store/run";
-import { visibleToken } from "@/lib/viz/format";
 import { downloadText } from "../download";
 import { useCauseway } from "../StoreProvider";
 import { HeadScoreTable } from "./HeadScoreTable";
@@ -39,7 +38,7 @@ export function AllHeadsView() {
   const pin = (h: HeadId) => pinHead(h.layer, h.head);
   const subject =
     req?.subject && patterns
-      ? patterns.tokens.slice(req.subject[0], req.subject[1]).map(visibleToken).join("")
+      ? patterns.tokens.slice(req.subject[0], req.subject[1]).join("").trim()
       : null;
   const file = `heads-${modelName.replace(/[^\w.-]+/g, "_")}`;
 
