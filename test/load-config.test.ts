@@ -224,7 +224,7 @@ describe("parseGpt2Config: errors", () => {
     expect(e.code).toBe("unsupported_architecture");
     expect(e.file).toBe("config.json");
     expect(e.message).toContain('"llama"');
-    expect(e.message).toContain("only the GPT-2 family");
+    expect(e.message).toContain('supported: model_type "gpt2"');
   });
 
   it("a gpt2 model_type with a foreign architecture is unsupported_architecture", () => {

@@ -103,21 +103,21 @@ describe("hub stand-in through hubSource", () => {
   });
 
   it("a repository of another architecture is refused, naming the supported family", async () => {
-    const dir = path.join(root, "causeway-test", "llama-standin");
+    const dir = path.join(root, "causeway-test", "bert-standin");
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       path.join(dir, "config.json"),
-      JSON.stringify({ model_type: "llama", architectures: ["LlamaForCausalLM"] }),
+      JSON.stringify({ model_type: "bert", architectures: ["BertForMaskedLM"] }),
     );
     writeFileSync(path.join(dir, "tokenizer.json"), "{}");
     const before = hub.requests.length;
     const err = await Engine.load(
-      hubSource({ repo: "causeway-test/llama-standin" }, { endpoint: hub.url }),
+      hubSource({ repo: "causeway-test/bert-standin" }, { endpoint: hub.url }),
       "x",
     ).catch((e) => e);
     expect(err).toMatchObject({ code: "unsupported_architecture", file: "config.json" });
     expect(err.message).toBe(
-      'config.json: model_type is "llama"; only the GPT-2 family is supported (model_type "gpt2", GPT2LMHeadModel: gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl and models trained with that architecture)',
+      'config.json: model_type is "bert"; supported: model_type "gpt2" (GPT2LMHeadModel: gpt2, distilgpt2, gpt2-medium/-large/-xl and models trained with that architecture), "llama", "mistral", "qwen2", "gpt_neox"',
     );
     // Refused from config.json alone: no weights were asked for.
     expect(hub.requests.slice(before).some((r) => r.path.includes("safetensors"))).toBe(false);
@@ -206,7 +206,7 @@ describe("hub stand-in through hubSource", () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'causeway: --model "tiny-fact" is not a bundled model; did you mean "tiny-facts"? (bundled: tiny-facts; write hub:tiny-fact to fetch it from the hub)\n',
+      'causeway: --model "tiny-fact" is not a bundled model; did you mean "tiny-facts"? (bundled: tiny-facts, tiny-facts-llama; write hub:tiny-fact to fetch it from the hub)\n',
     );
     expect(hub.requests.length).toBe(before);
   });

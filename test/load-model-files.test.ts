@@ -127,8 +127,8 @@ describe("loadModelFiles", () => {
     expect([b.code, b.file]).toEqual(["bad_tokenizer", "tokenizer.json"]);
   });
 
-  it("a llama config stops the load with unsupported_architecture", async () => {
-    const cfg = JSON.stringify({ ...CONFIG_JSON, model_type: "llama" });
+  it("a bert config stops the load with unsupported_architecture", async () => {
+    const cfg = JSON.stringify({ ...CONFIG_JSON, model_type: "bert" });
     const e = await rejection(loadModelFiles(memorySource({ ...files(), "config.json": cfg })));
     expect(e.code).toBe("unsupported_architecture");
   });
