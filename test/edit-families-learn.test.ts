@@ -15,7 +15,7 @@ import { applyEdits } from "../lib/edit/apply";
 import { learnHeadAblate } from "../lib/edit/heads";
 import { learnEdit } from "../lib/edit/learn";
 import { learnResidSteer } from "../lib/edit/steer";
-import type { HeadAblateEdit, LoraEdit, ResidSteerEdit } from "../lib/edit/types";
+import type { HeadAblateEdit, LoraEdit, LoreftEdit, ResidSteerEdit } from "../lib/edit/types";
 import { loadWeights, readModelConfig } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
 import { parseSafetensors } from "../lib/load/safetensors";
@@ -164,6 +164,49 @@ describe("LoRA trained on the rotary families", () => {
         // the learned factors change the model, and applying them frees what they made
         const edited = applyEdits(model, [out]);
         edited.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      },
+      LORA_MS,
+    );
+  }
+});
+
+describe("LoReFT trained on the rotary families", () => {
+  for (const [name, layer] of [
+    ["llama-gqa-bf16", 0],
+    ["pythia-parallel-f16", 0], // (at the last layer, the "aspect" position T − 2 cannot reach T − 1)
+  ] as const) {
+    it(
+      `${name}: trains at resid_post of layer ${layer}; the loss falls, R stays orthonormal`,
+      async () => {
+        const { model, p0, p1 } = await load(name);
+        const before = tf.memory().numTensors;
+        const labels = ["A", "B", "C"];
+        const reviews = [p0, p1, p0.slice(1), p1.slice(2), p0.slice(0, 4), p1.slice(0, 5)];
+        const absc = {
+          labels,
+          train: reviews.map((prompt, i) => ({ prompt, label: labels[i % 3] })),
+          test: reviews.slice(0, 3).map((prompt, i) => ({ prompt, label: labels[(i + 1) % 3] })),
+        };
+        const edit: LoreftEdit = {
+          kind: "loreft",
+          site: { layers: [layer] },
+          params: { rank: 2, n_train: 6, n_test: 3, steps: 5, lr: 0.05, seed: 1 },
+        };
+        const out = (await learnEdit(model, tok, edit, { dataset: { absc } })) as LoreftEdit;
+        const { info, layers } = out.learned!;
+        const losses = info.losses.map((l) => l.loss);
+        expect(losses).toHaveLength(6);
+        expect(losses.at(-1)!).toBeLessThan(losses[0]);
+        const D = model.config.dModel;
+        const R = layers[0].R;
+        for (let i = 0; i < 2; i++) {
+          for (let j = 0; j < 2; j++) {
+            let dot = 0;
+            for (let k = 0; k < D; k++) dot += R[i * D + k] * R[j * D + k];
+            expect(Math.abs(dot - (i === j ? 1 : 0))).toBeLessThan(1e-5);
+          }
+        }
         expect(tf.memory().numTensors).toBe(before);
       },
       LORA_MS,
