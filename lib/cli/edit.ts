@@ -22,7 +22,7 @@
  *
  * Progress (ROME's steps) goes to stderr unless --quiet.
  */
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   applyEdits,
@@ -34,6 +34,7 @@ import {
   serializeEdits,
   writeSafetensors,
 } from "../edit";
+import { checkpointNotes, editedConfigJson } from "../edit/checkpoint";
 import { evaluateStack, stackAlphaCurves } from "../edit/evaluate";
 import { Engine } from "../engine";
 import { loadModelFiles } from "../load/model-files";
@@ -189,12 +190,17 @@ async function stackRun(
       makeSaveDir(o.save);
       const bytes = writeSafetensors(ck.tensors, { format: "pt", edited_by: "causeway" });
       writeFileSync(path.join(o.save, "model.safetensors"), bytes);
-      for (const f of ["config.json", "tokenizer.json"]) {
-        copyFileSync(path.join(o.modelDir, f), path.join(o.save, f));
-      }
+      // the same config.json, saying float32 where the input was BF16 / F16 (the file is F32)
+      const cfg = JSON.parse(readFileSync(path.join(o.modelDir, "config.json"), "utf8"));
+      writeFileSync(
+        path.join(o.save, "config.json"),
+        `${JSON.stringify(editedConfigJson(cfg), null, 2)}\n`,
+      );
+      copyFileSync(path.join(o.modelDir, "tokenizer.json"), path.join(o.save, "tokenizer.json"));
       result.saved = {
         dir: path.resolve(o.save),
         files: ["config.json", "model.safetensors", "tokenizer.json"],
+        notes: checkpointNotes(cfg),
         weight_edits: ck.weightEdits.map((k) => enabledIdx[k]),
         not_weight_changes: ck.notWeightEdits.map((n) => ({ ...n, index: enabledIdx[n.index] })),
       };
