@@ -25,7 +25,10 @@ export interface AllHeadPatterns {
   note: string | null;
 }
 
-export async function allHeadPatterns(host: TraceHost, prompt: string): Promise<AllHeadPatterns> {
+export async function allHeadPatterns(
+  host: TraceHost,
+  prompt: string | number[],
+): Promise<AllHeadPatterns> {
   const { nLayer: L, nHead: H, nCtx } = host.model.config;
   const ids = promptIds(host, prompt);
   const T = ids.length;

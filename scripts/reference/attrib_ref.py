@@ -48,11 +48,12 @@ def repeated_tokens(seed: int, length: int, batch: int, vocab: int) -> list[list
 
 
 def head_scores(cfg: Config, w: dict, ids: list[int], subject: tuple[int, int] | None, length: int, batch: int,
-                seed: int) -> dict:
+                seed: int, fwd=forward) -> dict:
+    """fwd: the family's forward (gpt2_ref, llama_ref or neox_ref), recording hook_pattern."""
     L, T = cfg.n_layer, len(ids)
-    _, acts = forward(cfg, w, [ids])
+    _, acts = fwd(cfg, w, [ids])
     rep = repeated_tokens(seed, length, batch, cfg.vocab_size)
-    _, racts = forward(cfg, w, rep)
+    _, racts = fwd(cfg, w, rep)
     prev, first, subj, dup, ind = [], [], [], [], []
     n = length
     for layer in range(L):
