@@ -265,6 +265,29 @@ describe("bad batches", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("a corpus too small for a positive-definite C is refused naming the layer and corpus, before any optimisation", async () => {
+    const before = tf.memory().numTensors;
+    let steps = 0;
+    await expect(
+      applyBatchEdit({
+        model: two,
+        tok,
+        method: "memit",
+        requests: REQUESTS,
+        layers: [0, 1],
+        hparams: { ...EXACT, mom2_dataset: "general_text" },
+        dataset: { general_text: ["a cat.", "dogs"] },
+        onProgress: () => {
+          steps++;
+        },
+      }),
+    ).rejects.toThrow(
+      /memit layer 0: C is not positive definite \(C from 10 tokens of general_text, d_mlp 64\)/,
+    );
+    expect(steps).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("a cancelled batch throws 'cancelled' and frees everything", async () => {
     const before = tf.memory().numTensors;
     const signal = { cancelled: false };

@@ -6,6 +6,8 @@
  */
 export type { ApplyOptions, EditedModel, ModelLike } from "./apply";
 export { applyEdits, baseOf, isEdited, viewOf } from "./apply";
+export type { BatchEditOptions, BatchEditResult, BatchMethod, BatchProgress } from "./batch-edit";
+export { applyBatchEdit, BATCH_METHODS } from "./batch-edit";
 export type { CanonicalPrompts, CanonicalScore } from "./canonical";
 export { canonicalPrompts, canonicalScore } from "./canonical";
 export { editedCheckpoint, writeSafetensors } from "./checkpoint";
@@ -29,6 +31,9 @@ export {
   loreftParamCount,
 } from "./loreft";
 export { defaultLoreftLayers } from "./loreft-site";
+export type { BatchLearnOptions } from "./memit";
+export { learnBatch } from "./memit";
+export { checkRequests, defaultMemitLayers, MEMIT_DEFAULTS, updatedLayers } from "./memit-params";
 export type { CaseScores, CounterFactScores, RewriteCase, TextLoss } from "./metrics";
 export {
   aggregateScores,

@@ -19,12 +19,12 @@
  */
 import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, isEdited, type ModelLike } from "./apply";
-import { activationsAt } from "./batch";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { contextTemplates } from "./context";
-import { secondMoment } from "./cov";
 import type { EditDataset } from "./dataset";
 import { norm } from "./linalg";
+import { checkCov, factorNorm, layerFactor } from "./memit-factor";
+import { keysAndOutputs } from "./memit-keys";
 import {
   batchLayers,
   checkRequests,
@@ -32,16 +32,8 @@ import {
   type ResolvedHparams,
   updatedLayers,
 } from "./memit-params";
-import {
-  alphaEditFactor,
-  gram,
-  memitFactor,
-  NotPositiveDefinite,
-  nullProjector,
-} from "./memit-solve";
 import { covTexts, ROME_DEFAULTS, romeParams } from "./rome";
 import { optimiseDelta, romeBatch } from "./rome-delta";
-import { subjectPrompt } from "./tokens";
 import {
   type BatchEdit,
   type BatchInfo,
@@ -140,86 +132,6 @@ async function targets(
   return { zs, info };
 }
 
-/** The requests' prompts with every template, tokenized, and each subject's last token. */
-function promptRows(
-  tok: TextTokenizer,
-  requests: readonly RewriteRequest[],
-  templates: readonly string[],
-): { ids: number[][]; pos: number[][] } {
-  const ids: number[][] = [];
-  const pos: number[][] = [];
-  requests.forEach((r, i) => {
-    for (const t of templates) {
-      let sp: ReturnType<typeof subjectPrompt>;
-      try {
-        sp = subjectPrompt(tok, t.replace("{}", r.prompt), r.subject);
-      } catch (e) {
-        throw new EditError(
-          "bad_edit",
-          `request ${i} (${JSON.stringify(r.subject)}): ${(e as Error).message}`,
-        );
-      }
-      ids.push(sp.ids);
-      pos.push([sp.subjectLast]);
-    }
-  });
-  return { ids, pos };
-}
-
-/**
- * K [M, n] at `layer` (MEMIT's compute_ks: per request the mean over template groups — "{}",
- * then each group of per_length generated texts — of the group's mean key) and h [n][D], the
- * block output at `zLayer` in the bare prompt.
- */
-async function keysAndOutputs(
-  model: ModelLike,
-  tok: TextTokenizer,
-  requests: readonly RewriteRequest[],
-  templates: readonly string[],
-  per: number,
-  at: { layer: number; zLayer: number },
-): Promise<{ K: Float64Array; h: Float64Array[] }> {
-  const { dMlp: M } = baseOf(model).config;
-  const n = requests.length;
-  const T = templates.length;
-  const rows = promptRows(tok, requests, templates);
-  const kHook = `blocks.${at.layer}.mlp.hook_post`;
-  const zHook = `blocks.${at.zLayer}.hook_resid_post`;
-  const acts = await activationsAt(model, rows.ids, [kHook, zHook], rows.pos);
-  const keys = acts.get(kHook)!;
-  const outs = acts.get(zHook)!;
-  const groups: number[][] = [[0]];
-  for (let s = 1; s < T; s += per)
-    groups.push(Array.from({ length: Math.min(per, T - s) }, (_, j) => s + j));
-  const K = new Float64Array(M * n);
-  for (let i = 0; i < n; i++) {
-    for (const g of groups) {
-      for (const t of g) {
-        const k = keys[i * T + t];
-        for (let m = 0; m < M; m++) K[m * n + i] += k[m] / g.length / groups.length;
-      }
-    }
-  }
-  const h = requests.map((_, i) => Float64Array.from(outs[i * T]));
-  return { K, h };
-}
-
-/** Σ K Kᵀ at `layer` of the AlphaEdit edits already in the stack (AlphaEdit's cache_c). */
-function previousGram(stack: readonly Edit[], layer: number, M: number): Float64Array | null {
-  let acc: Float64Array | null = null;
-  for (const e of stack) {
-    if (e.kind !== "alphaedit") continue;
-    for (const l of e.learned?.layers ?? []) {
-      if (l.layer !== layer || !l.keys) continue;
-      const n = l.keys.length / M;
-      const g = gram(Float64Array.from(l.keys), M, n);
-      if (!acc) acc = g;
-      else for (let i = 0; i < g.length; i++) acc[i] += g[i];
-    }
-  }
-  return acc;
-}
-
 /** Learns a MEMIT or AlphaEdit edit (BLUE when params.blue) on `model`; returns it complete. */
 export async function learnBatch(
   model: ModelLike,
@@ -243,6 +155,10 @@ export async function learnBatch(
   const corpus = texts.slice(0, hp.mom2_n_samples ?? texts.length);
   const zLast = layers[layers.length - 1];
   const info: BatchInfo = { requests: [], layers: [], templates, cov_tokens: 0, ms: 0 };
+  if (edit.kind === "memit" && hp.mom2_dataset !== "identity") {
+    // refuse a singular C before minutes of optimisation are spent on the targets
+    await checkCov({ base, tok, corpus, layers: moved, hp, M });
+  }
   let zs: Float64Array[] = [];
   if (!blue) {
     const t = await targets(model, tok, requests, hp, zLast, o);
@@ -299,83 +215,6 @@ export async function learnBatch(
     await storeKeys({ model, base, before, partial, tok, requests, templates, hp, done, o });
   info.ms = Date.now() - t0;
   return { ...edit, site: { layers }, learned: { layers: done, info } } as BatchEdit;
-}
-
-/** ‖a b‖_F for a [M, n], b [n, D] without forming it: sqrt(tr((aᵀa)(b bᵀ))). */
-function factorNorm(a: Float64Array, b: Float64Array, M: number, n: number, D: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let ata = 0;
-      for (let m = 0; m < M; m++) ata += a[m * n + i] * a[m * n + j];
-      let bbt = 0;
-      for (let d = 0; d < D; d++) bbt += b[i * D + d] * b[j * D + d];
-      s += ata * bbt;
-    }
-  }
-  return Math.sqrt(Math.max(0, s));
-}
-
-const projectorCache = new WeakMap<object, Map<number, { P: Float64Array; dim: number }>>();
-
-/** The layer's factor a (MEMIT or AlphaEdit) from K and C. */
-async function layerFactor(x: {
-  edit: BatchEdit;
-  hp: ResolvedHparams;
-  base: ReturnType<typeof baseOf>;
-  tok: TextTokenizer;
-  corpus: string[];
-  layer: number;
-  K: Float64Array;
-  M: number;
-  n: number;
-  stack: readonly Edit[];
-}): Promise<{ a: Float64Array; tokens: number; nullDim?: number }> {
-  const { hp, M, n, K, layer } = x;
-  let C: Float64Array;
-  let tokens = 0;
-  if (hp.mom2_dataset === "identity") {
-    C = new Float64Array(M * M);
-    for (let i = 0; i < M; i++) C[i * M + i] = 1;
-  } else {
-    const mom = await secondMoment(x.base, x.tok, x.corpus, layer);
-    C = mom.C;
-    tokens = mom.tokens;
-  }
-  if (x.edit.kind === "memit") {
-    try {
-      return {
-        a: memitFactor({ C, K, M, n, lambda: hp.mom2_update_weight, shrinkage: hp.mom2_shrinkage }),
-        tokens,
-      };
-    } catch (e) {
-      if (!(e instanceof NotPositiveDefinite)) throw e;
-      throw new EditError(
-        "bad_edit",
-        `memit layer ${layer}: λC + K Kᵀ is not positive definite (C from ${tokens} tokens of ${hp.mom2_dataset}, d_mlp ${M}): give a larger corpus or params.mom2_shrinkage > 0 (${e.message})`,
-      );
-    }
-  }
-  let byThreshold = projectorCache.get(C);
-  if (!byThreshold) {
-    byThreshold = new Map();
-    projectorCache.set(C, byThreshold);
-  }
-  let proj = byThreshold.get(hp.nullspace_threshold);
-  if (!proj) {
-    const { P, dim } = nullProjector(C, M, hp.nullspace_threshold);
-    proj = { P, dim };
-    byThreshold.set(hp.nullspace_threshold, proj);
-  }
-  if (proj.dim === 0) {
-    throw new EditError(
-      "bad_edit",
-      `alphaedit layer ${layer}: no eigenvalue of C is below nullspace_threshold ${hp.nullspace_threshold}, so the null space is empty and nothing can be edited: raise it`,
-    );
-  }
-  const Cp = previousGram(x.stack, layer, M);
-  const a = alphaEditFactor({ P: proj.P, K, Cp, M, n, L2: hp.L2 });
-  return { a, tokens, nullDim: proj.dim };
 }
 
 /** AlphaEdit: the keys of every moved layer on the fully edited model, kept for later batches. */
