@@ -51,14 +51,38 @@ const PYTHIA_410M = {
   torch_dtype: "float16",
 };
 
+/** meta-llama/Llama-3.2-1B's config.json: a 131,072-position context, llama3 rope scaling. */
+const LLAMA32_1B = {
+  model_type: "llama",
+  vocab_size: 128256,
+  hidden_size: 2048,
+  intermediate_size: 8192,
+  num_hidden_layers: 16,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  head_dim: 64,
+  max_position_embeddings: 131072,
+  rope_theta: 500000,
+  rope_scaling: {
+    factor: 32,
+    high_freq_factor: 4,
+    low_freq_factor: 1,
+    original_max_position_embeddings: 8192,
+    rope_type: "llama3",
+  },
+  tie_word_embeddings: true,
+  torch_dtype: "bfloat16",
+};
+
 beforeAll(async () => {
   await selectBackend(["wasm"]);
 });
 
 describe("config dispatch and parameter counts", () => {
-  it("counts Qwen2.5-0.5B and Pythia-410m as their model cards do", () => {
+  it("counts Qwen2.5-0.5B, Pythia-410m and Llama-3.2-1B as their model cards do", () => {
     expect(paramCount(parseModelConfig(QWEN25_05B))).toBe(494_032_768);
     expect(paramCount(parseModelConfig(PYTHIA_410M))).toBe(405_334_016);
+    expect(paramCount(parseModelConfig(LLAMA32_1B))).toBe(1_235_814_400);
   });
 
   it("reads the family's fields and torch_dtype", () => {

@@ -156,7 +156,7 @@ function common(
     headDim,
     dMlp: f.int("intermediate_size", undefined, CONFIG_BOUNDS.n_inner),
     vocabSize: f.int("vocab_size", undefined, CONFIG_BOUNDS.vocab_size),
-    nCtx: f.int("max_position_embeddings", undefined, CONFIG_BOUNDS.n_positions),
+    nCtx: f.int("max_position_embeddings", undefined, CONFIG_BOUNDS.max_position_embeddings),
     layerNormEps: f.num(epsField, epsDefault),
     rope: parseRope(f, rotaryDim),
     tiedHead: f.bool("tie_word_embeddings", false),

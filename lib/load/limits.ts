@@ -46,6 +46,8 @@ export const CONFIG_BOUNDS = {
   n_positions: 65_536,
   n_ctx: 65_536,
   vocab_size: 1_048_576,
+  /** Rotary families: nothing is sized by it (no position table), and Llama 3 says 131,072. */
+  max_position_embeddings: 1_048_576,
 } as const;
 
 /** 2^34 parameters: 64 GiB of float32, beyond any device this runs on. */

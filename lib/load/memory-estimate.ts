@@ -130,7 +130,9 @@ export function estimateMemory(
  * [1, 1, n_ctx, n_ctx] buffers) and the JSON headers. A download past it is not this model.
  */
 export function maxCheckpointBytes(c: Gpt2Config): number {
-  const elements = paramCount(c) + c.vocabSize * c.dModel + c.nLayer * c.nCtx * c.nCtx;
+  // mask buffers: GPT-2's attn.bias and old Pythia's attention.bias; Llama checkpoints have none
+  const masks = familyOf(c) === "llama" ? 0 : c.nLayer * c.nCtx * c.nCtx;
+  const elements = paramCount(c) + c.vocabSize * c.dModel + masks;
   return 8 * elements + 1024 ** 2 + 4096 * c.nLayer;
 }
 
