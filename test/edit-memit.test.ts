@@ -241,6 +241,27 @@ describe("AlphaEdit", () => {
   });
 });
 
+describe("method rome", () => {
+  it("gives one learned ROME edit per request, in order", async () => {
+    const before = tf.memory().numTensors;
+    const { edits } = await applyBatchEdit({
+      model: two,
+      tok,
+      method: "rome",
+      requests: REQUESTS,
+      layers: [1],
+      romeParams: { steps: 2, cov: "identity", context: { per_length: 0 } },
+    });
+    expect(edits.map((e) => e.kind)).toEqual(["rome", "rome"]);
+    expect(edits.map((e) => (e.kind === "rome" ? e.params.subject : ""))).toEqual(["bob", "amy"]);
+    for (const e of edits) {
+      expect(e.kind === "rome" && e.site.layer).toBe(1);
+      expect(e.kind === "rome" && e.learned?.u.length).toBe(SMALL.dMlp);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe("bad batches", () => {
   const run = (requests: RewriteRequest[]) =>
     applyBatchEdit({ model: two, tok, method: "memit", requests, layers: [0, 1], hparams: EXACT });

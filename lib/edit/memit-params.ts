@@ -33,18 +33,29 @@ export const MEMIT_DEFAULTS = {
   context: { lengths: [10], per_length: 5, seed: 0, top_k: 5 },
 };
 
+/**
+ * The bundled-size models' (≤ 8 layers) own values, chosen by measurement on the bundled model
+ * (docs/edits.md "MEMIT on the bundled model"): its keys live in 512 dimensions and its corpus
+ * contains the edited subjects, so kᵀC⁻¹k of an edited key is ~700 (C from general_text+facts),
+ * and MEMIT's λ = 20000 inserts ~3% of each residual (efficacy 0 on 10 cases); λ = 10 inserts
+ * most of it. 40 steps as ROME's default here (lib/edit/rome.ts ROME_DEFAULTS: 20 leave cases
+ * still descending).
+ */
+export const SMALL_MODEL_HPARAMS = { mom2_update_weight: 10, v_num_grad_steps: 40 };
+
 export type ResolvedHparams = Required<Omit<MemitHparams, "mom2_n_samples" | "context">> & {
   mom2_n_samples?: number;
   context: typeof MEMIT_DEFAULTS.context;
 };
 
-/** The edit's hyper-parameters with the defaults filled in. */
-export function memitHparams(p: MemitHparams): ResolvedHparams {
+/** The edit's hyper-parameters with the defaults (MEMIT's, or the small models') filled in. */
+export function memitHparams(p: MemitHparams, config: { nLayer: number }): ResolvedHparams {
   const given = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
   delete given.requests;
   delete given.blue;
   return {
     ...MEMIT_DEFAULTS,
+    ...(config.nLayer <= 8 ? SMALL_MODEL_HPARAMS : {}),
     ...given,
     context: { ...MEMIT_DEFAULTS.context, ...(p.context ?? {}) },
   } as ResolvedHparams;

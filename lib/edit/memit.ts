@@ -148,7 +148,7 @@ export async function learnBatch(
   const layers = batchLayers(edit, base.config);
   const blue = edit.params.blue === true;
   const moved = updatedLayers(layers, blue);
-  const hp = memitHparams(edit.params);
+  const hp = memitHparams(edit.params, base.config);
   const before = isEdited(model) ? model.plan.edits : [];
   const templates = await contextTemplates(model, tok, hp.context);
   const texts = hp.mom2_dataset === "identity" ? [] : covTexts(o.dataset, hp.mom2_dataset);
