@@ -20,7 +20,12 @@ import { applyBatchEdit } from "../lib/edit/batch-edit";
 import { learnBatch } from "../lib/edit/memit";
 import { parseEdit, parseEditFile, serializeEdits } from "../lib/edit/parse";
 import { subjectPrompt } from "../lib/edit/tokens";
-import type { BatchEdit, MemitHparams, RewriteRequest } from "../lib/edit/types";
+import {
+  type BatchEdit,
+  describeEdit,
+  type MemitHparams,
+  type RewriteRequest,
+} from "../lib/edit/types";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
 import { decodeSession, encodeSession } from "../lib/share/link";
@@ -153,6 +158,11 @@ describe("MEMIT", () => {
       params: { requests: [{ prompt: "{} is", subject: "a", target_new: "b" }] },
     };
     expect(() => parseEdit(recipe)).not.toThrow();
+    // the edit stack's row text (components/EditStack.tsx shows describeEdit)
+    expect(describeEdit(edits[0])).toBe("memit+blue L0,1, 1 rewrite: bob → x");
+    expect(
+      describeEdit({ kind: "alphaedit", site: {}, params: { requests: REQUESTS } } as BatchEdit),
+    ).toBe("alphaedit Lauto, 2 rewrites: bob → x (+1 more)");
     expect(() => parseEdit({ ...recipe, params: {} }, 3)).toThrow(
       /edit 3: params.requests must be a non-empty list/,
     );
