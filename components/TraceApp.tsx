@@ -1,23 +1,22 @@
 "use client";
 /**
  * The app shell: header (model, backend); prompt, tokens (where the subject is chosen) and
- * predictions; the causal trace; head patching; the status line.
+ * predictions; the results as tabs (components/views/registry.tsx: causal trace, patching, …);
+ * the edit form and stack; generation; the status line.
  */
 import type { ModelSource } from "@/lib/protocol";
 import type { ExampleFact } from "@/lib/store";
 import { BackendBadge } from "./BackendBadge";
-import { DatasetPanel } from "./DatasetPanel";
 import { EditPanel } from "./EditPanel";
 import { GenerationPanel } from "./GenerationPanel";
 import { ModelPicker } from "./ModelPicker";
-import { PatchPanel } from "./PatchPanel";
 import { PredictionBars } from "./PredictionBars";
 import { PromptForm } from "./PromptForm";
 import { RunStatus } from "./RunStatus";
 import { SessionLink } from "./SessionLink";
 import { StoreProvider } from "./StoreProvider";
 import { TokenStrip } from "./TokenStrip";
-import { TracePanel } from "./TracePanel";
+import { ViewTabs } from "./views/ViewTabs";
 
 const DEFAULT_MODEL: ModelSource = { kind: "bundled", name: "tiny-facts" };
 
@@ -53,10 +52,8 @@ export function TraceApp({
             </section>
             <PredictionBars />
           </div>
-          <TracePanel />
+          <ViewTabs />
           <EditPanel />
-          <PatchPanel />
-          <DatasetPanel />
           <GenerationPanel />
         </main>
         <RunStatus />

@@ -319,6 +319,7 @@ test("a refused run never erases the trace on screen; Run says why it cannot run
 
 test("head patching fills the layer × head grid (matches `causeway patch --json`); a head shows its attention", async () => {
   test.setTimeout(180_000);
+  await page.getByTestId("tab-patch").click();
   const clean = await page.getByTestId("patch-clean").inputValue();
   const corrupt = await page.getByTestId("patch-corrupt").inputValue();
   expect(clean).toBe(fact.prompt);
@@ -378,6 +379,7 @@ test("head patching fills the layer × head grid (matches `causeway patch --json
 
 test("screenshot of the trace screen for the README", async () => {
   test.setTimeout(240_000);
+  await page.getByTestId("tab-trace").click();
   // The trace test fills the maps; run alone (or after a refused run), this test traces first.
   const hidden = page.getByTestId("heatmap-hidden");
   const cells = Number((await hidden.getAttribute("data-cells")) || 0);
@@ -405,10 +407,10 @@ test("screenshot of the trace screen for the README", async () => {
   });
   await expect(page.getByTestId("heatmap-tooltip")).toBeVisible();
   mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  // from the top to the end of the patching panel (the dataset panel is still empty)
-  const patchBox = await page.getByTestId("patch-panel").boundingBox();
+  // from the top to the end of the causal-trace tab
+  const patchBox = await page.getByTestId("trace-panel").boundingBox();
   const scrollY = await page.evaluate(() => window.scrollY);
-  if (!patchBox) throw new Error("no patch panel");
+  if (!patchBox) throw new Error("no trace panel");
   await page.screenshot({
     path: SCREENSHOT,
     fullPage: true,
@@ -423,6 +425,7 @@ test("screenshot of the trace screen for the README", async () => {
 
 test("dataset mode averages traces over known facts into ROME's token-group curves", async () => {
   test.setTimeout(180_000);
+  await page.getByTestId("tab-dataset").click();
   const panel = page.getByTestId("dataset-panel");
   await panel.scrollIntoViewIfNeeded();
   await page.getByTestId("dataset-limit").fill("2");

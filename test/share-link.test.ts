@@ -138,6 +138,7 @@ const sessionArb: fc.Arbitrary<SharedSession> = fc
       ),
       { nil: null },
     ),
+    view: fc.constantFrom("trace", "patch", "positions", "path", "dataset", "lens-2"),
     heads: fc.option(
       fc.record({
         pinned: fc.array(fc.record({ layer: fc.nat(47), head: fc.nat(24) }), { maxLength: 2 }),
@@ -261,6 +262,8 @@ describe("session link", () => {
       [{ m: { kind: "hub", repo: "gpt2", revision: "../../x" } }, /revision/],
       [{ zz: 1 }, /unknown field "zz"/],
       [{ e: [{ kind: "nope" }] }, /edits/],
+      [{ v: "<script>" }, /view/],
+      [{ v: "x".repeat(41) }, /view/],
       [[1, 2], /not a session/],
     ];
     for (const [payload, msg] of cases) {
@@ -294,8 +297,13 @@ describe("v1 fixture", () => {
     const got = JSON.parse(
       JSON.stringify(await decodeSession(hash), (_k, v) => (Number.isNaN(v) ? "NaN" : v)),
     );
-    // fields added since (the generation settings) read as their defaults
-    expect(got).toEqual({ ...want, generation: DEFAULT_GENERATION, heads: null });
+    // fields added since (the generation settings, the results tab) read as their defaults
+    expect(got).toEqual({
+      ...want,
+      generation: DEFAULT_GENERATION,
+      view: DEFAULT_SESSION.view,
+      heads: null,
+    });
   });
 });
 

@@ -11,6 +11,7 @@ import { BUNDLED_MODELS, isBundledModel } from "../load/source-trust";
 import type { NumParam } from "../params/schema";
 import { LIMITS, TRACE_PARAMS } from "../params/table";
 import type { ModelSource } from "../protocol";
+import { VIEW_ID } from "../store/view-slice";
 import { fromBase64url, toBase64url } from "./base64url";
 import { ShareError } from "./errors";
 import { fromF16Bits, toF16Bits } from "./f16";
@@ -84,6 +85,16 @@ export const oneOf = <T extends string>(values: readonly T[]): Codec<T> => ({
     return x as T;
   },
 });
+
+/** A results tab's id (lib/store/view-slice.ts VIEW_ID); an id the app does not know opens its first tab. */
+export const viewId: Codec<string> = {
+  write: (v) => v,
+  read(x, name) {
+    if (typeof x !== "string" || !VIEW_ID.test(x))
+      bad(name, "must be a view id (lower-case letters, digits and dashes, at most 40)");
+    return x;
+  },
+};
 
 export const nullable = <T>(c: Codec<T>): Codec<T | null> => ({
   write: (v) => (v === null ? null : c.write(v)),

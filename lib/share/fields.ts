@@ -22,6 +22,7 @@ import {
   range,
   record,
   text,
+  viewId,
 } from "./codecs";
 import { headsView } from "./heads-codec";
 import { DEFAULT_SESSION, type SharedSession } from "./session";
@@ -93,6 +94,7 @@ export const FIELDS: readonly AnyField[] = [
   f("edits", "e", editList, "the edit stack (learned arrays in f16)"),
   f("trace", "g", nullable(carriedTrace), "the trace on screen (grids in f16)"),
   f("heads", "hv", nullable(headsView), "the all-heads view: pinned heads, the score table's sort"),
+  f("view", "v", viewId, "the results tab on screen (trace, patch, …)"),
 ];
 
 export const FIELD_KEYS: ReadonlySet<string> = new Set(FIELDS.map((x) => x.key));

@@ -59,6 +59,8 @@ export interface SharedSession {
   trace: CarriedTrace | null;
   /** The all-heads view (pins, sort) when its results were on screen; recomputed on open. */
   heads: HeadsView | null;
+  /** The results tab on screen (components/views/registry.tsx). */
+  view: string;
 }
 
 export const DEFAULT_SESSION: SharedSession = {
@@ -81,4 +83,5 @@ export const DEFAULT_SESSION: SharedSession = {
   edits: [],
   trace: null,
   heads: null,
+  view: "trace",
 };

@@ -74,6 +74,7 @@ export function sessionOf(s: CausewayState, withTrace = true): SharedSession {
     edits: editStackOf(s),
     trace: withTrace ? carriedTraceOf(s) : null,
     heads: headsSessionOf(s),
+    view: s.view.tab,
   };
 }
 
@@ -100,4 +101,5 @@ export function applySession(get: () => CausewayState, session: SharedSession): 
   get().setGenerateSettings({ ...session.generation });
   get().setEditStack(session.edits);
   if (session.heads) get().setHeadsView(session.heads);
+  get().setView(session.view, "link");
 }

@@ -17,6 +17,7 @@ import { createPatchSlice } from "./patch-slice";
 import { createPredictSlice } from "./predict-slice";
 import { createTraceSlice } from "./trace-slice";
 import type { CausewayState, ExampleFact } from "./types";
+import { createViewSlice } from "./view-slice";
 
 export { changesModel, needsLearning, withIds } from "./edits-slice";
 export { checkPrompt, DEFAULT_TOP_K, EMPTY_PROMPT, MAX_PROMPT_CHARS } from "./predict-slice";
@@ -46,6 +47,7 @@ export type {
   TraceSettings,
   UiError,
 } from "./types";
+export { DEFAULT_VIEW, VIEW_ID, type ViewOpener } from "./view-slice";
 
 export interface StoreOptions {
   /** Delay between the last keystroke and the prediction request. */
@@ -80,6 +82,7 @@ export function createCausewayStore(options: StoreOptions = {}): CausewayStore {
     ...createGenerateSlice(ctx)(...a),
     ...createLensSlice(ctx)(...a),
     ...createHeadsSlice(ctx)(...a),
+    ...createViewSlice()(...a),
     examples,
     ...createConnectionSlice(ctx)(...a),
   }));

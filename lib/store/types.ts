@@ -18,6 +18,7 @@ import type { EditsSlice, EditToolsSlice } from "./edits-types";
 import type { HeadsSlice } from "./heads-slice";
 import type { LensSlice } from "./lens-slice";
 import type { CompareSlice, DatasetSlice, PatchSlice, TraceSlice } from "./sweep-types";
+import type { ViewSlice } from "./view-slice";
 
 export type * from "./common-types";
 export type * from "./edits-types";
@@ -121,4 +122,5 @@ export type CausewayState = ModelSlice &
   PatchSlice &
   DatasetSlice &
   ExamplesSlice &
+  ViewSlice &
   ConnectionSlice;

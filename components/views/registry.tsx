@@ -1,0 +1,48 @@
+/**
+ * THE list of result views, one tab each (components/views/ViewTabs.tsx). A view adds itself
+ * with one entry: its id (also what a share link carries: lower-case letters, digits, dashes),
+ * tab label, panel, an optional one-line summary of its last run for the tab, and the runs it
+ * shows (its tab opens when one of them starts).
+ */
+import type { ComponentType } from "react";
+import type { CausewayState, RunInfo } from "@/lib/store";
+import { DatasetPanel } from "../DatasetPanel";
+import { PatchPanel } from "../PatchPanel";
+import { TracePanel } from "../TracePanel";
+import { DatasetSummary, PatchSummary, TraceSummary } from "./summaries";
+
+export interface ViewEntry {
+  id: string;
+  label: string;
+  Component: ComponentType;
+  Summary?: ComponentType;
+  runs?: (s: CausewayState) => readonly RunInfo[];
+}
+
+export const VIEWS: readonly ViewEntry[] = [
+  {
+    id: "trace",
+    label: "Causal trace",
+    Component: TracePanel,
+    Summary: TraceSummary,
+    runs: (s) => [s.trace.run, s.compare.run],
+  },
+  {
+    id: "patch",
+    label: "Head patching",
+    Component: PatchPanel,
+    Summary: PatchSummary,
+    runs: (s) => [s.patch.run],
+  },
+  {
+    id: "dataset",
+    label: "Dataset",
+    Component: DatasetPanel,
+    Summary: DatasetSummary,
+    runs: (s) => [s.dataset.run],
+  },
+];
+
+export function viewById(id: string): ViewEntry | undefined {
+  return VIEWS.find((v) => v.id === id);
+}

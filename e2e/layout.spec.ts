@@ -1,0 +1,94 @@
+/**
+ * The results layout, end to end: after Run, the run's tab is open and its results lie inside the
+ * 1280 × 800 viewport without scrolling; each tab carries its last run's summary; a share link
+ * reopens the same tab. Screenshots go to test-results/layout-*.png.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { expect, type Page, test } from "@playwright/test";
+
+const ROOT = path.resolve(__dirname, "..");
+const SHOTS = path.join(ROOT, "test-results");
+
+test.describe.configure({ mode: "serial" });
+
+async function ready(page: Page) {
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 120_000,
+  });
+  await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", /./);
+}
+
+/** The element's box lies within the viewport (no scrolling needed to see its top part). */
+async function inViewport(page: Page, testId: string, minHeight = 120): Promise<void> {
+  const box = await page.getByTestId(testId).boundingBox();
+  const vp = page.viewportSize();
+  if (!box || !vp) throw new Error(`${testId} is not laid out`);
+  expect(box.y, `${testId} top is on screen`).toBeGreaterThanOrEqual(0);
+  expect(
+    box.y + Math.min(box.height, minHeight),
+    `${testId} is above the fold`,
+  ).toBeLessThanOrEqual(vp.height);
+}
+
+const shot = async (page: Page, name: string) => {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `layout-${name}.png`) });
+};
+
+test("after Run the trace tab's maps are on screen, with a summary on the tab", async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  await page.goto("/");
+  await ready(page);
+  await shot(page, "first");
+  for (const k of ["mlp", "attn"]) await page.getByTestId(`kind-${k}`).uncheck({ force: true });
+  await page.getByTestId("trace-samples").fill("1");
+  await page.getByTestId("run-trace").click();
+  await expect(page.getByTestId("tab-trace")).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
+    timeout: 180_000,
+  });
+  await shot(page, "trace");
+  await inViewport(page, "tab-trace");
+  await inViewport(page, "heatmap-hidden", 200);
+  await expect(page.getByTestId("tab-trace")).toContainText(/peak .* L\d/);
+});
+
+test("a share link reopens the tab it was made on, even while it recomputes the trace", async ({
+  browser,
+}) => {
+  test.setTimeout(240_000);
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto("/");
+  await ready(page);
+  for (const k of ["mlp", "attn"]) await page.getByTestId(`kind-${k}`).uncheck({ force: true });
+  await page.getByTestId("trace-samples").fill("1");
+  await page.getByTestId("run-trace").click();
+  await expect(page.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
+    timeout: 180_000,
+  });
+  await page.getByTestId("tab-patch").click();
+  await expect(page.getByTestId("tab-patch")).toHaveAttribute("aria-selected", "true");
+  await page.getByTestId("share-button").click();
+  const link = await page.getByTestId("share-link").inputValue();
+  expect(link).toContain("#v1.");
+  await ctx.close();
+
+  const other = await browser.newContext();
+  const opened = await other.newPage();
+  await opened.goto(link);
+  await ready(opened);
+  // the link carries a trace: it is recomputed, and the patching tab stays open meanwhile
+  await expect(opened.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
+    timeout: 180_000,
+  });
+  await expect(opened.getByTestId("tab-patch")).toHaveAttribute("aria-selected", "true");
+  await expect(opened.getByTestId("views")).toHaveAttribute("data-view", "patch");
+  await expect(opened.getByTestId("patch-panel")).toBeVisible();
+  await expect(opened.getByTestId("trace-panel")).toBeHidden();
+  await expect(opened.getByTestId("tab-trace")).toContainText(/peak/);
+  await other.close();
+});
