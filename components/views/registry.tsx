@@ -7,6 +7,8 @@
 import type { ComponentType } from "react";
 import type { CausewayState, RunInfo } from "@/lib/store";
 import { DatasetPanel } from "../DatasetPanel";
+import { AllHeadsView } from "../heads/AllHeadsView";
+import { HeadsSummary } from "../heads/HeadsSummary";
 import { PatchPanel } from "../PatchPanel";
 import { TracePanel } from "../TracePanel";
 import { DatasetSummary, PatchSummary, TraceSummary } from "./summaries";
@@ -33,6 +35,13 @@ export const VIEWS: readonly ViewEntry[] = [
     Component: PatchPanel,
     Summary: PatchSummary,
     runs: (s) => [s.patch.run],
+  },
+  {
+    id: "heads",
+    label: "All heads",
+    Component: AllHeadsView,
+    Summary: HeadsSummary,
+    runs: (s) => [s.heads.run],
   },
   {
     id: "dataset",
