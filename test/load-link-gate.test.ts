@@ -66,7 +66,7 @@ describe("foreignSource: what a link may load without asking", () => {
   ])("an unknown bundled name %j is refused", (name) => {
     const e = refusal(() => foreignSource({ kind: "bundled", name }, PAGE));
     expect(e.code).toBe("refused_source");
-    expect(e.message).toContain("is not a bundled model (bundled: tiny-facts)");
+    expect(e.message).toContain("is not a bundled model (bundled: tiny-facts, tiny-facts-llama)");
   });
 
   it("credentials in an address are refused and never printed", () => {

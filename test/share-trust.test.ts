@@ -30,7 +30,9 @@ describe("a link's model source", () => {
     for (const name of ["..", "tiny-fact", ".", "tiny-facts/.."]) {
       const e = await shareError(decodeSession(await link({ m: { kind: "bundled", name } })));
       expect(e.code).toBe("bad_field");
-      expect(e.message).toBe("The link's model names no bundled model (bundled: tiny-facts).");
+      expect(e.message).toBe(
+        "The link's model names no bundled model (bundled: tiny-facts, tiny-facts-llama).",
+      );
     }
     const ok = await decodeSession(await link({ m: { kind: "bundled", name: "tiny-facts" } }));
     expect(ok.model).toEqual({ kind: "bundled", name: "tiny-facts" });

@@ -16,7 +16,7 @@ import { DEFAULT_HUB_ENDPOINT, DEFAULT_REVISION, normalizeEndpoint } from "./hub
 import { refuseCredentials } from "./url-source";
 
 /** The models shipped in public/models/: the only names a "bundled" source may carry. */
-export const BUNDLED_MODELS = ["tiny-facts"] as const;
+export const BUNDLED_MODELS = ["tiny-facts", "tiny-facts-llama"] as const;
 
 export function isBundledModel(name: string): boolean {
   return (BUNDLED_MODELS as readonly string[]).includes(name);

@@ -13,6 +13,8 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeGpt2TokenizerJson } from "../make-gpt2-tokenizer";
+import { generateLlamaStandin } from "./llama";
+import { type Tensor, writeShards } from "./write-safetensors";
 
 export const STANDIN_REPO = "causeway-test/gpt2-standin";
 export const STANDIN_SEED = 20261122;
@@ -58,11 +60,6 @@ function normals(next: () => number, n: number, mean: number, std: number): Floa
   return out;
 }
 
-interface Tensor {
-  shape: number[];
-  data: Float32Array;
-}
-
 /** All tensors, in a fixed order, with the names GPT2LMHeadModel.save_pretrained writes. */
 export function standinTensors(seed = STANDIN_SEED): Map<string, Tensor> {
   const c = STANDIN_CONFIG;
@@ -104,32 +101,6 @@ export function standinTensors(seed = STANDIN_SEED): Map<string, Tensor> {
   return t;
 }
 
-/** safetensors: u64 header length, JSON header, then F32 little-endian data. */
-function safetensorsBytes(tensors: [string, Tensor][]): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
-  let offset = 0;
-  for (const [name, x] of tensors) {
-    header[name] = {
-      dtype: "F32",
-      shape: x.shape,
-      data_offsets: [offset, offset + x.data.byteLength],
-    };
-    offset += x.data.byteLength;
-  }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - (json.length % 8)) % 8);
-  const head = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + head.byteLength + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(head.byteLength), true);
-  out.set(head, 8);
-  let p = 8 + head.byteLength;
-  for (const [, x] of tensors) {
-    out.set(new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength), p);
-    p += x.data.byteLength;
-  }
-  return out;
-}
-
 /** Writes the stand-in into `<root>/<repo>/` (skipped when already there); returns that folder. */
 export function generateStandin(root: string, repo = STANDIN_REPO): string {
   const dir = path.join(root, ...repo.split("/"));
@@ -145,21 +116,9 @@ export function generateStandin(root: string, repo = STANDIN_REPO): string {
     ["model-00001-of-00002.safetensors", all.filter(([n]) => /\.(wte|wpe)\./.test(n))],
     ["model-00002-of-00002.safetensors", all.filter(([n]) => !/\.(wte|wpe)\./.test(n))],
   ];
-  const weightMap: Record<string, string> = {};
-  let totalSize = 0;
-  for (const [file, tensors] of shards) {
-    writeFileSync(path.join(dir, file), safetensorsBytes(tensors));
-    for (const [name, x] of tensors) {
-      weightMap[name] = file;
-      totalSize += x.data.byteLength;
-    }
-  }
+  writeShards(dir, shards);
   writeFileSync(path.join(dir, "config.json"), `${JSON.stringify(STANDIN_CONFIG, null, 2)}\n`);
   writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(makeGpt2TokenizerJson()));
-  writeFileSync(
-    index,
-    `${JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2)}\n`,
-  );
   return dir;
 }
 
@@ -177,4 +136,5 @@ if (isMain) {
     process.exit(2);
   }
   console.log(generateStandin(root));
+  console.log(generateLlamaStandin(root));
 }

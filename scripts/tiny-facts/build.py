@@ -50,6 +50,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--fixtures", help="default: the arch's folder under test/fixtures")
     p.add_argument("--report", help="default: scripts/tiny-facts/report.json (report-llama.json)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (1 on a shared machine)")
+    p.add_argument("--save-every", type=int, default=0, help="also write the model files every N steps (N a multiple of 50)")
+    p.add_argument("--eval-only", action="store_true", help="no training: evaluate the model files already in --out")
     args = p.parse_args()
     arch = ARCHS[args.arch]
     args.out = args.out or arch.out
@@ -150,6 +152,19 @@ def load_model(out: str, arch: Arch):
     return model.eval()
 
 
+def saver(args: argparse.Namespace, model, enc: bpe.Encoder, arch: Arch):
+    """--save-every: writes the model files every N steps during training."""
+    if not args.save_every:
+        return None
+
+    def checkpoint(step: int) -> None:
+        if step % args.save_every == 0:
+            save_model(model, enc, arch, args.out)
+            print(f"saved step {step} to {args.out}", flush=True)
+
+    return checkpoint
+
+
 def write_json(path: str, obj, indent: int | None = 1) -> None:
     with open(path, "w") as fh:
         json.dump(obj, fh, indent=indent, ensure_ascii=False)
@@ -177,10 +192,13 @@ def main() -> None:
     print(f"model: {n_params:,} parameters ({n_params * 4 / 2**20:.2f} MiB float32)")
     tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr)
     t_train = time.time()
-    history = train(model, docs, tcfg, seed=args.seed, pad_id=enc.eot_id, log=lambda s: print(s, flush=True))
+    if args.eval_only:
+        history = [{"loss": None}]
+    else:
+        history = train(model, docs, tcfg, seed=args.seed, pad_id=enc.eot_id, log=lambda s: print(s, flush=True), checkpoint=saver(args, model, enc, arch))
+        save_model(model, enc, arch, args.out)
     train_seconds = time.time() - t_train
 
-    save_model(model, enc, arch, args.out)
     model = load_model(args.out, arch)
     result, predictions = report(model, enc, world)
     write_json(os.path.join(args.out, "dataset.json"), build_dataset(world, predictions))
@@ -193,7 +211,7 @@ def main() -> None:
         "seed": args.seed,
         "steps": args.steps,
         "batch_size": args.batch_size,
-        "train_seconds": round(train_seconds),
+        "train_seconds": None if args.eval_only else round(train_seconds),  # --eval-only: see the training log
         "total_seconds": round(time.time() - t0),
         "parameters": n_params,
         "vocab_size": len(enc),

@@ -106,8 +106,10 @@ def train(
     seed: int,
     pad_id: int,
     log=print,
+    checkpoint=None,
 ) -> list[dict]:
-    """Trains in place; returns the logged history (step, loss, lr, seconds)."""
+    """Trains in place; returns the logged history (step, loss, lr, seconds). `checkpoint(step)`,
+    if given, runs after each logged step (build.py --save-every writes the files there)."""
     sampler = SectionSampler(docs, seed)
     counts = batch_counts(cfg)
     opt = make_optimizer(model, cfg)
@@ -129,5 +131,7 @@ def train(
             history.append(entry)
             log(f"step {entry['step']:5d}  loss {entry['loss']:.4f}  lr {entry['lr']:.2e}  {entry['seconds']:.0f}s")
             running = 0.0
+            if checkpoint is not None:
+                checkpoint(step + 1)
     model.eval()
     return history
