@@ -147,6 +147,27 @@ const sessionArb: fc.Arbitrary<SharedSession> = fc
       }),
       { nil: null },
     ),
+    readouts: fc.option(
+      fc.record({
+        lens: fc.option(
+          fc.record({
+            target: fc.string({ maxLength: 20 }),
+            topK: fc.integer({ min: 1, max: 50 }),
+          }),
+          { nil: null },
+        ),
+        dla: fc.option(
+          fc.record({
+            target: fc.string({ maxLength: 20 }),
+            foil: fc.string({ maxLength: 20 }),
+            position: fc.option(fc.nat(4096), { nil: null }),
+          }),
+          { nil: null },
+        ),
+        attrib: fc.option(fc.record({ exact: fc.boolean() }), { nil: null }),
+      }),
+      { nil: null },
+    ),
   })
   .map((s) => s as SharedSession);
 
@@ -303,6 +324,7 @@ describe("v1 fixture", () => {
       generation: DEFAULT_GENERATION,
       view: DEFAULT_SESSION.view,
       heads: null,
+      readouts: null,
     });
   });
 });

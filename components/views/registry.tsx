@@ -9,6 +9,10 @@ import type { CausewayState, RunInfo } from "@/lib/store";
 import { DatasetPanel } from "../DatasetPanel";
 import { AllHeadsView } from "../heads/AllHeadsView";
 import { HeadsSummary } from "../heads/HeadsSummary";
+import { AttribView } from "../lens/AttribView";
+import { DlaView } from "../lens/DlaView";
+import { LensView } from "../lens/LensView";
+import { AttribSummary, DlaSummary, LensSummary } from "../lens/summaries";
 import { PatchPanel } from "../PatchPanel";
 import { TracePanel } from "../TracePanel";
 import { DatasetSummary, PatchSummary, TraceSummary } from "./summaries";
@@ -49,6 +53,27 @@ export const VIEWS: readonly ViewEntry[] = [
     Component: DatasetPanel,
     Summary: DatasetSummary,
     runs: (s) => [s.dataset.run],
+  },
+  {
+    id: "lens",
+    label: "Logit lens",
+    Component: LensView,
+    Summary: LensSummary,
+    runs: (s) => [s.readouts.lens.run],
+  },
+  {
+    id: "dla",
+    label: "Logit attribution",
+    Component: DlaView,
+    Summary: DlaSummary,
+    runs: (s) => [s.readouts.dla.run],
+  },
+  {
+    id: "attrib",
+    label: "Attribution patching",
+    Component: AttribView,
+    Summary: AttribSummary,
+    runs: (s) => [s.readouts.attrib.run],
   },
 ];
 

@@ -25,6 +25,7 @@ import {
   viewId,
 } from "./codecs";
 import { headsView } from "./heads-codec";
+import { sharedReadouts } from "./lens-codec";
 import { DEFAULT_SESSION, type SharedSession } from "./session";
 
 export interface Field<K extends keyof SharedSession> {
@@ -94,6 +95,7 @@ export const FIELDS: readonly AnyField[] = [
   f("edits", "e", editList, "the edit stack (learned arrays in f16)"),
   f("trace", "g", nullable(carriedTrace), "the trace on screen (grids in f16)"),
   f("heads", "hv", nullable(headsView), "the all-heads view: pinned heads, the score table's sort"),
+  f("readouts", "ro", nullable(sharedReadouts), "logit lens, DLA, attribution patching on screen"),
   f("view", "v", viewId, "the results tab on screen (trace, patch, …)"),
 ];
 

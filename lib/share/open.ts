@@ -8,6 +8,7 @@ import { currentTokens } from "../store/trace-slice";
 import type { CausewayState } from "../store/types";
 import { type Comparison, compareGrids } from "./compare";
 import { followHeads } from "./heads-open";
+import { followReadouts } from "./lens-open";
 import { gateSessionModel, type ModelGateOptions } from "./model-gate";
 import type { SharedSession } from "./session";
 import { applySession } from "./store";
@@ -144,9 +145,11 @@ function followSession(
   step(store.getState());
   // the all-heads view: recomputed once the model and the prompt's tokens are ready
   const unsubscribeHeads = followHeads(store, session);
+  const unsubscribeReadouts = followReadouts(store, session);
   return () => {
     unsubscribe();
     unsubscribeHead();
     unsubscribeHeads();
+    unsubscribeReadouts();
   };
 }

@@ -7,6 +7,7 @@ import { type Strategy, TRACE_DEFAULTS, type TraceKind } from "../interp/spec";
 import { DEFAULT_GENERATION } from "../params/table";
 import type { GenerateSettings, ModelSource } from "../protocol";
 import type { HeadsView } from "../store/heads-slice";
+import type { SharedReadouts } from "./lens-codec";
 
 /** The bundled model: the default, left out of a link. */
 export const DEFAULT_SOURCE: ModelSource = { kind: "bundled", name: "tiny-facts" };
@@ -59,6 +60,8 @@ export interface SharedSession {
   trace: CarriedTrace | null;
   /** The all-heads view (pins, sort) when its results were on screen; recomputed on open. */
   heads: HeadsView | null;
+  /** The read-out views (lens, DLA, attribution) whose results were on screen; recomputed. */
+  readouts: SharedReadouts | null;
   /** The results tab on screen (components/views/registry.tsx). */
   view: string;
 }
@@ -83,5 +86,6 @@ export const DEFAULT_SESSION: SharedSession = {
   edits: [],
   trace: null,
   heads: null,
+  readouts: null,
   view: "trace",
 };

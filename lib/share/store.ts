@@ -6,6 +6,7 @@ import type { Edit } from "../edit/types";
 import type { TraceKind } from "../interp/spec";
 import type { CausewayState, TraceGrid, TraceSettings } from "../store/types";
 import { headsSessionOf } from "./heads-open";
+import { readoutsSessionOf } from "./lens-open";
 import type { CarriedTrace, SharedSession } from "./session";
 import { DEFAULT_SESSION } from "./session";
 
@@ -74,6 +75,7 @@ export function sessionOf(s: CausewayState, withTrace = true): SharedSession {
     edits: editStackOf(s),
     trace: withTrace ? carriedTraceOf(s) : null,
     heads: headsSessionOf(s),
+    readouts: readoutsSessionOf(s),
     view: s.view.tab,
   };
 }

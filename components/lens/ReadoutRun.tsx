@@ -1,0 +1,98 @@
+"use client";
+/**
+ * What the three read-out views share: the status line of a read-out (RunLine with its own
+ * cancel and phase words), its Run button, and its JSON / CSV exports.
+ */
+import type { ReadoutType } from "@/lib/lens-jobs";
+import type { RunInfo } from "@/lib/store";
+import { fmtInt } from "@/lib/viz/format";
+import { downloadText } from "../download";
+import { etaText } from "../progress-text";
+import { RunLine, statusText } from "../RunLine";
+import { useCauseway } from "../StoreProvider";
+
+const PHASE: Record<string, string> = {
+  queued: "waiting for the run in flight to finish",
+  forward: "one forward pass",
+  estimate: "the estimate: clean and corrupted forwards, one backward pass",
+  exact: "exact patching",
+};
+
+/** The running line: phase, exact site and counts, ETA; else the sweep's own words. */
+export function readoutText(run: RunInfo, what: string, elapsedMs: number | null): string {
+  const p = run.progress;
+  if (run.status !== "running" || !p) return statusText(run, what, elapsedMs);
+  const counts =
+    p.phase === "exact" && p.total > 0 ? `${fmtInt(p.done)} / ${fmtInt(p.total)} evaluations` : "";
+  return [PHASE[p.phase] ?? p.phase, p.kind ?? "", counts, etaText(p.etaMs, p.done, p.total)]
+    .filter((x) => x !== "")
+    .join(" · ");
+}
+
+export function ReadoutStatus({ type, what }: { type: ReadoutType; what: string }) {
+  const run = useCauseway((s) => s.readouts[type].run);
+  const cancel = useCauseway((s) => s.cancelReadout);
+  return (
+    <RunLine
+      run={run}
+      what={what}
+      owner={type}
+      cancel={() => cancel(type)}
+      text={(elapsed) => readoutText(run, what, elapsed)}
+    />
+  );
+}
+
+export function RunButton({ type, label }: { type: ReadoutType; label: string }) {
+  const ready = useCauseway((s) => s.model.status === "ready");
+  const run = useCauseway((s) => s.runReadout);
+  return (
+    <button
+      type="submit"
+      className="btn btn--primary"
+      disabled={!ready}
+      title={ready ? undefined : "Waiting for the model to load"}
+      onClick={(e) => {
+        e.preventDefault();
+        run(type);
+      }}
+      data-testid={`run-${type}`}
+    >
+      {label}
+    </button>
+  );
+}
+
+/** JSON (the CLI's fields) and CSV downloads of a read-out on screen. */
+export function ReadoutExports({
+  name,
+  json,
+  csv,
+}: {
+  name: string;
+  json: () => unknown;
+  csv: () => string;
+}) {
+  return (
+    <div className="lens__exports">
+      <button
+        type="button"
+        className="btn btn--ghost btn--small"
+        onClick={() =>
+          downloadText(JSON.stringify(json(), null, 2), `${name}.json`, "application/json")
+        }
+        data-testid={`export-${name}-json`}
+      >
+        JSON
+      </button>
+      <button
+        type="button"
+        className="btn btn--ghost btn--small"
+        onClick={() => downloadText(csv(), `${name}.csv`, "text/csv")}
+        data-testid={`export-${name}-csv`}
+      >
+        CSV
+      </button>
+    </div>
+  );
+}
