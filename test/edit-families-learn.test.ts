@@ -129,7 +129,9 @@ describe("head and steering edits learned on the rotary families", () => {
 describe("LoRA trained on the rotary families", () => {
   for (const [name, modules, want] of [
     ["llama-gqa-bf16", ["c_fc"], ["gate_proj", "up_proj"]],
+    ["llama-gqa-bf16", ["q_proj", "k_proj"], ["q_proj", "k_proj"]],
     ["neox-sequential-bf16", ["dense_4h_to_h", "dense"], ["dense_4h_to_h", "dense"]],
+    ["pythia-parallel-f16", ["query_key_value"], ["query_key_value"]],
   ] as const) {
     it(
       `${name}: modules ${modules.join(", ")} train ${want.join(", ")}; the suffix's loss falls`,
@@ -161,8 +163,21 @@ describe("LoRA trained on the rotary families", () => {
         expect(info.kept_step).toBe(4);
         const losses = info.losses.map((l) => l.loss);
         expect(losses.at(-1)!).toBeLessThan(losses[0]);
-        // the learned factors change the model, and applying them frees what they made
+        // the kept factors applied as the app applies them give the loss training measured
+        // (q and k are two parts of one fused weight: their deltas add up in both)
         const edited = applyEdits(model, [out]);
+        const suffix = tok.encode(" Q"); // a space before the suffix, as lib/edit/tokens.ts adds
+        const row = [...tok.encode(p0), ...suffix];
+        const { logits } = edited.forward({ inputIds: [row.slice(0, -1)], logitPositions: "all" });
+        const all = (await logits.array()) as number[][][];
+        logits.dispose();
+        let nll = 0; // summed over the suffix, teacher forced
+        suffix.forEach((id, j) => {
+          const l = all[0][p0.length - 1 + j];
+          const mx = Math.max(...l);
+          nll += mx + Math.log(l.reduce((a, x) => a + Math.exp(x - mx), 0)) - l[id];
+        });
+        expect(Math.abs(nll - losses.at(-1)!)).toBeLessThan(1e-4);
         edited.dispose();
         expect(tf.memory().numTensors).toBe(before);
       },
@@ -194,7 +209,8 @@ describe("LoReFT trained on the rotary families", () => {
           params: { rank: 2, n_train: 6, n_test: 3, steps: 5, lr: 0.05, seed: 1 },
         };
         const out = (await learnEdit(model, tok, edit, { dataset: { absc } })) as LoreftEdit;
-        const { info, layers } = out.learned!;
+        const { layers } = out.learned!;
+        const info = out.learned!.info!;
         const losses = info.losses.map((l) => l.loss);
         expect(losses).toHaveLength(6);
         expect(losses.at(-1)!).toBeLessThan(losses[0]);

@@ -135,7 +135,7 @@ describe("edit --save on the rotary families", () => {
       }) as unknown as Edit;
     const plan = (config: typeof llama, e: Edit) => () => planEdits([e], config);
     expect(plan(llama, lora(["c_attn"]))).toThrow(
-      /LoRA module "c_attn" does not exist on a Llama-family model \(gate_proj, up_proj, down_proj, o_proj\)/,
+      /LoRA module "c_attn" does not exist on a Llama-family model \(gate_proj, up_proj, down_proj, q_proj, k_proj, v_proj, o_proj\)/,
     );
     expect(plan(pythia, lora(["gate_proj"]))).toThrow(/"gate_proj" does not exist on a GPT-NeoX/);
     const mid = {

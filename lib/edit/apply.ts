@@ -61,6 +61,25 @@ export function baseOf(m: ModelLike): Gpt2Model {
   return isEdited(m) ? m.base : m;
 }
 
+/**
+ * A delta [in, n] of columns colOffset … colOffset + n − 1 of `w` [in, out] as a full-width
+ * delta (a q/k/v part of the fused wQkv); the delta itself when it spans w.
+ */
+export function padColumns(
+  delta: tf.Tensor,
+  colOffset: number | undefined,
+  w: tf.Tensor,
+): tf.Tensor {
+  const off = colOffset ?? 0;
+  const [n, out] = [delta.shape[1]!, w.shape[1]!];
+  return off === 0 && n === out
+    ? delta
+    : tf.pad(delta, [
+        [0, 0],
+        [off, out - off - n],
+      ]);
+}
+
 /** Device tensors of the patches: new weights W′ for the (layer, name) pairs they change. */
 function patchTensors(
   model: Gpt2Model,
@@ -85,8 +104,9 @@ function patchTensors(
         set(p.layer, "wOut", current(p.layer, "wOut").add(tf.matMul(u, v))); // [M, D]
       } else if (p.type === "low_rank") {
         const a = tf.tensor2d(p.a, [p.a.length / p.rank, p.rank]); // [in, r]
-        const b = tf.tensor2d(p.b, [p.rank, p.b.length / p.rank]); // [r, out]
-        set(p.layer, p.name, current(p.layer, p.name).add(tf.matMul(a, b).mul(p.scale))); // [in, out]
+        const b = tf.tensor2d(p.b, [p.rank, p.b.length / p.rank]); // [r, out part]
+        const w = current(p.layer, p.name); // [in, out]
+        set(p.layer, p.name, w.add(padColumns(tf.matMul(a, b).mul(p.scale), p.colOffset, w)));
       } else if (p.type === "bias") {
         set(p.layer, p.name, current(p.layer, p.name).add(tf.tensor1d(p.vec)));
       } else {

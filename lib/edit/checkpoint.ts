@@ -20,14 +20,14 @@
 import type { Gpt2Config, Gpt2Weights, HostTensor } from "../load/types";
 import {
   type AnyModelConfig,
+  editDims,
   familyLabel,
-  hubIndex,
-  hubSite,
+  hubCells,
   missingFoldBias,
   roleName,
   type WeightRole,
 } from "./family-sites";
-import { addLowRank } from "./lora-site";
+import { lowRankDelta } from "./lora-site";
 import { planEdits, siteMaps, type WeightPatch } from "./plan";
 import { describeEdit, type Edit, EditError } from "./types";
 
@@ -68,6 +68,12 @@ function gpt2HubTensors(weights: Gpt2Weights): Map<string, HostTensor> {
   return tensors;
 }
 
+/** A role's runtime [In, Out] elements, read and written where they live in the hub tensors. */
+interface RoleCells {
+  get(i: number, j: number): number;
+  set(i: number, j: number, x: number): void;
+}
+
 /** Copy-on-write access to the hub tensors a plan changes. */
 class HubEditor {
   readonly tensors: Map<string, HostTensor>;
@@ -80,60 +86,72 @@ class HubEditor {
     this.tensors = new Map(source);
   }
 
-  /** The role's hub tensor (a private copy) and its runtime (i, j) → data index map. */
-  role(layer: number, role: WeightRole) {
-    const site = hubSite(this.config, layer, role);
-    if (!site) {
+  /** The role's elements in private copies of its hub tensors. */
+  role(layer: number, role: WeightRole): RoleCells {
+    const cells = hubCells(this.config, layer, role);
+    if (!cells) {
       throw new EditError(
         "bad_edit",
         `a ${familyLabel(this.config)} checkpoint has no ${roleName(this.config, layer, role)} to write this edit into`,
       );
     }
-    const t = this.tensors.get(site.name);
-    if (!t || t.data.length !== site.rows * site.cols) {
-      throw new EditError(
-        "bad_edit",
-        `the checkpoint's ${site.name} is ${t ? `[${t.shape.join(", ")}]` : "missing"}, not the ${site.rows * site.cols} numbers the config implies`,
-      );
-    }
-    if (!this.copied.has(site.name)) {
-      this.tensors.set(site.name, { shape: [...t.shape], data: Float32Array.from(t.data) });
-      this.copied.add(site.name);
-    }
-    return { data: this.tensors.get(site.name)!.data, at: hubIndex(site) };
+    const data = cells.tensors.map(({ name, size }) => {
+      const t = this.tensors.get(name);
+      if (!t || t.data.length !== size) {
+        throw new EditError(
+          "bad_edit",
+          `the checkpoint's ${name} is ${t ? `[${t.shape.join(", ")}]` : "missing"}, not the ${size} numbers the config implies`,
+        );
+      }
+      if (!this.copied.has(name)) {
+        this.tensors.set(name, { shape: [...t.shape], data: Float32Array.from(t.data) });
+        this.copied.add(name);
+      }
+      return this.tensors.get(name)!.data;
+    });
+    return {
+      get: (i, j) => {
+        const [k, idx] = cells.at(i, j);
+        return data[k][idx];
+      },
+      set: (i, j, x) => {
+        const [k, idx] = cells.at(i, j);
+        data[k][idx] = x;
+      },
+    };
   }
 
   apply(p: WeightPatch): void {
-    const { dModel: D, nHead: H } = this.config;
+    const { dModel: D, headDim: E } = editDims(this.config);
     if (p.type === "low_rank") {
-      const { data, at } = this.role(p.layer, p.name);
-      addLowRank(data, p, at);
+      const W = this.role(p.layer, p.name);
+      lowRankDelta(p, (i, j, x) => W.set(i, j, W.get(i, j) + x));
     } else if (p.type === "rank_one") {
-      const { data: W, at } = this.role(p.layer, "wOut"); // runtime [M, D]
+      const W = this.role(p.layer, "wOut"); // runtime [M, D]
       p.u.forEach((ui, i) => {
-        if (ui !== 0) for (let j = 0; j < D; j++) W[at(i, j)] += ui * p.v[j];
+        if (ui !== 0) for (let j = 0; j < D; j++) W.set(i, j, W.get(i, j) + ui * p.v[j]);
       });
     } else if (p.type === "bias") {
-      const { data: b } = this.role(p.layer, p.name);
-      for (let j = 0; j < D; j++) b[j] += p.vec[j];
+      const b = this.role(p.layer, p.name);
+      for (let j = 0; j < D; j++) b.set(0, j, b.get(0, j) + p.vec[j]);
     } else {
-      const { data: W, at } = this.role(p.layer, "wO"); // runtime [H·E, D]: head h's rows
-      const E = W.length / D / H;
+      const W = this.role(p.layer, "wO"); // runtime [H·E, D]: head h's rows
       const shift = new Float64Array(D);
       let anyAdd = false;
       p.add.forEach((a, h) => {
         if (!a) return;
         anyAdd = true;
         for (let e = 0; e < E; e++)
-          for (let j = 0; j < D; j++) shift[j] += a[e] * W[at(h * E + e, j)];
+          for (let j = 0; j < D; j++) shift[j] += a[e] * W.get(h * E + e, j);
       });
       if (anyAdd) {
-        const { data: b } = this.role(p.layer, "bO");
-        for (let j = 0; j < D; j++) b[j] += shift[j];
+        const b = this.role(p.layer, "bO");
+        for (let j = 0; j < D; j++) b.set(0, j, b.get(0, j) + shift[j]);
       }
       p.scale.forEach((s, h) => {
         if (s === 1) return;
-        for (let r = h * E; r < (h + 1) * E; r++) for (let j = 0; j < D; j++) W[at(r, j)] *= s;
+        for (let r = h * E; r < (h + 1) * E; r++)
+          for (let j = 0; j < D; j++) W.set(r, j, W.get(r, j) * s);
       });
     }
   }

@@ -44,7 +44,7 @@ export type WeightRole =
   | "bO" // its bias [D]
   | "wIn" // MLP input [D, M] (c_fc, dense_h_to_4h; a gated MLP's gate_proj)
   | "wUp" // a gated MLP's up_proj [D, M]
-  | "wQkv"; // GPT-2's fused c_attn [D, 3D] (the other families' q/k/v are not edit sites yet)
+  | "wQkv"; // q | k | v side by side [D, (H + 2·Hkv)·E] (c_attn; q/k/v_proj; query_key_value reordered)
 
 export interface HubSite {
   /** The hub tensor name, e.g. "model.layers.3.mlp.down_proj.weight". */
@@ -154,7 +154,7 @@ function siteEntry(
       bO: ["attention.dense.bias", 1, D, hasOBias(c)],
       wIn: ["mlp.dense_h_to_4h.weight", D, M],
       wUp: null,
-      wQkv: null, // query_key_value's rows are per head [H, 3, E]; the runtime reorders them
+      wQkv: null, // query_key_value's rows are per head [H, 3, E]: hubCells maps them
     };
   }
   const e = table[role];
@@ -178,13 +178,84 @@ export function hubIndex(site: HubSite): (i: number, j: number) => number {
   return site.layout === "conv1d" ? (i, j) => i * cols + j : (i, j) => j * rows + i;
 }
 
+/** Where a role's runtime elements live in the hub: one or more tensors and a cell map. */
+export interface HubCells {
+  /** Hub tensor names and their element counts. */
+  tensors: { name: string; size: number }[];
+  /** Runtime element (i, j) of the role's [In, Out] matrix → [tensor (index into tensors), index]. */
+  at(i: number, j: number): [number, number];
+}
+
+/**
+ * The hub cells of a role, or null when the family has no such tensor. Like hubSite, plus the
+ * fused q | k | v weight of the rotary families: Llama's three q/k/v_proj tensors ([Out, In]
+ * each) side by side, and NeoX's query_key_value, whose rows are per head [H, 3, E] while the
+ * runtime's columns are [3, H, E] (docs/families.md).
+ */
+export function hubCells(c: AnyModelConfig, layer: number, role: WeightRole): HubCells | null {
+  const d = editDims(c);
+  if (role === "wQkv" && d.family !== "gpt2") {
+    const { dModel: D, nHead: H, nKvHead: Hkv, headDim: E } = d;
+    const [HE, KE] = [H * E, Hkv * E];
+    if (d.family === "llama") {
+      const a = `model.layers.${layer}.self_attn.`;
+      return {
+        tensors: [
+          { name: `${a}q_proj.weight`, size: HE * D },
+          { name: `${a}k_proj.weight`, size: KE * D },
+          { name: `${a}v_proj.weight`, size: KE * D },
+        ],
+        at: (i, j) =>
+          j < HE
+            ? [0, j * D + i]
+            : j < HE + KE
+              ? [1, (j - HE) * D + i]
+              : [2, (j - HE - KE) * D + i],
+      };
+    }
+    return {
+      tensors: [
+        { name: `gpt_neox.layers.${layer}.attention.query_key_value.weight`, size: 3 * HE * D },
+      ],
+      at: (i, j) => {
+        const part = Math.floor(j / HE); // q, k, v
+        const h = Math.floor((j % HE) / E);
+        return [0, ((h * 3 + part) * E + (j % E)) * D + i];
+      },
+    };
+  }
+  const site = hubSite(c, layer, role);
+  if (!site) return null;
+  const index = hubIndex(site);
+  return {
+    tensors: [{ name: site.name, size: site.rows * site.cols }],
+    at: (i, j) => [0, index(i, j)],
+  };
+}
+
 // ───────────────────────────── LoRA modules ─────────────────────────────
 
-/** Each family's LoRA module names (PEFT's target_modules names) and the role each changes. */
-const LORA_SITES: Record<EditFamily, Partial<Record<LoraModule, WeightRole>>> = {
+/** A LoRA module: its role, or a part of the fused q | k | v role. */
+type LoraSite = WeightRole | ["wQkv", "q" | "k" | "v"];
+
+/** Each family's LoRA module names (PEFT's target_modules names) and what each changes. */
+const LORA_SITES: Record<EditFamily, Partial<Record<LoraModule, LoraSite>>> = {
   gpt2: { c_fc: "wIn", c_proj: "wOut", c_attn: "wQkv", "attn.c_proj": "wO" },
-  llama: { gate_proj: "wIn", up_proj: "wUp", down_proj: "wOut", o_proj: "wO" },
-  gpt_neox: { dense_h_to_4h: "wIn", dense_4h_to_h: "wOut", dense: "wO" },
+  llama: {
+    gate_proj: "wIn",
+    up_proj: "wUp",
+    down_proj: "wOut",
+    q_proj: ["wQkv", "q"],
+    k_proj: ["wQkv", "k"],
+    v_proj: ["wQkv", "v"],
+    o_proj: "wO",
+  },
+  gpt_neox: {
+    dense_h_to_4h: "wIn",
+    dense_4h_to_h: "wOut",
+    query_key_value: "wQkv",
+    dense: "wO",
+  },
 };
 
 /** GPT-2's MLP names, accepted on every family: c_fc = the MLP's input side, c_proj = its output. */
@@ -217,20 +288,30 @@ export function loraModulesOf(c: AnyModelConfig, modules: readonly LoraModule[])
   return out;
 }
 
-/** The role and runtime [In, Out] size of one of the family's own LoRA module names. */
+/**
+ * The role of one of the family's own LoRA module names, the module's runtime [In, Out] size,
+ * and the role's first column it covers (q, k, v of a fused weight; else 0).
+ */
 export function loraRole(
   c: AnyModelConfig,
   module: LoraModule,
-): { role: WeightRole; rows: number; cols: number } {
+): { role: WeightRole; rows: number; cols: number; colOffset: number } {
   const f = familyOf(c);
-  const role = LORA_SITES[f][module];
-  if (!role) {
+  const site = LORA_SITES[f][module];
+  if (!site) {
     throw new FamilySiteError(
       `LoRA module ${JSON.stringify(module)} does not exist on a ${familyLabel(c)} model (${Object.keys(LORA_SITES[f]).join(", ")})`,
     );
   }
-  const site = hubSite(c, 0, role)!;
-  return { role, rows: site.rows, cols: site.cols };
+  const { dModel: D, nHead: H, nKvHead: Hkv, headDim: E } = editDims(c);
+  if (site === "wQkv") return { role: site, rows: D, cols: (H + 2 * Hkv) * E, colOffset: 0 };
+  if (Array.isArray(site)) {
+    const [HE, KE] = [H * E, Hkv * E];
+    const [colOffset, cols] = { q: [0, HE], k: [HE, KE], v: [HE + KE, KE] }[site[1]];
+    return { role: "wQkv", rows: D, cols, colOffset };
+  }
+  const s = hubSite(c, 0, site)!;
+  return { role: site, rows: s.rows, cols: s.cols, colOffset: 0 };
 }
 
 /** The family's name for the MLP down-projection module (LoRA's default). */

@@ -34,13 +34,16 @@ export const LORA_DEFAULTS = {
   threshold: 0.2,
 };
 
-/** The model's weight role of one of the family's own module names, and its [in, out] sizes. */
+/**
+ * The model's weight role of one of the family's own module names, the module's [in, out]
+ * sizes, and the role's first column it covers (q/k/v_proj are parts of the fused wQkv).
+ */
 export function loraWeight(
   module: LoraModule,
   config: AnyModelConfig,
-): { name: WeightRole; rows: number; cols: number } {
-  const { role, rows, cols } = loraRole(config, module);
-  return { name: role, rows, cols };
+): { name: WeightRole; rows: number; cols: number; colOffset: number } {
+  const { role, rows, cols, colOffset } = loraRole(config, module);
+  return { name: role, rows, cols, colOffset };
 }
 
 /** The family's own module names the edit trains (its modules, GPT-2's aliases resolved). */
@@ -114,36 +117,40 @@ export interface LowRankPatch {
   /** A [in, rank] and B [rank, out], row-major. */
   a: number[];
   b: number[];
+  /** The weight's first column that B's columns change (a q/k/v part of wQkv); default 0. */
+  colOffset?: number;
 }
 
 export function loraPatches(e: LoraEdit, config: AnyModelConfig): LowRankPatch[] {
   const rank = e.params.rank ?? LORA_DEFAULTS.rank;
   const scale = loraScale(e);
-  return (e.learned?.factors ?? []).map((f: LoraFactor) => ({
-    type: "low_rank" as const,
-    layer: f.layer,
-    name: loraWeight(f.module, config).name,
-    rank,
-    scale,
-    a: f.a,
-    b: f.b,
-  }));
+  return (e.learned?.factors ?? []).map((f: LoraFactor) => {
+    const { name, colOffset } = loraWeight(f.module, config);
+    return {
+      type: "low_rank" as const,
+      layer: f.layer,
+      name,
+      rank,
+      scale,
+      a: f.a,
+      b: f.b,
+      colOffset,
+    };
+  });
 }
 
 /**
- * W += s·A·B on a host copy (float64 sums, rounded to float32 on store). W holds the runtime
- * [in, out] matrix, row-major unless `index(i, j)` says where element (i, j) lives (a hub
- * nn.Linear tensor is its transpose: lib/edit/family-sites.ts hubIndex).
+ * Visits every element of s·A·B ([in, out], float64 sums): add(i, j, x) with j counted from
+ * the patch's colOffset in the weight it changes.
  */
-export function addLowRank(
-  W: Float32Array,
+export function lowRankDelta(
   p: LowRankPatch,
-  index?: (i: number, j: number) => number,
+  add: (i: number, j: number, x: number) => void,
 ): void {
   const r = p.rank;
   const cols = p.b.length / r;
   const rows = p.a.length / r;
-  const at = index ?? ((i: number, j: number) => i * cols + j);
+  const off = p.colOffset ?? 0;
   const row = new Float64Array(cols);
   for (let i = 0; i < rows; i++) {
     row.fill(0);
@@ -152,6 +159,14 @@ export function addLowRank(
       if (aik === 0) continue;
       for (let j = 0; j < cols; j++) row[j] += aik * p.b[k * cols + j];
     }
-    for (let j = 0; j < cols; j++) W[at(i, j)] = W[at(i, j)] + row[j];
+    for (let j = 0; j < cols; j++) add(i, off + j, row[j]);
   }
+}
+
+/** W += s·A·B on a host copy of a row-major [in, out] W (rounded to float32 on store). */
+export function addLowRank(W: Float32Array, p: LowRankPatch): void {
+  const cols = (p.colOffset ?? 0) + p.b.length / p.rank;
+  lowRankDelta(p, (i, j, x) => {
+    W[i * cols + j] = W[i * cols + j] + x;
+  });
 }

@@ -27,7 +27,7 @@ import type { Gpt2Config } from "../load/types";
 import type { Gpt2Model } from "../model/gpt2";
 import { now } from "../util/clock";
 import type { TextTokenizer } from "../util/tokenizer";
-import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
+import { applyEdits, baseOf, isEdited, type ModelLike, padColumns, viewOf } from "./apply";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { canonicalPrompts, canonicalScore } from "./canonical";
 import type { EditDataset } from "./dataset";
@@ -64,6 +64,8 @@ interface Trainable {
   layer: number;
   module: LoraModule;
   name: WeightRole;
+  /** The weight's first column the module covers (q/k/v_proj in the fused wQkv). */
+  colOffset: number;
   a: tf.Variable; // [in, r]
   b: tf.Variable; // [r, out]
 }
@@ -114,10 +116,11 @@ function trainables(
   const rng = new GaussianRng(p.seed);
   for (let layer = layers[0]; layer <= layers[1]; layer++) {
     for (const module of modules) {
-      const { name, rows, cols } = loraWeight(module, config);
+      const { name, rows, cols, colOffset } = loraWeight(module, config);
       const a0 = tf.tensor2d(loraInit(rows, p.rank, rng), [rows, p.rank]);
       const b0 = tf.zeros([p.rank, cols]);
-      train.push({ layer, module, name, a: tf.variable(a0, true), b: tf.variable(b0, true) });
+      const [a, b] = [tf.variable(a0, true), tf.variable(b0, true)];
+      train.push({ layer, module, name, colOffset, a, b });
       tf.dispose([a0, b0]); // the variables hold their own reference
     }
   }
@@ -199,11 +202,15 @@ function suffixNll(o: {
   const { view, train, scale, row, mask } = o;
   return () =>
     tf.tidy(() => {
-      const weights = train.map((t) => ({
-        layer: t.layer,
-        name: t.name,
-        value: view.blockWeight(t.layer, t.name).add(tf.matMul(t.a, t.b).mul(scale)), // [in, out]
-      }));
+      // W + s·A·B per weight; q/k/v parts of one fused weight add up
+      const byWeight = new Map<string, { layer: number; name: WeightRole; value: tf.Tensor }>();
+      for (const t of train) {
+        const k = `${t.layer}:${t.name}`;
+        const w = byWeight.get(k)?.value ?? view.blockWeight(t.layer, t.name); // [in, out]
+        const delta = padColumns(tf.matMul(t.a, t.b).mul(scale), t.colOffset, w);
+        byWeight.set(k, { layer: t.layer, name: t.name, value: w.add(delta) });
+      }
+      const weights = [...byWeight.values()];
       const { logits } = view
         .withOverrides({ weights })
         .forward({ inputIds: [row], logitPositions: "all" }); // [1, T, V]

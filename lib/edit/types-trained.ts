@@ -73,9 +73,13 @@ export const LORA_MODULES = [
   "gate_proj",
   "up_proj",
   "down_proj",
+  "q_proj",
+  "k_proj",
+  "v_proj",
   "o_proj",
   "dense_h_to_4h",
   "dense_4h_to_h",
+  "query_key_value",
   "dense",
 ] as const;
 export type LoraModule = (typeof LORA_MODULES)[number];

@@ -12,6 +12,7 @@ writing hub weights:
     head_mean   layer l: hook_z[:, :, h] = mean                              (mean ablation)
     resid_steer layer l: resid_post += a                                    (every position)
     lora_*      the module's output += input @ (s·A·B)                       (A [In, r], B [r, Out])
+                (q/k/v: B's columns in the runtime's q | k | v order, [3, heads, E])
 
 The numbers of every edit (u, v, s, mean, a, A, B) are drawn here from a seeded numpy stream and
 stored in the golden file beside the logits, so the TypeScript tests build the same edits, save
@@ -158,6 +159,33 @@ def cases_for(family, rc, w, mod, rng):
     factors.append({"layer": 0, "module": o_name, "a": A.ravel().tolist(), "b": B.ravel().tolist()})
     adds[names["o"]] = lambda x, A=A, B=B: s * (x @ A) @ B
     case("lora", {"rank": r, "alpha": r * s, "modules": ["c_fc", o_name], "factors": factors},
+         run(family, rc, w, mod, IDS, out_adds=adds), True)  # fmt: skip
+
+    # LoRA on the attention's q/k/v, layer 0. The runtime columns are q | k | v, [3, heads, E];
+    # NeoX's fused query_key_value has its output rows per head [H, 3, E]
+    p0 = "model.layers.0.self_attn." if family == "llama" else "gpt_neox.layers.0.attention."
+    factors, adds = [], {}
+    if family == "llama":
+        KE = rc.n_kv_head * E
+        for m, width in (("q_proj", H * E), ("v_proj", KE)):
+            A, B = draw(rng, (D, r), 1 / np.sqrt(D)), draw(rng, (r, width), 0.3)
+            factors.append({"layer": 0, "module": m, "a": A.ravel().tolist(), "b": B.ravel().tolist()})
+            adds[p0 + m + ".weight"] = lambda x, A=A, B=B: s * (x @ A) @ B
+        modules = ["q_proj", "v_proj"]
+    else:
+        A, B = draw(rng, (D, r), 1 / np.sqrt(D)), draw(rng, (r, 3 * H * E), 0.3)
+        factors.append({"layer": 0, "module": "query_key_value", "a": A.ravel().tolist(), "b": B.ravel().tolist()})
+        hub_row = [(h * 3 + part) * E + e for part in range(3) for h in range(H) for e in range(E)]
+
+        def fused(x, A=A, B=B):
+            y = s * (x @ A) @ B  # runtime column order
+            out = np.zeros_like(y)
+            out[..., hub_row] = y
+            return out
+
+        adds[p0 + "query_key_value.weight"] = fused
+        modules = ["query_key_value"]
+    case("lora_qkv", {"rank": r, "alpha": r * s, "modules": modules, "factors": factors},
          run(family, rc, w, mod, IDS, out_adds=adds), True)  # fmt: skip
     return out
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import type { Edit } from "../../lib/edit/types";
 
 export interface GoldenCase {
-  name: "rome" | "head_scale" | "head_mean" | "resid_steer" | "lora";
+  name: "rome" | "head_scale" | "head_mean" | "resid_steer" | "lora" | "lora_qkv";
   // biome-ignore lint/suspicious/noExplicitAny: the reference's per-case numbers
   edit: Record<string, any>;
   /** Whether the edit is a weight change on this family (a bias it needs exists). */
@@ -56,6 +56,7 @@ export function familyEdit(c: GoldenCase): Edit {
         learned: { direction: e.vector, norm: 1, sigma: 1 },
       } as Edit;
     case "lora":
+    case "lora_qkv":
       return {
         kind: "lora",
         site: { layers: [0, 0] },
