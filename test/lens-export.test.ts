@@ -1,0 +1,106 @@
+/**
+ * The read-out views' CSV exports (lib/export/readouts.ts) read back cell by cell against the
+ * results they export (on the bundled model), and the refusal of DLA and attribution patching on
+ * a family whose final norm and unembedding they cannot read yet (a random Llama fixture): a
+ * clear coded error, not a silently wrong number. The logit lens works on every family.
+ */
+import "../lib/model/backends-node";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Engine } from "../lib/engine";
+import { parseCsv } from "../lib/export/csv";
+import { attribCsv, dlaCsv, lensCsv } from "../lib/export/readouts";
+import { attributionPatching, compareWithPatching } from "../lib/interp/attribution";
+import { directLogitAttribution } from "../lib/interp/dla";
+import { logitLens } from "../lib/interp/logit-lens";
+import { loadWeights, readModelConfig } from "../lib/load/model-files";
+import { directorySource } from "../lib/load/node-source";
+import { selectBackend } from "../lib/model/backend";
+import { Gpt2Model } from "../lib/model/gpt2";
+import { ROOT } from "../scripts/reference/golden";
+import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
+
+const PROMPT = "Ralkrok Stennos lives in the city of";
+const CORRUPT = "Nerzessar Pelpan lives in the city of";
+let engine: Engine;
+let llama: Gpt2Model;
+
+beforeAll(async () => {
+  await selectBackend(["wasm"]);
+  engine = await loadEngine(BUNDLED_DIR);
+  const source = directorySource(path.join(ROOT, "test/fixtures/families/llama-gqa-bf16"));
+  const config = await readModelConfig(source);
+  llama = Gpt2Model.fromWeights(config, await loadWeights(source, config));
+});
+afterAll(() => {
+  engine?.dispose();
+  llama?.dispose();
+});
+
+describe("CSV exports of the read-outs", () => {
+  it("lens: one row per layer, position and top-k entry, with p(target)", async () => {
+    const r = await logitLens(engine, { prompt: PROMPT, topK: 2 });
+    const rows = parseCsv(lensCsv(r));
+    const T = r.input_ids.length;
+    expect(rows[0]).toEqual([
+      "layer",
+      "position",
+      "token",
+      "target",
+      "target_prob",
+      "rank",
+      "top_token",
+      "top_prob",
+    ]);
+    expect(rows.length - 1).toBe(r.layers.length * T * 2);
+    const last = rows.filter((x) => x[0] === r.layers[6] && x[1] === String(T - 1));
+    expect(Number(last[0][4])).toBe(r.target_prob[6][T - 1]);
+    expect(last.map((x) => x[6])).toEqual(r.top[6][T - 1].map((t) => t.token));
+  });
+
+  it("dla: every term, and the rows sum to the total", async () => {
+    const r = await directLogitAttribution(engine, {
+      prompt: PROMPT,
+      target: "Parrow",
+      foil: "Belkor",
+    });
+    const rows = parseCsv(dlaCsv(r)).slice(1);
+    const terms = rows.filter((x) => x[0] !== "total" && x[0] !== "logit_diff");
+    expect(terms).toHaveLength(2 + r.n_layer * (r.n_head + 2) + 1);
+    const sum = terms.reduce((s, x) => s + Number(x[3]), 0);
+    expect(Math.abs(sum - r.logit_diff)).toBeLessThan(1e-4);
+    const head = rows.find((x) => x[0] === "head" && x[1] === "3" && x[2] === "1");
+    expect(Number(head?.[3])).toBe(r.heads[3][1]);
+  });
+
+  it("attrib: estimate and exact side by side, every site", async () => {
+    const spec = { clean: PROMPT, corrupt: CORRUPT, target: "Parrow", foil: "Belkor" };
+    const r = await attributionPatching(engine, spec);
+    const exact = await compareWithPatching(engine, spec, r, ["head_out"]);
+    const rows = parseCsv(attribCsv(r, exact)).slice(1);
+    const { n_layer: L, n_head: H } = r;
+    const T = r.clean_ids.length;
+    expect(rows).toHaveLength(3 * L * T + L * H + L * T * H);
+    const h = rows.find((x) => x[0] === "head_out" && x[1] === "2" && x[3] === "3");
+    expect(Number(h?.[4])).toBe(r.scores.head_out[2][3]);
+    expect(Number(h?.[5])).toBe((exact[0].exact as number[][])[2][3]);
+    const p = rows.find((x) => x[0] === "resid_pre" && x[1] === "1" && x[2] === "4");
+    expect(Number(p?.[4])).toBe(r.scores.resid_pre[1][4]);
+    expect(p?.[5]).toBe(""); // no exact resid_pre run
+  });
+});
+
+describe("families", () => {
+  it("DLA and attribution refuse a Llama model with a coded error; the lens runs", async () => {
+    const host = { model: llama };
+    const ids = [1, 5, 9, 3, 7];
+    await expect(
+      directLogitAttribution(host, { prompt: ids, target: 4, foil: 6 }),
+    ).rejects.toMatchObject({ code: "bad_spec", message: expect.stringMatching(/GPT-2-family/) });
+    await expect(
+      attributionPatching(host, { clean: ids, corrupt: [2, 5, 9, 3, 7], target: 4, foil: 6 }),
+    ).rejects.toMatchObject({ code: "bad_spec" });
+    const lens = await logitLens(host, { prompt: ids, topK: 2 });
+    expect(lens.target_prob).toHaveLength(llama.config.nLayer + 1);
+  });
+});
