@@ -8,7 +8,7 @@
  */
 import "../lib/model/backends-node";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,20 +36,16 @@ const goldens = JSON.parse(
   readFileSync(path.join(ROOT, "test/fixtures/heads/family-goldens.json"), "utf8"),
 ) as { bundledLlamaSha256: string; cases: Case[] };
 
-/** The bundled Llama is F-core's (issue 11): until it is in the tree, its case is skipped. */
-const LLAMA_WEIGHTS = path.join(ROOT, "public/models/tiny-facts-llama/model.safetensors");
-const present = (c: Case) => c.name !== "tiny-facts-llama" || existsSync(LLAMA_WEIGHTS);
-
 const models = new Map<string, Gpt2Model>();
 beforeAll(async () => {
   await selectBackend(["wasm"]);
-  if (existsSync(LLAMA_WEIGHTS)) {
-    const sha = createHash("sha256").update(readFileSync(LLAMA_WEIGHTS)).digest("hex");
-    if (sha !== goldens.bundledLlamaSha256) {
-      throw new Error("heads goldens are for another tiny-facts-llama: rerun heads_family_ref.py");
-    }
+  const sha = createHash("sha256")
+    .update(readFileSync(path.join(ROOT, "public/models/tiny-facts-llama/model.safetensors")))
+    .digest("hex");
+  if (sha !== goldens.bundledLlamaSha256) {
+    throw new Error("heads goldens are for another tiny-facts-llama: rerun heads_family_ref.py");
   }
-  for (const c of goldens.cases.filter(present)) {
+  for (const c of goldens.cases) {
     const source = directorySource(path.join(ROOT, c.dir));
     const config = await readModelConfig(source);
     models.set(c.name, Gpt2Model.fromWeights(config, await loadWeights(source, config)));
@@ -62,7 +58,7 @@ afterAll(() => {
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe.each(goldens.cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
-  it.skipIf(!present(c))("head scores and the grid's patterns match numpy", async () => {
+  it("head scores and the grid's patterns match numpy", async () => {
     const host = { model: models.get(c.name) as Gpt2Model };
     const before = tf.memory().numTensors;
     const r = await headScores(host, { prompt: c.ids, subject: c.subject, ...c.spec });
