@@ -2,8 +2,9 @@
  * All heads, end to end on the bundled model: the view draws every head (6 layers × 4 heads of
  * tiny-facts), its score table shows the numbers `causeway heads --json` prints for the same
  * prompt and subject, hovering enlarges a head, clicks pin two heads side by side (token labels
- * on the axes), a row's click outlines its head in the grid, the CSV export holds the table's
- * numbers, and a share link reopens the view — pins, sort and the same numbers, recomputed.
+ * on the axes) with a button to the head edit form, a row's click outlines its head in the
+ * grid, the CSV export holds the table's numbers, and a share link reopens the view — pins,
+ * sort and the same numbers, recomputed.
  * Screenshots of the view go to test-results/heads-*.png.
  */
 import { execFileSync } from "node:child_process";
@@ -122,6 +123,11 @@ test("every head drawn, the CLI's numbers, hover, pins, selection, export", asyn
   await expect(cell(0, 3)).toHaveAttribute("aria-pressed", "false");
   await expect(view.getByTestId("heads-pinned-1")).toHaveAttribute("data-layer", "4");
   await expect(view.getByTestId("heads-pinned-2")).toHaveAttribute("data-layer", "5");
+  // a pinned head opens the head edit form on itself
+  await view.getByTestId("heads-edit-1").click();
+  await expect(page.getByTestId("head-form")).toBeVisible();
+  await expect(page.locator("#head-layer")).toHaveValue("4");
+  await expect(page.locator("#head-head")).toHaveValue("2");
 
   // sort by induction, largest first; selecting the top row outlines its head in the grid
   await view.getByTestId("heads-sort-induction").click();

@@ -1,11 +1,13 @@
 "use client";
 /**
  * Heads enlarged with their token labels (components/AttentionView): the one under the pointer
- * (or the table's selected row), and the pinned heads side by side.
+ * (or the table's selected row), and the pinned heads side by side, each with a button that
+ * opens the head edit form.
  */
 import type { AllHeadPatterns } from "@/lib/interp/head-patterns";
 import type { HeadId } from "@/lib/store/heads-slice";
 import { AttentionView } from "../AttentionView";
+import { useCauseway } from "../StoreProvider";
 import { patternOf } from "./pattern-of";
 
 export function HeadPattern({
@@ -44,6 +46,8 @@ export function HeadsCompare({
   prompt: string;
   onUnpin(h: HeadId): void;
 }) {
+  // the head edit form (components/EditPanel): ablate, scale or steer this head
+  const openEdit = useCauseway((s) => s.openEditForm);
   if (pinned.length === 0) {
     return (
       <p className="heads-hint" data-testid="heads-compare" data-pinned={0}>
@@ -62,9 +66,19 @@ export function HeadsCompare({
             caption={`pinned ${i + 1}`}
             testId={`heads-pinned-${i + 1}`}
           />
-          <button type="button" className="btn btn--ghost" onClick={() => onUnpin(h)}>
-            Unpin L{h.layer} H{h.head}
-          </button>
+          <div className="heads-compare__actions">
+            <button type="button" className="btn btn--ghost" onClick={() => onUnpin(h)}>
+              Unpin
+            </button>
+            <button
+              type="button"
+              className="btn btn--ghost"
+              onClick={() => openEdit({ form: "head", site: { ...h, kind: "head" }, prompt })}
+              data-testid={`heads-edit-${i + 1}`}
+            >
+              Edit head L{h.layer}H{h.head}…
+            </button>
+          </div>
         </div>
       ))}
     </div>
