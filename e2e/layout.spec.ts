@@ -92,3 +92,59 @@ test("a share link reopens the tab it was made on, even while it recomputes the 
   await expect(opened.getByTestId("tab-trace")).toContainText(/peak/);
   await other.close();
 });
+
+test("patching by position and path patching render their grids, on screen after Run", async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await page.goto("/");
+  await ready(page);
+  const L = 6;
+  const H = 4;
+
+  // layer × position: MLP outputs; a cell opens the ROME form at that layer and token
+  await page.getByTestId("tab-positions").click();
+  await expect(page.getByTestId("patching-prompts")).toContainText("lives in the city of");
+  await page.getByTestId("position-site-mlp_out").check();
+  await page.getByTestId("run-positions").click();
+  await expect(page.getByTestId("run-status-positions")).toHaveAttribute("data-status", "done", {
+    timeout: 180_000,
+  });
+  const grid = page.getByTestId("positions-grid");
+  const T = Number(await grid.getAttribute("data-rows"));
+  expect(T).toBeGreaterThan(1);
+  await expect(grid).toHaveAttribute("data-cols", String(L));
+  const cells = page.getByTestId("positions-grid-cell");
+  await expect(cells).toHaveCount(T * L);
+  await expect(page.locator('[data-testid="positions-grid-cell"][data-value]')).toHaveCount(T * L);
+  await shot(page, "positions");
+  await inViewport(page, "tab-positions");
+  await inViewport(page, "positions-grid", 100);
+  await expect(page.getByTestId("tab-positions")).toContainText(/peak .* L\d/);
+  await page.locator('[data-testid="positions-grid-cell"][data-row="1"][data-col="2"]').click();
+  await expect(page.getByTestId("rome-form")).toBeVisible();
+
+  // path patching: sender L1H1 → every head of layers 2…5
+  await page.getByTestId("tab-path").click();
+  await page.locator('[data-testid="path-sender-cell"][data-row="1"][data-col="1"]').click();
+  await page.getByTestId("run-path").click();
+  await expect(page.getByTestId("run-status-path")).toHaveAttribute("data-status", "done", {
+    timeout: 180_000,
+  });
+  await expect(page.getByTestId("path-receivers-cell")).toHaveCount(L * H);
+  const filled = page.locator('[data-testid="path-receivers-cell"][data-value]');
+  await expect(filled).toHaveCount((L - 2) * H);
+  const rows = await filled.evaluateAll((els) =>
+    els.map((e) => Number(e.getAttribute("data-row"))),
+  );
+  expect(Math.min(...rows)).toBe(2);
+  await shot(page, "path");
+  await inViewport(page, "path-receivers", 100);
+  await expect(page.getByTestId("tab-path")).toContainText(/L1H1 → L\dH\d/);
+
+  // refused: a sender in the last layer says why and keeps the grid
+  await page.locator(`[data-testid="path-sender-cell"][data-row="${L - 1}"][data-col="0"]`).click();
+  await page.getByTestId("run-path").click();
+  await expect(page.getByTestId("path-form-error")).toContainText("last layer");
+  await expect(filled).toHaveCount((L - 2) * H);
+});

@@ -138,6 +138,8 @@ export type {
   DatasetJob,
   PatchBaselineInfo,
   PatchJob,
+  PathBaselineInfo,
+  PathJob,
   RunJob,
   StageSummary,
   SweepKind,

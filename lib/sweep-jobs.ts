@@ -3,6 +3,7 @@
  * and costs they answer with (lib/protocol.ts re-exports them; workers/sweeps.ts runs them).
  */
 import type { DatasetOptions, KnownFact } from "./interp/dataset";
+import type { HeadRef, PathPatchSpec, ReceiverInput } from "./interp/path-patch";
 import type { PatchMetric, PatchSite, PatchSpec, TraceKind, TraceSpec } from "./interp/spec";
 import type { TraceBaseline } from "./interp/trace";
 
@@ -30,10 +31,19 @@ export interface DatasetJob extends Omit<DatasetOptions, "signal" | "onFact"> {
   facts?: KnownFact[];
 }
 
-export type RunJob = TraceJob | PatchJob | DatasetJob;
+/** Path patching from a sender head (lib/interp/path-patch.ts); target and foil default as PatchJob's. */
+export interface PathJob {
+  type: "path";
+  spec: Omit<PathPatchSpec, "target" | "foil"> & {
+    target?: string | number;
+    foil?: string | number;
+  };
+}
+
+export type RunJob = TraceJob | PatchJob | DatasetJob | PathJob;
 
 /** What a run's baseline, rows and progress are of: a trace kind, a patch site, or the dataset. */
-export type SweepKind = TraceKind | PatchSite | "dataset";
+export type SweepKind = TraceKind | PatchSite | "dataset" | "path";
 
 /** What a trace kind starts from: the engine's baseline (clean and corrupted runs, before any cell). */
 export interface TraceBaselineInfo extends TraceBaseline {
@@ -60,7 +70,21 @@ export interface PatchBaselineInfo {
   nHead: number;
 }
 
-export type BaselineInfo = TraceBaselineInfo | PatchBaselineInfo;
+/** Path patching's clean and corrupted runs; rows are receiver layers (values[h]). */
+export interface PathBaselineInfo {
+  job: "path";
+  sender: HeadRef;
+  inputs: ReceiverInput[];
+  cleanTokens: string[];
+  target: { id: number; token: string };
+  foil: { id: number; token: string };
+  cleanLogitDiff: number;
+  corruptLogitDiff: number;
+  nLayer: number;
+  nHead: number;
+}
+
+export type BaselineInfo = TraceBaselineInfo | PatchBaselineInfo | PathBaselineInfo;
 
 /** Per-kind cost of a finished run. */
 export interface StageSummary {

@@ -82,13 +82,13 @@ describe("path patching (numpy reference)", () => {
       expect(Math.abs(r.clean_logit_diff - c.clean_logit_diff)).toBeLessThan(TOL);
       expect(Math.abs(r.corrupt_logit_diff - c.corrupt_logit_diff)).toBeLessThan(TOL);
       let d = 0;
-      c.scores.forEach((row, l) =>
+      c.scores.forEach((row, l) => {
         row.forEach((want, h) => {
           const got = r.scores[l][h];
           if (want === null) expect(got, `L${l}H${h} is not a receiver`).toBeNaN();
           else d = Math.max(d, Math.abs(got - want));
-        }),
-      );
+        });
+      });
       console.log(`${c.name}: max |Δ| ${d.toExponential(2)}`);
       expect(d).toBeLessThan(TOL);
       // the grid is not trivially zero: some path carries something

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../lib/engine";
 import { parseKnownFacts } from "../lib/interp/dataset";
 import { runPatch } from "../lib/interp/patch";
+import { runPathPatch } from "../lib/interp/path-patch";
 import { runTrace } from "../lib/interp/trace";
 import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
@@ -265,6 +266,45 @@ describe("patch and dataset runs", () => {
       for (let hd = 0; hd < nHead; hd++) expect(r.values[hd]).toBeCloseTo(want[hd], 6);
     }
     expect(msgs.at(-1)).toMatchObject({ type: "done", tensorsLeft: 0 });
+  });
+
+  it("path: baseline, one row per receiver layer equal to runPathPatch's, then done", async () => {
+    const h = harness();
+    const sender = { layer: 3, head: 0 };
+    const id = h.submit({ type: "path", spec: { clean: PROMPT, corrupt: CF, sender } });
+    await h.finished(id);
+    const msgs = h.of(id);
+    const base = msgs.find((m) => m.type === "baseline");
+    if (base?.type !== "baseline" || base.baseline.job !== "path") throw new Error("baseline");
+    const { nLayer, nHead, target, foil } = base.baseline;
+    expect(base.baseline.inputs).toEqual(["q", "k", "v"]);
+    const ref = await runPathPatch(engine, {
+      clean: PROMPT,
+      corrupt: CF,
+      target: target.id,
+      foil: foil.id,
+      sender,
+    });
+    const rows = msgs.filter((m) => m.type === "rows");
+    expect(rows.map((r) => (r.type === "rows" ? r.rows[0] : -1))).toEqual([4, 5]);
+    for (const r of rows) {
+      if (r.type !== "rows") continue;
+      expect(r.width).toBe(nHead);
+      for (let hd = 0; hd < nHead; hd++)
+        expect(r.values[hd]).toBeCloseTo(ref.scores[r.rows[0]][hd], 6);
+    }
+    expect(nLayer).toBe(6);
+    expect(msgs.at(-1)).toMatchObject({ type: "done", tensorsLeft: 0 });
+  });
+
+  it("path with a sender in the last layer is refused with bad_spec", async () => {
+    const h = harness();
+    const id = h.submit({
+      type: "path",
+      spec: { clean: PROMPT, corrupt: CF, sender: { layer: 5, head: 0 } },
+    });
+    await h.finished(id);
+    expect(h.of(id).at(-1)).toMatchObject({ type: "error", code: "bad_spec" });
   });
 
   it("a patch with prompts of different lengths is refused with length_mismatch", async () => {

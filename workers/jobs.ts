@@ -28,6 +28,7 @@ import { TraceError } from "../lib/interp/spec";
 import type { ModelVariant, RequestOf } from "../lib/protocol";
 import { now as clock } from "../lib/util/clock";
 import { errorMessage, type Job, Lane, type Post, requireEngine, WorkerError } from "./lane";
+import { runPathJob } from "./path-job";
 import {
   runDatasetJob,
   runPatchJob,
@@ -147,6 +148,8 @@ export class RunLane {
         return runPatchJob(job, run);
       case "dataset":
         return runDatasetJob(job, run, this.host.facts);
+      case "path":
+        return runPathJob(job, run);
       default:
         throw new WorkerError(
           "bad_request",

@@ -145,19 +145,24 @@ export async function runTraceJob(job: TraceJob, r: SweepRun): Promise<void> {
 
 const blank = (v: unknown) => v === undefined || (typeof v === "string" && v.trim() === "");
 
-/** Activation patching; the target and foil default to the prompts' top tokens. */
-export async function runPatchJob(job: PatchJob, r: SweepRun): Promise<void> {
-  const { engine, reqId, post } = r;
-  const spec = job.spec;
-  if (spec === null || typeof spec !== "object") {
-    throw new TraceError("bad_spec", "a patch spec must be an object");
-  }
-  const site = spec.site;
-  r.progress("clean", site, 0, 0, true);
+/**
+ * A clean / corrupted pair's ids, the host it runs on, and its target and foil: by default the
+ * clean prompt's top-1 and the corrupted prompt's top-1 (else its second).
+ */
+export async function contrastPair(
+  spec: Pick<PatchJob["spec"], "clean" | "corrupt" | "target" | "foil">,
+  r: SweepRun,
+): Promise<{
+  cleanIds: number[];
+  corruptIds: number[];
+  host: TraceHost;
+  target: number;
+  foil: number;
+}> {
+  const { engine } = r;
   const cleanIds = promptIds(engine, spec.clean, "clean prompt");
   const corruptIds = promptIds(engine, spec.corrupt, "corrupted prompt");
   const host = on(engine, r.edited, cleanIds.length);
-  // Defaults: the clean prompt's top-1 and the corrupted prompt's top-1 (else its second).
   const target = blank(spec.target)
     ? (await topIds(host, cleanIds, 1))[0]
     : singleTokenId(engine, cleanIds, spec.target!, "target");
@@ -168,6 +173,19 @@ export async function runPatchJob(job: PatchJob, r: SweepRun): Promise<void> {
   } else {
     foil = singleTokenId(engine, cleanIds, spec.foil!, "foil");
   }
+  return { cleanIds, corruptIds, host, target, foil };
+}
+
+/** Activation patching; the target and foil default to the prompts' top tokens. */
+export async function runPatchJob(job: PatchJob, r: SweepRun): Promise<void> {
+  const { engine, reqId, post } = r;
+  const spec = job.spec;
+  if (spec === null || typeof spec !== "object") {
+    throw new TraceError("bad_spec", "a patch spec must be an object");
+  }
+  const site = spec.site;
+  r.progress("clean", site, 0, 0, true);
+  const { cleanIds, corruptIds, host, target, foil } = await contrastPair(spec, r);
   const { nLayer, nHead } = engine.model.config;
   const t0 = r.now();
   const token = (id: number) => ({ id, token: engine.tokenText(id) });

@@ -14,8 +14,16 @@ import { DlaView } from "../lens/DlaView";
 import { LensView } from "../lens/LensView";
 import { AttribSummary, DlaSummary, LensSummary } from "../lens/summaries";
 import { PatchPanel } from "../PatchPanel";
+import { PathView } from "../patching/PathView";
+import { PositionsView } from "../patching/PositionsView";
 import { TracePanel } from "../TracePanel";
-import { DatasetSummary, PatchSummary, TraceSummary } from "./summaries";
+import {
+  DatasetSummary,
+  PatchSummary,
+  PathSummary,
+  PositionsSummary,
+  TraceSummary,
+} from "./summaries";
 
 export interface ViewEntry {
   id: string;
@@ -39,6 +47,20 @@ export const VIEWS: readonly ViewEntry[] = [
     Component: PatchPanel,
     Summary: PatchSummary,
     runs: (s) => [s.patch.run],
+  },
+  {
+    id: "positions",
+    label: "By position",
+    Component: PositionsView,
+    Summary: PositionsSummary,
+    runs: (s) => [s.positions.run],
+  },
+  {
+    id: "path",
+    label: "Path patching",
+    Component: PathView,
+    Summary: PathSummary,
+    runs: (s) => [s.path.run],
   },
   {
     id: "heads",

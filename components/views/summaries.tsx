@@ -38,6 +38,42 @@ export function PatchSummary() {
   return <RunSummary run={run} found={p ? `peak ${short(p.value)} L${p.row}H${p.col}` : "done"} />;
 }
 
+/** Patching by position: the cell that restores most. */
+export function PositionsSummary() {
+  const run = useCauseway((s) => s.positions.run);
+  const result = useCauseway((s) => s.positions.result);
+  const b = result?.baseline;
+  const p = result?.values && b ? peakCell(result.values, result.width) : null;
+  let found = "done";
+  if (p && b) {
+    const where =
+      result?.site === "head_out_pos"
+        ? `L${Math.floor(p.col / b.nHead)}H${p.col % b.nHead}`
+        : `L${p.col}`;
+    found = `peak ${short(p.value)} ${where} “${visibleToken(b.cleanTokens[p.row] ?? "").trim()}”`;
+  }
+  return <RunSummary run={run} found={found} />;
+}
+
+/** Path patching: the receiver the path moves most (most negative effect). */
+export function PathSummary() {
+  const run = useCauseway((s) => s.path.run);
+  const result = useCauseway((s) => s.path.result);
+  const H = result?.baseline?.nHead ?? 0;
+  const neg =
+    result?.values && H > 0
+      ? peakCell(
+          result.values.map((v) => -v),
+          H,
+        )
+      : null;
+  const found =
+    neg && result
+      ? `L${result.sender.layer}H${result.sender.head} → L${neg.row}H${neg.col} ${short(-neg.value)}`
+      : "done";
+  return <RunSummary run={run} found={found} />;
+}
+
 /** Dataset mode: how many facts were traced. */
 export function DatasetSummary() {
   const run = useCauseway((s) => s.dataset.run);

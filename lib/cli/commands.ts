@@ -8,6 +8,7 @@ import { generateCommand } from "./generate";
 import { headsCommand } from "./heads";
 import { lensCommand } from "./lens";
 import { patchCommand } from "./patch";
+import { pathCommand } from "./path";
 import { predictCommand } from "./predict";
 import { traceCommand } from "./trace";
 import { traceDatasetCommand } from "./trace-dataset";
@@ -24,4 +25,5 @@ export const COMMANDS: Command[] = [
   lensCommand,
   dlaCommand,
   attribCommand,
+  pathCommand,
 ];

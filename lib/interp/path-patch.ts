@@ -49,6 +49,8 @@ export interface PathPatchSpec extends Pick<PatchSpec, "clean" | "corrupt" | "ta
 }
 
 export interface PathPatchOptions {
+  /** After the clean and corrupted runs, before any receiver. */
+  onBaseline?: (b: { clean_logit_diff: number; corrupt_logit_diff: number }) => void;
   /** One receiver layer done: index = layer, values[h]. */
   onRow?: (row: { index: number; values: Float32Array }) => void;
   onProgress?: (p: { done: number; total: number }) => void;
@@ -209,6 +211,7 @@ export async function runPathPatch(
         "the clean and corrupted runs give the same logit difference, so the path effect is undefined",
       );
     }
+    options.onBaseline?.({ clean_logit_diff: ldClean, corrupt_logit_diff: ldCorrupt });
     options.onProgress?.({ done: 2, total });
     throwIfCancelled(options.signal);
 

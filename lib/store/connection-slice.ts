@@ -16,6 +16,8 @@ import { reduceHeads } from "./heads-slice";
 import { reduceReadout } from "./lens-slice";
 import { loadFailed } from "./model-slice";
 import { reduceAttention, reducePatch } from "./patch-slice";
+import { reducePath } from "./path-slice";
+import { reducePositions } from "./positions-slice";
 import { reduceTrace } from "./trace-slice";
 import type { CausewayState, ConnectionSlice } from "./types";
 
@@ -29,6 +31,8 @@ function receiveRun(ctx: Context, set: Set, msg: FromWorker): void {
   else if (owner === "patch") set((s) => ({ patch: reducePatch(s.patch, msg) }));
   else if (owner === "dataset") set((s) => ({ dataset: reduceDataset(s.dataset, msg) }));
   else if (owner === "compare") set((s) => ({ compare: reduceCompare(s.compare, msg) }));
+  else if (owner === "positions") set((s) => ({ positions: reducePositions(s.positions, msg) }));
+  else if (owner === "path") set((s) => ({ path: reducePath(s.path, msg) }));
   if ((msg.type === "done" || msg.type === "error") && ctx.run?.reqId === msg.reqId) {
     ctx.run = null;
   }

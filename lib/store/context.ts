@@ -3,7 +3,7 @@ import type { Edit } from "../edit/types";
 import { now } from "../util/clock";
 import type { ModelPort } from "../worker-client";
 
-export type RunOwner = "trace" | "patch" | "dataset" | "compare";
+export type RunOwner = "trace" | "patch" | "dataset" | "compare" | "positions" | "path";
 
 export interface Context {
   port: ModelPort | null;

@@ -14,6 +14,8 @@ import { createHeadsSlice } from "./heads-slice";
 import { createLensSlice } from "./lens-slice";
 import { createModelSlice } from "./model-slice";
 import { createPatchSlice } from "./patch-slice";
+import { createPathSlice } from "./path-slice";
+import { createPositionsSlice } from "./positions-slice";
 import { createPredictSlice } from "./predict-slice";
 import { createTraceSlice } from "./trace-slice";
 import type { CausewayState, ExampleFact } from "./types";
@@ -83,6 +85,8 @@ export function createCausewayStore(options: StoreOptions = {}): CausewayStore {
     ...createLensSlice(ctx)(...a),
     ...createHeadsSlice(ctx)(...a),
     ...createViewSlice()(...a),
+    ...createPositionsSlice(ctx)(...a),
+    ...createPathSlice(ctx)(...a),
     examples,
     ...createConnectionSlice(ctx)(...a),
   }));

@@ -29,6 +29,8 @@ const OWNER_LABEL: Record<RunOwner, string> = {
   patch: "activation patching",
   dataset: "the dataset trace",
   compare: "the re-trace of the edited model",
+  positions: "patching by position",
+  path: "path patching",
 };
 
 type Set = (fn: (s: CausewayState) => Partial<CausewayState>) => void;
@@ -36,6 +38,8 @@ type Set = (fn: (s: CausewayState) => Partial<CausewayState>) => void;
 /** The RunInfo of a slice, and how to write it back. */
 export function runOf(s: CausewayState, owner: RunOwner): RunInfo {
   if (owner === "compare") return s.compare.run;
+  if (owner === "positions") return s.positions.run;
+  if (owner === "path") return s.path.run;
   return owner === "trace" ? s.trace.run : owner === "patch" ? s.patch.run : s.dataset.run;
 }
 
@@ -43,6 +47,8 @@ export function withRun(s: CausewayState, owner: RunOwner, run: RunInfo): Partia
   if (owner === "trace") return { trace: { ...s.trace, run } };
   if (owner === "patch") return { patch: { ...s.patch, run } };
   if (owner === "compare") return { compare: { ...s.compare, run } };
+  if (owner === "positions") return { positions: { ...s.positions, run } };
+  if (owner === "path") return { path: { ...s.path, run } };
   return { dataset: { ...s.dataset, run } };
 }
 

@@ -17,6 +17,8 @@ import type { Progress, UiError } from "./common-types";
 import type { EditsSlice, EditToolsSlice } from "./edits-types";
 import type { HeadsSlice } from "./heads-slice";
 import type { LensSlice } from "./lens-slice";
+import type { PathSlice } from "./path-slice";
+import type { PositionsSlice } from "./positions-slice";
 import type { CompareSlice, DatasetSlice, PatchSlice, TraceSlice } from "./sweep-types";
 import type { ViewSlice } from "./view-slice";
 
@@ -123,4 +125,6 @@ export type CausewayState = ModelSlice &
   DatasetSlice &
   ExamplesSlice &
   ViewSlice &
+  PositionsSlice &
+  PathSlice &
   ConnectionSlice;

@@ -1,0 +1,88 @@
+/**
+ * `causeway path` through bin/causeway.mjs on the bundled model: the JSON against the numpy
+ * goldens of scripts/reference/path_patch_ref.py (within 1e-4), null for heads that are not
+ * receivers, and one-line usage errors with exit code 2.
+ */
+import "../lib/model/backends-node";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Engine } from "../lib/engine";
+import { selectBackend } from "../lib/model/backend";
+import { ROOT } from "../scripts/reference/golden";
+import { runCli } from "./helpers/run-cli";
+import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
+
+const PROMPT = "Ralkrok Stennos lives in the city of";
+const CORRUPT = "Nerzessar Pelpan lives in the city of";
+interface Golden {
+  name: string;
+  spec: { clean: number[]; target: number; foil: number };
+  scores: (number | null)[][];
+  joint: number;
+}
+const golden = (
+  JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/path-patch/goldens.json"), "utf8")) as {
+    cases: Golden[];
+  }
+).cases.find((c) => c.name === "tiny-facts-3.0-qkv") as Golden;
+let engine: Engine;
+
+beforeAll(async () => {
+  await selectBackend(["wasm"]);
+  engine = await loadEngine(BUNDLED_DIR);
+});
+afterAll(() => engine.dispose());
+
+describe("causeway path", () => {
+  it("--json: scores [L][H] and the joint effect as numpy's", async () => {
+    expect(engine.tokenize(PROMPT).ids).toEqual(golden.spec.clean);
+    const r = await runCli([
+      "path",
+      "--clean",
+      PROMPT,
+      "--corrupt",
+      CORRUPT,
+      "--target",
+      engine.tokenText(golden.spec.target),
+      "--foil",
+      engine.tokenText(golden.spec.foil),
+      "--sender",
+      "3.0",
+      "--receivers",
+      "4.2,5.1,5.3",
+      "--json",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.sender).toEqual({ layer: 3, head: 0 });
+    expect(out.inputs).toEqual(["q", "k", "v"]);
+    expect(out.backend).toBe("wasm");
+    let d = Math.abs(out.joint - golden.joint);
+    golden.scores.forEach((row, l) => {
+      row.forEach((want, h) => {
+        if (want === null) expect(out.scores[l][h]).toBeNull();
+        else d = Math.max(d, Math.abs(out.scores[l][h] - want));
+      });
+    });
+    expect(d).toBeLessThan(1e-4);
+  });
+
+  it("refuses a bad head, a receiver before the sender, a bad input list", async () => {
+    const base = ["path", "--clean", PROMPT, "--corrupt", CORRUPT, "--target", " Parrow"];
+    const cases: [string[], RegExp][] = [
+      [[...base, "--foil", " Belkor", "--sender", "3"], /LAYER\.HEAD/],
+      [[...base, "--foil", " Belkor", "--sender", "3.0", "--receivers", "2.1"], /not after/],
+      [[...base, "--foil", " Belkor", "--sender", "1.0", "--inputs", "q,z"], /q, k, v/],
+      [[...base, "--sender", "1.0"], /--foil/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = await runCli(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(/^causeway: /);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});
