@@ -11,11 +11,14 @@
  */
 import "../lib/model/backends-node";
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEdits } from "../lib/edit/apply";
+import { parseEditDataset } from "../lib/edit/dataset";
 import { computeRome } from "../lib/edit/rome";
+import { subjectPrompt } from "../lib/edit/tokens";
 import type { RomeEdit } from "../lib/edit/types";
 import { loadWeights, readModelConfig } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
@@ -24,6 +27,7 @@ import { Gpt2Model } from "../lib/model/gpt2";
 import { charTokenizer } from "./fixtures/edit/random-model";
 import { familyEdit, goldens } from "./helpers/family-edits";
 import { workLimit } from "./helpers/work-budget";
+import { loadEngine } from "./interp-helpers";
 
 const FAMILIES = path.resolve(__dirname, "fixtures", "families");
 const REF = path.resolve(__dirname, "..", "scripts", "reference", "family_rome_ref.py");
@@ -201,4 +205,86 @@ describe.skipIf(!hasNumpy)("ROME on the rotary families against numpy", () => {
       ROME_MS,
     );
   }
+});
+
+const LLAMA_DIR = path.resolve(__dirname, "..", "public", "models", "tiny-facts-llama");
+const hasLlama = existsSync(path.join(LLAMA_DIR, "model.safetensors"));
+
+describe.skipIf(!hasNumpy || !hasLlama)("ROME on tiny-facts-llama against numpy", () => {
+  it(
+    "k*, the bare key, v₀, C from general text, u, v and the edited logits (BOS included)",
+    async () => {
+      const engine = await loadEngine(LLAMA_DIR);
+      try {
+        const tok = engine.tokenizer;
+        const dataset = parseEditDataset(
+          JSON.parse(readFileSync(path.join(LLAMA_DIR, "dataset.json"), "utf8")),
+        );
+        const prompt = "{} lives in the city of";
+        const subject = "Ralkrok Stennos";
+        const edit: RomeEdit = {
+          kind: "rome",
+          site: { layer: 1 },
+          params: {
+            prompt,
+            subject,
+            target_new: "Belkor",
+            steps: 8,
+            cov: "general_text",
+            cov_texts: 40,
+            shrinkage: 0.01,
+            context: { lengths: [4], per_length: 2 },
+          },
+        };
+        const before = tf.memory().numTensors;
+        const r = await computeRome(engine.model, tok, edit, { dataset });
+        expect(tf.memory().numTensors).toBe(before);
+        const learned = r.edit.learned!;
+        const rows = learned.info!.templates.map((t) =>
+          subjectPrompt(tok, t.replace("{}", prompt), subject),
+        );
+        const req = {
+          model: LLAMA_DIR,
+          layer: 1,
+          rows: rows.map((x) => x.ids),
+          subject_last: rows.map((x) => x.subjectLast),
+          text_rows: dataset.general_text!.slice(0, 40).map((t) => tok.encode(t)),
+          gamma: 0.01,
+          v_star: Array.from(r.vStar),
+          u: learned.u,
+          v: learned.v,
+        };
+        const py = spawnSync("python3", [REF], {
+          input: JSON.stringify(req),
+          encoding: "utf8",
+          timeout: ROME_MS,
+          maxBuffer: 64 << 20,
+        });
+        expect(py.status, py.stderr).toBe(0);
+        const ref = JSON.parse(py.stdout);
+        const scale = (a: ArrayLike<number>) => Math.max(1, maxOf(a));
+        const d = {
+          kStar: maxAbs(r.kStar, ref.k_star) / scale(ref.k_star),
+          k: maxAbs(r.kUpdate, ref.k) / scale(ref.k),
+          v0: maxAbs(r.v0, ref.v0) / scale(ref.v0),
+          u: maxAbs(learned.u, ref.u),
+          v: maxAbs(learned.v, ref.v) / scale(ref.v),
+          out: maxAbs(ref.edited_out, r.vStar) / scale(r.vStar),
+        };
+        const edited = applyEdits(engine.model, [r.edit]);
+        const logits = maxAbs2(await logitsOf(edited, rows[0].ids), ref.edited_logits);
+        edited.dispose();
+        console.log(
+          `tiny-facts-llama ROME, app vs numpy: ${Object.entries(d)
+            .map(([k, x]) => `${k} ${x.toExponential(1)}`)
+            .join(", ")}, edited logits ${logits.toExponential(1)}`,
+        );
+        for (const [k, x] of Object.entries(d)) expect(x, k).toBeLessThan(1e-4);
+        expect(logits).toBeLessThan(1e-3);
+      } finally {
+        engine.dispose();
+      }
+    },
+    2 * ROME_MS,
+  );
 });

@@ -21,6 +21,8 @@ and W′k + b, which must equal v*.
 
 Request: {"model": dir, "layer": l, "alphabet": str, "prompts": [texts], "subject": str,
           "texts": [general texts], "gamma": γ | null (C = I), "v_star": [...], "u": [...], "v": [...]}
+or, for a model with its own tokenizer, token ids instead of texts: "rows": [[ids]] with
+"subject_last": [position per row], and "text_rows": [[ids]] for C.
 """
 
 from __future__ import annotations
@@ -47,16 +49,21 @@ def main() -> None:
     req = json.load(sys.stdin)
     rc, w, mod, down = load(Path(req["model"]))
     layer, n = req["layer"], f"blocks.{req['layer']}."
-    enc = {ch: i for i, ch in enumerate(req["alphabet"])}
+    if "rows" in req:
+        rows, lasts, text_rows = req["rows"], req["subject_last"], req.get("text_rows", [])
+    else:
+        enc = {ch: i for i, ch in enumerate(req["alphabet"])}
+        rows = [[enc[ch] for ch in t] for t in req["prompts"]]
+        lasts = [t.index(req["subject"]) + len(req["subject"]) - 1 for t in req["prompts"]]
+        text_rows = [[enc[ch] for ch in t] for t in req["texts"]]
 
-    def acts_of(text: str):
-        _, acts = mod.forward(rc, w, [[enc[ch] for ch in text]])
+    def acts_of(ids):
+        _, acts = mod.forward(rc, w, [ids])
         return acts
 
     keys, outs = [], []
-    for text in req["prompts"]:
-        last = text.index(req["subject"]) + len(req["subject"]) - 1
-        acts = acts_of(text)
+    for ids, last in zip(rows, lasts):
+        acts = acts_of(ids)
         keys.append(acts[n + "mlp.hook_post"][0, last])
         outs.append(acts[n + "hook_mlp_out"][0, last])
     k_star, k, v0 = np.mean(keys, axis=0), keys[0], outs[0]
@@ -67,7 +74,7 @@ def main() -> None:
     if req["gamma"] is None:
         cinv_k = k_star
     else:
-        ks = np.concatenate([acts_of(t)[n + "mlp.hook_post"][0] for t in req["texts"]])
+        ks = np.concatenate([acts_of(t)[n + "mlp.hook_post"][0] for t in text_rows])
         C = ks.T @ ks / ks.shape[0]
         cinv_k = np.linalg.solve(C + req["gamma"] * np.trace(C) / C.shape[0] * np.eye(C.shape[0]), k_star)
     u = cinv_k / np.linalg.norm(cinv_k)
@@ -77,8 +84,7 @@ def main() -> None:
     app_u, app_v = np.asarray(req["u"]), np.asarray(req["v"])
     edited = dict(w)
     edited[name + ".weight"] = w[name + ".weight"] + np.outer(app_v, app_u)
-    ids = [[enc[ch] for ch in req["prompts"][0]]]
-    logits, _ = mod.forward(rc, edited, ids)
+    logits, _ = mod.forward(rc, edited, [rows[0]])
     out = {
         "k_star": k_star.tolist(),
         "k": k.tolist(),
