@@ -120,6 +120,34 @@ describe.skipIf(!present)("batch and sequential editing runs", () => {
     workLimit({ units: 2 * 4 + 10, perUnitMs: 10_000, fixedMs: 30_000 }),
   );
 
+  it("a batch the method refuses is named by its cases (zsRE 70-79 repeat a subject)", async () => {
+    const cases = suiteCases(dataset, "zsre").slice(70, 80);
+    const subjects = cases.map((c) => c.request.subject);
+    expect(new Set(subjects).size).toBeLessThan(subjects.length);
+    const stub = { n_cases: 10, efficacy: 0, paraphrase: 0, neighborhood: 1, score: 0 };
+    const e = await runEditEval({
+      model: engine.model,
+      tok: engine.tokenizer,
+      cases,
+      editor: editorFor("memit"),
+      batch: 10,
+      sequential: false,
+      unedited: {
+        scores: {
+          ...stub,
+          efficacy_diff: null,
+          paraphrase_diff: null,
+          neighborhood_diff: null,
+          fluency: null,
+        },
+        nll: null,
+      },
+    }).catch((x) => x);
+    expect(String(e.message)).toMatch(
+      /^memit, batch 1 \(cases 70, 71, .*79\): .*the same subject as request \d+/,
+    );
+  });
+
   it("refuses unknown and unavailable methods by name, and duplicates", () => {
     expect(() => editorFor("romez")).toThrow(/unknown editing method "romez"/);
     expect(() => parseMethods("rome,rome")).toThrow(/named twice/);

@@ -31,7 +31,7 @@ import {
 import { FLUENCY_DEFAULTS, type FluencyOptions } from "./eval-fluency";
 import type { BatchEditor } from "./eval-methods";
 import { generalTextLoss } from "./metrics";
-import type { Edit } from "./types";
+import { type Edit, EditError } from "./types";
 
 export interface EditRunOptions {
   model: Gpt2Model;
@@ -115,7 +115,9 @@ export async function uneditedScores(
 }
 
 export async function runEditEval(o: EditRunOptions): Promise<EditRunResult> {
-  if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new Error("batch must be ≥ 1");
+  if (!(Number.isInteger(o.batch) && o.batch >= 1)) {
+    throw new EditError("bad_edit", `the batch size must be an integer ≥ 1, got ${o.batch}`);
+  }
   const fluency = o.fluency === undefined ? FLUENCY_DEFAULTS : o.fluency;
   const base = o.unedited ?? (await uneditedScores(o));
   const batches: EvalCase[][] = [];
@@ -131,16 +133,26 @@ export async function runEditEval(o: EditRunOptions): Promise<EditRunResult> {
   const curve: CurvePoint[] = [];
   for (const [b, cases] of batches.entries()) {
     const before = o.sequential ? all : [];
-    const edits = await o.editor.edit({
-      base: o.model,
-      before,
-      tok: o.tok,
-      requests: cases.map((c) => c.request),
-      dataset: o.dataset,
-      signal: o.signal,
-      onStep: (request, s) =>
-        o.onProgress?.({ phase: "edit", batch: b, batches: batches.length, request, ...s }),
-    });
+    const edits = await o.editor
+      .edit({
+        base: o.model,
+        before,
+        tok: o.tok,
+        requests: cases.map((c) => c.request),
+        dataset: o.dataset,
+        signal: o.signal,
+        onStep: (request, s) =>
+          o.onProgress?.({ phase: "edit", batch: b, batches: batches.length, request, ...s }),
+      })
+      .catch((e: unknown) => {
+        // name the cases: the editor knows only the batch's request indices
+        if (!(e instanceof EditError) || e.code !== "bad_edit") throw e;
+        const ids = cases.map((c) => c.request.case_id).join(", ");
+        throw new EditError(
+          "bad_edit",
+          `${o.editor.name}, batch ${b + 1} (cases ${ids}): ${e.message}`,
+        );
+      });
     all.push(...edits);
     const edited = applyEdits(o.model, o.sequential ? all : edits);
     try {
