@@ -92,10 +92,11 @@ describe("editing data import", () => {
       "c",
     ]);
     expect(parsePromptSet("p.jsonl", '"a"\n\n{"prompt": "b"}\n')).toEqual(["a", "b"]);
-    expect(
-      parsePromptSet("p.csv", 'id,prompt\n1,"He said ""hi"", then left"\n2,plain\n'),
-    ).toEqual(['He said "hi", then left', "plain"]);
-    expect(parsePromptSet("p.csv", "text\r\nfirst\r\n\"multi\nline\"\r\n")).toEqual([
+    expect(parsePromptSet("p.csv", 'id,prompt\n1,"He said ""hi"", then left"\n2,plain\n')).toEqual([
+      'He said "hi", then left',
+      "plain",
+    ]);
+    expect(parsePromptSet("p.csv", 'text\r\nfirst\r\n"multi\nline"\r\n')).toEqual([
       "first",
       "multi\nline",
     ]);

@@ -28,13 +28,12 @@ const G = JSON.parse(readFileSync("test/fixtures/eval/metrics.json", "utf8")) as
 };
 
 describe("fluency: ROME's weighted bi/tri-gram entropy", () => {
-  it.each(G.texts.map((t) => [t.text.slice(0, 40), t] as const))(
-    "words and entropy of %j as nltk and numpy compute them",
-    (_, t) => {
-      expect(wordTokenize(t.text)).toEqual(t.words);
-      expect(textNgramEntropy(t.text)).toBeCloseTo(t.ngram_entropy, 10);
-    },
-  );
+  it.each(
+    G.texts.map((t) => [t.text.slice(0, 40), t] as const),
+  )("words and entropy of %j as nltk and numpy compute them", (_, t) => {
+    expect(wordTokenize(t.text)).toEqual(t.words);
+    expect(textNgramEntropy(t.text)).toBeCloseTo(t.ngram_entropy, 10);
+  });
 
   it("the mean over texts, and a repeated text is less fluent than a varied one", () => {
     const texts = G.texts.map((t) => t.text).filter((t) => t !== "");
