@@ -16,6 +16,8 @@
  *            --peers        then Causeway against PyTorch and ONNX Runtime (scripts/bench/peers.mts)
  *            --peers-only   only that (about 5 minutes on an idle 2-core machine); with --docs it
  *                           rewrites the peers section of docs/benchmarks.md
+ *            --families     only Qwen2.5-0.5B- and Pythia-410m-shaped random models on wasm
+ *                           (scripts/bench/families.mts; its own --samples N, --family-rows K)
  *
  * What runs (makePlan in scripts/bench/cli-args.mjs; printed at the start):
  *   Node, wasm: the bundled model (tiny-facts) and a GPT-2-small-shaped model with random
@@ -28,6 +30,7 @@
  * cell is constant (the JSON and the table mark such numbers ≈). Fast always runs in full.
  * Every row checks that fast and naive agree (max |Δ| ≤ 1e-5); the exit code is 1 if not.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -47,6 +50,14 @@ import {
 } from "./bench/report.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+if (process.argv.includes("--families")) {
+  const rest = process.argv.slice(2).filter((a) => a !== "--families");
+  const tsx = path.join(root, "node_modules", "tsx", "dist", "cli.mjs");
+  const families = path.join(root, "scripts", "bench", "families.mts");
+  const r = spawnSync(process.execPath, [tsx, families, ...rest], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
 
 stopChildrenOnSignal();
 const started = performance.now();

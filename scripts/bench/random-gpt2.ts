@@ -46,7 +46,7 @@ export const WEIGHT_STD = {
 const TWO_POW_32 = 4294967296;
 
 /** A tensor of uniform entries with the given mean and standard deviation. */
-function uniform(rng: GaussianRng, shape: number[], std: number, mean = 0): HostTensor {
+export function uniform(rng: GaussianRng, shape: number[], std: number, mean = 0): HostTensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   const half = std * Math.sqrt(3);
