@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEdits } from "../lib/edit/apply";
 import { parseEditDataset } from "../lib/edit/dataset";
-import { computeRome } from "../lib/edit/rome";
+import { computeRome, type RomeComputation } from "../lib/edit/rome";
 import { subjectPrompt } from "../lib/edit/tokens";
 import type { RomeEdit } from "../lib/edit/types";
 import { loadWeights, readModelConfig } from "../lib/load/model-files";
@@ -25,7 +25,7 @@ import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
 import { charTokenizer } from "./fixtures/edit/random-model";
-import { familyEdit, goldens } from "./helpers/family-edits";
+import { familyEdit, goldens, maxAbsGrid } from "./helpers/family-edits";
 import { workLimit } from "./helpers/work-budget";
 import { loadEngine } from "./interp-helpers";
 
@@ -74,8 +74,37 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
-const maxAbs2 = (a: number[][], b: number[][]) => Math.max(...a.map((r, i) => maxAbs(r, b[i])));
 const maxOf = (a: ArrayLike<number>) => Math.max(...Array.from(a, Math.abs));
+
+/**
+ * Asks scripts/reference/family_rome_ref.py for ROME's quantities given the app's v* and (u, v),
+ * and returns the relative differences from the app's and the reference's edited logits.
+ */
+function romeAgainstRef(r: RomeComputation, req: Record<string, unknown>) {
+  const learned = r.edit.learned!;
+  const py = spawnSync("python3", [REF], {
+    input: JSON.stringify({ ...req, v_star: Array.from(r.vStar), u: learned.u, v: learned.v }),
+    encoding: "utf8",
+    timeout: ROME_MS,
+    maxBuffer: 64 << 20,
+  });
+  expect(py.status, py.stderr).toBe(0);
+  const ref = JSON.parse(py.stdout);
+  const scale = (a: ArrayLike<number>) => Math.max(1, maxOf(a));
+  const d = {
+    kStar: maxAbs(r.kStar, ref.k_star) / scale(ref.k_star),
+    k: maxAbs(r.kUpdate, ref.k) / scale(ref.k),
+    v0: maxAbs(r.v0, ref.v0) / scale(ref.v0),
+    u: maxAbs(learned.u, ref.u),
+    v: maxAbs(learned.v, ref.v) / scale(ref.v),
+    out: maxAbs(ref.edited_out, r.vStar) / scale(r.vStar),
+  };
+  for (const [k, x] of Object.entries(d)) expect(x, k).toBeLessThan(1e-4);
+  const text = Object.entries(d)
+    .map(([k, x]) => `${k} ${x.toExponential(1)}`)
+    .join(", ");
+  return { text, editedLogits: ref.edited_logits as number[][] };
+}
 
 beforeAll(async () => {
   await selectBackend(["wasm"]);
@@ -90,12 +119,12 @@ describe("edits applied by the app on every family equal the reference's interve
     const model = await load(name);
     const before = tf.memory().numTensors;
     const plain = await logitsOf(model, goldens.ids);
-    expect(maxAbs2(plain, fx.plain), "unedited").toBeLessThan(1e-4);
+    expect(maxAbsGrid(plain, fx.plain), "unedited").toBeLessThan(1e-4);
     const worst: string[] = [];
     for (const c of fx.cases) {
       for (const fold of [false, true]) {
         const edited = applyEdits(model, [familyEdit(c)], { fold });
-        const d = maxAbs2(await logitsOf(edited, goldens.ids), c.logits);
+        const d = maxAbsGrid(await logitsOf(edited, goldens.ids), c.logits);
         edited.dispose();
         worst.push(`${c.name}${fold ? " (folded)" : ""} ${d.toExponential(1)}`);
         expect(d, `${c.name} fold ${fold}`).toBeLessThan(1e-4);
@@ -134,12 +163,11 @@ describe.skipIf(!hasNumpy)("ROME on the rotary families against numpy", () => {
           dataset: { general_text: TEXTS },
         });
         expect(tf.memory().numTensors, "computeRome leaves no tensor behind").toBe(before);
-        const learned = r.edit.learned!;
-        const info = learned.info!;
+        const info = r.edit.learned!.info!;
         const prompts = info.templates.map((t) =>
           t.replace("{}", "{} lives in").replace("{}", "bob"),
         );
-        const req = {
+        const ref = romeAgainstRef(r, {
           model: path.join(FAMILIES, name),
           layer: 0,
           alphabet: ALPHABET,
@@ -147,26 +175,7 @@ describe.skipIf(!hasNumpy)("ROME on the rotary families against numpy", () => {
           subject: "bob",
           texts: TEXTS,
           gamma: cov === "identity" ? null : 0.05,
-          v_star: Array.from(r.vStar),
-          u: learned.u,
-          v: learned.v,
-        };
-        const py = spawnSync("python3", [REF], {
-          input: JSON.stringify(req),
-          encoding: "utf8",
-          timeout: ROME_MS,
         });
-        expect(py.status, py.stderr).toBe(0);
-        const ref = JSON.parse(py.stdout);
-        const scale = (a: ArrayLike<number>) => Math.max(1, maxOf(a));
-        const d = {
-          kStar: maxAbs(r.kStar, ref.k_star) / scale(ref.k_star),
-          k: maxAbs(r.kUpdate, ref.k) / scale(ref.k),
-          v0: maxAbs(r.v0, ref.v0) / scale(ref.v0),
-          u: maxAbs(learned.u, ref.u),
-          v: maxAbs(learned.v, ref.v) / scale(ref.v),
-          out: maxAbs(ref.edited_out, r.vStar) / scale(r.vStar),
-        };
         // δ's loss path (the blocks after l, from resid_post − mlp_out in a parallel block) at
         // step 0 (δ = 0) gives the plain forward's NLL of the new object
         const target = info.target_new_ids;
@@ -186,18 +195,13 @@ describe.skipIf(!hasNumpy)("ROME on the rotary families against numpy", () => {
         const T = prompts[0].length;
         const ids = tok.encode(prompts[0]);
         expect(ids).toHaveLength(T);
-        const logits = maxAbs2(await logitsOf(edited, ids), ref.edited_logits);
-        const unedited = maxAbs2(await logitsOf(model, ids), ref.edited_logits);
+        const logits = maxAbsGrid(await logitsOf(edited, ids), ref.editedLogits);
+        const unedited = maxAbsGrid(await logitsOf(model, ids), ref.editedLogits);
         edited.dispose();
         console.log(
-          `${name} (${cov}), app vs numpy: ${Object.entries(d)
-            .map(([k, x]) => `${k} ${x.toExponential(1)}`)
-            .join(
-              ", ",
-            )}, edited logits ${logits.toExponential(1)} (the unedited model is ${unedited.toFixed(2)} away); ` +
+          `${name} (${cov}), app vs numpy: ${ref.text}, edited logits ${logits.toExponential(1)} (the unedited model is ${unedited.toFixed(2)} away); ` +
             `loss ${info.losses[0].loss.toFixed(3)} → ${info.losses[info.losses.length - 1].loss.toFixed(3)}`,
         );
-        for (const [k, x] of Object.entries(d)) expect(x, k).toBeLessThan(1e-4);
         expect(logits).toBeLessThan(1e-4);
         expect(unedited).toBeGreaterThan(1e-2);
         expect(tf.memory().numTensors).toBe(before);
@@ -243,43 +247,20 @@ describe.skipIf(!hasNumpy || !hasLlama)("ROME on tiny-facts-llama against numpy"
         const rows = learned.info!.templates.map((t) =>
           subjectPrompt(tok, t.replace("{}", prompt), subject),
         );
-        const req = {
+        const ref = romeAgainstRef(r, {
           model: LLAMA_DIR,
           layer: 1,
           rows: rows.map((x) => x.ids),
           subject_last: rows.map((x) => x.subjectLast),
           text_rows: dataset.general_text!.slice(0, 40).map((t) => tok.encode(t)),
           gamma: 0.01,
-          v_star: Array.from(r.vStar),
-          u: learned.u,
-          v: learned.v,
-        };
-        const py = spawnSync("python3", [REF], {
-          input: JSON.stringify(req),
-          encoding: "utf8",
-          timeout: ROME_MS,
-          maxBuffer: 64 << 20,
         });
-        expect(py.status, py.stderr).toBe(0);
-        const ref = JSON.parse(py.stdout);
-        const scale = (a: ArrayLike<number>) => Math.max(1, maxOf(a));
-        const d = {
-          kStar: maxAbs(r.kStar, ref.k_star) / scale(ref.k_star),
-          k: maxAbs(r.kUpdate, ref.k) / scale(ref.k),
-          v0: maxAbs(r.v0, ref.v0) / scale(ref.v0),
-          u: maxAbs(learned.u, ref.u),
-          v: maxAbs(learned.v, ref.v) / scale(ref.v),
-          out: maxAbs(ref.edited_out, r.vStar) / scale(r.vStar),
-        };
         const edited = applyEdits(engine.model, [r.edit]);
-        const logits = maxAbs2(await logitsOf(edited, rows[0].ids), ref.edited_logits);
+        const logits = maxAbsGrid(await logitsOf(edited, rows[0].ids), ref.editedLogits);
         edited.dispose();
         console.log(
-          `tiny-facts-llama ROME, app vs numpy: ${Object.entries(d)
-            .map(([k, x]) => `${k} ${x.toExponential(1)}`)
-            .join(", ")}, edited logits ${logits.toExponential(1)}`,
+          `tiny-facts-llama ROME, app vs numpy: ${ref.text}, edited logits ${logits.toExponential(1)}`,
         );
-        for (const [k, x] of Object.entries(d)) expect(x, k).toBeLessThan(1e-4);
         expect(logits).toBeLessThan(1e-3);
       } finally {
         engine.dispose();

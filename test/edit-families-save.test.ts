@@ -24,7 +24,7 @@ import { loadFamilyWeights } from "../lib/load/family-checkpoint";
 import { parseFamilyConfig } from "../lib/load/family-config";
 import { directorySource } from "../lib/load/node-source";
 import { safetensorsHeader } from "../lib/load/safetensors";
-import { familyEdit, type GoldenCase, goldens } from "./helpers/family-edits";
+import { familyEdit, type GoldenCase, goldens, maxAbsGrid } from "./helpers/family-edits";
 import { workLimit } from "./helpers/work-budget";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -34,16 +34,6 @@ const hasNumpy = spawnSync("python3", ["-c", "import numpy"], { encoding: "utf8"
 const tmp = mkdtempSync(path.join(tmpdir(), "causeway-family-save-"));
 /** One numpy run over every saved checkpoint (30 small forwards). */
 const REF_MS = workLimit({ units: 1, perUnitMs: 120_000 });
-
-function maxAbs(a: number[][], b: number[][]): number {
-  let m = 0;
-  a.forEach((row, i) => {
-    row.forEach((x, j) => {
-      m = Math.max(m, Math.abs(x - b[i][j]));
-    });
-  });
-  return m;
-}
 
 const fixtures = Object.entries(goldens.fixtures);
 
@@ -101,11 +91,11 @@ describe("edit --save on the rotary families", () => {
       const worst: string[] = [];
       runs.forEach((x, i) => {
         const want = x.c.saved ? x.c.logits : x.plain;
-        const d = maxAbs(got[i], want);
+        const d = maxAbsGrid(got[i], want);
         worst.push(`${x.fixture} ${x.c.name} ${d.toExponential(1)}`);
         expect(d, `${x.fixture} ${x.c.name}`).toBeLessThan(1e-4);
         // the edit really moves the logits, so matching is not matching the unedited model
-        if (x.c.saved) expect(maxAbs(x.c.logits, x.plain)).toBeGreaterThan(0.1);
+        if (x.c.saved) expect(maxAbsGrid(x.c.logits, x.plain)).toBeGreaterThan(0.1);
       });
       console.log(`saved checkpoint vs reference, max |Δ logit|: ${worst.join("; ")}`);
     },

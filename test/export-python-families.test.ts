@@ -22,7 +22,7 @@ import { GaussianRng } from "../lib/interp/rng";
 import type { TraceKind } from "../lib/interp/spec";
 import { runTrace } from "../lib/interp/trace";
 import { selectBackend } from "../lib/model/backend";
-import { familyEdit, goldens } from "./helpers/family-edits";
+import { familyEdit, goldens, maxAbsGrid } from "./helpers/family-edits";
 import { workLimit } from "./helpers/work-budget";
 import { loadEngine } from "./interp-helpers";
 
@@ -69,16 +69,6 @@ function runScript(name: string, script: string, args: string[]): unknown {
   return JSON.parse(readFileSync(out, "utf8"));
 }
 
-function maxAbs(a: number[][], b: number[][]): number {
-  let m = 0;
-  a.forEach((row, i) => {
-    row.forEach((x, j) => {
-      m = Math.max(m, Math.abs(x - b[i][j]));
-    });
-  });
-  return m;
-}
-
 describe.skipIf(!hasTorch)(
   `export to Python on the rotary families (${hasTorch ? "torch at /usr/bin/python3" : "SKIPPED: /usr/bin/python3 has no torch"})`,
   () => {
@@ -92,13 +82,13 @@ describe.skipIf(!hasTorch)(
         const got = runScript(`${name}-rome`, script, ["--logits", "--dtype", "float64"]) as {
           logits: number[][];
         };
-        const d = maxAbs(got.logits, rome.logits);
+        const d = maxAbsGrid(got.logits, rome.logits);
         console.log(
           `${name}: python (torch float64) vs reference with ROME, max |Δ| ${d.toExponential(1)}`,
         );
         expect(d).toBeLessThan(1e-4);
         // the update moves the logits, so this is not a match with the unedited model
-        expect(maxAbs(rome.logits, fx.plain)).toBeGreaterThan(0.1);
+        expect(maxAbsGrid(rome.logits, fx.plain)).toBeGreaterThan(0.1);
       },
       SCRIPT_MS,
     );
@@ -187,7 +177,7 @@ describe.skipIf(!hasTorch || !hasLlama)("export to Python on tiny-facts-llama", 
       low_score: number;
       high_score: number;
     }[];
-    const diffs = results.map((r, i) => maxAbs(py[i].scores, r.scores));
+    const diffs = results.map((r, i) => maxAbsGrid(py[i].scores, r.scores));
     console.log(
       `tiny-facts-llama ${name}: python vs app (wasm), max |Δ| per kind ${diffs.map((d) => d.toExponential(1)).join(", ")}`,
     );

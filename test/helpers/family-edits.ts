@@ -65,3 +65,14 @@ export function familyEdit(c: GoldenCase): Edit {
       } as Edit;
   }
 }
+
+/** max |a − b| over two [T][V] grids. */
+export function maxAbsGrid(a: number[][], b: number[][]): number {
+  let m = 0;
+  a.forEach((row, i) => {
+    row.forEach((x, j) => {
+      m = Math.max(m, Math.abs(x - b[i][j]));
+    });
+  });
+  return m;
+}
