@@ -28,6 +28,7 @@ import type { ModelVariant } from "../lib/protocol";
 import { editedEngine, topIds } from "../lib/queries";
 import { now } from "../lib/util/clock";
 import { type Job, Lane, type Post, requireEngine } from "./lane";
+import { contrastPair } from "./sweeps";
 
 export interface ReadoutHost {
   post: Post;
@@ -159,18 +160,6 @@ async function dlaTokens(on: Engine, prompt: string, job: Msg<"dla">["job"]) {
   return { target, foil };
 }
 
-/** A patch job's defaults (lib/sweep-jobs.ts PatchJob): clean top-1, corrupted top-1 (or 2). */
-async function attribTokens(on: Engine, job: Msg<"attrib">["job"]) {
-  const clean = promptIds(on, job.clean, "clean prompt");
-  const corrupt = promptIds(on, job.corrupt, "corrupted prompt");
-  const target = blank(job.target)
-    ? (await topIds(on, clean, 1))[0]
-    : singleTokenId(on, clean, job.target!, "target");
-  if (!blank(job.foil)) return { target, foil: job.foil! };
-  const top = await topIds(on, corrupt, 2);
-  return { target, foil: top[0] !== target ? top[0] : top[1] };
-}
-
 export interface ReadoutLanes {
   lens: Lane<Msg<"lens">>;
   dla: Lane<Msg<"dla">>;
@@ -201,8 +190,11 @@ export function readoutLanes(host: ReadoutHost): ReadoutLanes {
     attrib: readoutLane(host, queue, "attrib", async (w) => {
       const { job, progress } = w;
       const j = job.msg.job;
+      const edited = host.edited(w.engine, job.msg.variant);
+      // the patch job's defaults: clean top-1 against corrupted top-1 (or its second)
+      const pair = await contrastPair(j, { engine: w.engine, edited });
       const engine = w.on(j.clean);
-      const spec = { clean: j.clean, corrupt: j.corrupt, ...(await attribTokens(engine, j)) };
+      const spec = { clean: j.clean, corrupt: j.corrupt, target: pair.target, foil: pair.foil };
       const sites = j.exact ?? [];
       progress("estimate", 0, 1, { sites: sites.length });
       const estimate = await attributionPatching(engine, spec);

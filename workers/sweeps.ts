@@ -151,7 +151,7 @@ const blank = (v: unknown) => v === undefined || (typeof v === "string" && v.tri
  */
 export async function contrastPair(
   spec: Pick<PatchJob["spec"], "clean" | "corrupt" | "target" | "foil">,
-  r: SweepRun,
+  r: Pick<SweepRun, "engine" | "edited">,
 ): Promise<{
   cleanIds: number[];
   corruptIds: number[];
