@@ -95,7 +95,6 @@ function AttribSummary({
   result: AttributionResult;
   exact: AttributionComparison[];
 }) {
-  const tok = (t: { token: string }) => visibleToken(t.token);
   return (
     <div className="lens__summary">
       <dl className="facts">
