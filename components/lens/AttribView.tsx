@@ -7,7 +7,7 @@
 import { attribCsv } from "@/lib/export/readouts";
 import type { AttributionComparison, AttributionResult } from "@/lib/interp/attribution";
 import type { PatchSite } from "@/lib/interp/spec";
-import { fmtInt, fmtMs, visibleToken } from "@/lib/viz/format";
+import { fmtInt, fmtMs } from "@/lib/viz/format";
 import { useCauseway } from "../StoreProvider";
 import { AttribSite, SITE_TITLE } from "./AttribSite";
 import { TargetFoil, TextField } from "./fields";
