@@ -104,7 +104,9 @@ test("patching by position and path patching render their grids, on screen after
 
   // layer × position: MLP outputs; a cell opens the ROME form at that layer and token
   await page.getByTestId("tab-positions").click();
-  await expect(page.getByTestId("patching-prompts")).toContainText("lives in the city of");
+  await expect(page.getByTestId("positions-panel").getByTestId("patching-prompts")).toContainText(
+    "lives in the city of",
+  );
   await page.getByTestId("position-site-mlp_out").check();
   await page.getByTestId("run-positions").click();
   await expect(page.getByTestId("run-status-positions")).toHaveAttribute("data-status", "done", {
