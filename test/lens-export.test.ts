@@ -1,8 +1,8 @@
 /**
  * The read-out views' CSV exports (lib/export/readouts.ts) read back cell by cell against the
- * results they export (on the bundled model), and the refusal of DLA and attribution patching on
- * a family whose final norm and unembedding they cannot read yet (a random Llama fixture): a
- * clear coded error, not a silently wrong number. The logit lens works on every family.
+ * results they export (on the bundled model), and DLA, attribution patching and the logit lens on
+ * a random Llama fixture (RMSNorm, rotary): they run and DLA sums to the logit difference; their
+ * numbers are checked against numpy in test/interp-attrib-families.test.ts.
  */
 import "../lib/model/backends-node";
 import path from "node:path";
@@ -91,15 +91,25 @@ describe("CSV exports of the read-outs", () => {
 });
 
 describe("families", () => {
-  it("DLA and attribution refuse a Llama model with a coded error; the lens runs", async () => {
+  it("DLA, attribution patching and the lens run on a Llama model (numbers: interp-attrib-families)", async () => {
     const host = { model: llama };
     const ids = [1, 5, 9, 3, 7];
-    await expect(
-      directLogitAttribution(host, { prompt: ids, target: 4, foil: 6 }),
-    ).rejects.toMatchObject({ code: "bad_spec", message: expect.stringMatching(/GPT-2-family/) });
-    await expect(
-      attributionPatching(host, { clean: ids, corrupt: [2, 5, 9, 3, 7], target: 4, foil: 6 }),
-    ).rejects.toMatchObject({ code: "bad_spec" });
+    const dla = await directLogitAttribution(host, { prompt: ids, target: 4, foil: 6 });
+    expect(dla.final_norm).toBe("rms");
+    expect(dla.pos_embed).toBe(0); // rotary: no learned positions
+    expect(dla.ln_final_bias).toBe(0); // RMSNorm: no bias
+    expect(dla.heads).toHaveLength(llama.config.nLayer);
+    expect(Math.abs(dla.total - dla.logit_diff)).toBeLessThan(1e-4);
+    expect(Number.isFinite(dla.logit_diff)).toBe(true);
+    const attrib = await attributionPatching(host, {
+      clean: ids,
+      corrupt: [2, 5, 9, 3, 7],
+      target: 4,
+      foil: 6,
+    });
+    expect(attrib.scores.head_out_pos).toHaveLength(llama.config.nLayer);
+    expect(attrib.scores.resid_pre.flat().every(Number.isFinite)).toBe(true);
+    expect(parseCsv(dlaCsv(dla)).length).toBeGreaterThan(1);
     const lens = await logitLens(host, { prompt: ids, topK: 2 });
     expect(lens.target_prob).toHaveLength(llama.config.nLayer + 1);
   });

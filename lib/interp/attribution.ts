@@ -22,7 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import { GradBlocks } from "../edit/grad-blocks";
 import type { ModelIntervention } from "../model/gpt2";
 import { now } from "../util/clock";
-import { requireGpt2Layout, unembedRows } from "./dla";
+import { unembedColumns } from "./dla";
 import { type PatchOptions, patchPair, runPatch } from "./patch";
 import { type PatchSite, type PatchSpec, TraceError } from "./spec";
 import { type TraceHost, tokenText, tokenTexts } from "./tokens";
@@ -83,7 +83,8 @@ function siteGradients(
   dw: tf.Tensor1D,
 ): tf.Tensor[] {
   const { model } = host;
-  const { nLayer: L, nHead: H, dModel: D } = model.config;
+  const { nLayer: L, dModel: D } = model.config;
+  const { H, E } = model.spec;
   const T = ids.length;
   const btf = hooks.slice(0, 3 * L);
   const cells = btf.flatMap((hook) => range(T).map((t) => ({ hook, t })));
@@ -112,10 +113,11 @@ function siteGradients(
     return tf.tidy(() => {
       const perHook = btf.map((_, i) => tf.stack(g.slice(i * T, (i + 1) * T)).reshape([1, T, D]));
       const attnOut = perHook.slice(L, 2 * L); // [1, T, D] each
-      const z = attnOut.map((a, l) =>
-        tf
-          .matMul(a.reshape([T, D]), model.blockWeight(l, "wO") as tf.Tensor2D, false, true)
-          .reshape([1, T, H, D / H]),
+      const z = attnOut.map(
+        (a, l) =>
+          tf
+            .matMul(a.reshape([T, D]), model.blockWeight(l, "wO") as tf.Tensor2D, false, true)
+            .reshape([1, T, H, E]), // [T, D] @ W_Oᵀ [D, H·E]
       );
       tf.dispose(g);
       return [...perHook, ...z];
@@ -132,12 +134,11 @@ export async function attributionPatching(
 ): Promise<AttributionResult> {
   const started = now();
   const { model } = host;
-  requireGpt2Layout(model, "attribution patching");
   const { nLayer: L, nHead: H } = model.config;
   const { clean, corrupt, target, foil } = patchPair(host, spec);
   const T = clean.length;
   const hooks = siteHooks(L);
-  const [wT, wF] = await unembedRows(model, [target, foil]);
+  const [wT, wF] = await unembedColumns(model, [target, foil]);
   const run = (ids: number[]) =>
     model.forward({ inputIds: [ids], record: hooks, logitPositions: "last" });
   const c = run(clean);

@@ -7,12 +7,16 @@
  *   r.heads[l][h], r.mlp[l], r.attn_bias[l], r.embed, r.pos_embed, r.ln_final_bias
  *   // sum of all of them = r.total ≈ r.logit_diff (exact up to float32 rounding)
  *
- * The final residual x is a sum of components (token and position embeddings, each head's
- * z_h · W_O[h] — its slice of attn.c_proj —, each layer's c_proj bias, each MLP's output). The
- * final LayerNorm is LN(x) = s·(x − mean x)⊙g + b with s = 1/√(var x + ε); as TransformerLens
- * does, s is frozen at the clean run's value, so the logit difference is linear in x:
- *   LD = Σ_c (v_c − mean v_c)·(s g⊙Δw) + b·Δw,   Δw = W_U[:, target] − W_U[:, foil]
- * and (v − mean v)·u = v·(u − mean u): each component is dotted with one centred direction.
+ * The final residual x is a sum of components (token embeddings, GPT-2's position embeddings,
+ * each head's z_h · W_O[h] — its rows of the output projection —, each layer's output-projection
+ * bias, each MLP's output), in every family (a parallel block adds the same terms). As
+ * TransformerLens does, the final norm's scale s is frozen at the clean run's value, so the logit
+ * difference is linear in x:
+ *   LayerNorm  LN(x) = s·(x − mean x)⊙g + b,  s = 1/√(var x + ε):
+ *              LD = Σ_c (v_c − mean v_c)·(s g⊙Δw) + b·Δw
+ *   RMSNorm    RMS(x) = s·x⊙g,  s = 1/√(mean x² + ε):   LD = Σ_c v_c·(s g⊙Δw)
+ * with Δw = W_U[:, target] − W_U[:, foil] read from the model's own unembedding (tied or not),
+ * and (v − mean v)·u = v·(u − mean u): each component is dotted with one (centred) direction.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Gpt2Model } from "../model/gpt2";
@@ -42,67 +46,54 @@ export interface DlaResult {
   /** [L]: hook_mlp_out (c_proj bias included). */
   mlp: number[];
   embed: number;
+  /** 0 for rotary families (no learned positions). */
   pos_embed: number;
-  /** b·Δw of the final LayerNorm's bias. */
+  /** b·Δw of the final LayerNorm's bias; 0 under RMSNorm (no bias). */
   ln_final_bias: number;
   /** The sum of every term above; equals logit_diff when no intervention breaks the sum. */
   total: number;
-  /** s = 1/√(var x + ε) of the final residual at the position (frozen). */
+  /** s of the final norm at the position (frozen): 1/√(var x + ε), or 1/√(mean x² + ε) for RMS. */
   final_scale: number;
+  /** The final norm: LayerNorm (components centred) or RMSNorm (not). */
+  final_norm: "layer" | "rms";
   n_layer: number;
   n_head: number;
 }
 
 /**
- * The final LayerNorm's g and b, recovered through the public unembed: for a probe r with every
- * centred entry non-zero, LN(±r) = ±c⊙g + b with c = (r − mean r)/√(var r + ε) known, so
- * g = (LN(r) − LN(−r)) / 2c and b = (LN(r) + LN(−r)) / 2. (Gpt2Model keeps ln_f private.)
+ * Columns of the unembedding [D, V] for these ids, on the host: [ids.length][D]. It reads the
+ * model's own head (lm_head, embed_out, or the tied embedding), so untied families are right too.
  */
-export async function finalNorm(model: Gpt2Model): Promise<{ g: Float64Array; b: Float64Array }> {
-  const { dModel: D, layerNormEps: eps } = model.config;
-  const r = Float64Array.from({ length: D }, (_, i) => (i % 2 === 0 ? 1 : -1));
-  const mean = r.reduce((a, x) => a + x, 0) / D;
-  const varR = r.reduce((a, x) => a + (x - mean) ** 2, 0) / D;
-  const c = r.map((x) => (x - mean) / Math.sqrt(varR + eps));
-  const probe = tf.tensor3d(Float32Array.from([...r, ...r.map((x) => -x)]), [1, 2, D]); // [1, 2, D]
-  const u = model.unembed(probe, [0], {
-    hooks: model.hooks({ record: ["ln_final.hook_normalized"] }),
-  });
+export async function unembedColumns(model: Gpt2Model, ids: number[]): Promise<Float32Array[]> {
+  const D = model.config.dModel;
+  const cols = tf.tidy(() =>
+    model
+      .unembedding()
+      .gather(tf.tensor1d(Int32Array.from(ids), "int32"), 1)
+      .transpose(),
+  ); // [n, D]
   try {
-    const n = await u.activations.get("ln_final.hook_normalized")!.data(); // [1, 2, D]
-    const g = Float64Array.from({ length: D }, (_, i) => (n[i] - n[D + i]) / (2 * c[i]));
-    const b = Float64Array.from({ length: D }, (_, i) => (n[i] + n[D + i]) / 2);
-    return { g, b };
+    const d = (await cols.data()) as Float32Array;
+    return ids.map((_, i) => d.slice(i * D, (i + 1) * D));
   } finally {
-    tf.dispose([probe, u.logits, ...u.activations.values()]);
+    cols.dispose();
   }
 }
 
 /**
- * DLA and attribution patching read the final LayerNorm (centring, bias) and the unembedding
- * through the tied token embedding: GPT-2's layout. Other families (RMSNorm, untied heads) would
- * get silently wrong numbers, so they are refused until these read their own norm and head.
+ * The final norm's weight and bias (zeros under RMSNorm) on the host, and how it scales x at the
+ * position, frozen: LayerNorm s = 1/√(var x + ε) and the component is centred first; RMSNorm
+ * s = 1/√(mean x² + ε), no centring.
  */
-export function requireGpt2Layout(model: Gpt2Model, what: string): void {
-  const type = model.config.modelType;
-  if (type !== "gpt2") {
-    throw new TraceError(
-      "bad_spec",
-      `${what} supports GPT-2-family models so far (LayerNorm, tied unembedding); this model is ${type}`,
-    );
-  }
-}
-
-/** Rows of the tied unembedding (= token embeddings) for these ids: [ids.length][D]. */
-export async function unembedRows(model: Gpt2Model, ids: number[]): Promise<Float32Array[]> {
-  const D = model.config.dModel;
-  const e = model.embed([ids], { hooks: model.hooks({ record: ["hook_embed"] }) });
-  try {
-    const d = (await e.activations.get("hook_embed")!.data()) as Float32Array; // [1, n, D]
-    return ids.map((_, i) => d.slice(i * D, (i + 1) * D));
-  } finally {
-    tf.dispose([e.resid, ...e.activations.values()]);
-  }
+async function frozenNorm(model: Gpt2Model, x: Float32Array) {
+  const norm = model.finalNorm();
+  const D = x.length;
+  const g = (await norm.weight.data()) as Float32Array;
+  const b = norm.bias ? ((await norm.bias.data()) as Float32Array) : new Float32Array(D);
+  const mean = x.reduce((a, v) => a + v, 0) / D;
+  const centre = norm.kind === "layer";
+  const spread = x.reduce((a, v) => a + (centre ? v - mean : v) ** 2, 0) / D;
+  return { kind: norm.kind, g, b, centre, s: 1 / Math.sqrt(spread + norm.eps) };
 }
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>, from = 0) => {
@@ -113,9 +104,9 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>, from = 0) => {
 
 export async function directLogitAttribution(host: TraceHost, spec: DlaSpec): Promise<DlaResult> {
   const { model } = host;
-  requireGpt2Layout(model, "direct logit attribution");
-  const { nLayer: L, nHead: H, dModel: D, nCtx, layerNormEps: eps } = model.config;
-  const E = D / H;
+  const { nLayer: L, nHead: H, dModel: D, nCtx } = model.config;
+  const { E } = model.spec; // head width (rotary families may set head_dim ≠ D / H)
+  const HE = H * E;
   const ids = promptIds(host, spec.prompt);
   const T = ids.length;
   if (T > nCtx)
@@ -128,15 +119,15 @@ export async function directLogitAttribution(host: TraceHost, spec: DlaSpec): Pr
   if (target === foil)
     throw new TraceError("bad_target", "the target and the foil are the same token");
 
-  const { g, b } = await finalNorm(model);
-  const [wT, wF] = await unembedRows(model, [target, foil]);
+  const [wT, wF] = await unembedColumns(model, [target, foil]);
   const dw = Float64Array.from({ length: D }, (_, i) => wT[i] - wF[i]);
 
   const layerHooks = (h: string) => Array.from({ length: L }, (_, l) => `blocks.${l}.${h}`);
   const final = `blocks.${L - 1}.hook_resid_post`;
+  const positional = model.hookNames.includes("hook_pos_embed"); // GPT-2; rotary models have none
   const record = [
     "hook_embed",
-    "hook_pos_embed",
+    ...(positional ? ["hook_pos_embed"] : []),
     ...layerHooks("attn.hook_z"),
     ...layerHooks("hook_mlp_out"),
     final,
@@ -160,24 +151,21 @@ export async function directLogitAttribution(host: TraceHost, spec: DlaSpec): Pr
   try {
     const lg = await logits.data(); // [1, 1, V]
     const logitDiff = lg[target] - lg[foil];
-    const x = await at(final, D);
-    const mean = x.reduce((a, v) => a + v, 0) / D;
-    const variance = x.reduce((a, v) => a + (v - mean) ** 2, 0) / D;
-    const s = 1 / Math.sqrt(variance + eps);
-    // the centred direction u − mean u, u = s·g⊙Δw
+    const { kind, g, b, centre, s } = await frozenNorm(model, await at(final, D));
+    // the direction u = s·g⊙Δw, centred (u − mean u) under LayerNorm
     const u = g.map((gi, i) => s * gi * dw[i]);
-    const uMean = u.reduce((a, v) => a + v, 0) / D;
+    const uMean = centre ? u.reduce((a, v) => a + v, 0) / D : 0;
     const uc = Float32Array.from(u, (v) => v - uMean);
 
-    // W_O[l] @ uc for every layer, on the device: [L, D] (row block h·E … (h+1)·E is head h's)
+    // W_O[l] @ uc for every layer, on the device: [L, H·E] (block h·E … (h+1)·E is head h's)
     const ucT = tf.tensor2d(uc, [D, 1]);
     const projected = tf.tidy(() =>
       tf.concat(
         Array.from({ length: L }, (_, l) =>
-          tf.matMul(model.blockWeight(l, "wO") as tf.Tensor2D, ucT).reshape([1, D]),
+          tf.matMul(model.blockWeight(l, "wO") as tf.Tensor2D, ucT).reshape([1, HE]),
         ),
       ),
-    ); // [L, D]
+    ); // [L, H·E]
     const biases = tf.tidy(() =>
       tf.stack(Array.from({ length: L }, (_, l) => model.blockWeight(l, "bO"))),
     ); // [L, D]
@@ -189,17 +177,17 @@ export async function directLogitAttribution(host: TraceHost, spec: DlaSpec): Pr
     const mlp: number[] = [];
     const attnBias: number[] = [];
     for (let l = 0; l < L; l++) {
-      const z = await at(`blocks.${l}.attn.hook_z`, D); // [H·E] at the position
+      const z = await at(`blocks.${l}.attn.hook_z`, HE); // [H·E] at the position
       const row: number[] = [];
       for (let h = 0; h < H; h++) {
-        row.push(dot(proj, z.subarray(h * E, (h + 1) * E), l * D + h * E));
+        row.push(dot(proj, z.subarray(h * E, (h + 1) * E), l * HE + h * E));
       }
       heads.push(row);
       attnBias.push(dot(bO, uc, l * D));
       mlp.push(dot(await at(`blocks.${l}.hook_mlp_out`, D), uc));
     }
     const embed = dot(await at("hook_embed", D), uc);
-    const posEmbed = dot(await at("hook_pos_embed", D), uc);
+    const posEmbed = positional ? dot(await at("hook_pos_embed", D), uc) : 0;
     const lnBias = dot(b, dw);
     const sum = (a: number[]) => a.reduce((p, v) => p + v, 0);
     const total = sum(heads.map(sum)) + sum(attnBias) + sum(mlp) + embed + posEmbed + lnBias;
@@ -218,6 +206,7 @@ export async function directLogitAttribution(host: TraceHost, spec: DlaSpec): Pr
       ln_final_bias: lnBias,
       total,
       final_scale: s,
+      final_norm: kind,
       n_layer: L,
       n_head: H,
     };

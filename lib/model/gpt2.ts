@@ -55,6 +55,14 @@ export { HookPlan } from "./hook-plan";
 /** A checkpoint as read: GPT-2's structured weights, or a rotary family's by hub name. */
 export type ModelWeights = Gpt2Weights | HubWeights;
 
+/** Gpt2Model.finalNorm(): the final norm's kind, weight [D], bias [D] (LayerNorm only) and ε. */
+export interface FinalNorm {
+  kind: "layer" | "rms";
+  weight: tf.Tensor1D;
+  bias: tf.Tensor1D | undefined;
+  eps: number;
+}
+
 function toRecord(acts: Record<string, tf.Tensor>): Map<string, tf.Tensor> {
   return new Map(Object.entries(acts));
 }
@@ -129,6 +137,20 @@ export class Gpt2Model {
     const w = b?.[name];
     if (!w) throw new ModelError("bad_input", `no weight ${name} in layer ${layer}`);
     return w;
+  }
+
+  /**
+   * The final norm as held on the device (not copies: do not dispose): LayerNorm
+   * (x − mean x)/√(var x + ε)·weight + bias, or RMSNorm x/√(mean x² + ε)·weight (bias undefined).
+   */
+  finalNorm(): FinalNorm {
+    const { norm: kind, eps } = this.spec;
+    return { kind, weight: this.lnFg, bias: this.lnFb, eps };
+  }
+
+  /** The unembedding [D, V] as held on the device (lm_head, or the tied embedding; do not dispose). */
+  unembedding(): tf.Tensor2D {
+    return this.headT;
   }
 
   /**
