@@ -108,13 +108,7 @@ for (const m of MODELS) {
       buildMs,
       forwardMs,
       forwardPeakBytes,
-      trace: {
-        samples,
-        rowsDone: r.rowsDone,
-        rowsTotal: r.rowsTotal,
-        ms: r.msMeasured,
-        peakBytes: r.peakBytes,
-      },
+      trace,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
     });
   } finally {
