@@ -40,12 +40,15 @@ export const MEMIT_DEFAULTS = {
  * edited key is ~700 (C from general_text+facts) and MEMIT's λ = 20000 writes ~3% of each
  * residual (efficacy 0); λ = 10 writes most of it. With MEMIT's clamp (0.75‖h‖) 3 of 10 targets
  * never make the new object likely (efficacy 0.6); ROME's clamp 4 and 40 steps (ROME's default
- * here) give efficacy 1.0, paraphrase 0.7, neighbourhood 0.94.
+ * here) give efficacy 1.0, paraphrase 0.7, neighbourhood 0.94. AlphaEdit's L2 = 10 damps its
+ * projected update to nothing here (efficacy 0); L2 = 0.1 gave 0.6 (with MEMIT's clamp; the
+ * combination with clamp 4 is not measured yet).
  */
 export const SMALL_MODEL_HPARAMS = {
   mom2_update_weight: 10,
   v_num_grad_steps: 40,
   clamp_norm_factor: 4,
+  L2: 0.1,
 };
 
 export type ResolvedHparams = Required<Omit<MemitHparams, "mom2_n_samples" | "context">> & {
