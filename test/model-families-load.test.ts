@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseModelConfig } from "../lib/load/config";
 import { LoadError } from "../lib/load/errors";
-import { estimateMemory, paramCount } from "../lib/load/memory-estimate";
+import { checkMemory, estimateMemory, paramCount } from "../lib/load/memory-estimate";
 import { memorySource } from "../lib/load/memory-source";
 import { loadWeights, readModelConfig } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
@@ -120,6 +120,15 @@ describe("config dispatch and parameter counts", () => {
     expect(est.loadPeakBytes).toBe(est.weightBytes + 2 * 494_032_768 + 4 * 494_032_768);
     const untied = estimateMemory(parseModelConfig({ ...QWEN25_05B, tie_word_embeddings: false }));
     expect(untied.params - est.params).toBe(151936 * 896);
+  });
+
+  it("refuses Qwen2.5-0.5B on wasm (its trace failed at about 2.3 GiB there) and keeps Pythia-410m's forward", () => {
+    // bench --families: the Qwen-shaped hidden trace aborted in tfjs-wasm past ~2.3 GiB
+    const qwen = checkMemory(estimateMemory(parseModelConfig(QWEN25_05B)), { backend: "wasm" });
+    expect(qwen.level).toBe("refuse");
+    expect(qwen.reasons[0]).toMatch(/exceed the 2 GiB tfjs's wasm backend can use/);
+    const gpu = checkMemory(estimateMemory(parseModelConfig(QWEN25_05B)), { backend: "webgpu" });
+    expect(gpu.level).not.toBe("refuse");
   });
 });
 

@@ -146,8 +146,12 @@ export interface DeviceLimits {
   maxStorageBufferBindingSize?: number;
 }
 
-/** wasm32 addresses at most 4 GiB; tfjs-backend-wasm keeps tensors in that one heap. */
-export const WASM_HEAP_BYTES = 4 * GiB;
+/**
+ * What tfjs-backend-wasm can really use of its one heap. wasm32 addresses 4 GiB, but tfjs 4.22's
+ * JS side fails past about 2 GiB ("Invalid typed array length" / Aborted(): measured with a
+ * Qwen2.5-0.5B-shaped trace at about 2.3 GiB, docs/benchmarks.md), so refuse above 2 GiB.
+ */
+export const WASM_HEAP_BYTES = 2 * GiB;
 
 export interface MemoryVerdict {
   level: "ok" | "warn" | "refuse";
@@ -162,7 +166,7 @@ export function checkMemory(est: MemoryEstimate, limits: DeviceLimits): MemoryVe
   const need = est.weightBytes + est.activationBytes;
   if (limits.backend === "wasm" && need > WASM_HEAP_BYTES) {
     refuse.push(
-      `weights (${gib(est.weightBytes)}) + sweep activations (${gib(est.activationBytes)}) exceed the 4 GiB wasm heap`,
+      `weights (${gib(est.weightBytes)}) + sweep activations (${gib(est.activationBytes)}) exceed the 2 GiB tfjs's wasm backend can use`,
     );
   }
   if (limits.backend === "webgpu") {
