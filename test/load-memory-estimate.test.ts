@@ -59,7 +59,9 @@ describe("checkMemory", () => {
   it("refuses gpt2-xl on wasm, naming the 2 GiB wasm limit", () => {
     const v = checkMemory(estimateMemory(xl), { backend: "wasm" });
     expect(v.level).toBe("refuse");
-    expect(v.reasons[0]).toMatch(/weights \(5\.80 GiB\).*exceed the 2 GiB tfjs's wasm backend can use/);
+    expect(v.reasons[0]).toMatch(
+      /weights \(5\.80 GiB\).*exceed the 2 GiB tfjs's wasm backend can use/,
+    );
   });
 
   it("accepts gpt2 on wasm and on a WebGPU adapter with the default-raised limits", () => {
