@@ -119,16 +119,17 @@ SITE_HOOK = {"resid_pre": "hook_resid_pre", "attn_out": "hook_attn_out", "mlp_ou
 
 
 def attribution(cfg: Config, w: dict, clean: list[int], corrupt: list[int], target: int, foil: int, site: str,
-                eps: float = 1e-3) -> dict:
+                eps: float = 1e-3, fwd=forward) -> dict:
+    """fwd: the family's forward (gpt2_ref, llama_ref or neox_ref)."""
     L, H, T = cfg.n_layer, cfg.n_head, len(clean)
-    cl, ca = forward(cfg, w, [clean])
-    co, ka = forward(cfg, w, [corrupt])
+    cl, ca = fwd(cfg, w, [clean])
+    co, ka = fwd(cfg, w, [corrupt])
     ld_c = cl[0, -1, target] - cl[0, -1, foil]
     ld_k = co[0, -1, target] - co[0, -1, foil]
 
     def deriv(iv: dict) -> float:
         def ld(sign: float) -> float:
-            logits, _ = forward(cfg, w, [corrupt], [{**iv, "value": sign * eps * iv["value"]}])
+            logits, _ = fwd(cfg, w, [corrupt], [{**iv, "value": sign * eps * iv["value"]}])
             return logits[0, -1, target] - logits[0, -1, foil]
         return float((ld(1) - ld(-1)) / (2 * eps) / (ld_c - ld_k))
 
@@ -149,7 +150,7 @@ def attribution(cfg: Config, w: dict, clean: list[int], corrupt: list[int], targ
             return deriv({"hook": name, "op": "add", "heads": [h], "positions": [t],
                           "value": ca[name][0, t, h] - ka[name][0, t, h]})
         scores = [[[head_pos(layer, t, h) for h in range(H)] for t in range(T)] for layer in range(L)]
-    exact = patch(cfg, w, clean, corrupt, target, foil, site)["scores"]
+    exact = patch(cfg, w, clean, corrupt, target, foil, site, fwd=fwd)["scores"]
     a, b = np.ravel(scores), np.ravel(exact)
     return {"scores": scores, "exact": exact, "correlation": float(np.corrcoef(a, b)[0, 1])}
 
