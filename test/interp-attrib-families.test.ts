@@ -1,5 +1,5 @@
 /**
- * Direct logit attribution and attribution patching on the rotary families, against numpy
+ * Logit lens, direct logit attribution and attribution patching on the rotary families, against numpy
  * (scripts/reference/attrib_family_ref.py → test/fixtures/attrib/family-goldens.json: llama_ref /
  * neox_ref forwards in float64, DLA with the family's own final norm and unembedding, attribution
  * patching as central differences along clean − corrupt): the bundled tiny-facts-llama (untied
@@ -19,6 +19,7 @@ import {
   compareWithPatching,
 } from "../lib/interp/attribution";
 import { type DlaResult, directLogitAttribution } from "../lib/interp/dla";
+import { logitLens } from "../lib/interp/logit-lens";
 import { loadWeights, readModelConfig } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
@@ -54,6 +55,7 @@ interface Case {
     string,
     { scores: number[][] | number[][][]; exact: number[][] | number[][][]; correlation: number }
   >;
+  lens: { target: number; target_prob: number[][]; top_ids: number[][][]; top_prob: number[][][] };
 }
 const goldens = JSON.parse(
   readFileSync(path.join(ROOT, "test/fixtures/attrib/family-goldens.json"), "utf8"),
@@ -70,7 +72,7 @@ beforeAll(async () => {
     .digest("hex");
   if (sha !== goldens.bundledLlamaSha256) {
     throw new Error(
-      "attrib family goldens are for another tiny-facts-llama: rerun /usr/bin/python3 scripts/reference/attrib_family_ref.py",
+      "attrib family goldens are for another tiny-facts-llama: rerun python3 scripts/reference/attrib_family_ref.py",
     );
   }
   for (const c of goldens.cases) {
@@ -133,6 +135,22 @@ describe.each(goldens.cases.map((c) => [c.name, c] as const))("%s", (name, c) =>
       console.log(`${name} attrib ${site}: max |Δ| ${d.toExponential(2)}`);
       expect(d, site).toBeLessThan(TOL);
     }
+  });
+});
+
+describe.each(goldens.cases.map((c) => [c.name, c] as const))("%s logit lens", (name, c) => {
+  it(`p(target) and the top-5 probabilities within ${TOL}, decoded with the family's final norm`, async () => {
+    const model = models.get(name)!;
+    const before = tensors();
+    const r = await logitLens({ model }, { prompt: c.clean, topK: 5 });
+    expect(tensors()).toBe(before);
+    expect(r.target.id).toBe(c.lens.target);
+    expect(r.target_prob).toHaveLength(model.config.nLayer + 1);
+    const dp = maxDiff(r.target_prob, c.lens.target_prob);
+    console.log(`${name} lens: p(target) max |Δ| ${dp.toExponential(2)}`);
+    expect(dp).toBeLessThan(TOL);
+    const probs = r.top.map((row) => row.map((cell) => cell.map((x) => x.prob)));
+    expect(maxDiff(probs, c.lens.top_prob)).toBeLessThan(TOL);
   });
 });
 

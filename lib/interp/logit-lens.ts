@@ -1,6 +1,6 @@
 /**
  * Logit lens (nostalgebraist 2020): the residual stream at each layer decoded as if it were the
- * last one, with the final LayerNorm and the unembedding (Gpt2Model.unembed).
+ * last one, with the model's own final norm (LayerNorm or RMSNorm) and unembedding (Gpt2Model.unembed).
  *
  *   const r = await logitLens(engine, { prompt: "Ralkrok Stennos lives in the city of", topK: 5 });
  *   r.layers[i]            // "resid_pre 0" … "resid_pre L−1", "resid_post L−1"

@@ -1,16 +1,18 @@
 """
-Direct logit attribution and attribution patching on the rotary families, in numpy (float64):
+Logit lens, direct logit attribution and attribution patching on the rotary families, in numpy (float64):
 the Llama and GPT-NeoX forwards of llama_ref.py / neox_ref.py, attrib_ref.py's attribution
 (central differences along clean − corrupt, exact patching beside it), and a DLA written here
 from the definition with the family's own final norm and unembedding. Writes
 test/fixtures/attrib/family-goldens.json, read by test/interp-attrib-families.test.ts.
 
-    /usr/bin/python3 scripts/reference/attrib_family_ref.py
+    python3 scripts/reference/attrib_family_ref.py
 
 DLA at position p, with x = the last block's hook_resid_post at p and Δw = W_U[target] − W_U[foil]
 (lm_head / embed_out rows, or the embedding when tied), the final norm's scale frozen:
 - LayerNorm (GPT-NeoX): s = 1/sqrt(var x + eps); term(v) = ((v − mean v)·s·g) · Δw; bias term b·Δw.
 - RMSNorm (Llama, Qwen2, Mistral): s = 1/sqrt(mean x² + eps); term(v) = (v·s·g) · Δw; no bias term.
+Logit lens: softmax(final_norm(resid) @ W_Uᵀ) for each block's resid_pre and the last resid_post,
+p(the clean prompt's top-1) and the top 5 at every position.
 Components: hook_embed (no position embeddings in rotary models), head h = z_h @ W_O[:, h·E:(h+1)·E]ᵀ,
 the output projection's bias per layer (zeros when absent), hook_mlp_out per layer.
 
@@ -29,6 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from attrib_ref import attribution  # noqa: E402
+from gpt2_ref import softmax  # noqa: E402
 from llama_ref import forward as llama_forward, load_llama  # noqa: E402
 from neox_ref import forward as neox_forward, load_neox  # noqa: E402
 
@@ -103,6 +106,28 @@ def dla(family: str, cfg, w: dict, fwd, ids: list[int], target: int, foil: int, 
     }
 
 
+def lens(family: str, cfg, w: dict, fwd, ids: list[int], k: int) -> dict:
+    """Logit lens: softmax(final_norm(resid) @ W_Uᵀ) for every block's resid_pre and the last resid_post."""
+    m = parts(family, cfg, w)
+    logits, acts = fwd(cfg, w, [ids])
+    target = int(np.argmax(logits[0, -1]))
+    rows = [acts[f"blocks.{lay}.hook_resid_pre"][0] for lay in range(cfg.n_layer)]
+    rows.append(acts[f"blocks.{cfg.n_layer - 1}.hook_resid_post"][0])
+    out: dict = {"target": target, "target_prob": [], "top_ids": [], "top_prob": []}
+    for x in rows:  # [T, D]
+        if m["kind"] == "layer":
+            c = x - x.mean(-1, keepdims=True)
+            normed = c / np.sqrt((c * c).mean(-1, keepdims=True) + cfg.eps) * m["g"] + m["b"]
+        else:
+            normed = x / np.sqrt((x * x).mean(-1, keepdims=True) + cfg.eps) * m["g"]
+        p = softmax(normed @ m["unembed"].T)  # [T, V]
+        order = np.argsort(-p, axis=-1, kind="stable")[:, :k]
+        out["target_prob"].append(p[:, target].tolist())
+        out["top_ids"].append(order.tolist())
+        out["top_prob"].append(np.take_along_axis(p, order, -1).tolist())
+    return out
+
+
 def main() -> None:
     out = []
     for c in CASES:
@@ -120,7 +145,8 @@ def main() -> None:
         attrib = {site: attribution(cfg, w, clean, corrupt, t, foil, site, fwd=fwd) for site in c["sites"]}
         out.append({"name": c["name"], "dir": str(Path(c["dir"]).relative_to(ROOT)), "clean": clean,
                     "corrupt": corrupt, "dla_target": t, "dla_foil": f, "dla": dlas,
-                    "attrib_target": t, "attrib_foil": foil, "attrib": attrib})
+                    "attrib_target": t, "attrib_foil": foil, "attrib": attrib,
+                    "lens": lens(family, cfg, w, fwd, clean, 5)})
         print(c["name"], {s: round(a["correlation"], 3) for s, a in attrib.items()})
     sha = hashlib.sha256((BUNDLED_LLAMA / "model.safetensors").read_bytes()).hexdigest()
     OUT.write_text(json.dumps({"generator": "scripts/reference/attrib_family_ref.py (numpy, float64)",
