@@ -31,8 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from attrib_ref import attribution  # noqa: E402
-from gpt2_ref import softmax  # noqa: E402
-from llama_ref import forward as llama_forward, load_llama  # noqa: E402
+from gpt2_ref import layer_norm, softmax  # noqa: E402
+from llama_ref import forward as llama_forward, load_llama, rms_norm  # noqa: E402
 from neox_ref import forward as neox_forward, load_neox  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,11 +115,8 @@ def lens(family: str, cfg, w: dict, fwd, ids: list[int], k: int) -> dict:
     rows.append(acts[f"blocks.{cfg.n_layer - 1}.hook_resid_post"][0])
     out: dict = {"target": target, "target_prob": [], "top_ids": [], "top_prob": []}
     for x in rows:  # [T, D]
-        if m["kind"] == "layer":
-            c = x - x.mean(-1, keepdims=True)
-            normed = c / np.sqrt((c * c).mean(-1, keepdims=True) + cfg.eps) * m["g"] + m["b"]
-        else:
-            normed = x / np.sqrt((x * x).mean(-1, keepdims=True) + cfg.eps) * m["g"]
+        layer = m["kind"] == "layer"
+        normed = layer_norm(x, m["g"], m["b"], cfg.eps) if layer else rms_norm(x, m["g"], cfg.eps)
         p = softmax(normed @ m["unembed"].T)  # [T, V]
         order = np.argsort(-p, axis=-1, kind="stable")[:, :k]
         out["target_prob"].append(p[:, target].tolist())
