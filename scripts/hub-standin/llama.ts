@@ -8,6 +8,7 @@
  *
  * scripts/reference/llama_standin_ref.py computes its golden logits (numpy) from the written files.
  */
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,12 +27,18 @@ export function generateLlamaStandin(root: string, repo = LLAMA_STANDIN_REPO): s
   };
   const configText = `${JSON.stringify(config, null, 2)}\n`;
   const configPath = path.join(dir, "config.json");
-  if (existsSync(configPath) && readFileSync(configPath, "utf8") === configText) return dir;
+  const bundledBytes = readFileSync(path.join(BUNDLED, "model.safetensors"));
+  // The marker names the bundled weights it was made from, so a retrained model is re-converted.
+  const marker = path.join(dir, ".source-sha256");
+  const sha = createHash("sha256").update(bundledBytes).digest("hex");
+  const fresh =
+    existsSync(configPath) &&
+    readFileSync(configPath, "utf8") === configText &&
+    existsSync(marker) &&
+    readFileSync(marker, "utf8") === sha;
+  if (fresh) return dir;
   mkdirSync(dir, { recursive: true });
-  const weights = parseSafetensors(
-    readFileSync(path.join(BUNDLED, "model.safetensors")),
-    "tiny-facts-llama/model.safetensors",
-  );
+  const weights = parseSafetensors(bundledBytes, "tiny-facts-llama/model.safetensors");
   const all: [string, Tensor][] = [...weights].map(([name, t]) => [
     name,
     { shape: t.shape, data: t.data },
@@ -50,6 +57,7 @@ export function generateLlamaStandin(root: string, repo = LLAMA_STANDIN_REPO): s
     path.join(dir, "tokenizer.json"),
     readFileSync(path.join(BUNDLED, "tokenizer.json")),
   );
-  writeFileSync(configPath, configText); // last: its presence means the rest is written
+  writeFileSync(configPath, configText);
+  writeFileSync(marker, sha); // last: its presence means the rest is written
   return dir;
 }
