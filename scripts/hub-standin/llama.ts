@@ -6,7 +6,8 @@
  *   npx tsx scripts/hub-standin/generate.ts <root>     writes both stand-ins, this one at
  *                                                       <root>/<LLAMA_STANDIN_REPO>/…
  *
- * scripts/reference/llama_standin_ref.py computes its golden logits (numpy) from the written files.
+ * scripts/tiny-facts/check_llama_ref.py --standin DIR --write-goldens computes its golden logits
+ * (numpy) from the written files.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
