@@ -8,6 +8,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Edit } from "../lib/edit/types";
+import { RECEIVER_INPUTS } from "../lib/interp/path-patch";
 import { TRACE_KINDS } from "../lib/interp/spec";
 import { DEFAULT_GENERATION, GENERATE_PARAMS } from "../lib/params/table";
 import { toBase64url } from "../lib/share/base64url";
@@ -24,6 +25,7 @@ import {
 } from "../lib/share/link";
 import { DEFAULT_SESSION, type SharedSession } from "../lib/share/session";
 import { HEAD_SORT_KEYS } from "../lib/store/heads-slice";
+import { POSITION_SITES } from "../lib/store/positions-slice";
 import { ROOT } from "../scripts/reference/golden";
 
 // +0: JSON has no −0 (as every JSON format)
@@ -168,6 +170,21 @@ const sessionArb: fc.Arbitrary<SharedSession> = fc
       }),
       { nil: null },
     ),
+    patching: fc.option(
+      fc.record({
+        positions: fc.option(fc.record({ site: fc.constantFrom(...POSITION_SITES) }), {
+          nil: null,
+        }),
+        path: fc.option(
+          fc.record({
+            sender: fc.record({ layer: fc.nat(47), head: fc.nat(24) }),
+            inputs: fc.subarray([...RECEIVER_INPUTS], { minLength: 1 }),
+          }),
+          { nil: null },
+        ),
+      }),
+      { nil: null },
+    ),
   })
   .map((s) => s as SharedSession);
 
@@ -285,6 +302,29 @@ describe("session link", () => {
       [{ e: [{ kind: "nope" }] }, /edits/],
       [{ v: "<script>" }, /view/],
       [{ v: "x".repeat(41) }, /view/],
+      [{ pv: { positions: { site: "head_out" }, path: null } }, /patching\.positions\.site/],
+      [
+        { pv: { positions: null, path: { sender: { layer: -1, head: 0 }, inputs: ["q"] } } },
+        /patching\.path\.sender\.layer/,
+      ],
+      [
+        { pv: { positions: null, path: { sender: { layer: 0, head: 1e9 }, inputs: ["q"] } } },
+        /sender\.head/,
+      ],
+      [
+        { pv: { positions: null, path: { sender: { layer: 0.5, head: 0 }, inputs: ["q"] } } },
+        /sender\.layer/,
+      ],
+      [{ pv: { positions: null, path: { sender: { layer: 0, head: 0 }, inputs: [] } } }, /inputs/],
+      [
+        { pv: { positions: null, path: { sender: { layer: 0, head: 0 }, inputs: ["q", "q"] } } },
+        /inputs/,
+      ],
+      [
+        { pv: { positions: null, path: { sender: { layer: 0, head: 0 }, inputs: ["o"] } } },
+        /inputs/,
+      ],
+      [{ pv: { positions: null, path: null, x: 1 } }, /unknown part "x"/],
       [[1, 2], /not a session/],
     ];
     for (const [payload, msg] of cases) {
@@ -325,6 +365,7 @@ describe("v1 fixture", () => {
       view: DEFAULT_SESSION.view,
       heads: null,
       readouts: null,
+      patching: null,
     });
   });
 });

@@ -119,20 +119,23 @@ export const range = (max: number): Codec<[number, number]> => ({
   },
 });
 
-export const kindList: Codec<TraceKind[]> = {
+/** A non-empty list of distinct names out of `values`. */
+export const subsetOf = <T extends string>(values: readonly T[]): Codec<T[]> => ({
   write: (v) => [...v],
   read(x, name) {
     if (
       !Array.isArray(x) ||
       x.length === 0 ||
-      !x.every((k) => TRACE_KINDS.includes(k)) ||
+      !x.every((k) => values.includes(k)) ||
       new Set(x).size !== x.length
     ) {
-      bad(name, `must list one or more of ${TRACE_KINDS.join(", ")}, each once`);
+      bad(name, `must list one or more of ${values.join(", ")}, each once`);
     }
-    return x as TraceKind[];
+    return x as T[];
   },
-};
+});
+
+export const kindList: Codec<TraceKind[]> = subsetOf(TRACE_KINDS);
 
 /** An object of named sub-fields, all required. */
 export function record<T extends Record<string, unknown>>(

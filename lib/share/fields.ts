@@ -26,6 +26,7 @@ import {
 } from "./codecs";
 import { headsView } from "./heads-codec";
 import { sharedReadouts } from "./lens-codec";
+import { sharedPatching } from "./patching-codec";
 import { DEFAULT_SESSION, type SharedSession } from "./session";
 
 export interface Field<K extends keyof SharedSession> {
@@ -96,6 +97,12 @@ export const FIELDS: readonly AnyField[] = [
   f("trace", "g", nullable(carriedTrace), "the trace on screen (grids in f16)"),
   f("heads", "hv", nullable(headsView), "the all-heads view: pinned heads, the score table's sort"),
   f("readouts", "ro", nullable(sharedReadouts), "logit lens, DLA, attribution patching on screen"),
+  f(
+    "patching",
+    "pv",
+    nullable(sharedPatching),
+    "by-position site; path patching's sender head and receiver inputs (q, k, v)",
+  ),
   f("view", "v", viewId, "the results tab on screen (trace, patch, …)"),
 ];
 

@@ -10,6 +10,7 @@ import { type Comparison, compareGrids } from "./compare";
 import { followHeads } from "./heads-open";
 import { followReadouts } from "./lens-open";
 import { gateSessionModel, type ModelGateOptions } from "./model-gate";
+import { followPatching } from "./patching-open";
 import type { SharedSession } from "./session";
 import { applySession } from "./store";
 
@@ -146,10 +147,12 @@ function followSession(
   // the all-heads view: recomputed once the model and the prompt's tokens are ready
   const unsubscribeHeads = followHeads(store, session);
   const unsubscribeReadouts = followReadouts(store, session);
+  const unsubscribePatching = followPatching(store, session);
   return () => {
     unsubscribe();
     unsubscribeHead();
     unsubscribeHeads();
     unsubscribeReadouts();
+    unsubscribePatching();
   };
 }

@@ -8,6 +8,7 @@ import { DEFAULT_GENERATION } from "../params/table";
 import type { GenerateSettings, ModelSource } from "../protocol";
 import type { HeadsView } from "../store/heads-slice";
 import type { SharedReadouts } from "./lens-codec";
+import type { SharedPatching } from "./patching-codec";
 
 /** The bundled model: the default, left out of a link. */
 export const DEFAULT_SOURCE: ModelSource = { kind: "bundled", name: "tiny-facts" };
@@ -62,6 +63,8 @@ export interface SharedSession {
   heads: HeadsView | null;
   /** The read-out views (lens, DLA, attribution) whose results were on screen; recomputed. */
   readouts: SharedReadouts | null;
+  /** The by-position and path-patching views whose results were on screen; recomputed. */
+  patching: SharedPatching | null;
   /** The results tab on screen (components/views/registry.tsx). */
   view: string;
 }
@@ -87,5 +90,6 @@ export const DEFAULT_SESSION: SharedSession = {
   trace: null,
   heads: null,
   readouts: null,
+  patching: null,
   view: "trace",
 };

@@ -7,6 +7,7 @@ import type { TraceKind } from "../interp/spec";
 import type { CausewayState, TraceGrid, TraceSettings } from "../store/types";
 import { headsSessionOf } from "./heads-open";
 import { readoutsSessionOf } from "./lens-open";
+import { applyPatching, patchingSessionOf } from "./patching-open";
 import type { CarriedTrace, SharedSession } from "./session";
 import { DEFAULT_SESSION } from "./session";
 
@@ -76,6 +77,7 @@ export function sessionOf(s: CausewayState, withTrace = true): SharedSession {
     trace: withTrace ? carriedTraceOf(s) : null,
     heads: headsSessionOf(s),
     readouts: readoutsSessionOf(s),
+    patching: patchingSessionOf(s),
     view: s.view.tab,
   };
 }
@@ -103,5 +105,6 @@ export function applySession(get: () => CausewayState, session: SharedSession): 
   get().setGenerateSettings({ ...session.generation });
   get().setEditStack(session.edits);
   if (session.heads) get().setHeadsView(session.heads);
+  applyPatching(get(), session.patching);
   get().setView(session.view, "link");
 }

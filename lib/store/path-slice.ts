@@ -11,10 +11,13 @@ import type { Context } from "./context";
 import { fail, NO_WORKER } from "./errors";
 import { checkPatch, patchJob } from "./patch-slice";
 import { applyRunMessage, IDLE_RUN, startRun } from "./run";
-import type { CausewayState, RunInfo, UiError } from "./types";
+import type { CausewayState, PatchSettings, RunInfo, UiError } from "./types";
 
 export interface PathResult {
   sender: HeadRef;
+  inputs: ReceiverInput[];
+  /** The patching prompts it ran on (a share link carries the view only while they match). */
+  prompts: PatchSettings;
   baseline: PathBaselineInfo | null;
   /** L × H, row-major; NaN until computed and for layers up to the sender's. */
   values: Float32Array | null;
@@ -74,18 +77,26 @@ export function createPathSlice(ctx: Context): StateCreator<CausewayState, [], [
       const s = get();
       const { sender, inputs } = s.path;
       const nLayer = s.model.info?.config.nLayer ?? 0;
+      const nHead = s.model.info?.config.nHead ?? 0;
       const invalid =
         checkPatch(s) ??
         (sender === null
           ? fail("bad_spec", "Pick a sender head on the grid first.")
-          : sender.layer >= nLayer - 1
-            ? fail(
-                "bad_spec",
-                `L${sender.layer}H${sender.head} is in the last layer: no head reads it.`,
-              )
-            : inputs.length === 0
-              ? fail("bad_spec", "Tick at least one of the receivers' inputs (q, k, v).")
-              : null);
+          : sender.layer >= nLayer
+            ? fail("bad_spec", `The model has ${nLayer} layers: no layer ${sender.layer}.`)
+            : sender.layer >= nLayer - 1
+              ? fail(
+                  "bad_spec",
+                  `L${sender.layer}H${sender.head} is in the last layer: no head reads it.`,
+                )
+              : sender.head >= nHead
+                ? fail(
+                    "bad_spec",
+                    `The model has ${nHead} heads per layer: no head ${sender.head}.`,
+                  )
+                : inputs.length === 0
+                  ? fail("bad_spec", "Tick at least one of the receivers' inputs (q, k, v).")
+                  : null);
       if (invalid || !ctx.port || sender === null) {
         const formError = invalid ?? NO_WORKER;
         set((s2) => ({ path: { ...s2.path, formError } }));
@@ -97,7 +108,14 @@ export function createPathSlice(ctx: Context): StateCreator<CausewayState, [], [
         path: {
           ...s2.path,
           formError: null,
-          result: { sender, baseline: null, values: null, filled: 0 },
+          result: {
+            sender,
+            inputs: [...inputs],
+            prompts: { ...s.patch.settings },
+            baseline: null,
+            values: null,
+            filled: 0,
+          },
         },
       }));
       startRun(ctx, set, "path", job);

@@ -11,7 +11,7 @@ import type { Context } from "./context";
 import { NO_WORKER } from "./errors";
 import { checkPatch, patchJob } from "./patch-slice";
 import { applyRunMessage, IDLE_RUN, startRun } from "./run";
-import type { CausewayState, RunInfo, UiError } from "./types";
+import type { CausewayState, PatchSettings, RunInfo, UiError } from "./types";
 
 export type PositionSite = Exclude<PatchSite, "head_out">;
 export const POSITION_SITES: readonly PositionSite[] = [
@@ -23,6 +23,8 @@ export const POSITION_SITES: readonly PositionSite[] = [
 
 export interface PositionsResult {
   site: PositionSite;
+  /** The patching prompts it ran on (a share link carries the view only while they match). */
+  prompts: PatchSettings;
   baseline: PatchBaselineInfo | null;
   /** T × width, row-major, NaN until computed; width L, or L·H for head_out_pos. */
   values: Float32Array | null;
@@ -86,7 +88,14 @@ export function createPositionsSlice(
         positions: {
           ...s2.positions,
           formError: null,
-          result: { site, baseline: null, values: null, width: 0, filled: 0 },
+          result: {
+            site,
+            prompts: { ...s.patch.settings },
+            baseline: null,
+            values: null,
+            width: 0,
+            filled: 0,
+          },
         },
       }));
       startRun(ctx, set, "positions", job);
