@@ -5,13 +5,17 @@
  * value v* are averaged / optimised over all of them so the edit holds in many contexts.
  *
  * Sampling is seeded (lib/interp/rng.ts), so the same model and seed give the same templates.
+ * As in ROME and MEMIT they are sampled once from the unedited model (the root of an edited view,
+ * lib/edit/root-cache.ts) and reused by every later edit of a stack.
  * Lengths count tokens including the starter, as ROME's max_out_len does.
  */
 import * as tf from "@tensorflow/tfjs";
 import { GaussianRng } from "../interp/rng";
+import type { Gpt2Model } from "../model/gpt2";
 import type { TextTokenizer } from "../util/tokenizer";
-import { baseOf, type ModelLike, viewOf } from "./apply";
+import type { ModelLike } from "./apply";
 import { padRows, pickPositions } from "./batch";
+import { RootCache } from "./root-cache";
 
 export const CONTEXT_STARTERS = ["The", "Therefore", "Because", "I", "You"];
 
@@ -26,37 +30,26 @@ export interface ContextOptions {
 
 export const CONTEXT_DEFAULTS = { lengths: [5, 10], per_length: 5, seed: 0, top_k: 5 };
 
-const cache = new WeakMap<object, Map<string, Promise<string[]>>>();
+/** Templates per root model and options (exported so tests can count computations). */
+export const templateCache = new RootCache<string[]>();
 
-/** The templates, "{}" first; cached per model and options. */
+/** The templates of the unedited root of `model`, "{}" first; cached per root and options. */
 export function contextTemplates(
   model: ModelLike,
   tok: TextTokenizer,
   opts: ContextOptions = {},
 ): Promise<string[]> {
   const o = { ...CONTEXT_DEFAULTS, ...opts };
-  const key = JSON.stringify(o);
-  let byKey = cache.get(model);
-  if (!byKey) {
-    byKey = new Map();
-    cache.set(model, byKey);
-  }
-  let p = byKey.get(key);
-  if (!p) {
-    p = generate(model, tok, o);
-    byKey.set(key, p);
-    p.catch(() => byKey.delete(key));
-  }
-  return p;
+  return templateCache.get(model, JSON.stringify(o), (root) => generate(root, tok, o));
 }
 
 async function generate(
-  model: ModelLike,
+  model: Gpt2Model,
   tok: TextTokenizer,
   o: typeof CONTEXT_DEFAULTS,
 ): Promise<string[]> {
   const rng = new GaussianRng(o.seed);
-  const { vocabSize: V, nCtx } = baseOf(model).config;
+  const { vocabSize: V, nCtx } = model.config;
   // never sample special tokens (<|endoftext|>) or ids past the tokenizer's vocabulary
   const banned = new Uint8Array(V);
   for (let id = 0; id < V; id++) {
@@ -77,9 +70,8 @@ async function generate(
     while (rows.some((r) => r.length < target)) {
       const live = rows.map((r, i) => (r.length < target ? i : -1)).filter((i) => i >= 0);
       const part = padRows(live.map((i) => rows[i]));
-      const m = viewOf(model, part.lengths);
       const last = tf.tidy(() => {
-        const { logits } = m.forward({ inputIds: part.ids, logitPositions: "all" });
+        const { logits } = model.forward({ inputIds: part.ids, logitPositions: "all" });
         return pickPositions(
           logits,
           part.lengths.map((n) => n - 1),

@@ -9,14 +9,18 @@
  * which is symmetric positive definite for any γ > 0 even when there are fewer tokens than
  * d_mlp, so C_γ u = k* is solved by Cholesky (lib/edit/linalg.ts) in float64 on the host. A
  * d_mlp² matrix is 1 MiB for the bundled model (512²) and 72 MiB for GPT-2 small (3072²) in
- * float64; its factorisation is cached per model, layer, corpus and γ.
+ * float64. As in ROME and MEMIT, C is computed once on the unedited model (the root of any edited
+ * view, lib/edit/root-cache.ts) per layer and corpus and reused by every later edit of a stack;
+ * its factorisation is cached per C and γ.
  */
 
 import * as tf from "@tensorflow/tfjs";
+import type { Gpt2Model } from "../model/gpt2";
 import type { TextTokenizer } from "../util/tokenizer";
-import { baseOf, type ModelLike, viewOf } from "./apply";
+import type { ModelLike } from "./apply";
 import { chunks, padRows } from "./batch";
 import { cholesky, choleskySolve } from "./linalg";
+import { RootCache } from "./root-cache";
 
 export interface SecondMoment {
   /** d_mlp × d_mlp, row-major, E[k kᵀ]. */
@@ -25,7 +29,8 @@ export interface SecondMoment {
   tokens: number;
 }
 
-const momentCache = new WeakMap<object, Map<string, Promise<SecondMoment>>>();
+/** C per root model, layer and corpus (exported so tests can count computations). */
+export const momentCache = new RootCache<SecondMoment>();
 const factorCache = new WeakMap<SecondMoment, Map<number, Float64Array>>();
 
 function hashTexts(texts: readonly string[]): string {
@@ -37,65 +42,61 @@ function hashTexts(texts: readonly string[]): string {
   return `${texts.length}:${(h >>> 0).toString(16)}`;
 }
 
-/** E[k kᵀ] of blocks.{layer}.mlp.hook_post over every token of `texts` (each cut to n_ctx). */
+/**
+ * E[k kᵀ] of blocks.{layer}.mlp.hook_post of the unedited root of `model` over every token of
+ * `texts` (each cut to n_ctx).
+ */
 export function secondMoment(
   model: ModelLike,
   tok: TextTokenizer,
   texts: readonly string[],
   layer: number,
 ): Promise<SecondMoment> {
-  const key = `${layer}|${hashTexts(texts)}`;
-  let byKey = momentCache.get(model);
-  if (!byKey) {
-    byKey = new Map();
-    momentCache.set(model, byKey);
-  }
-  let p = byKey.get(key);
-  if (!p) {
-    p = compute(model, tok, texts, layer);
-    byKey.set(key, p);
-    p.catch(() => byKey.delete(key));
-  }
-  return p;
+  return momentCache.get(model, `${layer}|${hashTexts(texts)}`, (root) =>
+    compute(root, tok, texts, layer),
+  );
 }
 
 async function compute(
-  model: ModelLike,
+  model: Gpt2Model,
   tok: TextTokenizer,
   texts: readonly string[],
   layer: number,
 ): Promise<SecondMoment> {
-  const { nCtx, dMlp: M } = baseOf(model).config;
+  const { nCtx, dMlp: M } = model.config;
   const rows = texts.map((t) => tok.encode(t).slice(0, nCtx)).filter((r) => r.length > 0);
   const hook = `blocks.${layer}.mlp.hook_post`;
   const T = Math.max(...rows.map((r) => r.length));
   let acc = tf.keep(tf.zeros([M, M]));
   let tokens = 0;
-  for (const [s, e] of chunks(rows.length, T, M, 1 << 22)) {
-    const part = padRows(rows.slice(s, e));
-    const mask = new Float32Array(part.ids.length * part.T);
-    part.lengths.forEach((n, b) => {
-      mask.fill(1, b * part.T, b * part.T + n);
-    });
-    tokens += part.lengths.reduce((a, b) => a + b, 0);
-    const m = viewOf(model, part.lengths);
-    const next = tf.tidy(() => {
-      const { logits, activations } = m.forward({
-        inputIds: part.ids,
-        record: [hook],
-        logitPositions: "last",
+  let sum: Float32Array | Int32Array | Uint8Array;
+  try {
+    for (const [s, e] of chunks(rows.length, T, M, 1 << 22)) {
+      const part = padRows(rows.slice(s, e));
+      const mask = new Float32Array(part.ids.length * part.T);
+      part.lengths.forEach((n, b) => {
+        mask.fill(1, b * part.T, b * part.T + n);
       });
-      logits.dispose();
-      const B = part.ids.length;
-      const k = activations.get(hook)!.reshape([B * part.T, M]); // [B·T, M]
-      const km = k.mul(tf.tensor2d(mask, [B * part.T, 1])); // padding rows → 0
-      return acc.add(tf.matMul(km, km, true, false)); // Σ k kᵀ  [M, M]
-    });
-    acc.dispose();
-    acc = tf.keep(next);
+      tokens += part.lengths.reduce((a, b) => a + b, 0);
+      const next = tf.tidy(() => {
+        const { logits, activations } = model.forward({
+          inputIds: part.ids,
+          record: [hook],
+          logitPositions: "last",
+        });
+        logits.dispose();
+        const B = part.ids.length;
+        const k = activations.get(hook)!.reshape([B * part.T, M]); // [B·T, M]
+        const km = k.mul(tf.tensor2d(mask, [B * part.T, 1])); // padding rows → 0
+        return acc.add(tf.matMul(km, km, true, false)); // Σ k kᵀ  [M, M]
+      });
+      acc.dispose();
+      acc = tf.keep(next);
+    }
+    sum = await acc.data();
+  } finally {
+    acc.dispose(); // also when a pass fails (e.g. the model was disposed meanwhile)
   }
-  const sum = await acc.data();
-  acc.dispose();
   const C = new Float64Array(M * M);
   for (let i = 0; i < M * M; i++) C[i] = sum[i] / tokens;
   return { C, n: M, tokens };

@@ -89,6 +89,10 @@ export class Gpt2Model {
   private baseInterventions: readonly ModelIntervention[] = [];
   /** A view shares its parent's tensors and never disposes them. */
   private isView = false;
+  /** The loaded model this is a view of (itself when not a view); copied to views by withOverrides. */
+  private rootModel: Gpt2Model = this;
+  /** Run once when the root is disposed (shared with views by reference: register through root). */
+  private disposeHooks: (() => void)[] = [];
 
   private constructor(
     readonly config: ModelConfig,
@@ -151,6 +155,19 @@ export class Gpt2Model {
   /** The unembedding [D, V] as held on the device (lm_head, or the tied embedding; do not dispose). */
   unembedding(): tf.Tensor2D {
     return this.headT;
+  }
+
+  /**
+   * The loaded model this is a view of, or this model itself: caches of statistics of the
+   * unedited model (ROME's C, context templates) are keyed by it so that every view shares them.
+   */
+  get root(): Gpt2Model {
+    return this.rootModel;
+  }
+
+  /** Runs `f` when the root model is disposed (caches keyed by it drop their entries). */
+  onRootDispose(f: () => void): void {
+    this.rootModel.disposeHooks.push(f);
   }
 
   /**
@@ -314,6 +331,7 @@ export class Gpt2Model {
     if (this.disposed) return;
     this.disposed = true;
     if (this.isView) return;
+    for (const f of this.disposeHooks.splice(0)) f();
     const all: (tf.Tensor | undefined)[] = [this.headT, this.wte, this.wpe, this.lnFg, this.lnFb];
     for (const b of this.blocks) all.push(...Object.values(b));
     tf.dispose(all.filter((t): t is tf.Tensor => t !== undefined));
