@@ -75,7 +75,10 @@ export interface PathBaselineInfo {
   job: "path";
   sender: HeadRef;
   inputs: ReceiverInput[];
+  cleanIds: number[];
+  corruptIds: number[];
   cleanTokens: string[];
+  corruptTokens: string[];
   target: { id: number; token: string };
   foil: { id: number; token: string };
   cleanLogitDiff: number;

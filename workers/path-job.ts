@@ -14,7 +14,7 @@ export async function runPathJob(job: PathJob, r: SweepRun): Promise<void> {
     throw new TraceError("bad_spec", "a path patching spec must be an object");
   }
   r.progress("clean", "path", 0, 0, true);
-  const { cleanIds, host, target, foil } = await contrastPair(spec, r);
+  const { cleanIds, corruptIds, host, target, foil } = await contrastPair(spec, r);
   const { nLayer, nHead } = engine.model.config;
   const token = (id: number) => ({ id, token: engine.tokenText(id) });
   const t0 = r.now();
@@ -32,7 +32,10 @@ export async function runPathJob(job: PathJob, r: SweepRun): Promise<void> {
             job: "path",
             sender: spec.sender,
             inputs: spec.inputs ?? ["q", "k", "v"],
+            cleanIds,
+            corruptIds,
             cleanTokens: cleanIds.map((id) => engine.tokenText(id)),
+            corruptTokens: corruptIds.map((id) => engine.tokenText(id)),
             target: token(target),
             foil: token(foil),
             cleanLogitDiff: b.clean_logit_diff,

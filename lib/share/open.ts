@@ -147,7 +147,11 @@ function followSession(
   // the all-heads view: recomputed once the model and the prompt's tokens are ready
   const unsubscribeHeads = followHeads(store, session);
   const unsubscribeReadouts = followReadouts(store, session);
-  const unsubscribePatching = followPatching(store, session);
+  const unsubscribePatching = followPatching(
+    store,
+    session,
+    (s) => currentTokens(s) !== null && !editsBusy(s),
+  );
   return () => {
     unsubscribe();
     unsubscribeHead();

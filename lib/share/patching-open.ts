@@ -4,7 +4,9 @@
  * prompts) and, on opening, their recompute once the model is ready. A sender outside the model
  * is refused by runPath with a message in the path form, not run.
  */
-import type { CausewayState, PatchSettings } from "../store/types";
+import type { RunOwner } from "../store/context";
+import { isActive, runOf } from "../store/run";
+import type { CausewayState, PatchSettings, RunInfo } from "../store/types";
 import type { SharedPatching } from "./patching-codec";
 import type { SharedSession } from "./session";
 
@@ -40,21 +42,49 @@ export function applyPatching(s: CausewayState, pv: SharedPatching | null): void
   }
 }
 
+const OWNERS: readonly RunOwner[] = ["trace", "patch", "dataset", "compare", "positions", "path"];
+const over = (r: RunInfo) =>
+  r.status === "done" || r.status === "error" || r.status === "cancelled";
+
 /**
- * Runs each view the session carries once the model is ready and the link's prompt is in place.
- * Returns a function that stops following.
+ * Runs each view the session carries, one after the other (they share the worker's run lane, and
+ * a new run replaces the one in flight), once the model is ready, the link's prompt is in place,
+ * `canStart` agrees (lib/share/open.ts: tokens known, no edit learning) and no run is in flight
+ * (the link's trace goes first). Stops when the user starts another run. Returns a function that
+ * stops following.
  */
-export function followPatching(store: StoreLike, session: SharedSession): () => void {
+export function followPatching(
+  store: StoreLike,
+  session: SharedSession,
+  canStart: (s: CausewayState) => boolean,
+): () => void {
   const pv = session.patching;
   if (!pv) return () => {};
   applyPatching(store.getState(), pv);
-  let done = false;
+  const queue: ("positions" | "path")[] = [];
+  if (pv.positions) queue.push("positions");
+  if (pv.path) queue.push("path");
+  let current: { owner: "positions" | "path"; reqId: number } | null = null;
   const step = () => {
     const s = store.getState();
-    if (done || s.model.status !== "ready" || s.predict.prompt !== session.prompt) return;
-    done = true;
-    if (pv.positions) store.getState().runPositions();
-    if (pv.path) store.getState().runPath();
+    if (current) {
+      const run = runOf(s, current.owner);
+      if (run.reqId !== current.reqId) queue.length = 0; // the user took over
+      if (run.reqId !== current.reqId || over(run)) current = null;
+      else return;
+    }
+    if (queue.length === 0 || s.model.status !== "ready" || s.predict.prompt !== session.prompt) {
+      return;
+    }
+    if (!canStart(s) || OWNERS.some((o) => isActive(runOf(s, o)))) return;
+    const owner = queue.shift() as "positions" | "path";
+    const before = runOf(s, owner).reqId;
+    if (owner === "positions") s.runPositions();
+    else s.runPath();
+    const reqId = runOf(store.getState(), owner).reqId;
+    // refused (form error): nothing runs, go on with the next
+    if (reqId !== before) current = { owner, reqId };
+    else step();
   };
   const unsubscribe = store.subscribe(step);
   step();
