@@ -6,10 +6,12 @@
  * −1 = all of it. A receiver opens the head edit form.
  */
 import { useMemo } from "react";
+import { pathCsv, pathJson } from "@/lib/export/patching";
 import { RECEIVER_INPUTS } from "@/lib/interp/path-patch";
 import { emptyGrid } from "@/lib/viz/grid";
 import { RunLine } from "../RunLine";
 import { useCauseway } from "../StoreProvider";
+import { GridExport } from "./GridExport";
 import { PatchGrid } from "./PatchGrid";
 import { PatchPrompts } from "./PatchPrompts";
 
@@ -23,6 +25,7 @@ export function PathView() {
   const runPath = useCauseway((s) => s.runPath);
   const open = useCauseway((s) => s.openEditForm);
   const clean = useCauseway((s) => s.patch.settings.clean);
+  const backend = useCauseway((s) => s.model.backend);
   const L = cfg?.nLayer ?? 0;
   const H = cfg?.nHead ?? 0;
   // the sender grid shows head patching's scores when they are of this model's shape
@@ -107,6 +110,18 @@ export function PathView() {
             Receivers {r ? `of L${r.sender.layer}H${r.sender.head}` : ""}
           </p>
           <RunLine run={st.run} what="path patching" owner="path" />
+          <GridExport
+            file={r ? `path-L${r.sender.layer}H${r.sender.head}` : "path"}
+            testId="path"
+            files={
+              r?.baseline && r.values
+                ? {
+                    json: () => pathJson(r, st.run, backend ? { backend } : {}),
+                    csv: () => pathCsv(r),
+                  }
+                : null
+            }
+          />
           {b && r?.values ? (
             <PatchGrid
               testId="path-receivers"

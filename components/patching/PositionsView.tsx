@@ -1,4 +1,5 @@
 "use client";
+import { positionsCsv, positionsJson } from "@/lib/export/patching";
 /**
  * Patching by position: copy one clean activation at one position into the corrupted run —
  * the residual stream, an attention or MLP output (layer × position), or one head's output
@@ -10,6 +11,7 @@ import { POSITION_SITES, type PositionSite } from "@/lib/store/positions-slice";
 import { formForSite } from "../edit-forms/registry";
 import { RunLine } from "../RunLine";
 import { useCauseway } from "../StoreProvider";
+import { GridExport } from "./GridExport";
 import { PatchGrid } from "./PatchGrid";
 import { PatchPrompts } from "./PatchPrompts";
 
@@ -35,6 +37,7 @@ export function PositionsView() {
   const setSite = useCauseway((s) => s.setPositionSite);
   const runPositions = useCauseway((s) => s.runPositions);
   const open = useCauseway((s) => s.openEditForm);
+  const backend = useCauseway((s) => s.model.backend);
   const clean = useCauseway((s) => s.patch.settings.clean);
   const b = result?.baseline ?? null;
   const H = b?.nHead ?? 1;
@@ -100,6 +103,18 @@ export function PositionsView() {
         </p>
       ) : null}
       <RunLine run={run} what="patching" owner="positions" />
+      <GridExport
+        file={`positions-${result?.site ?? site}`}
+        testId="positions"
+        files={
+          result?.baseline && result.values
+            ? {
+                json: () => positionsJson(result, run, backend ? { backend } : {}),
+                csv: () => positionsCsv(result),
+              }
+            : null
+        }
+      />
       {b && result?.values ? (
         <PatchGrid
           testId="positions-grid"
