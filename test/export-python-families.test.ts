@@ -209,7 +209,8 @@ describe.skipIf(!hasTorch || !hasLlama)("export to Python on tiny-facts-llama", 
         },
         learned: {
           u: Array.from({ length: dMlp }, () => rng.nextNormal() / Math.sqrt(dMlp)),
-          v: Array.from({ length: dModel }, () => rng.nextNormal() * 2),
+          // large enough to move a confident answer (the trained model gives p ≈ 1)
+          v: Array.from({ length: dModel }, () => rng.nextNormal() * 8),
         },
       } as Edit;
       const edited = await compare("llama-rome", [rome]);
