@@ -65,7 +65,10 @@ export function followPatching(
   if (pv.positions) queue.push("positions");
   if (pv.path) queue.push("path");
   let current: { owner: "positions" | "path"; reqId: number } | null = null;
+  // runPositions/runPath notify subscribers (this one too) before their run is marked active
+  let starting = false;
   const step = () => {
+    if (starting) return;
     const s = store.getState();
     if (current) {
       const run = runOf(s, current.owner);
@@ -79,8 +82,13 @@ export function followPatching(
     if (!canStart(s) || OWNERS.some((o) => isActive(runOf(s, o)))) return;
     const owner = queue.shift() as "positions" | "path";
     const before = runOf(s, owner).reqId;
-    if (owner === "positions") s.runPositions();
-    else s.runPath();
+    starting = true;
+    try {
+      if (owner === "positions") s.runPositions();
+      else s.runPath();
+    } finally {
+      starting = false;
+    }
     const reqId = runOf(store.getState(), owner).reqId;
     // refused (form error): nothing runs, go on with the next
     if (reqId !== before) current = { owner, reqId };
