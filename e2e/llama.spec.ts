@@ -84,9 +84,8 @@ test("tiny-facts-llama: trace → MLP cell → ROME → re-trace differs → lin
   const [, end] = ((await range.getAttribute("data-range")) ?? "").split(",").map(Number);
   const subjectLast = end - 1; // [start, end): the BOS is row 0
   const original = await bars(page, "predictions");
-  // the new target: the model's second choice (" Tessari"). The model is under-trained and its
-  // layer-0 MLP moves slowly: 8 steps leave p(new) at 0.111 (app and `causeway edit` alike, to
-  // the last digit), 20 steps make it the top-1 (0.126 in Node, wasm)
+  // the new target: the model's second choice (" Belkor" for the first known fact, p 0.0075);
+  // 20 steps at layer 0 make it the top-1 (0.99 in Chromium)
   const target = original[1];
 
   // 1. an MLP-only trace with two noise samples

@@ -23,6 +23,7 @@ import type { Engine } from "../lib/engine";
 import { selectBackend } from "../lib/model/backend";
 import { decodeSession, encodeSession } from "../lib/share/link";
 import { DEFAULT_SESSION } from "../lib/share/session";
+import { workLimit } from "./helpers/work-budget";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
 
 const present = existsSync(path.join(BUNDLED_DIR, "model.safetensors"));
@@ -93,7 +94,37 @@ const RECIPES: Record<EditKind, Edit> = {
       texts: 4,
     },
   },
+  memit: {
+    kind: "memit",
+    site: { layers: [0, 1] },
+    params: {
+      requests: [
+        { prompt: "{} lives in the city of", subject: "Ralkrok Stennos", target_new: " Orvane" },
+        { prompt: "{} lives in the city of", subject: "Gosre Statistis", target_new: " Parrow" },
+      ],
+      blue: true,
+      v_num_grad_steps: 3,
+      mom2_n_samples: 16,
+      mom2_shrinkage: 0.01, // 16 texts are too few tokens for a positive-definite C
+      context: { per_length: 1 },
+    },
+  },
+  alphaedit: {
+    kind: "alphaedit",
+    site: { layers: [0, 1] },
+    params: {
+      requests: [
+        { prompt: "{} lives in the city of", subject: "Ralkrok Stennos", target_new: " Belkor" },
+      ],
+      v_num_grad_steps: 3,
+      mom2_n_samples: 16,
+      mom2_shrinkage: 0.01, // 16 texts are too few tokens for a positive-definite C
+      context: { per_length: 1 },
+    },
+  },
 };
+
+const SINGLE_KINDS = EDIT_KINDS.filter((k) => k !== "memit" && k !== "alphaedit");
 
 let engine: Engine;
 let dataset: EditDataset;
@@ -169,28 +200,42 @@ function orthoError(e: Edit): number {
 }
 
 describe.skipIf(!present)("every edit kind through an edit file and a link", () => {
-  beforeAll(async () => {
-    await selectBackend(["wasm"]);
-    engine = await loadEngine(BUNDLED_DIR);
-    dataset = parseEditDataset(
-      JSON.parse(readFileSync(path.join(BUNDLED_DIR, "dataset.json"), "utf8")),
-    );
-    const tok = engine.tokenizer;
-    prompts = [FACT, dataset.absc!.test[0].prompt, dataset.general_text![0]].map((s) =>
-      tok.encode(s).slice(0, 24),
-    );
-    const before = tf.memory().numTensors;
-    for (const kind of EDIT_KINDS) {
-      learned.set(kind, await learnEdit(engine.model, tok, RECIPES[kind], { dataset }));
-    }
-    expect(tf.memory().numTensors).toBe(before);
-  }, 60_000);
+  beforeAll(
+    async () => {
+      await selectBackend(["wasm"]);
+      engine = await loadEngine(BUNDLED_DIR);
+      dataset = parseEditDataset(
+        JSON.parse(readFileSync(path.join(BUNDLED_DIR, "dataset.json"), "utf8")),
+      );
+      const tok = engine.tokenizer;
+      prompts = [FACT, dataset.absc!.test[0].prompt, dataset.general_text![0]].map((s) =>
+        tok.encode(s).slice(0, 24),
+      );
+      const before = tf.memory().numTensors;
+      for (const kind of EDIT_KINDS) {
+        learned.set(kind, await learnEdit(engine.model, tok, RECIPES[kind], { dataset }));
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    },
+    workLimit({ units: EDIT_KINDS.length, perUnitMs: 60_000 }),
+  ); // one cheap learning per kind
   afterAll(() => engine?.dispose());
 
   const cases: [string, () => Edit[]][] = [
     ...EDIT_KINDS.map((k): [string, () => Edit[]] => [k, () => [learned.get(k)!]]),
-    ["whole stack", () => EDIT_KINDS.map((k) => learned.get(k)!)],
+    // every kind but the batch ones: with them the link would be too long (see the next test)
+    ["whole stack", () => SINGLE_KINDS.map((k) => learned.get(k)!)],
   ];
+
+  it("a stack too long for a link carries its recipes only, relearned on open", async () => {
+    const stack = EDIT_KINDS.map((k) => learned.get(k)!);
+    const linked = await throughLink(stack);
+    expect(linked.map((e) => e.kind)).toEqual(stack.map((e) => e.kind));
+    for (const [i, e] of linked.entries()) {
+      expect((e as { learned?: unknown }).learned).toBeUndefined();
+      expect(e.params).toEqual(stack[i].params);
+    }
+  });
 
   it("LoReFT's R stays orthonormal through a link (f16 rows)", async () => {
     const exact = learned.get("loreft")!;
