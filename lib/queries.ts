@@ -9,6 +9,7 @@ import type { EditedModel } from "./edit/apply";
 import { Engine } from "./engine";
 import { CodedError } from "./errors";
 import type { Gpt2Model } from "./model/gpt2";
+import { blockHook } from "./model/hooks";
 
 export type QueryErrorCode = "bad_request" | "empty_prompt" | "too_long";
 
@@ -64,7 +65,7 @@ export async function attentionPattern(
     );
   }
   const T = ids.length;
-  const hook = `blocks.${layer}.attn.hook_pattern`;
+  const hook = blockHook(layer, "attn.hook_pattern");
   const one = tf.tidy(() => {
     const { logits, activations } = engine.model.forward({
       inputIds: [ids],

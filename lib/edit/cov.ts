@@ -16,6 +16,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { Gpt2Model } from "../model/gpt2";
+import { blockHook } from "../model/hooks";
 import type { TextTokenizer } from "../util/tokenizer";
 import type { ModelLike } from "./apply";
 import { chunks, padRows } from "./batch";
@@ -65,7 +66,7 @@ async function compute(
 ): Promise<SecondMoment> {
   const { nCtx, dMlp: M } = model.config;
   const rows = texts.map((t) => tok.encode(t).slice(0, nCtx)).filter((r) => r.length > 0);
-  const hook = `blocks.${layer}.mlp.hook_post`;
+  const hook = blockHook(layer, "mlp.hook_post");
   const T = Math.max(...rows.map((r) => r.length));
   let acc = tf.keep(tf.zeros([M, M]));
   let tokens = 0;

@@ -18,6 +18,8 @@
  * The positions used to collect activations: the last token of each prompt for directions and
  * probes; for mean ablation, the positions of the edit's own rule (every token for "all").
  */
+
+import { blockHook } from "../model/hooks";
 import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike } from "./apply";
 import { activationsAt } from "./batch";
@@ -84,7 +86,7 @@ export async function lastTokenHeadOutputs(
 ): Promise<Float32Array[][]> {
   const L = baseOf(model).config.nLayer;
   const rows = encodeAll(model, tok, prompts);
-  const hooks = Array.from({ length: L }, (_, l) => `blocks.${l}.attn.hook_z`);
+  const hooks = Array.from({ length: L }, (_, l) => blockHook(l, "attn.hook_z"));
   const acts = await activationsAt(
     model,
     rows,
@@ -110,7 +112,7 @@ export async function learnHeadAblate(
   const rows = encodeAll(model, tok, resolvePromptSet(edit.params.prompts, opts.dataset));
   const rule = edit.site.position ?? "all";
   const positions = rows.map((r) => rulePositions(rule, r.length));
-  const hook = `blocks.${edit.site.layer}.attn.hook_z`;
+  const hook = blockHook(edit.site.layer, "attn.hook_z");
   const acts = (await activationsAt(model, rows, [hook], positions)).get(hook)!;
   const vecs: Float32Array[] = [];
   acts.forEach((a, r) => {

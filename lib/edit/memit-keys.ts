@@ -2,6 +2,8 @@
  * The requests' keys and block outputs on a model (MEMIT's compute_ks and
  * get_module_input_output_at_words), and AlphaEdit's Σ K Kᵀ of the batches already in a stack.
  */
+
+import { blockHook } from "../model/hooks";
 import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike } from "./apply";
 import { activationsAt } from "./batch";
@@ -52,8 +54,8 @@ export async function keysAndOutputs(
   const n = requests.length;
   const T = templates.length;
   const rows = promptRows(tok, requests, templates);
-  const kHook = `blocks.${at.layer}.mlp.hook_post`;
-  const zHook = `blocks.${at.zLayer}.hook_resid_post`;
+  const kHook = blockHook(at.layer, "mlp.hook_post");
+  const zHook = blockHook(at.zLayer, "hook_resid_post");
   const acts = await activationsAt(model, rows.ids, [kHook, zHook], rows.pos);
   const keys = acts.get(kHook)!;
   const outs = acts.get(zHook)!;

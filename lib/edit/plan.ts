@@ -19,6 +19,7 @@
 
 import type { Gpt2Config } from "../load/types";
 import type { ModelIntervention } from "../model/hook-plan";
+import { blockHook } from "../model/hooks";
 import { batchPatches, checkBatch } from "./batch-site";
 import { editDims, missingFoldBias, missingResidHook } from "./family-sites";
 import { checkLora, type LowRankPatch, loraPatches } from "./lora-site";
@@ -86,7 +87,7 @@ function steerVector(
 
 /** The hook a representation edit reads from (learning) and is named by. */
 export function residHook(layer: number, hook: ResidHook | undefined): string {
-  return `blocks.${layer}.hook_${hook ?? "resid_post"}`;
+  return blockHook(layer, `hook_${hook ?? "resid_post"}`);
 }
 
 /**
@@ -95,7 +96,7 @@ export function residHook(layer: number, hook: ResidHook | undefined): string {
  * fast trace path relies on (it restarts block l from a restored resid_post of layer l − 1).
  */
 export function residActHook(layer: number, hook: ResidHook | undefined): string {
-  if (hook === "resid_pre" && layer > 0) return `blocks.${layer - 1}.hook_resid_post`;
+  if (hook === "resid_pre" && layer > 0) return blockHook(layer - 1, "hook_resid_post");
   return residHook(layer, hook);
 }
 
@@ -111,7 +112,7 @@ export function siteMaps(e: Edit, index: number): SiteMap[] {
       const mean = e.params.mode === "mean" ? e.learned!.mean : null;
       return [
         {
-          hook: `blocks.${e.site.layer}.attn.hook_z`,
+          hook: blockHook(e.site.layer, "attn.hook_z"),
           heads: [e.site.head],
           position: e.site.position ?? "all",
           scale: 0,
@@ -123,7 +124,7 @@ export function siteMaps(e: Edit, index: number): SiteMap[] {
     case "head_scale":
       return [
         {
-          hook: `blocks.${e.site.layer}.attn.hook_z`,
+          hook: blockHook(e.site.layer, "attn.hook_z"),
           heads: [e.site.head],
           position: e.site.position ?? "all",
           scale: e.params.scale,
@@ -134,7 +135,7 @@ export function siteMaps(e: Edit, index: number): SiteMap[] {
     case "head_steer": {
       const scale = defaultScale(e);
       return e.learned!.heads.map((h) => ({
-        hook: `blocks.${h.layer}.attn.hook_z`,
+        hook: blockHook(h.layer, "attn.hook_z"),
         heads: [h.head],
         position: e.site.position ?? "last",
         scale: 1,
@@ -281,7 +282,7 @@ function foldMaps(
   for (const m of maps) {
     const ok =
       m.position === "all" &&
-      m.hook !== "blocks.0.hook_resid_pre" &&
+      m.hook !== blockHook(0, "hook_resid_pre") &&
       !m.loreft &&
       missingFoldBias(config, m.hook, m.add !== null) === null; // Llama: no bias to fold into
     foldable.set(key(m), (foldable.get(key(m)) ?? true) && ok);

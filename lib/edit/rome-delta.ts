@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Gpt2Model } from "../model/gpt2";
+import { type BlockHook, blockHook } from "../model/hooks";
 import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike, viewOf } from "./apply";
 import { padRows, pickPositions } from "./batch";
@@ -77,7 +78,7 @@ function fixedPass(
   layer: number,
   anchor: DeltaAnchor = "mlp_out",
 ): FixedPass {
-  const L = `blocks.${layer}.`;
+  const L = (hook: BlockHook) => blockHook(layer, hook);
   const B = b.padded.ids.length;
   const { T } = b.padded;
   const { nR, subj } = b;
@@ -88,21 +89,21 @@ function fixedPass(
     const { logits, activations } = view.forward({
       inputIds: b.padded.ids,
       record: [
-        `${L}mlp.hook_post`,
-        ...(parallel ? [] : [`${L}hook_resid_mid`]),
-        `${L}hook_mlp_out`,
-        `${L}hook_resid_post`,
+        L("mlp.hook_post"),
+        ...(parallel ? [] : [L("hook_resid_mid")]),
+        L("hook_mlp_out"),
+        L("hook_resid_post"),
       ],
       logitPositions: "all",
     });
-    const mlpOut = activations.get(`${L}hook_mlp_out`) as tf.Tensor3D;
-    const keys = pickPositions(activations.get(`${L}mlp.hook_post`)!, subj).reshape([B, -1]); // [B, M]
-    const outs = pickPositions(activations.get(`${L}hook_${anchor}`)!, subj).reshape([B, -1]); // [B, D]
+    const mlpOut = activations.get(L("hook_mlp_out")) as tf.Tensor3D;
+    const keys = pickPositions(activations.get(L("mlp.hook_post"))!, subj).reshape([B, -1]); // [B, M]
+    const outs = pickPositions(activations.get(L(`hook_${anchor}`))!, subj).reshape([B, -1]); // [B, D]
     const klLogits = pickPositions(logits.slice([nR, 0, 0], [B - nR, T, -1]), subj.slice(nR)); // [K, 1, V]
     return {
       mid: parallel
-        ? (activations.get(`${L}hook_resid_post`)!.sub(mlpOut) as tf.Tensor3D)
-        : (activations.get(`${L}hook_resid_mid`) as tf.Tensor3D),
+        ? (activations.get(L("hook_resid_post"))!.sub(mlpOut) as tf.Tensor3D)
+        : (activations.get(L("hook_resid_mid")) as tf.Tensor3D),
       mlpOut,
       kStar: keys.slice([0, 0], [nR, -1]).mean(0) as tf.Tensor1D,
       kBare: keys.slice([0, 0], [1, -1]).reshape([-1]) as tf.Tensor1D,
@@ -152,7 +153,7 @@ function lossOf(
   const { T } = b.padded;
   const { nR, nT, subj, tgtPos } = b;
   const { dModel: D, vocabSize } = view.config;
-  const L = `blocks.${layer}.`;
+  const L = (hook: BlockHook) => blockHook(layer, hook);
   // δ at the subject's last token of every row: mask [B, T, 1]
   const maskData = new Float32Array(B * T);
   subj.forEach((t, i) => {
@@ -174,7 +175,7 @@ function lossOf(
   const decayScale = p.weight_decay / (v0Norm * v0Norm);
   const loss = (): { loss: tf.Scalar; parts: tf.Tensor1D } => {
     const out = fixed.mlpOut.add(mask.mul(delta)); // hook_mlp_out + δ at the subject
-    let r = hooks.apply(`${L}hook_resid_post`, fixed.mid.add(out), 0, {}) as tf.Tensor3D;
+    let r = hooks.apply(L("hook_resid_post"), fixed.mid.add(out), 0, {}) as tf.Tensor3D;
     r = blocks.run(r, hooks); // layers l+1 … last
     const hR = pickPositions(r.slice([0, 0, 0], [nR, T, D]), tgtPos); // [R, nT, D]
     const hK = pickPositions(r.slice([nR, 0, 0], [B - nR, T, D]), subj.slice(nR)); // [K, 1, D]

@@ -21,6 +21,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { GradBlocks } from "../edit/grad-blocks";
 import type { ModelIntervention } from "../model/gpt2";
+import { type BlockHook, blockHook } from "../model/hooks";
 import { now } from "../util/clock";
 import { unembedColumns } from "./dla";
 import { type PatchOptions, patchPair, runPatch } from "./patch";
@@ -53,7 +54,7 @@ export interface AttributionResult {
   ms: number;
 }
 
-const BTF_SITES = {
+const BTF_SITES: Record<string, BlockHook> = {
   resid_pre: "hook_resid_pre",
   attn_out: "hook_attn_out",
   mlp_out: "hook_mlp_out",
@@ -62,8 +63,8 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** The hooks whose gradients are taken: every site of every layer, z last. */
 function siteHooks(L: number): string[] {
-  const hooks = [...Object.values(BTF_SITES), "attn.hook_z"];
-  return hooks.flatMap((h) => range(L).map((l) => `blocks.${l}.${h}`));
+  const hooks: BlockHook[] = [...Object.values(BTF_SITES), "attn.hook_z"];
+  return hooks.flatMap((h) => range(L).map((l) => blockHook(l, h)));
 }
 
 /**

@@ -20,6 +20,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Gpt2Model } from "../model/gpt2";
+import { type BlockHook, blockHook } from "../model/hooks";
 import { TraceError } from "./spec";
 import { promptIds, singleTokenId, type TraceHost, tokenText, tokenTexts } from "./tokens";
 
@@ -122,8 +123,8 @@ export async function directLogitAttribution(host: TraceHost, spec: DlaSpec): Pr
   const [wT, wF] = await unembedColumns(model, [target, foil]);
   const dw = Float64Array.from({ length: D }, (_, i) => wT[i] - wF[i]);
 
-  const layerHooks = (h: string) => Array.from({ length: L }, (_, l) => `blocks.${l}.${h}`);
-  const final = `blocks.${L - 1}.hook_resid_post`;
+  const layerHooks = (h: BlockHook) => Array.from({ length: L }, (_, l) => blockHook(l, h));
+  const final = blockHook(L - 1, "hook_resid_post");
   const positional = model.hookNames.includes("hook_pos_embed"); // GPT-2; rotary models have none
   const record = [
     "hook_embed",
@@ -177,14 +178,14 @@ export async function directLogitAttribution(host: TraceHost, spec: DlaSpec): Pr
     const mlp: number[] = [];
     const attnBias: number[] = [];
     for (let l = 0; l < L; l++) {
-      const z = await at(`blocks.${l}.attn.hook_z`, HE); // [H·E] at the position
+      const z = await at(blockHook(l, "attn.hook_z"), HE); // [H·E] at the position
       const row: number[] = [];
       for (let h = 0; h < H; h++) {
         row.push(dot(proj, z.subarray(h * E, (h + 1) * E), l * HE + h * E));
       }
       heads.push(row);
       attnBias.push(dot(bO, uc, l * D));
-      mlp.push(dot(await at(`blocks.${l}.hook_mlp_out`, D), uc));
+      mlp.push(dot(await at(blockHook(l, "hook_mlp_out"), D), uc));
     }
     const embed = dot(await at("hook_embed", D), uc);
     const posEmbed = positional ? dot(await at("hook_pos_embed", D), uc) : 0;

@@ -13,6 +13,7 @@
  * every second-half token has a known earlier copy. Pattern layout: [B, H, Tq, Tk] (hook_pattern).
  */
 import * as tf from "@tensorflow/tfjs";
+import { blockHook } from "../model/hooks";
 import { GaussianRng } from "./rng";
 import { TraceError } from "./spec";
 import { promptIds, subjectRange, type TraceHost, tokenTexts } from "./tokens";
@@ -99,7 +100,7 @@ function checkInt(v: number, name: string, min: number, max: number): number {
 /** Every layer's hook_pattern for these rows, read to the host: [L] of [B, H, T, T] flat. */
 export async function patterns(host: TraceHost, ids: number[][]): Promise<Float32Array[]> {
   const L = host.model.config.nLayer;
-  const record = Array.from({ length: L }, (_, l) => `blocks.${l}.attn.hook_pattern`);
+  const record = Array.from({ length: L }, (_, l) => blockHook(l, "attn.hook_pattern"));
   const { logits, activations } = host.model.forward({
     inputIds: ids,
     record,

@@ -10,6 +10,7 @@
  * The target defaults to the model's own top-1 at the last position.
  */
 import * as tf from "@tensorflow/tfjs";
+import { blockHook } from "../model/hooks";
 import { TraceError } from "./spec";
 import { promptIds, singleTokenId, type TraceHost, tokenText, tokenTexts } from "./tokens";
 
@@ -45,10 +46,10 @@ export const MAX_LENS_TOP_K = 50;
 /** The hooks whose residual streams the lens decodes, with their row labels. */
 export function lensRows(nLayer: number): { hook: string; label: string }[] {
   const rows = Array.from({ length: nLayer }, (_, l) => ({
-    hook: `blocks.${l}.hook_resid_pre`,
+    hook: blockHook(l, "hook_resid_pre"),
     label: `resid_pre ${l}`,
   }));
-  rows.push({ hook: `blocks.${nLayer - 1}.hook_resid_post`, label: `resid_post ${nLayer - 1}` });
+  rows.push({ hook: blockHook(nLayer - 1, "hook_resid_post"), label: `resid_post ${nLayer - 1}` });
   return rows;
 }
 
