@@ -44,17 +44,22 @@ def whole(hook: str, value: np.ndarray) -> dict:
     return {"hook": hook, "op": "replace", "value": value.reshape(-1)}
 
 
-def logit_diff(cfg: Config, w: dict, ids: list[int], target: int, foil: int, ivs: list[dict] | None = None):
-    logits, acts = forward(cfg, w, [ids], ivs)
+def logit_diff(cfg: Config, w: dict, ids: list[int], target: int, foil: int, ivs: list[dict] | None = None,
+               fwd=forward):
+    logits, acts = fwd(cfg, w, [ids], ivs)
     return float(logits[0, -1, target] - logits[0, -1, foil]), acts
 
 
 def path_patch(cfg: Config, w: dict, clean: list[int], corrupt: list[int], target: int, foil: int,
-               sender: tuple[int, int], inputs: list[str], receivers: list[tuple[int, int]] | None) -> dict:
+               sender: tuple[int, int], inputs: list[str], receivers: list[tuple[int, int]] | None,
+               fwd=forward) -> dict:
+    """`fwd`: gpt2_ref's forward, or llama_ref's / neox_ref's (path_patch_family_ref.py)."""
     L, H = cfg.n_layer, cfg.n_head
+    # grouped-query attention: query head h reads K/V head h // (H / Hkv), shared by its group
+    group = H // getattr(cfg, "n_kv_head", H)
     sl, sh = sender
-    ld_clean, clean_acts = logit_diff(cfg, w, clean, target, foil)
-    ld_corrupt, corrupt_acts = logit_diff(cfg, w, corrupt, target, foil)
+    ld_clean, clean_acts = logit_diff(cfg, w, clean, target, foil, fwd=fwd)
+    ld_corrupt, corrupt_acts = logit_diff(cfg, w, corrupt, target, foil, fwd=fwd)
     denom = ld_clean - ld_corrupt
 
     # step 2: sender from the corrupted run, every other head frozen at clean
@@ -62,7 +67,7 @@ def path_patch(cfg: Config, w: dict, clean: list[int], corrupt: list[int], targe
     z_sender[:, :, sh] = corrupt_acts[f"blocks.{sl}.attn.hook_z"][:, :, sh]
     freeze = [whole(f"blocks.{sl}.attn.hook_z", z_sender)]
     freeze += [whole(f"blocks.{l}.attn.hook_z", clean_acts[f"blocks.{l}.attn.hook_z"]) for l in range(sl + 1, L)]
-    _, step2 = logit_diff(cfg, w, clean, target, foil, freeze)
+    _, step2 = logit_diff(cfg, w, clean, target, foil, freeze, fwd=fwd)
 
     def effect(heads: list[tuple[int, int]]) -> float:
         # only the receivers' inputs are set; the other heads' inputs in their layers stay free
@@ -72,9 +77,11 @@ def path_patch(cfg: Config, w: dict, clean: list[int], corrupt: list[int], targe
             for l in sorted({l for l, _ in heads}):
                 name = f"blocks.{l}.{INPUT_HOOK[inp]}"
                 hs = [rh for rl, rh in heads if rl == l]
+                if inp != "q":
+                    hs = sorted({h // group for h in hs})
                 ivs.append({"hook": name, "op": "replace", "heads": hs,
                             "value": step2[name][:, :, hs].reshape(-1)})  # [1, T, Hs, E]
-        ld, _ = logit_diff(cfg, w, clean, target, foil, ivs)
+        ld, _ = logit_diff(cfg, w, clean, target, foil, ivs, fwd=fwd)
         return (ld - ld_clean) / denom
 
     scores = [[effect([(l, h)]) if l > sl else float("nan") for h in range(H)] for l in range(L)]

@@ -1,0 +1,102 @@
+/**
+ * Path patching (lib/interp/path-patch.ts) on the Llama and GPT-NeoX families against the numpy
+ * reference (scripts/reference/path_patch_family_ref.py → test/fixtures/path-patch/family-goldens.json):
+ * the bundled tiny-facts-llama and the random llama-gqa-bf16 (grouped-query attention: a k / v
+ * receiver moves its group's shared K/V head) and pythia-parallel-f16 (parallel residual) fixtures;
+ * every receiver's effect and the joint effect within 1e-4, no tensors left.
+ */
+import "../lib/model/backends-node";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runPathPatch } from "../lib/interp/path-patch";
+import { loadWeights, readModelConfig } from "../lib/load/model-files";
+import { directorySource } from "../lib/load/node-source";
+import { selectBackend } from "../lib/model/backend";
+import { Gpt2Model } from "../lib/model/gpt2";
+import { ROOT } from "../scripts/reference/golden";
+
+const TOL = 1e-4;
+
+interface Golden {
+  name: string;
+  model: string;
+  dir: string;
+  spec: {
+    clean: number[];
+    corrupt: number[];
+    target: number;
+    foil: number;
+    sender: [number, number];
+    inputs: ("q" | "k" | "v")[];
+    receivers?: [number, number][];
+  };
+  clean_logit_diff: number;
+  corrupt_logit_diff: number;
+  scores: (number | null)[][];
+  joint?: number;
+}
+const goldens = JSON.parse(
+  readFileSync(path.join(ROOT, "test/fixtures/path-patch/family-goldens.json"), "utf8"),
+) as { bundledLlamaSha256: string; cases: Golden[] };
+
+const models = new Map<string, Gpt2Model>();
+const head = ([layer, head]: [number, number]) => ({ layer, head });
+
+beforeAll(async () => {
+  await selectBackend(["wasm"]);
+  const sha = createHash("sha256")
+    .update(readFileSync(path.join(ROOT, "public/models/tiny-facts-llama/model.safetensors")))
+    .digest("hex");
+  if (sha !== goldens.bundledLlamaSha256)
+    throw new Error(
+      "path-patch family goldens are for another tiny-facts-llama: rerun path_patch_family_ref.py",
+    );
+  for (const c of goldens.cases) {
+    if (models.has(c.model)) continue;
+    const source = directorySource(path.join(ROOT, c.dir));
+    const config = await readModelConfig(source);
+    models.set(c.model, Gpt2Model.fromWeights(config, await loadWeights(source, config)));
+  }
+});
+afterAll(() => {
+  for (const m of models.values()) m.dispose();
+});
+
+describe("path patching on Llama and GPT-NeoX (numpy reference)", () => {
+  for (const c of goldens.cases) {
+    it(`${c.name}: every receiver and the joint effect within ${TOL}`, async () => {
+      const model = models.get(c.model) as Gpt2Model;
+      const before = tf.memory().numTensors;
+      const r = await runPathPatch(
+        { model },
+        {
+          clean: c.spec.clean,
+          corrupt: c.spec.corrupt,
+          target: c.spec.target,
+          foil: c.spec.foil,
+          sender: head(c.spec.sender),
+          inputs: c.spec.inputs,
+          receivers: c.spec.receivers?.map(head),
+        },
+      );
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Math.abs(r.clean_logit_diff - c.clean_logit_diff)).toBeLessThan(TOL);
+      expect(Math.abs(r.corrupt_logit_diff - c.corrupt_logit_diff)).toBeLessThan(TOL);
+      let d = 0;
+      c.scores.forEach((row, l) => {
+        row.forEach((want, h) => {
+          const got = r.scores[l][h];
+          if (want === null) expect(got, `L${l}H${h} is not a receiver`).toBeNaN();
+          else d = Math.max(d, Math.abs(got - want));
+        });
+      });
+      console.log(`${c.name}: max |Δ| ${d.toExponential(2)}`);
+      expect(d).toBeLessThan(TOL);
+      if (c.joint !== undefined) expect(Math.abs((r.joint as number) - c.joint)).toBeLessThan(TOL);
+      else expect(r.joint).toBeNull();
+    });
+  }
+});
