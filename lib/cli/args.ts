@@ -57,6 +57,28 @@ export function requireString(flags: Record<string, string | boolean>, name: str
   return v;
 }
 
+/**
+ * A comma-separated list flag whose items must come from `allowed`; absent → undefined.
+ * `listed` is how the error names the allowed values.
+ */
+export function choiceListFlag<T extends string>(
+  flags: Record<string, string | boolean>,
+  name: string,
+  allowed: readonly T[],
+  listed = allowed.join(", "),
+): T[] | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const list = String(v)
+    .split(",")
+    .map((s) => s.trim());
+  for (const x of list) {
+    if (!allowed.includes(x as T))
+      throw new UsageError(`--${name} takes a comma-separated list of ${listed}; got "${x}"`);
+  }
+  return list as T[];
+}
+
 /** Parses an integer flag within [min, max]; absent → fallback. */
 export function intFlag(
   flags: Record<string, string | boolean>,

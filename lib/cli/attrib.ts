@@ -18,24 +18,10 @@ import {
   attributionPatching,
   compareWithPatching,
 } from "../interp/attribution";
-import { PATCH_SITES, type PatchSite } from "../interp/spec";
-import { parseFlags, requireString, UsageError } from "./args";
+import { PATCH_SITES } from "../interp/spec";
+import { choiceListFlag, parseFlags, requireString } from "./args";
 import type { Command } from "./command";
 import { ENGINE_FLAGS, runOnEngine } from "./interp-run";
-
-function parseSites(v: string | boolean | undefined): PatchSite[] {
-  if (v === undefined) return [...PATCH_SITES];
-  const sites = String(v)
-    .split(",")
-    .map((s) => s.trim());
-  for (const s of sites) {
-    if (!PATCH_SITES.includes(s as PatchSite))
-      throw new UsageError(
-        `--sites takes a comma-separated list of ${PATCH_SITES.join(", ")}; got "${s}"`,
-      );
-  }
-  return sites as PatchSite[];
-}
 
 export const attribCommand: Command = {
   name: "attrib",
@@ -57,7 +43,9 @@ export const attribCommand: Command = {
       target: requireString(flags, "target"),
       foil: requireString(flags, "foil"),
     };
-    const sites = flags["skip-exact"] ? [] : parseSites(flags.sites);
+    const sites = flags["skip-exact"]
+      ? []
+      : (choiceListFlag(flags, "sites", PATCH_SITES) ?? [...PATCH_SITES]);
     return runOnEngine(flags, async (engine) => {
       const estimate = await attributionPatching(engine, spec);
       const exact = await compareWithPatching(engine, spec, estimate, sites);

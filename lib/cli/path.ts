@@ -13,10 +13,9 @@ import {
   type HeadRef,
   type PathPatchResult,
   RECEIVER_INPUTS,
-  type ReceiverInput,
   runPathPatch,
 } from "../interp/path-patch";
-import { parseFlags, requireString, UsageError } from "./args";
+import { choiceListFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import { ENGINE_FLAGS, runOnEngine } from "./interp-run";
 
@@ -25,18 +24,6 @@ export function parseHeadRef(text: string, flag: string): HeadRef {
   const m = /^(\d{1,4})\.(\d{1,4})$/.exec(text.trim());
   if (!m) throw new UsageError(`${flag} takes heads as LAYER.HEAD (e.g. 3.1); got "${text}"`);
   return { layer: Number(m[1]), head: Number(m[2]) };
-}
-
-function parseInputs(v: string | boolean | undefined): ReceiverInput[] | undefined {
-  if (v === undefined) return undefined;
-  const list = String(v)
-    .split(",")
-    .map((s) => s.trim());
-  for (const x of list) {
-    if (!RECEIVER_INPUTS.includes(x as ReceiverInput))
-      throw new UsageError(`--inputs takes a comma-separated list of q, k, v; got "${x}"`);
-  }
-  return list as ReceiverInput[];
 }
 
 export const pathCommand: Command = {
@@ -66,7 +53,7 @@ export const pathCommand: Command = {
           : String(flags.receivers)
               .split(",")
               .map((s) => parseHeadRef(s, "--receivers")),
-      inputs: parseInputs(flags.inputs),
+      inputs: choiceListFlag(flags, "inputs", RECEIVER_INPUTS, "q, k, v"),
     };
     const r = await runOnEngine(flags, (engine) => runPathPatch(engine, spec));
     // JSON has no NaN: heads that are not receivers are null
