@@ -4,28 +4,16 @@
  * receivers, and one-line usage errors with exit code 2.
  */
 import "../lib/model/backends-node";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../lib/engine";
 import { selectBackend } from "../lib/model/backend";
-import { ROOT } from "../scripts/reference/golden";
+import { pathGolden } from "./helpers/path-goldens";
 import { runCli } from "./helpers/run-cli";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
 
 const PROMPT = "Ralkrok Stennos lives in the city of";
 const CORRUPT = "Nerzessar Pelpan lives in the city of";
-interface Golden {
-  name: string;
-  spec: { clean: number[]; target: number; foil: number };
-  scores: (number | null)[][];
-  joint: number;
-}
-const golden = (
-  JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/path-patch/goldens.json"), "utf8")) as {
-    cases: Golden[];
-  }
-).cases.find((c) => c.name === "tiny-facts-3.0-qkv") as Golden;
+const golden = pathGolden("tiny-facts-3.0-qkv");
 let engine: Engine;
 
 beforeAll(async () => {
@@ -59,7 +47,7 @@ describe("causeway path", () => {
     expect(out.sender).toEqual({ layer: 3, head: 0 });
     expect(out.inputs).toEqual(["q", "k", "v"]);
     expect(out.backend).toBe("wasm");
-    let d = Math.abs(out.joint - golden.joint);
+    let d = Math.abs(out.joint - (golden.joint as number)); // this case has receivers: a joint effect
     golden.scores.forEach((row, l) => {
       row.forEach((want, h) => {
         if (want === null) expect(out.scores[l][h]).toBeNull();

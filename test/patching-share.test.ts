@@ -6,8 +6,6 @@
  * back to the grids on screen, the path JSON with `causeway path --json`'s fields.
  */
 import "../lib/model/backends-node";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../lib/engine";
 import { pathCsv, pathJson, positionsCsv, positionsJson } from "../lib/export/patching";
@@ -17,23 +15,14 @@ import { decodeSession, encodeSession } from "../lib/share/link";
 import { openSession } from "../lib/share/open";
 import { sessionOf } from "../lib/share/store";
 import { type CausewayStore, createCausewayStore } from "../lib/store";
-import { ROOT } from "../scripts/reference/golden";
 import { RunLane } from "../workers/jobs";
+import { pathGolden } from "./helpers/path-goldens";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
 import { FakePort } from "./store-fake-port";
 
 const CLEAN = "Ralkrok Stennos lives in the city of";
 const CORRUPT = "Nerzessar Pelpan lives in the city of";
-interface Golden {
-  name: string;
-  spec: { clean: number[]; target: number; foil: number };
-  scores: (number | null)[][];
-}
-const golden = (
-  JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/path-patch/goldens.json"), "utf8")) as {
-    cases: Golden[];
-  }
-).cases.find((c) => c.name === "tiny-facts-3.0-qkv") as Golden;
+const golden = pathGolden("tiny-facts-3.0-qkv");
 
 let engine: Engine;
 beforeAll(async () => {

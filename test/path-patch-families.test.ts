@@ -17,33 +17,13 @@ import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
 import { ROOT } from "../scripts/reference/golden";
+import { pathSpecOf, readPathGoldens } from "./helpers/path-goldens";
 
 const TOL = 1e-4;
 
-interface Golden {
-  name: string;
-  model: string;
-  dir: string;
-  spec: {
-    clean: number[];
-    corrupt: number[];
-    target: number;
-    foil: number;
-    sender: [number, number];
-    inputs: ("q" | "k" | "v")[];
-    receivers?: [number, number][];
-  };
-  clean_logit_diff: number;
-  corrupt_logit_diff: number;
-  scores: (number | null)[][];
-  joint?: number;
-}
-const goldens = JSON.parse(
-  readFileSync(path.join(ROOT, "test/fixtures/path-patch/family-goldens.json"), "utf8"),
-) as { bundledLlamaSha256: string; cases: Golden[] };
+const goldens = readPathGoldens("family-goldens.json");
 
 const models = new Map<string, Gpt2Model>();
-const head = ([layer, head]: [number, number]) => ({ layer, head });
 
 beforeAll(async () => {
   await selectBackend(["wasm"]);
@@ -56,7 +36,7 @@ beforeAll(async () => {
     );
   for (const c of goldens.cases) {
     if (models.has(c.model)) continue;
-    const source = directorySource(path.join(ROOT, c.dir));
+    const source = directorySource(path.join(ROOT, c.dir as string));
     const config = await readModelConfig(source);
     models.set(c.model, Gpt2Model.fromWeights(config, await loadWeights(source, config)));
   }
@@ -70,18 +50,7 @@ describe("path patching on Llama and GPT-NeoX (numpy reference)", () => {
     it(`${c.name}: every receiver and the joint effect within ${TOL}`, async () => {
       const model = models.get(c.model) as Gpt2Model;
       const before = tf.memory().numTensors;
-      const r = await runPathPatch(
-        { model },
-        {
-          clean: c.spec.clean,
-          corrupt: c.spec.corrupt,
-          target: c.spec.target,
-          foil: c.spec.foil,
-          sender: head(c.spec.sender),
-          inputs: c.spec.inputs,
-          receivers: c.spec.receivers?.map(head),
-        },
-      );
+      const r = await runPathPatch({ model }, pathSpecOf(c));
       expect(tf.memory().numTensors).toBe(before);
       expect(Math.abs(r.clean_logit_diff - c.clean_logit_diff)).toBeLessThan(TOL);
       expect(Math.abs(r.corrupt_logit_diff - c.corrupt_logit_diff)).toBeLessThan(TOL);

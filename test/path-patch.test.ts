@@ -15,34 +15,14 @@ import { CancelledError } from "../lib/interp/cancel";
 import { runPathPatch } from "../lib/interp/path-patch";
 import { TraceError } from "../lib/interp/spec";
 import { selectBackend } from "../lib/model/backend";
-import { ROOT } from "../scripts/reference/golden";
+import { type PathGolden, pathSpecOf, readPathGoldens } from "./helpers/path-goldens";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
 
 const TOL = 1e-4;
 
-interface Golden {
-  name: string;
-  model: string;
-  spec: {
-    clean: number[];
-    corrupt: number[];
-    target: number;
-    foil: number;
-    sender: [number, number];
-    inputs: ("q" | "k" | "v")[];
-    receivers?: [number, number][];
-  };
-  clean_logit_diff: number;
-  corrupt_logit_diff: number;
-  scores: (number | null)[][];
-  joint?: number;
-}
-const goldens = JSON.parse(
-  readFileSync(path.join(ROOT, "test/fixtures/path-patch/goldens.json"), "utf8"),
-) as { bundledSha256: string; cases: Golden[] };
+const goldens = readPathGoldens("goldens.json");
 
 const engines: Record<string, Engine> = {};
-const head = ([layer, head]: [number, number]) => ({ layer, head });
 
 beforeAll(async () => {
   await selectBackend(["wasm"]);
@@ -60,22 +40,12 @@ afterAll(() => {
   for (const e of Object.values(engines)) e.dispose();
 });
 
-const spec = (c: Golden) => ({
-  clean: c.spec.clean,
-  corrupt: c.spec.corrupt,
-  target: c.spec.target,
-  foil: c.spec.foil,
-  sender: head(c.spec.sender),
-  inputs: c.spec.inputs,
-  receivers: c.spec.receivers?.map(head),
-});
-
 describe("path patching (numpy reference)", () => {
   for (const c of goldens.cases) {
     it(`${c.name}: every receiver and the joint effect within ${TOL}`, async () => {
       const before = tf.memory().numTensors;
       const rows: number[] = [];
-      const r = await runPathPatch(engines[c.model], spec(c), {
+      const r = await runPathPatch(engines[c.model], pathSpecOf(c), {
         onRow: ({ index }) => rows.push(index),
       });
       expect(tf.memory().numTensors).toBe(before);
@@ -136,9 +106,10 @@ describe("path patching refuses bad specs", () => {
   for (const [change, msg] of cases) {
     it(`refuses ${JSON.stringify(change)}`, async () => {
       const before = tf.memory().numTensors;
-      const err = await runPathPatch(engines[c.model], { ...spec(c), ...change } as never).catch(
-        (e) => e,
-      );
+      const err = await runPathPatch(engines[c.model], {
+        ...pathSpecOf(c),
+        ...change,
+      } as never).catch((e) => e);
       expect(err).toBeInstanceOf(TraceError);
       expect((err as Error).message).toMatch(msg);
       expect(tf.memory().numTensors).toBe(before);
@@ -146,11 +117,11 @@ describe("path patching refuses bad specs", () => {
   }
 
   it("stops between receiver layers when cancelled, leaving no tensors", async () => {
-    const t = goldens.cases.find((x) => x.model === "tiny-facts") as Golden;
+    const t = goldens.cases.find((x) => x.model === "tiny-facts") as PathGolden;
     const before = tf.memory().numTensors;
     const signal = { cancelled: false };
     let rows = 0;
-    const err = await runPathPatch(engines[t.model], spec(t), {
+    const err = await runPathPatch(engines[t.model], pathSpecOf(t), {
       signal,
       onRow: () => {
         rows += 1;
