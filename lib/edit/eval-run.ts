@@ -100,6 +100,38 @@ async function scoreAll(
   return out;
 }
 
+/**
+ * The cases cut into batches of at most `size`, in order, except that a case whose subject is
+ * already in the batch being filled waits for the next one: a batch edit refuses two rewrites
+ * of one subject (lib/edit/memit-params.ts checkRequests: one key cannot take two values).
+ * MEMIT's own evaluation instead drops such cases from its dataset (MultiCounterFact's
+ * conflict filter); deferring keeps every case. With no repeated subject this is plain chunking.
+ */
+export function batchesOf<T extends { request: { subject: string } }>(
+  cases: readonly T[],
+  size: number,
+): T[][] {
+  const out: T[][] = [];
+  let pending = [...cases];
+  while (pending.length > 0) {
+    const batch: T[] = [];
+    const subjects = new Set<string>();
+    const later: T[] = [];
+    let i = 0;
+    for (; i < pending.length && batch.length < size; i++) {
+      const s = pending[i].request.subject.trim();
+      if (subjects.has(s)) later.push(pending[i]);
+      else {
+        batch.push(pending[i]);
+        subjects.add(s);
+      }
+    }
+    out.push(batch);
+    pending = [...later, ...pending.slice(i)];
+  }
+  return out;
+}
+
 const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
 /** The unedited model's scores on the cases and its general-text NLL. */
@@ -120,8 +152,7 @@ export async function runEditEval(o: EditRunOptions): Promise<EditRunResult> {
   }
   const fluency = o.fluency === undefined ? FLUENCY_DEFAULTS : o.fluency;
   const base = o.unedited ?? (await uneditedScores(o));
-  const batches: EvalCase[][] = [];
-  for (let s = 0; s < o.cases.length; s += o.batch) batches.push(o.cases.slice(s, s + o.batch));
+  const batches = batchesOf(o.cases, o.batch);
   const ratioOf = async (m: ModelLike) =>
     base.nll !== null && o.texts?.length
       ? (await generalTextLoss(m, o.tok, o.texts)).nll / base.nll
@@ -164,17 +195,11 @@ export async function runEditEval(o: EditRunOptions): Promise<EditRunResult> {
         continue;
       }
       const last = b === batches.length - 1;
-      const done = o.cases.slice(0, (b + 1) * o.batch);
-      const earlier = await scoreAll(
-        edited,
-        o,
-        done.slice(0, -cases.length),
-        last ? fluency : null,
-      );
+      const earlier = await scoreAll(edited, o, batches.slice(0, b).flat(), last ? fluency : null);
       const now = await scoreAll(edited, o, cases, fluency);
       const nowFluency = summarise(now).fluency;
       const point: CurvePoint = {
-        edits: done.length,
+        edits: earlier.length + now.length,
         ...summarise([...earlier, ...now]),
         fluency: nowFluency,
         general_text_ratio: await ratioOf(edited),
