@@ -12,18 +12,16 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPathPatch } from "../lib/interp/path-patch";
-import { loadWeights, readModelConfig } from "../lib/load/model-files";
-import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
-import { Gpt2Model } from "../lib/model/gpt2";
+import type { Gpt2Model } from "../lib/model/gpt2";
 import { ROOT } from "../scripts/reference/golden";
-import { pathSpecOf, readPathGoldens } from "./helpers/path-goldens";
+import { loadGoldenModels, pathSpecOf, readPathGoldens } from "./helpers/path-goldens";
 
 const TOL = 1e-4;
 
 const goldens = readPathGoldens("family-goldens.json");
 
-const models = new Map<string, Gpt2Model>();
+let models = new Map<string, Gpt2Model>();
 
 beforeAll(async () => {
   await selectBackend(["wasm"]);
@@ -34,12 +32,7 @@ beforeAll(async () => {
     throw new Error(
       "path-patch family goldens are for another tiny-facts-llama: rerun path_patch_family_ref.py",
     );
-  for (const c of goldens.cases) {
-    if (models.has(c.model)) continue;
-    const source = directorySource(path.join(ROOT, c.dir as string));
-    const config = await readModelConfig(source);
-    models.set(c.model, Gpt2Model.fromWeights(config, await loadWeights(source, config)));
-  }
+  models = await loadGoldenModels(goldens.cases);
 });
 afterAll(() => {
   for (const m of models.values()) m.dispose();

@@ -9,6 +9,8 @@
  *   });
  *   r.scores[l][h]   // sender → head (l, h) alone; NaN for layers ≤ the sender's
  *   r.joint          // sender → all the receivers together (null without receivers)
+ *   // the joint effect of a receiver set only (no grid: every score NaN)
+ *   await runPathPatch(engine, { ...spec, receivers: [{ layer: 3, head: 1 }, { layer: 4, head: 0 }], perHead: false });
  *
  *   1. clean and corrupted runs: every head's z (attn.hook_z) on the clean run, the sender's on
  *      the corrupted run;
@@ -46,6 +48,11 @@ export interface PathPatchSpec extends Pick<PatchSpec, "clean" | "corrupt" | "ta
   receivers?: HeadRef[];
   /** The receivers' inputs that carry the path (default q, k and v). */
   inputs?: ReceiverInput[];
+  /**
+   * Sweep every later head alone (the grid; default true). False: only the receivers' joint
+   * effect (3 + 1 passes), e.g. for a new receiver set beside a grid already on screen.
+   */
+  perHead?: boolean;
 }
 
 export interface PathPatchOptions {
@@ -96,10 +103,10 @@ function checkHead(h: unknown, what: string, L: number, H: number): HeadRef {
 
 /** The spec's sender, receivers and inputs, checked against the model's shape. */
 export function checkPathSpec(
-  spec: Pick<PathPatchSpec, "sender" | "receivers" | "inputs">,
+  spec: Pick<PathPatchSpec, "sender" | "receivers" | "inputs" | "perHead">,
   L: number,
   H: number,
-): { sender: HeadRef; receivers: HeadRef[]; inputs: ReceiverInput[] } {
+): { sender: HeadRef; receivers: HeadRef[]; inputs: ReceiverInput[]; perHead: boolean } {
   const sender = checkHead(spec.sender, "the sender", L, H);
   if (sender.layer >= L - 1) {
     throw new TraceError(
@@ -133,7 +140,22 @@ export function checkPathSpec(
       `inputs must list one or more of q, k, v once each, got ${JSON.stringify(inputs)}`,
     );
   }
-  return { sender, receivers, inputs: RECEIVER_INPUTS.filter((x) => inputs.includes(x)) };
+  const perHead = spec.perHead ?? true;
+  if (typeof perHead !== "boolean") {
+    throw new TraceError(
+      "bad_spec",
+      `perHead must be true or false, got ${JSON.stringify(perHead)}`,
+    );
+  }
+  if (!perHead && receivers.length === 0) {
+    throw new TraceError("bad_spec", "pick one or more receiver heads for their joint effect");
+  }
+  return {
+    sender,
+    receivers,
+    inputs: RECEIVER_INPUTS.filter((x) => inputs.includes(x)),
+    perHead,
+  };
 }
 
 /** LD at the last position of each row: [B]. */
@@ -161,7 +183,7 @@ export async function runPathPatch(
   const { model } = host;
   const { nLayer: L } = model.config;
   const { H, Hkv } = attnDims(model.config);
-  const { sender, receivers, inputs } = checkPathSpec(spec, L, H);
+  const { sender, receivers, inputs, perHead } = checkPathSpec(spec, L, H);
   const { clean, corrupt, target, foil } = patchPair(host, spec);
   const T = clean.length;
   // the K/V head a query head reads (grouped-query attention shares one per group)
@@ -170,7 +192,8 @@ export async function runPathPatch(
   const zHook = (l: number) => blockHook(l, "attn.hook_z");
   const inputHooks = (l: number) => inputs.map((i) => blockHook(l, INPUT_HOOK[i]));
   const later = Array.from({ length: L - sender.layer - 1 }, (_, i) => sender.layer + 1 + i);
-  const total = 3 + later.length * H + (receivers.length > 0 ? 1 : 0);
+  const swept = perHead ? later : [];
+  const total = 3 + swept.length * H + (receivers.length > 0 ? 1 : 0);
   let evaluations = 0;
   const held: tf.Tensor[] = [];
   const keep = <T extends tf.Tensor>(t: T): T => {
@@ -234,7 +257,9 @@ export async function runPathPatch(
         }),
       ),
     ];
-    const step2 = run(1, freeze, later.flatMap(inputHooks));
+    // the receivers' inputs of every layer read later (the grid), or of the set's layers only
+    const read = perHead ? later : [...new Set(receivers.map((x) => x.layer))];
+    const step2 = run(1, freeze, read.flatMap(inputHooks));
     keep(step2.logits);
     for (const t of step2.activations.values()) keep(t);
     options.onProgress?.({ done: 3, total });
@@ -257,7 +282,7 @@ export async function runPathPatch(
 
     // 3. each later layer's heads as receivers, one batch row per head
     const scores: number[][] = Array.from({ length: L }, () => new Array(H).fill(Number.NaN));
-    for (const l of later) {
+    for (const l of swept) {
       const ivs = Array.from({ length: H }, (_, h) => receive(l, [h], h)).flat();
       const r = run(H, ivs);
       const ld = await lastLogitDiff(keep(r.logits), target, foil);

@@ -5,6 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { loadWeights, readModelConfig } from "../../lib/load/model-files";
+import { directorySource } from "../../lib/load/node-source";
+import { Gpt2Model } from "../../lib/model/gpt2";
 import { ROOT } from "../../scripts/reference/golden";
 
 export interface PathGolden {
@@ -32,6 +35,20 @@ export interface PathGoldenFile {
   bundledSha256?: string;
   bundledLlamaSha256?: string;
   cases: PathGolden[];
+}
+
+/** The models of the cases that name a folder (`dir`), loaded once each, by case model name. */
+export async function loadGoldenModels(
+  cases: readonly { model: string; dir?: string }[],
+): Promise<Map<string, Gpt2Model>> {
+  const models = new Map<string, Gpt2Model>();
+  for (const c of cases) {
+    if (models.has(c.model) || c.dir === undefined) continue;
+    const source = directorySource(path.join(ROOT, c.dir));
+    const config = await readModelConfig(source);
+    models.set(c.model, Gpt2Model.fromWeights(config, await loadWeights(source, config)));
+  }
+  return models;
 }
 
 export function readPathGoldens(file: "goldens.json" | "family-goldens.json"): PathGoldenFile {
