@@ -85,6 +85,51 @@ describe("editing data import", () => {
     expect(() => importDatasetJson("e.json", "[]")).toThrow(/is not CounterFact/);
   });
 
+  it("names the case and the field of a wrong CounterFact case", () => {
+    const rw = (o: Record<string, unknown>) => ({
+      ...CF,
+      requested_rewrite: { ...CF.requested_rewrite, ...o },
+    });
+    const cases: [unknown, RegExp][] = [
+      [
+        rw({ prompt: "Rekin Staral lives in the city of" }),
+        /cf\.json: counterfact\[1\] \(case_id 7\): the subject "Rekin Staral" is not in its prompt "Rekin Staral lives in the city of" \(no "\{\}"/,
+      ],
+      [
+        rw({ prompt: "{} and {} live in" }),
+        /counterfact\[1\] \(case_id 7\): the prompt .* has "\{\}" 2 times/,
+      ],
+      [
+        rw({ subject: " " }),
+        /counterfact\[1\] \(case_id 7\): requested_rewrite\.subject is missing or empty/,
+      ],
+      [rw({ target_new: "Halvek" }), /requested_rewrite\.target_new\.str is missing/],
+      [rw({ target_true: { str: "" } }), /requested_rewrite\.target_true\.str is missing or empty/],
+      [
+        { ...CF, paraphrase_prompts: "Rekin" },
+        /counterfact\[1\] \(case_id 7\): paraphrase_prompts is not a list/,
+      ],
+      [{ case_id: 3 }, /counterfact\[1\] \(case_id 3\): lacks requested_rewrite/],
+      ["a string", /counterfact\[1\]: is not an object/],
+    ];
+    for (const [bad, re] of cases) {
+      expect(() => importDatasetJson("cf.json", j([CF, bad]))).toThrow(re);
+      // the same checks inside a whole dataset.json
+      expect(() => importDatasetJson("cf.json", j({ counterfact: [CF, bad] }))).toThrow(re);
+    }
+  });
+
+  it("refuses a corpus or CSV given as editing data, pointing at --corpus", () => {
+    expect(() => importDatasetJson("texts.txt", "Plain text.\n\nMore.")).toThrow(
+      /texts\.txt: is not JSON editing data .* goes to --corpus/,
+    );
+    expect(() => importDatasetJson("p.csv", "prompt\nabc\n")).toThrow(
+      /p\.csv: is not JSON editing data/,
+    );
+    // a .jsonl holding a JSON list is still read as JSON
+    expect(importDatasetJson("cf.jsonl", j([CF])).format).toBe("counterfact");
+  });
+
   it("reads prompt sets from JSON, JSONL and CSV", () => {
     expect(parsePromptSet("p.json", j(["a", { prompt: "b" }, { text: "c" }]))).toEqual([
       "a",

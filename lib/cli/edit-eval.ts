@@ -192,8 +192,9 @@ export async function evalRun(
         },
       }),
     );
+    // after every method: a long comparison stopped part way keeps the methods it finished
+    if (typeof flags.csv === "string") writeFileSync(flags.csv, curveCsv(runs));
   }
-  if (typeof flags.csv === "string") writeFileSync(flags.csv, curveCsv(runs));
   const settings = {
     layer: layer ?? null,
     rome: romeParams,

@@ -96,6 +96,46 @@ function knownFacts(file: string, rows: unknown[]): NonNullable<EditDataset["kno
   });
 }
 
+const isStrings = (x: unknown): x is string[] =>
+  Array.isArray(x) && x.every((s) => typeof s === "string");
+
+/**
+ * Each CounterFact case's fields, one specific error naming the case (its index and case_id)
+ * and the field: ROME's evaluation would otherwise fail (or score a wrong prompt) mid-run.
+ */
+export function checkCounterfact(file: string, rows: readonly unknown[]): void {
+  for (const [i, c] of rows.entries()) checkCounterfactCase(file, c, i);
+}
+
+function checkCounterfactCase(file: string, c: unknown, i: number): undefined {
+  const id = isObj(c) && typeof c.case_id === "number" ? ` (case_id ${c.case_id})` : "";
+  const bad = (msg: string): never => fail(file, `counterfact[${i}]${id}: ${msg}`);
+  if (!isObj(c)) return bad("is not an object");
+  const r = c.requested_rewrite;
+  if (!isObj(r)) return bad("lacks requested_rewrite");
+  if (typeof r.prompt !== "string") return bad("requested_rewrite.prompt is not a string");
+  if (typeof r.subject !== "string" || r.subject.trim() === "") {
+    return bad("requested_rewrite.subject is missing or empty");
+  }
+  const slots = r.prompt.split("{}").length - 1;
+  if (slots !== 1) {
+    bad(
+      slots === 0
+        ? `the subject ${JSON.stringify(r.subject)} is not in its prompt ${JSON.stringify(r.prompt)} (no "{}" where it goes)`
+        : `the prompt ${JSON.stringify(r.prompt)} has "{}" ${slots} times (one subject slot)`,
+    );
+  }
+  for (const t of ["target_new", "target_true"] as const) {
+    const o = r[t];
+    if (!isObj(o) || typeof o.str !== "string" || o.str.trim() === "") {
+      bad(`requested_rewrite.${t}.str is missing or empty`);
+    }
+  }
+  for (const k of ["paraphrase_prompts", "neighborhood_prompts"] as const) {
+    if (!isStrings(c[k])) bad(`${k} is not a list of strings`);
+  }
+}
+
 /** Every string of the case's text fields within the length bound (counterfact / zsre). */
 function checkLengths(file: string, what: string, rows: unknown[]) {
   rows.forEach((r, i) => {
@@ -218,6 +258,12 @@ export function importDatasetJson(
   text: string,
 ): { format: ImportFormat; data: EditDataset } {
   checkSize(file, text);
+  if (/\.(txt|csv|jsonl)$/i.test(file) && !/^\s*[[{]/.test(text)) {
+    fail(
+      file,
+      "is not JSON editing data (CounterFact, zsRE, known_1000 or dataset.json): a text corpus or prompt set goes to --corpus",
+    );
+  }
   const json = parseJson(file, text);
   const format = detectJsonFormat(json);
   return { format: format ?? "dataset", data: datasetFields(file, json, format) };
@@ -227,10 +273,12 @@ function datasetFields(file: string, json: unknown, format: ImportFormat | null)
   const rows = Array.isArray(json) ? json : [];
   switch (format) {
     case "dataset":
+      if (isObj(json) && Array.isArray(json.counterfact)) checkCounterfact(file, json.counterfact);
       return parseEditDataset(json, file);
     case "counterfact":
       checkCount(file, rows.length);
       checkLengths(file, "case", rows);
+      checkCounterfact(file, rows);
       return parseEditDataset({ counterfact: rows }, file);
     case "zsre":
       checkCount(file, rows.length);
