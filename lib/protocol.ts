@@ -27,6 +27,7 @@
  * applied changes nothing. The store does not wait for that answer (the client drops it): it
  * restores its applied stack and sends it again, which the worker only re-applies.
  */
+import type { BatchProgressMsg, BatchRunResult, BatchRunSpec } from "./batch-jobs";
 import type { CounterFactScores } from "./edit/metrics";
 import type { Edit, EditErrorCode, EditEval, PromptSet } from "./edit/types";
 import type { EngineErrorCode } from "./engine";
@@ -179,6 +180,9 @@ export type ToWorker =
   | { type: "alphaCurve"; reqId: number; edit: Edit; alphas: number[]; eval: EditEval }
   /** Token ids and texts of some texts (e.g. to check a counterfactual's length). */
   | { type: "tokenize"; reqId: number; texts: string[] }
+  /** Batch / sequential editing measured per batch (./batch-jobs.ts); `batchMethods` lists methods. */
+  | { type: "batchEdit"; reqId: number; run: BatchRunSpec }
+  | { type: "batchMethods"; reqId: number }
   /**
    * Text generated after a prompt (lib/edit/generate.ts), greedy or sampled, by the original or
    * the edited model. Latest wins per variant (the client's lane key is "generate:<variant>");
@@ -266,6 +270,7 @@ export type Progress =
       pNew?: number;
     }
   | { request: "evalEdit"; phase: EvalPhase; done: number; total: number }
+  | BatchProgressMsg
   | { request: "generate"; phase: "generate"; done: number; total: number }
   /** Phase 0: every head's pattern on the prompt; phase 1: the scores (prompt + repeated tokens). */
   | { request: "heads"; phase: HeadsPhase; done: number; total: number }
@@ -319,6 +324,8 @@ export type FromWorker =
       nNegative: number;
     }
   | { type: "alphaCurve"; reqId: number; points: AlphaPoint[] }
+  | { type: "batchEdit"; reqId: number; result: BatchRunResult }
+  | { type: "batchMethods"; reqId: number; methods: string[] }
   | { type: "baseline"; reqId: number; kind: SweepKind; baseline: BaselineInfo }
   | {
       type: "rows";

@@ -4,6 +4,7 @@
  * request of each lane (a request type; generation has one lane per variant) are dropped here,
  * so the store only ever sees current results, tagged with their lane.
  */
+import type { BatchRunSpec } from "./batch-jobs";
 import type { Edit, EditEval, PromptSet } from "./edit/types";
 import { errorText } from "./errors";
 import type { ReadoutBody, ReadoutType } from "./lens-jobs";
@@ -128,6 +129,12 @@ export interface ModelPort {
   readout?(body: ReadoutBody): number;
   /** Stops the latest read-out of `type`; it acknowledges with done {cancelled}. */
   cancelReadout?(type: ReadoutType): void;
+  /** A batch / sequential editing run (lib/batch-jobs.ts). Optional for test ports. */
+  batchEdit?(run: BatchRunSpec): number;
+  /** Stops the batch run at its next step; its later answers are dropped. */
+  cancelBatch?(): void;
+  /** Asks which editing methods the worker has. */
+  batchMethods?(): number;
   /** Text after a prompt from one variant; the latest per variant wins. */
   generate(prompt: string, settings: GenerateSettings, variant: GenerateVariant): number;
   /** Stops that variant's generation between tokens; its answers are dropped. */
@@ -244,6 +251,15 @@ export class WorkerClient implements ModelPort {
   }
   cancelReadout(type: ReadoutType): void {
     this.cancel(type, "keep");
+  }
+  batchEdit(run: BatchRunSpec): number {
+    return this.request({ type: "batchEdit", run });
+  }
+  cancelBatch(): void {
+    this.cancel("batchEdit");
+  }
+  batchMethods(): number {
+    return this.request({ type: "batchMethods" });
   }
   generate(prompt: string, settings: GenerateSettings, variant: GenerateVariant): number {
     return this.request({ type: "generate", prompt, settings, variant });

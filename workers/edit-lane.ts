@@ -3,7 +3,8 @@
  * `setEdits` learns what is missing (lib/edit/learnStack, progress per edit and step) and applies
  * the stack (lib/edit/applyEdits), which every later "edited" predict / run / attention request
  * uses; `evalEdit` measures a ROME edit of it (lib/edit/evaluate.ts); `probeHeads` scores a
- * linear probe on every head; `alphaCurve` scores a steering recipe for each α. Like ./jobs.ts
+ * linear probe on every head; `alphaCurve` scores a steering recipe for each α; `batchEdit`
+ * learns and measures batches of rewrites on top of the stack (./batch-job.ts). Like ./jobs.ts
  * it knows nothing of worker globals: the worker (and Node tests) give it `post` and the engine.
  *
  * Rules:
@@ -14,12 +15,16 @@
  *   made, and answers `error` coded "cancelled" (the previous stack stays applied). A cancel
  *   that arrives after the stack was applied changes nothing (its answer was already posted).
  * - A new stack makes an evaluation of the old one out of date: it stops, answering nothing.
+ * - A batch run starts from the applied stack's weights and holds them: a new stack is applied
+ *   (and the old one freed) only once the run has ended; the store then pushes the run's edits.
  * - The applied stack never changes under a sweep: learning waits for the sweep in flight, and
  *   a sweep asked for meanwhile waits for learning (both are side jobs of the run lane).
  * - The previous EditedModel is disposed when a new one replaces it and when a model loads
  *   (reset), so the stack holds exactly its own weight deltas.
  */
 import { applyEdits, type EditedModel } from "../lib/edit/apply";
+import type { MomentStore } from "../lib/edit/cov-cache";
+import { modelStatsId } from "../lib/edit/cov-cache";
 import type { EditDataset } from "../lib/edit/dataset";
 import { resolvePromptSet } from "../lib/edit/dataset";
 import { evaluateRomeEdit } from "../lib/edit/evaluate";
@@ -33,6 +38,7 @@ import type { Engine } from "../lib/engine";
 import { CancelledError } from "../lib/interp/cancel";
 import type { LearnPhase, ModelVariant, RequestOf } from "../lib/protocol";
 import { now } from "../lib/util/clock";
+import { availableMethods, runBatchJob } from "./batch-job";
 import type { SideJobs } from "./jobs";
 import { type Job, Lane, type Post, requireEngine, WorkerError } from "./lane";
 
@@ -44,6 +50,8 @@ export interface EditLaneHost {
   /** Resolves when no sweep is in flight or queued. */
   runsIdle(): Promise<void>;
   side: SideJobs;
+  /** Browser storage of C statistics (IndexedDB in the worker); absent: memory only. */
+  statsStore?(): MomentStore | null;
 }
 
 interface Applied {
@@ -56,6 +64,8 @@ type SetEditsMsg = RequestOf<"setEdits">;
 type EvalMsg = RequestOf<"evalEdit">;
 type ProbeMsg = RequestOf<"probeHeads">;
 type CurveMsg = RequestOf<"alphaCurve">;
+type BatchMsg = RequestOf<"batchEdit">;
+type MethodsMsg = RequestOf<"batchMethods">;
 
 /** Most α values one curve request may ask for. */
 export const MAX_ALPHAS = 25;
@@ -64,12 +74,16 @@ const romeSteps = (e: Extract<Edit, { kind: "rome" }>) => romeParams(e.params).s
 
 export class EditLane {
   private applied: Applied | null = null;
-  /** The lanes of the four edit requests, by request type (the worker's table uses them). */
+  /** The C cache's id of each loaded model (a fingerprint of its weights, computed once). */
+  private readonly statsIds = new WeakMap<Engine, Promise<string>>();
+  /** The lanes of the edit requests, by request type (the worker's table uses them). */
   readonly lanes: {
     setEdits: Lane<SetEditsMsg>;
     evalEdit: Lane<EvalMsg>;
     probeHeads: Lane<ProbeMsg>;
     alphaCurve: Lane<CurveMsg>;
+    batchEdit: Lane<BatchMsg>;
+    batchMethods: Lane<MethodsMsg>;
   };
 
   constructor(private readonly host: EditLaneHost) {
@@ -88,6 +102,21 @@ export class EditLane {
       evalEdit: new Lane({ post, run: (job) => this.evaluateOne(job) }),
       probeHeads: new Lane({ post, run: (job) => this.probeOne(job) }),
       alphaCurve: new Lane({ post, run: (job) => this.curveOne(job) }),
+      batchEdit: new Lane({
+        post,
+        run: (job) => this.batchOne(job),
+        cancelAnswer: (reqId) => ({
+          type: "error",
+          reqId,
+          code: "cancelled",
+          message: "The batch run was cancelled; the edits learned so far are kept",
+        }),
+      }),
+      batchMethods: new Lane({
+        post,
+        run: async (job) =>
+          job.post({ type: "batchMethods", reqId: job.reqId, methods: availableMethods() }),
+      }),
     };
   }
 
@@ -126,9 +155,13 @@ export class EditLane {
     this.lanes.alphaCurve.submit(msg);
   }
 
-  /** Cancels setEdits or evalEdit `reqId` if it is the latest; true if this lane knew it. */
+  /** Cancels setEdits, evalEdit or batchEdit `reqId` if it is the latest; true if known. */
   cancel(reqId: number): boolean {
-    return this.lanes.setEdits.cancel(reqId) || this.lanes.evalEdit.cancel(reqId);
+    return (
+      this.lanes.setEdits.cancel(reqId) ||
+      this.lanes.evalEdit.cancel(reqId) ||
+      this.lanes.batchEdit.cancel(reqId)
+    );
   }
 
   /** A new model is loading: forget the stack and free its weights. */
@@ -185,6 +218,7 @@ export class EditLane {
       // an evaluation or α curve reading the old stack finishes (or stops) before it is freed
       await this.lanes.evalEdit.idle();
       await this.lanes.alphaCurve.idle();
+      await this.lanes.batchEdit.idle();
       if (job.signal.aborted) throw new CancelledError();
       const model = applyEdits(engine.model, learned);
       const old = this.applied;
@@ -194,6 +228,37 @@ export class EditLane {
       post({ type: "done", reqId, ms: now() - t0, tensorsLeft: engine.tensorsInUse() });
     };
     await this.host.side.track(work());
+  }
+
+  private async batchOne(job: Job<BatchMsg>): Promise<void> {
+    const engine = requireEngine(await this.host.engine());
+    await this.host.runsIdle();
+    if (job.signal.aborted) throw new CancelledError();
+    const a = this.applied?.engine === engine ? this.applied : null;
+    if (a && a.model.plan.maps.length > 0) {
+      throw new WorkerError(
+        "bad_request",
+        "A batch run starts from the stack's weight edits: switch off its steering, LoReFT and other intervention edits first",
+      );
+    }
+    const dataset = await this.host.dataset();
+    const modelId = () => {
+      let id = this.statsIds.get(engine);
+      if (!id) {
+        id = modelStatsId(engine.model, engine.info.name);
+        this.statsIds.set(engine, id);
+      }
+      return id;
+    };
+    await this.host.side.track(
+      runBatchJob(job, {
+        engine,
+        start: a && !a.model.isIdentity ? a.model.weights : engine.model,
+        dataset,
+        modelId,
+        store: this.host.statsStore?.() ?? null,
+      }),
+    );
   }
 
   private async evaluateOne(job: Job<EvalMsg>): Promise<void> {

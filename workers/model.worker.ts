@@ -13,6 +13,7 @@ import { type KnownFact, parseKnownFacts } from "../lib/interp/dataset";
 import { MAX_DATASET_BYTES } from "../lib/load/limits";
 import { fetchCapped } from "../lib/load/url-source";
 import type { FromWorker, RequestOf, RequestType, ToWorker } from "../lib/protocol";
+import { idbMomentStore } from "../lib/edit/cov-cache-idb";
 import { EditLane } from "./edit-lane";
 import { GenerateJobs } from "./generate-job";
 import { headsLane } from "./heads-job";
@@ -95,6 +96,7 @@ const edits: EditLane = new EditLane({
   dataset: () => (loader.baseUrl() ? editData() : Promise.resolve(undefined)),
   runsIdle: () => runs.idle(),
   side,
+  statsStore: idbMomentStore,
 });
 
 const generations = new GenerateJobs({
@@ -135,6 +137,8 @@ const lanes: { [T in RequestType]: LaneOf<T> } = {
   evalEdit: edits.lanes.evalEdit,
   probeHeads: edits.lanes.probeHeads,
   alphaCurve: edits.lanes.alphaCurve,
+  batchEdit: edits.lanes.batchEdit,
+  batchMethods: edits.lanes.batchMethods,
   lens: readouts.lens,
   dla: readouts.dla,
   attrib: readouts.attrib,

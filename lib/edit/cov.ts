@@ -53,9 +53,28 @@ export function secondMoment(
   texts: readonly string[],
   layer: number,
 ): Promise<SecondMoment> {
-  return momentCache.get(model, `${layer}|${hashTexts(texts)}`, (root) =>
+  return momentCache.get(model, momentKey(layer, texts), (root) =>
     compute(root, tok, texts, layer),
   );
+}
+
+/** The in-memory cache's key of C for a layer and corpus (also names it in browser storage). */
+export function momentKey(layer: number, texts: readonly string[]): string {
+  return `${layer}|${hashTexts(texts)}`;
+}
+
+/**
+ * Puts a C read from browser storage (lib/edit/cov-cache.ts) into the in-memory cache of the
+ * root of `model`, so the next secondMoment for this layer and corpus uses it (a C already held
+ * wins).
+ */
+export function primeMoment(
+  model: ModelLike,
+  layer: number,
+  texts: readonly string[],
+  m: SecondMoment,
+): Promise<SecondMoment> {
+  return momentCache.get(model, momentKey(layer, texts), async () => m);
 }
 
 async function compute(

@@ -6,6 +6,7 @@
 import type { StateCreator } from "zustand/vanilla";
 import { type AnswerOf, type FromWorker, isProgressOf } from "../protocol";
 import type { LaneKey } from "../worker-client";
+import { reduceBatch } from "./batch-slice";
 import { reduceCompare } from "./compare-slice";
 import type { Context } from "./context";
 import { reduceDataset } from "./dataset-slice";
@@ -140,6 +141,9 @@ export function createConnectionSlice(
           return set((s) => ({ headProbe: reduceProbe(s.headProbe, msg) }));
         case "alphaCurve":
           return set((s) => ({ alphaCurve: reduceCurve(s.alphaCurve, msg) }));
+        case "batchEdit":
+        case "batchMethods":
+          return reduceBatch(set, get, msg);
         case "generate:original":
         case "generate:edited": {
           const v = lane === "generate:original" ? "original" : "edited";

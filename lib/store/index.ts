@@ -3,6 +3,7 @@
  * React provider (components/StoreProvider) creates one per mounted app, never a global.
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
+import { createBatchSlice } from "./batch-slice";
 import { createCompareSlice } from "./compare-slice";
 import { createConnectionSlice } from "./connection-slice";
 import { createContext } from "./context";
@@ -80,6 +81,7 @@ export function createCausewayStore(options: StoreOptions = {}): CausewayStore {
     ...createDatasetSlice(ctx)(...a),
     ...createEditsSlice(ctx)(...a),
     ...createEditToolsSlice(ctx)(...a),
+    ...createBatchSlice(ctx)(...a),
     ...createCompareSlice(ctx)(...a),
     ...createGenerateSlice(ctx)(...a),
     ...createLensSlice(ctx)(...a),

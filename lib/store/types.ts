@@ -13,6 +13,7 @@ import type {
   Prediction,
 } from "../protocol";
 import type { LaneKey, ModelPort } from "../worker-client";
+import type { BatchSlice } from "./batch-slice";
 import type { Progress, UiError } from "./common-types";
 import type { EditsSlice, EditToolsSlice } from "./edits-types";
 import type { HeadsSlice } from "./heads-slice";
@@ -118,6 +119,7 @@ export type CausewayState = ModelSlice &
   HeadsSlice &
   EditsSlice &
   EditToolsSlice &
+  BatchSlice &
   CompareSlice &
   PredictSlice &
   TraceSlice &
