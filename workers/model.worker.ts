@@ -8,12 +8,12 @@
  * worker itself never dies.
  */
 import "../lib/model/backends-browser";
+import { idbMomentStore } from "../lib/edit/cov-cache-idb";
 import { type EditDataset, parseEditDataset } from "../lib/edit/dataset";
 import { type KnownFact, parseKnownFacts } from "../lib/interp/dataset";
 import { MAX_DATASET_BYTES } from "../lib/load/limits";
 import { fetchCapped } from "../lib/load/url-source";
 import type { FromWorker, RequestOf, RequestType, ToWorker } from "../lib/protocol";
-import { idbMomentStore } from "../lib/edit/cov-cache-idb";
 import { EditLane } from "./edit-lane";
 import { GenerateJobs } from "./generate-job";
 import { headsLane } from "./heads-job";
