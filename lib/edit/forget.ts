@@ -34,20 +34,9 @@ import { baseOf, type ModelLike, viewOf } from "./apply";
 import { padRows } from "./batch";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { WeightRole } from "./family-sites";
-import { EditError } from "./types";
+import { EditError, type ForgetParams } from "./types";
 
-/** The regulariser's settings as an edit stores them (params.forget). */
-export interface ForgetParams {
-  /** λ, the penalty's weight in the loss; 0 turns the regulariser off. */
-  lambda: number;
-  /** SGD steps on the general text that record the importance, and their learning rate η. */
-  steps?: number;
-  lr?: number;
-  /** SI's damping ξ in Ω = ω / (Δ² + ξ). */
-  xi?: number;
-  /** General texts per importance step (texts t·batch … (t+1)·batch − 1, wrapping around). */
-  batch?: number;
-}
+export type { ForgetParams };
 
 export const FORGET_DEFAULTS = { steps: 4, lr: 0.1, xi: 1e-6, batch: 16 };
 

@@ -32,6 +32,14 @@ import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { canonicalPrompts, canonicalScore } from "./canonical";
 import type { EditDataset } from "./dataset";
 import type { WeightRole } from "./family-sites";
+import { fullRank, fullTrainables } from "./finetune";
+import {
+  checkForget,
+  computeImportance,
+  type ForgetImportance,
+  forgettingPenalty,
+  type WeightDelta,
+} from "./forget";
 import { LORA_DEFAULTS, loraLayers, loraModules, loraScale, loraWeight } from "./lora-site";
 import { generalTextLoss, type TextLoss } from "./metrics";
 import { continuationIds } from "./tokens";
@@ -60,14 +68,18 @@ export interface LoraOptions {
   signal?: CancelSignal;
 }
 
-interface Trainable {
+/** One trained module: its variables and its change of the weight. */
+export interface Trainable {
   layer: number;
   module: LoraModule;
   name: WeightRole;
   /** The weight's first column the module covers (q/k/v_proj in the fused wQkv). */
   colOffset: number;
-  a: tf.Variable; // [in, r]
-  b: tf.Variable; // [r, out]
+  vars: tf.Variable[];
+  /** The module's change [in, n] (n its columns), on the tape. */
+  delta: () => tf.Tensor;
+  /** The change as the file stores it. */
+  factor: () => Promise<LoraFactor>;
 }
 
 /** A's seeded Gaussian init, N(0, 1/in), one factor after another in layer then module order. */
@@ -106,32 +118,53 @@ function loraExample(
 }
 
 /** A and B of every (layer, module), A from the seeded stream in layer then module order. */
-function trainables(
-  layers: [number, number],
-  p: typeof LORA_DEFAULTS & LoraEdit["params"],
-  modules: readonly LoraModule[],
-  config: Gpt2Config,
-  train: Trainable[],
-): void {
+function loraTrainables(o: TrainablesOptions): Trainable[] {
+  const { layers, p, modules, config } = o;
   const rng = new GaussianRng(p.seed);
+  const scale = p.alpha / p.rank;
+  const train: Trainable[] = [];
   for (let layer = layers[0]; layer <= layers[1]; layer++) {
     for (const module of modules) {
       const { name, rows, cols, colOffset } = loraWeight(module, config);
       const a0 = tf.tensor2d(loraInit(rows, p.rank, rng), [rows, p.rank]);
       const b0 = tf.zeros([p.rank, cols]);
-      const [a, b] = [tf.variable(a0, true), tf.variable(b0, true)];
-      train.push({ layer, module, name, colOffset, a, b });
+      const [a, b] = [tf.variable(a0, true), tf.variable(b0, true)]; // [in, r], [r, out]
       tf.dispose([a0, b0]); // the variables hold their own reference
+      train.push({
+        layer,
+        module,
+        name,
+        colOffset,
+        vars: [a, b],
+        delta: () => tf.matMul(a, b).mul(scale),
+        factor: async () => ({
+          layer,
+          module,
+          a: Array.from(await a.data()),
+          b: Array.from(await b.data()),
+        }),
+      });
     }
   }
+  return train;
+}
+
+/** What the trainables of a layer range are made from (LoRA here, full in ./finetune.ts). */
+export interface TrainablesOptions {
+  layers: [number, number];
+  p: typeof LORA_DEFAULTS & LoraEdit["params"];
+  modules: readonly LoraModule[];
+  config: Gpt2Config;
 }
 
 /** What the training loop needs besides the variables. */
 interface TrainSetup {
   p: typeof LORA_DEFAULTS & LoraEdit["params"];
   opts: LoraOptions;
-  /** NLL of the suffix on the tape, and the factors now. */
+  /** The training loss on the tape (suffix NLL + λ·penalty), and the factors now. */
   nll: () => tf.Scalar;
+  /** The forgetting penalty now (null when the regulariser is off). */
+  penalty: () => Promise<number | null>;
   snapshot: () => Promise<LoraFactor[]>;
   /** General-text NLL with these factors, and of the original model. */
   generalNll: (factors: LoraFactor[]) => Promise<TextLoss>;
@@ -139,6 +172,12 @@ interface TrainSetup {
 }
 
 type Kept = { step: number; factors: LoraFactor[]; nll: number };
+
+/** The penalty as a losses entry carries it (nothing when the regulariser is off). */
+async function penaltyOf(s: TrainSetup): Promise<{ penalty?: number }> {
+  const v = await s.penalty();
+  return v === null ? {} : { penalty: v };
+}
 
 /**
  * Adam on the one example, measuring the general-text loss of the state before each update; the
@@ -160,7 +199,7 @@ async function trainLora(
         const loss = (await v.data())[0];
         v.dispose();
         const g = step === 0 ? original : await s.generalNll(await s.snapshot());
-        losses.push({ step, loss, ratio: g.nll / original.nll });
+        losses.push({ step, loss, ratio: g.nll / original.nll, ...(await penaltyOf(s)) });
         opts.onStep?.({ step, total: p.steps, loss });
         break;
       }
@@ -174,7 +213,7 @@ async function trainLora(
       // the state before this update: step 0 is the original model (B = 0)
       const factors = step === 0 ? kept.factors : await s.snapshot();
       const g = step === 0 ? original : await s.generalNll(factors);
-      losses.push({ step, loss, ratio: g.nll / original.nll });
+      losses.push({ step, loss, ratio: g.nll / original.nll, ...(await penaltyOf(s)) });
       if (g.nll <= (1 + p.epsilon) * original.nll) kept = { step, factors, nll: g.nll };
       opts.onStep?.({ step, total: p.steps, loss });
       optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
@@ -191,43 +230,72 @@ async function trainLora(
   }
 }
 
-/** NLL(suffix | prefix) with every trained weight W + s·A·B, on the tape. */
-function suffixNll(o: {
+/** Every trained weight's change, full width [in, out]: q/k/v parts of one fused weight add up. */
+function weightDeltas(view: Gpt2Model, train: readonly Trainable[]): WeightDelta[] {
+  const byWeight = new Map<string, WeightDelta>();
+  for (const t of train) {
+    const k = `${t.layer}:${t.name}`;
+    const w = view.blockWeight(t.layer, t.name); // [in, out]
+    const d = padColumns(t.delta(), t.colOffset, w);
+    const prev = byWeight.get(k)?.delta;
+    byWeight.set(k, { layer: t.layer, name: t.name, delta: prev ? prev.add(d) : d });
+  }
+  return [...byWeight.values()];
+}
+
+type Forget = { imp: ForgetImportance; lambda: number } | null;
+
+/** NLL(suffix | prefix) with every trained weight W + ΔW, plus λ·penalty(ΔW), on the tape. */
+function trainingLoss(o: {
   view: Gpt2Model;
   train: Trainable[];
-  scale: number;
   row: number[];
   mask: tf.Tensor3D;
+  forget: Forget;
 }): () => tf.Scalar {
-  const { view, train, scale, row, mask } = o;
+  const { view, train, row, mask, forget } = o;
   return () =>
     tf.tidy(() => {
-      // W + s·A·B per weight; q/k/v parts of one fused weight add up
-      const byWeight = new Map<string, { layer: number; name: WeightRole; value: tf.Tensor }>();
-      for (const t of train) {
-        const k = `${t.layer}:${t.name}`;
-        const w = byWeight.get(k)?.value ?? view.blockWeight(t.layer, t.name); // [in, out]
-        const delta = padColumns(tf.matMul(t.a, t.b).mul(scale), t.colOffset, w);
-        byWeight.set(k, { layer: t.layer, name: t.name, value: w.add(delta) });
-      }
-      const weights = [...byWeight.values()];
+      const deltas = weightDeltas(view, train);
+      const weights = deltas.map((d) => ({
+        layer: d.layer,
+        name: d.name,
+        value: view.blockWeight(d.layer, d.name).add(d.delta),
+      }));
       const { logits } = view
         .withOverrides({ weights })
         .forward({ inputIds: [row], logitPositions: "all" }); // [1, T, V]
-      return tf.logSoftmax(logits).mul(mask).sum().neg() as tf.Scalar;
+      const nll = tf.logSoftmax(logits).mul(mask).sum().neg() as tf.Scalar;
+      if (!forget) return nll;
+      return nll.add(forgettingPenalty(forget.imp, deltas).mul(forget.lambda)) as tf.Scalar;
     });
 }
 
-/** The factors now, on the host. */
-async function factorsOf(train: readonly Trainable[]): Promise<LoraFactor[]> {
-  return Promise.all(
-    train.map(async (t) => ({
-      layer: t.layer,
-      module: t.module,
-      a: Array.from(await t.a.data()),
-      b: Array.from(await t.b.data()),
-    })),
-  );
+/** The forgetting penalty of the trained changes now, on the host (null when off). */
+function penaltyNow(view: Gpt2Model, train: readonly Trainable[], forget: Forget) {
+  return async (): Promise<number | null> => {
+    if (!forget) return null;
+    const v = tf.tidy(() => forgettingPenalty(forget.imp, weightDeltas(view, train)));
+    const x = (await v.data())[0];
+    v.dispose();
+    return x;
+  };
+}
+
+/** Importance of the trained weights for the general text, when the edit asks for the penalty. */
+async function forgetOf(o: {
+  model: ModelLike;
+  tok: TextTokenizer;
+  train: readonly Trainable[];
+  texts: readonly string[];
+  p: LoraEdit["params"];
+  signal?: CancelSignal;
+}): Promise<Forget> {
+  const f = o.p.forget;
+  if (!f || !(f.lambda > 0)) return null;
+  const weights = o.train.map((t) => ({ layer: t.layer, name: t.name }));
+  const imp = await computeImportance({ ...o, weights, params: f });
+  return { imp, lambda: f.lambda };
 }
 
 /**
@@ -254,11 +322,21 @@ export async function learnLora(
 ): Promise<LoraEdit> {
   const t0 = now();
   const config = baseOf(model).config;
-  const p = { ...LORA_DEFAULTS, ...edit.params };
   const [first, last] = loraLayers(edit, config);
-  const scale = loraScale(edit);
+  const modules = loraModules(edit, config);
+  const full = edit.params.full === true ? fullRank(modules, config) : null;
+  const p = { ...LORA_DEFAULTS, ...edit.params, ...(full ? { rank: full, alpha: full } : {}) };
+  const self: LoraEdit = {
+    ...edit,
+    params: full ? { ...edit.params, rank: full, alpha: full } : edit.params,
+  };
+  const scale = loraScale(self);
   if (!(p.steps >= 0) || !(p.lr > 0))
     throw new EditError("bad_edit", "lora needs steps ≥ 0, lr > 0");
+  if (p.forget)
+    checkForget(p.forget, (m) => {
+      throw new EditError("bad_edit", m);
+    });
   const texts = opts.dataset?.general_text?.slice(0, p.texts);
   if (!texts || texts.length === 0) {
     throw new EditError(
@@ -269,25 +347,28 @@ export async function learnLora(
   const example = loraExample(tok, p, config);
   const T = example.row.length;
 
-  const withFactors = onFactors(model, edit);
+  const withFactors = onFactors(model, self);
   const generalNll = (factors: LoraFactor[]) =>
     withFactors(factors, (m) => generalTextLoss(m, tok, texts));
 
-  const prompts = evalPrompts(edit, opts.dataset);
+  const prompts = evalPrompts(self, opts.dataset);
   const task = { prompts, suffix: p.suffix, threshold: p.threshold };
   const before = prompts.length > 0 ? await canonicalScore(model, tok, task) : null;
   const original = await generalTextLoss(model, tok, texts);
 
   const view = viewOf(model, T);
-  const train: Trainable[] = [];
   const mask = tf.tensor3d(example.mask, [1, T, config.vocabSize]);
-  const snapshot = () => factorsOf(train);
+  const setup = { layers: [first, last] as [number, number], p, modules, config };
+  const train = full ? fullTrainables(setup) : loraTrainables(setup);
+  let forget: Forget = null;
+  const snapshot = () => Promise.all(train.map((t) => t.factor()));
   try {
-    trainables([first, last], p, loraModules(edit, config), config, train);
-    const nll = suffixNll({ view, train, scale, row: example.row, mask });
-    const vars = train.flatMap((t) => [t.a, t.b]);
+    forget = await forgetOf({ model, tok, train, texts, p, signal: opts.signal });
+    const nll = trainingLoss({ view, train, row: example.row, mask, forget });
+    const penalty = penaltyNow(view, train, forget);
+    const vars = train.flatMap((t) => t.vars);
     const { kept, losses } = await trainLora(
-      { p, opts, nll, snapshot, generalNll, original },
+      { p, opts, nll, penalty, snapshot, generalNll, original },
       vars,
     );
 
@@ -296,7 +377,7 @@ export async function learnLora(
         ? await withFactors(kept.factors, (m) => canonicalScore(m, tok, task))
         : null;
     const info: LoraInfo = {
-      params: train.reduce((n, t) => n + t.a.size + t.b.size, 0),
+      params: vars.reduce((n, v) => n + v.size, 0),
       scale,
       losses,
       kept_step: kept.step,
@@ -310,12 +391,14 @@ export async function learnLora(
       threshold: p.threshold,
       n_eval: prompts.length,
       ms: Math.round(now() - t0),
+      ...(forget ? { forget: { lambda: forget.lambda, raw_mean: forget.imp.rawMean } } : {}),
     };
-    const result: LoraEdit = { ...edit, learned: { factors: kept.factors, info } };
+    const result: LoraEdit = { ...self, learned: { factors: kept.factors, info } };
     if (!result.site?.layers) result.site = { ...result.site, layers: [first, last] };
     return result;
   } finally {
     mask.dispose();
-    for (const t of train) tf.dispose([t.a, t.b]);
+    forget?.imp.dispose();
+    for (const t of train) tf.dispose(t.vars);
   }
 }

@@ -110,6 +110,30 @@ export interface LoraParams {
   eval_prompts?: string[];
   /** Success if P(suffix | prompt) ≥ threshold (country–capital-like facts: 0.2). */
   threshold?: number;
+  /**
+   * Full fine-tuning of the layer range instead of LoRA (lib/edit/finetune.ts): ΔW of every
+   * module trained directly (Adam from 0), stored as exact factors of rank min(in, out) with one
+   * side the identity (rank and alpha are then set to that, s = 1).
+   */
+  full?: boolean;
+  /** Forgetting regularisation of the training loss (lib/edit/forget.ts); off when absent. */
+  forget?: ForgetParams;
+}
+
+/**
+ * The forgetting regulariser's settings (Song et al. 2025; lib/edit/forget.ts FORGET_DEFAULTS):
+ * loss = edit loss + lambda · Σ_l c_l Σ Ω ⊙ ΔW², Ω from SI along SGD steps on the general text.
+ */
+export interface ForgetParams {
+  /** λ, the penalty's weight in the loss; 0 turns the regulariser off. */
+  lambda: number;
+  /** SGD steps on the general text that record the importance, and their learning rate η. */
+  steps?: number;
+  lr?: number;
+  /** SI's damping ξ in Ω = ω / (Δ² + ξ). */
+  xi?: number;
+  /** General texts per importance step (texts t·batch … (t+1)·batch − 1, wrapping around). */
+  batch?: number;
 }
 
 /** One weight's factors: ΔW = s·A·B, A [in, r] and B [r, out] row-major (Conv1D layouts). */
@@ -124,8 +148,13 @@ export interface LoraInfo {
   /** Trainable parameters: Σ r·(in + out). */
   params: number;
   scale: number;
-  /** After each step (step 0 = before training): NLL of the suffix and general-text ratio. */
-  losses: { step: number; loss: number; ratio: number }[];
+  /**
+   * After each step (step 0 = before training): the training loss (NLL of the suffix, plus
+   * λ·penalty when regularised), the general-text ratio, and the forgetting penalty (when on).
+   */
+  losses: { step: number; loss: number; ratio: number; penalty?: number }[];
+  /** The forgetting regulariser's λ and the raw mean importance Ω stands for (when on). */
+  forget?: { lambda: number; raw_mean: number };
   /** The step kept (the last with ratio ≤ 1 + ε; 0 = no change) and its ratio. */
   kept_step: number;
   loss_ratio: number;
