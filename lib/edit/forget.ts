@@ -132,8 +132,8 @@ export async function computeImportance(o: {
   const unique = [...new Map(o.weights.map((w) => [keyOf(w), w])).values()];
   const view0 = viewOf(o.model, rows[0].length);
   const w0 = unique.map((w) => view0.blockWeight(w.layer, w.name) as tf.Tensor2D);
-  const theta = w0.map((w) => tf.variable(w.clone(), true));
-  const omega = w0.map((w) => tf.variable(tf.zerosLike(w), false));
+  const theta = w0.map((w) => tf.variable(w, true)); // a copy: the model's weight stays
+  const omega = w0.map((w) => tf.tidy(() => tf.variable(tf.zerosLike(w), false)));
   const losses: number[] = [];
   try {
     for (let t = 0; t < p.steps; t++) {
@@ -160,7 +160,14 @@ export async function computeImportance(o: {
       omega.map((om, i) => om.div(theta[i].sub(w0[i]).square().add(p.xi)) as tf.Tensor2D),
     );
     const total = raw.reduce((n, r) => n + r.size, 0);
-    const sums = await Promise.all(raw.map(async (r) => (await r.sum().data())[0]));
+    const sums = await Promise.all(
+      raw.map(async (r) => {
+        const t = r.sum();
+        const x = (await t.data())[0];
+        t.dispose();
+        return x;
+      }),
+    );
     const rawMean = sums.reduce((a, b) => a + b, 0) / total;
     if (!(rawMean > 0) || !Number.isFinite(rawMean)) {
       tf.dispose(raw);
@@ -178,10 +185,16 @@ export async function computeImportance(o: {
   }
 }
 
-/** Passes x forward and no gradient back (a coefficient of the loss, not a function of it). */
-const constant = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const x = args[0] as tf.Tensor;
-  return { value: x.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+/**
+ * c_l = R_l / Σ_k R_k (0 when all R = 0) as one taped op with no gradient: a coefficient of the
+ * loss, not a function of it (and no 0/0 from the division's own gradient at R = 0).
+ */
+const layerCoefficients = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const R = args[0] as tf.Tensor1D; // [layers]
+  return {
+    value: R.div(R.sum().maximum(1e-30)),
+    gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+  };
 });
 
 /**
@@ -204,7 +217,7 @@ export function forgettingPenalty(
     }
     if (byLayer.size === 0) return tf.scalar(0);
     const R = tf.stack([...byLayer.values()]) as tf.Tensor1D; // [layers]
-    const c = constant(R.div(R.sum().maximum(1e-30))) as tf.Tensor1D; // c_l, no gradient
+    const c = layerCoefficients(R) as tf.Tensor1D; // c_l, no gradient
     return c.mul(R).sum() as tf.Scalar;
   });
 }
