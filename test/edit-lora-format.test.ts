@@ -44,6 +44,16 @@ describe("lora edits as data", () => {
       /\[first, last\]/,
     );
     bad({ kind: "lora", params: { prefix: "a", suffix: "b", eval_prompts: [] } }, /eval_prompts/);
+    bad({ kind: "lora", params: { prefix: "a", suffix: "b", full: "yes" } }, /params.full must/);
+    bad({ kind: "lora", params: { prefix: "a", suffix: "b", forget: 1 } }, /params.forget must/);
+    bad(
+      { kind: "lora", params: { prefix: "a", suffix: "b", forget: { lambda: -1 } } },
+      /edit 3: params.forget.lambda must be ≥ 0/,
+    );
+    bad(
+      { kind: "lora", params: { prefix: "a", suffix: "b", forget: { lambda: 1, steps: 0.5 } } },
+      /params.forget.steps must be a whole number/,
+    );
     bad(
       {
         kind: "lora",

@@ -2,6 +2,7 @@
  * The structure checks of each edit kind (docs/edits.md), one function per kind, called by
  * lib/edit/parse.ts parseEdit with the edit's site, params and learned objects.
  */
+import { checkForget } from "./forget";
 import { type Checker, type Obj, RESID_HOOKS } from "./parse-checker";
 import { COV_SOURCES, type EditKind, LORA_MODULES } from "./types";
 
@@ -171,6 +172,10 @@ function lora(c: Checker, { site, params: p, learned }: EditParts): void {
       c.fail("params.eval_prompts must be a non-empty list of strings");
     c.strs(ev, "params.eval_prompts", "eval_prompts");
   }
+  if (p.full !== undefined && typeof p.full !== "boolean")
+    c.fail("params.full must be true or false");
+  if (p.forget !== undefined)
+    checkForget(c.obj(p.forget, "params.forget") as never, (m) => c.fail(`params.${m}`));
   if (learned) {
     c.list(learned.factors, "learned.factors", "layers", (o, name) => {
       c.int(o.layer, `${name}.layer`);
@@ -181,7 +186,7 @@ function lora(c: Checker, { site, params: p, learned }: EditParts): void {
   }
 }
 
-/** MEMIT / AlphaEdit: the requests in ROME's fields, the hparams by MEMIT's names. */
+/** MEMIT / AlphaEdit / PMET: the requests in ROME's fields, the hparams by MEMIT's names. */
 function batch(c: Checker, { site, params: p, learned }: EditParts): void {
   layerList(c, site.layers);
   c.list(p.requests, "params.requests", "requests", (r, name) => {
@@ -208,6 +213,8 @@ function batch(c: Checker, { site, params: p, learned }: EditParts): void {
     bound: "nullspace_threshold",
   });
   c.num(p.L2, "params.L2", { optional: true, bound: "l2" });
+  c.num(p.nll_loss_factor, "params.nll_loss_factor", { optional: true, bound: "nll_loss_factor" });
+  c.int(p.v_loss_layer, "params.v_loss_layer", { optional: true });
   if (p.context !== undefined) contextCheck(c, p.context);
   if (learned) {
     c.list(learned.layers, "learned.layers", "layers", (o, name) => {
@@ -215,6 +222,39 @@ function batch(c: Checker, { site, params: p, learned }: EditParts): void {
       c.nums(o.a, `${name}.a`);
       c.nums(o.b, `${name}.b`);
       c.nums(o.keys, `${name}.keys`, { optional: true });
+    });
+  }
+}
+
+/** SWEA: the requests in ROME's fields, the hparams by SWEA's names (lib/edit/swea-types.ts). */
+function swea(c: Checker, { site, params: p, learned }: EditParts): void {
+  if (Object.keys(site).length > 0)
+    c.fail("swea has no site (it alters the subject's token embeddings)");
+  c.list(p.requests, "params.requests", "requests", (r, name) => {
+    for (const k of ["prompt", "subject", "target_new"]) c.str(r[k], `${name}.${k}`);
+    c.str(r.target_true, `${name}.target_true`, { optional: true });
+    c.int(r.case_id, `${name}.case_id`, { optional: true });
+  });
+  c.int(p.v_num_grad_steps, "params.v_num_grad_steps", { optional: true, bound: "rome_steps" });
+  c.int(p.kn_steps, "params.kn_steps", { optional: true, bound: "rome_steps" });
+  c.num(p.v_lr, "params.v_lr", { optional: true, bound: "rome_lr" });
+  c.num(p.v_weight_decay, "params.v_weight_decay", { optional: true, bound: "weight_decay" });
+  c.num(p.clamp_norm_factor, "params.clamp_norm_factor", { optional: true, bound: "clamp" });
+  c.num(p.kl_factor, "params.kl_factor", { optional: true, bound: "kl_weight" });
+  c.num(p.nll_loss_factor, "params.nll_loss_factor", { optional: true, bound: "kl_weight" });
+  for (const k of ["kn_threshold", "suppress_factor"]) {
+    c.num(p[k], `params.${k}`, { optional: true });
+    if (p[k] !== undefined && ((p[k] as number) < 0 || (p[k] as number) > 1))
+      c.fail(`params.${k} must be 0 to 1`);
+  }
+  c.oneOf(p.mode, "params.mode", ["kn+optimize", "optimize"], { optional: true });
+  c.oneOf(p.v_init, "params.v_init", ["embedding", "zero"], { optional: true });
+  if (p.context !== undefined) contextCheck(c, p.context);
+  if (learned) {
+    c.list(learned.fusions, "learned.fusions", "requests", (o, name) => {
+      c.int(o.request, `${name}.request`);
+      c.nums(o.tokens, `${name}.tokens`);
+      c.nums(o.offsets, `${name}.offsets`);
     });
   }
 }
@@ -230,4 +270,6 @@ export const KIND_CHECKS: Record<EditKind, KindCheck> = {
   lora,
   memit: batch,
   alphaedit: batch,
+  swea,
+  pmet: batch,
 };
