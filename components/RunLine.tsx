@@ -98,10 +98,8 @@ export function RunLine({
           <div className="runline__fill" style={{ width: `${frac * 100}%` }} />
         </div>
       ) : null}
-      {/* the text takes the free width, so Cancel keeps its place while the text changes */}
       <span
         className="runline__text"
-        style={{ flex: 1 }}
         role={run.status === "error" ? "alert" : undefined}
       >
         {text ? text(elapsedMs) : statusText(run, what, elapsedMs)}

@@ -152,15 +152,25 @@ test("the subject is chosen on the token strip or found from text, with clear er
 
 test("cancel stops a running sweep: fewer cells, status cancelled, no tensors left", async () => {
   test.setTimeout(180_000);
-  await page.getByTestId("trace-samples").fill("10");
+  // 200 samples: about 180 times the work of the first cell, so the run is still going when
+  // Cancel is pressed on any machine (10 samples finish in about 3 s on wasm)
+  await page.getByTestId("trace-samples").fill("200");
   await page.getByTestId("run-trace").click();
   await expect(status("trace")).toHaveAttribute("data-status", "running");
   const hidden = page.getByTestId("heatmap-hidden");
   await expect
     .poll(async () => Number(await hidden.getAttribute("data-filled")), { timeout: 120_000 })
     .toBeGreaterThan(0);
-  await expect(page.getByTestId("cancel-trace")).toBeVisible();
-  await page.getByTestId("cancel-trace").click();
+  const cancel = page.getByTestId("cancel-trace");
+  await expect(cancel).toBeVisible();
+  // Cancel stays where it is while the progress text grows (it used to slide right each update)
+  const before = await cancel.boundingBox();
+  const filledThen = Number(await hidden.getAttribute("data-filled"));
+  await expect
+    .poll(async () => Number(await hidden.getAttribute("data-filled")), { timeout: 120_000 })
+    .toBeGreaterThan(filledThen);
+  expect(await cancel.boundingBox()).toEqual(before);
+  await cancel.click();
   await expect(status("trace")).toHaveAttribute("data-status", "cancelled", { timeout: 60_000 });
   await expect(status("trace")).toContainText(/cancelled/i);
   await expect(status("trace")).toHaveAttribute("data-tensors-left", "0");
