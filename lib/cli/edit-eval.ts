@@ -25,6 +25,7 @@ import { type EvalCase, type Suite, suiteCases } from "../edit/eval-cases";
 import { parseMethods } from "../edit/eval-methods";
 import { type CurvePoint, type EditRunResult, runEditEval, uneditedScores } from "../edit/eval-run";
 import type { Engine } from "../engine";
+import { curveCsv, EDIT_SCORE_COLUMNS } from "../export/edit-curve";
 import { EDIT_PARAMS, EDIT_RUN_PARAMS } from "../params/table";
 import { intFlag, paramFlag, UsageError } from "./args";
 import { parseCases } from "./edit-inputs";
@@ -227,17 +228,10 @@ function pointText(p: CurvePoint): string {
   return `efficacy ${f3(p.efficacy)}, paraphrase ${f3(p.paraphrase)}, neighbourhood ${f3(p.neighborhood)}, score ${f3(p.score)}, fluency ${f3(p.fluency)}, loss ratio ${f3(p.general_text_ratio)}`;
 }
 
-const COLUMNS = [
-  "efficacy",
-  "paraphrase",
-  "neighborhood",
-  "score",
-  "efficacy_diff",
-  "paraphrase_diff",
-  "neighborhood_diff",
-  "fluency",
-  "general_text_ratio",
-] as const;
+const COLUMNS = EDIT_SCORE_COLUMNS;
+
+/** The CSV of --csv (lib/export/edit-curve.ts: the app's Batch form exports the same). */
+export { curveCsv };
 
 /** A Markdown table of the final scores, one row per method, the unedited model first. */
 export function scoreTable(
@@ -254,19 +248,6 @@ export function scoreTable(
     row("unedited", { ...unedited, general_text_ratio: 1 }),
     ...runs.map((r) => row(r.method, { ...r.edited })),
   ].join("\n");
-}
-
-/** CSV: method, edits so far and every score; one row per curve point (or per method). */
-export function curveCsv(runs: readonly EditRunResult[]): string {
-  const lines = [["method", "edits", ...COLUMNS].join(",")];
-  for (const r of runs) {
-    const points = r.curve.length > 0 ? r.curve : [{ edits: r.n_cases, ...r.edited }];
-    for (const p of points) {
-      const rec = p as unknown as Record<string, number | null>;
-      lines.push([r.method, p.edits, ...COLUMNS.map((k) => rec[k] ?? "")].join(","));
-    }
-  }
-  return `${lines.join("\n")}\n`;
 }
 
 /** Human-readable summary for `format`. */
