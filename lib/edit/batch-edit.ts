@@ -21,6 +21,7 @@ import type { EditDataset } from "./dataset";
 import { type BatchProgress, learnBatch } from "./memit";
 import { checkRequests } from "./memit-params";
 import { computeRome } from "./rome";
+import { sweaBatchEdit } from "./swea-batch";
 import {
   type BatchEdit,
   type BatchKind,
@@ -32,8 +33,8 @@ import {
   type RomeParams,
 } from "./types";
 
-export type BatchMethod = "rome" | BatchKind;
-export const BATCH_METHODS: readonly BatchMethod[] = ["rome", "memit", "alphaedit"];
+export type BatchMethod = "rome" | BatchKind | "swea";
+export const BATCH_METHODS: readonly BatchMethod[] = ["rome", "memit", "alphaedit", "swea"];
 
 export type { BatchProgress };
 
@@ -66,6 +67,7 @@ export interface BatchEditResult {
 export async function applyBatchEdit(o: BatchEditOptions): Promise<BatchEditResult> {
   checkRequests(o.requests);
   if (o.method === "rome") return { edits: await romeBatchEdits(o) };
+  if (o.method === "swea") return { edits: [await sweaBatchEdit(o)] };
   const edit: BatchEdit = {
     kind: o.method,
     site: o.layers ? { layers: [...o.layers] } : {},

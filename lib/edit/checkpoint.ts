@@ -159,6 +159,9 @@ class HubEditor {
 
 /** Why an enabled edit kept as an intervention is not in the checkpoint. */
 function notWeightReason(e: Edit, config: AnyModelConfig): string {
+  if (e.kind === "swea") {
+    return "a SWEA edit adds offsets to the subject's token embeddings wherever its tokens occur in the input, a lookup that no weight can express: it cannot be saved into a checkpoint (keep the edit file, --out)";
+  }
   const pos = "position" in e.site ? e.site.position : undefined;
   if (e.kind === "loreft") {
     return "a LoReFT edit is an intervention on activations, h + Rᵀ(Wh + b − Rh) at one position per prompt, not a weight change: it cannot be saved into a checkpoint (keep the edit file, --out)";

@@ -21,6 +21,7 @@ export const METHOD_NAMES = [
   "memit",
   "pmet",
   "alphaedit",
+  "swea",
   "memit+blue",
   "pmet+blue",
   "alphaedit+blue",

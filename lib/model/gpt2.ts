@@ -238,7 +238,7 @@ export class Gpt2Model {
             .gather(ids)
             .reshape([B, T, D]) // [V, D] rows → [B, T, D]
         : this.headT.gather(ids, 1).transpose().reshape([B, T, D]); // [D, B*T] → [B, T, D]
-      tok = hooks.apply("hook_embed", tok, off, acts);
+      tok = hooks.apply("hook_embed", tok, off, acts, inputIds); // ids: match_add (SWEA)
       if (!this.wpe) return { resid: tok as tf.Tensor3D, acts };
       let pos = repeatRows(this.wpe.slice([off, 0], [T, D]).expandDims(0), B); // [B, T, D]
       pos = hooks.apply("hook_pos_embed", pos, off, acts);

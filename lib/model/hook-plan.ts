@@ -22,6 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import { ModelError } from "./errors";
 import { hookNames } from "./hooks";
 import type { Intervention, InterventionOp, LoreftValue } from "./intervention";
+import { matchSelector } from "./token-match";
 
 /**
  * An intervention whose replace/add value, or LoReFT's R, W, b, may also be tensors already on
@@ -65,7 +66,7 @@ export interface PlanDims {
   hookNames?: readonly string[];
 }
 
-const OPS: readonly InterventionOp[] = ["replace", "add", "scale", "zero", "loreft"];
+const OPS: readonly InterventionOp[] = ["replace", "add", "scale", "zero", "loreft", "match_add"];
 
 const range = (n: number, start = 0) => Array.from({ length: n }, (_, i) => start + i);
 
@@ -155,6 +156,7 @@ export class HookPlan {
         }
       }
       if (iv.op === "loreft") checkLoreft(iv, where);
+      if (iv.op === "match_add") checkMatches(iv, where);
       const list = this.byHook.get(iv.hook) ?? [];
       list.push(iv);
       this.byHook.set(iv.hook, list);
@@ -188,11 +190,21 @@ export class HookPlan {
    * Applies the hook's interventions to x (positions [posOffset, posOffset + T)) and records the
    * result into `out` if asked. Returns x itself when nothing applies. Call inside tf.tidy.
    */
-  apply(name: string, x: tf.Tensor, posOffset: number, out: Record<string, tf.Tensor>): tf.Tensor {
+  apply(
+    name: string,
+    x: tf.Tensor,
+    posOffset: number,
+    out: Record<string, tf.Tensor>,
+    /** The pass's token ids (hook_embed): what match_add looks its keys up in. */
+    ids?: readonly (readonly number[])[],
+  ): tf.Tensor {
     const ivs = this.byHook.get(name);
     if (ivs) {
       ivs.forEach((iv) => {
-        x = applyOne(x, iv, hookLayout(name), posOffset);
+        x =
+          iv.op === "match_add"
+            ? applyMatches(x, iv, ids)
+            : applyOne(x, iv, hookLayout(name), posOffset);
       });
     }
     // a clone, so that no recorded tensor aliases another (or the caller's input)
@@ -218,6 +230,62 @@ function checkLoreft(iv: ModelIntervention, where: string): void {
       `${where}: loreft needs b of r numbers and R, W of r × F numbers each`,
     );
   }
+}
+
+/** match_add: hook_embed only, a non-empty list of keys of ≥ 1 token ids with P·F values. */
+function checkMatches(iv: ModelIntervention, where: string): void {
+  if (iv.hook !== "hook_embed") {
+    throw new ModelError("bad_intervention", `${where}: match_add applies only at hook_embed`);
+  }
+  const m = iv.matches;
+  if (!Array.isArray(m) || m.length === 0) {
+    throw new ModelError("bad_intervention", `${where}: match_add needs a non-empty matches list`);
+  }
+  m.forEach((k, i) => {
+    const n = k.tokens?.length ?? 0;
+    if (n === 0 || !k.tokens.every((t) => Number.isInteger(t) && t >= 0)) {
+      throw new ModelError("bad_intervention", `${where}: matches[${i}] needs token ids`);
+    }
+    if (!(sizeOf(k.value) > 0) || sizeOf(k.value) % n !== 0) {
+      throw new ModelError(
+        "bad_intervention",
+        `${where}: matches[${i}] needs P × F values for its ${n} tokens`,
+      );
+    }
+  });
+}
+
+/** x [B, T, F] + S @ V: every key's offsets [P, F] at each occurrence of its tokens in `ids`. */
+function applyMatches(
+  x: tf.Tensor,
+  iv: ModelIntervention,
+  ids: readonly (readonly number[])[] | undefined,
+): tf.Tensor {
+  const where = `match_add at ${iv.hook}`;
+  const [B, T, F] = x.shape as number[];
+  if (!ids || ids.length !== B || ids.some((r) => r.length !== T)) {
+    throw new ModelError("bad_intervention", `${where}: needs the pass's [${B}, ${T}] token ids`);
+  }
+  const m = iv.matches!;
+  const { sel, N, count } = matchSelector(
+    ids,
+    m.map((k) => k.tokens),
+  );
+  if (count === 0) return x;
+  const rows = new Float32Array(N * F); // the keys' offsets stacked: [N, F]
+  let at = 0;
+  m.forEach((k, i) => {
+    if (sizeOf(k.value) !== k.tokens.length * F) {
+      throw new ModelError(
+        "bad_intervention",
+        `${where}: matches[${i}] has ${sizeOf(k.value)} values, expected ${k.tokens.length} × ${F}`,
+      );
+    }
+    rows.set(k.value as ArrayLike<number>, at);
+    at += k.tokens.length * F;
+  });
+  const delta = tf.matMul(tf.tensor2d(sel, [B * T, N]), tf.tensor2d(rows, [N, F])); // [B*T, F]
+  return x.add(delta.reshape([B, T, F]));
 }
 
 const asTensor = (v: Float32Array | number[] | tf.Tensor, shape: number[]) =>

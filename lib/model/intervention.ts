@@ -8,7 +8,7 @@
  *   attn.hook_pattern:                                                       [B, H, Tq, Tk]
  *   mlp.hook_pre | hook_post:                                                [B, T, dMlp]
  */
-export type InterventionOp = "replace" | "add" | "scale" | "zero" | "loreft";
+export type InterventionOp = "replace" | "add" | "scale" | "zero" | "loreft" | "match_add";
 
 /**
  * LoReFT's low-rank representation edit (Wu et al. 2024), at btf hooks only:
@@ -47,4 +47,10 @@ export interface Intervention {
   value?: Float32Array | number[] | number;
   /** loreft: the edit's R, W, b (see LoreftValue). */
   loreft?: LoreftValue;
+  /**
+   * match_add (hook_embed only): for each key, its token ids and P × F offsets (row-major) added
+   * at every occurrence of those ids in the pass's input (SWEA; lib/model/token-match.ts).
+   * batchIndex and positions are not used.
+   */
+  matches?: { tokens: number[]; value: Float32Array | number[] }[];
 }

@@ -1,0 +1,163 @@
+/**
+ * SWEA's "optimizing" step (xpq-tech/SWEA SWEAOS/OS_fusion.py optimizing): offsets δ [P, D] for
+ * the subject's P token embeddings, added at the subject's tokens in every row (ROME's rewrite
+ * rows: "{}" and the context templates with the prompt and the target's first tokens; and the
+ * KL row "{subject} is"), minimising with Adam
+ *
+ *   nll_loss_factor · mean over rewrite rows of −Σ_t log p(target_t)      (a sum over tokens)
+ * + kl_factor · KL(new ‖ first pass) at the subject's last token of the KL row
+ * + v_weight_decay · ‖δ‖ / ‖e‖²                  e: the subject's token embeddings [P, D]
+ *
+ * with ‖δ‖ clamped to clamp_norm_factor · ‖e‖ after every step, the loop stopping once the loss
+ * is below 0.8 · kl_factor (checked before a step; the last iteration takes no step). The KL
+ * reference is the first pass's distribution, with δ at its starting value, as SWEA's code has it.
+ *
+ * The token embeddings are computed once (hook_embed, the position embeddings and the edited
+ * view's own interventions included) and δ enters through a one-hot matMul S [B·T, P] built from
+ * the same lookup the edit uses at inference (lib/model/token-match.ts), so the offsets are
+ * learned exactly where they will act. The blocks run as lib/edit/grad-blocks.ts (wasm-friendly).
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Gpt2Model } from "../model/gpt2";
+import { matchSpans } from "../model/token-match";
+import { pickPositions } from "./batch";
+import { type CancelSignal, checkLearningCancelled } from "./cancel";
+import { GradBlocks } from "./grad-blocks";
+import type { RomeBatch } from "./rome-delta";
+import type { ResolvedSwea } from "./swea-params";
+import { EditError } from "./types";
+
+export interface SweaOptimiseOptions {
+  /** The model for the batch's row lengths (viewOf(model, batch.padded.lengths)). */
+  view: Gpt2Model;
+  batch: RomeBatch;
+  /** The subject's lookup keys (each of P tokens). */
+  keys: readonly (readonly number[])[];
+  /** The subject's token embeddings e [P·D] (keys[0]'s rows of the embedding). */
+  e0: Float32Array;
+  hp: ResolvedSwea;
+  onStep?: (s: { step: number; steps: number; loss: number }) => void;
+  signal?: CancelSignal;
+}
+
+export interface SweaOptimiseResult {
+  delta: Float32Array;
+  losses: number[];
+  /** SWEA's reported probability: the mean over rewrite rows of p(target) at the end. */
+  p_new: number;
+}
+
+/** S [B·T, P]: 1 where position j of the subject sits (every key's occurrence, real tokens only). */
+export function subjectSelector(
+  rows: readonly (readonly number[])[],
+  T: number,
+  keys: readonly (readonly number[])[],
+): { sel: tf.Tensor2D; missing: number[] } {
+  const P = keys[0].length;
+  const sel = new Float32Array(rows.length * T * P);
+  const found = new Set<number>();
+  for (const s of matchSpans(rows, keys)) {
+    found.add(s.row);
+    for (let j = 0; j < P; j++) sel[(s.row * T + s.start + j) * P + j] = 1;
+  }
+  const missing = rows.map((_, i) => i).filter((i) => !found.has(i));
+  return { sel: tf.tensor2d(sel, [rows.length * T, P]), missing };
+}
+
+export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimiseResult> {
+  const { view, batch: b, hp } = o;
+  const { dModel: D, vocabSize: V } = view.config;
+  const { T } = b.padded;
+  const B = b.padded.ids.length;
+  const { nR, nT } = b;
+  const P = o.keys[0].length;
+  const rows = b.padded.ids.map((r, i) => r.slice(0, b.padded.lengths[i]));
+  const { sel, missing } = subjectSelector(rows, T, o.keys);
+  if (missing.includes(0)) {
+    sel.dispose();
+    throw new EditError("bad_edit", "swea: the subject's tokens are not in its own rewrite prompt");
+  }
+  const hooks = view.hooks();
+  const resid0 = view.embed(b.padded.ids, { hooks }).resid; // [B, T, D], fixed
+  const tgtOneHot = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor2d(
+        b.tgtPos.map(() => b.target),
+        [nR, nT],
+        "int32",
+      ),
+      V,
+    ),
+  ); // [R, nT, V]
+  const blocks = new GradBlocks(view, 0);
+  const e0Norm = Math.hypot(...o.e0);
+  const init = hp.v_init === "zero" ? tf.zeros([P, D]) : tf.tensor2d(o.e0, [P, D]);
+  const delta = tf.variable(init, true);
+  init.dispose();
+  const optimizer = tf.train.adam(hp.v_lr);
+
+  /** Log-probabilities of the rewrite rows' targets [R, nT, V] and of the KL rows [K, V]. */
+  const pass = () => {
+    const resid = resid0.add(tf.matMul(sel, delta).reshape([B, T, D])) as tf.Tensor3D;
+    const r = blocks.run(resid, hooks);
+    const hR = pickPositions(r.slice([0, 0, 0], [nR, T, D]), b.tgtPos); // [R, nT, D]
+    const hK = pickPositions(r.slice([nR, 0, 0], [B - nR, T, D]), b.subj.slice(nR)); // [K, 1, D]
+    const lpR = tf.logSoftmax(view.unembed(hR, "all", { hooks }).logits); // [R, nT, V]
+    const lpK = tf.logSoftmax(view.unembed(hK, "all", { hooks }).logits.reshape([B - nR, V]));
+    return { lpR, lpK };
+  };
+  const klRef = tf.tidy(() => pass().lpK); // [K, V], the first pass's
+  const lossFn = () => {
+    const { lpR, lpK } = pass();
+    const nllEach = lpR.mul(tgtOneHot).sum([1, 2]).neg(); // [R]
+    const nll = nllEach.mean().mul(hp.nll_loss_factor);
+    const kl = lpK.exp().mul(lpK.sub(klRef)).sum(1).mean().mul(hp.kl_factor);
+    const decay = delta
+      .square()
+      .sum()
+      .add(1e-20)
+      .sqrt()
+      .mul(hp.v_weight_decay / (e0Norm * e0Norm));
+    const total = nll.add(kl).add(decay) as tf.Scalar;
+    const prob = nllEach.neg().exp().mean();
+    return { total, parts: tf.stack([total, prob]) };
+  };
+  const losses: number[] = [];
+  let pNew = 0;
+  const maxNorm = hp.clamp_norm_factor * e0Norm;
+  try {
+    for (let step = 0; step < hp.v_num_grad_steps; step++) {
+      await checkLearningCancelled(o.signal);
+      let parts: tf.Tensor | undefined;
+      const { grads, value } = tf.variableGrads(() => {
+        const r = lossFn();
+        parts = tf.keep(r.parts);
+        return r.total;
+      }, [delta]);
+      const [loss, prob] = await parts!.data();
+      tf.dispose([parts!, value]);
+      losses.push(loss);
+      pNew = prob;
+      o.onStep?.({ step, steps: hp.v_num_grad_steps, loss });
+      try {
+        if (!Number.isFinite(loss)) {
+          throw new EditError("bad_edit", `swea: the loss is ${loss} at step ${step}`);
+        }
+        if (loss < hp.kl_factor * 0.8 || step === hp.v_num_grad_steps - 1) break;
+        optimizer.applyGradients([{ name: delta.name, tensor: grads[delta.name] }]);
+      } finally {
+        tf.dispose(Object.values(grads));
+      }
+      tf.tidy(() => {
+        const n = delta.norm();
+        const f = tf.minimum(tf.scalar(1), tf.scalar(maxNorm).div(n.add(1e-20)));
+        delta.assign(delta.mul(f));
+      });
+    }
+    return { delta: Float32Array.from(await delta.data()), losses, p_new: pNew };
+  } finally {
+    optimizer.dispose();
+    blocks.dispose();
+    tf.dispose([delta, sel, resid0, tgtOneHot, klRef]);
+  }
+}
