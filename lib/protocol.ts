@@ -13,6 +13,7 @@
  * answers are never posted). A run answers, in order:
  *   baseline   once per trace kind (or once for a patch run), before any row
  *   rows       as rows of the grid complete; values are transferred, not copied
+ *   pathJoint  (path runs with receivers) the receiver set's joint effect, after the rows
  *   progress   evaluations done / planned, with an ETA
  *   done       ms, evaluations and tensorsLeft (tensors alive after the run minus before it);
  *              also the acknowledgement of a `cancel` (cancelled: true), so a cancelled run
@@ -34,6 +35,7 @@ import type { EngineErrorCode } from "./engine";
 import type { DatasetResult } from "./interp/dataset";
 import type { AllHeadPatterns } from "./interp/head-patterns";
 import type { HeadScoresResult } from "./interp/head-scores";
+import type { HeadRef } from "./interp/path-patch";
 import type { TraceErrorCode } from "./interp/spec";
 import type { ReadoutAnswer, ReadoutProgress, ReadoutRequest } from "./lens-jobs";
 import type { LoadErrorCode } from "./load/errors";
@@ -136,6 +138,7 @@ export type {
 // The sweep jobs of a `run` request and what their baselines say: ./sweep-jobs.ts.
 export type {
   BaselineInfo,
+  ContrastBaseline,
   DatasetJob,
   PatchBaselineInfo,
   PatchJob,
@@ -339,6 +342,8 @@ export type FromWorker =
       width: number;
     }
   | { type: "dataset"; reqId: number; result: DatasetResult }
+  /** A path run's receiver set read the sender's corrupted output jointly (lib/interp/path-patch.ts). */
+  | { type: "pathJoint"; reqId: number; receivers: HeadRef[]; joint: number }
   | {
       type: "attention";
       reqId: number;

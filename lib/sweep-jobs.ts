@@ -4,7 +4,14 @@
  */
 import type { DatasetOptions, KnownFact } from "./interp/dataset";
 import type { HeadRef, PathPatchSpec, ReceiverInput } from "./interp/path-patch";
-import type { PatchMetric, PatchSite, PatchSpec, TraceKind, TraceSpec } from "./interp/spec";
+import type {
+  PatchMetric,
+  PatchSite,
+  PatchSpec,
+  Strategy,
+  TraceKind,
+  TraceSpec,
+} from "./interp/spec";
 import type { TraceBaseline } from "./interp/trace";
 
 /** A causal trace of one prompt, of one kind or several (run one after another). */
@@ -53,28 +60,8 @@ export interface TraceBaselineInfo extends TraceBaseline {
   corruptTokens?: string[];
 }
 
-export interface PatchBaselineInfo {
-  job: "patch";
-  site: PatchSite;
-  metric: PatchMetric;
-  cleanIds: number[];
-  cleanTokens: string[];
-  corruptTokens: string[];
-  target: { id: number; token: string };
-  foil: { id: number; token: string };
-  cleanLogitDiff: number;
-  corruptLogitDiff: number;
-  cleanProb: number;
-  corruptProb: number;
-  nLayer: number;
-  nHead: number;
-}
-
-/** Path patching's clean and corrupted runs; rows are receiver layers (values[h]). */
-export interface PathBaselineInfo {
-  job: "path";
-  sender: HeadRef;
-  inputs: ReceiverInput[];
+/** What the clean / corrupted pair of a patch or path run is: the pair, its answer, its runs. */
+export interface ContrastBaseline {
   cleanIds: number[];
   corruptIds: number[];
   cleanTokens: string[];
@@ -85,6 +72,23 @@ export interface PathBaselineInfo {
   corruptLogitDiff: number;
   nLayer: number;
   nHead: number;
+}
+
+export interface PatchBaselineInfo extends ContrastBaseline {
+  job: "patch";
+  site: PatchSite;
+  metric: PatchMetric;
+  /** How the sweep ran (naive or fast: the same numbers, lib/interp/sweep.ts). */
+  strategy: Strategy;
+  cleanProb: number;
+  corruptProb: number;
+}
+
+/** Path patching's clean and corrupted runs; rows are receiver layers (values[h]). */
+export interface PathBaselineInfo extends ContrastBaseline {
+  job: "path";
+  sender: HeadRef;
+  inputs: ReceiverInput[];
 }
 
 export type BaselineInfo = TraceBaselineInfo | PatchBaselineInfo | PathBaselineInfo;

@@ -58,7 +58,7 @@ describe("path patching into a receiver set (numpy reference)", () => {
     it(`${c.name}: the joint effect and each receiver alone within ${TOL}`, async () => {
       const model = models.get(c.model) as Gpt2Model;
       const before = tf.memory().numTensors;
-      const receivers = c.spec.receivers.map(head);
+      const receivers = (c.spec.receivers ?? []).map(head);
       const r = await runPathPatch({ model }, specOf(c, receivers));
       expect(r.evaluations).toBe(4); // clean, corrupted, frozen, the set
       expect(r.scores.flat().every(Number.isNaN)).toBe(true); // no grid asked for

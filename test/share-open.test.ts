@@ -230,6 +230,8 @@ describe("the selected head", () => {
           site: "head_out",
           metric: "logit_diff_normalized",
           cleanIds: [0, 1],
+          corruptIds: [0, 1],
+          strategy: "fast",
           cleanTokens: ["a", "b"],
           corruptTokens: ["c", "b"],
           target: { id: 1, token: "x" },

@@ -48,6 +48,8 @@ const baseline = (reqId: number): FromWorker => ({
     site: "head_out",
     metric: "logit_diff_normalized",
     cleanIds: [1, 2, 3],
+    corruptIds: [1, 2, 3],
+    strategy: "fast",
     cleanTokens: ["a", "b", "c"],
     corruptTokens: ["a", "x", "c"],
     target: { id: 1028, token: " Parrow" },

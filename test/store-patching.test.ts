@@ -63,6 +63,8 @@ describe("patching by position", () => {
         site: "head_out_pos",
         metric: "logit_diff_normalized",
         cleanIds: [1, 2, 3],
+        corruptIds: [1, 2, 3],
+        strategy: "fast",
         cleanTokens: ["a", "b", "c"],
         corruptTokens: ["a", "x", "c"],
         target: tokens,

@@ -247,6 +247,8 @@ describe("patch and dataset runs", () => {
     const base = msgs.find((m) => m.type === "baseline");
     if (base?.type !== "baseline" || base.baseline.job !== "patch") throw new Error("baseline");
     const { nLayer, nHead, target, foil } = base.baseline;
+    expect(base.baseline.corruptIds).toEqual(engine.tokenize(CF).ids);
+    expect(base.baseline.strategy).toBe("fast");
     expect(target.token).toBe(" Parrow");
     expect(foil.id).not.toBe(target.id);
     const rows = msgs.filter((m) => m.type === "rows");
@@ -295,6 +297,29 @@ describe("patch and dataset runs", () => {
     }
     expect(nLayer).toBe(6);
     expect(msgs.at(-1)).toMatchObject({ type: "done", tensorsLeft: 0 });
+  });
+
+  it("path into a receiver set only (perHead false): baseline, no rows, pathJoint as runPathPatch's", async () => {
+    const h = harness();
+    const sender = { layer: 1, head: 1 };
+    const receivers = [
+      { layer: 3, head: 0 },
+      { layer: 4, head: 2 },
+    ];
+    const spec = { clean: PROMPT, corrupt: CF, sender, receivers, perHead: false };
+    const id = h.submit({ type: "path", spec });
+    await h.finished(id);
+    const msgs = h.of(id);
+    const base = msgs.find((m) => m.type === "baseline");
+    if (base?.type !== "baseline" || base.baseline.job !== "path") throw new Error("baseline");
+    expect(msgs.filter((m) => m.type === "rows")).toHaveLength(0);
+    const joint = msgs.find((m) => m.type === "pathJoint");
+    if (joint?.type !== "pathJoint") throw new Error("no pathJoint answer");
+    const { target, foil } = base.baseline;
+    const ref = await runPathPatch(engine, { ...spec, target: target.id, foil: foil.id });
+    expect(joint.receivers).toEqual(receivers);
+    expect(joint.joint).toBeCloseTo(ref.joint as number, 6);
+    expect(msgs.at(-1)).toMatchObject({ type: "done", evaluations: 4, tensorsLeft: 0 });
   });
 
   it("path with a sender in the last layer is refused with bad_spec", async () => {

@@ -6,14 +6,19 @@
 import type { EditedModel } from "../lib/edit/apply";
 import type { Engine } from "../lib/engine";
 import { type KnownFact, parseKnownFacts, runTraceDataset } from "../lib/interp/dataset";
-import { runPatch } from "../lib/interp/patch";
-import { TRACE_KINDS, TraceError, type TraceKind } from "../lib/interp/spec";
+import { type PatchOptions, runPatch } from "../lib/interp/patch";
+import { TRACE_DEFAULTS, TRACE_KINDS, TraceError, type TraceKind } from "../lib/interp/spec";
 import type { Progress } from "../lib/interp/sweep";
 import { promptIds, singleTokenId, type TraceHost } from "../lib/interp/tokens";
 import { prepareTrace, runPreparedTrace } from "../lib/interp/trace";
 import type {
+  BaselineInfo,
+  ContrastBaseline,
   DatasetJob,
+  PatchBaselineInfo,
   PatchJob,
+  PathBaselineInfo,
+  PathJob,
   StageSummary,
   SweepKind,
   SweepPhase,
@@ -176,55 +181,116 @@ export async function contrastPair(
   return { cleanIds, corruptIds, host, target, foil };
 }
 
-/** Activation patching; the target and foil default to the prompts' top tokens. */
-export async function runPatchJob(job: PatchJob, r: SweepRun): Promise<void> {
+/** The lib's callbacks a contrast job wires to answers (runPatch and runPathPatch take them). */
+export interface ContrastCallbacks<B> {
+  signal: AbortSignal;
+  onBaseline(b: B): void;
+  onRow(row: { index: number; values: Float32Array }): void;
+  onProgress(p: { phase?: SweepPhase; done: number; total: number }): void;
+}
+
+/**
+ * One job runner for the sweeps on a clean / corrupted pair (patch, path): the spec checked, the
+ * pair and its target and foil (contrastPair), then `run` with callbacks that post the baseline
+ * (the pair's fields plus the job's own), its rows and progress, and the stage's cost.
+ */
+export async function runContrastJob<
+  S extends PatchJob["spec"] | PathJob["spec"],
+  B extends { clean_logit_diff: number; corrupt_logit_diff: number },
+  R extends { evaluations: number },
+>(
+  r: SweepRun,
+  job: {
+    spec: S;
+    /** Names the spec in the "must be an object" error. */
+    what: string;
+    kind: SweepKind;
+    /** The job's own baseline fields (job, site or sender, …) beside the pair's. */
+    baseline(
+      b: B,
+    ):
+      | Omit<PatchBaselineInfo, keyof ContrastBaseline>
+      | Omit<PathBaselineInfo, keyof ContrastBaseline>;
+    /** The lib call on the pair's host, with target and foil as ids. */
+    run(
+      host: TraceHost,
+      spec: S & { target: number; foil: number },
+      callbacks: ContrastCallbacks<B>,
+    ): Promise<R>;
+  },
+): Promise<R> {
   const { engine, reqId, post } = r;
-  const spec = job.spec;
+  const { spec, kind } = job;
   if (spec === null || typeof spec !== "object") {
-    throw new TraceError("bad_spec", "a patch spec must be an object");
+    throw new TraceError("bad_spec", `${job.what} must be an object`);
   }
-  const site = spec.site;
-  r.progress("clean", site, 0, 0, true);
+  r.progress("clean", kind, 0, 0, true);
   const { cleanIds, corruptIds, host, target, foil } = await contrastPair(spec, r);
   const { nLayer, nHead } = engine.model.config;
-  const t0 = r.now();
   const token = (id: number) => ({ id, token: engine.tokenText(id) });
-  const res = await runPatch(
+  const t0 = r.now();
+  const res = await job.run(
     host,
     { ...spec, target, foil },
     {
       signal: r.signal,
-      onBaseline: (b) =>
+      onBaseline: (b) => {
+        const pair: ContrastBaseline = {
+          cleanIds,
+          corruptIds,
+          cleanTokens: cleanIds.map((id) => engine.tokenText(id)),
+          corruptTokens: corruptIds.map((id) => engine.tokenText(id)),
+          target: token(target),
+          foil: token(foil),
+          cleanLogitDiff: b.clean_logit_diff,
+          corruptLogitDiff: b.corrupt_logit_diff,
+          nLayer,
+          nHead,
+        };
         post({
           type: "baseline",
           reqId,
-          kind: site,
-          baseline: {
-            job: "patch",
-            site,
-            metric: spec.metric ?? "logit_diff_normalized",
-            cleanIds,
-            cleanTokens: cleanIds.map((id) => engine.tokenText(id)),
-            corruptTokens: corruptIds.map((id) => engine.tokenText(id)),
-            target: token(target),
-            foil: token(foil),
-            cleanLogitDiff: b.clean_logit_diff,
-            corruptLogitDiff: b.corrupt_logit_diff,
-            cleanProb: b.clean_prob,
-            corruptProb: b.corrupt_prob,
-            nLayer,
-            nHead,
-          },
-        }),
+          kind,
+          baseline: { ...pair, ...job.baseline(b) } as BaselineInfo,
+        });
+      },
       onRow: ({ index, values }) =>
-        post({ type: "rows", reqId, kind: site, rows: [index], values, width: values.length }, [
+        post({ type: "rows", reqId, kind, rows: [index], values, width: values.length }, [
           values.buffer,
         ]),
-      onProgress: (p) => r.progress(p.phase, site, p.done, p.total, p.phase !== "sweep"),
+      // the lib's phases where it has them ("sweep" throttled); else forced at the end only
+      onProgress: (p) =>
+        r.progress(
+          p.phase ?? "sweep",
+          kind,
+          p.done,
+          p.total,
+          p.phase ? p.phase !== "sweep" : p.done === p.total,
+        ),
     },
   );
   r.stats.evaluations += res.evaluations;
-  r.stats.stages[site] = { evaluations: res.evaluations, ms: r.now() - t0 };
+  r.stats.stages[kind] = { evaluations: res.evaluations, ms: r.now() - t0 };
+  return res;
+}
+
+/** Activation patching; the target and foil default to the prompts' top tokens. */
+export async function runPatchJob(job: PatchJob, r: SweepRun): Promise<void> {
+  const spec = job.spec;
+  await runContrastJob(r, {
+    spec,
+    what: "a patch spec",
+    kind: spec?.site,
+    baseline: (b: Parameters<NonNullable<PatchOptions["onBaseline"]>>[0]) => ({
+      job: "patch",
+      site: spec.site,
+      metric: spec.metric ?? "logit_diff_normalized",
+      strategy: spec.strategy ?? TRACE_DEFAULTS.strategy,
+      cleanProb: b.clean_prob,
+      corruptProb: b.corrupt_prob,
+    }),
+    run: (host, s, callbacks) => runPatch(host, s, callbacks),
+  });
 }
 
 /** Causal traces averaged over known facts (the job's own, or the model's dataset.json). */
