@@ -15,9 +15,11 @@
  * down_proj, Llama / Qwen2's o_proj) is held as zeros at runtime but has no hub tensor, so
  * hubSite says null and every caller refuses or routes around it by name.
  */
+import { type Family, familyOf } from "../load/model-config";
 import type { LoraModule } from "./types-trained";
 
-export type EditFamily = "gpt2" | "llama" | "gpt_neox";
+export type EditFamily = Family;
+export { familyOf };
 
 /**
  * What edits read of a model's config (lib/load/model-config.ts ModelConfig, every family;
@@ -65,12 +67,6 @@ export interface EditDims {
   dModel: number;
   dMlp: number;
   headDim: number;
-}
-
-/** The family of a model type (a config without one is GPT-2's, as configs were before families). */
-export function familyOf(c: Partial<Pick<AnyModelConfig, "modelType">>): EditFamily {
-  if (c.modelType === "gpt_neox") return "gpt_neox";
-  return ["llama", "mistral", "qwen2"].includes(c.modelType ?? "") ? "llama" : "gpt2";
 }
 
 export function editDims(c: AnyModelConfig): EditDims {

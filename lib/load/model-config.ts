@@ -62,10 +62,15 @@ export interface ModelConfig {
   torchDtype?: "float32" | "float16" | "bfloat16";
 }
 
-export function familyOf(c: Pick<ModelConfig, "modelType">): Family {
-  if (c.modelType === "gpt2") return "gpt2";
+const LLAMA_TYPES: readonly string[] = ["llama", "mistral", "qwen2"];
+
+/**
+ * The family of a model type. Also read of untyped records (edit files, older sessions): a
+ * config without a known type is GPT-2's, as every config was before families.
+ */
+export function familyOf(c: { modelType?: string }): Family {
   if (c.modelType === "gpt_neox") return "gpt_neox";
-  return "llama";
+  return LLAMA_TYPES.includes(c.modelType ?? "") ? "llama" : "gpt2";
 }
 
 /** Attention widths: H query heads, Hkv K/V heads, E features per head. */
