@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEditDataset } from "../lib/edit/dataset";
 import { suiteCases } from "../lib/edit/eval-cases";
 import { editorFor, parseMethods } from "../lib/edit/eval-methods";
-import { runEditEval, uneditedScores } from "../lib/edit/eval-run";
+import { batchesOf, runEditEval, uneditedScores } from "../lib/edit/eval-run";
 import type { Engine } from "../lib/engine";
 import { selectBackend } from "../lib/model/backend";
 import { workLimit } from "./helpers/work-budget";
@@ -120,15 +120,35 @@ describe.skipIf(!present)("batch and sequential editing runs", () => {
     workLimit({ units: 2 * 4 + 10, perUnitMs: 10_000, fixedMs: 30_000 }),
   );
 
-  it("a batch the method refuses is named by its cases (zsRE 70-79 repeat a subject)", async () => {
+  it("a batch with a repeated subject: the runner defers it, the editor refuses it naming the cases", async () => {
     const cases = suiteCases(dataset, "zsre").slice(70, 80);
     const subjects = cases.map((c) => c.request.subject);
     expect(new Set(subjects).size).toBeLessThan(subjects.length);
-    const stub = { n_cases: 10, efficacy: 0, paraphrase: 0, neighborhood: 1, score: 0 };
-    const e = await runEditEval({
+    // the runner never hands an editor two rewrites of one subject (test/edit-eval-batches.test.ts)
+    expect(batchesOf(cases, 10).map((b) => b.length)).toEqual([9, 1]);
+    // handed one anyway, the batch editor refuses it before any work, naming both cases
+    const e = await editorFor("memit")
+      .edit({
+        base: engine.model,
+        before: [],
+        tok: engine.tokenizer,
+        requests: cases.map((c) => c.request),
+      })
+      .catch((x) => x);
+    expect(String(e.message)).toMatch(
+      /case 7\d, request \d \(".+"\): the same subject as request \d \(case 7\d\)/,
+    );
+    // a request the editor refuses inside a run is named by its batch and cases
+    const bad = cases
+      .slice(0, 3)
+      .map((c, i) =>
+        i === 1 ? { ...c, request: { ...c.request, prompt: "no slot for the subject" } } : c,
+      );
+    const stub = { n_cases: 3, efficacy: 0, paraphrase: 0, neighborhood: 1, score: 0 };
+    const e2 = await runEditEval({
       model: engine.model,
       tok: engine.tokenizer,
-      cases,
+      cases: bad,
       editor: editorFor("memit"),
       batch: 10,
       sequential: false,
@@ -143,8 +163,8 @@ describe.skipIf(!present)("batch and sequential editing runs", () => {
         nll: null,
       },
     }).catch((x) => x);
-    expect(String(e.message)).toMatch(
-      /^memit, batch 1 \(cases 70, 71, .*79\): .*the same subject as request \d+/,
+    expect(String(e2.message)).toMatch(
+      /^memit, batch 1 \(cases 70, 71, 72\): .*case 71, request 1 \(".+"\): prompt "no slot for the subject" has no "\{\}" for the subject/,
     );
   });
 

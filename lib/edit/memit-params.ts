@@ -51,18 +51,31 @@ export const SMALL_MODEL_HPARAMS = {
   L2: 0.1,
 };
 
-export type ResolvedHparams = Required<Omit<MemitHparams, "mom2_n_samples" | "context">> & {
+export type ResolvedHparams = Required<
+  Omit<MemitHparams, "mom2_n_samples" | "context" | "nll_loss_factor" | "v_loss_layer">
+> & {
   mom2_n_samples?: number;
+  /** PMET's (lib/edit/pmet-params.ts fills them in). */
+  nll_loss_factor?: number;
+  v_loss_layer?: number;
   context: typeof MEMIT_DEFAULTS.context;
 };
 
-/** The edit's hyper-parameters with the defaults (MEMIT's, or the small models') filled in. */
-export function memitHparams(p: MemitHparams, config: { nLayer: number }): ResolvedHparams {
+/**
+ * The edit's hyper-parameters with the defaults (MEMIT's, or the small models') filled in;
+ * `own`: a method's own defaults over MEMIT's (PMET's: lib/edit/pmet-params.ts).
+ */
+export function memitHparams(
+  p: MemitHparams,
+  config: { nLayer: number },
+  own: Partial<ResolvedHparams> = {},
+): ResolvedHparams {
   const given = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
   delete given.requests;
   delete given.blue;
   return {
     ...MEMIT_DEFAULTS,
+    ...own,
     ...(config.nLayer <= 8 ? SMALL_MODEL_HPARAMS : {}),
     ...given,
     context: { ...MEMIT_DEFAULTS.context, ...(p.context ?? {}) },
@@ -109,27 +122,35 @@ export function updatedLayers(layers: readonly number[], blue: boolean): number[
 }
 
 /**
- * A batch's requests, each a specific error naming its index: a prompt without "{}" for the
- * subject, an empty subject or target, and two requests for one subject (MEMIT's least-squares
- * step would ask one key for two values).
+ * A batch's requests, each a specific error naming its index (and CounterFact case, when it has
+ * one): a prompt without exactly one "{}" for the subject, an empty subject or target, and two
+ * requests for one subject (MEMIT's least-squares step would ask one key for two values).
  */
 export function checkRequests(requests: readonly RewriteRequest[], where = "the batch"): void {
   if (requests.length === 0) throw new EditError("bad_edit", `${where} has no requests`);
+  const caseOf = (i: number) => requests[i].case_id;
   const seen = new Map<string, number>();
   requests.forEach((r, i) => {
     const fail = (msg: string): never => {
+      const c = caseOf(i) === undefined ? "" : `case ${caseOf(i)}, `;
       throw new EditError(
         "bad_edit",
-        `${where}: request ${i} (${JSON.stringify(r.subject)}): ${msg}`,
+        `${where}: ${c}request ${i} (${JSON.stringify(r.subject)}): ${msg}`,
       );
     };
-    if (!r.prompt.includes("{}"))
-      fail(`prompt ${JSON.stringify(r.prompt)} has no "{}" for the subject`);
+    const slots = r.prompt.split("{}").length - 1;
+    if (slots === 0) fail(`prompt ${JSON.stringify(r.prompt)} has no "{}" for the subject`);
+    if (slots > 1) {
+      fail(`prompt ${JSON.stringify(r.prompt)} has "{}" ${slots} times: one slot for the subject`);
+    }
     if (r.subject.trim() === "") fail("the subject is empty");
     if (r.target_new.trim() === "") fail("target_new is empty");
     const s = r.subject.trim();
     const before = seen.get(s);
-    if (before !== undefined) fail(`the same subject as request ${before}: one subject per batch`);
+    if (before !== undefined) {
+      const other = caseOf(before) === undefined ? "" : ` (case ${caseOf(before)})`;
+      fail(`the same subject as request ${before}${other}: one subject per batch`);
+    }
     seen.set(s, i);
   });
 }

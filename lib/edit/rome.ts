@@ -36,7 +36,7 @@ import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike, viewOf } from "./apply";
 import type { CancelSignal } from "./cancel";
 import { CONTEXT_DEFAULTS } from "./context";
-import { secondMoment, solveShrunk } from "./cov";
+import { type SecondMoment, secondMoment, solveShrunk } from "./cov";
 import type { EditDataset } from "./dataset";
 import { dot, norm } from "./linalg";
 import { optimiseDelta, romeBatch } from "./rome-delta";
@@ -203,14 +203,16 @@ function romeLayer(edit: RomeEdit, config: Gpt2Config): number {
   return layer;
 }
 
-/** C⁻¹k*: k* itself for C = I, else solved against the shrunk second moment of the corpus. */
-async function covSolve(
+/**
+ * C of the edit's corpus (null for C = I), refused before δ is learned when C + γ·(tr C/d)·I has
+ * no Cholesky factor: with γ = 0 a corpus of fewer tokens than d_mlp gives a singular C.
+ */
+async function romeMoment(
   o: { model: ModelLike; tok: TextTokenizer; dataset?: EditDataset },
   p: ResolvedRomeParams,
   layer: number,
-  kStar: Float64Array,
-): Promise<{ cinvK: Float64Array; covTokens: number }> {
-  if (p.cov === "identity") return { cinvK: kStar, covTokens: 0 };
+): Promise<SecondMoment | null> {
+  if (p.cov === "identity") return null;
   const texts = covTexts(o.dataset, p.cov);
   const mom = await secondMoment(
     o.model,
@@ -218,7 +220,23 @@ async function covSolve(
     texts.slice(0, p.cov_texts ?? texts.length),
     layer,
   );
-  return { cinvK: solveShrunk(mom, p.shrinkage, kStar), covTokens: mom.tokens };
+  if ((p.shrinkage === 0 && mom.tokens < mom.n) || !factorOk(mom, p.shrinkage)) {
+    throw new EditError(
+      "bad_edit",
+      `rome layer ${layer}: C is not positive definite (C from ${mom.tokens} tokens of ${p.cov}, d_mlp ${mom.n}, shrinkage ${p.shrinkage}): give a larger corpus (at least ${mom.n} tokens) or shrinkage > 0`,
+    );
+  }
+  return mom;
+}
+
+/** Whether C + γ·(tr C/d)·I has a Cholesky factor (which solveShrunk then keeps). */
+function factorOk(mom: SecondMoment, gamma: number): boolean {
+  try {
+    solveShrunk(mom, gamma, new Float64Array(mom.n));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Learns a ROME edit on `model` (plain or already edited). Returns the complete edit. */
@@ -234,17 +252,14 @@ export async function computeRome(
   if (!(p.steps >= 1) || !(p.lr > 0))
     throw new EditError("bad_edit", "ROME needs steps ≥ 1 and lr > 0");
 
+  const mom = await romeMoment({ model, tok, dataset: opts.dataset }, p, layer);
   const batch = await romeBatch(model, tok, p);
   const d = await optimiseDelta({ ...opts, model, batch, layer, p });
 
   // ── the rank-one update ──
   const kUpdate = p.update_key === "mean" ? d.kStar : d.kBare;
-  const { cinvK, covTokens } = await covSolve(
-    { model, tok, dataset: opts.dataset },
-    p,
-    layer,
-    d.kStar,
-  );
+  // C⁻¹k*: k* itself for C = I
+  const cinvK = mom ? solveShrunk(mom, p.shrinkage, d.kStar) : d.kStar;
   const vStar = Float64Array.from(d.v0, (x, i) => x + d.delta[i]);
   const out = await mlpOutOf(viewOf(model, batch.padded.lengths), layer, kUpdate);
   const { u, v } = rankOneUpdate(cinvK, kUpdate, out, vStar);
@@ -256,7 +271,7 @@ export async function computeRome(
     templates: batch.templates,
     cov: p.cov,
     shrinkage: p.shrinkage,
-    cov_tokens: covTokens,
+    cov_tokens: mom?.tokens ?? 0,
     update_key: p.update_key,
     target_new_ids: batch.target,
     ms: now() - t0,
