@@ -109,6 +109,19 @@ const RECIPES: Record<EditKind, Edit> = {
       context: { per_length: 1 },
     },
   },
+  pmet: {
+    kind: "pmet",
+    site: { layers: [0, 1] },
+    params: {
+      requests: [
+        { prompt: "{} lives in the city of", subject: "Ralkrok Stennos", target_new: " Parrow" },
+      ],
+      v_num_grad_steps: 3,
+      mom2_n_samples: 16,
+      mom2_shrinkage: 0.01, // 16 texts are too few tokens for a positive-definite C
+      context: { per_length: 1 },
+    },
+  },
   alphaedit: {
     kind: "alphaedit",
     site: { layers: [0, 1] },
@@ -122,25 +135,9 @@ const RECIPES: Record<EditKind, Edit> = {
       context: { per_length: 1 },
     },
   },
-  swea: {
-    kind: "swea",
-    params: {
-      requests: [
-        {
-          prompt: "{} lives in the city of",
-          subject: "Ralkrok Stennos",
-          target_new: " Orvane",
-          target_true: " Parrow",
-        },
-      ],
-      v_num_grad_steps: 3,
-      kn_steps: 4,
-      context: { per_length: 1 },
-    },
-  },
 };
 
-const SINGLE_KINDS = EDIT_KINDS.filter((k) => k !== "memit" && k !== "alphaedit");
+const SINGLE_KINDS = EDIT_KINDS.filter((k) => k !== "memit" && k !== "alphaedit" && k !== "pmet");
 
 let engine: Engine;
 let dataset: EditDataset;

@@ -11,17 +11,18 @@
  *   rome       one ROME edit per request, each learned on the model with the ones before it
  *   memit      one MEMIT edit over the layer range (lib/edit/memit.ts)
  *   alphaedit  one AlphaEdit edit (MEMIT's targets, the null-space projected update)
- * `blue: true` switches BLUE on for memit and alphaedit (only the range's first and last layer
+ *   pmet       one PMET edit (attention and FFN targets together, FFN-only update: pmet.ts)
+ * `blue: true` switches BLUE on for memit, alphaedit and pmet (only the range's first and last layer
  * move, each with its own residual).
  */
 import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, isEdited, type ModelLike } from "./apply";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
-import { type BatchProgress, learnBatch } from "./memit";
+import { type BatchLearnOptions, type BatchProgress, learnBatch } from "./memit";
 import { checkRequests } from "./memit-params";
+import { learnPmet } from "./pmet";
 import { computeRome } from "./rome";
-import { sweaBatchEdit } from "./swea-batch";
 import {
   type BatchEdit,
   type BatchKind,
@@ -33,8 +34,8 @@ import {
   type RomeParams,
 } from "./types";
 
-export type BatchMethod = "rome" | BatchKind | "swea";
-export const BATCH_METHODS: readonly BatchMethod[] = ["rome", "memit", "alphaedit", "swea"];
+export type BatchMethod = "rome" | BatchKind;
+export const BATCH_METHODS: readonly BatchMethod[] = ["rome", "memit", "alphaedit", "pmet"];
 
 export type { BatchProgress };
 
@@ -43,7 +44,7 @@ export interface BatchEditOptions {
   model: ModelLike;
   tok: TextTokenizer;
   method: BatchMethod;
-  /** BLUE on memit / alphaedit (refused for rome). */
+  /** BLUE on memit / alphaedit / pmet (refused for rome). */
   blue?: boolean;
   requests: RewriteRequest[];
   /** The MLP layers (memit, alphaedit: a range; rome: the first is its layer). Default per method. */
@@ -67,7 +68,6 @@ export interface BatchEditResult {
 export async function applyBatchEdit(o: BatchEditOptions): Promise<BatchEditResult> {
   checkRequests(o.requests);
   if (o.method === "rome") return { edits: await romeBatchEdits(o) };
-  if (o.method === "swea") return { edits: [await sweaBatchEdit(o)] };
   const edit: BatchEdit = {
     kind: o.method,
     site: o.layers ? { layers: [...o.layers] } : {},
@@ -77,7 +77,7 @@ export async function applyBatchEdit(o: BatchEditOptions): Promise<BatchEditResu
       ...batchHparams(o.hparams),
     },
   } as BatchEdit;
-  const learned = await learnBatch(o.model, o.tok, edit, {
+  const learned = await learnBatchEdit(o.model, o.tok, edit, {
     dataset: o.dataset,
     onProgress: o.onProgress,
     signal: o.signal,
@@ -85,7 +85,17 @@ export async function applyBatchEdit(o: BatchEditOptions): Promise<BatchEditResu
   return { edits: [learned] };
 }
 
-/** Only MEMIT's/AlphaEdit's own names (ROME's are for method "rome"). */
+/** Learns any batch kind: PMET's own loop (lib/edit/pmet.ts), or MEMIT's / AlphaEdit's. */
+export function learnBatchEdit(
+  model: ModelLike,
+  tok: TextTokenizer,
+  edit: BatchEdit,
+  o: BatchLearnOptions = {},
+): Promise<BatchEdit> {
+  return edit.kind === "pmet" ? learnPmet(model, tok, edit, o) : learnBatch(model, tok, edit, o);
+}
+
+/** Only MEMIT's/AlphaEdit's/PMET's own names (ROME's are for method "rome"). */
 function batchHparams(h: BatchEditOptions["hparams"]): MemitHparams {
   if (!h) return {};
   const keys: (keyof MemitHparams)[] = [
@@ -100,6 +110,8 @@ function batchHparams(h: BatchEditOptions["hparams"]): MemitHparams {
     "mom2_shrinkage",
     "nullspace_threshold",
     "L2",
+    "nll_loss_factor",
+    "v_loss_layer",
     "context",
   ];
   return Object.fromEntries(keys.filter((k) => h[k] !== undefined).map((k) => [k, h[k]]));
@@ -108,7 +120,10 @@ function batchHparams(h: BatchEditOptions["hparams"]): MemitHparams {
 /** ROME on each request in turn, each on the model with the ones before applied. */
 async function romeBatchEdits(o: BatchEditOptions): Promise<Edit[]> {
   if (o.blue)
-    throw new EditError("bad_edit", "BLUE is a switch of memit and alphaedit, not of rome");
+    throw new EditError(
+      "bad_edit",
+      "BLUE is a switch of memit and alphaedit (and pmet), not of rome",
+    );
   const base = baseOf(o.model);
   const before = isEdited(o.model) ? o.model.plan.edits : [];
   const out: RomeEdit[] = [];

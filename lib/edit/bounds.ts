@@ -85,6 +85,7 @@ export const EDIT_BOUNDS = {
   mom2_update_weight: b(0, 1e9, "MEMIT's λ (mom2_update_weight)"),
   nullspace_threshold: b(0, 1e9, "AlphaEdit's null-space threshold"),
   l2: b(0, 1e9, "AlphaEdit's L2"),
+  nll_loss_factor: b(0, 1_000, "PMET's NLL weight (nll_loss_factor)"),
 } as const satisfies Record<string, Bound>;
 
 export type BoundName = keyof typeof EDIT_BOUNDS;

@@ -9,18 +9,17 @@
 import type { Gpt2Model } from "../model/gpt2";
 import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, type ModelLike } from "./apply";
+import { learnBatchEdit } from "./batch-edit";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
 import { checkFiniteOutputs } from "./finite";
 import { learnHeadAblate, learnHeadSteer } from "./heads";
 import { learnLora } from "./lora";
 import { learnLoreft } from "./loreft";
-import { learnBatch } from "./memit";
 import { checkStackSize } from "./parse";
 import { checkEdit } from "./plan";
 import { computeRome, type RomeStep } from "./rome";
 import { learnResidSteer } from "./steer";
-import { learnSwea } from "./swea";
 import { describeEdit, type Edit, isEnabled, isLearned } from "./types";
 
 export interface LearnOptions {
@@ -78,15 +77,10 @@ export async function learnEdit(
         signal: opts.signal,
         onStep: (s) => opts.onTrainStep?.(opts.index ?? 0, s),
       });
-    case "swea":
-      return learnSwea(model, tok, edit, {
-        signal: opts.signal,
-        onProgress: (p) =>
-          opts.onTrainStep?.(opts.index ?? 0, { step: p.step, total: p.steps, loss: p.loss }),
-      });
     case "memit":
     case "alphaedit":
-      return learnBatch(model, tok, edit, {
+    case "pmet":
+      return learnBatchEdit(model, tok, edit, {
         dataset: opts.dataset,
         signal: opts.signal,
         onProgress: (p) => {

@@ -72,7 +72,8 @@ export async function layerFactor(x: {
     C = mom.C;
     tokens = mom.tokens;
   }
-  if (x.edit.kind === "memit") {
+  if (x.edit.kind !== "alphaedit") {
+    // MEMIT's closed form (PMET uses it too)
     try {
       return {
         a: memitFactor({ C, K, M, n, lambda: hp.mom2_update_weight, shrinkage: hp.mom2_shrinkage }),

@@ -63,7 +63,7 @@ export interface BatchLearnOptions {
 }
 
 /** Runs `f` with errors from one request named by its index. */
-async function forRequest<T>(i: number, r: RewriteRequest, f: () => Promise<T>): Promise<T> {
+export async function forRequest<T>(i: number, r: RewriteRequest, f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {

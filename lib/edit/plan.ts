@@ -24,7 +24,6 @@ import { batchPatches, checkBatch } from "./batch-site";
 import { editDims, missingFoldBias, missingResidHook } from "./family-sites";
 import { checkLora, type LowRankPatch, loraPatches } from "./lora-site";
 import { loreftInterventions } from "./loreft-site";
-import { checkSwea, sweaMatches } from "./swea-site";
 import {
   describeEdit,
   type Edit,
@@ -58,8 +57,6 @@ export interface SiteMap {
   edit: number;
   /** A LoReFT site (activation-dependent, never folded): R, W, b and its own position rule. */
   loreft?: { R: number[]; W: number[]; b: number[]; rule: LoreftPosition };
-  /** A SWEA lookup (hook_embed): offsets added wherever these tokens occur; never folded. */
-  match?: { tokens: number[]; value: number[] }[];
 }
 
 export interface EditPlan {
@@ -110,18 +107,8 @@ export function siteMaps(e: Edit, index: number): SiteMap[] {
     case "lora":
     case "memit":
     case "alphaedit":
+    case "pmet":
       return [];
-    case "swea":
-      return [
-        {
-          hook: "hook_embed",
-          position: "all",
-          scale: 1,
-          add: null,
-          edit: index,
-          match: sweaMatches(e),
-        },
-      ];
     case "head_ablate": {
       const mean = e.params.mode === "mean" ? e.learned!.mean : null;
       return [
@@ -219,15 +206,11 @@ export function checkEdit(e: Edit, config: Gpt2Config, where = describeEdit(e)):
     }
     return;
   }
-  if (e.kind === "swea") {
-    checkSwea(e, { dModel, vocabSize: config.vocabSize }, fail);
-    return;
-  }
   if (e.kind === "lora") {
     checkLora(e, config, fail);
     return;
   }
-  if (e.kind === "memit" || e.kind === "alphaedit") {
+  if (e.kind === "memit" || e.kind === "alphaedit" || e.kind === "pmet") {
     checkBatch(e, { nLayer, dMlp, dModel }, fail);
     return;
   }
@@ -277,7 +260,8 @@ export function planEdits(
       patches.push({ type: "rank_one", layer: e.site.layer!, u: e.learned!.u, v: e.learned!.v });
     }
     if (e.kind === "lora") patches.push(...loraPatches(e, config));
-    if (e.kind === "memit" || e.kind === "alphaedit") patches.push(...batchPatches(e));
+    if (e.kind === "memit" || e.kind === "alphaedit" || e.kind === "pmet")
+      patches.push(...batchPatches(e));
     maps.push(...siteMaps(e, i));
   });
   if (!opts.fold) return { edits: enabled, patches, maps, folded: [] };
@@ -302,7 +286,6 @@ function foldMaps(
       m.position === "all" &&
       m.hook !== blockHook(0, "hook_resid_pre") &&
       !m.loreft &&
-      !m.match &&
       missingFoldBias(config, m.hook, m.add !== null) === null; // Llama: no bias to fold into
     foldable.set(key(m), (foldable.get(key(m)) ?? true) && ok);
   }
@@ -370,10 +353,6 @@ export function mapInterventions(
   const T = typeof lengths === "number" ? lengths : Math.max(...lengths);
   const out: ModelIntervention[] = [];
   for (const m of maps) {
-    if (m.match) {
-      if (m.match.length > 0) out.push({ hook: m.hook, op: "match_add", matches: m.match });
-      continue;
-    }
     if (m.loreft) {
       const { R, W, b, rule } = m.loreft;
       out.push(...loreftInterventions(m.hook, { R, W, b }, rule, lengths));

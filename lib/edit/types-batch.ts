@@ -1,6 +1,7 @@
 /**
  * The batch edits' data (lib/edit/types.ts has the format's conventions and the other kinds):
- * MEMIT (`memit`, Meng et al. 2023) and AlphaEdit (`alphaedit`, Fang et al. 2025), each with
+ * MEMIT (`memit`, Meng et al. 2023), AlphaEdit (`alphaedit`, Fang et al. 2025) and PMET
+ * (`pmet`, Li et al. 2024, lib/edit/pmet.ts), each with
  * BLUE (Li et al. 2025) as a switch (`params.blue`). The maths is in lib/edit/memit.ts; the
  * entry point that other code calls is lib/edit/batch-edit.ts applyBatchEdit.
  *
@@ -47,6 +48,10 @@ export interface MemitHparams {
   nullspace_threshold?: number;
   /** AlphaEdit: ridge term L2·I of the update (AlphaEdit 10 for GPT-2 XL). */
   L2?: number;
+  /** PMET: weight of the target NLL (PMET 1; cut to a tenth while the target is already top-1). */
+  nll_loss_factor?: number;
+  /** PMET: the layer whose output the NLL reads (every PMET hparams file: the last; only that here). */
+  v_loss_layer?: number;
   /** Context templates (ROME/MEMIT's self-generated prefixes; MEMIT: 5 texts of 10 tokens). */
   context?: { lengths?: number[]; per_length?: number; seed?: number; top_k?: number };
 }
@@ -85,6 +90,8 @@ export interface BatchInfo {
     target_ids: number[];
     z: number[];
     z_layer: number;
+    /** PMET: the attention output's target h_attn + δ_attn (optimised jointly, written nowhere). */
+    z_attn?: number[];
   }[];
   /** Per updated layer: ‖R‖ of the residual used, ‖ΔW‖_F, and (AlphaEdit) dim of P's range. */
   layers: {
@@ -119,6 +126,18 @@ export interface AlphaEditEdit extends EditBase {
   learned?: BatchLearned;
 }
 
-export type BatchEdit = MemitEdit | AlphaEditEdit;
-export const BATCH_KINDS = ["memit", "alphaedit"] as const;
+/**
+ * PMET (Li et al. 2024, xpq-tech/PMET): δ on the attention and the FFN outputs of the range's
+ * last layer optimised jointly, the FFN's part alone written into the FFN weights of the range
+ * (residual spread by √(layers left)); lib/edit/pmet.ts.
+ */
+export interface PmetEdit extends EditBase {
+  kind: "pmet";
+  site: { layers?: number[] };
+  params: BatchParams;
+  learned?: BatchLearned;
+}
+
+export type BatchEdit = MemitEdit | AlphaEditEdit | PmetEdit;
+export const BATCH_KINDS = ["memit", "alphaedit", "pmet"] as const;
 export type BatchKind = (typeof BATCH_KINDS)[number];

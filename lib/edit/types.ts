@@ -13,13 +13,11 @@
  */
 import { CodedError } from "../errors";
 
-import type { AlphaEditEdit, MemitEdit } from "./types-batch";
+import type { AlphaEditEdit, MemitEdit, PmetEdit } from "./types-batch";
 import type { LoraEdit, LoreftEdit } from "./types-trained";
-import type { SweaEdit } from "./swea-types";
 
 export * from "./types-batch";
 export * from "./types-trained";
-export * from "./swea-types";
 
 export const EDIT_FORMAT_VERSION = 1;
 
@@ -33,7 +31,7 @@ export const EDIT_KINDS = [
   "lora",
   "memit",
   "alphaedit",
-  "swea",
+  "pmet",
 ] as const;
 export type EditKind = (typeof EDIT_KINDS)[number];
 
@@ -253,8 +251,8 @@ export type Edit =
   | LoreftEdit
   | LoraEdit
   | MemitEdit
-  | SweaEdit
-  | AlphaEditEdit;
+  | AlphaEditEdit
+  | PmetEdit;
 
 /** An edit file: `{version: 1, model?: name, edits: [...]}` (a bare array is accepted too). */
 export interface EditFile {
@@ -286,10 +284,10 @@ export function isLearned(e: Edit): boolean {
       return e.learned !== undefined;
     case "loreft":
       return e.learned !== undefined;
-    case "swea":
     case "lora":
     case "memit":
     case "alphaedit":
+    case "pmet":
       return e.learned !== undefined;
   }
 }
@@ -301,11 +299,6 @@ export function describeEdit(e: Edit): string {
   switch (e.kind) {
     case "rome":
       return `rome L${e.site.layer ?? "?"}: ${e.params.subject} → ${e.params.target_new}`;
-    case "swea": {
-      const r = e.params.requests;
-      const more = r.length > 1 ? ` (+${r.length - 1} more)` : "";
-      return `swea: ${r[0]?.subject} → ${r[0]?.target_new}${more}, acts only where the subject's tokens occur (elsewhere a no-op)`;
-    }
     case "head_ablate":
       return `${e.params.mode}-ablate L${e.site.layer}H${e.site.head} @${pos(e.site.position)}`;
     case "head_scale":
@@ -330,7 +323,8 @@ export function describeEdit(e: Edit): string {
       return `lora MLP L${l ? `${l[0]}-${l[1]}` : "auto"} r=${e.params.rank ?? 4}: ${JSON.stringify(e.params.prefix)} → ${JSON.stringify(e.params.suffix)}`;
     }
     case "memit":
-    case "alphaedit": {
+    case "alphaedit":
+    case "pmet": {
       const layers = e.learned?.layers.map((l) => l.layer) ?? e.site.layers;
       const r = e.params.requests;
       const first = r[0] ? `: ${r[0].subject} → ${r[0].target_new}` : "";
