@@ -135,6 +135,22 @@ const RECIPES: Record<EditKind, Edit> = {
       context: { per_length: 1 },
     },
   },
+  swea: {
+    kind: "swea",
+    params: {
+      requests: [
+        {
+          prompt: "{} lives in the city of",
+          subject: "Ralkrok Stennos",
+          target_new: " Orvane",
+          target_true: " Parrow",
+        },
+      ],
+      v_num_grad_steps: 3,
+      kn_steps: 4,
+      context: { per_length: 1 },
+    },
+  },
 };
 
 const SINGLE_KINDS = EDIT_KINDS.filter((k) => k !== "memit" && k !== "alphaedit" && k !== "pmet");

@@ -23,6 +23,7 @@ import { type BatchLearnOptions, type BatchProgress, learnBatch } from "./memit"
 import { checkRequests } from "./memit-params";
 import { learnPmet } from "./pmet";
 import { computeRome } from "./rome";
+import { sweaBatchEdit } from "./swea-batch";
 import {
   type BatchEdit,
   type BatchKind,
@@ -34,8 +35,8 @@ import {
   type RomeParams,
 } from "./types";
 
-export type BatchMethod = "rome" | BatchKind;
-export const BATCH_METHODS: readonly BatchMethod[] = ["rome", "memit", "alphaedit", "pmet"];
+export type BatchMethod = "rome" | BatchKind | "swea";
+export const BATCH_METHODS: readonly BatchMethod[] = ["rome", "memit", "alphaedit", "pmet", "swea"];
 
 export type { BatchProgress };
 
@@ -68,6 +69,7 @@ export interface BatchEditResult {
 export async function applyBatchEdit(o: BatchEditOptions): Promise<BatchEditResult> {
   checkRequests(o.requests);
   if (o.method === "rome") return { edits: await romeBatchEdits(o) };
+  if (o.method === "swea") return { edits: [await sweaBatchEdit(o)] };
   const edit: BatchEdit = {
     kind: o.method,
     site: o.layers ? { layers: [...o.layers] } : {},

@@ -20,6 +20,7 @@ import { checkStackSize } from "./parse";
 import { checkEdit } from "./plan";
 import { computeRome, type RomeStep } from "./rome";
 import { learnResidSteer } from "./steer";
+import { learnSwea } from "./swea";
 import { describeEdit, type Edit, isEnabled, isLearned } from "./types";
 
 export interface LearnOptions {
@@ -76,6 +77,12 @@ export async function learnEdit(
         dataset: opts.dataset,
         signal: opts.signal,
         onStep: (s) => opts.onTrainStep?.(opts.index ?? 0, s),
+      });
+    case "swea":
+      return learnSwea(model, tok, edit, {
+        signal: opts.signal,
+        onProgress: (p) =>
+          opts.onTrainStep?.(opts.index ?? 0, { step: p.step, total: p.steps, loss: p.loss }),
       });
     case "memit":
     case "alphaedit":

@@ -24,6 +24,7 @@ import { batchPatches, checkBatch } from "./batch-site";
 import { editDims, missingFoldBias, missingResidHook } from "./family-sites";
 import { checkLora, type LowRankPatch, loraPatches } from "./lora-site";
 import { loreftInterventions } from "./loreft-site";
+import { checkSwea, sweaMatches } from "./swea-site";
 import {
   describeEdit,
   type Edit,
@@ -57,6 +58,8 @@ export interface SiteMap {
   edit: number;
   /** A LoReFT site (activation-dependent, never folded): R, W, b and its own position rule. */
   loreft?: { R: number[]; W: number[]; b: number[]; rule: LoreftPosition };
+  /** A SWEA lookup (hook_embed): offsets added wherever these tokens occur; never folded. */
+  match?: { tokens: number[]; value: number[] }[];
 }
 
 export interface EditPlan {
@@ -109,6 +112,17 @@ export function siteMaps(e: Edit, index: number): SiteMap[] {
     case "alphaedit":
     case "pmet":
       return [];
+    case "swea":
+      return [
+        {
+          hook: "hook_embed",
+          position: "all",
+          scale: 1,
+          add: null,
+          edit: index,
+          match: sweaMatches(e),
+        },
+      ];
     case "head_ablate": {
       const mean = e.params.mode === "mean" ? e.learned!.mean : null;
       return [
@@ -206,6 +220,10 @@ export function checkEdit(e: Edit, config: Gpt2Config, where = describeEdit(e)):
     }
     return;
   }
+  if (e.kind === "swea") {
+    checkSwea(e, { dModel, vocabSize: config.vocabSize }, fail);
+    return;
+  }
   if (e.kind === "lora") {
     checkLora(e, config, fail);
     return;
@@ -286,6 +304,7 @@ function foldMaps(
       m.position === "all" &&
       m.hook !== blockHook(0, "hook_resid_pre") &&
       !m.loreft &&
+      !m.match &&
       missingFoldBias(config, m.hook, m.add !== null) === null; // Llama: no bias to fold into
     foldable.set(key(m), (foldable.get(key(m)) ?? true) && ok);
   }
@@ -353,6 +372,10 @@ export function mapInterventions(
   const T = typeof lengths === "number" ? lengths : Math.max(...lengths);
   const out: ModelIntervention[] = [];
   for (const m of maps) {
+    if (m.match) {
+      if (m.match.length > 0) out.push({ hook: m.hook, op: "match_add", matches: m.match });
+      continue;
+    }
     if (m.loreft) {
       const { R, W, b, rule } = m.loreft;
       out.push(...loreftInterventions(m.hook, { R, W, b }, rule, lengths));

@@ -15,9 +15,11 @@ import { CodedError } from "../errors";
 
 import type { AlphaEditEdit, MemitEdit, PmetEdit } from "./types-batch";
 import type { LoraEdit, LoreftEdit } from "./types-trained";
+import type { SweaEdit } from "./swea-types";
 
 export * from "./types-batch";
 export * from "./types-trained";
+export * from "./swea-types";
 
 export const EDIT_FORMAT_VERSION = 1;
 
@@ -31,6 +33,7 @@ export const EDIT_KINDS = [
   "lora",
   "memit",
   "alphaedit",
+  "swea",
   "pmet",
 ] as const;
 export type EditKind = (typeof EDIT_KINDS)[number];
@@ -251,6 +254,7 @@ export type Edit =
   | LoreftEdit
   | LoraEdit
   | MemitEdit
+  | SweaEdit
   | AlphaEditEdit
   | PmetEdit;
 
@@ -284,6 +288,7 @@ export function isLearned(e: Edit): boolean {
       return e.learned !== undefined;
     case "loreft":
       return e.learned !== undefined;
+    case "swea":
     case "lora":
     case "memit":
     case "alphaedit":
@@ -299,6 +304,11 @@ export function describeEdit(e: Edit): string {
   switch (e.kind) {
     case "rome":
       return `rome L${e.site.layer ?? "?"}: ${e.params.subject} → ${e.params.target_new}`;
+    case "swea": {
+      const r = e.params.requests;
+      const more = r.length > 1 ? ` (+${r.length - 1} more)` : "";
+      return `swea: ${r[0]?.subject} → ${r[0]?.target_new}${more}, acts only where the subject's tokens occur (elsewhere a no-op)`;
+    }
     case "head_ablate":
       return `${e.params.mode}-ablate L${e.site.layer}H${e.site.head} @${pos(e.site.position)}`;
     case "head_scale":

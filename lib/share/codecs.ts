@@ -256,6 +256,8 @@ export const LEARNED_IN_LINK: Record<string, "quantised" | "recipe"> = {
   // for the link falls back to the recipe (link.ts drops every learned part), relearned on open
   memit: "quantised",
   alphaedit: "quantised",
+  // SWEA: P × d_model offsets per subject spelling (token ids are integers: exact)
+  swea: "quantised",
   pmet: "quantised",
 };
 
