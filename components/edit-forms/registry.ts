@@ -4,6 +4,7 @@
  * all. Add a form with one line here.
  */
 import type { ComponentType } from "react";
+import { BatchForm } from "./BatchForm";
 import { CanonicalForm } from "./CanonicalForm";
 import { HeadForm } from "./HeadForm";
 import { LoreftForm } from "./LoreftForm";
@@ -32,6 +33,12 @@ export const EDIT_FORMS: EditFormEntry[] = [
   { id: "resid", label: "Representation steering", sites: ["hidden"], component: ResidForm },
   { id: "loreft", label: "LoReFT (aspect sentiment)", sites: ["hidden"], component: LoreftForm },
   { id: "lora", label: "Canonical example (LoRA)", sites: ["mlp"], component: CanonicalForm },
+  {
+    id: "batch",
+    label: "Batch / sequential (MEMIT, AlphaEdit, …)",
+    sites: [],
+    component: BatchForm,
+  },
 ];
 
 /** The form a click on a site of this kind opens. */
