@@ -174,5 +174,14 @@ describe("SWEA as data", () => {
     await expect(
       applyBatchEdit({ model, tok, method: "swea", requests: [req], blue: true }),
     ).rejects.toThrow(/BLUE .* not of swea/);
+    await expect(
+      applyBatchEdit({
+        model,
+        tok,
+        method: "swea",
+        requests: [req],
+        hparams: JSON.parse(`{"mode": "x"}`),
+      }),
+    ).rejects.toThrow(/params.mode must be one of kn\+optimize, optimize/);
   });
 });

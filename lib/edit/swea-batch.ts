@@ -3,6 +3,7 @@
  * --method swea`, `--compare …,swea`): one swea edit holding every request's fusion.
  */
 import type { BatchEditOptions } from "./batch-edit";
+import { parseEdit } from "./parse";
 import { learnSwea } from "./swea";
 import { SWEA_HPARAM_NAMES } from "./swea-params";
 import { EditError, type SweaEdit, type SweaHparams } from "./types";
@@ -24,6 +25,7 @@ export function sweaBatchEdit(o: BatchEditOptions): Promise<SweaEdit> {
     kind: "swea",
     params: { requests: o.requests.map((r) => ({ ...r })), ...hp },
   };
+  parseEdit(edit); // the hparams' types and ranges, as an edit file's
   return learnSwea(o.model, o.tok, edit, {
     signal: o.signal,
     onProgress: (p) => o.onProgress?.({ phase: "target", ...p }),
