@@ -1,0 +1,35 @@
+/**
+ * scripts/plot-sequential.mjs: the sequential curves of a `--csv` file as an SVG, one line per
+ * method and score, each point where its value puts it (efficacy 1 at the panel's top, 0 at its
+ * bottom), empty cells (a curve point's fluency) left out.
+ */
+import { describe, expect, it } from "vitest";
+import { sequentialSvg } from "../scripts/plot-sequential.mjs";
+
+const CSV = `method,edits,efficacy,paraphrase,neighborhood,score,efficacy_diff,paraphrase_diff,neighborhood_diff,fluency,general_text_ratio
+memit,10,1,0.5,0.9,0.7,0.5,0.2,0.3,5.1,1.001
+memit,20,0,0.5,0.8,0,0.5,0.2,0.3,,1.004
+alphaedit,10,0.5,0.25,1,0.4,0.5,0.2,0.3,,1
+`;
+
+describe("plot-sequential", () => {
+  it("draws one curve per method and score at the values' heights", () => {
+    const svg = sequentialSvg(CSV, "t");
+    const curves = [...svg.matchAll(/data-method="([^"]+)" data-score="([^"]+)" d="([^"]+)"/g)];
+    expect(curves.map((m) => `${m[1]}/${m[2]}`).sort()).toEqual(
+      ["efficacy", "paraphrase", "neighborhood", "score", "general_text_ratio"]
+        .flatMap((s) => [`memit/${s}`, `alphaedit/${s}`])
+        .sort(),
+    );
+    // panel height 190 with margins 28 (top) and 34 (bottom): y(1) = 28, y(0) = 156
+    const eff = curves.find((m) => m[1] === "memit" && m[2] === "efficacy")![3];
+    const ys = [...eff.matchAll(/[ML]([\d.]+),([\d.]+)/g)].map((m) => Number(m[2]));
+    expect(ys).toEqual([28, 156]);
+    const half = curves.find((m) => m[1] === "alphaedit" && m[2] === "efficacy")![3];
+    expect(Number(/M[\d.]+,([\d.]+)/.exec(half)![1])).toBeCloseTo(92, 6);
+  });
+
+  it("refuses an empty CSV", () => {
+    expect(() => sequentialSvg("method,edits\n")).toThrow(/no rows/);
+  });
+});
