@@ -19,9 +19,8 @@ import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, isEdited, type ModelLike } from "./apply";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
-import { type BatchLearnOptions, type BatchProgress, learnBatch } from "./memit";
+import { type BatchProgress, learnBatch } from "./memit";
 import { checkRequests } from "./memit-params";
-import { learnPmet } from "./pmet";
 import { computeRome } from "./rome";
 import { sweaBatchEdit } from "./swea-batch";
 import {
@@ -79,22 +78,12 @@ export async function applyBatchEdit(o: BatchEditOptions): Promise<BatchEditResu
       ...batchHparams(o.hparams),
     },
   } as BatchEdit;
-  const learned = await learnBatchEdit(o.model, o.tok, edit, {
+  const learned = await learnBatch(o.model, o.tok, edit, {
     dataset: o.dataset,
     onProgress: o.onProgress,
     signal: o.signal,
   });
   return { edits: [learned] };
-}
-
-/** Learns any batch kind: PMET's own loop (lib/edit/pmet.ts), or MEMIT's / AlphaEdit's. */
-export function learnBatchEdit(
-  model: ModelLike,
-  tok: TextTokenizer,
-  edit: BatchEdit,
-  o: BatchLearnOptions = {},
-): Promise<BatchEdit> {
-  return edit.kind === "pmet" ? learnPmet(model, tok, edit, o) : learnBatch(model, tok, edit, o);
 }
 
 /** Only MEMIT's/AlphaEdit's/PMET's own names (ROME's are for method "rome"). */

@@ -9,13 +9,13 @@
 import type { Gpt2Model } from "../model/gpt2";
 import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, type ModelLike } from "./apply";
-import { learnBatchEdit } from "./batch-edit";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
 import { checkFiniteOutputs } from "./finite";
 import { learnHeadAblate, learnHeadSteer } from "./heads";
 import { learnLora } from "./lora";
 import { learnLoreft } from "./loreft";
+import { learnBatch } from "./memit";
 import { checkStackSize } from "./parse";
 import { checkEdit } from "./plan";
 import { computeRome, type RomeStep } from "./rome";
@@ -87,7 +87,7 @@ export async function learnEdit(
     case "memit":
     case "alphaedit":
     case "pmet":
-      return learnBatchEdit(model, tok, edit, {
+      return learnBatch(model, tok, edit, {
         dataset: opts.dataset,
         signal: opts.signal,
         onProgress: (p) => {

@@ -32,7 +32,9 @@ import {
   type ResolvedHparams,
   updatedLayers,
 } from "./memit-params";
-import { covTexts, ROME_DEFAULTS, romeParams } from "./rome";
+import { mlpOutputs, pmetTarget } from "./pmet";
+import { pmetHparams, pmetShare, type ResolvedPmetHparams } from "./pmet-params";
+import { covTexts, ROME_DEFAULTS, type RomeStep, romeParams } from "./rome";
 import { optimiseDelta, romeBatch } from "./rome-delta";
 import {
   type BatchEdit,
@@ -74,14 +76,17 @@ export async function forRequest<T>(i: number, r: RewriteRequest, f: () => Promi
   }
 }
 
-/** z_i = h_i + δ_i at `layer` for every request (MEMIT's compute_z), [n][D]. */
+/**
+ * z_i = h_i + δ_i at `layer` for every request (MEMIT's compute_z), [n][D]; PMET: the FFN
+ * output's target (lib/edit/pmet.ts pmetTarget).
+ */
 async function targets(
   model: ModelLike,
   tok: TextTokenizer,
   requests: readonly RewriteRequest[],
   hp: ResolvedHparams,
   layer: number,
-  o: BatchLearnOptions,
+  o: BatchLearnOptions & { pmet: boolean },
 ): Promise<{ zs: Float64Array[]; info: BatchInfo["requests"] }> {
   const zs: Float64Array[] = [];
   const info: BatchInfo["requests"] = [];
@@ -96,43 +101,55 @@ async function targets(
       early_stop: ROME_DEFAULTS.early_stop,
       context: hp.context,
     });
-    const d = await forRequest(i, r, async () => {
+    const onStep = (s: RomeStep) =>
+      o.onProgress?.({
+        phase: "target",
+        request: i,
+        requests: requests.length,
+        step: s.step,
+        steps: s.steps,
+        loss: s.loss,
+      });
+    const t = await forRequest(i, r, async () => {
       const batch = await romeBatch(model, tok, p);
-      const res = await optimiseDelta({
+      if (o.pmet) {
+        const pmetHp = hp as ResolvedPmetHparams;
+        return pmetTarget({ model, batch, layer, hp: pmetHp, signal: o.signal, onStep });
+      }
+      const d = await optimiseDelta({
         model,
         batch,
         layer,
         p,
         anchor: "resid_post",
         signal: o.signal,
-        onStep: (s) =>
-          o.onProgress?.({
-            phase: "target",
-            request: i,
-            requests: requests.length,
-            step: s.step,
-            steps: s.steps,
-            loss: s.loss,
-          }),
+        onStep,
       });
-      return { ...res, target: batch.target };
+      const z = Float64Array.from(d.v0, (x, j) => x + d.delta[j]);
+      const last = d.losses[d.losses.length - 1];
+      return {
+        z,
+        info: {
+          losses: d.losses.map((l) => l.loss),
+          p_new: last?.p_new ?? 0,
+          delta_norm: norm(d.delta),
+          target_ids: batch.target,
+          z: Array.from(z),
+          z_layer: layer,
+        },
+      };
     });
-    const z = Float64Array.from(d.v0, (x, j) => x + d.delta[j]);
-    zs.push(z);
-    const last = d.losses[d.losses.length - 1];
-    info.push({
-      losses: d.losses.map((l) => l.loss),
-      p_new: last?.p_new ?? 0,
-      delta_norm: norm(d.delta),
-      target_ids: d.target,
-      z: Array.from(z),
-      z_layer: layer,
-    });
+    zs.push(t.z);
+    info.push(t.info);
   }
   return { zs, info };
 }
 
-/** Learns a MEMIT or AlphaEdit edit (BLUE when params.blue) on `model`; returns it complete. */
+/**
+ * Learns a MEMIT, AlphaEdit or PMET edit (BLUE when params.blue) on `model`; returns it
+ * complete. PMET differs in its targets, the residual it measures (the FFN output's, not the
+ * block's) and its spread (√ of the layers left): lib/edit/pmet.ts.
+ */
 export async function learnBatch(
   model: ModelLike,
   tok: TextTokenizer,
@@ -148,20 +165,21 @@ export async function learnBatch(
   const layers = batchLayers(edit, base.config);
   const blue = edit.params.blue === true;
   const moved = updatedLayers(layers, blue);
-  const hp = memitHparams(edit.params, base.config);
+  const pmet = edit.kind === "pmet";
+  const hp = pmet ? pmetHparams(edit.params, base.config) : memitHparams(edit.params, base.config);
   const before = isEdited(model) ? model.plan.edits : [];
   const templates = await contextTemplates(model, tok, hp.context);
   const texts = hp.mom2_dataset === "identity" ? [] : covTexts(o.dataset, hp.mom2_dataset);
   const corpus = texts.slice(0, hp.mom2_n_samples ?? texts.length);
   const zLast = layers[layers.length - 1];
   const info: BatchInfo = { requests: [], layers: [], templates, cov_tokens: 0, ms: 0 };
-  if (edit.kind === "memit" && hp.mom2_dataset !== "identity") {
+  if (edit.kind !== "alphaedit" && hp.mom2_dataset !== "identity") {
     // refuse a singular C before minutes of optimisation are spent on the targets
     await checkCov({ base, tok, corpus, layers: moved, hp, M });
   }
   let zs: Float64Array[] = [];
   if (!blue) {
-    const t = await targets(model, tok, requests, hp, zLast, o);
+    const t = await targets(model, tok, requests, hp, zLast, { ...o, pmet });
     zs = t.zs;
     info.requests = t.info;
   }
@@ -174,15 +192,17 @@ export async function learnBatch(
     try {
       const zLayer = blue ? layer : zLast;
       if (blue) {
-        const t = await targets(cur, tok, requests, hp, layer, o);
+        const t = await targets(cur, tok, requests, hp, layer, { ...o, pmet });
         zs = t.zs;
         info.requests.push(...t.info);
       }
-      const { K, h } = await keysAndOutputs(cur, tok, requests, templates, hp.context.per_length, {
+      const kh = await keysAndOutputs(cur, tok, requests, templates, hp.context.per_length, {
         layer,
         zLayer,
       });
-      const share = blue ? 1 : moved.length - i;
+      const { K } = kh;
+      const h = pmet ? await mlpOutputs(cur, tok, requests, zLayer) : kh.h;
+      const share = pmet ? pmetShare(i, moved.length, blue) : blue ? 1 : moved.length - i;
       const R = new Float64Array(n * D);
       for (let r = 0; r < n; r++)
         for (let d = 0; d < D; d++) R[r * D + d] = (zs[r][d] - h[r][d]) / share;
