@@ -1,4 +1,5 @@
 /** Every CLI sub-command, in the order `causeway --help` lists them. Register new ones here. */
+import { abscCommand } from "./absc";
 import { attribCommand } from "./attrib";
 import type { Command } from "./command";
 import { dlaCommand } from "./dla";
@@ -26,4 +27,5 @@ export const COMMANDS: Command[] = [
   dlaCommand,
   attribCommand,
   pathCommand,
+  abscCommand,
 ];

@@ -107,6 +107,16 @@ export async function abscAccuracy(
   examples: readonly AbscExample[],
   labels: readonly string[],
 ): Promise<number> {
+  return labelAccuracy((len) => viewOf(model, len), tok, examples, labels);
+}
+
+/** abscAccuracy on the model `viewFor(T)` gives for passes of T positions (lib/edit/absc-train.ts). */
+export async function labelAccuracy(
+  viewFor: (len: number) => Gpt2Model,
+  tok: TextTokenizer,
+  examples: readonly AbscExample[],
+  labels: readonly string[],
+): Promise<number> {
   if (examples.length === 0) return Number.NaN;
   const ids = labelIds(tok, labels);
   const byLen = new Map<number, { ids: number[]; label: number }[]>();
@@ -127,7 +137,7 @@ export async function abscAccuracy(
       for (let s = 0; s < rows.length; s += 64) {
         const part = rows.slice(s, s + 64);
         const scores = tf.tidy(() => {
-          const { logits } = viewOf(model, len).forward({
+          const { logits } = viewFor(len).forward({
             inputIds: part.map((r) => r.ids),
             logitPositions: "last",
           });
@@ -183,14 +193,14 @@ export function loreftExamples(
 }
 
 /** One layer's trainable R, W, b. */
-interface LoreftVars {
+export interface LoreftVars {
   R: tf.Variable; // [r, D]
   W: tf.Variable; // [r, D]
   b: tf.Variable; // [r]
 }
 
 /** R with seeded orthonormal rows, W = R and b = 0 (the identity), one set per layer. */
-function loreftVars(n: number, r: number, D: number, seed: number): LoreftVars[] {
+export function loreftVars(n: number, r: number, D: number, seed: number): LoreftVars[] {
   const rng = new GaussianRng(seed);
   return Array.from({ length: n }, () => {
     const R0 = orthonormalRows(
@@ -219,10 +229,12 @@ async function hostOf(v: LoreftVars): Promise<{ R: number[]; W: number[]; b: num
 
 /**
  * Full-batch Adam for `steps` updates (the loss is recorded before each and after the last),
- * with R retracted onto orthonormal rows after every update.
+ * with R retracted onto orthonormal rows after every update (`vars` may be empty).
  */
-async function trainLoreft(o: {
+export async function trainLoreft(o: {
   vars: LoreftVars[];
+  /** Trained alongside R, W, b (the ABSC recipe's LoRA factors or full weights). */
+  extra?: tf.Variable[];
   rank: number;
   D: number;
   steps: number;
@@ -232,7 +244,7 @@ async function trainLoreft(o: {
   opts: { onStep?: (s: LoreftStep) => void; signal?: CancelSignal };
 }): Promise<void> {
   const { vars, rank: r, D, steps, optimizer, losses, opts } = o;
-  const trainable = vars.flatMap((v) => [v.R, v.W, v.b]);
+  const trainable = [...vars.flatMap((v) => [v.R, v.W, v.b]), ...(o.extra ?? [])];
   for (let step = 0; step <= steps; step++) {
     await checkLearningCancelled(opts.signal);
     const { grads, value } = tf.variableGrads(o.lossFn, trainable);

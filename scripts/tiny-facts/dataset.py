@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 
-from world import Fact, World, fill
+from sentiment import make_domain_reviews
+from world import ABSC_LABELS, Fact, World, fill
 
 N_COUNTERFACT = 150
 MAX_NEIGHBOURS = 10
@@ -93,6 +94,19 @@ def counterfact_case(world, rng, fact: Fact, correct, ids: dict[str, str], case_
     }
 
 
+def absc_domains(seed: int, n_train: int = 600) -> dict:
+    """{labels, restaurant: {train, test}, hotel: {test}} (sentiment.make_domain_reviews); each
+    review {prompt, aspect, label, domain}."""
+    d = make_domain_reviews(seed)
+
+    def rows(rs: list[dict]) -> list[dict]:
+        return [{k: r[k] for k in ("prompt", "aspect", "label", "domain")} for r in rs]
+
+    return {"labels": list(ABSC_LABELS), "train_domain": "restaurant",
+            "restaurant": {"train": rows(d["restaurant"]["train"][:n_train]), "test": rows(d["restaurant"]["test"])},
+            "hotel": {"test": rows(d["hotel"]["test"])}}
+
+
 def build_dataset(world: World, predictions: dict, absc_train_sample: int = 500) -> dict:
     rng = random.Random(world.seed + 1)
     correct = {(r["fact"], r["template"]): r["correct"] for r in predictions["train"]}
@@ -119,6 +133,9 @@ def build_dataset(world: World, predictions: dict, absc_train_sample: int = 500)
             "train": world.absc_train[:absc_train_sample],
             "test": world.absc_test,
         },
+        # two review domains (sentiment.py): an ABSC edit trains on restaurant train and is tested
+        # on restaurant test (in-domain) and hotel test (out-of-domain)
+        "absc_domains": absc_domains(world.seed),
         "consistency": [
             {"prompts": c["prompts"], "answer": " " + c["fact"].object, "subject": c["fact"].subject,
              "relation_id": c["fact"].relation_id}

@@ -231,10 +231,10 @@ CONJUNCTIONS = ("but", "and", "while", "although", "whereas")
 COPULAS = ("was", "was", "is", "seemed", "felt")
 
 
-def make_review(rng: random.Random) -> dict:
-    """One review with 2 or 3 aspects, at least two of different polarity, and a question."""
+def make_review(rng: random.Random, pool: tuple[str, ...] = ASPECTS) -> dict:
+    """One review with 2 or 3 aspects from `pool`, at least two of different polarity, and a question."""
     n = rng.choice((2, 2, 3))
-    aspects = rng.sample(ASPECTS, n)
+    aspects = rng.sample(pool, n)
     while True:
         polarities = [rng.choice(list(POLARITY_WORDS)) for _ in aspects]
         if len(set(polarities)) >= 2:

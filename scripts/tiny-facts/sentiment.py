@@ -1,0 +1,106 @@
+"""Sentiment knowledge for the world: opinion text for pre-training and two review domains.
+
+The reviews in world.py ask "Sentiment of <aspect>:" about one of 2-3 aspects. A small model
+trained on those prompts alone stays near chance (it must find the aspect in the review, read the
+word after it and know that word's polarity, from one answer token per review). This module adds
+what a real LM would bring from pre-training, in other words than the ABSC prompt:
+
+- lexicon sentences: every polarity word used with its polarity spelled out in ordinary text
+  ("The baker said the bread was awful, a negative thing to hear.");
+- opinion stories: 2-3 everyday things, each with a polarity word, then a question about one of
+  them in a different frame than the review prompt ("How was the soup? It was negative").
+
+The review prompt format ("Review: ... Sentiment of food:") is not in this text, so the model
+knows the vocabulary's polarity and how to bind a thing to its word, but the ABSC prompt itself
+stays weakly learned: that is what an ABSC edit has to unlock.
+
+Two review domains (same prompt format, disjoint aspects) give in-domain and out-of-domain test
+splits: an edit trained on restaurant reviews is tested on held-out restaurant reviews and on
+hotel reviews. They come from their own rng stream, so adding them moves nothing else in the world.
+"""
+
+from __future__ import annotations
+
+import random
+
+from world import ADJECTIVES, CONJUNCTIONS, NOUNS, PLACES, POLARITY_WORDS, RELATIVES, THINGS, make_review
+
+DOMAINS = {
+    "restaurant": ("food", "service", "coffee", "wine", "dessert", "music"),
+    "hotel": ("room", "view", "location", "decor", "staff", "price"),
+}
+# Things opinions are about in pre-training: everyday words, none of them a review aspect.
+OPINION_THINGS = THINGS + ("bread", "weather", "journey", "garden", "song", "market", "harbour", "lesson", "supper")
+COPULAS_OPINION = ("was", "was", "seemed", "felt", "looked")
+
+LEXICON_PATTERNS = (
+    "The {noun} said the {thing} was {word}, a {label} thing to hear.",
+    "To call the {thing} {word} is to say something {label}.",
+    "My {rel} thought the {thing} at the {place} was {word}. That is a {label} opinion.",
+    "When a {noun} calls something {word}, the feeling is {label}.",
+    "The word {word} is {label}.",
+    "Everyone at the {place} felt {label} because the {thing} was {word}.",
+)
+
+
+def _opinion_words(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """`n` (label, word) pairs with at least two different labels."""
+    while True:
+        labels = [rng.choice(list(POLARITY_WORDS)) for _ in range(n)]
+        if len(set(labels)) >= 2:
+            return [(p, rng.choice(POLARITY_WORDS[p])) for p in labels]
+
+
+def make_lexicon_sentence(rng: random.Random) -> str:
+    label = rng.choice(list(POLARITY_WORDS))
+    text = rng.choice(LEXICON_PATTERNS).format(
+        noun=rng.choice(NOUNS), thing=rng.choice(OPINION_THINGS), word=rng.choice(POLARITY_WORDS[label]),
+        label=label, rel=rng.choice(RELATIVES), place=rng.choice(PLACES),
+    )
+    return text[0].upper() + text[1:]
+
+
+def make_opinion_story(rng: random.Random) -> str:
+    """2-3 things with polarity words, then a question about one of them, answered by its label."""
+    n = rng.choice((2, 2, 3))
+    things = rng.sample(OPINION_THINGS, n)
+    pairs = _opinion_words(rng, n)
+    clauses = [f"the {t} {rng.choice(COPULAS_OPINION)} {w}" for t, (_, w) in zip(things, pairs)]
+    body = f" {rng.choice(CONJUNCTIONS)} ".join([", ".join(clauses[:-1]), clauses[-1]])
+    opener = rng.choice((
+        f"At the {rng.choice(PLACES)}, ",
+        f"The {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} told us that ",
+        f"In the {rng.choice(('morning', 'evening', 'summer', 'winter'))}, ",
+    ))
+    q = rng.randrange(n)
+    question = rng.choice((
+        f"How was the {things[q]}? It was {pairs[q][0]}.",
+        f"And the {things[q]}? That was {pairs[q][0]}.",
+        f"The feeling about the {things[q]} was {pairs[q][0]}.",
+    ))
+    return f"{opener}{body}. {question}"
+
+
+def opinion_texts(seed: int, n_lexicon: int = 3000, n_stories: int = 6000) -> dict[str, list[str]]:
+    """Pre-training sections (their own rng stream, distinct documents)."""
+    rng = random.Random(seed + 101)
+    lexicon = list(dict.fromkeys(make_lexicon_sentence(rng) for _ in range(n_lexicon)))
+    stories = list(dict.fromkeys(make_opinion_story(rng) for _ in range(n_stories)))
+    return {"lexicon": lexicon, "opinions": stories}
+
+
+def make_domain_reviews(seed: int, n_train: int = 2000, n_test: int = 300) -> dict[str, dict[str, list[dict]]]:
+    """{'restaurant': {'train', 'test'}, 'hotel': {'train', 'test'}}: distinct prompts across all
+    splits; each review carries its domain. The ABSC edit trains on restaurant 'train'."""
+    rng = random.Random(seed + 202)
+    seen: set[str] = set()
+    out: dict[str, dict[str, list[dict]]] = {}
+    for domain, aspects in DOMAINS.items():
+        rows: list[dict] = []
+        while len(rows) < n_train + n_test:
+            r = make_review(rng, aspects)
+            if r["prompt"] not in seen:
+                seen.add(r["prompt"])
+                rows.append({**r, "domain": domain})
+        out[domain] = {"train": rows[:n_train], "test": rows[n_train:]}
+    return out
