@@ -1,7 +1,9 @@
 /** Every CLI sub-command, in the order `causeway --help` lists them. Register new ones here. */
 import { abscCommand } from "./absc";
 import { attribCommand } from "./attrib";
+import { canonicalCommand, forgetCommand } from "./canonical";
 import type { Command } from "./command";
+import { consistencyCommand } from "./consistency";
 import { dlaCommand } from "./dla";
 import { editCommand } from "./edit";
 import { evalFactsCommand } from "./eval-facts";
@@ -27,5 +29,8 @@ export const COMMANDS: Command[] = [
   dlaCommand,
   attribCommand,
   pathCommand,
+  consistencyCommand,
   abscCommand,
+  canonicalCommand,
+  forgetCommand,
 ];

@@ -26,7 +26,7 @@ import { activationsAt } from "./batch";
 import { type EditDataset, resolvePromptSet } from "./dataset";
 import { editDims } from "./family-sites";
 import { meanOf, norm } from "./linalg";
-import { probe, splitIndices } from "./probe";
+import { probe, rankHeads, splitIndices } from "./probe";
 import {
   type Direction,
   EditError,
@@ -40,7 +40,7 @@ export interface HeadLearnOptions {
   dataset?: EditDataset;
 }
 
-function encodeAll(model: ModelLike, tok: TextTokenizer, prompts: string[]): number[][] {
+export function encodeAll(model: ModelLike, tok: TextTokenizer, prompts: string[]): number[][] {
   const nCtx = baseOf(model).config.nCtx;
   return prompts.map((p) => {
     const ids = tok.encode(p);
@@ -152,7 +152,6 @@ export async function probeHeads(
   const accuracy: number[][] = [];
   const trainAcc: number[][] = [];
   const directions: Direction[][] = [];
-  const ranking: (HeadRef & { accuracy: number; train: number })[] = [];
   for (let l = 0; l < nLayer; l++) {
     accuracy.push([]);
     trainAcc.push([]);
@@ -163,21 +162,13 @@ export async function probeHeads(
       accuracy[l].push(s.val_accuracy);
       trainAcc[l].push(s.train_accuracy);
       directions[l].push(massMeanDirection(X.slice(0, positive.length), X.slice(positive.length)));
-      ranking.push({ layer: l, head: h, accuracy: s.val_accuracy, train: s.train_accuracy });
     }
   }
-  ranking.sort(
-    (a, b) =>
-      (Number.isNaN(b.accuracy) ? -1 : b.accuracy) - (Number.isNaN(a.accuracy) ? -1 : a.accuracy) ||
-      b.train - a.train ||
-      a.layer - b.layer ||
-      a.head - b.head,
-  );
   return {
     accuracy,
     train_accuracy: trainAcc,
     directions,
-    ranking: ranking.map(({ layer, head, accuracy }) => ({ layer, head, accuracy })),
+    ranking: rankHeads(accuracy, trainAcc),
     n_positive: positive.length,
     n_negative: negative.length,
   };

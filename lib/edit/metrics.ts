@@ -48,12 +48,21 @@ export async function tokenTop1(
   return atPositions({ model, rows, positions, targets, read: "top1" });
 }
 
+/** The argmax (top-1) token id after `rows[r]`'s prefix ending at each of `positions[r]`. */
+export async function tokenArgmax(
+  model: ModelLike,
+  rows: readonly number[][],
+  positions: readonly (readonly number[])[],
+): Promise<number[][]> {
+  return atPositions({ model, rows, positions, targets: positions, read: "argmax" });
+}
+
 async function atPositions(o: {
   model: ModelLike;
   rows: readonly number[][];
   positions: readonly (readonly number[])[];
   targets: readonly (readonly number[])[];
-  read: "logprob" | "top1";
+  read: "logprob" | "top1" | "argmax";
 }): Promise<number[][]> {
   const { model, rows, positions, targets } = o;
   const V = baseOf(model).config.vocabSize;
@@ -66,13 +75,13 @@ async function atPositions(o: {
     for (let b = 0; b < e - s; b++) {
       positions[s + b].forEach((t, j) => {
         const at = b * part.T + t;
-        idx.push(o.read === "top1" ? at : at * V + targets[s + b][j]);
+        idx.push(o.read === "logprob" ? at * V + targets[s + b][j] : at);
       });
     }
     const picked = tf.tidy(() => {
       const { logits } = m.forward({ inputIds: part.ids, logitPositions: "all" }); // [B, T, V]
       const at = tf.tensor1d(idx, "int32");
-      return o.read === "top1"
+      return o.read !== "logprob"
         ? logits
             .argMax(-1)
             .reshape([-1])

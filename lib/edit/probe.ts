@@ -11,6 +11,7 @@
  */
 import { GaussianRng } from "../interp/rng";
 import { cholesky, choleskySolve } from "./linalg";
+import type { HeadRef } from "./types";
 
 export interface LogisticFit {
   /** Weights on standardised features, and the bias. */
@@ -144,4 +145,26 @@ export function probe(
       split.val.map((i) => y[i]),
     ),
   };
+}
+
+/**
+ * Heads by decreasing validation accuracy [L][H] (NaN last; ties: training accuracy, then
+ * lower layer and head): the order top-K head selection takes.
+ */
+export function rankHeads(
+  val: readonly (readonly number[])[],
+  train: readonly (readonly number[])[],
+): (HeadRef & { accuracy: number })[] {
+  const key = (x: number) => (Number.isNaN(x) ? -1 : x);
+  const all = val.flatMap((row, layer) =>
+    row.map((accuracy, head) => ({ layer, head, accuracy, train: train[layer][head] })),
+  );
+  all.sort(
+    (a, b) =>
+      key(b.accuracy) - key(a.accuracy) ||
+      b.train - a.train ||
+      a.layer - b.layer ||
+      a.head - b.head,
+  );
+  return all.map(({ layer, head, accuracy }) => ({ layer, head, accuracy }));
 }

@@ -67,3 +67,13 @@ def gaussian_array(seed: int, count: int, scale: float = 1.0) -> np.ndarray:
     """`count` standard normals x `scale`, rounded to float32 (as gaussianArray in rng.ts)."""
     rng = GaussianRng(seed)
     return np.array([scale * rng.next_normal() for _ in range(count)], dtype=np.float64).astype(np.float32)
+
+
+def shuffled(n: int, seed: int) -> list[int]:
+    """lib/edit/probe.ts shuffled: Fisher-Yates on this stream's uniforms."""
+    rng = GaussianRng(seed)
+    idx = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = math.floor(rng.next_uniform() * (i + 1))
+        idx[i], idx[j] = idx[j], idx[i]
+    return idx
