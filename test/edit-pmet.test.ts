@@ -3,7 +3,8 @@
  * (scripts/reference/pmet_ref.py → test/fixtures/pmet/pmet.json): on the random GPT-2 fixture
  * and the Llama GQA fixture, two requests over layers 0–1 with C = I and 4 Adam steps, the app's
  * ΔW = a·b per layer, the FFN targets z = h_mlp + δ_mlp, the attention targets and the loss
- * curves equal the reference's. Plus BLUE on a 3-layer model moving only the boundary layers,
+ * curves equal the reference's, and `--save` (editedCheckpoint) moves the Llama checkpoint's
+ * down_proj.weight by the reference's ΔWᵀ. Plus BLUE on a 3-layer model moving only the boundary layers,
  * each reaching its own FFN target; the edit as data (file, link, describeEdit); PMET's own
  * parameters refused when out of range; bad requests through checkRequests; no tensor leaked.
  */
@@ -15,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEdits, type ModelLike } from "../lib/edit/apply";
 import { activationsAt } from "../lib/edit/batch";
 import { applyBatchEdit } from "../lib/edit/batch-edit";
+import { editedCheckpoint } from "../lib/edit/checkpoint";
 import { matMul } from "../lib/edit/memit-solve";
 import { parseEdit, parseEditFile, serializeEdits } from "../lib/edit/parse";
 import { subjectPrompt } from "../lib/edit/tokens";
@@ -24,6 +26,7 @@ import {
   type MemitHparams,
   type RewriteRequest,
 } from "../lib/edit/types";
+import { loadFamilyWeights } from "../lib/load/family-checkpoint";
 import { loadWeights, readModelConfig } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
@@ -121,6 +124,25 @@ describe("PMET against the torch reference", () => {
         expect(relErr(dw, u.dw)).toBeLessThan(1e-3);
       });
       expect(tf.memory().numTensors).toBe(before);
+      if (c.family !== "llama") return;
+      // --save: the checkpoint's down_proj.weight [D, M] (nn.Linear) moved by the reference's ΔWᵀ
+      const src = directorySource(path.join(ROOT, c.model));
+      const config = await readModelConfig(src);
+      const { hub } = await loadFamilyWeights(src, config);
+      const ck = editedCheckpoint(config, { hub }, edits);
+      expect(ck.weightEdits).toEqual([0]);
+      for (const u of c.updates) {
+        const name = `model.layers.${u.layer}.mlp.down_proj.weight`;
+        const [M, D] = u.shape;
+        const was = hub.get(name)!.data;
+        const now = ck.tensors.get(name)!.data;
+        const moved = Float64Array.from({ length: D * M }, (_, i) => now[i] - was[i]); // [D, M]
+        const want = Float64Array.from(
+          { length: D * M },
+          (_, i) => u.dw[(i % M) * D + Math.floor(i / M)],
+        );
+        expect(relErr(moved, want)).toBeLessThan(1e-3);
+      }
     });
   }
 });
