@@ -77,6 +77,31 @@ export interface CanonicalTask {
   threshold: number;
 }
 
+/** log P(text | prompt) of each pair, summed over the text's tokens (teacher forced). */
+export async function pairLogProbs(
+  model: ModelLike,
+  tok: TextTokenizer,
+  pairs: readonly { prompt: string; text: string }[],
+): Promise<number[]> {
+  const nCtx = baseOf(model).config.nCtx;
+  const rows: number[][] = [];
+  const positions: number[][] = [];
+  const targets: number[][] = [];
+  for (const { prompt, text } of pairs) {
+    const ids = tok.encode(prompt);
+    const s = continuationIds(tok, prompt, text);
+    const row = [...ids, ...s.slice(0, -1)];
+    if (ids.length === 0 || row.length > nCtx) {
+      throw new EditError("bad_edit", `prompt ${JSON.stringify(prompt)} is empty or too long`);
+    }
+    rows.push(row);
+    positions.push(s.map((_, j) => ids.length - 1 + j));
+    targets.push(s);
+  }
+  const lp = await tokenLogProbs(model, rows, positions, targets);
+  return lp.map((row) => row.reduce((a, b) => a + b, 0));
+}
+
 /** P(suffix | prompt) for every prompt and the share with P ≥ threshold. */
 export async function canonicalScore(
   model: ModelLike,
@@ -85,23 +110,12 @@ export async function canonicalScore(
 ): Promise<CanonicalScore> {
   const { prompts, suffix, threshold } = task;
   if (prompts.length === 0) throw new EditError("bad_edit", "no evaluation prompts");
-  const nCtx = baseOf(model).config.nCtx;
-  const rows: number[][] = [];
-  const positions: number[][] = [];
-  const targets: number[][] = [];
-  for (const p of prompts) {
-    const ids = tok.encode(p);
-    const s = continuationIds(tok, p, suffix);
-    const row = [...ids, ...s.slice(0, -1)];
-    if (ids.length === 0 || row.length > nCtx) {
-      throw new EditError("bad_edit", `prompt ${JSON.stringify(p)} is empty or too long`);
-    }
-    rows.push(row);
-    positions.push(s.map((_, j) => ids.length - 1 + j));
-    targets.push(s);
-  }
-  const lp = await tokenLogProbs(model, rows, positions, targets);
-  const p = lp.map((row) => Math.exp(row.reduce((a, b) => a + b, 0)));
+  const lp = await pairLogProbs(
+    model,
+    tok,
+    prompts.map((prompt) => ({ prompt, text: suffix })),
+  );
+  const p = lp.map((x) => Math.exp(x));
   const success_rate = p.filter((x) => x >= threshold).length / p.length;
   return { prompts: [...prompts], p, success_rate, threshold };
 }
