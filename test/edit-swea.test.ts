@@ -21,21 +21,25 @@ import { sweaHits } from "../lib/edit/swea-site";
 import { describeEdit, type SweaEdit } from "../lib/edit/types";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
+import { matchSpans } from "../lib/model/token-match";
 import { decodeSession, encodeSession } from "../lib/share/link";
 import { DEFAULT_SESSION } from "../lib/share/session";
 import { randomWeights, SMALL, charTokenizer as tok } from "./fixtures/edit/random-model";
 
-interface Golden {
-  request: SweaEdit["params"]["requests"][0];
-  hparams: Record<string, number>;
-  key: number[];
+interface Spelling {
+  tokens: number[];
+  prompt: string;
   losses: number[];
-  delta: number[];
   scores: number[];
   cut: number;
   suppressed: number[][];
   offsets: number[];
-  logits: { prompt: string; original: number[]; edited: number[] }[];
+}
+interface Golden {
+  request: SweaEdit["params"]["requests"][0];
+  hparams: Record<string, number>;
+  spellings: Spelling[];
+  logits: { prompt: string; matches: [number, number][]; original: number[]; edited: number[] }[];
 }
 const golden: Golden = JSON.parse(
   readFileSync(path.resolve(__dirname, "fixtures/swea/swea.json"), "utf8"),
@@ -78,36 +82,44 @@ beforeAll(async () => {
 afterAll(() => model?.dispose());
 
 describe("SWEA⊕OS against the torch reference", () => {
-  it("optimises δ as SWEA's code does: the same loss at every step", () => {
-    const got = learned.learned!.info!.requests[0].losses;
-    expect(got).toHaveLength(golden.losses.length);
-    for (const [i, l] of golden.losses.entries()) expect(got[i]).toBeCloseTo(l, 3);
+  it("optimises δ as SWEA's code does, for each spelling: the same loss at every step", () => {
+    const got = learned.learned!.info!.requests[0].spellings;
+    expect(got.map((x) => x.tokens)).toEqual(golden.spellings.map((x) => x.tokens));
+    expect(got.map((x) => x.prompt)).toEqual(golden.spellings.map((x) => x.prompt));
+    for (const [k, g] of golden.spellings.entries()) {
+      expect(got[k].losses).toHaveLength(g.losses.length);
+      for (const [i, l] of g.losses.entries()) expect(got[k].losses[i]).toBeCloseTo(l, 3);
+    }
   });
 
   it("attributes the old object to the same embedding dimensions (integrated gradients)", async () => {
-    const ids = tok.encode("bob lives in");
-    const scores = await knScores({
-      model,
-      ids,
-      first: 0,
-      last: 2,
-      trueIds: tok.encode(" q"),
-      steps: golden.hparams.kn_steps,
-      threshold: golden.hparams.kn_threshold,
-    });
-    const flat = scores.flatMap((s) => [...s]);
-    const scale = Math.max(...golden.scores.map(Math.abs));
-    expect(maxAbs(flat, golden.scores) / scale).toBeLessThan(1e-4);
-    expect(knDims(scores, golden.hparams.kn_threshold)).toEqual(golden.suppressed);
-    expect(learned.learned!.info!.requests[0].suppressed).toEqual(golden.suppressed);
+    for (const [k, g] of golden.spellings.entries()) {
+      const ids = tok.encode(g.prompt);
+      const scores = await knScores({
+        model,
+        ids,
+        first: 0,
+        last: g.tokens.length - 1,
+        trueIds: tok.encode(" q"),
+        steps: golden.hparams.kn_steps,
+        threshold: golden.hparams.kn_threshold,
+      });
+      const flat = scores.flatMap((s) => [...s]);
+      const scale = Math.max(...g.scores.map(Math.abs));
+      expect(maxAbs(flat, g.scores) / scale).toBeLessThan(1e-4);
+      expect(knDims(scores, golden.hparams.kn_threshold)).toEqual(g.suppressed);
+      expect(learned.learned!.info!.requests[0].spellings[k].suppressed).toEqual(g.suppressed);
+    }
   });
 
   it("fuses δ − 0.5 · mask ⊙ e into the offsets the reference gets", () => {
     const f = learned.learned!.fusions;
-    expect(f.map((x) => x.tokens)).toEqual([golden.key]); // " bob" has 4 tokens: not registered
-    expect(learned.learned!.info!.requests[0].skipped_keys).toEqual([tok.encode(" bob")]);
-    const scale = Math.max(...golden.offsets.map(Math.abs));
-    expect(maxAbs(f[0].offsets, golden.offsets) / scale).toBeLessThan(2e-4);
+    expect(f.map((x) => x.tokens)).toEqual(golden.spellings.map((x) => x.tokens));
+    expect(learned.learned!.info!.requests[0].skipped_keys).toEqual([]);
+    for (const [k, g] of golden.spellings.entries()) {
+      const scale = Math.max(...g.offsets.map(Math.abs));
+      expect(maxAbs(f[k].offsets, g.offsets) / scale).toBeLessThan(2e-4);
+    }
   });
 
   it("adds the offsets wherever the subject's tokens occur, and nowhere else", async () => {
@@ -116,6 +128,9 @@ describe("SWEA⊕OS against the torch reference", () => {
       for (const g of golden.logits) {
         const orig = await lastLogits(model, g.prompt);
         const got = await lastLogits(edited, g.prompt);
+        const keys = learned.learned!.fusions.map((f) => f.tokens);
+        const spans = matchSpans([tok.encode(g.prompt)], keys).map((x) => [x.key, x.start]);
+        expect(spans, g.prompt).toEqual(g.matches); // "I met bob. bob is": " bob" twice
         expect(maxAbs(orig, g.original), g.prompt).toBeLessThan(1e-4);
         expect(maxAbs(got, g.edited), g.prompt).toBeLessThan(2e-3);
       }
@@ -137,7 +152,7 @@ describe("SWEA as data", () => {
     expect(back).toEqual(learned);
     const { hash } = await encodeSession({ ...DEFAULT_SESSION, edits: [learned] });
     const linked = (await decodeSession(hash)).edits[0] as SweaEdit;
-    expect(linked.learned!.fusions[0].tokens).toEqual(golden.key);
+    expect(linked.learned!.fusions[0].tokens).toEqual(golden.spellings[0].tokens);
     const ed = applyEdits(model, [linked]);
     try {
       const d = maxAbs(await lastLogits(ed, "bob lives in"), golden.logits[0].edited);

@@ -1,9 +1,9 @@
 /**
  * SWEA's lookup keys: the token sequences of a subject that the edit is attached to. SWEA's code
  * keys a fusion by tok(subject) alone; with a byte-level BPE a subject reads differently at the
- * start of a text ("Rekin") and after a space (" Rekin"), so here a subject gets the sequence it
- * has in its rewrite prompt plus its other spelling when that has as many tokens (each position
- * keeps its offset). A spelling with another token count is reported, not registered.
+ * start of a text ("Rekin") and after a space (" Rekin"), often with another number of tokens,
+ * so here a subject gets both spellings as keys, each with offsets of its own, learned on rewrite
+ * prompts where that spelling occurs (promptVariants).
  */
 import { continuationTokens, matchTexts, type TextTokenizer } from "../util/tokenizer";
 import { subjectPrompt } from "./tokens";
@@ -17,8 +17,16 @@ export interface SubjectKeys {
   last: number;
   /** The lookup keys; keys[0] is the subject as the rewrite prompt has it. */
   keys: number[][];
-  /** Spellings not registered (another token count). */
-  skipped: number[][];
+}
+
+/**
+ * Rewrite prompts to learn a spelling on, in order of preference: the request's own, the prompt
+ * from the subject on ("Every morning, {} walks" → "{} walks": the subject at the start of a
+ * text) and the same after a space (" {} walks").
+ */
+export function promptVariants(prompt: string): string[] {
+  const tail = prompt.slice(prompt.indexOf("{}"));
+  return [...new Set([prompt, tail, ` ${tail}`])];
 }
 
 /** The first token holding a character of the subject (subjectPrompt finds the last). */
@@ -58,10 +66,6 @@ export function subjectKeys(tok: TextTokenizer, r: RewriteRequest): SubjectKeys 
     continuationTokens(tok, ` ${r.subject.trimStart()}`),
   ];
   const keys = [own];
-  const skipped: number[][] = [];
-  for (const s of spellings) {
-    if (s.length === 0 || keys.some((k) => same(k, s)) || skipped.some((k) => same(k, s))) continue;
-    (s.length === own.length ? keys : skipped).push(s);
-  }
-  return { text: sp.text, ids: sp.ids, first, last: sp.subjectLast, keys, skipped };
+  for (const k of spellings) if (k.length > 0 && !keys.some((x) => same(x, k))) keys.push(k);
+  return { text: sp.text, ids: sp.ids, first, last: sp.subjectLast, keys };
 }

@@ -8,7 +8,7 @@
  * + kl_factor · KL(new ‖ first pass) at the subject's last token of the KL row
  * + v_weight_decay · ‖δ‖ / ‖e‖²                  e: the subject's token embeddings [P, D]
  *
- * with ‖δ‖ clamped to clamp_norm_factor · ‖e‖ after every step, the loop stopping once the loss
+ * (means over the rows that hold the spelling being learned) with ‖δ‖ clamped to clamp_norm_factor · ‖e‖ after every step, the loop stopping once the loss
  * is below 0.8 · kl_factor (checked before a step; the last iteration takes no step). The KL
  * reference is the first pass's distribution, with δ at its starting value, as SWEA's code has it.
  *
@@ -73,10 +73,16 @@ export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimise
   const P = o.keys[0].length;
   const rows = b.padded.ids.map((r, i) => r.slice(0, b.padded.lengths[i]));
   const { sel, missing } = subjectSelector(rows, T, o.keys);
-  if (missing.includes(0)) {
+  // only the rows that hold the spelling: the others' losses do not depend on δ
+  const hit = rows.map((_, i) => !missing.includes(i));
+  const nHitR = hit.slice(0, nR).filter(Boolean).length;
+  const nHitK = hit.slice(nR).filter(Boolean).length;
+  if (nHitR === 0) {
     sel.dispose();
-    throw new EditError("bad_edit", "swea: the subject's tokens are not in its own rewrite prompt");
+    throw new EditError("bad_edit", "swea: no rewrite prompt holds the subject's tokens");
   }
+  const wR = Float32Array.from(hit.slice(0, nR), (h) => (h ? 1 / nHitR : 0)); // [R]
+  const wK = Float32Array.from(hit.slice(nR), (h) => (nHitK > 0 && h ? 1 / nHitK : 0)); // [K]
   const hooks = view.hooks();
   const resid0 = view.embed(b.padded.ids, { hooks }).resid; // [B, T, D], fixed
   const tgtOneHot = tf.tidy(() =>
@@ -110,8 +116,9 @@ export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimise
   const lossFn = () => {
     const { lpR, lpK } = pass();
     const nllEach = lpR.mul(tgtOneHot).sum([1, 2]).neg(); // [R]
-    const nll = nllEach.mean().mul(hp.nll_loss_factor);
-    const kl = lpK.exp().mul(lpK.sub(klRef)).sum(1).mean().mul(hp.kl_factor);
+    const nll = nllEach.mul(tf.tensor1d(wR)).sum().mul(hp.nll_loss_factor);
+    const klEach = lpK.exp().mul(lpK.sub(klRef)).sum(1); // [K]
+    const kl = klEach.mul(tf.tensor1d(wK)).sum().mul(hp.kl_factor);
     const decay = delta
       .square()
       .sum()
@@ -119,7 +126,7 @@ export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimise
       .sqrt()
       .mul(hp.v_weight_decay / (e0Norm * e0Norm));
     const total = nll.add(kl).add(decay) as tf.Scalar;
-    const prob = nllEach.neg().exp().mean();
+    const prob = nllEach.neg().exp().mul(tf.tensor1d(wR)).sum();
     return { total, parts: tf.stack([total, prob]) };
   };
   const losses: number[] = [];

@@ -60,14 +60,19 @@ export interface SweaFusion {
 }
 
 export interface SweaInfo {
-  /** Per request: δ's loss curve, p(new) at the end, ‖δ‖, and the suppressed dimensions. */
+  /** Per request: each spelling's learning, and the spellings no rewrite prompt held. */
   requests: {
-    losses: number[];
-    p_new: number;
-    delta_norm: number;
-    /** Per subject token, the embedding dimensions attributed to the old object. */
-    suppressed: number[][];
-    /** Lookup keys of the subject that were not registered (a spelling with another length). */
+    spellings: {
+      tokens: number[];
+      /** The first rewrite prompt it was learned on (and attributed on). */
+      prompt: string;
+      /** δ's loss curve, p(new) at the end, ‖δ‖. */
+      losses: number[];
+      p_new: number;
+      delta_norm: number;
+      /** Per subject token, the embedding dimensions attributed to the old object. */
+      suppressed: number[][];
+    }[];
     skipped_keys: number[][];
   }[];
   templates: string[];

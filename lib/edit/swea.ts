@@ -13,6 +13,7 @@
  * intervention at hook_embed that every pass applies.
  */
 
+import { matchSpans } from "../model/token-match";
 import { now } from "../util/clock";
 import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike, viewOf } from "./apply";
@@ -20,13 +21,19 @@ import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { contextTemplates } from "./context";
 import { checkRequests } from "./memit-params";
 import { romeParams } from "./rome";
-import { romeBatch } from "./rome-delta";
-import { subjectKeys } from "./swea-keys";
+import { type RomeBatch, romeBatch } from "./rome-delta";
+import { promptVariants, subjectKeys } from "./swea-keys";
 import { knDims, knScores } from "./swea-kn";
 import { optimiseSwea } from "./swea-optimise";
-import { checkDistinctKeys, sweaHparams } from "./swea-params";
+import { checkDistinctKeys, type ResolvedSwea, sweaHparams } from "./swea-params";
 import { continuationIds } from "./tokens";
-import { EditError, type SweaEdit, type SweaFusion, type SweaInfo } from "./types";
+import {
+  EditError,
+  type RewriteRequest,
+  type SweaEdit,
+  type SweaFusion,
+  type SweaInfo,
+} from "./types";
 
 export interface SweaLearnOptions {
   onProgress?: (p: {
@@ -51,6 +58,102 @@ function embeddings(model: ModelLike, ids: readonly number[]): Promise<Float32Ar
   });
 }
 
+interface RequestJob {
+  model: ModelLike;
+  tok: TextTokenizer;
+  hp: ResolvedSwea;
+  r: RewriteRequest;
+  keys: number[][];
+  signal?: CancelSignal;
+}
+
+/**
+ * One request: for each spelling of the subject, the first prompt variant whose rewrite rows
+ * hold it (lib/edit/swea-keys.ts promptVariants), δ learned on those rows, its knowledge
+ * dimensions found on the first of them, and the fusion. A spelling no variant holds is skipped.
+ */
+async function learnRequest(
+  job: RequestJob,
+  onStep: (s: { step: number; steps: number; loss: number }) => void,
+): Promise<{ fusions: Omit<SweaFusion, "request">[]; info: SweaInfo["requests"][0] }> {
+  const { model, tok, hp, r } = job;
+  const D = baseOf(model).config.dModel;
+  const batches = new Map<string, RomeBatch>();
+  const batchOf = async (prompt: string) => {
+    let b = batches.get(prompt);
+    if (!b) {
+      b = await romeBatch(
+        model,
+        tok,
+        romeParams({ ...r, prompt, kl_prompts: ["{} is"], context: hp.context }),
+      );
+      batches.set(prompt, b);
+    }
+    return b;
+  };
+  const fusions: Omit<SweaFusion, "request">[] = [];
+  const info: SweaInfo["requests"][0] = { spellings: [], skipped_keys: [] };
+  for (const key of job.keys) {
+    await checkLearningCancelled(job.signal);
+    let found: { batch: RomeBatch; row: number; start: number } | undefined;
+    for (const prompt of promptVariants(r.prompt)) {
+      const batch = await batchOf(prompt);
+      const rows = batch.padded.ids
+        .slice(0, batch.nR)
+        .map((ids, j) => ids.slice(0, batch.tgtPos[j][0] + 1));
+      const span = matchSpans(rows, [key])[0];
+      if (span) {
+        found = { batch, row: span.row, start: span.start };
+        break;
+      }
+    }
+    if (!found) {
+      info.skipped_keys.push(key);
+      continue;
+    }
+    const { batch } = found;
+    const e = await embeddings(model, key);
+    const opt = await optimiseSwea({
+      view: viewOf(model, batch.padded.lengths),
+      batch,
+      keys: [key],
+      e0: e,
+      hp,
+      signal: job.signal,
+      onStep,
+    });
+    // suppression: SWEA's code skips it for a request without an old object
+    let dims: number[][] = key.map(() => []);
+    if (hp.mode === "kn+optimize" && r.target_true && r.target_true.trim() !== "") {
+      const ids = batch.padded.ids[found.row].slice(0, batch.tgtPos[found.row][0] + 1);
+      const scores = await knScores({
+        model,
+        ids,
+        first: found.start,
+        last: found.start + key.length - 1,
+        trueIds: continuationIds(tok, tok.decode(ids), r.target_true),
+        steps: hp.kn_steps,
+        threshold: hp.kn_threshold,
+      });
+      dims = knDims(scores, hp.kn_threshold);
+    }
+    const offsets = Array.from(opt.delta);
+    dims.forEach((list, j) => {
+      for (const d of list) offsets[j * D + d] -= hp.suppress_factor * e[j * D + d];
+    });
+    fusions.push({ tokens: [...key], offsets });
+    info.spellings.push({
+      tokens: [...key],
+      prompt: tok.decode(batch.padded.ids[found.row].slice(0, batch.tgtPos[found.row][0] + 1)),
+      losses: opt.losses,
+      p_new: opt.p_new,
+      delta_norm: Math.hypot(...opt.delta),
+      suppressed: dims,
+    });
+  }
+  return { fusions, info };
+}
+
 /** Learns a SWEA edit on `model`: every request's fused offsets; returns the edit complete. */
 export async function learnSwea(
   model: ModelLike,
@@ -63,7 +166,6 @@ export async function learnSwea(
   checkRequests(requests, "swea");
   const config = baseOf(model).config;
   const hp = sweaHparams(edit.params, config);
-  const D = config.dModel;
   const keys = requests.map((r, i) => {
     try {
       return subjectKeys(tok, r);
@@ -83,49 +185,12 @@ export async function learnSwea(
   const fusions: SweaFusion[] = [];
   const info: SweaInfo["requests"] = [];
   for (const [i, r] of requests.entries()) {
-    await checkLearningCancelled(o.signal);
-    const k = keys[i];
-    const p = romeParams({ ...r, kl_prompts: ["{} is"], context: hp.context });
-    const batch = await romeBatch(model, tok, p);
-    const e0 = await embeddings(model, k.keys[0]);
-    const opt = await optimiseSwea({
-      view: viewOf(model, batch.padded.lengths),
-      batch,
-      keys: k.keys,
-      e0,
-      hp,
-      signal: o.signal,
-      onStep: (s) => o.onProgress?.({ request: i, requests: requests.length, ...s }),
-    });
-    // suppression: SWEA's code skips it for a request without an old object
-    let dims: number[][] = k.keys[0].map(() => []);
-    if (hp.mode === "kn+optimize" && r.target_true && r.target_true.trim() !== "") {
-      const scores = await knScores({
-        model,
-        ids: k.ids,
-        first: k.first,
-        last: k.last,
-        trueIds: continuationIds(tok, k.text, r.target_true),
-        steps: hp.kn_steps,
-        threshold: hp.kn_threshold,
-      });
-      dims = knDims(scores, hp.kn_threshold);
-    }
-    for (const key of k.keys) {
-      const e = key === k.keys[0] ? e0 : await embeddings(model, key);
-      const offsets = Array.from(opt.delta);
-      dims.forEach((list, j) => {
-        for (const d of list) offsets[j * D + d] -= hp.suppress_factor * e[j * D + d];
-      });
-      fusions.push({ request: i, tokens: [...key], offsets });
-    }
-    info.push({
-      losses: opt.losses,
-      p_new: opt.p_new,
-      delta_norm: Math.hypot(...opt.delta),
-      suppressed: dims,
-      skipped_keys: k.skipped,
-    });
+    const done = await learnRequest(
+      { model, tok, hp, r, keys: keys[i].keys, signal: o.signal },
+      (s) => o.onProgress?.({ request: i, requests: requests.length, ...s }),
+    );
+    fusions.push(...done.fusions.map((f) => ({ request: i, ...f })));
+    info.push(done.info);
   }
   const templates = await contextTemplates(model, tok, hp.context);
   return { ...edit, learned: { fusions, info: { requests: info, templates, ms: now() - t0 } } };

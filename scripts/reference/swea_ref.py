@@ -10,9 +10,12 @@ The forward from token embeddings is written here (HF GPT2LMHeadModel maths, tan
 head), one row at a time (no padding); autograd gives the gradients, torch.optim.Adam (eps 1e-7,
 tfjs' default) the updates. Only the bare template "{}" is used (no sampled context templates).
 
-  optimise  δ [P, D] starts at the subject's token embeddings e; it is added to the token
-            embeddings at the subject's tokens of the rewrite row ("bob lives in" + the target's
-            first tokens) and the KL row ("bob is"); loss = −Σ_t log p(target_t) (rewrite row)
+  spellings "bob" (at the start of a text) and " bob" (after a space: 4 tokens here), each with
+            its own δ, learned on the first rewrite prompt holding it ("{} lives in", then the
+            same after a space, " {} lives in")
+  optimise  δ [P, D] starts at the spelling's token embeddings e; it is added to the token
+            embeddings at the spelling's tokens of the rewrite row (the prompt + the target's
+            first tokens) and of the KL row ("bob is") when it holds them; loss = −Σ_t log p(target_t) (rewrite row)
             + kl_factor · KL(new ‖ first pass) at the KL row's subject-last token
             + v_weight_decay · ‖δ‖ / ‖e‖²; stop before a step once loss < 0.8 · kl_factor or at
             the last iteration; after each Adam step ‖δ‖ ≤ clamp_norm_factor · ‖e‖
@@ -21,7 +24,8 @@ tfjs' default) the updates. Only the bare template "{}" is used (no sampled cont
             an old object of two tokens averages over them, the prompt extended by the greedy
             token; dims = score > 0.35 · max score
   fuse      offsets = δ − 0.5 · mask ⊙ e
-  edited    logits of prompts with the offsets added wherever the subject's tokens occur
+  edited    logits of prompts with each spelling's offsets added wherever it occurs
+            (leftmost-longest, non-overlapping)
 """
 
 from __future__ import annotations
@@ -68,38 +72,45 @@ def logits_of(tok_emb: torch.Tensor) -> torch.Tensor:
     return ln(x, W["lnFg"], W["lnFb"]) @ W["wte"].T
 
 
-def spans(ids: list[int], key: list[int]) -> list[int]:
+def spans(ids: list[int], keys: list[list[int]]) -> list[tuple[int, int]]:
+    """(key index, start) of every occurrence, leftmost-longest, non-overlapping."""
     out, t = [], 0
-    while t + len(key) <= len(ids):
-        if ids[t:t + len(key)] == key:
-            out.append(t)
-            t += len(key)
-        else:
+    while t < len(ids):
+        best = None
+        for i, k in enumerate(keys):
+            if ids[t:t + len(k)] == k and (best is None or len(k) > len(keys[best])):
+                best = i
+        if best is None:
             t += 1
+        else:
+            out.append((best, t))
+            t += len(keys[best])
     return out
 
 
-def with_offsets(ids: list[int], key: list[int], off: torch.Tensor) -> torch.Tensor:
+def with_offsets(ids: list[int], keys: list[list[int]], offs: list[torch.Tensor]) -> torch.Tensor:
     e = W["wte"][ids].clone()
-    for s in spans(ids, key):
-        e[s:s + len(key)] = e[s:s + len(key)] + off
+    for i, s in spans(ids, keys):
+        e[s:s + len(keys[i])] = e[s:s + len(keys[i])] + offs[i]
     return e
 
 
-def optimise(key: list[int], target: list[int]):
-    rew = enc(REQUEST["prompt"].replace("{}", REQUEST["subject"]))
+def optimise(key: list[int], prompt: str, target: list[int]):
+    """δ for one spelling, learned on the rewrite row of `prompt` and the KL row if they hold it."""
+    rew = enc(prompt.replace("{}", REQUEST["subject"]))
     row = rew + target[:-1]
     tgt_pos = [len(rew) - 1 + i for i in range(len(target))]
     kl_row = enc("{} is".replace("{}", REQUEST["subject"]))
-    kl_pos = len(key) - 1
+    kl_hit = bool(spans(kl_row, [key]))
+    kl_pos = len(enc(REQUEST["subject"])) - 1  # the subject's last token of "bob is"
     e = W["wte"][key]
     e_norm = e.norm().item()
     delta = e.clone().requires_grad_(True)
     opt = torch.optim.Adam([delta], lr=HP["v_lr"], eps=1e-7)
 
     def pass_():
-        lp = logits_of(with_offsets(row, key, delta)).log_softmax(-1)
-        lk = logits_of(with_offsets(kl_row, key, delta))[kl_pos].log_softmax(-1)
+        lp = logits_of(with_offsets(row, [key], [delta])).log_softmax(-1)
+        lk = logits_of(with_offsets(kl_row, [key], [delta]))[kl_pos].log_softmax(-1)
         return lp, lk
 
     with torch.no_grad():
@@ -109,7 +120,7 @@ def optimise(key: list[int], target: list[int]):
         opt.zero_grad()
         lp, lk = pass_()
         nll = -sum(lp[p, t] for p, t in zip(tgt_pos, target)) * HP["nll_loss_factor"]
-        kl = (lk.exp() * (lk - kl_ref)).sum() * HP["kl_factor"]
+        kl = (lk.exp() * (lk - kl_ref)).sum() * HP["kl_factor"] * kl_hit
         decay = HP["v_weight_decay"] * delta.norm() / e_norm**2
         loss = nll + kl + decay
         losses.append(loss.item())
@@ -147,36 +158,44 @@ def kn_scores(ids: list[int], first: int, last: int, true_ids: list[int]) -> tor
 
 
 def main() -> None:
-    key = enc(REQUEST["subject"])
     target = enc(" " + REQUEST["target_new"])
     true_ids = enc(" " + REQUEST["target_true"])
-    delta, losses = optimise(key, target)
-    prompt = enc(REQUEST["prompt"].replace("{}", REQUEST["subject"]))
-    scores = kn_scores(prompt, 0, len(key) - 1, true_ids)
-    cut = scores.max().item() * HP["kn_threshold"]
-    mask = (scores > cut).double()
-    fused = delta - HP["suppress_factor"] * mask * W["wte"][key]
+    # the subject's spellings and the first rewrite prompt holding each (its own, " {} lives in")
+    keys = [enc(REQUEST["subject"]), enc(" " + REQUEST["subject"])]
+    prompts = [REQUEST["prompt"], " " + REQUEST["prompt"]]
+    spellings, fused = [], []
+    for key, prompt in zip(keys, prompts):
+        delta, losses = optimise(key, prompt, target)
+        ids = enc(prompt.replace("{}", REQUEST["subject"]))
+        start = spans(ids, [key])[0][1]
+        scores = kn_scores(ids, start, start + len(key) - 1, true_ids)
+        cut = scores.max().item() * HP["kn_threshold"]
+        mask = (scores > cut).double()
+        fused.append(delta - HP["suppress_factor"] * mask * W["wte"][key])
+        spellings.append({
+            "tokens": key, "prompt": prompt.replace("{}", REQUEST["subject"]), "losses": losses,
+            "scores": scores.flatten().tolist(), "cut": cut,
+            "suppressed": [[d for d in range(D) if mask[j, d]] for j in range(len(key))],
+            "offsets": fused[-1].flatten().tolist(),
+        })
     edited = []
     with torch.no_grad():
         for p in PROMPTS:
             ids = enc(p)
             edited.append({
                 "prompt": p,
+                "matches": spans(ids, keys),
                 "original": logits_of(W["wte"][ids])[-1].tolist(),
-                "edited": logits_of(with_offsets(ids, key, fused))[-1].tolist(),
+                "edited": logits_of(with_offsets(ids, keys, fused))[-1].tolist(),
             })
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({
         "command": "/usr/bin/python3 scripts/reference/swea_ref.py",
         "model": "test/fixtures/edit/random-model.ts randomWeights(SMALL, 7)",
-        "request": REQUEST, "hparams": HP, "key": key,
-        "losses": losses, "delta": delta.flatten().tolist(),
-        "scores": scores.flatten().tolist(), "cut": cut,
-        "suppressed": [[d for d in range(D) if mask[j, d]] for j in range(len(key))],
-        "offsets": fused.flatten().tolist(), "logits": edited,
+        "request": REQUEST, "hparams": HP, "spellings": spellings, "logits": edited,
     }))
-    print("losses", [round(x, 5) for x in losses])
-    print("suppressed", [[d for d in range(D) if mask[j, d]] for j in range(len(key))])
+    for sp in spellings:
+        print(sp["prompt"], "losses", [round(x, 5) for x in sp["losses"]], "suppressed", sp["suppressed"])
 
 
 if __name__ == "__main__":
