@@ -42,6 +42,8 @@ export const SWEEP_PHASE: Record<string, string> = {
 
 export const LEARN_PHASE: Record<string, string> = {
   prepare: "preparing (prompts, the fixed pass)",
+  statistics: "key statistics C",
+  templates: "context templates",
   learn: "step",
   apply: "applying the update",
 };
@@ -53,6 +55,12 @@ export function learningText(progress: EditProgress | null, elapsedMs: number | 
   if (!progress) return `Learning…${tail}`;
   const { index, phase, step, total, loss, pNew } = progress;
   // before the first step and after the last the counts say nothing: the phase's name does
-  const what = phase === "learn" ? `step ${step}/${total}` : (LEARN_PHASE[phase] ?? phase);
+  const name = LEARN_PHASE[phase] ?? phase;
+  const what =
+    phase === "learn"
+      ? `step ${step}/${total}`
+      : phase === "statistics" || phase === "templates"
+        ? `${name} ${Math.floor((100 * step) / Math.max(1, total))}%`
+        : name;
   return `Learning edit ${index + 1}: ${what}${loss !== undefined ? ` · loss ${loss.toFixed(3)}` : ""}${pNew !== undefined ? ` · p(new) ${fmtValue(pNew)}` : ""}${tail}`;
 }

@@ -221,10 +221,11 @@ export type LoadPhase = "start" | "config" | "tokenizer" | "weights" | "backend"
 export type SweepPhase = "clean" | "corrupted" | "sweep" | "dataset" | "done";
 /**
  * Phases of learning one edit: "prepare" (before the first optimisation step: prompts, the
- * fixed pass), "learn" (step `done` of `total`), "apply" (after the last step: ROME's update
- * and covariance, applying the stack).
+ * fixed pass), ROME's "statistics" (C over its corpus, `done` of `total` texts) and "templates"
+ * (the context templates, tokens sampled) when not cached yet, "learn" (step `done` of `total`),
+ * "apply" (after the last step: ROME's update and covariance, applying the stack).
  */
-export type LearnPhase = "prepare" | "learn" | "apply";
+export type LearnPhase = "prepare" | "statistics" | "templates" | "learn" | "apply";
 export type EvalPhase =
   | "case"
   | "original"

@@ -16,6 +16,9 @@
  *            --peers        then Causeway against PyTorch and ONNX Runtime (scripts/bench/peers.mts)
  *            --peers-only   only that (about 5 minutes on an idle 2-core machine); with --docs it
  *                           rewrites the peers section of docs/benchmarks.md
+ *            --app          only the app as a user meets it in Chromium: backend choice, first
+ *                           predictions, the default trace against the CLI's, a default ROME edit
+ *                           (scripts/bench/app.mjs; issue 12's browser goals)
  *            --families     only Qwen2.5-0.5B- and Pythia-410m-shaped random models on wasm
  *                           (scripts/bench/families.mts; its own --samples N, --family-rows K)
  *
@@ -35,6 +38,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runApp } from "./bench/app.mjs";
 import { runBrowser } from "./bench/browser.mjs";
 import { runNode, runPeers, stopChildrenOnSignal } from "./bench/children.mjs";
 import { describePlan, makePlan, parseArgs } from "./bench/cli-args.mjs";
@@ -50,6 +54,14 @@ import {
 } from "./bench/report.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+if (process.argv.includes("--app")) {
+  stopChildrenOnSignal();
+  const portAt = process.argv.indexOf("--port");
+  const port = portAt > 0 ? Number(process.argv[portAt + 1]) : 0;
+  await runApp({ root, port });
+  process.exit(0);
+}
 
 if (process.argv.includes("--families")) {
   const rest = process.argv.slice(2).filter((a) => a !== "--families");

@@ -68,5 +68,12 @@ describe("learning line", () => {
     expect(learningText({ index: 0, phase: "apply", step: 40, total: 40 }, 0)).toBe(
       "Learning edit 1: applying the update",
     );
+    // ROME's preparation, when not cached: C over its texts, then the context templates
+    expect(learningText({ index: 0, phase: "statistics", step: 137, total: 274 }, 5000)).toBe(
+      "Learning edit 1: key statistics C 50% · 5 s so far",
+    );
+    expect(learningText({ index: 0, phase: "templates", step: 40, total: 40 }, 0)).toBe(
+      "Learning edit 1: context templates 100%",
+    );
   });
 });

@@ -202,6 +202,7 @@ export class EditLane {
         // before the first step: ROME's prompts and fixed pass, LoRA's and LoReFT's examples
         onEdit: (index, phase, e) =>
           phase === "start" && progress("prepare", index, 0, e.kind === "rome" ? romeSteps(e) : 1),
+        onRomePrepare: (index, what, done, total) => progress(what, index, done, total),
         onRomeStep: (index, s) => {
           progress("learn", index, s.step + 1, s.steps, { loss: s.loss, pNew: s.p_new });
           // after the last step ROME still solves for its update (covariance of keys)

@@ -21,3 +21,23 @@ export async function checkLearningCancelled(signal: CancelSignal | undefined): 
 /** True for the error a cancelled learning throws. */
 export const isLearningCancelled = (e: unknown): boolean =>
   e instanceof EditError && e.code === "cancelled";
+
+/**
+ * What a long preparation (ROME's / MEMIT's C, the context templates) reports to and is stopped
+ * by: `onProgress(done, total)` after each piece of work, and `signal`, checked between pieces.
+ * A cached preparation keeps the watch of the caller that started it.
+ */
+export interface WorkWatch {
+  onProgress?: (done: number, total: number) => void;
+  signal?: CancelSignal;
+}
+
+/** After a piece of work: report it, yield, and stop if cancelled. */
+export async function workDone(
+  watch: WorkWatch | undefined,
+  done: number,
+  total: number,
+): Promise<void> {
+  watch?.onProgress?.(done, total);
+  await checkLearningCancelled(watch?.signal);
+}

@@ -15,6 +15,7 @@ import type { Gpt2Model } from "../model/gpt2";
 import type { TextTokenizer } from "../util/tokenizer";
 import type { ModelLike } from "./apply";
 import { padRows, pickPositions } from "./batch";
+import { type WorkWatch, workDone } from "./cancel";
 import { RootCache } from "./root-cache";
 
 export const CONTEXT_STARTERS = ["The", "Therefore", "Because", "I", "You"];
@@ -38,15 +39,17 @@ export function contextTemplates(
   model: ModelLike,
   tok: TextTokenizer,
   opts: ContextOptions = {},
+  watch?: WorkWatch,
 ): Promise<string[]> {
   const o = { ...CONTEXT_DEFAULTS, ...opts };
-  return templateCache.get(model, JSON.stringify(o), (root) => generate(root, tok, o));
+  return templateCache.get(model, JSON.stringify(o), (root) => generate(root, tok, o, watch));
 }
 
 async function generate(
   model: Gpt2Model,
   tok: TextTokenizer,
   o: typeof CONTEXT_DEFAULTS,
+  watch?: WorkWatch,
 ): Promise<string[]> {
   const rng = new GaussianRng(o.seed);
   const { vocabSize: V, nCtx } = model.config;
@@ -62,6 +65,16 @@ async function generate(
     if (/^<\|.*\|>$/.test(t) || t.startsWith("<id ") || tok.isSpecial?.(id)) banned[id] = 1;
   }
   const templates = ["{}"];
+  // tokens to sample, for progress: each text grows from its starter to its length
+  const starts = Array.from(
+    { length: o.per_length },
+    (_, i) => tok.encode(CONTEXT_STARTERS[i % CONTEXT_STARTERS.length]).length,
+  );
+  const totalTokens = o.lengths.reduce(
+    (a, n) => a + starts.reduce((b, s) => b + Math.max(0, Math.min(n, nCtx - 1) - s), 0),
+    0,
+  );
+  let sampled = 0;
   for (const length of o.lengths) {
     const rows = Array.from({ length: o.per_length }, (_, i) =>
       tok.encode(CONTEXT_STARTERS[i % CONTEXT_STARTERS.length]),
@@ -82,6 +95,9 @@ async function generate(
       live.forEach((row, b) => {
         rows[row].push(sampleTopK(data.subarray(b * V, (b + 1) * V), o.top_k, banned, rng));
       });
+      // progress in sampled tokens of every length's texts
+      sampled += live.length;
+      await workDone(watch, sampled, totalTokens);
     }
     for (const r of rows) {
       // without the BOS a Llama tokenizer put first (encoding the template adds it again)

@@ -20,6 +20,7 @@ import { blockHook } from "../model/hooks";
 import type { TextTokenizer } from "../util/tokenizer";
 import type { ModelLike } from "./apply";
 import { chunks, padRows } from "./batch";
+import { type WorkWatch, workDone } from "./cancel";
 import { cholesky, choleskySolve } from "./linalg";
 import { RootCache } from "./root-cache";
 
@@ -52,9 +53,10 @@ export function secondMoment(
   tok: TextTokenizer,
   texts: readonly string[],
   layer: number,
+  watch?: WorkWatch,
 ): Promise<SecondMoment> {
   return momentCache.get(model, momentKey(layer, texts), (root) =>
-    compute(root, tok, texts, layer),
+    compute(root, tok, texts, layer, watch),
   );
 }
 
@@ -82,6 +84,7 @@ async function compute(
   tok: TextTokenizer,
   texts: readonly string[],
   layer: number,
+  watch?: WorkWatch,
 ): Promise<SecondMoment> {
   const { nCtx, dMlp: M } = model.config;
   const rows = texts.map((t) => tok.encode(t).slice(0, nCtx)).filter((r) => r.length > 0);
@@ -112,6 +115,9 @@ async function compute(
       });
       acc.dispose();
       acc = tf.keep(next);
+      // progress in texts; on wasm a chunk runs synchronously, so this is also where a cancel
+      // can arrive
+      await workDone(watch, e, rows.length);
     }
     sum = await acc.data();
   } finally {

@@ -18,7 +18,7 @@ import { learnLoreft } from "./loreft";
 import { learnBatch } from "./memit";
 import { checkStackSize } from "./parse";
 import { checkEdit } from "./plan";
-import { computeRome, type RomeStep } from "./rome";
+import { computeRome, type PreparePhase, type RomeStep } from "./rome";
 import { learnResidSteer } from "./steer";
 import { learnSwea } from "./swea";
 import { describeEdit, type Edit, isEnabled, isLearned } from "./types";
@@ -27,6 +27,8 @@ export interface LearnOptions {
   dataset?: EditDataset;
   /** ROME's optimisation steps, with the index of the edit in the stack. */
   onRomeStep?: (index: number, s: RomeStep) => void;
+  /** ROME before its first step: C's texts and the context templates' tokens, done of total. */
+  onRomePrepare?: (index: number, what: PreparePhase, done: number, total: number) => void;
   /**
    * Each optimisation step of a trained edit (LoReFT, LoRA), with the index of the edit in the
    * stack: step of total (step 0 = before any update) and the training loss.
@@ -55,6 +57,7 @@ export async function learnEdit(
         dataset: opts.dataset,
         signal: opts.signal,
         onStep: (s) => opts.onRomeStep?.(opts.index ?? 0, s),
+        onPrepare: (what, done, total) => opts.onRomePrepare?.(opts.index ?? 0, what, done, total),
       });
       return r.edit;
     }

@@ -9,7 +9,7 @@ import { type BlockHook, blockHook } from "../model/hooks";
 import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike, viewOf } from "./apply";
 import { padRows, pickPositions } from "./batch";
-import { type CancelSignal, checkLearningCancelled } from "./cancel";
+import { type CancelSignal, checkLearningCancelled, type WorkWatch } from "./cancel";
 import { contextTemplates } from "./context";
 import { GradBlocks } from "./grad-blocks";
 import { norm } from "./linalg";
@@ -36,9 +36,10 @@ export async function romeBatch(
   model: ModelLike,
   tok: TextTokenizer,
   p: ResolvedRomeParams,
+  watch?: WorkWatch,
 ): Promise<RomeBatch> {
   const { nCtx } = baseOf(model).config;
-  const templates = await contextTemplates(model, tok, p.context);
+  const templates = await contextTemplates(model, tok, p.context, watch);
   const rewrite = templates.map((t) => subjectPrompt(tok, t.replace("{}", p.prompt), p.subject));
   const target = continuationIds(tok, rewrite[0].text, p.target_new);
   const kl = p.kl_prompts.map((t) => subjectPrompt(tok, t, p.subject));

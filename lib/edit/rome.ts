@@ -34,7 +34,7 @@ import type { Gpt2Model } from "../model/gpt2";
 import { now } from "../util/clock";
 import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike, viewOf } from "./apply";
-import type { CancelSignal } from "./cancel";
+import type { CancelSignal, WorkWatch } from "./cancel";
 import { CONTEXT_DEFAULTS } from "./context";
 import { type SecondMoment, secondMoment, solveShrunk } from "./cov";
 import type { EditDataset } from "./dataset";
@@ -94,10 +94,15 @@ export interface RomeStep {
   p_new: number;
 }
 
+/** What ROME prepares before its first step (both cached per root model). */
+export type PreparePhase = "statistics" | "templates";
+
 export interface RomeOptions {
   /** The model's dataset.json (for C from general_text). */
   dataset?: EditDataset;
   onStep?: (s: RomeStep) => void;
+  /** Before the first step: C's texts and the context templates' tokens, done of total. */
+  onPrepare?: (what: PreparePhase, done: number, total: number) => void;
   /** Checked between steps: return true to stop (the edit is then computed from δ so far). */
   shouldStop?: () => boolean;
   /** Checked before every step: set it to abandon the edit (EditError "cancelled"). */
@@ -208,7 +213,7 @@ function romeLayer(edit: RomeEdit, config: Gpt2Config): number {
  * no Cholesky factor: with γ = 0 a corpus of fewer tokens than d_mlp gives a singular C.
  */
 async function romeMoment(
-  o: { model: ModelLike; tok: TextTokenizer; dataset?: EditDataset },
+  o: { model: ModelLike; tok: TextTokenizer; dataset?: EditDataset; watch?: WorkWatch },
   p: ResolvedRomeParams,
   layer: number,
 ): Promise<SecondMoment | null> {
@@ -219,6 +224,7 @@ async function romeMoment(
     o.tok,
     texts.slice(0, p.cov_texts ?? texts.length),
     layer,
+    o.watch,
   );
   if ((p.shrinkage === 0 && mom.tokens < mom.n) || !factorOk(mom, p.shrinkage)) {
     throw new EditError(
@@ -252,8 +258,16 @@ export async function computeRome(
   if (!(p.steps >= 1) || !(p.lr > 0))
     throw new EditError("bad_edit", "ROME needs steps ≥ 1 and lr > 0");
 
-  const mom = await romeMoment({ model, tok, dataset: opts.dataset }, p, layer);
-  const batch = await romeBatch(model, tok, p);
+  const watch = (what: PreparePhase): WorkWatch => ({
+    signal: opts.signal,
+    onProgress: (done, total) => opts.onPrepare?.(what, done, total),
+  });
+  const mom = await romeMoment(
+    { model, tok, dataset: opts.dataset, watch: watch("statistics") },
+    p,
+    layer,
+  );
+  const batch = await romeBatch(model, tok, p, watch("templates"));
   const d = await optimiseDelta({ ...opts, model, batch, layer, p });
 
   // ── the rank-one update ──

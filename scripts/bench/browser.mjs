@@ -20,7 +20,7 @@ function newest(p) {
 }
 
 /** Builds the site when it is stale (build-site.mjs does not watch scripts/bench/). */
-function ensureSite(root) {
+export function ensureSite(root) {
   const page = path.join(root, "out", "bench.html");
   const stale =
     !existsSync(page) ||
@@ -38,7 +38,7 @@ function ensureSite(root) {
 }
 
 /** Starts scripts/serve.mjs; resolves with its base URL and the child (to stop it). */
-function startServer(root, port) {
+export function startServer(root, port) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
