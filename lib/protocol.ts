@@ -29,6 +29,8 @@
  * restores its applied stack and sends it again, which the worker only re-applies.
  */
 import type { BatchProgressMsg, BatchRunResult, BatchRunSpec } from "./batch-jobs";
+import type { ConsistencyRequest } from "./edit/consistency-request";
+import type { ConsistencyRun } from "./edit/consistency-run";
 import type { CounterFactScores } from "./edit/metrics";
 import type { Edit, EditErrorCode, EditEval, PromptSet } from "./edit/types";
 import type { EngineErrorCode } from "./engine";
@@ -181,6 +183,8 @@ export type ToWorker =
    * with the current stack, then scored with each α on top of the stack.
    */
   | { type: "alphaCurve"; reqId: number; edit: Edit; alphas: number[]; eval: EditEval }
+  /** The semantic-consistency recipe on the unedited model (lib/edit/consistency-run.ts). */
+  | { type: "consistency"; reqId: number; request: ConsistencyRequest }
   /** Token ids and texts of some texts (e.g. to check a counterfactual's length). */
   | { type: "tokenize"; reqId: number; texts: string[] }
   /** Batch / sequential editing measured per batch (./batch-jobs.ts); `batchMethods` lists methods. */
@@ -328,6 +332,7 @@ export type FromWorker =
       nNegative: number;
     }
   | { type: "alphaCurve"; reqId: number; points: AlphaPoint[] }
+  | { type: "consistency"; reqId: number; run: ConsistencyRun }
   | { type: "batchEdit"; reqId: number; result: BatchRunResult }
   | { type: "batchMethods"; reqId: number; methods: string[] }
   | { type: "baseline"; reqId: number; kind: SweepKind; baseline: BaselineInfo }

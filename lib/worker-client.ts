@@ -5,6 +5,7 @@
  * so the store only ever sees current results, tagged with their lane.
  */
 import type { BatchRunSpec } from "./batch-jobs";
+import type { ConsistencyRequest } from "./edit/consistency-request";
 import type { Edit, EditEval, PromptSet } from "./edit/types";
 import { errorText } from "./errors";
 import type { ReadoutBody, ReadoutType } from "./lens-jobs";
@@ -122,6 +123,8 @@ export interface ModelPort {
   probeHeads(positive: PromptSet, negative: PromptSet): number;
   /** Learns a steering recipe on the edited model and scores it for each α. */
   alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number;
+  /** The semantic-consistency recipe on the unedited model. Optional so test ports need not implement it. */
+  consistency?(request: ConsistencyRequest): number;
   /**
    * A logit lens, DLA or attribution patching request (lib/lens-jobs.ts); the latest of each
    * type wins. Optional so test ports need not implement it.
@@ -245,6 +248,9 @@ export class WorkerClient implements ModelPort {
   }
   alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number {
     return this.request({ type: "alphaCurve", edit, alphas, eval: ev });
+  }
+  consistency(request: ConsistencyRequest): number {
+    return this.request({ type: "consistency", request });
   }
   readout(body: ReadoutBody): number {
     return this.request(body);

@@ -14,6 +14,7 @@ import { type KnownFact, parseKnownFacts } from "../lib/interp/dataset";
 import { MAX_DATASET_BYTES } from "../lib/load/limits";
 import { fetchCapped } from "../lib/load/url-source";
 import type { FromWorker, RequestOf, RequestType, ToWorker } from "../lib/protocol";
+import { consistencyLane } from "./consistency-job";
 import { EditLane } from "./edit-lane";
 import { GenerateJobs } from "./generate-job";
 import { headsLane } from "./heads-job";
@@ -137,6 +138,7 @@ const lanes: { [T in RequestType]: LaneOf<T> } = {
   evalEdit: edits.lanes.evalEdit,
   probeHeads: edits.lanes.probeHeads,
   alphaCurve: edits.lanes.alphaCurve,
+  consistency: consistencyLane({ ...requests, dataset: editData }),
   batchEdit: edits.lanes.batchEdit,
   batchMethods: edits.lanes.batchMethods,
   lens: readouts.lens,

@@ -23,7 +23,7 @@ import { GradBlocks } from "./grad-blocks";
 import { norm } from "./linalg";
 import type { ResolvedPmetHparams } from "./pmet-params";
 import type { RomeStep } from "./rome";
-import type { RomeBatch } from "./rome-delta";
+import { type RomeBatch, targetOneHot } from "./rome-delta";
 import { EditError } from "./types";
 
 /** One step's report, as ROME's (kl: already times kl_factor; nll: before nll_loss_factor). */
@@ -123,16 +123,7 @@ export async function optimisePmet(o: PmetDeltaOptions): Promise<PmetDeltaResult
   const B = b.padded.ids.length;
   const { T } = b.padded;
   const { nR, nT, subj, tgtPos } = b;
-  const tgtOneHot = tf.tidy(() =>
-    tf.oneHot(
-      tf.tensor2d(
-        tgtPos.map(() => b.target),
-        [nR, nT],
-        "int32",
-      ),
-      vocabSize,
-    ),
-  ); // [R, nT, V]
+  const tgtOneHot = targetOneHot(b, vocabSize); // [R, nT, V]
   let nllFactor = hp.nll_loss_factor;
   /** The loss and its parts [total, nll, kl, decay, gap]; gap ≤ 0: the target is top-1 everywhere. */
   const lossFn = () => {

@@ -8,6 +8,7 @@ import { type AnswerOf, type FromWorker, isProgressOf } from "../protocol";
 import type { LaneKey } from "../worker-client";
 import { reduceBatch } from "./batch-slice";
 import { reduceCompare } from "./compare-slice";
+import { reduceConsistency } from "./consistency-slice";
 import type { Context } from "./context";
 import { reduceDataset } from "./dataset-slice";
 import { reduceCurve, reduceEditEval, reduceProbe } from "./edit-tools-slice";
@@ -141,6 +142,8 @@ export function createConnectionSlice(
           return set((s) => ({ headProbe: reduceProbe(s.headProbe, msg) }));
         case "alphaCurve":
           return set((s) => ({ alphaCurve: reduceCurve(s.alphaCurve, msg) }));
+        case "consistency":
+          return set((s) => ({ consistency: reduceConsistency(s.consistency, msg) }));
         case "batchEdit":
         case "batchMethods":
           return reduceBatch(set, get, msg);

@@ -6,6 +6,7 @@ import { createStore, type StoreApi } from "zustand/vanilla";
 import { createBatchSlice } from "./batch-slice";
 import { createCompareSlice } from "./compare-slice";
 import { createConnectionSlice } from "./connection-slice";
+import { createConsistencySlice } from "./consistency-slice";
 import { createContext } from "./context";
 import { createDatasetSlice } from "./dataset-slice";
 import { createEditToolsSlice } from "./edit-tools-slice";
@@ -81,6 +82,7 @@ export function createCausewayStore(options: StoreOptions = {}): CausewayStore {
     ...createDatasetSlice(ctx)(...a),
     ...createEditsSlice(ctx)(...a),
     ...createEditToolsSlice(ctx)(...a),
+    ...createConsistencySlice(ctx)(...a),
     ...createBatchSlice(ctx)(...a),
     ...createCompareSlice(ctx)(...a),
     ...createGenerateSlice(ctx)(...a),

@@ -15,6 +15,7 @@ import type {
 import type { LaneKey, ModelPort } from "../worker-client";
 import type { BatchSlice } from "./batch-slice";
 import type { Progress, UiError } from "./common-types";
+import type { ConsistencySlice } from "./consistency-slice";
 import type { EditsSlice, EditToolsSlice } from "./edits-types";
 import type { HeadsSlice } from "./heads-slice";
 import type { LensSlice } from "./lens-slice";
@@ -114,6 +115,7 @@ export interface GenerateSlice {
 }
 
 export type CausewayState = ModelSlice &
+  ConsistencySlice &
   GenerateSlice &
   LensSlice &
   HeadsSlice &

@@ -1,0 +1,61 @@
+/**
+ * The semantic-consistency recipe in the app: one worker request (lib/protocol.ts
+ * "consistency"), its run kept with the name of the model it ran on so a later model's form
+ * never shows an earlier model's numbers. Applying the run's edit goes through the edit stack.
+ */
+import type { StateCreator } from "zustand/vanilla";
+import type { ConsistencyRequest } from "../edit/consistency-request";
+import type { ConsistencyRun } from "../edit/consistency-run";
+import type { FromWorker } from "../protocol";
+import type { UiError } from "./common-types";
+import type { Context } from "./context";
+import { NO_MODEL, NO_WORKER } from "./errors";
+import type { CausewayState } from "./types";
+
+export interface ConsistencyState {
+  status: "idle" | "running" | "ok" | "error";
+  run: ConsistencyRun | null;
+  /** The model the run belongs to. */
+  model: string | null;
+  error: UiError | null;
+}
+
+export interface ConsistencySlice {
+  consistency: ConsistencyState;
+  runConsistency(request: ConsistencyRequest): void;
+}
+
+export const IDLE_CONSISTENCY: ConsistencyState = {
+  status: "idle",
+  run: null,
+  model: null,
+  error: null,
+};
+
+export function reduceConsistency(c: ConsistencyState, msg: FromWorker): ConsistencyState {
+  if (msg.type === "consistency") return { ...c, status: "ok", run: msg.run, error: null };
+  if (msg.type === "error") {
+    return { ...c, status: "error", error: { code: msg.code, message: msg.message } };
+  }
+  return c;
+}
+
+export function createConsistencySlice(
+  ctx: Context,
+): StateCreator<CausewayState, [], [], ConsistencySlice> {
+  return (set, get) => ({
+    consistency: IDLE_CONSISTENCY,
+    runConsistency(request) {
+      const s = get();
+      if (!ctx.port?.consistency || s.model.status !== "ready") {
+        const error = ctx.port ? NO_MODEL : NO_WORKER;
+        set({ consistency: { ...IDLE_CONSISTENCY, status: "error", error } });
+        return;
+      }
+      ctx.port.consistency(request);
+      set({
+        consistency: { ...IDLE_CONSISTENCY, status: "running", model: s.model.info?.name ?? null },
+      });
+    },
+  });
+}
