@@ -63,6 +63,20 @@ export async function romeBatch(
   };
 }
 
+/** The new object's ids one-hot at every rewrite row's target positions: [R, nT, V]. */
+export function targetOneHot(b: RomeBatch, vocabSize: number): tf.Tensor3D {
+  return tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor2d(
+        b.tgtPos.map(() => b.target),
+        [b.nR, b.nT],
+        "int32",
+      ),
+      vocabSize,
+    ),
+  ) as tf.Tensor3D;
+}
+
 /** What one pass without δ gives: fixed during the optimisation. */
 interface FixedPass {
   mid: tf.Tensor3D; // [B, T, D] resid_post − mlp_out of layer l (hook_resid_mid when sequential)
@@ -161,16 +175,7 @@ function lossOf(
     maskData[i * T + t] = 1;
   });
   const mask = tf.tensor3d(maskData, [B, T, 1]);
-  const tgtOneHot = tf.tidy(() =>
-    tf.oneHot(
-      tf.tensor2d(
-        tgtPos.map(() => b.target),
-        [nR, nT],
-        "int32",
-      ),
-      vocabSize,
-    ),
-  ); // [R, nT, V]
+  const tgtOneHot = targetOneHot(b, vocabSize); // [R, nT, V]
   const hooks = view.hooks();
   const blocks = new GradBlocks(view, layer + 1);
   const decayScale = p.weight_decay / (v0Norm * v0Norm);
