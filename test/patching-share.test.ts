@@ -1,9 +1,11 @@
 /**
  * The "By position" and "Path patching" views through the real run lane (workers/jobs.ts on the
  * bundled model, in Node on wasm): path scores equal numpy's (scripts/reference/path_patch_ref.py
- * goldens); a share link carries the position site and the path sender and inputs, and a fresh
- * store opening it recomputes both views to identical numbers; the JSON and CSV exports read
- * back to the grids on screen, the path JSON with `causeway path --json`'s fields.
+ * goldens), a receiver set's joint effect beside the grid (runPathJoint: 4 evaluations, the grid
+ * kept) equal to numpy's; a share link carries the position site and the path sender, inputs and
+ * receiver set, and a fresh store opening it recomputes both views and the joint effect to
+ * identical numbers; the JSON and CSV exports read back to the grids on screen, the path JSON
+ * with `causeway path --json`'s fields.
  */
 import "../lib/model/backends-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -120,11 +122,40 @@ describe("patching views in a share link", () => {
       });
     });
 
+    // the golden's receiver set, picked on the grid: only the set runs, the grid stays
+    const grid = pa.result!.values;
+    for (const [l, h] of [
+      [5, 3],
+      [4, 2],
+      [5, 1],
+      [4, 0],
+    ]) {
+      a.store.getState().toggleReceiver({ layer: l, head: h });
+    }
+    a.store.getState().toggleReceiver({ layer: 4, head: 0 }); // toggled out again
+    a.store.getState().runPathJoint();
+    await a.port.runEnded(2);
+    const pj2 = a.store.getState().path;
+    expect(pj2.run.evaluations).toBe(4);
+    expect(pj2.result!.values).toBe(grid);
+    expect(pj2.result!.joint!.receivers).toEqual(
+      golden.spec.receivers!.map(([layer, head]) => ({ layer, head })),
+    );
+    expect(Math.abs(pj2.result!.joint!.value - (golden.joint as number))).toBeLessThan(1e-4);
+
     const { hash } = await encodeSession(sessionOf(a.store.getState()));
     const session = await decodeSession(hash);
     expect(session.patching).toEqual({
       positions: { site: "head_out_pos" },
-      path: { sender: { layer: 3, head: 0 }, inputs: ["q", "k", "v"] },
+      path: {
+        sender: { layer: 3, head: 0 },
+        inputs: ["q", "k", "v"],
+        receivers: [
+          { layer: 4, head: 2 },
+          { layer: 5, head: 1 },
+          { layer: 5, head: 3 },
+        ],
+      },
     });
 
     const b = newStore();
@@ -141,6 +172,7 @@ describe("patching views in a share link", () => {
     expect(sb.positions.result?.site).toBe("head_out_pos");
     expect(sb.positions.result?.values).toEqual(a.store.getState().positions.result?.values);
     expect(sb.path.result?.values).toEqual(pa.result?.values);
+    expect(sb.path.result?.joint).toEqual(pj2.result?.joint); // same set, same number
 
     // exports read back to the grids on screen
     const pj = JSON.parse(pathJson(sb.path.result!, sb.path.run, { backend: "wasm" }));
@@ -170,6 +202,8 @@ describe("patching views in a share link", () => {
     expect(pj.target.id).toBe(golden.spec.target);
     expect(pj.foil.id).toBe(golden.spec.foil);
     expect(pj.evaluations).toBeGreaterThan(0);
+    expect(pj.receivers).toEqual(session.patching?.path?.receivers);
+    expect(pj.joint).toBe(sb.path.result!.joint!.value);
     pj.scores.forEach((row: (number | null)[], l: number) => {
       row.forEach((v, h) => {
         const want = golden.scores[l][h];
@@ -178,18 +212,23 @@ describe("patching views in a share link", () => {
       });
     });
     const pathRows = pathCsv(sb.path.result!).trim().split("\r\n");
-    expect(pathRows[0]).toBe("sender_layer,sender_head,receiver_layer,receiver_head,inputs,effect");
-    expect(pathRows).toHaveLength(1 + (engine.model.config.nLayer - 4) * H);
-    for (const line of pathRows.slice(1)) {
-      const [sl, sh, l, h, inputs, v] = line.split(",");
-      expect([sl, sh, inputs]).toEqual(["3", "0", "qkv"]);
+    expect(pathRows[0]).toBe(
+      "sender_layer,sender_head,receiver_layer,receiver_head,receiver_set,inputs,effect",
+    );
+    expect(pathRows).toHaveLength(1 + (engine.model.config.nLayer - 4) * H + 1);
+    for (const line of pathRows.slice(1, -1)) {
+      const [sl, sh, l, h, set, inputs, v] = line.split(",");
+      expect([sl, sh, set, inputs]).toEqual(["3", "0", `L${l}H${h}`, "qkv"]);
       expect(Number(v)).toBe(sb.path.result!.values![Number(l) * H + Number(h)]);
     }
+    expect(pathRows.at(-1)).toBe(`3,0,,,L4H2+L5H1+L5H3,qkv,${pj.joint}`);
 
     const r = sb.positions.result!;
     const T = golden.spec.clean.length;
     const qj = JSON.parse(positionsJson(r, sb.positions.run));
     expect(qj.site).toBe("head_out_pos");
+    expect(qj.corrupt_ids).toEqual(engine.tokenize(CORRUPT).ids);
+    expect(qj.strategy).toBe("fast");
     expect(qj.scores).toHaveLength(engine.model.config.nLayer);
     expect(qj.scores[0]).toHaveLength(T);
     const posRows = positionsCsv(r).trim().split("\r\n");

@@ -1,14 +1,18 @@
 /**
  * The "By position" and "Path patching" grids as files. JSON has the CLI's field names: path
- * patching is `causeway path --json` (no receivers picked: receivers [] and joint null), the
- * position grid is `causeway patch --json` for its site (scores [L][T], or [L][T][H] for
- * head_out_pos). CSV is one row per cell (RFC 4180, ./csv.ts quoting):
+ * patching is `causeway path --json` (receivers and joint: the receiver set measured on this grid,
+ * else [] and null), the position grid is `causeway patch --json` for its site (clean_ids,
+ * corrupt_ids, strategy, scores [L][T], or [L][T][H] for head_out_pos). CSV is one row per cell
+ * (RFC 4180, ./csv.ts quoting):
  *
  *   positions: layer,position,token,head,effect       (head empty unless head_out_pos)
- *   path:      sender_layer,sender_head,receiver_layer,receiver_head,inputs,effect
+ *   path:      sender_layer,sender_head,receiver_layer,receiver_head,receiver_set,inputs,effect
  *
+ * A path row is the effect of the path into one head (receiver_set "L3H1") or, last, into the
+ * receiver set jointly (receiver_set "L3H1+L4H0", receiver_layer and receiver_head empty).
  * A cell not computed (a cancelled run, layers up to the sender's) is null in JSON, empty in CSV.
  */
+import type { HeadRef } from "../interp/path-patch";
 import type { PathResult } from "../store/path-slice";
 import type { PositionsResult } from "../store/positions-slice";
 import type { RunInfo } from "../store/types";
@@ -24,6 +28,10 @@ function cost(run: RunInfo, stage: string) {
   const st = run.stages?.[stage];
   return { evaluations: st?.evaluations ?? run.evaluations, ms: st?.ms ?? run.ms };
 }
+
+const headLabel = (h: HeadRef) => `L${h.layer}H${h.head}`;
+/** "L3H1+L4H0": a receiver set as the app and the CLI write heads. */
+export const setLabel = (heads: readonly HeadRef[]): string => heads.map(headLabel).join("+");
 
 export function pathJson(r: PathResult, run: RunInfo, extra: { backend?: string } = {}): string {
   const b = r.baseline;
@@ -41,11 +49,11 @@ export function pathJson(r: PathResult, run: RunInfo, extra: { backend?: string 
     foil: b.foil,
     sender: b.sender,
     inputs: b.inputs,
-    receivers: [],
+    receivers: r.joint?.receivers ?? [],
     clean_logit_diff: b.cleanLogitDiff,
     corrupt_logit_diff: b.corruptLogitDiff,
     scores,
-    joint: null,
+    joint: r.joint?.value ?? null,
     n_layer: b.nLayer,
     n_head: b.nHead,
     ...cost(run, "path"),
@@ -57,14 +65,17 @@ export function pathCsv(r: PathResult): string {
   const b = r.baseline;
   if (!b || !r.values) throw new Error("path patching has no results to export");
   const rows: (string | number)[][] = [];
-  for (let l = b.sender.layer + 1; l < b.nLayer; l++) {
+  const { layer: sl, head: sh } = b.sender;
+  const inputs = b.inputs.join("");
+  for (let l = sl + 1; l < b.nLayer; l++) {
     for (let h = 0; h < b.nHead; h++) {
       const v = orNull(r.values[l * b.nHead + h]);
-      rows.push([b.sender.layer, b.sender.head, l, h, b.inputs.join(""), v ?? ""]);
+      rows.push([sl, sh, l, h, headLabel({ layer: l, head: h }), inputs, v ?? ""]);
     }
   }
-  const header = ["sender_layer", "sender_head", "receiver_layer", "receiver_head", "inputs"];
-  return csv([...header, "effect"], rows);
+  if (r.joint) rows.push([sl, sh, "", "", setLabel(r.joint.receivers), inputs, r.joint.value]);
+  const header = ["sender_layer", "sender_head", "receiver_layer", "receiver_head"];
+  return csv([...header, "receiver_set", "inputs", "effect"], rows);
 }
 
 /** values[t · width + l] or values[t · width + l · H + h] → scores [L][T] or [L][T][H]. */
@@ -89,10 +100,12 @@ export function positionsJson(
   if (!b || !r.values) throw new Error("patching by position has no results to export");
   return json({
     clean_ids: b.cleanIds,
+    corrupt_ids: b.corruptIds,
     clean_tokens: b.cleanTokens,
     corrupt_tokens: b.corruptTokens,
     site: r.site,
     metric: b.metric,
+    strategy: b.strategy,
     target: b.target,
     foil: b.foil,
     clean_logit_diff: b.cleanLogitDiff,

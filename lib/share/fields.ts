@@ -101,7 +101,7 @@ export const FIELDS: readonly AnyField[] = [
     "patching",
     "pv",
     nullable(sharedPatching),
-    "by-position site; path patching's sender head and receiver inputs (q, k, v)",
+    "by-position site; path patching's sender head, receiver inputs (q, k, v) and receiver set",
   ),
   f("view", "v", viewId, "the results tab on screen (trace, patch, …)"),
 ];

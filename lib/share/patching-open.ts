@@ -22,7 +22,12 @@ export function patchingSessionOf(s: CausewayState): SharedPatching | null {
       pos?.values && samePrompts(pos.prompts, s.patch.settings) ? { site: pos.site } : null,
     path:
       path?.values && samePrompts(path.prompts, s.patch.settings)
-        ? { sender: { ...path.sender }, inputs: [...path.inputs] }
+        ? {
+            sender: { ...path.sender },
+            inputs: [...path.inputs],
+            // the set whose joint effect is on screen (the grid's selection may have moved on)
+            receivers: (path.joint?.receivers ?? []).map((h) => ({ ...h })),
+          }
         : null,
   };
   return out.positions || out.path ? out : null;
@@ -39,6 +44,7 @@ export function applyPatching(s: CausewayState, pv: SharedPatching | null): void
   if (pv?.path) {
     s.setPathSender(pv.path.sender);
     s.setPathInputs(pv.path.inputs);
+    s.setPathReceivers(pv.path.receivers);
   }
 }
 
