@@ -112,6 +112,8 @@ describe("lora edits as data", () => {
       steps: 10,
       lr: 0.01,
       seed: 0,
+      forget: 0,
+      full: false,
     };
     const r = canonicalRecipe(d, 6);
     if (!("edit" in r)) throw new Error(r.error);
@@ -135,5 +137,13 @@ describe("lora edits as data", () => {
     expect(err({ first: 3, last: 6 })).toMatch(/≤ 5/);
     expect(err({ epsilon: 0 })).toMatch(/ε/);
     expect(err({ rank: 1.5 })).toMatch(/rank/);
+    expect(err({ forget: -1 })).toMatch(/forgetting λ/);
+    // the options: no forget/full keys when off; λ and full when on, and the parser takes them
+    expect(r.edit.params).not.toHaveProperty("forget");
+    expect(r.edit.params).not.toHaveProperty("full");
+    const on = canonicalRecipe({ ...d, forget: 0.5, full: true }, 6);
+    if (!("edit" in on)) throw new Error(on.error);
+    expect(on.edit.params).toMatchObject({ forget: { lambda: 0.5 }, full: true });
+    expect(() => parseEdit(on.edit)).not.toThrow();
   });
 });

@@ -2,7 +2,8 @@
 /**
  * A canonical-examples edit (Hewitt et al. 2024; lib/edit/lora.ts): one example (prefix →
  * suffix) taught with a LoRA change of the MLPs of a layer range, keeping the last training step
- * whose general-text loss stays within (1 + ε) of the original. The worker learns the recipe;
+ * whose general-text loss stays within (1 + ε) of the original; optionally full fine-tuning of
+ * the range and the forgetting regulariser (λ > 0). The worker learns the recipe;
  * once learned, the form shows the held-out success rate and the loss ratio (learned.info).
  */
 import { useState } from "react";
@@ -27,6 +28,8 @@ export function CanonicalForm({ prompt, onAdd, onCancel }: EditFormProps) {
     steps: 10,
     lr: 0.01,
     seed: 0,
+    forget: 0,
+    full: false,
   });
   const [epsChoice, setEpsChoice] = useState("1e-3");
   const [error, setError] = useState<string | null>(null);
@@ -156,6 +159,26 @@ export function CanonicalForm({ prompt, onAdd, onCancel }: EditFormProps) {
         onChange={(v) => set({ seed: num(v) })}
         testId="canonical-seed"
       />
+      <NumberField
+        id="canonical-forget"
+        label="Forgetting λ"
+        value={d.forget}
+        min={0}
+        step={0.1}
+        onChange={(v) => set({ forget: num(v) })}
+        testId="canonical-forget"
+        width={70}
+      />
+      <label className="field">
+        <span className="field__label">Full fine-tuning</span>
+        <input
+          type="checkbox"
+          checked={d.full}
+          onChange={(e) => set({ full: e.target.checked })}
+          data-testid="canonical-full"
+          title="Train ΔW of the layer range directly instead of a low-rank A·B"
+        />
+      </label>
       <div className="patch__actions">
         <button type="button" className="btn btn--ghost" onClick={onCancel}>
           Cancel
@@ -196,6 +219,8 @@ export function LoraInfoLine({ edit }: { edit: LoraEdit }) {
       held-out success {pct(info.success_before)} → {pct(info.success_rate)} over {info.n_eval}{" "}
       prompts (P ≥ {info.threshold}) · loss ratio {info.loss_ratio.toFixed(5)} ≤ 1 + {info.epsilon}{" "}
       · kept step {info.kept_step}/{info.losses.length - 1} · {info.params.toLocaleString()} params
+      {info.forget ? ` · forgetting λ ${info.forget.lambda}` : ""}
+      {edit.params.full ? " · full fine-tuning" : ""}
     </p>
   );
 }

@@ -1,6 +1,8 @@
 /**
  * The canonical-examples edit form's draft (components/edit-forms/CanonicalForm.tsx) turned into
- * a lora recipe (lib/edit/lora.ts), or the first problem with it, in words for the form.
+ * a lora recipe (lib/edit/lora.ts), or the first problem with it, in words for the form. The
+ * options: full fine-tuning of the layer range (params.full) and the forgetting regulariser
+ * (params.forget with λ > 0, its other settings lib/edit/forget.ts FORGET_DEFAULTS).
  */
 import type { LoraEdit } from "../../lib/edit/types";
 
@@ -14,6 +16,10 @@ export interface CanonicalDraft {
   steps: number;
   lr: number;
   seed: number;
+  /** Forgetting regulariser's λ (lib/edit/forget.ts); 0 = off. */
+  forget: number;
+  /** Full fine-tuning of the layer range instead of LoRA (lib/edit/finetune.ts). */
+  full: boolean;
 }
 
 /** The recipe for a draft, or the first problem with it. */
@@ -38,6 +44,8 @@ export function canonicalRecipe(
   if (!int(d.steps, 1)) return { error: "Steps must be a whole number ≥ 1" };
   if (!(d.lr > 0) || !Number.isFinite(d.lr)) return { error: "The learning rate must be above 0" };
   if (!int(d.seed, 0)) return { error: "The seed must be a whole number ≥ 0" };
+  if (!(d.forget >= 0) || !Number.isFinite(d.forget))
+    return { error: "The forgetting λ must be 0 (off) or above" };
   return {
     edit: {
       kind: "lora",
@@ -53,6 +61,8 @@ export function canonicalRecipe(
         steps: d.steps,
         lr: d.lr,
         seed: d.seed,
+        ...(d.full ? { full: true } : {}),
+        ...(d.forget > 0 ? { forget: { lambda: d.forget } } : {}),
       },
     },
   };
