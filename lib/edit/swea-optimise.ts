@@ -8,9 +8,10 @@
  * + kl_factor · KL(new ‖ first pass) at the subject's last token of the KL row
  * + v_weight_decay · ‖δ‖ / ‖e‖²                  e: the subject's token embeddings [P, D]
  *
- * (means over the rows that hold the spelling being learned) with ‖δ‖ clamped to clamp_norm_factor · ‖e‖ after every step, the loop stopping once the loss
- * is below 0.8 · kl_factor (checked before a step; the last iteration takes no step). The KL
- * reference is the first pass's distribution, with δ at its starting value, as SWEA's code has it.
+ * (means over the rows that hold the spelling being learned), with ‖δ‖ clamped to
+ * clamp_norm_factor · ‖e‖ after every step, the loop stopping once the loss is below
+ * 0.8 · kl_factor (checked before a step; the last iteration takes no step). The KL reference is
+ * the first pass's distribution, with δ at its starting value, as SWEA's code has it.
  *
  * The token embeddings are computed once (hook_embed, the position embeddings and the edited
  * view's own interventions included) and δ enters through a one-hot matMul S [B·T, P] built from

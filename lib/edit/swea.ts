@@ -166,16 +166,19 @@ export async function learnSwea(
   checkRequests(requests, "swea");
   const config = baseOf(model).config;
   const hp = sweaHparams(edit.params, config);
+  /** An error of one request's work, naming it. */
+  const named = (i: number, e: unknown): unknown =>
+    e instanceof EditError && e.code === "bad_edit"
+      ? new EditError(
+          "bad_edit",
+          `swea: request ${i} (${JSON.stringify(requests[i].subject)}): ${e.message}`,
+        )
+      : e;
   const keys = requests.map((r, i) => {
     try {
       return subjectKeys(tok, r);
     } catch (e) {
-      if (e instanceof EditError)
-        throw new EditError(
-          "bad_edit",
-          `swea: request ${i} (${JSON.stringify(r.subject)}): ${e.message}`,
-        );
-      throw e;
+      throw named(i, e);
     }
   });
   checkDistinctKeys(
@@ -185,10 +188,14 @@ export async function learnSwea(
   const fusions: SweaFusion[] = [];
   const info: SweaInfo["requests"] = [];
   for (const [i, r] of requests.entries()) {
-    const done = await learnRequest(
-      { model, tok, hp, r, keys: keys[i].keys, signal: o.signal },
-      (s) => o.onProgress?.({ request: i, requests: requests.length, ...s }),
-    );
+    let done: Awaited<ReturnType<typeof learnRequest>>;
+    try {
+      done = await learnRequest({ model, tok, hp, r, keys: keys[i].keys, signal: o.signal }, (s) =>
+        o.onProgress?.({ request: i, requests: requests.length, ...s }),
+      );
+    } catch (e) {
+      throw named(i, e);
+    }
     fusions.push(...done.fusions.map((f) => ({ request: i, ...f })));
     info.push(done.info);
   }
