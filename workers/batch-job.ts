@@ -105,7 +105,7 @@ function statsPlan(
     const layer = spec.layers?.[0] ?? defaultRomeLayer(start.config);
     return { layers: [layer], texts: all.slice(0, n ?? all.length) };
   }
-  if (method !== "memit" && method !== "alphaedit") return null; // computed by the method itself
+  if (!["memit", "alphaedit", "pmet"].includes(method)) return null; // computed by the method itself
   const hp = memitHparams({ ...(spec.hparams ?? {}), mom2_dataset: spec.cov }, start.config);
   const range = spec.layers ?? defaultMemitLayers(start.config);
   return {
