@@ -1,0 +1,138 @@
+/**
+ * The app and the CLI give the same numbers for the same seed: the canonical form's recipe
+ * (components/edit-forms/canonical-recipe.ts, with the forgetting regulariser on) learned as the
+ * worker learns it (lib/edit/learn.ts learnStack) against `causeway forget`'s row for the same
+ * example, λ and cap (lib/cli/canonical.ts), on the small random GPT-2 of test/fixtures with a
+ * tiny dataset.json written next to it. Also: the evaluation sets are built as documented
+ * (held-out, out-of-distribution, hard negatives, validation before test).
+ */
+import "../lib/model/backends-node";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canonicalRecipe } from "../components/edit-forms/canonical-recipe";
+import { forgetCommand } from "../lib/cli/canonical";
+import { canonicalCases } from "../lib/edit/canonical-cases";
+import type { SettingResult } from "../lib/edit/canonical-suite";
+import { learnStack } from "../lib/edit/learn";
+import type { LoraEdit } from "../lib/edit/types";
+import { Engine } from "../lib/engine";
+import { directorySource } from "../lib/load/node-source";
+import { selectBackend } from "../lib/model/backend";
+
+const FIXTURE = path.join(import.meta.dirname, "fixtures/random-gpt2-f16");
+const fact = (subject: string, attribute: string, template: string, relation_id: string) => ({
+  subject,
+  attribute,
+  template,
+  prompt: template.replace("{}", subject),
+  relation_id,
+});
+const DATASET = {
+  relations: [
+    {
+      relation_id: "R",
+      objects: [" x", " y", " z"],
+      templates_train: ["{} is in", "{} went to"],
+      templates_heldout: ["{} is at"],
+    },
+    { relation_id: "S", objects: [" p", " q"], templates_train: ["{} eats"] },
+  ],
+  known_facts: [
+    fact("ab", " x", "{} is in", "R"),
+    fact("cd", " y", "{} is in", "R"),
+    fact("ab", " q", "{} eats", "S"),
+    fact("ef", " x", "{} went to", "R"),
+    fact("cd", " p", "{} eats", "S"),
+  ],
+  general_text: [
+    ...Array.from({ length: 100 }, (_, i) => `text ${i} is here.`),
+    "A cat sat. It slept.",
+  ],
+};
+
+let dir: string;
+
+describe("canonical examples: app and CLI agree", () => {
+  beforeAll(async () => {
+    await selectBackend(["wasm"]);
+    dir = mkdtempSync(path.join(tmpdir(), "canonical-"));
+    for (const f of ["config.json", "model.safetensors", "tokenizer.json"])
+      copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
+    writeFileSync(path.join(dir, "dataset.json"), JSON.stringify(DATASET));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("builds held-out, out-of-distribution and hard-negative sets, validation first", () => {
+    const { val, test } = canonicalCases(DATASET, { nVal: 1, nTest: 2, ood: 2, capTexts: 100 });
+    expect(val.map((c) => c.prefix)).toEqual(["ab is in"]);
+    // relations in turn (R's ab, S's ab, R's cd, S's cd, R's ef), one fact per subject
+    expect(test.map((c) => c.prefix)).toEqual(["cd is in", "ef went to"]);
+    const c = val[0];
+    expect(c.suffix).toBe(" y"); // the relation's next object: a counterfactual
+    expect(c.heldout).toEqual(["ab went to", "ab is at"]);
+    expect(c.ood).toEqual([
+      "A cat sat. It slept. ab went to",
+      expect.stringMatching(/\. ab is at$/),
+    ]);
+    // other subjects with the same template (not already answering the suffix), same subject
+    // other relations
+    expect(c.negatives).toEqual([{ prompt: "ab eats", answer: " q", kind: "other_relation" }]);
+    expect(test[1].negatives.map((n) => n.prompt)).toEqual([]);
+  });
+
+  it("the form's recipe learned as the worker does equals `causeway forget`'s row", async () => {
+    const out = (await forgetCommand.run([
+      "--model",
+      dir,
+      "--test",
+      "1",
+      "--steps",
+      "2",
+      "--lambda",
+      "2",
+      "--epsilon",
+      "0.05",
+      "--layers",
+      "0,1",
+      "--backend",
+      "wasm",
+    ])) as { rows: { lambda: number; cap: string | number; result: SettingResult }[] };
+    const row = out.rows.find((r) => r.lambda === 2 && r.cap === 0.05);
+    expect(row).toBeDefined();
+
+    const c = canonicalCases(DATASET, { nVal: 0, nTest: 1, capTexts: 100 }).test[0];
+    const engine = await Engine.load(directorySource(dir), "random");
+    try {
+      const r = canonicalRecipe(
+        {
+          prefix: c.prefix,
+          suffix: c.suffix,
+          first: 0,
+          last: 1,
+          rank: 4,
+          epsilon: 0.05,
+          steps: 2,
+          lr: 0.01,
+          seed: 0,
+          forget: 2,
+          full: false,
+        },
+        engine.model.config.nLayer,
+      );
+      if (!("edit" in r)) throw new Error(r.error);
+      const { edits } = await learnStack(engine.model, engine.tokenizer, [r.edit], {
+        dataset: DATASET,
+      });
+      const info = (edits[0] as LoraEdit).learned!.info!;
+      expect(info.forget?.lambda).toBe(2);
+      expect(info.losses.some((l) => (l.penalty ?? 0) > 0)).toBe(true);
+      expect(info.eval_prompts).toEqual(c.heldout);
+      expect(info.loss_ratio).toBe(row!.result.cases[0].ratio);
+      expect(info.success_rate).toBe(row!.result.cases[0].heldout);
+    } finally {
+      engine.dispose();
+    }
+  });
+});
