@@ -3,14 +3,17 @@
  * Head edits from a clicked head: ablate it (zero, or its mean over general text), scale its
  * output, or steer it (ITI: add α·σ·θ along the mass-mean direction between two prompt sets)
  * — the selected head, or the top K heads by linear-probe accuracy, whose layer × head grid
- * the form can show.
+ * the form can show — or run the semantic-consistency recipe (./ConsistencyRecipe.tsx), whose
+ * top-K head_steer edit Apply adds.
  */
 import { useState } from "react";
 import { percent } from "../format";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { AlphaCurve } from "./AlphaCurve";
+import { ConsistencyRecipe } from "./ConsistencyRecipe";
 import {
+  HEAD_PAIRS,
   type HeadDraft,
   type HeadMode,
   headModeNeedsDataset,
@@ -25,6 +28,7 @@ const MODES: [HeadMode, string][] = [
   ["ablate_mean", "Mean-ablate"],
   ["scale", "Scale"],
   ["steer", "Steer"],
+  ["consistency", "Consistency"],
 ];
 
 export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
@@ -46,6 +50,10 @@ export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
   });
   const [error, setError] = useState<string | null>(null);
   const set = (p: Partial<HeadDraft>) => setD((x) => ({ ...x, ...p }));
+  const consistency = useCauseway((s) => s.consistency);
+  // the consistency recipe's edit, when its run belongs to the model now loaded
+  const consistencyEdit =
+    consistency.run && consistency.model === (info?.name ?? null) ? consistency.run.edit : null;
 
   return (
     <form
@@ -53,6 +61,11 @@ export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
       data-testid="head-form"
       onSubmit={(e) => {
         e.preventDefault();
+        if (d.mode === "consistency" && consistencyEdit) {
+          setError(null);
+          onAdd(consistencyEdit);
+          return;
+        }
         const r = headRecipe(d, dims, hasDataset);
         if ("error" in r) {
           setError(r.error);
@@ -84,7 +97,11 @@ export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
           {noDatasetReason(source)} Mean ablation and steering need it.
         </small>
       ) : null}
-      <div className="editform__grid">
+      {d.mode === "consistency" ? <ConsistencyRecipe /> : null}
+      <div
+        className="editform__grid"
+        style={d.mode === "consistency" ? { display: "none" } : undefined}
+      >
         <NumberField
           id="head-layer"
           label="Layer"
@@ -171,9 +188,9 @@ export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
               value={d.pair}
               onChange={(e) => set({ pair: e.target.value as HeadDraft["pair"] })}
             >
-              {Object.entries(PROMPT_PAIRS).map(([k, p]) => (
+              {HEAD_PAIRS.map((k) => (
                 <option key={k} value={k}>
-                  {p.label}
+                  {PROMPT_PAIRS[k].label}
                 </option>
               ))}
             </select>

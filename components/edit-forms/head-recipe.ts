@@ -1,7 +1,8 @@
 /**
- * The head form's checks and recipes (ablate zero/mean, scale, steer), apart from React. Prompt
- * sets come from the model's dataset.json: absc positive vs negative reviews, or consistency
- * questions vs known-fact statements.
+ * The head form's checks and recipes (ablate zero/mean, scale, steer, the consistency recipe),
+ * apart from React. Steering prompt sets come from the model's dataset.json: absc positive vs
+ * negative reviews. The semantic-consistency recipe (paraphrase pairs labelled by the model's
+ * own answers) runs in the worker and its edit comes from that run (./ConsistencyRecipe.tsx).
  */
 import type { Edit, PositionRule, PromptSet, SteerScale } from "../../lib/edit/types";
 
@@ -14,14 +15,19 @@ export const PROMPT_PAIRS: Record<
     positive: { dataset: "absc", label: " positive", limit: 100 },
     negative: { dataset: "absc", label: " negative", limit: 100 },
   },
+  // Kept for representation steering's form: it contrasts question with statement prompts, so
+  // it finds the prompt format, not consistency (the head form uses the consistency recipe).
   consistency: {
-    label: "consistency questions vs known-fact statements",
+    label: "questions vs statements (prompt format)",
     positive: { dataset: "consistency", limit: 100 },
     negative: { dataset: "known_facts", limit: 100 },
   },
 };
 
-export type HeadMode = "ablate_zero" | "ablate_mean" | "scale" | "steer";
+export type HeadMode = "ablate_zero" | "ablate_mean" | "scale" | "steer" | "consistency";
+
+/** The prompt pairs the head form offers for steering (not the format contrast). */
+export const HEAD_PAIRS = ["absc"] as const satisfies (keyof typeof PROMPT_PAIRS)[];
 
 export interface HeadDraft {
   mode: HeadMode;
@@ -45,7 +51,8 @@ export const NEEDS_DATASET =
   "needs prompt sets from the model's dataset.json, which this model does not have (models from the hub or local files carry none)";
 
 /** Head modes that need no dataset: zero ablation and scaling. */
-export const headModeNeedsDataset = (m: HeadMode): boolean => m === "ablate_mean" || m === "steer";
+export const headModeNeedsDataset = (m: HeadMode): boolean =>
+  m === "ablate_mean" || m === "steer" || m === "consistency";
 
 export function headRecipe(
   d: HeadDraft,
@@ -54,11 +61,19 @@ export function headRecipe(
   hasDataset = true,
 ): { edit: Edit } | { error: string } {
   if (!hasDataset && headModeNeedsDataset(d.mode)) {
-    const what = d.mode === "steer" ? "Steering" : "Mean ablation";
+    const what =
+      d.mode === "steer"
+        ? "Steering"
+        : d.mode === "consistency"
+          ? "The consistency recipe"
+          : "Mean ablation";
     return { error: `${what} ${NEEDS_DATASET}: use zero ablation or scaling.` };
   }
   const L = dims?.nLayer ?? 1e9;
   const H = dims?.nHead ?? 1e9;
+  if (d.mode === "consistency") {
+    return { error: "Run the consistency recipe first; Apply then adds the edit it found." };
+  }
   const needHead = !(d.mode === "steer" && d.which === "top_k");
   if (needHead && !whole(d.layer, 0, L - 1)) {
     return { error: `The layer must be a whole number from 0 to ${L - 1}.` };

@@ -1,0 +1,156 @@
+"use client";
+/**
+ * The head form's semantic-consistency recipe (arXiv 2501.11041; docs/recipes.md): runs the
+ * worker's `consistency` request — paraphrase pairs labelled by the model's own answers, a probe
+ * per head on the train relations, the top-K heads steered — and shows the probe accuracy per
+ * layer × head (steered heads outlined) and consistency / accuracy before and after on the train
+ * and held-out relations. The form's Apply adds the run's head_steer edit to the stack.
+ */
+import { useState } from "react";
+import { CONSISTENCY_PARAMS } from "@/lib/edit/consistency-params";
+import type { ConsistencyRun } from "@/lib/edit/consistency-run";
+import { percent } from "../format";
+import { NumberField } from "../NumberField";
+import { useCauseway } from "../StoreProvider";
+import { chosenHeads, consistencyRows } from "./consistency-view";
+
+export function ConsistencyRecipe() {
+  const P = CONSISTENCY_PARAMS;
+  const modelName = useCauseway((s) => s.model.info?.name ?? null);
+  const state = useCauseway((s) => s.consistency);
+  const run = useCauseway((s) => s.runConsistency);
+  const [k, setK] = useState<number | null>(null);
+  const [alpha, setAlpha] = useState<number | null>(null);
+  const [seed, setSeed] = useState<number | null>(P.seed.default);
+  const [facts, setFacts] = useState<number | null>(P.facts.default);
+  const result = state.model === modelName ? state.run : null;
+  const num = (v: number | null) => (v === null || Number.isNaN(v) ? undefined : v);
+  return (
+    <div className="probe" data-testid="consistency-recipe">
+      <small className="field__help">
+        Pairs of paraphrases of each fact, labelled consistent when the model's own top-1 answers
+        agree; a probe per head on the train relations; the top K heads steered along
+        mean(consistent) − mean(inconsistent). Leave K or α empty to choose them on the train
+        relations.
+      </small>
+      <div className="editform__grid">
+        <NumberField
+          id="cons-k"
+          label="K"
+          value={k}
+          onChange={setK}
+          param={P.k}
+          allowEmpty
+          placeholder="auto"
+        />
+        <NumberField
+          id="cons-alpha"
+          label="α"
+          value={alpha}
+          onChange={setAlpha}
+          param={P.alpha}
+          allowEmpty
+          placeholder="auto"
+          step={0.5}
+        />
+        <NumberField id="cons-seed" label="Seed" value={seed} onChange={setSeed} param={P.seed} />
+        <NumberField
+          id="cons-facts"
+          label="Facts / relation"
+          value={facts}
+          onChange={setFacts}
+          param={P.facts}
+        />
+      </div>
+      <button
+        type="button"
+        className="btn btn--ghost"
+        data-testid="consistency-run"
+        disabled={state.status === "running"}
+        onClick={() => run({ k: num(k), alpha: num(alpha), seed: num(seed), facts: num(facts) })}
+      >
+        {state.status === "running" ? "Running the recipe…" : "Run the consistency recipe"}
+      </button>
+      {state.status === "error" && state.error ? (
+        <p className="form-error" role="alert" data-testid="consistency-error">
+          {state.error.message}
+        </p>
+      ) : null}
+      {result ? <ConsistencyResult run={result} /> : null}
+    </div>
+  );
+}
+
+function ConsistencyResult({ run }: { run: ConsistencyRun }) {
+  const chosen = chosenHeads(run);
+  return (
+    <>
+      <table className="probe__table" data-testid="consistency-scores">
+        <thead>
+          <tr>
+            <th />
+            <th>consistency before → after</th>
+            <th>accuracy before → after</th>
+          </tr>
+        </thead>
+        <tbody>
+          {consistencyRows(run).map((r) => (
+            <tr key={r.split} data-testid={`consistency-${r.split}`}>
+              <th title={r.relations.join(", ")}>{r.split}</th>
+              <td data-before={r.consistency.before} data-after={r.consistency.after}>
+                {percent(r.consistency.before)} → {percent(r.consistency.after)}
+              </td>
+              <td data-before={r.accuracy.before} data-after={r.accuracy.after}>
+                {percent(r.accuracy.before)} → {percent(r.accuracy.after)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <small className="field__help" data-testid="consistency-choice">
+        K {run.k}, α {run.alpha} (
+        {run.chosen_by === "given" ? "given" : "chosen on the train relations"}):{" "}
+        {[...chosen].join(", ")}. Held-out relations {run.relations.heldout.join(", ")}.
+      </small>
+      <table className="probe__table" data-testid="consistency-grid">
+        <thead>
+          <tr>
+            <th />
+            {run.probe.accuracy[0].map((_, h) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: heads are positions
+              <th key={h}>H{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {run.probe.accuracy.map((row, l) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: layers are positions
+            <tr key={l}>
+              <th>L{l}</th>
+              {row.map((a, h) => (
+                <td
+                  // biome-ignore lint/suspicious/noArrayIndexKey: heads are positions
+                  key={h}
+                  data-testid="consistency-cell"
+                  data-acc={a}
+                  style={{
+                    background: `rgba(47, 111, 223, ${Math.max(0, (a - 0.5) * 2)})`,
+                    outline: chosen.has(`L${l}H${h}`) ? "2px solid currentColor" : undefined,
+                  }}
+                  title={`L${l}H${h}: ${percent(a)}`}
+                >
+                  {Number.isNaN(a) ? "–" : Math.round(a * 100)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <small className="field__help">
+        Held-out-fact accuracy (%) of a logistic probe per head on [z(pᵢ); z(pⱼ)],{" "}
+        {run.pairs.balanced} pairs balanced per template pair (of {run.pairs.all}); a probe on the
+        template pair alone scores {percent(run.probe.format_accuracy)}.
+      </small>
+    </>
+  );
+}
