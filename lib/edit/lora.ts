@@ -27,19 +27,14 @@ import type { Gpt2Config } from "../load/types";
 import type { Gpt2Model } from "../model/gpt2";
 import { now } from "../util/clock";
 import type { TextTokenizer } from "../util/tokenizer";
-import { applyEdits, baseOf, isEdited, type ModelLike, padColumns, viewOf } from "./apply";
+import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { canonicalPrompts, canonicalScore } from "./canonical";
 import type { EditDataset } from "./dataset";
 import type { WeightRole } from "./family-sites";
 import { fullRank, fullTrainables } from "./finetune";
-import {
-  checkForget,
-  computeImportance,
-  type ForgetImportance,
-  forgettingPenalty,
-  type WeightDelta,
-} from "./forget";
+import { checkForget, forgettingPenalty } from "./forget";
+import { type Forget, forgetOf, penaltyNow, weightDeltas } from "./forget-lora";
 import { LORA_DEFAULTS, loraLayers, loraModules, loraScale, loraWeight } from "./lora-site";
 import { generalTextLoss, type TextLoss } from "./metrics";
 import { continuationIds } from "./tokens";
@@ -230,21 +225,6 @@ async function trainLora(
   }
 }
 
-/** Every trained weight's change, full width [in, out]: q/k/v parts of one fused weight add up. */
-function weightDeltas(view: Gpt2Model, train: readonly Trainable[]): WeightDelta[] {
-  const byWeight = new Map<string, WeightDelta>();
-  for (const t of train) {
-    const k = `${t.layer}:${t.name}`;
-    const w = view.blockWeight(t.layer, t.name); // [in, out]
-    const d = padColumns(t.delta(), t.colOffset, w);
-    const prev = byWeight.get(k)?.delta;
-    byWeight.set(k, { layer: t.layer, name: t.name, delta: prev ? prev.add(d) : d });
-  }
-  return [...byWeight.values()];
-}
-
-type Forget = { imp: ForgetImportance; lambda: number } | null;
-
 /** NLL(suffix | prefix) with every trained weight W + ΔW, plus λ·penalty(ΔW), on the tape. */
 function trainingLoss(o: {
   view: Gpt2Model;
@@ -269,33 +249,6 @@ function trainingLoss(o: {
       if (!forget) return nll;
       return nll.add(forgettingPenalty(forget.imp, deltas).mul(forget.lambda)) as tf.Scalar;
     });
-}
-
-/** The forgetting penalty of the trained changes now, on the host (null when off). */
-function penaltyNow(view: Gpt2Model, train: readonly Trainable[], forget: Forget) {
-  return async (): Promise<number | null> => {
-    if (!forget) return null;
-    const v = tf.tidy(() => forgettingPenalty(forget.imp, weightDeltas(view, train)));
-    const x = (await v.data())[0];
-    v.dispose();
-    return x;
-  };
-}
-
-/** Importance of the trained weights for the general text, when the edit asks for the penalty. */
-async function forgetOf(o: {
-  model: ModelLike;
-  tok: TextTokenizer;
-  train: readonly Trainable[];
-  texts: readonly string[];
-  p: LoraEdit["params"];
-  signal?: CancelSignal;
-}): Promise<Forget> {
-  const f = o.p.forget;
-  if (!f || !(f.lambda > 0)) return null;
-  const weights = o.train.map((t) => ({ layer: t.layer, name: t.name }));
-  const imp = await computeImportance({ ...o, weights, params: f });
-  return { imp, lambda: f.lambda };
 }
 
 /**
