@@ -1,6 +1,7 @@
 /**
- * SWEA⊕OS's hyper-parameters (xpq-tech/SWEA hparams/SWEAOS/*.json names) with their defaults,
- * and the small bundled models' own values (docs/edits.md "SWEA" says why each differs).
+ * SWEA⊕OS's hyper-parameters (xpq-tech/SWEA hparams/SWEAOS/*.json names) with their defaults.
+ * Unlike MEMIT's, SWEA's own values need no change on the small bundled models (docs/edits.md
+ * "SWEA on the bundled model": 25 steps at lr 2e-2 reach efficacy and paraphrase 1.0 there).
  */
 import { EditError, type RewriteRequest, type SweaHparams } from "./types";
 
@@ -24,24 +25,14 @@ export const SWEA_DEFAULTS: Required<SweaHparams> = {
   context: { lengths: [10], per_length: 5, seed: 0, top_k: 5 },
 };
 
-/**
- * The bundled-size models' (≤ 8 layers) values, chosen by measurement on tiny-facts
- * (docs/edits.md "SWEA"): 25 Adam steps at lr 2e-2 move the d = 128 embeddings too little.
- */
-export const SMALL_MODEL_SWEA: Partial<SweaHparams> = {
-  v_num_grad_steps: 40,
-  v_lr: 0.1,
-};
-
 export type ResolvedSwea = Required<SweaHparams>;
 
-/** The edit's hyper-parameters with the defaults (SWEA's, or the small models') filled in. */
-export function sweaHparams(p: SweaHparams, config: { nLayer: number }): ResolvedSwea {
+/** The edit's hyper-parameters with SWEA's defaults filled in. */
+export function sweaHparams(p: SweaHparams): ResolvedSwea {
   const given = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
   delete given.requests;
   return {
     ...SWEA_DEFAULTS,
-    ...(config.nLayer <= 8 ? SMALL_MODEL_SWEA : {}),
     ...given,
     context: { ...SWEA_DEFAULTS.context, ...(p.context ?? {}) },
   } as ResolvedSwea;

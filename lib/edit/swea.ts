@@ -164,8 +164,7 @@ export async function learnSwea(
   const t0 = now();
   const { requests } = edit.params;
   checkRequests(requests, "swea");
-  const config = baseOf(model).config;
-  const hp = sweaHparams(edit.params, config);
+  const hp = sweaHparams(edit.params);
   /** An error of one request's work, naming it. */
   const named = (i: number, e: unknown): unknown =>
     e instanceof EditError && e.code === "bad_edit"
