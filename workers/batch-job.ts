@@ -159,7 +159,8 @@ export async function runBatchJob(job: Job<Msg>, x: BatchJobContext): Promise<vo
     }
   }
   let learnedBatches = 0;
-  const batches = Math.ceil(cases.length / spec.batch);
+  // runEditEval's own count (a case repeating a subject of its batch waits for the next one)
+  let batches = Math.ceil(cases.length / spec.batch);
   const posting: BatchEditor = {
     name: editor.name,
     async edit(a) {
@@ -182,6 +183,7 @@ export async function runBatchJob(job: Job<Msg>, x: BatchJobContext): Promise<vo
     onProgress: (p) => {
       if (p.phase === "unedited") progress({ phase: "unedited", done: p.done, total: p.total });
       else if (p.phase === "edit") {
+        batches = p.batches;
         progress({
           phase: "edit",
           done: p.batch,
