@@ -37,7 +37,7 @@ describe.skipIf(!present)("bad input to batch editing", () => {
   afterAll(() => engine?.dispose());
 
   it("ROME with γ = 0 and a corpus too small for a positive-definite C: refused before any step", async () => {
-    const steps: number[] = [];
+    const progress: string[] = [];
     const e = await applyBatchEdit({
       model: engine.model,
       tok: engine.tokenizer,
@@ -45,12 +45,12 @@ describe.skipIf(!present)("bad input to batch editing", () => {
       requests: [req()],
       romeParams: { cov: "general_text", shrinkage: 0 },
       dataset: { general_text: ["a cat.", "dogs run"] },
-      onProgress: (p) => steps.push(p.step),
+      onProgress: (p) => progress.push(p.phase),
     }).catch((x) => x);
     expect(String(e.message)).toMatch(
       /rome layer 0: C is not positive definite \(C from \d+ tokens of general_text, d_mlp 512, shrinkage 0\): give a larger corpus \(at least 512 tokens\) or shrinkage > 0/,
     );
-    expect(steps).toEqual([]);
+    expect(progress).toEqual([]);
   });
 
   it("a subject without exactly one slot, or twice in a batch: named by case and request; the stack is untouched", async () => {

@@ -22,7 +22,7 @@ import {
   type RomeEdit,
 } from "../edit";
 import { type EvalCase, type Suite, suiteCases } from "../edit/eval-cases";
-import { parseMethods } from "../edit/eval-methods";
+import { METHOD_NAMES, parseMethods } from "../edit/eval-methods";
 import { type CurvePoint, type EditRunResult, runEditEval, uneditedScores } from "../edit/eval-run";
 import type { Engine } from "../engine";
 import { curveCsv, EDIT_SCORE_COLUMNS } from "../export/edit-curve";
@@ -53,8 +53,7 @@ export const EVAL_FLAGS = {
   layers: { type: "string" },
 } as const;
 
-export const EVAL_USAGE =
-  "(--counterfact N|A:B | --zsre N|A:B) [--method rome|memit|pmet|alphaedit|memit+blue|pmet+blue | --compare m1,m2,…] [--batch 1] [--sequential] [--csv FILE] [--no-fluency] [--layer L] [--steps 40] [--cov identity|general_text|general_text+facts] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON] [--hparams JSON] [--layers 0,1,2]";
+export const EVAL_USAGE = `(--counterfact N|A:B | --zsre N|A:B) [--method ${METHOD_NAMES.join("|")} | --compare m1,m2,…] [--batch 1] [--sequential] [--csv FILE] [--no-fluency] [--layer L] [--steps 40] [--cov identity|general_text|general_text+facts] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON] [--hparams JSON] [--layers 0,1,2]`;
 
 /** A flag holding a JSON object, or undefined when absent. */
 function jsonObject(flags: Flags, name: string): Record<string, unknown> | undefined {
