@@ -88,7 +88,7 @@ describe.skipIf(!present)("ABSC joint objective vs the torch reference", () => {
     const before = tf.memory().numTensors;
     const { train } = abscSample(splits, params);
     const v = abscVars("joint", params, engine.model);
-    const { loss, fixed } = abscLoss(engine.model, engine.tokenizer, v, {
+    const { loss, dispose } = abscLoss(engine.model, engine.tokenizer, v, {
       train,
       labels: splits.labels,
       scale: 1,
@@ -113,7 +113,8 @@ describe.skipIf(!present)("ABSC joint objective vs the torch reference", () => {
       if (G.methods.joint.grad_norms[k] > 0) expect(relErr(g, golden[k])).toBeLessThan(1e-3);
       else expect(norm).toBe(0);
     }
-    tf.dispose([value, ...Object.values(grads), ...fixed]);
+    tf.dispose([value, ...Object.values(grads)]);
+    dispose();
     disposeAbscVars(v);
     expect(tf.memory().numTensors).toBe(before);
   });

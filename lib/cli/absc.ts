@@ -3,14 +3,17 @@
  *
  *   causeway absc --model M [--methods joint,loreft,lora_all,ft_layer] [--layers 2] [--rank 4]
  *     [--n-train 96] [--n-test 300] [--steps 60] [--lr 0.01] [--seed 0] [--backend wasm|cpu] --json
- *   causeway absc --locate --model M [--limit 100] [--samples 10] [--noise 3] [--seed 1] --json
+ *   causeway absc --locate --model M [--limit 100] [--samples 10] [--noise 3] [--seed 1]
+ *     [--facts-out FILE] --json
  *
  * The first form trains each method on the same seeded training reviews of the train domain and
  * prints one row per method: trainable parameters, final loss, and accuracy before → after on
  * the in-domain and out-of-domain test splits (lib/edit/absc-train.ts). --locate is the locate
  * study: dataset-mode causal tracing (lib/interp/dataset.ts) over the in-domain test reviews with
- * the aspect word corrupted, averaged over the set, per kind (hidden, mlp, attn) and token group.
+ * the aspect word corrupted, averaged over the set, per kind (hidden, mlp, attn) and token group;
+ * --facts-out writes those reviews as known facts, which the app's Dataset tab takes as a file.
  */
+import { writeFileSync } from "node:fs";
 import { abscKnownFacts, abscSplits } from "../edit/absc-data";
 import {
   ABSC_DEFAULTS,
@@ -108,7 +111,7 @@ function formatLocate(r: DatasetResult & { model: string }): string {
 export const abscCommand: Command = {
   name: "absc",
   usage:
-    "causeway absc --model M [--methods joint,loreft,lora_all,ft_layer] [--layers 2] [--rank 4] [--n-train 96] [--n-test 300] [--steps 60] [--lr 0.01] [--seed 0] | --locate [--limit N] [--samples 10] [--noise 3]; [--backend wasm|cpu] [--quiet] --json",
+    "causeway absc --model M [--methods joint,loreft,lora_all,ft_layer] [--layers 2] [--rank 4] [--n-train 96] [--n-test 300] [--steps 60] [--lr 0.01] [--seed 0] | --locate [--limit N] [--samples 10] [--noise 3] [--facts-out FILE]; [--backend wasm|cpu] [--quiet] --json",
   async run(argv) {
     const flags = parseFlags(argv, {
       model: { type: "string", default: "tiny-facts" },
@@ -121,6 +124,7 @@ export const abscCommand: Command = {
       lr: { type: "string" },
       seed: { type: "string" },
       locate: { type: "boolean", default: false },
+      "facts-out": { type: "string" },
       limit: { type: "string" },
       samples: { type: "string" },
       noise: { type: "string" },
@@ -139,6 +143,10 @@ export const abscCommand: Command = {
     const log = progress(flags.quiet === true);
     if (flags.locate === true) {
       const facts = abscKnownFacts(splits.tests[0].reviews);
+      // the same facts for the app's Dataset tab (drop the file there): the same traces
+      if (typeof flags["facts-out"] === "string") {
+        writeFileSync(flags["facts-out"], `${JSON.stringify({ known_facts: facts }, null, 1)}\n`);
+      }
       const { engine } = await loadCliEngine(modelSpec, flags.backend as string | undefined);
       try {
         const r = await runTraceDataset(engine, facts, {
@@ -172,6 +180,7 @@ export const abscCommand: Command = {
         try {
           results.push(
             await runAbscMethod(engine.model, engine.tokenizer, splits, method, params, {
+              before: results[0]?.splits.map((x) => x.before),
               onStep: (s) => {
                 if (s.step % 10 === 0 || s.step === s.total)
                   log(`  ${method} step ${s.step}/${s.total} loss ${s.loss.toFixed(4)}`);

@@ -31,6 +31,7 @@ import { baseOf, type ModelLike, viewOf } from "./apply";
 import { padRows, pickPositions } from "./batch";
 import type { CancelSignal } from "./cancel";
 import { familyOf } from "./family-sites";
+import { GradBlocks } from "./grad-blocks";
 import { loraInit } from "./lora";
 import { type LoreftVars, labelAccuracy, labelIds, loreftVars, trainLoreft } from "./loreft";
 import { loreftInterventions } from "./loreft-site";
@@ -186,14 +187,14 @@ function reftInterventions(v: AbscVars, lengths: number | readonly number[]) {
 
 /**
  * The training loss as a function (for tf.variableGrads): blocks before the first trained layer
- * run once here, without a tape. Dispose `fixed` when done.
+ * run once here, without a tape. Call `dispose` when done.
  */
 export function abscLoss(
   model: ModelLike,
   tok: TextTokenizer,
   v: AbscVars,
   o: { train: readonly AbscReview[]; labels: readonly string[]; scale: number },
-): { loss: () => tf.Scalar; fixed: tf.Tensor[] } {
+): { loss: () => tf.Scalar; dispose: () => void } {
   const base = baseOf(model);
   const { nCtx, vocabSize: V } = base.config;
   const ids = labelIds(tok, o.labels);
@@ -226,18 +227,25 @@ export function abscLoss(
   const targetT = tf.tensor2d(target, [B, V]); // [B, V] one-hot labels
   const ivs = reftInterventions(v, padded.lengths);
   const lastPos = padded.lengths.map((n) => n - 1);
+  // blocks from `start` on with pre-transposed weights (fast backward on wasm, ./grad-blocks.ts)
+  const blocks = new GradBlocks(view, start);
   const loss = () =>
     tf.tidy(() => {
       const weights = weightsOf(view, v, o.scale);
       const m = weights.length > 0 ? view.withOverrides({ weights }) : view;
       const hooks = m.hooks({ interventions: ivs });
-      let x = resid0;
-      for (let l = start; l < base.config.nLayer; l++) x = m.block(l, x, { hooks }).resid; // [B, T, D]
+      const x = blocks.run(resid0, hooks, m); // [B, T, D]
       const h = pickPositions(x, lastPos); // [B, 1, D]
       const logits = m.unembed(h, "all", { hooks }).logits.reshape([B, V]); // [B, V]
       return tf.logSoftmax(logits).mul(targetT).sum().div(-B) as tf.Scalar;
     });
-  return { loss, fixed: [resid0, targetT] };
+  return {
+    loss,
+    dispose: () => {
+      blocks.dispose();
+      tf.dispose([resid0, targetT]);
+    },
+  };
 }
 
 /** Accuracy on `reviews` with the method's trained state applied. */
@@ -262,6 +270,19 @@ async function accuracyWith(
   }
 }
 
+/** The model's accuracy on each test split, as given (no edit of this recipe). */
+export async function uneditedAccuracies(
+  model: ModelLike,
+  tok: TextTokenizer,
+  tests: AbscSplits["tests"],
+  labels: readonly string[],
+): Promise<number[]> {
+  const out: number[] = [];
+  for (const t of tests)
+    out.push(await labelAccuracy((len) => viewOf(model, len), tok, t.reviews, labels));
+  return out;
+}
+
 /** Trains one method on the splits' seeded training reviews and scores every test split. */
 export async function runAbscMethod(
   model: ModelLike,
@@ -272,6 +293,8 @@ export async function runAbscMethod(
   opts: {
     onStep?: (s: { step: number; total: number; loss: number }) => void;
     signal?: CancelSignal;
+    /** The unedited accuracies per test split, when another method of the same run measured them. */
+    before?: readonly number[];
   } = {},
 ): Promise<AbscResult> {
   const p: AbscParams = { ...ABSC_DEFAULTS, ...params };
@@ -286,16 +309,16 @@ export async function runAbscMethod(
     throw new EditError("bad_edit", "the ABSC recipe needs lr > 0 and whole steps ≥ 0");
   const { train, tests } = abscSample(splits, p);
   const scale = 1; // α = r
-  const before: number[] = [];
-  for (const t of tests)
-    before.push(await labelAccuracy((len) => viewOf(model, len), tok, t.reviews, splits.labels));
+  const before =
+    opts.before?.length === tests.length
+      ? [...opts.before]
+      : await uneditedAccuracies(model, tok, tests, splits.labels);
 
   const v = abscVars(method, p, base);
   const optimizer = tf.train.adam(p.lr);
-  let fixed: tf.Tensor[] = [];
+  let made: ReturnType<typeof abscLoss> | undefined;
   try {
-    const made = abscLoss(model, tok, v, { train, labels: splits.labels, scale });
-    fixed = made.fixed;
+    made = abscLoss(model, tok, v, { train, labels: splits.labels, scale });
     const losses: AbscResult["losses"] = [];
     await trainLoreft({
       vars: v.loreft.map((x) => x.v),
@@ -332,7 +355,7 @@ export async function runAbscMethod(
     return result;
   } finally {
     optimizer.dispose();
-    tf.dispose(fixed);
+    made?.dispose();
     disposeAbscVars(v);
   }
 }

@@ -59,11 +59,14 @@ export class GradBlocks {
     }
   }
 
-  /** Blocks `from` … last on resid [B, T, D] (positions from 0), with the plan's hooks. */
-  run(resid: tf.Tensor3D, hooks: HookPlan): tf.Tensor3D {
+  /**
+   * Blocks `from` … last on resid [B, T, D] (positions from 0), with the plan's hooks; `on`: a
+   * withOverrides view of the model to run instead (its replaced weights take the plain op).
+   */
+  run(resid: tf.Tensor3D, hooks: HookPlan, on: Gpt2Model = this.model): tf.Tensor3D {
     let r = resid;
     for (let l = this.from; l < this.model.config.nLayer; l++) {
-      const b = this.model.block(l, r, { hooks, linear: this.linear });
+      const b = on.block(l, r, { hooks, linear: this.linear });
       tf.dispose([b.kv.k, b.kv.v]); // (a gradient tape keeps its own copies of what it needs)
       r = b.resid;
     }

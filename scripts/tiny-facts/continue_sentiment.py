@@ -50,6 +50,7 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--save-every", type=int, default=0, help="also write the model files every N steps (a multiple of 25)")
+    p.add_argument("--mixture", help='documents per batch by section, e.g. "facts=0.4,bios=0.1,general=0.2,lexicon=0.1,opinions=0.2"')
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--report")
     args = p.parse_args()
@@ -63,7 +64,9 @@ def main() -> None:
     sections.update(opinion_texts(args.seed))
     docs = encode_docs(enc, sections, 64)
     model = load_model(args.src, arch).train()
-    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup=30, mixture=MIXTURE, log_every=25)
+    mixture = tuple((k, float(v)) for k, v in (x.split("=") for x in args.mixture.split(","))) if args.mixture else MIXTURE
+    assert {k for k, _ in mixture} <= set(docs), f"--mixture sections must be among {sorted(docs)}"
+    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup=30, mixture=mixture, log_every=25)
 
     def checkpoint(step: int) -> None:
         if args.save_every and step % args.save_every == 0:
@@ -75,7 +78,7 @@ def main() -> None:
     model = load_model(args.out, arch)
     result, _ = report(model, enc, world)
     domains = make_domain_reviews(args.seed)
-    result = {"continued_from": args.src, "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "mixture": dict(MIXTURE),
+    result = {"continued_from": args.src, "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "mixture": dict(mixture),
               "final_train_loss": history[-1]["loss"], **result, **sentiment_report(model, enc, args.seed, domains)}
     write_json(args.report or os.path.join(args.out, "report.json"), result)
     print(json.dumps(result, indent=1))
