@@ -111,10 +111,11 @@ export async function locateConsistency(
   }));
   const val = valFacts(train.length, settings.valRatio, settings.seed);
   const pairs = balancePairs(stratified, settings.seed, (p) => (val.has(p.fact) ? "val" : "train"));
-  if (pairs.length < 4) {
+  const nVal = pairs.filter((p) => val.has(p.fact)).length;
+  if (nVal < 2 || pairs.length - nVal < 2) {
     throw new EditError(
       "bad_dataset",
-      `only ${pairs.length} balanced pairs on the train relations: the model answers every paraphrase pair alike (or never), so there is no consistency label to probe`,
+      `too few balanced paraphrase pairs on the train relations (${pairs.length - nVal} to fit the probes, ${nVal} to score them; 2 of each needed): the model answers nearly every pair alike, so use more facts per relation`,
     );
   }
   const offsets: number[] = [];
