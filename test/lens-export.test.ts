@@ -9,7 +9,14 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../lib/engine";
 import { parseCsv } from "../lib/export/csv";
-import { attribCsv, dlaCsv, lensCsv } from "../lib/export/readouts";
+import {
+  attribCsv,
+  dlaCsv,
+  lensCsv,
+  modelAbout,
+  type ReadoutAbout,
+  readoutJson,
+} from "../lib/export/readouts";
 import { attributionPatching, compareWithPatching } from "../lib/interp/attribution";
 import { directLogitAttribution } from "../lib/interp/dla";
 import { logitLens } from "../lib/interp/logit-lens";
@@ -37,10 +44,19 @@ afterAll(() => {
   llama?.dispose();
 });
 
+const MODEL = modelAbout(
+  { name: "tiny-facts", nParams: 1_360_000, config: {} as never },
+  {
+    kind: "bundled",
+    name: "tiny-facts",
+  },
+);
+const ON_PROMPT: ReadoutAbout = { model: MODEL, backend: "wasm", prompt: PROMPT };
+
 describe("CSV exports of the read-outs", () => {
   it("lens: one row per layer, position and top-k entry, with p(target)", async () => {
     const r = await logitLens(engine, { prompt: PROMPT, topK: 2 });
-    const rows = parseCsv(lensCsv(r));
+    const rows = parseCsv(lensCsv(r, ON_PROMPT));
     const T = r.input_ids.length;
     expect(rows[0]).toEqual([
       "layer",
@@ -51,7 +67,11 @@ describe("CSV exports of the read-outs", () => {
       "rank",
       "top_token",
       "top_prob",
+      "model",
+      "prompt",
     ]);
+    // every row says what it is of
+    expect(rows.slice(1).every((x) => x[8] === "bundled:tiny-facts" && x[9] === PROMPT)).toBe(true);
     expect(rows.length - 1).toBe(r.layers.length * T * 2);
     const last = rows.filter((x) => x[0] === r.layers[6] && x[1] === String(T - 1));
     expect(Number(last[0][4])).toBe(r.target_prob[6][T - 1]);
@@ -64,7 +84,15 @@ describe("CSV exports of the read-outs", () => {
       target: "Parrow",
       foil: "Belkor",
     });
-    const rows = parseCsv(dlaCsv(r)).slice(1);
+    const all = parseCsv(dlaCsv(r, ON_PROMPT));
+    expect(all[0].slice(4)).toEqual(["target", "foil", "model", "prompt"]);
+    const rows = all.slice(1);
+    expect(
+      rows.every(
+        (x) =>
+          x.slice(4).join("|") === `${r.target.token}|${r.foil.token}|bundled:tiny-facts|${PROMPT}`,
+      ),
+    ).toBe(true);
     const terms = rows.filter((x) => x[0] !== "total" && x[0] !== "logit_diff");
     expect(terms).toHaveLength(2 + r.n_layer * (r.n_head + 2) + 1);
     const sum = terms.reduce((s, x) => s + Number(x[3]), 0);
@@ -77,7 +105,17 @@ describe("CSV exports of the read-outs", () => {
     const spec = { clean: PROMPT, corrupt: CORRUPT, target: "Parrow", foil: "Belkor" };
     const r = await attributionPatching(engine, spec);
     const exact = await compareWithPatching(engine, spec, r, ["head_out"]);
-    const rows = parseCsv(attribCsv(r, exact)).slice(1);
+    const about = { model: MODEL, clean: PROMPT, corrupt: CORRUPT };
+    const all = parseCsv(attribCsv(r, exact, about));
+    expect(all[0].slice(6)).toEqual(["target", "foil", "model", "clean", "corrupt"]);
+    const rows = all.slice(1);
+    expect(rows[0].slice(6)).toEqual([
+      r.target.token,
+      r.foil.token,
+      "bundled:tiny-facts",
+      PROMPT,
+      CORRUPT,
+    ]);
     const { n_layer: L, n_head: H } = r;
     const T = r.clean_ids.length;
     expect(rows).toHaveLength(3 * L * T + L * H + L * T * H);
@@ -87,6 +125,36 @@ describe("CSV exports of the read-outs", () => {
     const p = rows.find((x) => x[0] === "resid_pre" && x[1] === "1" && x[2] === "4");
     expect(Number(p?.[4])).toBe(r.scores.resid_pre[1][4]);
     expect(p?.[5]).toBe(""); // no exact resid_pre run
+  });
+});
+
+describe("JSON exports of the read-outs", () => {
+  it("the result after the model, backend and prompt it is of", async () => {
+    const r = await directLogitAttribution(engine, {
+      prompt: PROMPT,
+      target: "Parrow",
+      foil: "Belkor",
+    });
+    const j = JSON.parse(readoutJson(r, ON_PROMPT));
+    expect(Object.keys(j).slice(0, 3)).toEqual(["model", "backend", "prompt"]);
+    expect(j.model).toEqual({
+      name: "tiny-facts",
+      source: "bundled:tiny-facts",
+      n_params: 1_360_000,
+    });
+    expect(j.prompt).toBe(PROMPT);
+    expect(j.target).toEqual(r.target);
+    expect(j.foil).toEqual(r.foil);
+    expect(j.heads).toEqual(r.heads);
+    const hub = modelAbout(
+      { name: "x", nParams: 2, config: {} as never },
+      {
+        kind: "hub",
+        repo: "org/tiny",
+        revision: "abc123",
+      },
+    );
+    expect(hub.source).toBe("hub:org/tiny@abc123");
   });
 });
 
@@ -109,7 +177,7 @@ describe("families", () => {
     });
     expect(attrib.scores.head_out_pos).toHaveLength(llama.config.nLayer);
     expect(attrib.scores.resid_pre.flat().every(Number.isFinite)).toBe(true);
-    expect(parseCsv(dlaCsv(dla)).length).toBeGreaterThan(1);
+    expect(parseCsv(dlaCsv(dla, ON_PROMPT)).length).toBeGreaterThan(1);
     const lens = await logitLens(host, { prompt: ids, topK: 2 });
     expect(lens.target_prob).toHaveLength(llama.config.nLayer + 1);
   });

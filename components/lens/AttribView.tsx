@@ -76,9 +76,10 @@ export function AttribView() {
             />
           ))}
           <ReadoutExports
+            type="attrib"
             name="attribution"
-            json={() => ({ ...a.result, exact: a.exact })}
-            csv={() => attribCsv(a.result as AttributionResult, a.exact)}
+            result={{ ...a.result, exact: a.exact }}
+            csv={(about) => attribCsv(a.result as AttributionResult, a.exact, about)}
           />
         </>
       ) : (

@@ -75,7 +75,12 @@ export function DlaView() {
       {result && job ? (
         <>
           <DlaResultView result={result} prompt={job.prompt} />
-          <ReadoutExports name="dla" json={() => result} csv={() => dlaCsv(result)} />
+          <ReadoutExports
+            type="dla"
+            name="dla"
+            result={result}
+            csv={(about) => dlaCsv(result, about)}
+          />
         </>
       ) : (
         <p className="heatmap__empty">Attribute to fill this in.</p>

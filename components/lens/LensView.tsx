@@ -64,7 +64,12 @@ export function LensView() {
       {result && job ? (
         <>
           <LensMap result={result} prompt={job.prompt} />
-          <ReadoutExports name="logit-lens" json={() => result} csv={() => lensCsv(result)} />
+          <ReadoutExports
+            type="lens"
+            name="logit-lens"
+            result={result}
+            csv={(about) => lensCsv(result, about)}
+          />
         </>
       ) : (
         <p className="heatmap__empty">Run the logit lens to fill this in.</p>

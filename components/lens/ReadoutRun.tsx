@@ -3,6 +3,7 @@
  * What the three read-out views share: the status line of a read-out (RunLine with its own
  * cancel and phase words), its Run button, and its JSON / CSV exports.
  */
+import { modelAbout, type ReadoutAbout, readoutJson } from "@/lib/export/readouts";
 import type { ReadoutType } from "@/lib/lens-jobs";
 import type { RunInfo } from "@/lib/store";
 import { fmtInt } from "@/lib/viz/format";
@@ -63,24 +64,38 @@ export function RunButton({ type, label }: { type: ReadoutType; label: string })
   );
 }
 
-/** JSON (the CLI's fields) and CSV downloads of a read-out on screen. */
+/** What the read-out `type` on screen is of: the model, the backend, its prompt(s). */
+export function useReadoutAbout(type: ReadoutType): ReadoutAbout | null {
+  const info = useCauseway((s) => s.model.info);
+  const source = useCauseway((s) => s.model.source);
+  const backend = useCauseway((s) => s.model.backend);
+  const job = useCauseway((s) => s.readouts[type].job);
+  if (!info || !job) return null;
+  const model = modelAbout(info, source);
+  const of = "prompt" in job ? { prompt: job.prompt } : { clean: job.clean, corrupt: job.corrupt };
+  return { model, ...(backend ? { backend } : {}), ...of };
+}
+
+/** JSON (the CLI's fields, after what it is of) and CSV downloads of a read-out on screen. */
 export function ReadoutExports({
+  type,
   name,
-  json,
+  result,
   csv,
 }: {
+  type: ReadoutType;
   name: string;
-  json: () => unknown;
-  csv: () => string;
+  result: object;
+  csv: (about: ReadoutAbout) => string;
 }) {
+  const about = useReadoutAbout(type);
+  if (!about) return null;
   return (
     <div className="lens__exports">
       <button
         type="button"
         className="btn btn--ghost btn--small"
-        onClick={() =>
-          downloadText(JSON.stringify(json(), null, 2), `${name}.json`, "application/json")
-        }
+        onClick={() => downloadText(readoutJson(result, about), `${name}.json`, "application/json")}
         data-testid={`export-${name}-json`}
       >
         JSON
@@ -88,7 +103,7 @@ export function ReadoutExports({
       <button
         type="button"
         className="btn btn--ghost btn--small"
-        onClick={() => downloadText(csv(), `${name}.csv`, "text/csv")}
+        onClick={() => downloadText(csv(about), `${name}.csv`, "text/csv")}
         data-testid={`export-${name}-csv`}
       >
         CSV

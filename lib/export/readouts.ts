@@ -1,20 +1,61 @@
 /**
- * The read-out views' results as CSV (RFC 4180, one row per number; ./csv.ts quoting). The JSON
- * exports are the results themselves, with the CLI's field names (docs/attribution.md).
+ * The read-out views' results as files that say what they are of: which model (name, source,
+ * parameters) and which prompt(s). JSON is the result with the CLI's field names
+ * (docs/attribution.md) after `model`, `backend` and `prompt` (or `clean` / `corrupt`). CSV is
+ * RFC 4180, one row per number (./csv.ts quoting), with the model and prompt(s) as the last
+ * columns of every row:
  *
- *   lens:   layer,position,token,target,target_prob,rank,top_token,top_prob   (one row per top-k entry)
- *   dla:    component,layer,head,contribution                               (+ total, logit_diff)
- *   attrib: site,layer,position,head,estimate,exact                          (exact empty when not run)
+ *   lens:   layer,position,token,target,target_prob,rank,top_token,top_prob,model,prompt
+ *   dla:    component,layer,head,contribution,target,foil,model,prompt      (+ total, logit_diff)
+ *   attrib: site,layer,position,head,estimate,exact,target,foil,model,clean,corrupt
+ *           (exact empty when not run)
  */
 import type { AttributionComparison, AttributionResult } from "../interp/attribution";
 import type { DlaResult } from "../interp/dla";
 import type { LensResult } from "../interp/logit-lens";
+import { modelDisplayName } from "../load/source-trust";
+import type { ModelInfo, ModelSource } from "../protocol";
 import { cell } from "./csv";
 
 const csv = (header: string[], rows: (string | number)[][]) =>
   `${[header, ...rows].map((r) => r.map(cell).join(",")).join("\r\n")}\r\n`;
 
-export function lensCsv(r: LensResult): string {
+/** The model a read-out ran on. */
+export interface ModelAbout {
+  name: string;
+  /** "bundled:tiny-facts", "hub:org/name@rev", "url:…", "files:…" (lib/load/source-trust.ts). */
+  source: string;
+  n_params: number;
+}
+
+/** What a read-out is of: the model, the backend, and its prompt (lens, dla) or prompts (attrib). */
+export interface ReadoutAbout {
+  model: ModelAbout;
+  backend?: string;
+  prompt?: string;
+  clean?: string;
+  corrupt?: string;
+}
+
+export function modelAbout(info: ModelInfo, source: ModelSource | null): ModelAbout {
+  const src = source ? `${source.kind}:${modelDisplayName(source)}` : info.name;
+  return { name: info.name, source: src, n_params: info.nParams };
+}
+
+/** The result as JSON, after what it is of. */
+export function readoutJson(result: object, about: ReadoutAbout): string {
+  return JSON.stringify({ ...about, ...result }, null, 2);
+}
+
+const aboutCells = (a: ReadoutAbout) =>
+  a.clean !== undefined
+    ? [a.model.source, a.clean, a.corrupt ?? ""]
+    : [a.model.source, a.prompt ?? ""];
+const aboutHeader = (a: ReadoutAbout) =>
+  a.clean !== undefined ? ["model", "clean", "corrupt"] : ["model", "prompt"];
+
+export function lensCsv(r: LensResult, about: ReadoutAbout): string {
+  const of = aboutCells(about);
   const rows: (string | number)[][] = [];
   r.layers.forEach((layer, i) => {
     r.input_tokens.forEach((token, t) => {
@@ -28,15 +69,16 @@ export function lensCsv(r: LensResult): string {
           k + 1,
           top.token,
           top.prob,
+          ...of,
         ]);
       });
     });
   });
   const header = ["layer", "position", "token", "target", "target_prob", "rank", "top_token"];
-  return csv([...header, "top_prob"], rows);
+  return csv([...header, "top_prob", ...aboutHeader(about)], rows);
 }
 
-export function dlaCsv(r: DlaResult): string {
+export function dlaCsv(r: DlaResult, about: ReadoutAbout): string {
   const rows: (string | number)[][] = [
     ["embed", "", "", r.embed],
     ["pos_embed", "", "", r.pos_embed],
@@ -50,11 +92,20 @@ export function dlaCsv(r: DlaResult): string {
   }
   rows.push(["ln_final_bias", "", "", r.ln_final_bias]);
   rows.push(["total", "", "", r.total], ["logit_diff", "", "", r.logit_diff]);
-  return csv(["component", "layer", "head", "contribution"], rows);
+  const of = [r.target.token, r.foil.token, ...aboutCells(about)];
+  const header = ["component", "layer", "head", "contribution", "target", "foil"];
+  return csv(
+    [...header, ...aboutHeader(about)],
+    rows.map((x) => [...x, ...of]),
+  );
 }
 
 /** Estimate and (where run) exact patching, cell by cell. */
-export function attribCsv(r: AttributionResult, exact: readonly AttributionComparison[]): string {
+export function attribCsv(
+  r: AttributionResult,
+  exact: readonly AttributionComparison[],
+  about: ReadoutAbout,
+): string {
   type Cell = { l: number; t: number | ""; h: number | ""; v: number };
   const ex = (site: string) => exact.find((c) => c.site === site)?.exact;
   const at = (e: unknown, c: Cell) => {
@@ -79,8 +130,10 @@ export function attribCsv(r: AttributionResult, exact: readonly AttributionCompa
       ),
     ],
   ];
+  const of = [r.target.token, r.foil.token, ...aboutCells(about)];
   const rows = sites.flatMap(([site, cells]) =>
-    cells.map((c) => [site, c.l, c.t, c.h, c.v, at(ex(site), c)]),
+    cells.map((c) => [site, c.l, c.t, c.h, c.v, at(ex(site), c), ...of]),
   );
-  return csv(["site", "layer", "position", "head", "estimate", "exact"], rows);
+  const header = ["site", "layer", "position", "head", "estimate", "exact", "target", "foil"];
+  return csv([...header, ...aboutHeader(about)], rows);
 }
