@@ -146,6 +146,41 @@ describe("SWEA⊕OS against the torch reference", () => {
   });
 });
 
+describe("the lookup (lib/model/token-match.ts, match_add)", () => {
+  it("takes the longest key at each position, left to right, never overlapping", () => {
+    const spans = matchSpans(
+      [
+        [1, 2, 3, 1, 2, 9],
+        [2, 3, 1, 2, 3],
+      ],
+      [
+        [1, 2],
+        [1, 2, 3],
+        [3, 1],
+      ],
+    );
+    expect(spans).toEqual([
+      { key: 1, row: 0, start: 0 },
+      { key: 0, row: 0, start: 3 },
+      { key: 2, row: 1, start: 1 },
+    ]);
+  });
+
+  it("is refused at any hook but hook_embed, and without token ids", () => {
+    const iv = {
+      op: "match_add" as const,
+      matches: [{ tokens: [1], value: new Array(32).fill(0) }],
+    };
+    expect(() =>
+      model.hooks({ interventions: [{ hook: "blocks.0.hook_resid_post", ...iv }] }),
+    ).toThrow(/match_add applies only at hook_embed/);
+    const plan = model.hooks({ interventions: [{ hook: "hook_embed", ...iv }] });
+    expect(() => tf.tidy(() => plan.apply("hook_embed", tf.zeros([1, 2, 32]), 0, {}))).toThrow(
+      /needs the pass's \[1, 2\] token ids/,
+    );
+  });
+});
+
 describe("SWEA as data", () => {
   it("survives an edit file and a share link, and --save says why it is not in the checkpoint", async () => {
     const back = parseEditFile(JSON.parse(serializeEdits([learned]))).edits[0];
