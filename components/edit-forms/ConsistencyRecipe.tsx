@@ -13,6 +13,7 @@ import { percent } from "../format";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { chosenHeads, consistencyRows } from "./consistency-view";
+import { HeadGrid } from "./HeadGrid";
 
 export function ConsistencyRecipe() {
   const P = CONSISTENCY_PARAMS;
@@ -112,40 +113,9 @@ function ConsistencyResult({ run }: { run: ConsistencyRun }) {
         {run.chosen_by === "given" ? "given" : "chosen on the train relations"}):{" "}
         {[...chosen].join(", ")}. Held-out relations {run.relations.heldout.join(", ")}.
       </small>
-      <table className="probe__table" data-testid="consistency-grid">
-        <thead>
-          <tr>
-            <th />
-            {run.probe.accuracy[0].map((_, h) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: heads are positions
-              <th key={h}>H{h}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {run.probe.accuracy.map((row, l) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: layers are positions
-            <tr key={l}>
-              <th>L{l}</th>
-              {row.map((a, h) => (
-                <td
-                  // biome-ignore lint/suspicious/noArrayIndexKey: heads are positions
-                  key={h}
-                  data-testid="consistency-cell"
-                  data-acc={a}
-                  style={{
-                    background: `rgba(47, 111, 223, ${Math.max(0, (a - 0.5) * 2)})`,
-                    outline: chosen.has(`L${l}H${h}`) ? "2px solid currentColor" : undefined,
-                  }}
-                  title={`L${l}H${h}: ${percent(a)}`}
-                >
-                  {Number.isNaN(a) ? "–" : Math.round(a * 100)}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <div data-testid="consistency-grid">
+        <HeadGrid accuracy={run.probe.accuracy} cellTestId="consistency-cell" outlined={chosen} />
+      </div>
       <small className="field__help">
         Held-out-fact accuracy (%) of a logistic probe per head on [z(pᵢ); z(pⱼ)],{" "}
         {run.pairs.balanced} pairs balanced per template pair (of {run.pairs.all}); a probe on the

@@ -7,11 +7,11 @@
  * top-K head_steer edit Apply adds.
  */
 import { useState } from "react";
-import { percent } from "../format";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { AlphaCurve } from "./AlphaCurve";
 import { ConsistencyRecipe } from "./ConsistencyRecipe";
+import { HeadGrid } from "./HeadGrid";
 import {
   HEAD_PAIRS,
   type HeadDraft,
@@ -229,39 +229,7 @@ function ProbeGrid({ pair }: { pair: HeadDraft["pair"] }) {
       {probe.status === "error" && probe.error ? (
         <p className="form-error">{probe.error.message}</p>
       ) : null}
-      {probe.accuracy ? (
-        <table className="probe__table">
-          <thead>
-            <tr>
-              <th />
-              {probe.accuracy[0].map((_, h) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: heads are positions
-                <th key={h}>H{h}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {probe.accuracy.map((row, l) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: layers are positions
-              <tr key={l}>
-                <th>L{l}</th>
-                {row.map((a, h) => (
-                  <td
-                    // biome-ignore lint/suspicious/noArrayIndexKey: heads are positions
-                    key={h}
-                    data-testid="probe-cell"
-                    data-acc={a}
-                    style={{ background: `rgba(47, 111, 223, ${Math.max(0, (a - 0.5) * 2)})` }}
-                    title={`L${l}H${h}: ${percent(a)}`}
-                  >
-                    {Number.isNaN(a) ? "–" : Math.round(a * 100)}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      {probe.accuracy ? <HeadGrid accuracy={probe.accuracy} cellTestId="probe-cell" /> : null}
       {probe.accuracy ? (
         <small className="field__help">
           Validation accuracy (%) of a logistic probe on each head's last-token output,{" "}
