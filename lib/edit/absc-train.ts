@@ -97,7 +97,7 @@ export function abscLayers(
   return method === "lora_all" ? Array.from({ length: nLayer }, (_, l) => l) : [...layers];
 }
 
-/** Trainable parameters of a method, before training (the form shows it). */
+/** Trainable parameters of a method (the CLI table's column). */
 export function abscParamCount(
   method: AbscMethod,
   p: { layers: readonly number[]; rank: number },
@@ -314,7 +314,8 @@ export async function runAbscMethod(
       ? [...opts.before]
       : await uneditedAccuracies(model, tok, tests, splits.labels);
 
-  const v = abscVars(method, p, base);
+  // full fine-tuning starts from the weights as edited so far (a view has the stack's weights)
+  const v = abscVars(method, p, viewOf(model, 2));
   const optimizer = tf.train.adam(p.lr);
   let made: ReturnType<typeof abscLoss> | undefined;
   try {
