@@ -18,6 +18,7 @@ import {
   labelPairs,
 } from "../lib/edit/consistency-metric";
 import { balancePairs, probeConsistency, valFacts } from "../lib/edit/consistency-probe";
+import { chooseKAlpha } from "../lib/edit/consistency-run";
 
 describe("consistency metric", () => {
   it("scores a constructed case: pairs agreeing and prompts right, pooled over facts", () => {
@@ -167,5 +168,19 @@ describe("consistency data", () => {
     ).toThrow(/at least two relations/);
     expect(() => splitRelations(["P1", "P2"], ["P7"])).toThrow(/P7 has no facts/);
     expect(() => splitRelations(["P1", "P2"], ["P1", "P2"])).toThrow(/both be non-empty/);
+  });
+});
+
+describe("choosing K and α on the train relations", () => {
+  it("takes the best consistency that keeps accuracy within 0.02; ties to the smaller K, α", () => {
+    const sweep = [
+      { k: 1, alpha: 1, consistency: 0.8, accuracy: 0.9 },
+      { k: 1, alpha: 2, consistency: 0.95, accuracy: 0.85 }, // loses 0.05 accuracy: out
+      { k: 2, alpha: 1, consistency: 0.82, accuracy: 0.89 },
+      { k: 4, alpha: 1, consistency: 0.82, accuracy: 0.9 },
+    ];
+    expect(chooseKAlpha(sweep, 0.9)).toMatchObject({ k: 2, alpha: 1 });
+    // when every point loses accuracy, the best consistency anyway
+    expect(chooseKAlpha(sweep, 1)).toMatchObject({ k: 1, alpha: 2 });
   });
 });
