@@ -49,6 +49,7 @@ export function DatasetImport<T>(p: DatasetImportProps<T>) {
   };
 
   const readFile = async (f: File) => {
+    setError(null);
     if (f.size > MAX_DATASET_BYTES) {
       setError(`${f.name}: larger than ${MAX_DATASET_BYTES / MiB} MiB`);
       return;
@@ -72,6 +73,7 @@ export function DatasetImport<T>(p: DatasetImportProps<T>) {
   };
 
   const askUrl = () => {
+    setError(null);
     let abs: string;
     try {
       abs = new URL(url.trim(), window.location.href).href;

@@ -64,7 +64,10 @@ export function BatchForm({ onCancel }: EditFormProps) {
   const [imported, setImported] = useState<ImportedRewrites | null>(null);
   const [corpus, setCorpus] = useState<{ name: string; texts: string[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const set = (p: Partial<BatchDraft>) => setD((x) => ({ ...x, ...p }));
+  const set = (p: Partial<BatchDraft>) => {
+    setD((x) => ({ ...x, ...p }));
+    setError(null); // a message about the draft before this change no longer applies
+  };
   useEffect(() => loadMethods(), [loadMethods]);
   useEffect(() => setD((x) => ({ ...x, start: batch.nextCase })), [batch.nextCase]);
   // the first method the worker has when it lacks the one chosen (memit by default)
@@ -154,7 +157,8 @@ export function BatchForm({ onCancel }: EditFormProps) {
           onChange={(v) => set({ steps: v })}
           param={EDIT_PARAMS.romeSteps}
           allowEmpty
-          placeholder="default"
+          placeholder="auto"
+          width={72}
           testId="batch-steps"
         />
         <label className={s.check}>
