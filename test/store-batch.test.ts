@@ -162,6 +162,8 @@ describe("the batch slice", () => {
   it("a cancel or a failure keeps the edits learned before it", () => {
     st().runBatch(SPEC);
     learned(1, [memit(1)]);
+    st().runBatch(SPEC); // one run at a time: ignored
+    expect(port.batches).toHaveLength(1);
     st().cancelBatch();
     expect(port.batchCancels).toBe(1);
     expect(st().batch.status).toBe("cancelled");

@@ -221,10 +221,10 @@ export function BatchForm({ onCancel }: EditFormProps) {
         <button
           type="submit"
           className="btn btn--primary"
-          disabled={methods.length === 0}
+          disabled={methods.length === 0 || running}
           data-testid="batch-run"
         >
-          {running ? "Restart run" : "Run batch edit"}
+          {running ? "Running…" : "Run batch edit"}
         </button>
       </div>
       <BatchRun />

@@ -42,7 +42,7 @@ export interface BatchState {
 
 export interface BatchSlice {
   batch: BatchState;
-  /** Starts a run (one at a time; the latest wins). */
+  /** Starts a run (one at a time: ignored while one runs). */
   runBatch(spec: BatchRunSpec): void;
   /** Stops the run; the edits learned so far go onto the stack. */
   cancelBatch(): void;
@@ -146,7 +146,8 @@ export function createBatchSlice(ctx: Context): StateCreator<CausewayState, [], 
           set((x) => ({ batch: { ...x.batch, status: "error", error } }));
           return;
         }
-        if (s.batch.status === "running") ctx.port.cancelBatch?.();
+        // one run at a time: a second would start from the stack without the first's edits
+        if (s.batch.status === "running") return;
         const c = spec.cases;
         const nextCase = c.from === "model" ? c.start + c.count : s.batch.nextCase;
         set((x) => ({
