@@ -2,7 +2,7 @@
 /**
  * A patching result as a grid of cells on a diverging scale centred at 0 (red below, blue above),
  * for layer × position, (layer, head) × position and layer × head maps: hover shows a cell's
- * value, a click (or Enter) on a cell calls `onCellClick`. Columns may come in groups (the heads
+ * value, a click (or Enter) on a cell calls `onCellClick`; `marked` cells carry a dot. Columns may come in groups (the heads
  * of one layer), labelled once per group. NaN cells are not computed (or not part of the map).
  */
 import { useMemo, useState } from "react";
@@ -25,6 +25,8 @@ export interface PatchGridProps {
   /** What one cell is, for its tooltip and aria label: "L3 at “Sten”". */
   cellName: (row: number, col: number) => string;
   selected?: { row: number; col: number } | null;
+  /** Cells outlined as members of a set (e.g. path patching's receivers). */
+  marked?: readonly { row: number; col: number }[];
   onCellClick?: (row: number, col: number) => void;
   /** Cells that take a click even without a value (e.g. picking a sender). */
   clickBlank?: boolean;
@@ -72,6 +74,7 @@ export function PatchGrid(p: PatchGridProps) {
             const filled = !Number.isNaN(v);
             const clickable = !!onCellClick && (filled || !!p.clickBlank);
             const on = selected?.row === r && selected?.col === c;
+            const member = !!p.marked?.some((m) => m.row === r && m.col === c);
             return (
               // biome-ignore lint/a11y/useSemanticElements: an SVG cell cannot be a <button>
               <rect
@@ -91,6 +94,7 @@ export function PatchGrid(p: PatchGridProps) {
                 data-row={r}
                 data-col={c}
                 data-value={filled ? v : undefined}
+                data-marked={member || undefined}
                 style={{ cursor: clickable ? "pointer" : "default" }}
                 onMouseEnter={() => setHover({ row: r, col: c })}
                 onMouseLeave={() => setHover(null)}
@@ -105,6 +109,18 @@ export function PatchGrid(p: PatchGridProps) {
             );
           }),
         )}
+        {p.marked?.map((m) => (
+          <circle
+            key={`m${m.row}-${m.col}`}
+            cx={left + (m.col + 0.5) * cell}
+            cy={top + (m.row + 0.5) * cell}
+            r={Math.max(2.5, cell * 0.17)}
+            fill="#fff"
+            stroke="var(--ink)"
+            strokeWidth={1.5}
+            pointerEvents="none"
+          />
+        ))}
       </svg>
       <figcaption className="patchgrid__readout" data-testid={`${testId}-readout`}>
         {shown

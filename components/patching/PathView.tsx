@@ -3,7 +3,8 @@
  * Path patching (lib/interp/path-patch.ts): pick a sender head on the grid (coloured by head
  * patching when that has run on these prompts), then see how much of the corruption travels from
  * it into each later head's queries, keys or values: a layer × head grid of effects, 0 = nothing,
- * −1 = all of it. A receiver opens the head edit form.
+ * −1 = all of it. Clicking receivers on that grid picks a receiver set, measured jointly beside
+ * it (./ReceiverSet.tsx), where each member also opens the head edit form.
  */
 import { useMemo } from "react";
 import { pathCsv, pathJson } from "@/lib/export/patching";
@@ -14,6 +15,8 @@ import { useCauseway } from "../StoreProvider";
 import { GridExport } from "./GridExport";
 import { PatchGrid } from "./PatchGrid";
 import { PatchPrompts } from "./PatchPrompts";
+import { ReceiverSet } from "./ReceiverSet";
+import "./patching.css";
 
 export function PathView() {
   const st = useCauseway((s) => s.path);
@@ -23,8 +26,7 @@ export function PathView() {
   const setSender = useCauseway((s) => s.setPathSender);
   const setInputs = useCauseway((s) => s.setPathInputs);
   const runPath = useCauseway((s) => s.runPath);
-  const open = useCauseway((s) => s.openEditForm);
-  const clean = useCauseway((s) => s.patch.settings.clean);
+  const toggleReceiver = useCauseway((s) => s.toggleReceiver);
   const backend = useCauseway((s) => s.model.backend);
   const L = cfg?.nLayer ?? 0;
   const H = cfg?.nHead ?? 0;
@@ -36,6 +38,10 @@ export function PathView() {
   const r = st.result;
   const b = r?.baseline ?? null;
   const layers = Array.from({ length: L }, (_, l) => `L${l}`);
+  const marked = useMemo(
+    () => st.receivers.map((h) => ({ row: h.layer, col: h.head })),
+    [st.receivers],
+  );
   return (
     <section className="panel patching" aria-labelledby="path-title" data-testid="path-panel">
       <header className="panel__head">
@@ -133,10 +139,9 @@ export function PathView() {
               cellName={(l, h) =>
                 `L${b.sender.layer}H${b.sender.head} → L${l}H${h} (${b.inputs.join("")})`
               }
-              onCellClick={(layer, head) =>
-                open({ form: "head", site: { layer, head, kind: "head" }, prompt: clean })
-              }
-              caption={`(LD − LD clean) / (LD clean − LD corrupted), ${b.target.token} vs ${b.foil.token}: 0 = the path carries nothing, −1 = all of it`}
+              marked={marked}
+              onCellClick={(layer, head) => toggleReceiver({ layer, head })}
+              caption={`(LD − LD clean) / (LD clean − LD corrupted), ${b.target.token} vs ${b.foil.token}: 0 = the path carries nothing, −1 = all of it; click heads to add them to the receiver set`}
             />
           ) : (
             <p className="heatmap__empty">
@@ -145,6 +150,7 @@ export function PathView() {
                 : "Pick a sender, then path patch to fill in its receivers."}
             </p>
           )}
+          {b && r?.values ? <ReceiverSet nHead={b.nHead} /> : null}
         </div>
       </div>
     </section>
