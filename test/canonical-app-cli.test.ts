@@ -72,10 +72,8 @@ describe("canonical examples: app and CLI agree", () => {
     const c = val[0];
     expect(c.suffix).toBe(" y"); // the relation's next object: a counterfactual
     expect(c.heldout).toEqual(["ab went to", "ab is at"]);
-    expect(c.ood).toEqual([
-      "A cat sat. It slept. ab went to",
-      expect.stringMatching(/\. ab is at$/),
-    ]);
+    // a story, then another subject's fact that names neither " y" nor " x"
+    expect(c.ood).toEqual(["A cat sat. It slept. ab went to", "cd eats p. ab is at"]);
     // other subjects with the same template (not already answering the suffix), same subject
     // other relations
     expect(c.negatives).toEqual([{ prompt: "ab eats", answer: " q", kind: "other_relation" }]);

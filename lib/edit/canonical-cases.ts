@@ -7,7 +7,8 @@
  *   held-out           r's other phrasings with s (lib/edit/canonical.ts canonicalPrompts)
  *   out of distribution the fact inside longer, differently built contexts: a story from the
  *                      world's general text before a held-out phrasing, or another subject's
- *                      true fact ("Gosre Statistis works as a doctor.") before it; the stories
+ *                      true fact ("Gosre Statistis works as a doctor.", never naming the
+ *                      suffix or the true answer) before it; the stories
  *                      come from general_text after the texts the deviation cap measures
  *   hard negatives     similar prompts whose answer must NOT change: t with other subjects of r
  *                      (their own answers), and s with other relations (s's other facts)
@@ -131,10 +132,13 @@ export function canonicalCases(
     seen.add(f.subject);
     const suffix = rel.objects[(rel.objects.indexOf(f.attribute) + 1) % rel.objects.length];
     const others = facts.filter((g) => g.subject !== f.subject);
+    // a distractor never names the suffix or the true answer (it would prime a copy)
+    const distractors = others.filter((g) => g.attribute !== suffix && g.attribute !== f.attribute);
     const ood = Array.from({ length: p.ood }, (_, i) => {
       const phrasing = held.prompts[i % held.prompts.length];
-      if (i % 2 === 0) return `${firstSentences(pick(stories), 2)} ${phrasing}`;
-      const g = pick(others);
+      if (i % 2 === 0 || distractors.length === 0)
+        return `${firstSentences(pick(stories), 2)} ${phrasing}`;
+      const g = pick(distractors);
       return `${g.prompt}${g.attribute}. ${phrasing}`;
     });
     const sameRel = others.filter((g) => g.template === f.template && g.attribute !== suffix);
