@@ -184,3 +184,31 @@ test("head steering: a probe grid of layer × head accuracies; top-K steers the 
   await page.getByTestId("edit-remove").click();
   await expect(row).toHaveCount(0);
 });
+
+test("consistency recipe: before/after on held-out relations, probe grid, Apply adds its head_steer", async () => {
+  test.setTimeout(60_000);
+  await page.getByTestId("add-edit-head").click();
+  const form = page.getByTestId("head-form");
+  await form.getByText("Consistency", { exact: true }).click();
+  await page.locator("#cons-k").fill("2");
+  await page.locator("#cons-alpha").fill("2");
+  await page.locator("#cons-facts").fill("20");
+  await page.getByTestId("consistency-run").click();
+  const scores = page.getByTestId("consistency-scores");
+  await expect(scores).toBeVisible({ timeout: 50_000 });
+  // held-out consistency before and after: fractions the run measured (app = CLI: test/consistency-app.test.ts)
+  const cell = page.getByTestId("consistency-held-out").locator("td").first();
+  for (const k of ["data-before", "data-after"]) {
+    const v = Number(await cell.getAttribute(k));
+    expect(v).toBeGreaterThan(0);
+    expect(v).toBeLessThanOrEqual(1);
+  }
+  await expect(page.getByTestId("consistency-cell")).toHaveCount(6 * 4);
+  await page.getByTestId("head-apply").click();
+  const row = page.getByTestId("edit-row");
+  await expect(row).toHaveCount(1);
+  await expect(row).toHaveAttribute("data-kind", "head_steer");
+  await expect(row).toHaveAttribute("data-learned", "true");
+  await page.getByTestId("edit-remove").click();
+  await expect(row).toHaveCount(0);
+});
