@@ -281,3 +281,39 @@ test("cancelling a ROME learning keeps the applied stack and its predictions", a
   await expect.poll(() => bars(page, "predictions")).toEqual(edited);
   expect(errors, "uncaught errors in the page").toEqual([]);
 });
+
+test("batch form: 3 CounterFact cases, memit, batch 3 → one edit on the stack, scores and curve", async ({
+  page,
+}) => {
+  // MEMIT with 3 steps and C = identity: the test is about the run's path through the worker
+  // and back onto the stack, not about how good the edit is (test/batch-worker.test.ts checks
+  // the numbers against the CLI). About 25 s of the run on wasm under load.
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto("/");
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 60_000,
+  });
+  await page.getByTestId("add-edit-batch").click();
+  const form = page.getByTestId("batch-form");
+  await expect(page.getByTestId("batch-method")).toHaveValue("memit");
+  await page.locator("#batch-count").fill("3");
+  await page.locator("#batch-size").fill("3");
+  await page.locator("#batch-steps").fill("3");
+  await form.getByText("identity", { exact: true }).click();
+  await page.getByTestId("batch-run").click();
+  await expect(page.getByTestId("batch-progress")).toBeVisible();
+  const view = page.getByTestId("batch-run-view");
+  await expect(view).toHaveAttribute("data-status", "done", { timeout: 100_000 });
+  await expect(page.getByTestId("edit-row")).toHaveCount(1);
+  await expect(page.getByTestId("edit-row")).toContainText("memit");
+  await expect(page.getByTestId("batch-pushed")).toContainText("1 learned edit");
+  await expect(page.getByTestId("batch-scores").locator("[data-score=efficacy]")).toBeVisible();
+  await expect(page.getByTestId("batch-curve")).toBeVisible();
+  await expect(page.getByTestId("batch-curve").locator("circle")).not.toHaveCount(0);
+  await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready");
+  // the next run starts after these cases
+  await expect(page.locator("#batch-start")).toHaveValue("3");
+  expect(errors, "uncaught errors in the page").toEqual([]);
+});
