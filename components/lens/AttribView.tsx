@@ -36,7 +36,10 @@ export function AttribView() {
           checked against exact patching
         </span>
       </header>
-      <form className="lens__form lens__form--pair" onSubmit={(e) => e.preventDefault()}>
+      <form
+        className="lens__form lens__form--pair lens__form--prompts"
+        onSubmit={(e) => e.preventDefault()}
+      >
         {FIELDS.map(([key, label, placeholder]) => (
           <TextField
             key={key}
@@ -45,6 +48,7 @@ export function AttribView() {
             onChange={(v) => setPatch({ [key]: v })}
             placeholder={placeholder}
             testId={`attrib-${key}`}
+            wide={key === "clean" || key === "corrupt"}
           />
         ))}
         <label className="field field--check">

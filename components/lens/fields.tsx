@@ -8,15 +8,18 @@ export function TextField({
   onChange,
   placeholder,
   testId,
+  wide = false,
 }: {
   label: string;
   value: string;
   onChange: (v: string) => void;
   placeholder?: string;
   testId: string;
+  /** A prompt: takes the row's room before the token fields. */
+  wide?: boolean;
 }) {
   return (
-    <label className="field">
+    <label className={wide ? "field field--wide" : "field"}>
       <span className="field__label">{label}</span>
       <input
         className="field__input"

@@ -8,6 +8,7 @@
 import { useMemo, useState } from "react";
 import { fmtValue, visibleToken } from "@/lib/viz/format";
 import { divergingScale, symmetricDomain } from "@/lib/viz/scales";
+import "./patching.css";
 
 const UNFILLED = "#f1f0ec";
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -122,6 +123,14 @@ export function PatchGrid(p: PatchGridProps) {
           />
         ))}
       </svg>
+      <div className="patchgrid__legend" data-testid={`${testId}-legend`}>
+        {[domain[0], domain[0] / 2, 0, domain[1] / 2, domain[1]].map((v) => (
+          <span key={v} className="patchgrid__swatch">
+            <i style={{ background: scale.color(v) ?? UNFILLED }} />
+            {fmtValue(v)}
+          </span>
+        ))}
+      </div>
       <figcaption className="patchgrid__readout" data-testid={`${testId}-readout`}>
         {shown
           ? `${p.cellName(shown.row, shown.col)}: ${Number.isNaN(value(shown.row, shown.col)) ? "—" : fmtValue(value(shown.row, shown.col))}`

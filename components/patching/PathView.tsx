@@ -16,7 +16,6 @@ import { GridExport } from "./GridExport";
 import { PatchGrid } from "./PatchGrid";
 import { PatchPrompts } from "./PatchPrompts";
 import { ReceiverSet } from "./ReceiverSet";
-import "./patching.css";
 
 export function PathView() {
   const st = useCauseway((s) => s.path);
