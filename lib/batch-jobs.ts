@@ -68,8 +68,10 @@ export interface BatchProgressMsg {
   /** stats: layer index of `total`; unedited: cases; edit/learned/score: batch of `total`. */
   done: number;
   total: number;
-  /** stats: the layer and where its C came from. */
+  /** stats: the layer, the corpus texts done of `of`, and where its C came from. */
   layer?: number;
+  texts?: number;
+  of?: number;
   source?: "storage" | "computed" | "memory";
   /** edit: the request in the batch and its optimisation step. */
   request_index?: number;

@@ -127,6 +127,30 @@ describe("the storage path", () => {
     expect(store.sets).toBe(2);
   });
 
+  it("reports progress in texts while computing; a cancelled C is neither kept nor stored", async () => {
+    const m = load(13);
+    const id = await modelStatsId(m, "tiny");
+    const store = new MapStore();
+    const seen: [number, number][] = [];
+    const run = (signal: { cancelled: boolean }) =>
+      cachedMoment({
+        model: m,
+        tok,
+        texts: TEXTS,
+        layer: 1,
+        modelId: id,
+        store,
+        watch: { signal, onProgress: (done, total) => seen.push([done, total]) },
+      });
+    await expect(run({ cancelled: true })).rejects.toThrow(/cancelled/);
+    expect(store.sets).toBe(0);
+    expect(seen.at(-1)).toEqual([3, 3]);
+    // nothing half-made was kept in memory either: the next call computes and stores
+    const r = await run({ cancelled: false });
+    expect(r.source).toBe("computed");
+    expect(store.sets).toBe(1);
+  });
+
   it("ignores a stored value of the wrong shape or with NaN, and survives a failing store", async () => {
     const m = load(12);
     const id = await modelStatsId(m, "tiny");

@@ -145,6 +145,12 @@ export async function runBatchJob(job: Job<Msg>, x: BatchJobContext): Promise<vo
         layer,
         modelId,
         store: spec.cacheStats ? x.store : null,
+        watch: {
+          signal,
+          // texts of the corpus done: the bar moves inside a layer, and a cancel stops it
+          onProgress: (texts, of) =>
+            progress({ phase: "stats", done: i, total: plan.layers.length, layer, texts, of }),
+        },
       });
       stats.push({ layer, source: r.source });
       const note = r.note ? { note: r.note } : {};

@@ -29,7 +29,9 @@ const f3 = (x: unknown) => (typeof x === "number" ? x.toFixed(3) : "–");
 export function progressText(p: NonNullable<BatchState["progress"]>): string {
   switch (p.phase) {
     case "stats":
-      return `C of layer ${p.layer}: ${p.source ? `${p.source} (${p.done}/${p.total})` : `layer ${p.done + 1} of ${p.total}…`}`;
+      return p.source
+        ? `C of layer ${p.layer}: ${p.source} (${p.done} of ${p.total} layers)`
+        : `C of layer ${p.layer} (${p.done + 1} of ${p.total} layers): ${p.texts ?? 0} of ${p.of ?? "?"} texts`;
     case "unedited":
       return `scoring the model before the run: case ${p.done + 1} of ${p.total}`;
     case "edit":

@@ -15,6 +15,7 @@ import type { Gpt2Model } from "../model/gpt2";
 import type { TextTokenizer } from "../util/tokenizer";
 import type { ModelLike } from "./apply";
 import { baseOf } from "./apply";
+import type { WorkWatch } from "./cancel";
 import { momentCache, primeMoment, type SecondMoment, secondMoment } from "./cov";
 
 /** What a store holds per key. */
@@ -88,6 +89,8 @@ export interface CachedMomentOptions {
   modelId: string;
   /** null: memory only (the in-memory cache of lib/edit/cov.ts). */
   store: MomentStore | null;
+  /** Progress in texts and a cancel, while C is computed. */
+  watch?: WorkWatch;
 }
 
 /**
@@ -109,7 +112,7 @@ export async function cachedMoment(
     if (m) return { moment: await primeMoment(o.model, o.layer, o.texts, m), source: "storage" };
   }
   const before = momentCache.computed;
-  const moment = await secondMoment(o.model, o.tok, o.texts, o.layer);
+  const moment = await secondMoment(o.model, o.tok, o.texts, o.layer, o.watch);
   const source: MomentSource = momentCache.computed > before ? "computed" : "memory";
   if (o.store) {
     await o.store.set(key, { C: moment.C, n: moment.n, tokens: moment.tokens }).catch((e) => {
