@@ -39,6 +39,11 @@ describe("head score exports", () => {
     const back = JSON.parse(headScoresJson(result, { backend: "webgpu" }));
     expect(back).toEqual({ ...result, backend: "webgpu" });
     expect(JSON.parse(headScoresJson(result))).toEqual(result);
+    // what it is of comes first
+    const model = { name: "tiny-facts", source: "bundled:tiny-facts", n_params: 1 };
+    const text = headScoresJson(result, { backend: "wasm", model });
+    expect(Object.keys(JSON.parse(text))[0]).toBe("model");
+    expect(JSON.parse(text)).toEqual({ model, ...result, backend: "wasm" });
   });
 
   it("CSV: layer, head and one column per score; an undefined score is an empty cell", () => {

@@ -9,14 +9,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../lib/engine";
 import { parseCsv } from "../lib/export/csv";
-import {
-  attribCsv,
-  dlaCsv,
-  lensCsv,
-  modelAbout,
-  type ReadoutAbout,
-  readoutJson,
-} from "../lib/export/readouts";
+import { modelAbout } from "../lib/export/model-about";
+import { attribCsv, dlaCsv, lensCsv, type ReadoutAbout, readoutJson } from "../lib/export/readouts";
 import { attributionPatching, compareWithPatching } from "../lib/interp/attribution";
 import { directLogitAttribution } from "../lib/interp/dla";
 import { logitLens } from "../lib/interp/logit-lens";

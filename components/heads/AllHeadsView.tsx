@@ -8,6 +8,7 @@
  */
 import { useState } from "react";
 import { headScoresCsv, headScoresJson } from "@/lib/export/head-scores";
+import { modelAbout } from "@/lib/export/model-about";
 import type { HeadId } from "@/lib/store/heads-slice";
 import { headsCurrent } from "@/lib/store/heads-slice";
 import { isActive } from "@/lib/store/run";
@@ -26,6 +27,8 @@ export function AllHeadsView() {
   const prompt = useCauseway((s) => s.predict.prompt);
   const modelName = useCauseway((s) => s.model.info?.name ?? "model");
   const backend = useCauseway((s) => s.model.backend);
+  const info = useCauseway((s) => s.model.info);
+  const source = useCauseway((s) => s.model.source);
   const runHeads = useCauseway((s) => s.runHeads);
   const pinHead = useCauseway((s) => s.pinHead);
   const sortHeads = useCauseway((s) => s.sortHeads);
@@ -68,7 +71,10 @@ export function AllHeadsView() {
             onClick={() =>
               scores &&
               downloadText(
-                headScoresJson(scores, backend ? { backend } : {}),
+                headScoresJson(scores, {
+                  ...(info ? { model: modelAbout(info, source) } : {}),
+                  ...(backend ? { backend } : {}),
+                }),
                 `${file}.json`,
                 "application/json",
               )

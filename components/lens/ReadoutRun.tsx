@@ -3,7 +3,8 @@
  * What the three read-out views share: the status line of a read-out (RunLine with its own
  * cancel and phase words), its Run button, and its JSON / CSV exports.
  */
-import { modelAbout, type ReadoutAbout, readoutJson } from "@/lib/export/readouts";
+import { modelAbout } from "@/lib/export/model-about";
+import { type ReadoutAbout, readoutJson } from "@/lib/export/readouts";
 import type { ReadoutType } from "@/lib/lens-jobs";
 import type { RunInfo } from "@/lib/store";
 import { fmtInt } from "@/lib/viz/format";

@@ -6,9 +6,15 @@
  * are written in full (shortest round-trip form).
  */
 import { HEAD_SCORE_NAMES, type HeadScoresResult } from "../interp/head-scores";
+import type { ModelAbout } from "./model-about";
 
-export function headScoresJson(r: HeadScoresResult, extra: { backend?: string } = {}): string {
-  return `${JSON.stringify({ ...r, ...extra }, null, 1)}\n`;
+/** `causeway heads --json`'s fields; `model` (what it is of) first when given, `backend` last. */
+export function headScoresJson(
+  r: HeadScoresResult,
+  extra: { backend?: string; model?: ModelAbout } = {},
+): string {
+  const { model, ...rest } = extra;
+  return `${JSON.stringify({ ...(model ? { model } : {}), ...r, ...rest }, null, 1)}\n`;
 }
 
 export function headScoresCsv(r: HeadScoresResult): string {

@@ -13,20 +13,11 @@
 import type { AttributionComparison, AttributionResult } from "../interp/attribution";
 import type { DlaResult } from "../interp/dla";
 import type { LensResult } from "../interp/logit-lens";
-import { modelDisplayName } from "../load/source-trust";
-import type { ModelInfo, ModelSource } from "../protocol";
 import { cell } from "./csv";
+import type { ModelAbout } from "./model-about";
 
 const csv = (header: string[], rows: (string | number)[][]) =>
   `${[header, ...rows].map((r) => r.map(cell).join(",")).join("\r\n")}\r\n`;
-
-/** The model a read-out ran on. */
-export interface ModelAbout {
-  name: string;
-  /** "bundled:tiny-facts", "hub:org/name@rev", "url:…", "files:…" (lib/load/source-trust.ts). */
-  source: string;
-  n_params: number;
-}
 
 /** What a read-out is of: the model, the backend, and its prompt (lens, dla) or prompts (attrib). */
 export interface ReadoutAbout {
@@ -35,11 +26,6 @@ export interface ReadoutAbout {
   prompt?: string;
   clean?: string;
   corrupt?: string;
-}
-
-export function modelAbout(info: ModelInfo, source: ModelSource | null): ModelAbout {
-  const src = source ? `${source.kind}:${modelDisplayName(source)}` : info.name;
-  return { name: info.name, source: src, n_params: info.nParams };
 }
 
 /** The result as JSON, after what it is of. */
