@@ -30,7 +30,7 @@
  */
 import type { BatchProgressMsg, BatchRunResult, BatchRunSpec } from "./batch-jobs";
 import type { ConsistencyRequest } from "./edit/consistency-request";
-import type { ConsistencyRun } from "./edit/consistency-run";
+import type { ConsistencyProgress, ConsistencyRun } from "./edit/consistency-run";
 import type { CounterFactScores } from "./edit/metrics";
 import type { Edit, EditErrorCode, EditEval, PromptSet } from "./edit/types";
 import type { EngineErrorCode } from "./engine";
@@ -264,6 +264,8 @@ export type Progress =
       /** Estimated milliseconds left. */
       etaMs?: number;
     }
+  /** The consistency recipe: locating, each (K, α) point of the train sweep, measuring. */
+  | ({ request: "consistency" } & ConsistencyProgress)
   /** The first prediction after a load compiles the model's kernels: phase "predict" 0/1. */
   | { request: "predict"; phase: "predict"; done: number; total: number }
   | {

@@ -72,6 +72,10 @@ describe("consistency: app = CLI", () => {
         status: "running" as const,
       });
       expect(state.error).toBeNull();
+      // progress: locating, then measuring (K and α given: no sweep), then the answer
+      const phases = h.messages.flatMap((m) => (m.type === "progress" ? [m.phase] : []));
+      expect(phases).toEqual(["locate", "measure"]);
+      expect(state.progress).toBeNull();
       expect(state.status).toBe("ok");
       const app = state.run as ConsistencyRun;
 

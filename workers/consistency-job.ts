@@ -30,7 +30,10 @@ export function consistencyLane(
       }
       const t0 = now();
       const run = await host.track(
-        runConsistency(engine.model, engine.tokenizer, dataset, options),
+        runConsistency(engine.model, engine.tokenizer, dataset, {
+          ...options,
+          onProgress: (p) => post({ type: "progress", request: "consistency", reqId, ...p }),
+        }),
       );
       post({ type: "consistency", reqId, run });
       post({ type: "done", reqId, ms: now() - t0, tensorsLeft: engine.tensorsInUse() });

@@ -15,6 +15,12 @@ import { useCauseway } from "../StoreProvider";
 import { chosenHeads, consistencyRows } from "./consistency-view";
 import { HeadGrid } from "./HeadGrid";
 
+const PHASES = {
+  locate: "Answering every paraphrase and probing every head",
+  sweep: "Trying (K, α) on the train relations:",
+  measure: "Measuring before and after",
+} as const;
+
 export function ConsistencyRecipe() {
   const P = CONSISTENCY_PARAMS;
   const modelName = useCauseway((s) => s.model.info?.name ?? null);
@@ -72,6 +78,15 @@ export function ConsistencyRecipe() {
       >
         {state.status === "running" ? "Running the recipe…" : "Run the consistency recipe"}
       </button>
+      {state.status === "running" && state.progress ? (
+        <small className="field__help" data-testid="consistency-progress">
+          {PHASES[state.progress.phase]}
+          {state.progress.phase === "sweep"
+            ? ` ${state.progress.done + 1} of ${state.progress.total}`
+            : ""}
+          …
+        </small>
+      ) : null}
       {state.status === "error" && state.error ? (
         <p className="form-error" role="alert" data-testid="consistency-error">
           {state.error.message}

@@ -54,13 +54,19 @@ export interface ConsistencyRun {
   edit: HeadSteerEdit;
 }
 
+export interface ConsistencyProgress {
+  phase: "locate" | "sweep" | "measure";
+  done: number;
+  total: number;
+}
+
 export interface RunOptions {
   k?: number;
   alpha?: number;
   scale?: SteerScale;
   settings?: Partial<ConsistencySettings>;
-  /** Called after each stage, e.g. for a progress line. */
-  onStage?: (stage: string) => void;
+  /** Progress: "locate" (answers, probes), "sweep" (point done of total), "measure". */
+  onProgress?: (p: ConsistencyProgress) => void;
 }
 
 export async function runConsistency(
@@ -71,20 +77,21 @@ export async function runConsistency(
 ): Promise<ConsistencyRun> {
   const settings = { ...CONSISTENCY_DEFAULTS, ...o.settings };
   const scale = o.scale ?? "iti";
+  o.onProgress?.({ phase: "locate", done: 0, total: 1 });
   const loc = await locateConsistency(model, tok, datasetJson, settings);
-  o.onStage?.("located");
   const maxK = loc.probe.ranking.length;
   const ks = o.k !== undefined ? [o.k] : K_GRID.filter((k) => k <= maxK);
   const alphas = o.alpha !== undefined ? [o.alpha] : [...ALPHA_GRID];
   const sweep: SweepPoint[] = [];
-  if (ks.length * alphas.length > 1) {
+  const points = ks.length * alphas.length;
+  if (points > 1) {
     for (const k of ks) {
       for (const alpha of alphas) {
+        o.onProgress?.({ phase: "sweep", done: sweep.length, total: points });
         const s = await scoreEdit(model, tok, loc, consistencyEdit(loc, { k, alpha, scale }), [
           "train",
         ]);
         sweep.push({ k, alpha, consistency: s.train!.consistency, accuracy: s.train!.accuracy });
-        o.onStage?.(`swept K ${k} α ${alpha}`);
       }
     }
   }
@@ -92,6 +99,7 @@ export async function runConsistency(
   const k = best?.k ?? ks[0];
   const alpha = best?.alpha ?? alphas[0];
   const edit = consistencyEdit(loc, { k, alpha, scale });
+  o.onProgress?.({ phase: "measure", done: 0, total: 1 });
   const after = await scoreEdit(model, tok, loc, edit);
   return {
     settings,

@@ -5,8 +5,8 @@
  */
 import type { StateCreator } from "zustand/vanilla";
 import type { ConsistencyRequest } from "../edit/consistency-request";
-import type { ConsistencyRun } from "../edit/consistency-run";
-import type { FromWorker } from "../protocol";
+import type { ConsistencyProgress, ConsistencyRun } from "../edit/consistency-run";
+import { type FromWorker, isProgressOf } from "../protocol";
 import type { UiError } from "./common-types";
 import type { Context } from "./context";
 import { NO_MODEL, NO_WORKER } from "./errors";
@@ -15,6 +15,8 @@ import type { CausewayState } from "./types";
 export interface ConsistencyState {
   status: "idle" | "running" | "ok" | "error";
   run: ConsistencyRun | null;
+  /** The running request's last progress. */
+  progress: ConsistencyProgress | null;
   /** The model the run belongs to. */
   model: string | null;
   error: UiError | null;
@@ -28,14 +30,25 @@ export interface ConsistencySlice {
 export const IDLE_CONSISTENCY: ConsistencyState = {
   status: "idle",
   run: null,
+  progress: null,
   model: null,
   error: null,
 };
 
 export function reduceConsistency(c: ConsistencyState, msg: FromWorker): ConsistencyState {
-  if (msg.type === "consistency") return { ...c, status: "ok", run: msg.run, error: null };
+  if (isProgressOf(msg, "consistency")) {
+    return { ...c, progress: { phase: msg.phase, done: msg.done, total: msg.total } };
+  }
+  if (msg.type === "consistency") {
+    return { ...c, status: "ok", run: msg.run, progress: null, error: null };
+  }
   if (msg.type === "error") {
-    return { ...c, status: "error", error: { code: msg.code, message: msg.message } };
+    return {
+      ...c,
+      status: "error",
+      progress: null,
+      error: { code: msg.code, message: msg.message },
+    };
   }
   return c;
 }
