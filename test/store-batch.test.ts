@@ -182,12 +182,20 @@ describe("the batch slice", () => {
   });
 
   it("a model load stops the run and keeps what it learned", () => {
+    st().loadBatchMethods();
+    deliver({
+      type: "batchMethods",
+      reqId: port.latest.current("batchMethods"),
+      methods: ["memit"],
+    });
     st().runBatch(SPEC);
     learned(1, [memit(1)]);
     st().loadModel({ kind: "bundled", name: "tiny-facts-llama" });
     expect(st().batch.status).toBe("cancelled");
     expect(st().batch.error?.message).toMatch(/model load/);
     expect(st().edits.stack).toHaveLength(1);
+    expect(st().batch.nextCase).toBe(0); // another model: its cases start again
+    expect(st().batch.methods).toEqual(["memit"]); // the worker's, not the model's
   });
 });
 

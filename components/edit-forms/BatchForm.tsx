@@ -68,7 +68,11 @@ export function BatchForm({ onCancel }: EditFormProps) {
     setD((x) => ({ ...x, ...p }));
     setError(null); // a message about the draft before this change no longer applies
   };
-  useEffect(() => loadMethods(), [loadMethods]);
+  const ready = useCauseway((st) => st.model.status === "ready");
+  // asked once a model is ready (the form may open while the first one loads)
+  useEffect(() => {
+    if (ready) loadMethods();
+  }, [loadMethods, ready]);
   useEffect(() => setD((x) => ({ ...x, start: batch.nextCase })), [batch.nextCase]);
   // the first method the worker has when it lacks the one chosen (memit by default)
   const method = bases.length === 0 || bases.includes(d.method) ? d.method : bases[0];

@@ -129,7 +129,13 @@ export function createBatchSlice(ctx: Context): StateCreator<CausewayState, [], 
           });
         }
         set((x) => ({
-          batch: { ...initialBatch(), status: x.batch.status, error: x.batch.error },
+          // the methods are the worker build's, not the model's: kept
+          batch: {
+            ...initialBatch(),
+            methods: x.batch.methods,
+            status: x.batch.status,
+            error: x.batch.error,
+          },
         }));
       }
     });
