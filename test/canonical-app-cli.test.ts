@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalRecipe } from "../components/edit-forms/canonical-recipe";
-import { forgetCommand } from "../lib/cli/canonical";
+import { canonicalCommand, forgetCommand } from "../lib/cli/canonical";
 import { canonicalCases } from "../lib/edit/canonical-cases";
 import type { SettingResult } from "../lib/edit/canonical-suite";
 import { learnStack } from "../lib/edit/learn";
@@ -132,5 +132,23 @@ describe("canonical examples: app and CLI agree", () => {
     } finally {
       engine.dispose();
     }
+  });
+
+  it("bad flags and a layer range outside the model get clear errors", async () => {
+    const run = (cmd: typeof forgetCommand, ...argv: string[]) =>
+      cmd.run(["--model", dir, "--backend", "wasm", ...argv]);
+    await expect(run(forgetCommand, "--lambda", "-1")).rejects.toThrow(
+      /--lambda must be a number above 0/,
+    );
+    await expect(run(canonicalCommand, "--methods", "lora,sgd")).rejects.toThrow(
+      /--methods takes a comma-separated list of lora, lora\+forget, full, rome, memit/,
+    );
+    await expect(run(canonicalCommand, "--layers", "1,0")).rejects.toThrow(/FIRST,LAST/);
+    await expect(
+      run(forgetCommand, "--test", "1", "--steps", "1", "--layers", "0,5"),
+    ).rejects.toThrow(/site.layers must be \[first, last\] with 0 ≤ first ≤ last ≤ 1/);
+    await expect(run(canonicalCommand, "--val", "1", "--test", "9")).rejects.toThrow(
+      /3 usable known facts; 10 asked for/,
+    );
   });
 });

@@ -20,6 +20,7 @@ import type { EditDataset } from "./dataset";
 import { learnLora } from "./lora";
 import { learnBatch } from "./memit";
 import { generalTextLoss } from "./metrics";
+import { checkEdit } from "./plan";
 import { computeRome } from "./rome";
 import type { Edit, ForgetParams, LoraEdit, MemitEdit, RomeEdit } from "./types";
 
@@ -129,6 +130,7 @@ export async function methodEdit(
         ...(s.method === "lora+forget" ? { forget: { ...o.forget, lambda: s.lambda ?? 0 } } : {}),
       },
     };
+    checkEdit(lora, model.config); // a layer range outside the model is refused by name
     const e = await learnLora(model, tok, lora, { dataset, signal: o.signal });
     const info = e.learned?.info;
     return { edit: e, ratio: info?.loss_ratio ?? 1, params: info?.params ?? 0, alpha: 1 };
@@ -136,6 +138,7 @@ export async function methodEdit(
   const request = { prompt: c.template, subject: c.subject, target_new: c.suffix };
   if (s.method === "rome") {
     const rome: RomeEdit = { kind: "rome", site: {}, params: { ...request } };
+    checkEdit(rome, model.config);
     const { edit } = await computeRome(model, tok, rome, { dataset, signal: o.signal });
     const r = await capScaled(model, tok, edit, o);
     const n = edit.learned ? edit.learned.u.length + edit.learned.v.length : 0;
@@ -146,6 +149,7 @@ export async function methodEdit(
     site: { layers: range(o.layers) },
     params: { requests: [request] },
   };
+  checkEdit(memit, model.config);
   const e = await learnBatch(model, tok, memit, { dataset, signal: o.signal });
   const r = await capScaled(model, tok, e, o);
   const n =
