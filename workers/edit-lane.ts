@@ -24,14 +24,14 @@
  */
 import { applyEdits, type EditedModel } from "../lib/edit/apply";
 import type { MomentStore } from "../lib/edit/cov-cache";
-import { modelStatsId } from "../lib/edit/cov-cache";
+import { cachedMoment, modelStatsId } from "../lib/edit/cov-cache";
 import type { EditDataset } from "../lib/edit/dataset";
 import { resolvePromptSet } from "../lib/edit/dataset";
 import { evaluateRomeEdit } from "../lib/edit/evaluate";
 import { probeHeads } from "../lib/edit/heads";
 import { learnEdit, learnStack } from "../lib/edit/learn";
 import { parseEdit } from "../lib/edit/parse";
-import { romeParams } from "../lib/edit/rome";
+import { romeMomentNeed, romeParams } from "../lib/edit/rome";
 import { alphaCurve } from "../lib/edit/steer";
 import { type Edit, isEnabled } from "../lib/edit/types";
 import type { Engine } from "../lib/engine";
@@ -196,6 +196,23 @@ export class EditLane {
     const work = async () => {
       const dataset = edits.some((e) => isEnabled(e)) ? await this.host.dataset() : undefined;
       const t0 = now();
+      // ROME's C from browser storage when it holds it (else computed here and stored)
+      for (const [index, e] of edits.entries()) {
+        const need =
+          e.kind === "rome" && isEnabled(e)
+            ? romeMomentNeed(e, engine.model.config, dataset)
+            : null;
+        const store = this.host.statsStore?.() ?? null;
+        if (!need || !store) continue;
+        await cachedMoment({
+          model: engine.model,
+          tok: engine.tokenizer,
+          ...need,
+          modelId: await this.statsIdOf(engine),
+          store,
+          watch: { signal, onProgress: (d, n) => progress("statistics", index, d, n) },
+        });
+      }
       const { edits: learned } = await learnStack(engine.model, engine.tokenizer, edits, {
         dataset,
         signal,
@@ -243,14 +260,7 @@ export class EditLane {
       );
     }
     const dataset = await this.host.dataset();
-    const modelId = () => {
-      let id = this.statsIds.get(engine);
-      if (!id) {
-        id = modelStatsId(engine.model, engine.info.name);
-        this.statsIds.set(engine, id);
-      }
-      return id;
-    };
+    const modelId = () => this.statsIdOf(engine);
     await this.host.side.track(
       runBatchJob(job, {
         engine,
@@ -260,6 +270,16 @@ export class EditLane {
         store: this.host.statsStore?.() ?? null,
       }),
     );
+  }
+
+  /** The model's id in the browser's store of C (modelStatsId), computed once per engine. */
+  private statsIdOf(engine: Engine): Promise<string> {
+    let id = this.statsIds.get(engine);
+    if (!id) {
+      id = modelStatsId(engine.model, engine.info.name);
+      this.statsIds.set(engine, id);
+    }
+    return id;
   }
 
   private async evaluateOne(job: Job<EvalMsg>): Promise<void> {

@@ -218,14 +218,7 @@ async function romeMoment(
   layer: number,
 ): Promise<SecondMoment | null> {
   if (p.cov === "identity") return null;
-  const texts = covTexts(o.dataset, p.cov);
-  const mom = await secondMoment(
-    o.model,
-    o.tok,
-    texts.slice(0, p.cov_texts ?? texts.length),
-    layer,
-    o.watch,
-  );
+  const mom = await secondMoment(o.model, o.tok, romeCovTexts(p, o.dataset), layer, o.watch);
   if ((p.shrinkage === 0 && mom.tokens < mom.n) || !factorOk(mom, p.shrinkage)) {
     throw new EditError(
       "bad_edit",
@@ -233,6 +226,29 @@ async function romeMoment(
     );
   }
   return mom;
+}
+
+/** The texts ROME's C of these settings is taken over (cov not "identity"). */
+function romeCovTexts(p: ResolvedRomeParams, dataset: EditDataset | undefined): string[] {
+  if (p.cov === "identity") return [];
+  const texts = covTexts(dataset, p.cov);
+  return texts.slice(0, p.cov_texts ?? texts.length);
+}
+
+/**
+ * The C a ROME edit will read (its layer and corpus), or null when it reads none (C = I, or it
+ * is learned already): so that a caller can fetch C from browser storage first
+ * (lib/edit/cov-cache.ts), where computeRome then finds it in memory.
+ */
+export function romeMomentNeed(
+  edit: RomeEdit,
+  config: Gpt2Config,
+  dataset: EditDataset | undefined,
+): { layer: number; texts: string[] } | null {
+  if (edit.learned) return null;
+  const p = romeParams(edit.params);
+  if (p.cov === "identity") return null;
+  return { layer: romeLayer(edit, config), texts: romeCovTexts(p, dataset) };
 }
 
 /** Whether C + γ·(tr C/d)·I has a Cholesky factor (which solveShrunk then keeps). */
