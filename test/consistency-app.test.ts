@@ -121,6 +121,14 @@ describe("consistency: app = CLI", () => {
       code: "bad_dataset",
       message: expect.stringMatching(/too few balanced paraphrase pairs/),
     });
+    // K past the model's 6 × 4 heads is refused before any work
+    g.lane.submit({ type: "consistency", reqId: 5, request: { k: 25 } });
+    await g.finished(5);
+    expect(g.messages.find((m) => m.reqId === 5 && m.type === "error")).toMatchObject({
+      code: "bad_edit",
+      message: "K must be a whole number from 1 to 24, got 25",
+    });
+    expect(g.messages.some((m) => m.reqId === 5 && m.type === "progress")).toBe(false);
     const err = (id: number) => h.messages.find((m) => m.reqId === id && m.type === "error");
     expect(err(2)).toMatchObject({
       code: "bad_request",

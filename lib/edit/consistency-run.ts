@@ -18,7 +18,8 @@ import {
   type RelationScore,
   scoreEdit,
 } from "./consistency";
-import type { HeadRef, HeadSteerEdit, SteerScale } from "./types";
+import { editDims } from "./family-sites";
+import { EditError, type HeadRef, type HeadSteerEdit, type SteerScale } from "./types";
 
 export const K_GRID = [1, 2, 4, 8] as const;
 export const ALPHA_GRID = [1, 2, 4, 8, 16] as const;
@@ -77,6 +78,14 @@ export async function runConsistency(
 ): Promise<ConsistencyRun> {
   const settings = { ...CONSISTENCY_DEFAULTS, ...o.settings };
   const scale = o.scale ?? "iti";
+  const { nLayer, nHead } = editDims(model.config);
+  if (o.k !== undefined && (!Number.isInteger(o.k) || o.k < 1 || o.k > nLayer * nHead)) {
+    // refused before any work: the model has nLayer × nHead heads to choose from
+    throw new EditError(
+      "bad_edit",
+      `K must be a whole number from 1 to ${nLayer * nHead}, got ${o.k}`,
+    );
+  }
   o.onProgress?.({ phase: "locate", done: 0, total: 1 });
   const loc = await locateConsistency(model, tok, datasetJson, settings);
   const maxK = loc.probe.ranking.length;
