@@ -5,7 +5,9 @@
  * training template, the example is (its prompt, the next object of its relation after the true
  * one): a counterfactual the model does not predict. LoRA with the defaults is trained on that one
  * example alone; the held-out success (P(suffix) ≥ 0.2 on the relation's other phrasings) before
- * and after and the general-text loss ratio are printed, then their means.
+ * and after and the general-text loss ratio are printed, then their means. The paper's whole
+ * evaluation (OOD contexts, hard negatives, validation/test, LoRA vs full fine-tuning vs ROME vs
+ * MEMIT at one ε) is `causeway canonical` (docs/recipes.md "Canonical examples").
  */
 import "../lib/model/backends-node";
 import { readFileSync } from "node:fs";
