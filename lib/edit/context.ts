@@ -75,6 +75,7 @@ async function generate(
     0,
   );
   let sampled = 0;
+  watch?.onProgress?.(0, totalTokens);
   for (const length of o.lengths) {
     const rows = Array.from({ length: o.per_length }, (_, i) =>
       tok.encode(CONTEXT_STARTERS[i % CONTEXT_STARTERS.length]),

@@ -93,6 +93,7 @@ async function compute(
   let acc = tf.keep(tf.zeros([M, M]));
   let tokens = 0;
   let sum: Float32Array | Int32Array | Uint8Array;
+  watch?.onProgress?.(0, rows.length); // the phase shows before its first chunk ends
   try {
     for (const [s, e] of chunks(rows.length, T, M, 1 << 22)) {
       const part = padRows(rows.slice(s, e));
