@@ -103,14 +103,17 @@ async function compute(
       });
       tokens += part.lengths.reduce((a, b) => a + b, 0);
       const next = tf.tidy(() => {
-        const { logits, activations } = model.forward({
-          inputIds: part.ids,
-          record: [hook],
-          logitPositions: "last",
-        });
-        logits.dispose();
+        // only the blocks up to `layer`: the keys of layer l do not depend on later blocks
+        const plan = model.hooks({ record: [hook] });
+        let resid = model.embed(part.ids, { hooks: plan }).resid; // [B, T, D]
+        let keys: tf.Tensor | undefined;
+        for (let l = 0; l <= layer; l++) {
+          const b = model.block(l, resid, { hooks: plan });
+          resid = b.resid;
+          keys = b.activations.get(hook);
+        }
         const B = part.ids.length;
-        const k = activations.get(hook)!.reshape([B * part.T, M]); // [B·T, M]
+        const k = keys!.reshape([B * part.T, M]); // [B·T, M]
         const km = k.mul(tf.tensor2d(mask, [B * part.T, 1])); // padding rows → 0
         return acc.add(tf.matMul(km, km, true, false)); // Σ k kᵀ  [M, M]
       });
