@@ -115,7 +115,9 @@ async function compute(
         const B = part.ids.length;
         const k = keys!.reshape([B * part.T, M]); // [B·T, M]
         const km = k.mul(tf.tensor2d(mask, [B * part.T, 1])); // padding rows → 0
-        return acc.add(tf.matMul(km, km, true, false)); // Σ k kᵀ  [M, M]
+        // Σ k kᵀ [M, M], with kᵀ made explicitly: tfjs-wasm sends a matMul with a transposed
+        // operand to a scalar loop, 10–50× slower than XNNPACK (docs/benchmarks.md "Kernels")
+        return acc.add(tf.matMul(km.transpose(), km));
       });
       acc.dispose();
       acc = tf.keep(next);
