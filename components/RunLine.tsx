@@ -98,10 +98,7 @@ export function RunLine({
           <div className="runline__fill" style={{ width: `${frac * 100}%` }} />
         </div>
       ) : null}
-      <span
-        className="runline__text"
-        role={run.status === "error" ? "alert" : undefined}
-      >
+      <span className="runline__text" role={run.status === "error" ? "alert" : undefined}>
         {text ? text(elapsedMs) : statusText(run, what, elapsedMs)}
       </span>
       {active ? (

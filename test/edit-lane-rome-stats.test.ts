@@ -96,7 +96,7 @@ describe.skipIf(!present)("ROME's C through the browser's store", () => {
     expect(phases(second).has("statistics")).toBe(false);
     expect(stored.size).toBe(1);
     const [a, b] = [learned(first), learned(second)];
-    expect(b?.info.cov_tokens).toBe(a?.info.cov_tokens);
+    expect(b?.info?.cov_tokens).toBe(a?.info?.cov_tokens);
     expect(b?.u).toEqual(a?.u);
     expect(b?.v).toEqual(a?.v);
   });

@@ -12,14 +12,13 @@
  * HF GPT-2's Conv1D (y = x @ W + b, mlp.c_proj.weight is [d_mlp, d_model]).
  */
 import { CodedError } from "../errors";
-
+import type { SweaEdit } from "./swea-types";
 import type { AlphaEditEdit, MemitEdit, PmetEdit } from "./types-batch";
 import type { LoraEdit, LoreftEdit } from "./types-trained";
-import type { SweaEdit } from "./swea-types";
 
+export * from "./swea-types";
 export * from "./types-batch";
 export * from "./types-trained";
-export * from "./swea-types";
 
 export const EDIT_FORMAT_VERSION = 1;
 
