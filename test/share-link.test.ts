@@ -179,6 +179,10 @@ const sessionArb: fc.Arbitrary<SharedSession> = fc
           fc.record({
             sender: fc.record({ layer: fc.nat(47), head: fc.nat(24) }),
             inputs: fc.subarray([...RECEIVER_INPUTS], { minLength: 1 }),
+            receivers: fc.uniqueArray(fc.record({ layer: fc.nat(47), head: fc.nat(24) }), {
+              maxLength: 4,
+              selector: (h) => `${h.layer}.${h.head}`,
+            }),
           }),
           { nil: null },
         ),
