@@ -9,7 +9,7 @@
  * the model's own text or a file the user brings.
  */
 import { useEffect, useState } from "react";
-import { COV_SOURCES, type CovSource } from "@/lib/edit/types";
+import type { CovSource } from "@/lib/edit/types";
 import { EDIT_PARAMS, EDIT_RUN_PARAMS } from "@/lib/params/table";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
@@ -25,6 +25,7 @@ import {
   mlpPeak,
   rangeAtPeak,
 } from "./batch-recipe";
+import { CovChoice } from "./CovChoice";
 import { datasetAvailability } from "./model-dataset";
 import type { EditFormProps } from "./types";
 
@@ -185,20 +186,12 @@ export function BatchForm({ onCancel }: EditFormProps) {
       </div>
       <fieldset className="field">
         <legend className="field__label">C (second moment of keys)</legend>
-        <div className="seg">
-          {COV_SOURCES.map((c) => (
-            <label key={c} className={`seg__btn${d.cov === c ? " seg__btn--on" : ""}`}>
-              <input
-                type="radio"
-                name="batch-cov"
-                checked={d.cov === c}
-                onChange={() => set({ cov: c })}
-                data-testid={`batch-cov-${c}`}
-              />
-              {COV_LABEL[c]}
-            </label>
-          ))}
-        </div>
+        <CovChoice
+          owner="batch"
+          value={d.cov}
+          onChange={(cov) => set({ cov })}
+          labels={COV_LABEL}
+        />
         {d.cov !== "identity" ? (
           <BatchCorpus corpus={corpus} setCorpus={setCorpus} hasDataset={hasDataset} />
         ) : null}

@@ -6,11 +6,12 @@
  * model's general text (optionally with the known facts), shrunk toward the identity by γ.
  */
 import { useState } from "react";
-import { COV_SOURCES, type CovSource } from "@/lib/edit/types";
+import type { CovSource } from "@/lib/edit/types";
 import { EDIT_PARAMS } from "@/lib/params/table";
 import { visibleToken } from "../format";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
+import { CovChoice } from "./CovChoice";
 import { datasetAvailability, defaultCov, noDatasetReason } from "./model-dataset";
 import { type RomeDraft, romeRecipe, romeTemplate } from "./rome-recipe";
 import type { EditFormProps } from "./types";
@@ -120,21 +121,13 @@ export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormPro
       </div>
       <fieldset className="field">
         <legend className="field__label">C (second moment of keys)</legend>
-        <div className="seg">
-          {COV_SOURCES.map((c) => (
-            <label key={c} className={`seg__btn${d.cov === c ? " seg__btn--on" : ""}`}>
-              <input
-                type="radio"
-                name="rome-cov"
-                checked={d.cov === c}
-                disabled={!hasDataset && c !== "identity"}
-                onChange={() => set({ cov: c })}
-                data-testid={`rome-cov-${c}`}
-              />
-              {COV_LABEL[c]}
-            </label>
-          ))}
-        </div>
+        <CovChoice
+          owner="rome"
+          value={d.cov}
+          onChange={(cov) => set({ cov })}
+          labels={COV_LABEL}
+          disabled={(c) => !hasDataset && c !== "identity"}
+        />
         {!hasDataset ? (
           <small className="field__help" data-testid="rome-no-dataset">
             {noDatasetReason(source)} C is the identity.
