@@ -15,7 +15,12 @@ import { runPathPatch } from "../lib/interp/path-patch";
 import { selectBackend } from "../lib/model/backend";
 import type { Gpt2Model } from "../lib/model/gpt2";
 import { ROOT } from "../scripts/reference/golden";
-import { loadGoldenModels, pathSpecOf, readPathGoldens } from "./helpers/path-goldens";
+import {
+  loadGoldenModels,
+  pathSpecOf,
+  readPathGoldens,
+  receiverGridDiff,
+} from "./helpers/path-goldens";
 
 const TOL = 1e-4;
 
@@ -47,14 +52,7 @@ describe("path patching on Llama and GPT-NeoX (numpy reference)", () => {
       expect(tf.memory().numTensors).toBe(before);
       expect(Math.abs(r.clean_logit_diff - c.clean_logit_diff)).toBeLessThan(TOL);
       expect(Math.abs(r.corrupt_logit_diff - c.corrupt_logit_diff)).toBeLessThan(TOL);
-      let d = 0;
-      c.scores.forEach((row, l) => {
-        row.forEach((want, h) => {
-          const got = r.scores[l][h];
-          if (want === null) expect(got, `L${l}H${h} is not a receiver`).toBeNaN();
-          else d = Math.max(d, Math.abs(got - want));
-        });
-      });
+      const d = receiverGridDiff(r.scores, c.scores);
       console.log(`${c.name}: max |Δ| ${d.toExponential(2)}`);
       expect(d).toBeLessThan(TOL);
       if (c.joint !== undefined) expect(Math.abs((r.joint as number) - c.joint)).toBeLessThan(TOL);

@@ -15,7 +15,12 @@ import { CancelledError } from "../lib/interp/cancel";
 import { runPathPatch } from "../lib/interp/path-patch";
 import { TraceError } from "../lib/interp/spec";
 import { selectBackend } from "../lib/model/backend";
-import { type PathGolden, pathSpecOf, readPathGoldens } from "./helpers/path-goldens";
+import {
+  type PathGolden,
+  pathSpecOf,
+  readPathGoldens,
+  receiverGridDiff,
+} from "./helpers/path-goldens";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
 
 const TOL = 1e-4;
@@ -51,14 +56,7 @@ describe("path patching (numpy reference)", () => {
       expect(tf.memory().numTensors).toBe(before);
       expect(Math.abs(r.clean_logit_diff - c.clean_logit_diff)).toBeLessThan(TOL);
       expect(Math.abs(r.corrupt_logit_diff - c.corrupt_logit_diff)).toBeLessThan(TOL);
-      let d = 0;
-      c.scores.forEach((row, l) => {
-        row.forEach((want, h) => {
-          const got = r.scores[l][h];
-          if (want === null) expect(got, `L${l}H${h} is not a receiver`).toBeNaN();
-          else d = Math.max(d, Math.abs(got - want));
-        });
-      });
+      const d = receiverGridDiff(r.scores, c.scores);
       console.log(`${c.name}: max |Δ| ${d.toExponential(2)}`);
       expect(d).toBeLessThan(TOL);
       // the grid is not trivially zero: some path carries something

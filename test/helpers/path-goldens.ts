@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { expect } from "vitest";
 import { loadWeights, readModelConfig } from "../../lib/load/model-files";
 import { directorySource } from "../../lib/load/node-source";
 import { Gpt2Model } from "../../lib/model/gpt2";
@@ -77,4 +78,20 @@ export function pathSpecOf(c: PathGolden) {
     inputs: c.spec.inputs,
     receivers: c.spec.receivers?.map(head),
   };
+}
+
+/**
+ * The largest |got − want| over a golden's receivers; a cell the golden marks null (not a
+ * receiver: the sender's layer or earlier) must be NaN in `got`.
+ */
+export function receiverGridDiff(got: number[][], want: (number | null)[][]): number {
+  let d = 0;
+  want.forEach((row, l) => {
+    row.forEach((w, h) => {
+      const g = got[l][h];
+      if (w === null) expect(g, `L${l}H${h} is not a receiver`).toBeNaN();
+      else d = Math.max(d, Math.abs(g - w));
+    });
+  });
+  return d;
 }
