@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * The sequential-editing curves of `causeway edit --sequential --csv FILE` as an SVG: one panel
- * per score (efficacy, paraphrase, neighbourhood, their harmonic mean, general-text loss ratio)
- * against the number of edits so far, one line per method. d3 (scales, ticks, line paths, CSV)
- * without a DOM: the SVG is written as text, so no browser or matplotlib is needed.
+ * per score (efficacy, paraphrase, neighbourhood, their harmonic mean, generation fluency of the
+ * batch just edited, general-text loss ratio) against the number of edits so far, one line per
+ * method, the legend in a row above the panels. A score with no values in the CSV (fluency with
+ * --no-fluency) gets no panel. d3 (scales, ticks, line paths, CSV) without a DOM: the SVG is
+ * written as text, so no browser or matplotlib is needed.
  *
  *   node scripts/plot-sequential.mjs docs/edits-sequential.csv docs/edits-sequential.svg
  */
@@ -16,8 +18,13 @@ const PANELS = [
   ["paraphrase", "paraphrase"],
   ["neighborhood", "neighbourhood"],
   ["score", "score (harmonic mean)"],
+  ["fluency", "fluency (n-gram entropy)"],
   ["general_text_ratio", "general-text loss ratio"],
 ];
+/** Scores in [0, 1] get that axis; the others (entropy, loss ratio) their data's extent. */
+const RATES = new Set(["efficacy", "paraphrase", "neighborhood", "score"]);
+/** Title row, then the legend row, then the panels. */
+const TOP = 48;
 const W = 260;
 const H = 190;
 const M = { top: 28, right: 12, bottom: 34, left: 42 };
@@ -43,9 +50,10 @@ export function sequentialSvg(csvText, title = "Sequential editing") {
     .domain([0, d3.max(rows, (r) => r.edits)])
     .range([M.left, W - M.right]);
   const parts = [];
-  PANELS.forEach(([key, label], p) => {
+  const panels = PANELS.filter(([key]) => rows.some((r) => Number.isFinite(r[key])));
+  panels.forEach(([key, label], p) => {
     const pts = rows.filter((r) => r[key] !== null && Number.isFinite(r[key]));
-    const ext = key === "general_text_ratio" ? d3.extent(pts, (r) => r[key]) : [0, 1];
+    const ext = RATES.has(key) ? [0, 1] : d3.extent(pts, (r) => r[key]);
     const lo = ext[0] ?? 1;
     const hi = ext[1] ?? 1;
     const y = d3
@@ -83,14 +91,15 @@ export function sequentialSvg(csvText, title = "Sequential editing") {
     }
     const col = p % 3;
     const row = Math.floor(p / 3);
-    parts.push(`<g transform="translate(${col * W},${30 + row * H})">${g.join("")}</g>`);
+    parts.push(`<g transform="translate(${col * W},${TOP + row * H})">${g.join("")}</g>`);
   });
+  const slot = Math.max(...methods.map((m) => m.length)) * 7 + 34;
   const legend = methods.map(
     (m, i) =>
-      `<g transform="translate(${2 * W + M.left},${30 + H + M.top + i * 18})"><rect width="12" height="3" y="-4" fill="${colour(m)}"/><text x="18" y="0">${esc(m)}</text></g>`,
+      `<g transform="translate(${M.left + i * slot},38)"><rect width="14" height="3" y="-4" fill="${colour(m)}"/><text x="20" y="0" font-size="11">${esc(m)}</text></g>`,
   );
-  const width = 3 * W;
-  const height = 30 + 2 * H;
+  const width = Math.max(3 * W, M.left + methods.length * slot);
+  const height = TOP + Math.ceil(panels.length / 3) * H;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="10"><rect width="100%" height="100%" fill="white"/><text x="10" y="18" font-size="13" font-weight="bold">${esc(title)}</text>${parts.join("")}${legend.join("")}</svg>\n`;
 }
 

@@ -1,7 +1,7 @@
 /**
  * scripts/plot-sequential.mjs: the sequential curves of a `--csv` file as an SVG, one line per
  * method and score, each point where its value puts it (efficacy 1 at the panel's top, 0 at its
- * bottom), empty cells (a curve point's fluency) left out.
+ * bottom), empty cells (a curve point's fluency) left out, a score with no values given no panel.
  */
 import { describe, expect, it } from "vitest";
 import { sequentialSvg } from "../scripts/plot-sequential.mjs";
@@ -19,6 +19,7 @@ describe("plot-sequential", () => {
     expect(curves.map((m) => `${m[1]}/${m[2]}`).sort()).toEqual(
       ["efficacy", "paraphrase", "neighborhood", "score", "general_text_ratio"]
         .flatMap((s) => [`memit/${s}`, `alphaedit/${s}`])
+        .concat(["memit/fluency"])
         .sort(),
     );
     // panel height 190 with margins 28 (top) and 34 (bottom): y(1) = 28, y(0) = 156
@@ -27,6 +28,14 @@ describe("plot-sequential", () => {
     expect(ys).toEqual([28, 156]);
     const half = curves.find((m) => m[1] === "alphaedit" && m[2] === "efficacy")![3];
     expect(Number(/M[\d.]+,([\d.]+)/.exec(half)![1])).toBeCloseTo(92, 6);
+  });
+
+  it("gives fluency no panel when no point has it (--no-fluency)", () => {
+    const noFluency = CSV.replace(",5.1,", ",,");
+    const svg = sequentialSvg(noFluency, "t");
+    expect(svg).not.toMatch(/data-score="fluency"/);
+    expect(svg).not.toMatch(/fluency \(n-gram entropy\)/);
+    expect(svg).toMatch(/data-score="general_text_ratio"/);
   });
 
   it("refuses an empty CSV", () => {
