@@ -4,7 +4,7 @@
  */
 import { checkForget } from "./forget";
 import { type Checker, type Obj, RESID_HOOKS } from "./parse-checker";
-import { COV_SOURCES, type EditKind, LORA_MODULES } from "./types";
+import { COV_SOURCES, DELTA_AT, type EditKind, LORA_MODULES } from "./types";
 
 export interface EditParts {
   site: Obj;
@@ -63,6 +63,7 @@ function rome(c: Checker, { site, params: p, learned }: EditParts): void {
   });
   c.oneOf(p.cov, "params.cov", COV_SOURCES, { optional: true });
   c.oneOf(p.update_key, "params.update_key", ["bare", "mean"], { optional: true });
+  c.oneOf(p.delta_at, "params.delta_at", DELTA_AT, { optional: true });
   if (p.context !== undefined) contextCheck(c, p.context);
   if (learned) {
     c.nums(learned.u, "learned.u");

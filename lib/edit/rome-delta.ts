@@ -14,6 +14,7 @@ import { contextTemplates } from "./context";
 import { GradBlocks } from "./grad-blocks";
 import { norm } from "./linalg";
 import type { ResolvedRomeParams, RomeStep } from "./rome";
+import { type Footprint, type FootprintTensors, footprintTensors } from "./rome-footprint";
 import { continuationIds, subjectPrompt } from "./tokens";
 import { EditError, type RomeInfo } from "./types";
 
@@ -85,6 +86,7 @@ interface FixedPass {
   kBare: tf.Tensor1D; // [M] the bare prompt's key
   v0: tf.Tensor1D; // [D] the bare prompt's MLP output
   klOrig: tf.Tensor2D; // [K, V] log-probabilities of the KL prompts
+  keys?: tf.Tensor3D; // [B, T, M] mlp.hook_post at every position (kept for a footprint)
 }
 
 function fixedPass(
@@ -92,6 +94,7 @@ function fixedPass(
   b: RomeBatch,
   layer: number,
   anchor: DeltaAnchor = "mlp_out",
+  keepKeys = false,
 ): FixedPass {
   const L = (hook: BlockHook) => blockHook(layer, hook);
   const B = b.padded.ids.length;
@@ -112,7 +115,8 @@ function fixedPass(
       logitPositions: "all",
     });
     const mlpOut = activations.get(L("hook_mlp_out")) as tf.Tensor3D;
-    const keys = pickPositions(activations.get(L("mlp.hook_post"))!, subj).reshape([B, -1]); // [B, M]
+    const allKeys = activations.get(L("mlp.hook_post")) as tf.Tensor3D; // [B, T, M]
+    const keys = pickPositions(allKeys, subj).reshape([B, -1]); // [B, M]
     const outs = pickPositions(activations.get(L(`hook_${anchor}`))!, subj).reshape([B, -1]); // [B, D]
     const klLogits = pickPositions(logits.slice([nR, 0, 0], [B - nR, T, -1]), subj.slice(nR)); // [K, 1, V]
     return {
@@ -124,6 +128,7 @@ function fixedPass(
       kBare: keys.slice([0, 0], [1, -1]).reshape([-1]) as tf.Tensor1D,
       v0: outs.slice([0, 0], [1, -1]).reshape([-1]) as tf.Tensor1D,
       klOrig: tf.logSoftmax(klLogits.reshape([B - nR, -1])) as tf.Tensor2D,
+      ...(keepKeys ? { keys: allKeys.clone() } : {}),
     };
   });
 }
@@ -142,6 +147,11 @@ export interface DeltaOptions {
   p: ResolvedRomeParams;
   /** Default "mlp_out" (ROME). */
   anchor?: DeltaAnchor;
+  /**
+   * ROME's update, when given: δ is learned where the edit will write it, c_t·(δ + e) at every
+   * position (lib/edit/rome-footprint.ts), instead of δ at the subject's last token only.
+   */
+  footprint?: Footprint;
   onStep?: (s: RomeStep) => void;
   shouldStop?: () => boolean;
   signal?: CancelSignal;
@@ -160,7 +170,7 @@ function lossOf(
   view: Gpt2Model,
   o: DeltaOptions,
   fixed: FixedPass,
-  s: { delta: tf.Variable; v0Norm: number },
+  s: { delta: tf.Variable; v0Norm: number; written?: FootprintTensors },
 ) {
   const { batch: b, layer, p } = o;
   const { delta, v0Norm } = s;
@@ -175,12 +185,15 @@ function lossOf(
     maskData[i * T + t] = 1;
   });
   const mask = tf.tensor3d(maskData, [B, T, 1]);
+  // what the MLP output gets: δ at the subject, or the update's footprint c_t·(δ + e)
+  const added = (): tf.Tensor3D =>
+    s.written ? s.written.coef.mul(delta.add(s.written.offset)) : mask.mul(delta);
   const tgtOneHot = targetOneHot(b, vocabSize); // [R, nT, V]
   const hooks = view.hooks();
   const blocks = new GradBlocks(view, layer + 1);
   const decayScale = p.weight_decay / (v0Norm * v0Norm);
   const loss = (): { loss: tf.Scalar; parts: tf.Tensor1D } => {
-    const out = fixed.mlpOut.add(mask.mul(delta)); // hook_mlp_out + δ at the subject
+    const out = fixed.mlpOut.add(added()); // hook_mlp_out + δ where it is written
     let r = hooks.apply(L("hook_resid_post"), fixed.mid.add(out), 0, {}) as tf.Tensor3D;
     r = blocks.run(r, hooks); // layers l+1 … last
     const hR = pickPositions(r.slice([0, 0, 0], [nR, T, D]), tgtPos); // [R, nT, D]
@@ -240,18 +253,34 @@ async function step(
 /** Learns δ with Adam; returns it with the fixed pass's keys and v₀ on the host. */
 export async function optimiseDelta(o: DeltaOptions): Promise<DeltaResult> {
   const view = viewOf(o.model, o.batch.padded.lengths);
-  const fixed = fixedPass(view, o.batch, o.layer, o.anchor);
-  const [kStarH, kBareH, v0H] = await Promise.all([
-    fixed.kStar.data(),
-    fixed.kBare.data(),
-    fixed.v0.data(),
-  ]);
+  const fixed = fixedPass(view, o.batch, o.layer, o.anchor, o.footprint !== undefined);
+  const [kStarH, kBareH, v0H] = (
+    await Promise.all([fixed.kStar.data(), fixed.kBare.data(), fixed.v0.data()])
+  ).map((x) => Float64Array.from(x));
   const v0Norm = norm(v0H);
+  let written: FootprintTensors | undefined;
+  try {
+    written =
+      o.footprint &&
+      footprintTensors({
+        view,
+        layer: o.layer,
+        keys: fixed.keys!,
+        lengths: o.batch.padded.lengths,
+        kStar: kStarH,
+        kBare: kBareH,
+        v0: v0H,
+        footprint: o.footprint,
+      });
+  } catch (e) {
+    tf.dispose(Object.values(fixed));
+    throw e;
+  }
   const init = tf.zeros([view.config.dModel]);
   const delta = tf.variable(init, true);
   init.dispose();
   const optimizer = tf.train.adam(o.p.lr);
-  const lossFn = lossOf(view, o, fixed, { delta, v0Norm });
+  const lossFn = lossOf(view, o, fixed, { delta, v0Norm, written });
   const losses: RomeInfo["losses"] = [];
   try {
     const s = { step: 0, delta, optimizer, maxNorm: o.p.clamp * v0Norm };
@@ -261,14 +290,14 @@ export async function optimiseDelta(o: DeltaOptions): Promise<DeltaResult> {
     }
     return {
       delta: Float64Array.from(await delta.data()),
-      kStar: Float64Array.from(kStarH),
-      kBare: Float64Array.from(kBareH),
-      v0: Float64Array.from(v0H),
+      kStar: kStarH,
+      kBare: kBareH,
+      v0: v0H,
       losses,
     };
   } finally {
     optimizer.dispose();
     lossFn.dispose();
-    tf.dispose([delta, ...Object.values(fixed)]);
+    tf.dispose([delta, ...Object.values(fixed), ...(written ? Object.values(written) : [])]);
   }
 }

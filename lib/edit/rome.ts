@@ -42,6 +42,7 @@ import { dot, norm } from "./linalg";
 import { optimiseDelta, romeBatch } from "./rome-delta";
 import {
   type CovSource,
+  type DeltaAt,
   EditError,
   type RomeEdit,
   type RomeInfo,
@@ -69,6 +70,7 @@ export const ROME_DEFAULTS = {
   cov: "general_text+facts" as CovSource,
   shrinkage: 0.01,
   update_key: "bare" as "bare" | "mean",
+  delta_at: "subject" as DeltaAt,
 };
 
 /**
@@ -284,12 +286,14 @@ export async function computeRome(
     layer,
   );
   const batch = await romeBatch(model, tok, p, watch("templates"));
-  const d = await optimiseDelta({ ...opts, model, batch, layer, p });
+  // C⁻¹k*: k* itself for C = I
+  const solve = (kStar: Float64Array) => (mom ? solveShrunk(mom, p.shrinkage, kStar) : kStar);
+  const footprint = p.delta_at === "footprint" ? { solve, key: p.update_key } : undefined;
+  const d = await optimiseDelta({ ...opts, model, batch, layer, p, footprint });
 
   // ── the rank-one update ──
   const kUpdate = p.update_key === "mean" ? d.kStar : d.kBare;
-  // C⁻¹k*: k* itself for C = I
-  const cinvK = mom ? solveShrunk(mom, p.shrinkage, d.kStar) : d.kStar;
+  const cinvK = solve(d.kStar);
   const vStar = Float64Array.from(d.v0, (x, i) => x + d.delta[i]);
   const out = await mlpOutOf(viewOf(model, batch.padded.lengths), layer, kUpdate);
   const { u, v } = rankOneUpdate(cinvK, kUpdate, out, vStar);

@@ -134,12 +134,20 @@ export interface RomeParams {
   cov_texts?: number;
   /** The key k in ΔW = u·(v* − W k − b)ᵀ / (uᵀk): ROME's code uses the bare prompt's key. */
   update_key?: "bare" | "mean";
+  /**
+   * Where δ's optimisation adds δ: at the subject's last token ("subject", ROME), or where the
+   * rank-one update will write it, c_t·δ at every position ("footprint", lib/edit/rome-footprint.ts).
+   */
+  delta_at?: DeltaAt;
   /** The CounterFact case this edit comes from (evaluation reads its prompts). */
   case_id?: number;
   /** Extra evaluation prompts (with the subject written out). */
   paraphrase_prompts?: string[];
   neighborhood_prompts?: string[];
 }
+
+export const DELTA_AT = ["subject", "footprint"] as const;
+export type DeltaAt = (typeof DELTA_AT)[number];
 
 export interface RomeLearned {
   /** ΔW = u vᵀ for mlp.c_proj.weight [d_mlp, d_model]: u is unit-norm C⁻¹k*, length d_mlp. */
