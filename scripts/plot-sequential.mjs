@@ -3,7 +3,8 @@
  * The sequential-editing curves of `causeway edit --sequential --csv FILE` as an SVG: one panel
  * per score (efficacy, paraphrase, neighbourhood, their harmonic mean, generation fluency of the
  * batch just edited, general-text loss ratio) against the number of edits so far, one line per
- * method, the legend in a row above the panels. A score with no values in the CSV (fluency with
+ * method, the legend in a row above the panels; the CSV's `unedited` row (edits 0) is drawn as a
+ * dashed grey reference line. A score with no values in the CSV (fluency with
  * --no-fluency) gets no panel. d3 (scales, ticks, line paths, CSV) without a DOM: the SVG is
  * written as text, so no browser or matplotlib is needed.
  *
@@ -23,6 +24,9 @@ const PANELS = [
 ];
 /** Scores in [0, 1] get that axis; the others (entropy, loss ratio) their data's extent. */
 const RATES = new Set(["efficacy", "paraphrase", "neighborhood", "score"]);
+/** The CSV's reference row (lib/export/edit-curve.ts), drawn dashed, not as a method. */
+const UNEDITED = "unedited";
+const REF_COLOUR = "#888";
 /** Title row, then the legend row, then the panels. */
 const TOP = 48;
 const W = 260;
@@ -42,8 +46,9 @@ export function sequentialSvg(csvText, title = "Sequential editing") {
     edits: Number(r.edits),
     ...Object.fromEntries(PANELS.map(([k]) => [k, r[k] === "" ? null : Number(r[k])])),
   }));
-  if (rows.length === 0) throw new Error("the CSV has no rows");
-  const methods = [...new Set(rows.map((r) => r.method))];
+  const ref = rows.find((r) => r.method === UNEDITED);
+  const methods = [...new Set(rows.map((r) => r.method))].filter((m) => m !== UNEDITED);
+  if (methods.length === 0) throw new Error("the CSV has no rows of a method");
   const colour = d3.scaleOrdinal(methods, d3.schemeTableau10);
   const x = d3
     .scaleLinear()
@@ -52,8 +57,9 @@ export function sequentialSvg(csvText, title = "Sequential editing") {
   const parts = [];
   const panels = PANELS.filter(([key]) => rows.some((r) => Number.isFinite(r[key])));
   panels.forEach(([key, label], p) => {
-    const pts = rows.filter((r) => r[key] !== null && Number.isFinite(r[key]));
-    const ext = RATES.has(key) ? [0, 1] : d3.extent(pts, (r) => r[key]);
+    const all = rows.filter((r) => r[key] !== null && Number.isFinite(r[key]));
+    const pts = all.filter((r) => r.method !== UNEDITED);
+    const ext = RATES.has(key) ? [0, 1] : d3.extent(all, (r) => r[key]);
     const lo = ext[0] ?? 1;
     const hi = ext[1] ?? 1;
     const y = d3
@@ -79,6 +85,11 @@ export function sequentialSvg(csvText, title = "Sequential editing") {
       .line()
       .x((r) => x(r.edits))
       .y((r) => y(r[key]));
+    if (ref && Number.isFinite(ref[key])) {
+      g.push(
+        `<line class="reference" data-score="${key}" x1="${x(0)}" x2="${x.range()[1]}" y1="${y(ref[key])}" y2="${y(ref[key])}" stroke="${REF_COLOUR}" stroke-width="1.4" stroke-dasharray="4 3"/>`,
+      );
+    }
     for (const m of methods) {
       const ms = pts.filter((r) => r.method === m).sort((a, b) => a.edits - b.edits);
       if (ms.length === 0) continue;
@@ -93,12 +104,16 @@ export function sequentialSvg(csvText, title = "Sequential editing") {
     const row = Math.floor(p / 3);
     parts.push(`<g transform="translate(${col * W},${TOP + row * H})">${g.join("")}</g>`);
   });
-  const slot = Math.max(...methods.map((m) => m.length)) * 7 + 34;
-  const legend = methods.map(
-    (m, i) =>
-      `<g transform="translate(${M.left + i * slot},38)"><rect width="14" height="3" y="-4" fill="${colour(m)}"/><text x="20" y="0" font-size="11">${esc(m)}</text></g>`,
-  );
-  const width = Math.max(3 * W, M.left + methods.length * slot);
+  const keyed = ref ? [...methods, UNEDITED] : methods;
+  const slot = Math.max(...keyed.map((m) => m.length)) * 7 + 34;
+  const legend = keyed.map((m, i) => {
+    const mark =
+      m === UNEDITED
+        ? `<line x2="14" y1="-2.5" y2="-2.5" stroke="${REF_COLOUR}" stroke-width="1.4" stroke-dasharray="4 3"/>`
+        : `<rect width="14" height="3" y="-4" fill="${colour(m)}"/>`;
+    return `<g transform="translate(${M.left + i * slot},38)">${mark}<text x="20" y="0" font-size="11">${esc(m)}</text></g>`;
+  });
+  const width = Math.max(3 * W, M.left + keyed.length * slot);
   const height = TOP + Math.ceil(panels.length / 3) * H;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="10"><rect width="100%" height="100%" fill="white"/><text x="10" y="18" font-size="13" font-weight="bold">${esc(title)}</text>${parts.join("")}${legend.join("")}</svg>\n`;
 }

@@ -38,7 +38,26 @@ describe("plot-sequential", () => {
     expect(svg).toMatch(/data-score="general_text_ratio"/);
   });
 
-  it("refuses an empty CSV", () => {
+  it("draws the unedited row as a dashed reference, not as a method", () => {
+    const svg = sequentialSvg(`${CSV}unedited,0,0,0.25,1,0,-0.9,-0.4,0.99,5.3,1\n`, "t");
+    expect(svg).not.toMatch(/data-method="unedited"/);
+    const refs = [...svg.matchAll(/class="reference" data-score="([^"]+)"[^>]* y1="([\d.]+)"/g)];
+    expect(refs.map((m) => m[1])).toEqual([
+      "efficacy",
+      "paraphrase",
+      "neighborhood",
+      "score",
+      "fluency",
+      "general_text_ratio",
+    ]);
+    // efficacy 0 at the panel's bottom (156), neighbourhood 1 at its top (28)
+    expect(Number(refs[0][2])).toBe(156);
+    expect(Number(refs[2][2])).toBe(28);
+    expect(svg).toMatch(/stroke-dasharray="4 3"\/><text x="20" y="0" font-size="11">unedited</);
+  });
+
+  it("refuses a CSV without a method's rows", () => {
     expect(() => sequentialSvg("method,edits\n")).toThrow(/no rows/);
+    expect(() => sequentialSvg(`method,edits,efficacy\nunedited,0,0\n`)).toThrow(/no rows/);
   });
 });

@@ -6,7 +6,8 @@
  *   --batch B                  requests per batch (default 1: ROME's own evaluation)
  *   --sequential               batches applied one after another; the curve of every score
  *                              against the number of edits so far
- *   --csv FILE                 the curve (or the final scores) as CSV, one row per point
+ *   --csv FILE                 the curve (or the final scores) as CSV, one row per point,
+ *                              after a first row of the unedited model's scores
  *   --no-fluency               skip generation fluency (the costly part)
  *
  * ROME's settings: --layer, --steps, --cov, --shrinkage, --update-key, --prefixes, --params JSON.
@@ -174,6 +175,12 @@ export async function evalRun(
   log(`scoring the unedited model on ${cases.length} ${suite} cases`);
   const unedited = await uneditedScores({ ...base, editor: editors[0] });
   const runs: EditRunResult[] = [];
+  // the CSV after the unedited model and after every method: a long comparison stopped part
+  // way keeps its reference row and the methods it finished
+  const writeCsv = () => {
+    if (typeof flags.csv === "string") writeFileSync(flags.csv, curveCsv(runs, unedited.scores));
+  };
+  writeCsv();
   for (const editor of editors) {
     log(
       `${editor.name}: ${cases.length} cases, batch ${batch}${base.sequential ? ", sequential" : ""}`,
@@ -192,8 +199,7 @@ export async function evalRun(
         },
       }),
     );
-    // after every method: a long comparison stopped part way keeps the methods it finished
-    if (typeof flags.csv === "string") writeFileSync(flags.csv, curveCsv(runs));
+    writeCsv();
   }
   const settings = {
     layer: layer ?? null,
