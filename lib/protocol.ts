@@ -29,6 +29,7 @@
  * restores its applied stack and sends it again, which the worker only re-applies.
  */
 import type { BatchProgressMsg, BatchRunResult, BatchRunSpec } from "./batch-jobs";
+import type { AbscFacts, AbscProgress, AbscRequest, AbscRow } from "./edit/absc-request";
 import type { ConsistencyRequest } from "./edit/consistency-request";
 import type { ConsistencyProgress, ConsistencyRun } from "./edit/consistency-run";
 import type { CounterFactScores } from "./edit/metrics";
@@ -185,6 +186,11 @@ export type ToWorker =
   | { type: "alphaCurve"; reqId: number; edit: Edit; alphas: number[]; eval: EditEval }
   /** The semantic-consistency recipe on the unedited model (lib/edit/consistency-run.ts). */
   | { type: "consistency"; reqId: number; request: ConsistencyRequest }
+  /**
+   * The ABSC recipe on the unedited model (workers/absc-job.ts, lib/edit/absc-request.ts): each
+   * method's row as soon as it is trained and scored (`absc`), or the review facts (`abscFacts`).
+   */
+  | { type: "absc"; reqId: number; request: AbscRequest }
   /** Token ids and texts of some texts (e.g. to check a counterfactual's length). */
   | { type: "tokenize"; reqId: number; texts: string[] }
   /** Batch / sequential editing measured per batch (./batch-jobs.ts); `batchMethods` lists methods. */
@@ -266,6 +272,8 @@ export type Progress =
     }
   /** The consistency recipe: locating, each (K, α) point of the train sweep, measuring. */
   | ({ request: "consistency" } & ConsistencyProgress)
+  /** The ABSC recipe: each method's optimisation step. */
+  | ({ request: "absc" } & AbscProgress)
   /** The first prediction after a load compiles the model's kernels: phase "predict" 0/1. */
   | { request: "predict"; phase: "predict"; done: number; total: number }
   | {
@@ -335,6 +343,8 @@ export type FromWorker =
     }
   | { type: "alphaCurve"; reqId: number; points: AlphaPoint[] }
   | { type: "consistency"; reqId: number; run: ConsistencyRun }
+  | { type: "absc"; reqId: number; row: AbscRow }
+  | ({ type: "abscFacts"; reqId: number } & AbscFacts)
   | { type: "batchEdit"; reqId: number; result: BatchRunResult }
   | { type: "batchMethods"; reqId: number; methods: string[] }
   | { type: "baseline"; reqId: number; kind: SweepKind; baseline: BaselineInfo }

@@ -5,6 +5,7 @@
  * so the store only ever sees current results, tagged with their lane.
  */
 import type { BatchRunSpec } from "./batch-jobs";
+import type { AbscRequest } from "./edit/absc-request";
 import type { ConsistencyRequest } from "./edit/consistency-request";
 import type { Edit, EditEval, PromptSet } from "./edit/types";
 import { errorText } from "./errors";
@@ -125,6 +126,10 @@ export interface ModelPort {
   alphaCurve(edit: Edit, alphas: number[], ev: EditEval): number;
   /** The semantic-consistency recipe on the unedited model. Optional so test ports need not implement it. */
   consistency?(request: ConsistencyRequest): number;
+  /** The ABSC recipe on the unedited model (or its review facts). Optional for test ports. */
+  absc?(request: AbscRequest): number;
+  /** Stops the ABSC run at its next step; its later answers are dropped. */
+  cancelAbsc?(): void;
   /**
    * A logit lens, DLA or attribution patching request (lib/lens-jobs.ts); the latest of each
    * type wins. Optional so test ports need not implement it.
@@ -251,6 +256,12 @@ export class WorkerClient implements ModelPort {
   }
   consistency(request: ConsistencyRequest): number {
     return this.request({ type: "consistency", request });
+  }
+  absc(request: AbscRequest): number {
+    return this.request({ type: "absc", request });
+  }
+  cancelAbsc(): void {
+    this.cancel("absc");
   }
   readout(body: ReadoutBody): number {
     return this.request(body);

@@ -14,6 +14,7 @@ import { type KnownFact, parseKnownFacts } from "../lib/interp/dataset";
 import { MAX_DATASET_BYTES } from "../lib/load/limits";
 import { fetchCapped } from "../lib/load/url-source";
 import type { FromWorker, RequestOf, RequestType, ToWorker } from "../lib/protocol";
+import { abscLane } from "./absc-job";
 import { consistencyLane } from "./consistency-job";
 import { EditLane } from "./edit-lane";
 import { GenerateJobs } from "./generate-job";
@@ -139,6 +140,7 @@ const lanes: { [T in RequestType]: LaneOf<T> } = {
   probeHeads: edits.lanes.probeHeads,
   alphaCurve: edits.lanes.alphaCurve,
   consistency: consistencyLane({ ...requests, dataset: editData }),
+  absc: abscLane({ ...requests, dataset: editData }),
   batchEdit: edits.lanes.batchEdit,
   batchMethods: edits.lanes.batchMethods,
   lens: readouts.lens,

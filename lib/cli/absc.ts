@@ -15,6 +15,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { abscKnownFacts, abscSplits } from "../edit/absc-data";
+import { abscCells, abscSplitHeads } from "../edit/absc-request";
 import {
   ABSC_DEFAULTS,
   ABSC_METHODS,
@@ -24,7 +25,7 @@ import {
 } from "../edit/absc-train";
 import { type DatasetResult, runTraceDataset } from "../interp/dataset";
 import { TRACE_KINDS } from "../interp/spec";
-import { DATASET_PARAMS, EDIT_PARAMS, TRACE_PARAMS } from "../params/table";
+import { ABSC_PARAMS, DATASET_PARAMS, TRACE_PARAMS } from "../params/table";
 import { choiceListFlag, paramFlag, parseFlags, requireString, UsageError } from "./args";
 import type { Command } from "./command";
 import { asUsage, loadDataset, progress } from "./edit-inputs";
@@ -58,25 +59,13 @@ function layersFlag(v: string | boolean | undefined, nLayer: number): number[] {
   return layers;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-
-/** The methods table as text (the --json output has every number). */
+/** The methods table as text (the --json output has every number; the app's form shows the same cells). */
 export function formatAbsc(r: AbscReport): string {
-  const names = r.methods[0]?.splits.map((s) => `${s.name} (${s.domain}, n=${s.n})`) ?? [];
-  const head = [
-    "method",
-    "layers",
-    "params",
-    "final loss",
-    ...names.map((n) => `${n} before → after`),
-  ];
-  const rows = r.methods.map((m) => [
-    m.method,
-    m.method === "lora_all" ? "all" : m.layers.join(","),
-    String(m.params),
-    m.losses[m.losses.length - 1].loss.toFixed(4),
-    ...m.splits.map((s) => `${pct(s.before)} → ${pct(s.after)}`),
-  ]);
+  const head = ["method", "layers", "params", "final loss", ...abscSplitHeads(r.methods[0])];
+  const rows = r.methods.map((m) => {
+    const c = abscCells(m);
+    return [c.method, c.layers, c.params, c.loss, ...c.splits];
+  });
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) =>
     cells
@@ -164,14 +153,14 @@ export const abscCommand: Command = {
     const methods = choiceListFlag(flags, "methods", ABSC_METHODS) ?? [...ABSC_METHODS];
     const { engine, backend } = await loadCliEngine(modelSpec, flags.backend as string | undefined);
     try {
-      const P = EDIT_PARAMS;
+      const P = ABSC_PARAMS; // the app's ABSC form reads the same rows
       const params = {
         layers: layersFlag(flags.layers, engine.model.config.nLayer),
-        rank: paramFlag(flags, "rank", P.loreftRank) ?? ABSC_DEFAULTS.rank,
+        rank: paramFlag(flags, "rank", P.rank) ?? ABSC_DEFAULTS.rank,
         n_train: paramFlag(flags, "n-train", P.nTrain) ?? ABSC_DEFAULTS.n_train,
-        n_test: paramFlag(flags, "n-test", P.nTrain) ?? ABSC_DEFAULTS.n_test,
-        steps: paramFlag(flags, "steps", P.loreftSteps) ?? ABSC_DEFAULTS.steps,
-        lr: paramFlag(flags, "lr", P.loreftLr) ?? ABSC_DEFAULTS.lr,
+        n_test: paramFlag(flags, "n-test", P.nTest) ?? ABSC_DEFAULTS.n_test,
+        steps: paramFlag(flags, "steps", P.steps) ?? ABSC_DEFAULTS.steps,
+        lr: paramFlag(flags, "lr", P.lr) ?? ABSC_DEFAULTS.lr,
         seed: paramFlag(flags, "seed", P.seed) ?? ABSC_DEFAULTS.seed,
       };
       const results: AbscResult[] = [];

@@ -107,3 +107,29 @@ export const EDIT_PARAMS = {
   loreftLr: fromBound(EDIT_BOUNDS.loreft_lr, { integer: false, label: "the learning rate" }),
   seed: fromBound(EDIT_BOUNDS.seed, { integer: true, label: "the seed" }),
 } as const;
+
+/**
+ * The ABSC recipe (lib/edit/absc-train.ts; `causeway absc` and the app's ABSC form): each row's
+ * range is the LoReFT edit's bound of the same setting, its default the recipe's
+ * (ABSC_DEFAULTS, which test/absc-app.test.ts holds equal to these).
+ */
+export const ABSC_PARAMS = {
+  rank: fromBound(EDIT_BOUNDS.loreft_rank, { integer: true, label: "the rank", default: 4 }),
+  nTrain: fromBound(EDIT_BOUNDS.n_train, {
+    integer: true,
+    label: "training reviews",
+    default: 96,
+  }),
+  nTest: fromBound(EDIT_BOUNDS.n_train, {
+    integer: true,
+    label: "test reviews per split",
+    default: 300,
+  }),
+  steps: fromBound(EDIT_BOUNDS.loreft_steps, { integer: true, label: "steps", default: 60 }),
+  lr: fromBound(EDIT_BOUNDS.loreft_lr, {
+    integer: false,
+    label: "the learning rate",
+    default: 0.01,
+  }),
+  seed: fromBound(EDIT_BOUNDS.seed, { integer: true, label: "the seed", default: 0 }),
+} as const;

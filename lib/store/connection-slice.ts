@@ -6,6 +6,7 @@
 import type { StateCreator } from "zustand/vanilla";
 import { type AnswerOf, type FromWorker, isProgressOf } from "../protocol";
 import type { LaneKey } from "../worker-client";
+import { receiveAbsc } from "./absc-slice";
 import { reduceBatch } from "./batch-slice";
 import { reduceCompare } from "./compare-slice";
 import { reduceConsistency } from "./consistency-slice";
@@ -144,6 +145,8 @@ export function createConnectionSlice(
           return set((s) => ({ alphaCurve: reduceCurve(s.alphaCurve, msg) }));
         case "consistency":
           return set((s) => ({ consistency: reduceConsistency(s.consistency, msg) }));
+        case "absc":
+          return receiveAbsc(set, get, msg);
         case "batchEdit":
         case "batchMethods":
           return reduceBatch(set, get, msg);

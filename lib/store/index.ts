@@ -3,6 +3,7 @@
  * React provider (components/StoreProvider) creates one per mounted app, never a global.
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
+import { createAbscSlice } from "./absc-slice";
 import { createBatchSlice } from "./batch-slice";
 import { createCompareSlice } from "./compare-slice";
 import { createConnectionSlice } from "./connection-slice";
@@ -83,6 +84,7 @@ export function createCausewayStore(options: StoreOptions = {}): CausewayStore {
     ...createEditsSlice(ctx)(...a),
     ...createEditToolsSlice(ctx)(...a),
     ...createConsistencySlice(ctx)(...a),
+    ...createAbscSlice(ctx)(...a),
     ...createBatchSlice(ctx)(...a),
     ...createCompareSlice(ctx)(...a),
     ...createGenerateSlice(ctx)(...a),

@@ -13,6 +13,7 @@ import type {
   Prediction,
 } from "../protocol";
 import type { LaneKey, ModelPort } from "../worker-client";
+import type { AbscSlice } from "./absc-slice";
 import type { BatchSlice } from "./batch-slice";
 import type { Progress, UiError } from "./common-types";
 import type { ConsistencySlice } from "./consistency-slice";
@@ -116,6 +117,7 @@ export interface GenerateSlice {
 
 export type CausewayState = ModelSlice &
   ConsistencySlice &
+  AbscSlice &
   GenerateSlice &
   LensSlice &
   HeadsSlice &
