@@ -22,7 +22,14 @@ import { MAX_TEXT_CHARS } from "./edit/bounds";
 import type { CounterFactCase } from "./edit/dataset";
 import type { CurvePoint, EditRunResult } from "./edit/eval-run";
 import type { ZsreRecord } from "./edit/eval-zsre";
-import { COV_SOURCES, type CovSource, type Edit, EditError, type MemitHparams } from "./edit/types";
+import {
+  COV_SOURCES,
+  type CovSource,
+  type Edit,
+  EditError,
+  type MemitHparams,
+  type SweaHparams,
+} from "./edit/types";
 import { MAX_IMPORT_ITEMS } from "./load/dataset-import";
 import { inRange, paramError } from "./params/schema";
 import { EDIT_PARAMS, EDIT_RUN_PARAMS } from "./params/table";
@@ -50,8 +57,11 @@ export interface BatchRunSpec {
   corpus?: string[];
   /** ROME's optimisation steps / MEMIT's v_num_grad_steps (default per method). */
   steps?: number;
-  /** More MEMIT/AlphaEdit hyper-parameters by their hparams files' names. */
-  hparams?: MemitHparams;
+  /**
+   * More hyper-parameters by their hparams files' names: MEMIT's / AlphaEdit's / PMET's, or
+   * SWEA's (each method reads its own names; lib/edit/swea-batch.ts).
+   */
+  hparams?: MemitHparams & SweaHparams;
   /** Generation fluency (the costly part; the CLI's default, off with --no-fluency). */
   fluency: boolean;
   /** General texts for the loss ratio (EDIT_RUN_PARAMS.texts). */

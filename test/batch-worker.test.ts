@@ -6,12 +6,16 @@
  * identical scores, curve and per-case results. The worker posts
  * each batch's learned edits as it learns them, reads C through the storage cache (computed the
  * first time, from storage the second), and a cancelled run answers "cancelled" after keeping
- * the edits it had posted.
+ * the edits it had posted. The Batch form's SWEA run (batchSpec: no layers, no C, SWEA's
+ * settings as hparams) equals `causeway edit --counterfact 0:2 --method swea --batch 1
+ * --sequential --no-fluency --texts 5 --hparams '<the same>'` the same way.
  */
 import "../lib/model/backends-node";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { batchSpec } from "../components/edit-forms/batch-recipe";
+import { defaultSweaSettings } from "../components/edit-forms/swea-recipe";
 import type { BatchRunSpec } from "../lib/batch-jobs";
 import { evalRun } from "../lib/cli/edit-eval";
 import { loadDataset } from "../lib/cli/edit-inputs";
@@ -162,6 +166,70 @@ describe.skipIf(!present)("the app's batch run equals causeway edit --batch --se
       expect(posts.some((m) => m.reqId === 4 && m.type === "batchEdit")).toBe(false);
     },
     workLimit({ units: 10, perUnitMs: 4000, fixedMs: 20_000 }),
+  );
+
+  it(
+    "swea from the Batch form: same scores, curve and cases as causeway edit --method swea",
+    async () => {
+      const settings = defaultSweaSettings();
+      const form = batchSpec(
+        {
+          source: "model",
+          suite: "counterfact",
+          start: 0,
+          count: 2,
+          pasted: "",
+          method: "swea",
+          blue: false,
+          layers: "2,3",
+          batch: 1,
+          sequential: true,
+          steps: null,
+          cov: "general_text+facts",
+          fluency: false,
+          cacheStats: true,
+          swea: { ...settings, values: { ...settings.values, v_num_grad_steps: 3 } },
+        },
+        { nLayer: 6, hasDataset: true, imported: null, corpus: null, methods: ["swea"] },
+      );
+      if (!("spec" in form)) throw new Error(form.error);
+      // fewer integrated-gradients steps and one context template: this test is about the path
+      const hparams = { ...form.spec.hparams, kn_steps: 4, context: { per_length: 1 } };
+      const run: BatchRunSpec = { ...form.spec, texts: 5, hparams };
+      const posts: FromWorker[] = [];
+      lane(posts).lanes.batchEdit.submit({ type: "batchEdit", reqId: 30, run });
+      const answer = await until(posts, 30, final);
+      if (answer.type !== "batchEdit") throw new Error(JSON.stringify(answer));
+      const app = answer.result;
+      const cli = (await evalRun(
+        engine,
+        dataset,
+        {
+          counterfact: "0:2",
+          method: "swea",
+          batch: "1",
+          sequential: true,
+          "no-fluency": true,
+          texts: "5",
+          hparams: JSON.stringify({ ...hparams, v_num_grad_steps: 3 }),
+        },
+        () => {},
+      )) as Record<string, unknown>;
+      expect(app.method).toBe("swea");
+      expect(app.curve.map((p) => p.edits)).toEqual([1, 2]);
+      expect(app.curve).toEqual(cli.curve);
+      expect(app.edited).toEqual(cli.edited);
+      expect(app.cases).toEqual(cli.cases);
+      expect(app.unedited).toEqual(cli.unedited);
+      expect(app.stats).toEqual([]); // no C
+      const learned = posts.flatMap((m) =>
+        m.reqId === 30 && m.type === "progress" && "edits" in m && m.edits ? m.edits : [],
+      );
+      expect(learned.map((e) => e.kind)).toEqual(["swea", "swea"]);
+    },
+    // units: optimisation and attribution steps (3 + 4 per spelling, ≤ 2 spellings, 2 cases)
+    // and cases scored (2 + 1 + 2, app and CLI)
+    workLimit({ units: 40, perUnitMs: 2000, fixedMs: 20_000 }),
   );
 
   it("refuses bad settings and missing cases with specific errors", async () => {

@@ -1,10 +1,10 @@
 "use client";
 /**
- * Batch / sequential editing: many rewrites at once with ROME, MEMIT, AlphaEdit (and whatever
- * else the worker's BATCH_METHODS lists), BLUE as a switch, over a layer range that defaults
- * to the causal trace's MLP peak. The run goes through the worker (store batch slice), is
- * measured after every batch as `causeway edit --counterfact … --batch … --sequential` does,
- * and its learned edits go onto the edit stack. The rewrites: the next N cases of the model's
+ * Batch / sequential editing: many rewrites at once with ROME, MEMIT, AlphaEdit, PMET, SWEA
+ * (whatever the worker's BATCH_METHODS lists), BLUE as a switch, over a layer range that
+ * defaults to the causal trace's MLP peak (SWEA: no layers and no C, its own settings). The run
+ * goes through the worker (store batch slice), is measured after every batch as `causeway edit
+ * --counterfact … --batch … --sequential` does, and its learned edits go onto the edit stack. The rewrites: the next N cases of the model's
  * dataset, pasted JSON / JSONL in ROME's fields, or a CounterFact / zsRE file; C's corpus may be
  * the model's own text or a file the user brings.
  */
@@ -27,6 +27,8 @@ import {
 } from "./batch-recipe";
 import { CovChoice } from "./CovChoice";
 import { datasetAvailability } from "./model-dataset";
+import { SweaSettingsFields } from "./SweaSettingsFields";
+import { defaultSweaSettings } from "./swea-recipe";
 import type { EditFormProps } from "./types";
 
 const COV_LABEL: Record<CovSource, string> = {
@@ -61,6 +63,7 @@ export function BatchForm({ onCancel }: EditFormProps) {
     cov: hasDataset ? "general_text+facts" : "identity",
     fluency: false,
     cacheStats: true,
+    swea: defaultSweaSettings(),
   });
   const [imported, setImported] = useState<ImportedRewrites | null>(null);
   const [corpus, setCorpus] = useState<{ name: string; texts: string[] } | null>(null);
@@ -80,6 +83,8 @@ export function BatchForm({ onCancel }: EditFormProps) {
   const peak = mlpPeak(trace);
   const auto = nLayer !== null && peak !== null ? rangeAtPeak(nLayer, peak, method).join(",") : "";
   const blueOk = methods.includes(`${method}+blue`);
+  // SWEA alters the subject's token embeddings: no layers, no C, its own settings
+  const swea = method === "swea";
   const running = batch.status === "running";
 
   return (
@@ -140,8 +145,12 @@ export function BatchForm({ onCancel }: EditFormProps) {
           <span className="field__label">Layers</span>
           <input
             className="field__input"
-            value={d.layers}
-            placeholder={auto ? `${auto} (trace's MLP peak)` : "method default"}
+            value={swea ? "" : d.layers}
+            disabled={swea}
+            title={swea ? "SWEA edits no layer: it alters the subject's token embeddings" : ""}
+            placeholder={
+              swea ? "none (embeddings)" : auto ? `${auto} (trace's MLP peak)` : "method default"
+            }
             onChange={(e) => set({ layers: e.target.value })}
             spellCheck={false}
             data-testid="batch-layers"
@@ -155,17 +164,19 @@ export function BatchForm({ onCancel }: EditFormProps) {
           param={EDIT_RUN_PARAMS.batch}
           testId="batch-size"
         />
-        <NumberField
-          id="batch-steps"
-          label="Steps"
-          value={d.steps}
-          onChange={(v) => set({ steps: v })}
-          param={EDIT_PARAMS.romeSteps}
-          allowEmpty
-          placeholder="auto"
-          width={72}
-          testId="batch-steps"
-        />
+        {swea ? null : (
+          <NumberField
+            id="batch-steps"
+            label="Steps"
+            value={d.steps}
+            onChange={(v) => set({ steps: v })}
+            param={EDIT_PARAMS.romeSteps}
+            allowEmpty
+            placeholder="auto"
+            width={72}
+            testId="batch-steps"
+          />
+        )}
         <label className={s.check}>
           <input
             type="checkbox"
@@ -184,23 +195,31 @@ export function BatchForm({ onCancel }: EditFormProps) {
           generation fluency (slow)
         </label>
       </div>
-      <fieldset className="field">
-        <legend className="field__label">C (second moment of keys)</legend>
-        <CovChoice
-          owner="batch"
-          value={d.cov}
-          onChange={(cov) => set({ cov })}
-          labels={COV_LABEL}
+      {swea ? (
+        <SweaSettingsFields
+          prefix="batch-swea"
+          value={d.swea ?? defaultSweaSettings()}
+          onChange={(v) => set({ swea: v })}
         />
-        {d.cov !== "identity" ? (
-          <BatchCorpus corpus={corpus} setCorpus={setCorpus} hasDataset={hasDataset} />
-        ) : null}
-        <BatchStatsCache
-          on={d.cacheStats}
-          setOn={(v) => set({ cacheStats: v })}
-          stats={batch.stats}
-        />
-      </fieldset>
+      ) : (
+        <fieldset className="field">
+          <legend className="field__label">C (second moment of keys)</legend>
+          <CovChoice
+            owner="batch"
+            value={d.cov}
+            onChange={(cov) => set({ cov })}
+            labels={COV_LABEL}
+          />
+          {d.cov !== "identity" ? (
+            <BatchCorpus corpus={corpus} setCorpus={setCorpus} hasDataset={hasDataset} />
+          ) : null}
+          <BatchStatsCache
+            on={d.cacheStats}
+            setOn={(v) => set({ cacheStats: v })}
+            stats={batch.stats}
+          />
+        </fieldset>
+      )}
       {error ? (
         <p className="form-error" role="alert" data-testid="batch-error">
           {error}

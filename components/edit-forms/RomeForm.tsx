@@ -8,12 +8,12 @@
 import { useState } from "react";
 import type { CovSource } from "@/lib/edit/types";
 import { EDIT_PARAMS } from "@/lib/params/table";
-import { visibleToken } from "../format";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { CovChoice } from "./CovChoice";
 import { datasetAvailability, defaultCov, noDatasetReason } from "./model-dataset";
-import { type RomeDraft, romeRecipe, romeTemplate } from "./rome-recipe";
+import { RewriteFields } from "./RewriteFields";
+import { type RomeDraft, romeRecipe } from "./rome-recipe";
 import type { EditFormProps } from "./types";
 
 const COV_LABEL: Record<CovSource, string> = {
@@ -42,9 +42,6 @@ export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormPro
   });
   const [error, setError] = useState<string | null>(null);
   const set = (p: Partial<RomeDraft>) => setD((x) => ({ ...x, ...p }));
-  const template = romeTemplate(d.prompt, d.subject);
-  const sameAsAnswer =
-    answer !== null && d.targetNew.trim() !== "" && d.targetNew.trim() === answer.trim();
 
   return (
     <form
@@ -63,45 +60,7 @@ export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormPro
     >
       <h3 className="editform__title">ROME: rewrite a fact at the MLP of layer {d.layer ?? "?"}</h3>
       <div className="editform__grid">
-        <label className="field">
-          <span className="field__label">Subject</span>
-          <input
-            className="field__input"
-            value={d.subject}
-            onChange={(e) => set({ subject: e.target.value })}
-            spellCheck={false}
-            data-testid="rome-subject"
-          />
-        </label>
-        <label className="field">
-          <span className="field__label">Prompt</span>
-          <input
-            className="field__input"
-            value={d.prompt}
-            onChange={(e) => set({ prompt: e.target.value })}
-            spellCheck={false}
-            data-testid="rome-prompt"
-          />
-          <small className="field__help">
-            Template: <code>{template ?? "— subject not found —"}</code>
-          </small>
-        </label>
-        <label className="field">
-          <span className="field__label">New target</span>
-          <input
-            className="field__input"
-            value={d.targetNew}
-            onChange={(e) => set({ targetNew: e.target.value })}
-            placeholder={answer !== null ? `now: ${visibleToken(answer)}` : "e.g. Halvek"}
-            spellCheck={false}
-            data-testid="rome-target"
-          />
-          {sameAsAnswer ? (
-            <small className="field__help editform__warn" data-testid="rome-warn">
-              This is already the model's answer: the edit will only make it more certain.
-            </small>
-          ) : null}
-        </label>
+        <RewriteFields prefix="rome" draft={d} set={set} answer={answer} />
         <NumberField
           id="rome-layer"
           label="Layer"

@@ -14,6 +14,7 @@ import { inRange, paramError } from "../../lib/params/schema";
 import { EDIT_PARAMS, EDIT_RUN_PARAMS } from "../../lib/params/table";
 import type { TraceResultState } from "../../lib/store";
 import { romeTemplate } from "./rome-recipe";
+import { defaultSweaSettings, type SweaSettings, sweaSettingsHparams } from "./swea-recipe";
 
 export type RewriteSource = "model" | "paste" | "file";
 
@@ -40,6 +41,8 @@ export interface BatchDraft {
   cov: CovSource;
   fluency: boolean;
   cacheStats: boolean;
+  /** SWEA's settings (method "swea": no layers, no C; its steps are here). Default: SWEA's. */
+  swea?: SweaSettings;
 }
 
 export interface BatchContext {
@@ -200,6 +203,22 @@ export function batchSpec(
   }
   const batchErr = paramError(EDIT_RUN_PARAMS.batch, d.batch);
   if (batchErr) return { error: `${batchErr}.` };
+  const common = {
+    method,
+    cases,
+    batch: d.batch as number,
+    sequential: d.sequential,
+    fluency: d.fluency,
+    texts: EDIT_RUN_PARAMS.texts.default ?? 0,
+    ...(x.corpus ? { corpus: x.corpus.texts } : {}),
+  };
+  if (d.method === "swea") {
+    // SWEA edits no layer and reads no C: its own settings, C's choice left out of the run
+    const h = sweaSettingsHparams(d.swea ?? defaultSweaSettings());
+    if ("error" in h) return h;
+    const { v_num_grad_steps: steps, ...hparams } = h.hparams;
+    return { spec: { ...common, cov: "identity", steps, hparams, cacheStats: false } };
+  }
   if (d.steps !== null && !inRange(EDIT_PARAMS.romeSteps, d.steps)) {
     return { error: `${paramError(EDIT_PARAMS.romeSteps, d.steps)}.` };
   }
@@ -218,16 +237,10 @@ export function batchSpec(
   }
   return {
     spec: {
-      method,
-      cases,
-      batch: d.batch as number,
-      sequential: d.sequential,
+      ...common,
       ...(layers ? { layers } : {}),
       cov: d.cov,
-      ...(x.corpus ? { corpus: x.corpus.texts } : {}),
       ...(d.steps !== null ? { steps: d.steps } : {}),
-      fluency: d.fluency,
-      texts: EDIT_RUN_PARAMS.texts.default ?? 0,
       cacheStats: d.cacheStats,
     },
   };
@@ -243,7 +256,12 @@ export function batchJson(spec: BatchRunSpec, r: BatchRunResult): string {
       batch: r.batch,
       sequential: r.sequential,
       n_cases: r.n_cases,
-      settings: { layers: spec.layers ?? null, cov: spec.cov, steps: spec.steps ?? null },
+      settings: {
+        layers: spec.layers ?? null,
+        cov: spec.cov,
+        steps: spec.steps ?? null,
+        hparams: spec.hparams ?? null,
+      },
       unedited: r.unedited,
       general_text_nll: r.general_text_nll,
       method: r.method,

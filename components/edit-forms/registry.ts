@@ -4,6 +4,7 @@
  * all. Add a form with one line here.
  */
 import type { ComponentType } from "react";
+import { AbscForm } from "./AbscForm";
 import { BatchForm } from "./BatchForm";
 import { CanonicalForm } from "./CanonicalForm";
 import { HeadForm } from "./HeadForm";
@@ -32,6 +33,7 @@ export const EDIT_FORMS: EditFormEntry[] = [
   },
   { id: "resid", label: "Representation steering", sites: ["hidden"], component: ResidForm },
   { id: "loreft", label: "LoReFT (aspect sentiment)", sites: ["hidden"], component: LoreftForm },
+  { id: "absc", label: "ABSC recipe (compare methods)", sites: [], component: AbscForm },
   { id: "lora", label: "Canonical example (LoRA)", sites: ["mlp"], component: CanonicalForm },
   {
     id: "batch",
