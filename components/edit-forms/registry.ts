@@ -11,6 +11,7 @@ import { HeadForm } from "./HeadForm";
 import { LoreftForm } from "./LoreftForm";
 import { ResidForm } from "./ResidForm";
 import { RomeForm } from "./RomeForm";
+import { SweaForm } from "./SweaForm";
 import type { EditFormProps } from "./types";
 
 export type EditSiteKind = NonNullable<EditFormProps["site"]["kind"]>;
@@ -35,6 +36,7 @@ export const EDIT_FORMS: EditFormEntry[] = [
   { id: "loreft", label: "LoReFT (aspect sentiment)", sites: ["hidden"], component: LoreftForm },
   { id: "absc", label: "ABSC recipe (compare methods)", sites: [], component: AbscForm },
   { id: "lora", label: "Canonical example (LoRA)", sites: ["mlp"], component: CanonicalForm },
+  { id: "swea", label: "SWEA (subject embeddings)", sites: [], component: SweaForm },
   {
     id: "batch",
     label: "Batch / sequential (MEMIT, AlphaEdit, …)",
