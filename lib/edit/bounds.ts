@@ -55,6 +55,7 @@ export const EDIT_BOUNDS = {
   clamp: b(0, 1_000, "the clamp of ‖δ‖ / ‖v₀‖", true),
   early_stop: b(0, 1_000, "the early-stop loss"),
   shrinkage: b(0, 1_000, "the shrinkage γ"),
+  preserve: b(0, 1_000, "the weight λ of the prompts' keys in C"),
   cov_texts: b(1, 10_000, "general texts for C"),
   kl_prompts: b(1, 16, "KL prompts"),
   extra_prompts: b(1, 1_000, "extra evaluation prompts"),

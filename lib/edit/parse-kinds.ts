@@ -53,7 +53,14 @@ function rome(c: Checker, { site, params: p, learned }: EditParts): void {
   c.int(p.case_id, "params.case_id", { optional: true });
   c.int(p.cov_texts, "params.cov_texts", { optional: true, bound: "cov_texts" });
   c.num(p.lr, "params.lr", { optional: true, bound: "rome_lr" });
-  for (const k of ["kl_weight", "weight_decay", "clamp", "early_stop", "shrinkage"] as const) {
+  for (const k of [
+    "kl_weight",
+    "weight_decay",
+    "clamp",
+    "early_stop",
+    "shrinkage",
+    "preserve",
+  ] as const) {
     c.num(p[k], `params.${k}`, { optional: true, bound: k });
   }
   c.strs(p.kl_prompts, "params.kl_prompts", "kl_prompts", { optional: true });

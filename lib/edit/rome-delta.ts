@@ -14,7 +14,7 @@ import { contextTemplates } from "./context";
 import { GradBlocks } from "./grad-blocks";
 import { norm } from "./linalg";
 import type { ResolvedRomeParams, RomeStep } from "./rome";
-import { type Footprint, type FootprintTensors, footprintTensors } from "./rome-footprint";
+import { type FootprintTensors, footprintTensors, type UpdateKey } from "./rome-footprint";
 import { continuationIds, subjectPrompt } from "./tokens";
 import { EditError, type RomeInfo } from "./types";
 
@@ -86,7 +86,7 @@ interface FixedPass {
   kBare: tf.Tensor1D; // [M] the bare prompt's key
   v0: tf.Tensor1D; // [D] the bare prompt's MLP output
   klOrig: tf.Tensor2D; // [K, V] log-probabilities of the KL prompts
-  keys?: tf.Tensor3D; // [B, T, M] mlp.hook_post at every position (kept for a footprint)
+  keys?: tf.Tensor3D; // [B, T, M] mlp.hook_post at every position (kept for ROME's direction)
 }
 
 function fixedPass(
@@ -148,10 +148,15 @@ export interface DeltaOptions {
   /** Default "mlp_out" (ROME). */
   anchor?: DeltaAnchor;
   /**
-   * ROME's update, when given: δ is learned where the edit will write it, c_t·(δ + e) at every
-   * position (lib/edit/rome-footprint.ts), instead of δ at the subject's last token only.
+   * ROME's direction w = C⁻¹k* from k* and the keys at every other prompt position (the
+   * subject's last token of no row; rome-preserve.ts), computed after the fixed pass.
    */
-  footprint?: Footprint;
+  direction?: (kStar: Float64Array, others: Float64Array[]) => Float64Array;
+  /**
+   * With a direction: δ is learned where ROME's update with this key will write it, c_t·(δ + e)
+   * at every position (lib/edit/rome-footprint.ts), instead of at the subject's last token only.
+   */
+  footprint?: UpdateKey;
   onStep?: (s: RomeStep) => void;
   shouldStop?: () => boolean;
   signal?: CancelSignal;
@@ -162,6 +167,8 @@ export interface DeltaResult {
   kStar: Float64Array;
   kBare: Float64Array;
   v0: Float64Array;
+  /** The direction, when asked for. */
+  w?: Float64Array;
   losses: RomeInfo["losses"];
 }
 
@@ -250,19 +257,38 @@ async function step(
   return true;
 }
 
+/**
+ * The keys at every prompt position but each row's subject's last token: the rewrite rows up to
+ * their prompt's end (not the new object's tokens), the KL rows whole.
+ */
+async function otherKeys(keys: tf.Tensor3D, b: RomeBatch): Promise<Float64Array[]> {
+  const [, T, M] = keys.shape;
+  const all = await keys.data();
+  const out: Float64Array[] = [];
+  b.padded.lengths.forEach((len, i) => {
+    const end = i < b.nR ? b.tgtPos[i][0] + 1 : len;
+    for (let t = 0; t < end; t++) {
+      if (t !== b.subj[i])
+        out.push(Float64Array.from(all.subarray((i * T + t) * M, (i * T + t + 1) * M)));
+    }
+  });
+  return out;
+}
+
 /** Learns δ with Adam; returns it with the fixed pass's keys and v₀ on the host. */
 export async function optimiseDelta(o: DeltaOptions): Promise<DeltaResult> {
   const view = viewOf(o.model, o.batch.padded.lengths);
-  const fixed = fixedPass(view, o.batch, o.layer, o.anchor, o.footprint !== undefined);
+  const fixed = fixedPass(view, o.batch, o.layer, o.anchor, o.direction !== undefined);
   const [kStarH, kBareH, v0H] = (
     await Promise.all([fixed.kStar.data(), fixed.kBare.data(), fixed.v0.data()])
   ).map((x) => Float64Array.from(x));
   const v0Norm = norm(v0H);
   let written: FootprintTensors | undefined;
+  let w: Float64Array | undefined;
   try {
-    written =
-      o.footprint &&
-      footprintTensors({
+    if (o.direction) w = o.direction(kStarH, await otherKeys(fixed.keys!, o.batch));
+    if (w && o.footprint) {
+      written = footprintTensors({
         view,
         layer: o.layer,
         keys: fixed.keys!,
@@ -270,8 +296,10 @@ export async function optimiseDelta(o: DeltaOptions): Promise<DeltaResult> {
         kStar: kStarH,
         kBare: kBareH,
         v0: v0H,
-        footprint: o.footprint,
+        w,
+        key: o.footprint,
       });
+    }
   } catch (e) {
     tf.dispose(Object.values(fixed));
     throw e;
@@ -293,6 +321,7 @@ export async function optimiseDelta(o: DeltaOptions): Promise<DeltaResult> {
       kStar: kStarH,
       kBare: kBareH,
       v0: v0H,
+      w,
       losses,
     };
   } finally {

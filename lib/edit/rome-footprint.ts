@@ -17,12 +17,8 @@ import type { Gpt2Model } from "../model/gpt2";
 import { dot } from "./linalg";
 import { EditError } from "./types";
 
-export interface Footprint {
-  /** w = C⁻¹k* for a k* (k* itself for C = I). */
-  solve: (kStar: Float64Array) => Float64Array;
-  /** The update key k: the bare prompt's (ROME's code) or k* (the paper). */
-  key: "bare" | "mean";
-}
+/** The update key k: the bare prompt's (ROME's code) or k* (the paper). */
+export type UpdateKey = "bare" | "mean";
 
 /** c and e of the formula above for one padded batch; the caller disposes both. */
 export interface FootprintTensors {
@@ -38,10 +34,12 @@ export function footprintTensors(o: {
   kStar: Float64Array;
   kBare: Float64Array;
   v0: Float64Array;
-  footprint: Footprint;
+  /** w = C⁻¹k* (rome-preserve.ts: with the prompts' keys). */
+  w: Float64Array;
+  key: UpdateKey;
 }): FootprintTensors {
-  const w = o.footprint.solve(o.kStar);
-  const k = o.footprint.key === "mean" ? o.kStar : o.kBare;
+  const { w } = o;
+  const k = o.key === "mean" ? o.kStar : o.kBare;
   const wk = dot(w, k);
   if (!(Math.abs(wk) > 1e-12)) {
     throw new EditError("bad_edit", "uᵀk is zero: the update key is orthogonal to C⁻¹k*");

@@ -40,6 +40,7 @@ import { type SecondMoment, secondMoment, solveShrunk } from "./cov";
 import type { EditDataset } from "./dataset";
 import { dot, norm } from "./linalg";
 import { optimiseDelta, romeBatch } from "./rome-delta";
+import { solvePreserving } from "./rome-preserve";
 import {
   type CovSource,
   type DeltaAt,
@@ -71,6 +72,7 @@ export const ROME_DEFAULTS = {
   shrinkage: 0.01,
   update_key: "bare" as "bare" | "mean",
   delta_at: "subject" as DeltaAt,
+  preserve: 0,
 };
 
 /**
@@ -286,14 +288,16 @@ export async function computeRome(
     layer,
   );
   const batch = await romeBatch(model, tok, p, watch("templates"));
-  // C⁻¹k*: k* itself for C = I
-  const solve = (kStar: Float64Array) => (mom ? solveShrunk(mom, p.shrinkage, kStar) : kStar);
-  const footprint = p.delta_at === "footprint" ? { solve, key: p.update_key } : undefined;
-  const d = await optimiseDelta({ ...opts, model, batch, layer, p, footprint });
+  // C⁻¹k: k itself for C = I
+  const solve = (k: Float64Array) => (mom ? solveShrunk(mom, p.shrinkage, k) : k);
+  const direction = (kStar: Float64Array, others: Float64Array[]) =>
+    solvePreserving({ solve, kStar, others, lambda: p.preserve });
+  const footprint = p.delta_at === "footprint" ? p.update_key : undefined;
+  const d = await optimiseDelta({ ...opts, model, batch, layer, p, direction, footprint });
 
   // ── the rank-one update ──
   const kUpdate = p.update_key === "mean" ? d.kStar : d.kBare;
-  const cinvK = solve(d.kStar);
+  const cinvK = d.w!;
   const vStar = Float64Array.from(d.v0, (x, i) => x + d.delta[i]);
   const out = await mlpOutOf(viewOf(model, batch.padded.lengths), layer, kUpdate);
   const { u, v } = rankOneUpdate(cinvK, kUpdate, out, vStar);
@@ -307,6 +311,8 @@ export async function computeRome(
     shrinkage: p.shrinkage,
     cov_tokens: mom?.tokens ?? 0,
     update_key: p.update_key,
+    delta_at: p.delta_at,
+    preserve: p.preserve,
     target_new_ids: batch.target,
     ms: now() - t0,
   };

@@ -139,6 +139,11 @@ export interface RomeParams {
    * rank-one update will write it, c_t·δ at every position ("footprint", lib/edit/rome-footprint.ts).
    */
   delta_at?: DeltaAt;
+  /**
+   * λ ≥ 0: the prompts' own other keys added to C, w = (C + (λ/n)·Σ k_o k_oᵀ)⁻¹k*, so that the
+   * update writes little at the subject's other tokens (lib/edit/rome-preserve.ts; ROME: 0).
+   */
+  preserve?: number;
   /** The CounterFact case this edit comes from (evaluation reads its prompts). */
   case_id?: number;
   /** Extra evaluation prompts (with the subject written out). */
@@ -168,6 +173,9 @@ export interface RomeInfo {
   shrinkage: number;
   cov_tokens: number;
   update_key: "bare" | "mean";
+  /** Where δ was learned (absent in edits learned before the option existed: "subject"). */
+  delta_at?: DeltaAt;
+  preserve?: number;
   target_new_ids: number[];
   ms: number;
 }

@@ -1,8 +1,9 @@
-"""Reference for ROME's δ optimisation, with and without the update's footprint
-(lib/edit/rome-delta.ts, rome-footprint.ts, rome.ts; docs/edits.md "ROME on cases nobody tuned
-on"), in torch float64.
+"""Reference for ROME's δ optimisation and direction, as ROME has them and with this project's two
+options, the update's footprint in δ's objective (delta_at) and the prompts' keys in C
+(preserve) (lib/edit/rome-delta.ts, rome-footprint.ts, rome-preserve.ts, rome.ts; docs/edits.md
+"ROME on cases nobody tuned on"), in torch float64.
 
-    /usr/bin/python3 scripts/reference/rome_footprint_ref.py   # writes test/fixtures/edit/rome-footprint.json
+    /usr/bin/python3 scripts/reference/rome_variants_ref.py   # writes test/fixtures/edit/rome-variants.json
 
 Independent of Causeway's code: the forward passes are pmet_ref.py's torch GPT-2 and Llama, the
 gradients autograd's, the steps torch.optim.Adam (eps 1e-7, tfjs' default). The objective is
@@ -20,6 +21,9 @@ ROME's (kmeng01/rome compute_v), as docs/edits.md states it:
            c_t = wᵀk_t / wᵀk, e = v₀ − (k W + b), k the update key (bare prompt's or k*), k_t the
            unedited model's MLP key at t: what ΔW = u vᵀ below writes there
   update   u = w / ‖w‖, v = (v₀ + δ − (k W + b)) / (uᵀk)
+  preserve w = (C + (λ/n)·Σ_o k_o k_oᵀ)⁻¹ k*, k_o the keys at every prompt position but each
+           row's subject's last (the rewrite rows up to the prompt's end, the KL row whole), n
+           their number (λ = 0: ROME's w = C⁻¹k*); solved directly here, by Woodbury in the app
 
 C: I, or the uncentred second moment of the layer's MLP keys over every token of a small corpus,
 shrunk to C + γ·(tr C / d_mlp)·I, solved with numpy.linalg.solve. The templates are fixed here
@@ -42,7 +46,7 @@ from pmet_ref import Model, enc  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "test/fixtures/edit/rome-footprint.json"
+OUT = ROOT / "test/fixtures/edit/rome-variants.json"
 
 REQUEST = {"prompt": "the home of {}", "subject": "bob", "target_new": "xq"}
 TEMPLATES = ["{}", "hi. {}", "a cat. {}"]
@@ -97,7 +101,7 @@ def out_of(m: Model, layer: int, k: torch.Tensor) -> torch.Tensor:
     return k @ W + b
 
 
-def run(family: str, d: Path, cov: str, key: str, delta_at: str) -> dict:
+def run(family: str, d: Path, cov: str, key: str, delta_at: str, preserve: float = 0.0) -> dict:
     m = Model(family, d)
     r, hp, L = REQUEST, HP, LAYER
     rows, subj, target, kl_ids = rows_of(r)
@@ -112,7 +116,11 @@ def run(family: str, d: Path, cov: str, key: str, delta_at: str) -> dict:
         v0 = fixed[0][2][subj[0]]
         k_upd = k_star if key == "mean" else k_bare
         Cs = np.eye(k_star.shape[0]) if cov == "identity" else second_moment(m, L, hp["shrinkage"])
-        w = torch.tensor(np.linalg.solve(Cs, k_star.numpy()))
+        others = [keys[i][t] for i, (ids, _) in enumerate(rows) for t in range(len(ids)) if t != subj[i]]
+        others += [kl_keys[t] for t in range(len(kl_ids)) if t != subj[-1]]
+        Ko = torch.stack(others).numpy()  # [n, M]
+        A = Cs + preserve / len(others) * Ko.T @ Ko
+        w = torch.tensor(np.linalg.solve(A, k_star.numpy()))
         e = v0 - out_of(m, L, k_upd)
         coef = [k @ w / (w @ k_upd) for k in keys]  # [T] per row
 
@@ -160,7 +168,7 @@ def run(family: str, d: Path, cov: str, key: str, delta_at: str) -> dict:
             edited -= sum(lp[len(ids) - 1 + j, t] for j, t in enumerate(target)).item() / len(target)
     return {
         "family": family, "model": str(d.relative_to(ROOT)), "layer": L, "cov": cov, "update_key": key,
-        "delta_at": delta_at, "losses": losses, "delta": delta.detach().tolist(), "u": u.tolist(),
+        "delta_at": delta_at, "preserve": preserve, "losses": losses, "delta": delta.detach().tolist(), "u": u.tolist(),
         "v": v.tolist(), "coef_bare": coef[0].tolist(), "edited_nll": edited / nR,
     }
 
@@ -172,11 +180,13 @@ def main() -> None:
         run("gpt2", gpt2, "general_text", "mean", "footprint"),
         run("gpt2", gpt2, "general_text", "mean", "subject"),
         run("llama", llama, "identity", "bare", "footprint"),
+        run("gpt2", gpt2, "general_text", "bare", "subject", 10.0),
+        run("llama", llama, "identity", "mean", "footprint", 3.0),
     ]
     OUT.write_text(json.dumps({"request": REQUEST, "templates": TEMPLATES, "corpus": CORPUS, "hparams": HP,
                                "cases": cases}))
     for c in cases:
-        print(c["family"], c["delta_at"], [round(x["loss"], 4) for x in c["losses"]],
+        print(c["family"], c["delta_at"], c["preserve"], [round(x["loss"], 4) for x in c["losses"]],
               "last nll", round(c["losses"][-1]["nll"], 5), "edited nll", round(c["edited_nll"], 5))
     print(f"wrote {OUT}")
 
