@@ -7,7 +7,8 @@
  *   --sequential               batches applied one after another; the curve of every score
  *                              against the number of edits so far
  *   --csv FILE                 the curve (or the final scores) as CSV, one row per point,
- *                              after a first row of the unedited model's scores
+ *                              after a first row of the unedited model's scores; rewritten
+ *                              after every curve point and method
  *   --no-fluency               skip generation fluency (the costly part)
  *
  * ROME's settings: --layer, --steps, --cov, --shrinkage, --update-key, --prefixes, --params JSON.
@@ -26,7 +27,7 @@ import { type EvalCase, type Suite, suiteCases } from "../edit/eval-cases";
 import { METHOD_NAMES, parseMethods } from "../edit/eval-methods";
 import { type CurvePoint, type EditRunResult, runEditEval, uneditedScores } from "../edit/eval-run";
 import type { Engine } from "../engine";
-import { curveCsv, EDIT_SCORE_COLUMNS } from "../export/edit-curve";
+import { type CurveRun, curveCsv, EDIT_SCORE_COLUMNS } from "../export/edit-curve";
 import { EDIT_PARAMS, EDIT_RUN_PARAMS } from "../params/table";
 import { intFlag, paramFlag, UsageError } from "./args";
 import { parseCases } from "./edit-inputs";
@@ -175,16 +176,19 @@ export async function evalRun(
   log(`scoring the unedited model on ${cases.length} ${suite} cases`);
   const unedited = await uneditedScores({ ...base, editor: editors[0] });
   const runs: EditRunResult[] = [];
-  // the CSV after the unedited model and after every method: a long comparison stopped part
-  // way keeps its reference row and the methods it finished
-  const writeCsv = () => {
-    if (typeof flags.csv === "string") writeFileSync(flags.csv, curveCsv(runs, unedited.scores));
+  // the CSV after the unedited model, after every curve point and after every method: a long
+  // comparison stopped part way keeps its reference row, the methods it finished and the curve
+  // of the one it was in
+  const writeCsv = (current: CurveRun[] = []) => {
+    if (typeof flags.csv !== "string") return;
+    writeFileSync(flags.csv, curveCsv([...runs, ...current], unedited.scores));
   };
   writeCsv();
   for (const editor of editors) {
     log(
       `${editor.name}: ${cases.length} cases, batch ${batch}${base.sequential ? ", sequential" : ""}`,
     );
+    const curve: CurvePoint[] = [];
     runs.push(
       await runEditEval({
         ...base,
@@ -192,6 +196,8 @@ export async function evalRun(
         unedited,
         onProgress: (p) => {
           if (p.phase === "score" && p.point) {
+            curve.push(p.point);
+            writeCsv([{ method: editor.name, n_cases: cases.length, curve }]);
             log(`  ${editor.name} after ${p.point.edits} edits: ${pointText(p.point)}`);
           } else if (p.phase === "score") {
             log(`  ${editor.name} batch ${p.batch + 1}/${p.batches} scored`);

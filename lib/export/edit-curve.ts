@@ -26,7 +26,9 @@ export const EDIT_SCORE_COLUMNS = [
   "general_text_ratio",
 ] as const;
 
-export type CurveRun = Pick<EditRunResult, "method" | "curve" | "n_cases" | "edited">;
+/** A method's run; `edited` (the final scores) is what a run without a curve writes. */
+export type CurveRun = Pick<EditRunResult, "method" | "curve" | "n_cases"> &
+  Partial<Pick<EditRunResult, "edited">>;
 
 /** CSV: method, edits so far and every score; one row per curve point (or per method). */
 export function curveCsv(runs: readonly CurveRun[], unedited?: SuiteScores): string {
@@ -37,7 +39,7 @@ export function curveCsv(runs: readonly CurveRun[], unedited?: SuiteScores): str
   };
   if (unedited) row("unedited", 0, { ...unedited, general_text_ratio: 1 });
   for (const r of runs) {
-    const points = r.curve.length > 0 ? r.curve : [{ edits: r.n_cases, ...r.edited }];
+    const points = r.curve.length > 0 || !r.edited ? r.curve : [{ edits: r.n_cases, ...r.edited }];
     for (const p of points) row(r.method, p.edits, p);
   }
   return `${lines.join("\n")}\n`;
