@@ -11,8 +11,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evalRun } from "../lib/cli/edit-eval";
 import { loadDataset } from "../lib/cli/edit-inputs";
-import { curveCsv } from "../lib/export/edit-curve";
 import type { Engine } from "../lib/engine";
+import { curveCsv } from "../lib/export/edit-curve";
 import { selectBackend } from "../lib/model/backend";
 import { workLimit } from "./helpers/work-budget";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
@@ -36,11 +36,15 @@ describe("curveCsv of a run still in progress", () => {
       fluency: null,
       general_text_ratio: null,
     };
-    const lines = curveCsv([{ method: "memit", n_cases: 5, curve: [point] }]).trim().split("\n");
+    const lines = curveCsv([{ method: "memit", n_cases: 5, curve: [point] }])
+      .trim()
+      .split("\n");
     expect(lines.slice(1)).toEqual(["memit,1,1,,1,1,0.5,,0.9,,"]);
-    expect(curveCsv([{ method: "memit", n_cases: 5, curve: [] }]).trim().split("\n")).toHaveLength(
-      1,
-    );
+    expect(
+      curveCsv([{ method: "memit", n_cases: 5, curve: [] }])
+        .trim()
+        .split("\n"),
+    ).toHaveLength(1);
   });
 });
 
