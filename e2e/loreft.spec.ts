@@ -99,3 +99,40 @@ test("LoReFT: parameter count, learning in the worker, accuracy before/after as 
   await expect(page.getByTestId("predictions-original")).toHaveCount(0, { timeout: 30_000 });
   expect(errors).toEqual([]);
 });
+
+test("ABSC form: a bad layer is refused; a tiny run shows its table row and applies as two edits", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto("/");
+  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
+    timeout: 60_000,
+  });
+  await page.getByTestId("add-edit-absc").click();
+  const form = page.getByTestId("absc-form");
+  await page.getByTestId("absc-layers").fill("6"); // the bundled model has layers 0–5
+  await page.getByTestId("absc-run").click();
+  await expect(page.getByTestId("absc-error")).toHaveText(
+    "Layers must be distinct layers from 0 to 5",
+  );
+
+  await page.getByTestId("absc-layers").fill("2");
+  for (const m of ["loreft", "lora_all", "ft_layer"])
+    await page.getByTestId(`absc-method-${m}`).uncheck();
+  await page.getByTestId("absc-n-train").fill("8");
+  await page.getByTestId("absc-n-test").fill("10");
+  await page.getByTestId("absc-steps").fill("2");
+  await page.getByTestId("absc-run").click();
+  await expect(page.getByTestId("absc-progress")).toBeVisible();
+  const row = form.getByTestId("absc-row-joint");
+  await expect(row).toBeVisible({ timeout: 60_000 });
+  // r = 4 at layer 2 of d = 128, H·E = 128: LoReFT 2·4·128 + 4, LoRA 4·(128 + 128)
+  await expect(row.locator("td").nth(1)).toHaveText("2052");
+  await expect(row.locator("td").nth(3)).toHaveText(/^\d+\.\d% → \d+\.\d%$/);
+  await page.getByTestId("absc-apply-joint").click();
+  await expect(page.getByTestId("edit-row")).toHaveCount(2);
+  await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready");
+  expect(errors).toEqual([]);
+});
