@@ -1,5 +1,5 @@
 /**
- * `causeway heads | lens | dla | attrib` end to end through bin/causeway.mjs on the bundled
+ * `causeway heads | lens | dla | attrib` end to end through the CLI (lib/cli/main.ts) on the bundled
  * model: the JSON shapes docs/attribution.md lists, numbers equal to the lib calls'
  * (lib/interp/{head-scores,logit-lens,dla,attribution}.ts, themselves checked against numpy in
  * test/interp-attrib.test.ts), and one-line errors with exit code 2.

@@ -1,5 +1,5 @@
 /**
- * `causeway generate` and LoRA edits through the CLI (bin/causeway.mjs) on the bundled model:
+ * `causeway generate` and LoRA edits through the CLI (lib/cli/main.ts) on the bundled model:
  * token ids equal the numpy reference's (test/fixtures/generate/bundled.json), --edits prints
  * the original and the edited text side by side, a lora recipe is learned by `causeway edit`
  * (its info written to --out), `--save` writes the LoRA delta into a checkpoint that predicts

@@ -1,5 +1,5 @@
 /**
- * LoReFT through the CLI (bin/causeway.mjs) on the bundled model: `causeway edit` learns a
+ * LoReFT through the CLI (lib/cli/main.ts) on the bundled model: `causeway edit` learns a
  * loreft recipe, reports ABSC accuracy before/after with --eval (the same numbers the edit's
  * learned.info carries), and --save says it is not a weight change; `causeway trace --edits`
  * traces the edited model (fast = naive; different from the unedited trace); bad input gives a

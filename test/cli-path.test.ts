@@ -1,5 +1,5 @@
 /**
- * `causeway path` through bin/causeway.mjs on the bundled model: the JSON against the numpy
+ * `causeway path` through the CLI (lib/cli/main.ts) on the bundled model: the JSON against the numpy
  * goldens of scripts/reference/path_patch_ref.py (within 1e-4), null for heads that are not
  * receivers; --joint-only against path_patch_sets_ref.py's receiver-set goldens; one-line usage
  * errors with exit code 2.

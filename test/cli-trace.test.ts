@@ -1,5 +1,5 @@
 /**
- * `causeway trace | patch | trace-dataset` end to end through bin/causeway.mjs on the tiny
+ * `causeway trace | patch | trace-dataset` end to end through the CLI (lib/cli/main.ts) on the tiny
  * 4-layer model (byte-level tokenizer): JSON shapes as the issue lists them, numbers against the
  * numpy goldens, and one-line errors with a non-zero exit.
  */

@@ -1,32 +1,15 @@
 /**
- * `causeway edit` and `causeway predict --edits` end to end through bin/causeway.mjs on the tiny
+ * `causeway edit` and `causeway predict --edits` end to end through the CLI (lib/cli/main.ts) on the tiny
  * 4-layer fixture model (byte-level tokenizer, so ROME's target is two tokens here): learning a
  * stack, the JSON it prints, the learned file read back, the saved checkpoint predicting what the
  * edited model predicts, and one-line errors with exit code 2.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../scripts/reference/golden";
+import { runCli as cli } from "./helpers/run-cli";
 import { TINY_DIR } from "./interp-helpers";
-
-const BIN = path.join(ROOT, "bin/causeway.mjs");
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, timeout: 180_000 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
-      },
-    );
-  });
-}
 
 const dir = mkdtempSync(path.join(tmpdir(), "causeway-edit-"));
 const file = (name: string, json: unknown) => {

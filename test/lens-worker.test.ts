@@ -113,10 +113,9 @@ describe("read-outs through the worker lanes and the store = the CLI's JSON", ()
       store.getState().setReadoutSettings({ lensTarget: " Parrow", topK: 3 });
       const before = engine.tensorsInUse();
       store.getState().runReadout("lens");
-      const [out] = await Promise.all([
-        cli(["lens", "--prompt", PROMPT, "--target", " Parrow", "--top", "3"]),
-        settled(store, "lens"),
-      ]);
+      // the app's run first: an in-process CLI run would count in its tensorsLeft
+      await settled(store, "lens");
+      const out = await cli(["lens", "--prompt", PROMPT, "--target", " Parrow", "--top", "3"]);
       const r = store.getState().readouts.lens;
       expect(r.run.status).toBe("done");
       expect(r.run.tensorsLeft).toBe(0);
@@ -137,10 +136,9 @@ describe("read-outs through the worker lanes and the store = the CLI's JSON", ()
       const { store } = setup();
       store.getState().setReadoutSettings({ dlaTarget: "Parrow", dlaFoil: "Belkor" });
       store.getState().runReadout("dla");
-      const [out] = await Promise.all([
-        cli(["dla", "--prompt", PROMPT, "--target", "Parrow", "--foil", "Belkor"]),
-        settled(store, "dla"),
-      ]);
+      // the app's run first: an in-process CLI run would count in its tensorsLeft
+      await settled(store, "dla");
+      const out = await cli(["dla", "--prompt", PROMPT, "--target", "Parrow", "--foil", "Belkor"]);
       const r = store.getState().readouts.dla;
       expect(r.run.status).toBe("done");
       expect(r.run.tensorsLeft).toBe(0);
@@ -177,10 +175,9 @@ describe("read-outs through the worker lanes and the store = the CLI's JSON", ()
       store.getState().setPatchSettings({ target: "Parrow", foil: "Belkor" });
       store.getState().runReadout("attrib");
       const pair = ["--clean", PROMPT, "--corrupt", CORRUPT, "--target", "Parrow"];
-      const [out] = await Promise.all([
-        cli(["attrib", ...pair, "--foil", "Belkor"]),
-        settled(store, "attrib"),
-      ]);
+      // the app's run first: an in-process CLI run would count in its tensorsLeft
+      await settled(store, "attrib");
+      const out = await cli(["attrib", ...pair, "--foil", "Belkor"]);
       const a = store.getState().readouts.attrib;
       expect(a.run.status).toBe("done");
       expect(a.run.tensorsLeft).toBe(0);
