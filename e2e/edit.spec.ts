@@ -282,7 +282,7 @@ test("cancelling a ROME learning keeps the applied stack and its predictions", a
   expect(errors, "uncaught errors in the page").toEqual([]);
 });
 
-test("batch form: 3 CounterFact cases, memit, batch 3 → one edit on the stack, scores and curve", async ({
+test("batch form: 3 CounterFact cases, memit, batch 3 → one edit on the stack, scores and curve; SWEA", async ({
   page,
 }) => {
   // MEMIT with 3 steps and C = identity: the test is about the run's path through the worker
@@ -315,5 +315,25 @@ test("batch form: 3 CounterFact cases, memit, batch 3 → one edit on the stack,
   await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready");
   // the next run starts after these cases
   await expect(page.locator("#batch-start")).toHaveValue("3");
+
+  // SWEA: in the batch form with its own settings (no layers, no C), and one fact from its own
+  // form onto the stack (3 steps, no suppression: a few seconds), then switched off
+  const tSwea = Date.now();
+  await page.getByTestId("batch-method").selectOption("swea");
+  await expect(page.getByTestId("batch-swea-settings")).toBeVisible();
+  await expect(page.getByTestId("batch-layers")).toBeDisabled();
+  await page.getByTestId("add-edit-swea").click();
+  await page.getByTestId("swea-prompt").fill("Ralkrok Stennos lives in the city of");
+  await page.getByTestId("swea-subject").fill("Ralkrok Stennos");
+  await page.getByTestId("swea-target").fill("Quorin");
+  await page.locator("#swea-steps").fill("3");
+  await page.getByTestId("swea-suppress").uncheck();
+  await page.getByTestId("swea-apply").click();
+  const swea = page.locator("[data-testid=edit-row][data-kind=swea]");
+  await expect(swea).toHaveAttribute("data-learned", "true", { timeout: 60_000 });
+  await expect(swea).toContainText("acts only where the subject's tokens occur");
+  await swea.getByTestId("edit-enabled").click();
+  await expect(swea.getByTestId("edit-off-note")).toBeVisible();
+  console.log(`SWEA: in the batch form, learned and switched off in ${Date.now() - tSwea} ms`);
   expect(errors, "uncaught errors in the page").toEqual([]);
 });
