@@ -15,51 +15,27 @@ import "../lib/model/backends-node";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEdits, type ModelLike } from "../lib/edit/apply";
-import { activationsAt } from "../lib/edit/batch";
 import { applyBatchEdit } from "../lib/edit/batch-edit";
 import { learnBatch } from "../lib/edit/memit";
 import { parseEdit, parseEditFile, serializeEdits } from "../lib/edit/parse";
-import { subjectPrompt } from "../lib/edit/tokens";
-import {
-  type BatchEdit,
-  describeEdit,
-  type MemitHparams,
-  type RewriteRequest,
-} from "../lib/edit/types";
+import { type BatchEdit, describeEdit, type RewriteRequest } from "../lib/edit/types";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
 import { decodeSession, encodeSession } from "../lib/share/link";
 import { DEFAULT_SESSION } from "../lib/share/session";
 import { charTokenizer, randomWeights, SMALL } from "./fixtures/edit/random-model";
+import { atSubjects, exactHparams, REQUESTS } from "./helpers/batch-requests";
 
 const tok = charTokenizer;
 let two: Gpt2Model;
 let three: Gpt2Model;
 
-const REQUESTS: RewriteRequest[] = [
-  { prompt: "{} lives in", subject: "bob", target_new: "x" },
-  { prompt: "{} plays the", subject: "amy", target_new: "q" },
-];
-/** Exact least squares: C = I, λ tiny, only the bare prompt (no context templates). */
-const EXACT: MemitHparams = {
-  mom2_dataset: "identity",
-  mom2_update_weight: 1e-6,
-  v_num_grad_steps: 6,
-  context: { per_length: 0 },
-};
+/** Exact least squares (./helpers/batch-requests.ts). */
+const EXACT = exactHparams(6);
 
 /** blocks.{layer}.hook_resid_post at each request's subject's last token, bare prompt. */
-async function outputs(m: ModelLike, layer: number): Promise<Float32Array[]> {
-  const rows = REQUESTS.map((r) => subjectPrompt(tok, r.prompt, r.subject));
-  const hook = `blocks.${layer}.hook_resid_post`;
-  const acts = await activationsAt(
-    m,
-    rows.map((r) => r.ids),
-    [hook],
-    rows.map((r) => [r.subjectLast]),
-  );
-  return acts.get(hook)!;
-}
+const outputs = (m: ModelLike, layer: number) =>
+  atSubjects(m, tok, `blocks.${layer}.hook_resid_post`);
 
 const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let d = 0;

@@ -13,13 +13,11 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyEdits, type ModelLike } from "../lib/edit/apply";
-import { activationsAt } from "../lib/edit/batch";
+import { applyEdits } from "../lib/edit/apply";
 import { applyBatchEdit } from "../lib/edit/batch-edit";
 import { editedCheckpoint } from "../lib/edit/checkpoint";
 import { matMul } from "../lib/edit/memit-solve";
 import { parseEdit, parseEditFile, serializeEdits } from "../lib/edit/parse";
-import { subjectPrompt } from "../lib/edit/tokens";
 import {
   type BatchEdit,
   describeEdit,
@@ -35,6 +33,7 @@ import { decodeSession, encodeSession } from "../lib/share/link";
 import { DEFAULT_SESSION } from "../lib/share/session";
 import { ROOT } from "../scripts/reference/golden";
 import { charTokenizer, randomWeights, SMALL } from "./fixtures/edit/random-model";
+import { atSubjects, exactHparams, REQUESTS } from "./helpers/batch-requests";
 
 interface Golden {
   requests: RewriteRequest[];
@@ -147,29 +146,8 @@ describe("PMET against the torch reference", () => {
   }
 });
 
-const REQUESTS: RewriteRequest[] = [
-  { prompt: "{} lives in", subject: "bob", target_new: "x" },
-  { prompt: "{} plays the", subject: "amy", target_new: "q" },
-];
 /** C = I, λ tiny: each layer's update reaches its least-squares goal exactly. */
-const EXACT: MemitHparams = {
-  mom2_dataset: "identity",
-  mom2_update_weight: 1e-6,
-  v_num_grad_steps: 3,
-  context: { per_length: 0 },
-};
-
-/** hook at each request's subject's last token, bare prompt. */
-async function atSubjects(m: ModelLike, hook: string): Promise<Float32Array[]> {
-  const rows = REQUESTS.map((r) => subjectPrompt(tok, r.prompt, r.subject));
-  const acts = await activationsAt(
-    m,
-    rows.map((r) => r.ids),
-    [hook],
-    rows.map((r) => [r.subjectLast]),
-  );
-  return acts.get(hook)!;
-}
+const EXACT = exactHparams(3);
 
 describe("PMET + BLUE on three layers", () => {
   it("moves only layers 0 and 2; layer 2's FFN output reaches its own target", async () => {
@@ -188,8 +166,8 @@ describe("PMET + BLUE on three layers", () => {
     const info = e.learned!.info!;
     expect(info.requests.map((r) => r.z_layer)).toEqual([0, 0, 2, 2]);
     const edited = applyEdits(three, edits);
-    const out = await atSubjects(edited, "blocks.2.hook_mlp_out");
-    const h0 = await atSubjects(three, "blocks.2.hook_mlp_out");
+    const out = await atSubjects(edited, tok, "blocks.2.hook_mlp_out");
+    const h0 = await atSubjects(three, tok, "blocks.2.hook_mlp_out");
     REQUESTS.forEach((_, r) => {
       const z = info.requests[2 + r].z;
       expect(relErr(h0[r], z)).toBeGreaterThan(1e-3); // there was something to change
