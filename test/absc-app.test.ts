@@ -27,7 +27,7 @@ import { ABSC_PARAMS } from "../lib/params/table";
 import type { FromWorker } from "../lib/protocol";
 import { IDLE_ABSC, reduceAbsc } from "../lib/store/absc-slice";
 import { abscLane } from "../workers/absc-job";
-import { SideJobs } from "../workers/jobs";
+import { RunLane, SideJobs } from "../workers/jobs";
 import { runCli } from "./helpers/run-cli";
 import { workLimit } from "./helpers/work-budget";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
@@ -274,15 +274,65 @@ describe("ABSC: app = CLI", () => {
     });
   });
 
-  it("the locate request answers the in-domain reviews as the CLI's --facts-out facts", async () => {
-    const h = harness();
-    h.lane.submit({ type: "absc", reqId: 8, request: { mode: "facts" } });
-    await h.finished(8);
-    const facts = h.messages.find((m) => m.type === "abscFacts");
-    const splits = abscSplits(DATASET);
-    expect(facts).toMatchObject({ domain: "restaurant" });
-    expect(facts && "facts" in facts ? facts.facts : null).toEqual(
-      abscKnownFacts(splits.tests[0].reviews),
-    );
-  });
+  it(
+    "Locate: the review facts, traced as the Dataset panel sends them, equal causeway absc --locate",
+    async () => {
+      const h = harness();
+      h.lane.submit({ type: "absc", reqId: 8, request: { mode: "facts" } });
+      await h.finished(8);
+      const answer = h.messages.find((m) => m.type === "abscFacts");
+      if (answer?.type !== "abscFacts") throw new Error("no abscFacts answer");
+      expect(answer.domain).toBe("restaurant");
+      expect(answer.facts).toEqual(abscKnownFacts(abscSplits(DATASET).tests[0].reviews));
+
+      // the job lib/store/absc-slice.ts starts (the Dataset panel's settings, here 2 facts, 1 sample)
+      const runs: FromWorker[] = [];
+      let resolve = () => {};
+      const done = new Promise<void>((r) => {
+        resolve = r;
+      });
+      const lane = new RunLane({
+        post: (m) => {
+          runs.push(structuredClone(m));
+          if (m.type === "done" || m.type === "error") resolve();
+        },
+        engine: async () => engine,
+        quiet: async () => {},
+      });
+      lane.submit({
+        type: "run",
+        reqId: 9,
+        job: {
+          type: "dataset",
+          kinds: ["hidden", "mlp", "attn"],
+          samples: 1,
+          limit: 2,
+          facts: answer.facts,
+        },
+      });
+      await done;
+      const app = runs.find((m) => m.type === "dataset");
+      if (app?.type !== "dataset") throw new Error(JSON.stringify(runs.at(-1)));
+
+      const cli = await runCli([
+        "absc",
+        "--locate",
+        "--limit",
+        "2",
+        "--samples",
+        "1",
+        "--backend",
+        "wasm",
+        "--json",
+      ]);
+      expect(cli.code).toBe(0);
+      const out = JSON.parse(cli.stdout) as typeof app.result & { model: string; domain: string };
+      expect(out.n_used).toBeGreaterThan(0); // something was traced, not a set of skips
+      // as JSON carries it (NaN of an empty group → null), less the time taken
+      const strip = ({ ms: _m, ...r }: typeof app.result) => JSON.parse(JSON.stringify(r));
+      const { model: _model, domain: _domain, ...cliResult } = out;
+      expect(strip(app.result)).toEqual(strip(cliResult));
+    },
+    workLimit({ units: 2, perUnitMs: 60_000, fixedMs: 30_000 }),
+  );
 });

@@ -38,7 +38,10 @@ const side = new SideJobs();
 const loader: Loader = new Loader({
   post,
   origin: scope.location.origin,
-  stopAll: () => runs.abortAll(),
+  stopAll: () => {
+    runs.abortAll();
+    abscJobs.abortAll(); // a long ABSC run must not hold the new model back
+  },
   quiet: async () => {
     await runs.idle();
     await side.quiet();
@@ -122,6 +125,8 @@ const readouts = readoutLanes({
   quiet: () => side.quiet(),
 });
 
+const abscJobs = abscLane({ ...requests, dataset: editData });
+
 /** Every request type → what runs it and what cancels it. */
 type LaneOf<T extends RequestType> = {
   submit(msg: RequestOf<T>): unknown;
@@ -140,7 +145,7 @@ const lanes: { [T in RequestType]: LaneOf<T> } = {
   probeHeads: edits.lanes.probeHeads,
   alphaCurve: edits.lanes.alphaCurve,
   consistency: consistencyLane({ ...requests, dataset: editData }),
-  absc: abscLane({ ...requests, dataset: editData }),
+  absc: abscJobs,
   batchEdit: edits.lanes.batchEdit,
   batchMethods: edits.lanes.batchMethods,
   lens: readouts.lens,

@@ -74,6 +74,19 @@ export function reduceAbsc(a: AbscState, msg: FromWorker): AbscState {
   return a;
 }
 
+/**
+ * A new model is loading: the client forgets the request in flight (its answers never come), so
+ * a running training counts as cancelled (its rows stay, shown only with their model).
+ */
+export function stopAbsc(a: AbscState): AbscState {
+  return {
+    ...a,
+    status: a.status === "running" ? "cancelled" : a.status,
+    progress: null,
+    locate: a.locate.status === "running" ? { status: "idle", error: null } : a.locate,
+  };
+}
+
 type Set = (fn: (s: CausewayState) => Partial<CausewayState>) => void;
 type Get = () => CausewayState;
 

@@ -12,6 +12,7 @@
 import type { StateCreator } from "zustand/vanilla";
 import { backendPreference } from "../model/backend-choice";
 import type { ErrorCode, KeptModel } from "../protocol";
+import { stopAbsc } from "./absc-slice";
 import { initialCompare } from "./compare-slice";
 import type { Context } from "./context";
 import { initialDataset } from "./dataset-slice";
@@ -211,6 +212,7 @@ export function createModelSlice(ctx: Context): StateCreator<CausewayState, [], 
         alphaCurve: IDLE_CURVE,
         compare: initialCompare(),
         generate: initialGenerate(),
+        absc: stopAbsc(s.absc),
       }));
       ctx.run = null;
       ctx.edits = { reqId: 0, sent: [], applied: [] };
