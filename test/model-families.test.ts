@@ -92,6 +92,35 @@ describe.each(FIXTURES)("%s vs numpy reference", (name) => {
     expect(over, `over ${TOL}`).toEqual([]);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it(`logits at chosen positions (last block trimmed to them) within ${TOL}`, async () => {
+    const m = await readManifest(dir);
+    const golden = parseSafetensors(
+      new Uint8Array(await readFile(path.join(dir, "golden.safetensors"))),
+      "golden.safetensors",
+    );
+    const model = await loadFamilyModel(directorySource(dir));
+    for (const c of m.cases) {
+      const want = golden.get(`${c.name}/logits`)!; // [B, T, V]
+      const [B, T, V] = want.shape;
+      const picks = [[T - 1], [T - 1, Math.floor(T / 2)]];
+      for (const positions of picks) {
+        const { logits } = model.forward({ inputIds: c.ids, logitPositions: positions });
+        const got = await logits.data();
+        logits.dispose();
+        positions.forEach((p, i) => {
+          for (let b = 0; b < B; b++) {
+            const at = b * positions.length + i;
+            const row = got.subarray(at * V, (at + 1) * V);
+            const ref = want.data.subarray((b * T + p) * V, (b * T + p + 1) * V);
+            const d = maxAbsDiff(row, ref);
+            expect(d, `${c.name} row ${b} position ${p}`).toBeLessThanOrEqual(TOL);
+          }
+        });
+      }
+    }
+    model.dispose();
+  });
 });
 
 describe("rotary", () => {

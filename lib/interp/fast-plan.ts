@@ -26,8 +26,11 @@ export interface Job {
 
 export interface FastGroup extends PlannedGroup {
   jobs: Job[];
-  /** Cells that change nothing (their value is the corrupted run's). */
-  free?: boolean;
+  /**
+   * Cells whose value is known without a pass: "corrupted" (they change nothing the logits read)
+   * or "clean" (they restore the final residual at every scored position).
+   */
+  free?: "corrupted" | "clean";
 }
 
 /** The sweep's sizes the plan depends on. */
@@ -44,16 +47,24 @@ export interface PlanShape {
   maxRows: number;
   /** SweepSetup.singlePosition. */
   singlePosition: boolean;
+  /** Positions whose logits the metric reads. */
+  scored: readonly number[];
 }
 
 /** Cells grouped by first patched position, sorted by first block, chunked to maxRows. */
 export function planFast(cells: Cell[], s: PlanShape): FastGroup[] {
   const free: number[] = [];
+  const clean: number[] = [];
   const byT = new Map<number, Job[]>();
   cells.forEach((cell, i) => {
     const job = toJob(cell, i, s);
-    if (!job) {
+    const known = job && knownValue(job, s);
+    if (!job || known === "corrupted") {
       free.push(i);
+      return;
+    }
+    if (known === "clean") {
+      clean.push(i);
       return;
     }
     const list = byT.get(job.t) ?? [];
@@ -61,7 +72,8 @@ export function planFast(cells: Cell[], s: PlanShape): FastGroup[] {
     byT.set(job.t, list);
   });
   const groups: FastGroup[] = [];
-  if (free.length > 0) groups.push({ cells: free, cost: 0, jobs: [], free: true });
+  if (free.length > 0) groups.push({ cells: free, cost: 0, jobs: [], free: "corrupted" });
+  if (clean.length > 0) groups.push({ cells: clean, cost: 0, jobs: [], free: "clean" });
   const perPass = Math.max(1, Math.floor(s.maxRows / s.N));
   for (const t of [...byT.keys()].sort((a, b) => a - b)) {
     const jobs = byT.get(t)!.sort((a, b) => a.g - b.g || a.f - b.f || a.cell - b.cell);
@@ -96,6 +108,19 @@ function toJob(cell: Cell, index: number, s: PlanShape): Job | null {
       .filter((p) => p.layer === f)
       .every((p) => p.site !== "resid_pre" && p.positions.length === 1 && p.positions[0] === t);
   return { cell: index, t, f, single, g: single ? f + 1 : f, patches };
+}
+
+/**
+ * A cell that patches only the final residual (f = L) changes the logits only where it patches:
+ * at no scored position its value is the corrupted run's, at every scored position the clean run's
+ * (the logits there read the clean residual). Otherwise (or with blocks to run) null.
+ */
+function knownValue(job: Job, s: PlanShape): "corrupted" | "clean" | null {
+  if (job.f < s.L) return null;
+  const patched = new Set(job.patches.flatMap((p) => p.positions));
+  const hit = s.scored.filter((p) => patched.has(p)).length;
+  if (hit === 0) return "corrupted";
+  return hit === s.scored.length ? "clean" : null;
 }
 
 function passCost(jobs: Job[], s: PlanShape): number {

@@ -80,6 +80,7 @@ export class FastEngine implements SweepEngine {
   private corrResid: tf.Tensor3D[] = [];
   private metric: Metric | null = null;
   private corruptMean: Float64Array | null = null;
+  private cleanMetric: Float64Array | null = null;
   private readonly maxRows: number;
 
   constructor(private readonly s: SweepSetup) {
@@ -187,7 +188,8 @@ export class FastEngine implements SweepEngine {
     try {
       const [cd, kd] = await Promise.all([clean.data(), corrupt.data()]);
       this.corruptMean = meanRows(kd as Float32Array, N, metric.size);
-      return { clean: Float64Array.from(cd), corrupt: this.corruptMean };
+      this.cleanMetric = Float64Array.from(cd);
+      return { clean: this.cleanMetric, corrupt: this.corruptMean };
     } finally {
       tf.dispose([clean, corrupt]);
     }
@@ -197,15 +199,17 @@ export class FastEngine implements SweepEngine {
   plan(cells: Cell[]): FastGroup[] {
     const { P, L, N, t0 } = this;
     const singlePosition = this.s.singlePosition === true;
-    return planFast(cells, { P, L, N, t0, maxRows: this.maxRows, singlePosition });
+    const { scored } = this.s;
+    return planFast(cells, { P, L, N, t0, maxRows: this.maxRows, singlePosition, scored });
   }
 
   async run(group: PlannedGroup): Promise<Float64Array> {
     const g = group as FastGroup;
     const M = this.metric!.size;
     if (g.free) {
+      const value = g.free === "clean" ? this.cleanMetric! : this.corruptMean!;
       const out = new Float64Array(g.cells.length * M);
-      for (let i = 0; i < g.cells.length; i++) out.set(this.corruptMean!, i * M);
+      for (let i = 0; i < g.cells.length; i++) out.set(value, i * M);
       return out;
     }
     const result = tf.tidy(() => this.pass(g.jobs));
@@ -244,20 +248,28 @@ export class FastEngine implements SweepEngine {
     const { N, P, L, D, t0 } = this;
     const t = jobs[0].t;
     const Tq = P - t;
-    let state: tf.Tensor3D | null = null; // [R, Tq, D]
+    // the last block computes only positions ≥ start (the logits read nothing before them)
+    const start = Math.max(t, Math.min(...this.s.scored));
+    let state: tf.Tensor3D | null = null; // [R, Tq, D]; after the last block [R, P − start, D]
     let active = 0;
     for (let j = jobs[0].g; j <= L; j++) {
       // jobs are sorted by (g, f): those joining here are single ones (f = j − 1), then the rest
       const joining = jobs.filter((x) => x.g === j);
       if (joining.length > 0) {
         const singles = joining.filter((x) => x.single);
-        const parts: tf.Tensor3D[] = state ? [state] : [];
-        if (singles.length > 0) parts.push(this.singleEntry(singles, j - 1, t)); // [S · N, Tq, D]
+        const added: tf.Tensor3D[] = [];
+        if (singles.length > 0) added.push(this.singleEntry(singles, j - 1, t)); // [S · N, Tq, D]
         const rest = joining.length - singles.length;
         if (rest > 0) {
           const base = this.corrResid[j].slice([0, t - t0, 0], [N, Tq, D]); // [N, Tq, D]
-          parts.push(repeatRows(base, rest)); // [rest · N, Tq, D]
+          added.push(repeatRows(base, rest)); // [rest · N, Tq, D]
         }
+        // joining after the last block: only positions ≥ start, like the state it joins
+        const cut = j === L && start > t;
+        const parts = [
+          ...(state ? [state] : []),
+          ...added.map((x) => (cut ? x.slice([0, start - t, 0], [-1, P - start, D]) : x)),
+        ];
         state = parts.length > 1 ? tf.concat3d(parts, 0) : parts[0];
         active += joining.length;
       }
@@ -271,15 +283,17 @@ export class FastEngine implements SweepEngine {
           : undefined;
       const interventions = this.interventionsAt(jobs.slice(0, active), j);
       const prev: tf.Tensor3D = state!;
-      const b = model.block(j, prev, { past, hooks: model.hooks({ interventions }) });
+      const outFrom = j === L - 1 ? start - t : 0;
+      const hooks = model.hooks({ interventions });
+      const b = model.block(j, prev, { past, hooks, outFrom });
       tf.dispose([prev, b.kv.k, b.kv.v, ...(past ? [past.k, past.v] : [])]);
       state = b.resid; // [R, Tq, D]
     }
     // patches of the final residual (hidden state of the last layer)
-    const final = this.finalPatch(jobs, state!, t);
+    const final = this.finalPatch(jobs, state!, start);
     const { logits } = model.unembed(
       final,
-      this.s.scored.map((p) => p - t),
+      this.s.scored.map((p) => p - start),
     ); // [R, S, V]
     return this.metric!.compute(logits); // [R, M]
   }
@@ -359,7 +373,10 @@ export class FastEngine implements SweepEngine {
     return repeatRows(sel, rows); // [rows, Ps, (1,) F]
   }
 
-  /** Applies resid_pre[L] patches (the final residual) to state [R, Tq, D] by exact masking. */
+  /**
+   * Applies resid_pre[L] patches (the final residual) to state [R, P − t, D] (positions t…P−1)
+   * by exact masking.
+   */
   private finalPatch(jobs: Job[], state: tf.Tensor3D, t: number): tf.Tensor3D {
     const { N, L, P, D } = this;
     const Tq = P - t;
@@ -370,7 +387,7 @@ export class FastEngine implements SweepEngine {
       for (const p of job.patches) {
         if (p.site !== "resid_pre" || p.layer !== L) continue;
         for (let r = 0; r < N; r++)
-          for (const pos of p.positions) mask[(k * N + r) * Tq + (pos - t)] = 1;
+          for (const pos of p.positions) if (pos >= t) mask[(k * N + r) * Tq + (pos - t)] = 1;
         any = true;
       }
     });

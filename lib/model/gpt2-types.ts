@@ -53,6 +53,12 @@ export interface BlockOptions extends StageOptions {
   past?: KeyValue;
   /** The linear op (default: fused matMul); gradient passes plug in lib/edit/grad-blocks.ts's. */
   linear?: LinearOp;
+  /**
+   * Output only resid's positions [outFrom, T) (runBlock's BlockRun.outFrom): K/V still cover
+   * every position; resid comes back [B, T − outFrom, D]. For a last block whose other positions
+   * nobody reads; hooks after the K/V split see only the kept positions.
+   */
+  outFrom?: number;
 }
 
 export interface BlockResult {

@@ -208,12 +208,18 @@ export class Gpt2Model {
       const e = this.embed(req.inputIds, { hooks });
       take(e.activations);
       let resid = e.resid;
-      for (let l = 0; l < this.config.nLayer; l++) {
-        const b = this.block(l, resid, { hooks });
+      const L = this.config.nLayer;
+      // the last block computes only the positions the logits read, unless something records there
+      const last = `blocks.${L - 1}.`;
+      const trim = ![...hooks.record].some((n) => n.startsWith(last) || n.startsWith("ln_final"));
+      const from = trim ? Math.min(...positions) : 0;
+      for (let l = 0; l < L; l++) {
+        const b = this.block(l, resid, { hooks, outFrom: l === L - 1 ? from : 0 });
         take(b.activations);
         resid = b.resid;
       }
-      const u = this.unembed(resid, positions, { hooks });
+      const at = positions.map((p) => p - from);
+      const u = this.unembed(resid, at, { hooks, posOffset: from });
       take(u.activations);
       return { logits: u.logits, acts };
     });
@@ -287,7 +293,7 @@ export class Gpt2Model {
     const out = tf.tidy(() => {
       const acts: Record<string, tf.Tensor> = {};
       const rotary = this.rotary?.tables(Tp, T);
-      const run = { layer, hooks, past, rotary, acts, linear: opts.linear };
+      const run = { layer, hooks, past, rotary, acts, linear: opts.linear, outFrom: opts.outFrom };
       const b = runBlock(this.spec, this.blocks[layer], resid, run);
       return { ...b, acts };
     });
