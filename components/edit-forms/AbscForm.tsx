@@ -15,11 +15,15 @@ import { useCauseway } from "../StoreProvider";
 import s from "./Absc.module.css";
 import { AbscProgressLine, AbscTable } from "./AbscTable";
 import { type AbscDraft, abscRequest, initialAbscDraft, METHOD_HELP } from "./absc-recipe";
+import { datasetAvailability, noDatasetReason } from "./model-dataset";
 import type { EditFormProps } from "./types";
 
 export function AbscForm({ site, onCancel }: EditFormProps) {
   const P = ABSC_PARAMS;
   const nLayer = useCauseway((st) => st.model.info?.config.nLayer ?? null);
+  const source = useCauseway((st) => st.model.source);
+  // hub and local-file models carry no dataset.json: nothing to train or trace on
+  const noData = datasetAvailability(source) === "no";
   const state = useCauseway((st) => st.absc);
   const run = useCauseway((st) => st.runAbsc);
   const cancel = useCauseway((st) => st.cancelAbsc);
@@ -54,6 +58,11 @@ export function AbscForm({ site, onCancel }: EditFormProps) {
         model without edits (as <code>causeway absc</code>), and is scored on held-out restaurant
         (in-domain) and hotel (out-of-domain) reviews: argmax over positive / negative / neutral.
       </small>
+      {noData ? (
+        <p className="form-error" role="alert" data-testid="absc-no-dataset">
+          {noDatasetReason(source)} The ABSC recipe needs its reviews (absc_domains).
+        </p>
+      ) : null}
       <fieldset className={s.methods} data-testid="absc-methods">
         <legend className="field__label">Methods</legend>
         {ABSC_METHOD_NAMES.map((m) => (
@@ -156,7 +165,7 @@ export function AbscForm({ site, onCancel }: EditFormProps) {
         <button
           type="submit"
           className="btn btn--primary"
-          disabled={running}
+          disabled={running || noData}
           data-testid="absc-run"
         >
           {running ? "Training…" : "Run the ABSC recipe"}
@@ -169,7 +178,7 @@ export function AbscForm({ site, onCancel }: EditFormProps) {
       ) : null}
       <AbscProgressLine />
       <AbscTable />
-      <AbscLocate disabled={running} onLocate={locate} />
+      <AbscLocate disabled={running || noData} onLocate={locate} />
     </form>
   );
 }
