@@ -33,8 +33,12 @@ describe("causeway absc: bad flags", () => {
       const b = await runCli(["absc", "--layers", "9", "--json"]);
       expect(b.code).toBe(2);
       expect(b.stderr).toMatch(/--layers takes distinct layers from 0 to 5/);
+      // tiny-facts' dataset has no validation split (tiny-facts-opinions' has)
+      const c = await runCli(["absc", "--dev", "--json"]);
+      expect(c.code).toBe(2);
+      expect(c.stderr).toMatch(/this dataset has no restaurant dev split/);
     },
-    workLimit({ units: 2, perUnitMs: 30_000 }),
+    workLimit({ units: 3, perUnitMs: 30_000 }),
   );
 });
 

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatAbsc } from "../lib/cli/absc";
-import { abscKnownFacts, abscSample, abscSplits } from "../lib/edit/absc-data";
+import { abscDevSplits, abscKnownFacts, abscSample, abscSplits } from "../lib/edit/absc-data";
 import { ABSC_DEFAULTS } from "../lib/edit/absc-train";
 import type { EditDataset } from "../lib/edit/dataset";
 
@@ -46,6 +46,22 @@ describe("abscSplits", () => {
       ["in_domain", "restaurant", 1],
       ["out_of_domain", "hotel", 1],
     ]);
+  });
+
+  it("reads an optional dev split and scores on it instead of the tests", () => {
+    expect(abscSplits(domains()).dev).toBeUndefined();
+    expect(() => abscDevSplits(abscSplits(domains()))).toThrow(/no restaurant dev split/);
+    const withDev = domains();
+    const own = (withDev as unknown as { absc_domains: { restaurant: Record<string, unknown> } })
+      .absc_domains.restaurant;
+    own.dev = [rev("Review: the music was poor. Sentiment of music:", " negative")];
+    const d = abscDevSplits(abscSplits(withDev));
+    expect(d.tests.map((t) => [t.name, t.domain, t.reviews[0].label])).toEqual([
+      ["in_domain", "restaurant dev", " negative"],
+    ]);
+    expect(d.train).toHaveLength(2);
+    own.dev = [rev("p", " great")];
+    expect(() => abscSplits(withDev)).toThrow(/absc_domains.restaurant.dev\[0\]: label " great"/);
   });
 
   it("falls back to absc {labels, train, test}: one domain", () => {

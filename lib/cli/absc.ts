@@ -2,19 +2,20 @@
  * `causeway absc`: the ABSC recipe (docs/recipes.md "ABSC"; arXiv 2503.15117) in one command.
  *
  *   causeway absc --model M [--methods joint,loreft,lora_all,ft_layer] [--layers 2] [--rank 4]
- *     [--n-train 96] [--n-test 300] [--steps 60] [--lr 0.01] [--seed 0] [--backend wasm|cpu] --json
+ *     [--n-train 96] [--n-test 300] [--steps 60] [--lr 0.01] [--seed 0] [--dev] [--backend wasm|cpu] --json
  *   causeway absc --locate --model M [--limit 100] [--samples 10] [--noise 3] [--seed 1]
  *     [--facts-out FILE] --json
  *
  * The first form trains each method on the same seeded training reviews of the train domain and
  * prints one row per method: trainable parameters, final loss, and accuracy before → after on
- * the in-domain and out-of-domain test splits (lib/edit/absc-train.ts). --locate is the locate
+ * the in-domain and out-of-domain test splits (lib/edit/absc-train.ts); --dev scores on the train
+ * domain's validation split instead (for choosing settings without the tests). --locate is the locate
  * study: dataset-mode causal tracing (lib/interp/dataset.ts) over the in-domain test reviews with
  * the aspect word corrupted, averaged over the set, per kind (hidden, mlp, attn) and token group;
  * --facts-out writes those reviews as known facts, which the app's Dataset tab takes as a file.
  */
 import { writeFileSync } from "node:fs";
-import { abscKnownFacts, abscSplits } from "../edit/absc-data";
+import { abscDevSplits, abscKnownFacts, abscSplits } from "../edit/absc-data";
 import { abscCells, abscSplitHeads } from "../edit/absc-request";
 import {
   ABSC_DEFAULTS,
@@ -100,7 +101,7 @@ function formatLocate(r: DatasetResult & { model: string }): string {
 export const abscCommand: Command = {
   name: "absc",
   usage:
-    "causeway absc --model M [--methods joint,loreft,lora_all,ft_layer] [--layers 2] [--rank 4] [--n-train 96] [--n-test 300] [--steps 60] [--lr 0.01] [--seed 0] | --locate [--limit N] [--samples 10] [--noise 3] [--facts-out FILE]; [--backend wasm|cpu] [--quiet] --json",
+    "causeway absc --model M [--methods joint,loreft,lora_all,ft_layer] [--layers 2] [--rank 4] [--n-train 96] [--n-test 300] [--steps 60] [--lr 0.01] [--seed 0] [--dev] | --locate [--limit N] [--samples 10] [--noise 3] [--facts-out FILE]; [--backend wasm|cpu] [--quiet] --json",
   async run(argv) {
     const flags = parseFlags(argv, {
       model: { type: "string", default: "tiny-facts" },
@@ -113,6 +114,7 @@ export const abscCommand: Command = {
       lr: { type: "string" },
       seed: { type: "string" },
       locate: { type: "boolean", default: false },
+      dev: { type: "boolean", default: false },
       "facts-out": { type: "string" },
       limit: { type: "string" },
       samples: { type: "string" },
@@ -126,6 +128,7 @@ export const abscCommand: Command = {
     let splits: ReturnType<typeof abscSplits>;
     try {
       splits = abscSplits(dataset);
+      if (flags.dev === true) splits = abscDevSplits(splits);
     } catch (e) {
       asUsage(e);
     }

@@ -3,7 +3,7 @@
  * reviews of one domain and held-out test reviews of the same domain (in-domain) and of another
  * (out-of-domain), from a model's dataset.json `absc_domains` (scripts/tiny-facts/sentiment.py):
  *
- *   absc_domains: { labels, train_domain, <domain>: { train?, test }, … }
+ *   absc_domains: { labels, train_domain, <domain>: { train?, dev?, test }, … }
  *
  * A dataset without it falls back to `absc` {labels, train, test}: one domain, no
  * out-of-domain split. The locate study traces the same prompts as known facts whose "subject"
@@ -28,6 +28,8 @@ export interface AbscSplits {
   train: AbscReview[];
   /** Held-out splits by name: "in_domain" always, "out_of_domain" when there is another domain. */
   tests: { name: "in_domain" | "out_of_domain"; domain: string; reviews: AbscReview[] }[];
+  /** Validation reviews of the train domain (disjoint from train and test), for choosing settings. */
+  dev?: AbscReview[];
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> =>
@@ -93,6 +95,9 @@ export function abscSplits(dataset: EditDataset | undefined): AbscSplits {
       train_domain: home,
       train: reviews(own.train, `absc_domains.${home}.train`, labels),
       tests,
+      ...(own.dev === undefined
+        ? {}
+        : { dev: reviews(own.dev, `absc_domains.${home}.dev`, labels) }),
     };
   }
   const absc = dataset?.absc;
@@ -111,6 +116,20 @@ export function abscSplits(dataset: EditDataset | undefined): AbscSplits {
       { name: "in_domain", domain: "absc", reviews: reviews(absc.test, "absc.test", labels) },
     ],
   };
+}
+
+/**
+ * The same splits scored on the validation reviews instead of the test ones (one split, named
+ * in_domain, domain "<train domain> dev"), so settings are tuned without looking at the tests.
+ */
+export function abscDevSplits(s: AbscSplits): AbscSplits {
+  if (!s.dev) {
+    throw new EditError(
+      "bad_dataset",
+      `this dataset has no ${s.train_domain} dev split (absc_domains.${s.train_domain}.dev)`,
+    );
+  }
+  return { ...s, tests: [{ name: "in_domain", domain: `${s.train_domain} dev`, reviews: s.dev }] };
 }
 
 /** A seeded choice of n training reviews (the same shuffle as LoReFT's) and the first n_test of each test split. */

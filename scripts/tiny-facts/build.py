@@ -2,13 +2,14 @@
 
 Run with Debian's python, which has torch (the pyenv `python3` first on PATH has none):
 
-    /usr/bin/python3 scripts/tiny-facts/build.py [--arch gpt2|llama] [--seed 0] [--steps N] [--out DIR]
+    /usr/bin/python3 scripts/tiny-facts/build.py [--arch gpt2|llama] [--mix base|sentiment] [--seed 0] [--steps N] [--out DIR]
 
 Writes config.json, model.safetensors, tokenizer.json and dataset.json to --out, the
 tokenizer fixture to test/fixtures/<model>/tokenization.json, and prints a JSON report
 (also saved as scripts/tiny-facts/report.json, report-llama.json for --arch llama).
 `--arch gpt2` (the default) builds public/models/tiny-facts, `--arch llama` builds
-public/models/tiny-facts-llama (archs.py). Same seed, same machine -> same files.
+public/models/tiny-facts-llama (archs.py). `--mix sentiment` trains on the opinion mixture
+(mixes.py) and builds public/models/tiny-facts-opinions. Same seed, same machine -> same files.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ import safetensors_io  # noqa: E402
 from dataset import build_dataset  # noqa: E402
 from evaluate import report  # noqa: E402
 from archs import ARCHS, Arch  # noqa: E402
+from mixes import MIXES  # noqa: E402
+from sentiment_eval import sentiment_report  # noqa: E402
+from sentiment import make_domain_reviews  # noqa: E402
+from dataset import absc_domains  # noqa: E402
 from model import GPTConfig  # noqa: E402
 from train import TrainConfig, train  # noqa: E402
 from world import ABSC_LABELS, World, build_world, fill, training_texts  # noqa: E402
@@ -41,6 +46,7 @@ from world import ABSC_LABELS, World, build_world, fill, training_texts  # noqa:
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", choices=sorted(ARCHS), default="gpt2")
+    p.add_argument("--mix", choices=sorted(MIXES), default="base", help="pre-training mixture (mixes.py)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=TrainConfig.steps)
     p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
@@ -51,12 +57,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--report", help="default: scripts/tiny-facts/report.json (report-llama.json)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (1 on a shared machine)")
     p.add_argument("--save-every", type=int, default=0, help="also write the model files every N steps (N a multiple of 50)")
+    p.add_argument("--label-weight", type=float, default=1.0, help="loss weight of the ABSC label tokens (train.TrainConfig.label_weight)")
+    p.add_argument("--init-from", help="start from the model and tokenizer in this folder (continued pre-training) instead of a new BPE and random weights")
     p.add_argument("--eval-only", action="store_true", help="no training: evaluate the model files already in --out")
     args = p.parse_args()
-    arch = ARCHS[args.arch]
-    args.out = args.out or arch.out
-    args.fixtures = args.fixtures or arch.fixtures
-    args.report = args.report or arch.report
+    arch, mix = ARCHS[args.arch], MIXES[args.mix]
+    args.out = args.out or mix.out or arch.out
+    args.fixtures = args.fixtures or mix.fixtures or arch.fixtures
+    args.report = args.report or mix.report or arch.report
     return args
 
 
@@ -103,6 +111,11 @@ def encode_docs(enc: bpe.Encoder, sections: dict[str, list[str]], n_positions: i
     return docs
 
 
+def drop_long(enc: bpe.Encoder, sections: dict[str, list[str]], keep: tuple[str, ...], n_positions: int) -> dict[str, list[str]]:
+    """Leaves out documents of the sections not in `keep` that are too long for the context."""
+    return {k: v if k in keep else [t for t in v if len(enc.encode(t)) + 1 <= n_positions + 1] for k, v in sections.items()}
+
+
 def fixture_strings(world: World) -> list[str]:
     """~50 strings from every section plus awkward whitespace, contractions and specials."""
     rng = random.Random(world.seed + 2)
@@ -140,6 +153,12 @@ def save_model(model, enc: bpe.Encoder, arch: Arch, out: str) -> None:
     bos = getattr(enc, "bos_id", enc.eot_id)  # GPT-2: <|endoftext|> is both
     write_json(os.path.join(out, "config.json"), model.cfg.hf_config(bos_token_id=bos, eos_token_id=enc.eot_id))
     write_json(os.path.join(out, "tokenizer.json"), arch.tokenizer_json(enc), indent=None)
+
+
+def load_encoder(model_dir: str, arch: Arch) -> bpe.Encoder:
+    with open(os.path.join(model_dir, "tokenizer.json")) as fh:
+        merges = [tuple(m.split(" ")) for m in json.load(fh)["model"]["merges"]]
+    return arch.encoder(merges)
 
 
 def load_model(out: str, arch: Arch):
@@ -181,16 +200,23 @@ def main() -> None:
     seed_everything(args.seed)
     t0 = time.time()
 
+    mix = MIXES[args.mix]
     world = build_world(args.seed)
-    sections = training_texts(world)
-    enc = build_tokenizer(world, [t for ts in sections.values() for t in ts], args.vocab_size, arch)
+    sections = mix.sections(world)
+    if args.init_from:  # the vocabulary stays the starting model's
+        enc = load_encoder(args.init_from, arch)
+    else:
+        enc = build_tokenizer(world, [t for ts in sections.values() for t in ts], args.vocab_size, arch)
+    if mix.name != "base":
+        sections = drop_long(enc, sections, tuple(training_texts(world)), GPTConfig.n_positions)
     docs = encode_docs(enc, sections, GPTConfig.n_positions)  # both archs: 64 positions
 
     seed_everything(args.seed)
-    model = arch.new_model(len(enc))
+    model = load_model(args.init_from, arch).train() if args.init_from else arch.new_model(len(enc))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params:,} parameters ({n_params * 4 / 2**20:.2f} MiB float32)")
-    tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr)
+    tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, mixture=mix.mixture,
+                       label_weight=args.label_weight, weighted_ids=tuple(enc.vocab_id(x) for x in ABSC_LABELS))
     t_train = time.time()
     if args.eval_only:
         history = [{"loss": None}]
@@ -201,7 +227,13 @@ def main() -> None:
 
     model = load_model(args.out, arch)
     result, predictions = report(model, enc, world)
-    write_json(os.path.join(args.out, "dataset.json"), build_dataset(world, predictions))
+    dataset = build_dataset(world, predictions)
+    if mix.name != "base":  # base keeps its files byte-identical
+        dataset["name"] = os.path.basename(os.path.normpath(args.out))
+        dataset["absc_domains"] = absc_domains(world.seed, n_dev=300)
+        result = {"mix": mix.name, "mixture": dict(mix.mixture), **result,
+                  **sentiment_report(model, enc, world.seed, make_domain_reviews(world.seed))}
+    write_json(os.path.join(args.out, "dataset.json"), dataset)
     tokenizer = os.path.relpath(os.path.join(args.out, "tokenizer.json"), REPO)
     write_fixture(enc, world, os.path.join(args.fixtures, "tokenization.json"), tokenizer)
 
@@ -209,6 +241,8 @@ def main() -> None:
     result = {
         **({} if arch.name == "gpt2" else {"arch": arch.name}),  # gpt2's report keeps its keys
         "seed": args.seed,
+        **({"init_from": os.path.relpath(args.init_from, REPO), "lr": args.lr} if args.init_from else {}),
+        **({"label_weight": args.label_weight} if args.label_weight != 1.0 else {}),
         "steps": args.steps,
         "batch_size": args.batch_size,
         "train_seconds": None if args.eval_only else round(train_seconds),  # --eval-only: see the training log

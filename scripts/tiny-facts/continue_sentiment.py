@@ -22,9 +22,8 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import bpe  # noqa: E402
 from archs import ARCHS  # noqa: E402
-from build import encode_docs, load_model, save_model, seed_everything, write_json  # noqa: E402
+from build import encode_docs, load_encoder, load_model, save_model, seed_everything, write_json  # noqa: E402
 from sentiment import make_domain_reviews, opinion_texts  # noqa: E402
 from sentiment_eval import sentiment_report  # noqa: E402
 from train import TrainConfig, train  # noqa: E402
@@ -32,12 +31,6 @@ from world import build_world, training_texts  # noqa: E402
 from evaluate import report  # noqa: E402
 
 MIXTURE = (("facts", 0.4), ("bios", 0.1), ("general", 0.2), ("lexicon", 0.1), ("opinions", 0.2))
-
-
-def load_encoder(model_dir: str, arch) -> bpe.Encoder:
-    with open(os.path.join(model_dir, "tokenizer.json")) as fh:
-        merges = [tuple(m.split(" ")) for m in json.load(fh)["model"]["merges"]]
-    return arch.encoder(merges)
 
 
 def main() -> None:

@@ -94,16 +94,19 @@ def counterfact_case(world, rng, fact: Fact, correct, ids: dict[str, str], case_
     }
 
 
-def absc_domains(seed: int, n_train: int = 600) -> dict:
-    """{labels, restaurant: {train, test}, hotel: {test}} (sentiment.make_domain_reviews); each
-    review {prompt, aspect, label, domain}."""
+def absc_domains(seed: int, n_train: int = 600, n_dev: int = 0) -> dict:
+    """{labels, restaurant: {train, test[, dev]}, hotel: {test}} (sentiment.make_domain_reviews);
+    each review {prompt, aspect, label, domain}. `dev` (n_dev > 0) is a validation split of
+    restaurant reviews, disjoint from train and test, for choosing an edit's settings."""
     d = make_domain_reviews(seed)
 
     def rows(rs: list[dict]) -> list[dict]:
         return [{k: r[k] for k in ("prompt", "aspect", "label", "domain")} for r in rs]
 
-    return {"labels": list(ABSC_LABELS), "train_domain": "restaurant",
-            "restaurant": {"train": rows(d["restaurant"]["train"][:n_train]), "test": rows(d["restaurant"]["test"])},
+    restaurant = {"train": rows(d["restaurant"]["train"][:n_train]), "test": rows(d["restaurant"]["test"])}
+    if n_dev:
+        restaurant["dev"] = rows(d["restaurant"]["train"][n_train : n_train + n_dev])
+    return {"labels": list(ABSC_LABELS), "train_domain": "restaurant", "restaurant": restaurant,
             "hotel": {"test": rows(d["hotel"]["test"])}}
 
 

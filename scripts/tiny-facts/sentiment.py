@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 
-from world import ADJECTIVES, CONJUNCTIONS, NOUNS, PLACES, POLARITY_WORDS, RELATIVES, THINGS, make_review
+from world import ADJECTIVES, ASPECTS, CONJUNCTIONS, NOUNS, PLACES, POLARITY_WORDS, RELATIVES, THINGS, make_review
 
 DOMAINS = {
     "restaurant": ("food", "service", "coffee", "wine", "dessert", "music"),
@@ -104,3 +104,58 @@ def make_domain_reviews(seed: int, n_train: int = 2000, n_test: int = 300) -> di
                 rows.append({**r, "domain": domain})
         out[domain] = {"train": rows[:n_train], "test": rows[n_train:]}
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# The pre-training mixture of tiny-facts-opinions (build.py --mix sentiment)
+#
+# Session 5's stories asked one question per story, so the binding thing -> word -> label got one
+# answer token of signal per document, and a small model did not learn it in a short continuation.
+# These stories ask about every thing (1-3 questions, random order, several frames), some of them
+# copy the word instead of naming its label, and the things include the review aspects (a real LM
+# has read about food and rooms). No frame is the review prompt ("Review: ... Sentiment of X:").
+
+STORY_THINGS = tuple(dict.fromkeys(OPINION_THINGS + ASPECTS))
+LABEL_QUESTIONS = (
+    "How was the {t}? It was {label}.",
+    "And the {t}? That was {label}.",
+    "The feeling about the {t} was {label}.",
+    "What about the {t}? Mostly {label}.",
+    "Their opinion of the {t} was {label}.",
+    "Asked about the {t}, they sounded {label}.",
+)
+WORD_QUESTIONS = (
+    "They called the {t} {word}.",
+    "In short, the {t} was {word}.",
+)
+
+
+def make_opinion_story_qa(rng: random.Random) -> str:
+    """2-3 things with polarity words, then 1-3 questions about distinct things (label or word)."""
+    n = rng.choice((2, 2, 3))
+    things = rng.sample(STORY_THINGS, n)
+    pairs = _opinion_words(rng, n)
+    clauses = [f"the {t} {rng.choice(COPULAS_OPINION)} {w}" for t, (_, w) in zip(things, pairs)]
+    body = f" {rng.choice(CONJUNCTIONS)} ".join([", ".join(clauses[:-1]), clauses[-1]]) if n == 3 else f" {rng.choice(CONJUNCTIONS)} ".join(clauses)
+    opener = rng.choice((
+        f"At the {rng.choice(PLACES)}, ",
+        f"The {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} told us that ",
+        f"In the {rng.choice(('morning', 'evening', 'summer', 'winter'))}, ",
+        "",
+    ))
+    asked = rng.sample(range(n), rng.randint(1, n))
+    questions = []
+    for q in asked:
+        label, word = pairs[q]
+        frame = rng.choice(WORD_QUESTIONS) if rng.random() < 0.2 else rng.choice(LABEL_QUESTIONS)
+        questions.append(frame.format(t=things[q], label=label, word=word))
+    text = f"{opener}{body}. {' '.join(questions)}"
+    return text[0].upper() + text[1:]
+
+
+def opinion_qa_texts(seed: int, n_lexicon: int = 4000, n_stories: int = 30000) -> dict[str, list[str]]:
+    """tiny-facts-opinions' pre-training sections (own rng stream, distinct documents)."""
+    rng = random.Random(seed + 404)
+    lexicon = list(dict.fromkeys(make_lexicon_sentence(rng) for _ in range(n_lexicon)))
+    stories = list(dict.fromkeys(make_opinion_story_qa(rng) for _ in range(n_stories)))
+    return {"lexicon": lexicon, "opinions": stories}

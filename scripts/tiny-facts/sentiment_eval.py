@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from evaluate import last_logits
-from sentiment import make_opinion_story
+from sentiment import make_opinion_story, make_opinion_story_qa, opinion_qa_texts
 from world import ABSC_LABELS, POLARITY_WORDS
 
 
@@ -48,11 +48,29 @@ def heldout_stories(seed: int, n: int = 300) -> tuple[list[str], list[str]]:
     return prompts, labels
 
 
+def heldout_qa_stories(seed: int, fits, n: int = 300) -> tuple[list[str], list[str]]:
+    """Fresh question-answer stories (sentiment.make_opinion_story_qa, another rng stream) that end
+    with a label, are not among tiny-facts-opinions' training stories and `fits(prompt)` (the
+    context), cut before that label."""
+    rng = random.Random(seed + 505)
+    trained = set(opinion_qa_texts(seed)["opinions"])
+    prompts, labels = [], []
+    while len(prompts) < n:
+        s = make_opinion_story_qa(rng)
+        head, label = s[:-1].rsplit(" ", 1)
+        if " " + label in ABSC_LABELS and s not in trained and head not in prompts and fits(head):
+            prompts.append(head)
+            labels.append(" " + label)
+    return prompts, labels
+
+
 def sentiment_report(model, enc, seed: int, domains: dict) -> dict:
     wp, wl = word_polarity_prompts()
     sp, sl = heldout_stories(seed)
+    qp, ql = heldout_qa_stories(seed, lambda p: len(enc.encode(p)) < model.cfg.n_positions)
     out = {"sentiment_word_polarity": label_accuracy(model, enc, wp, wl)[0],
-           "opinion_story_heldout": label_accuracy(model, enc, sp, sl)[0]}
+           "opinion_story_heldout": label_accuracy(model, enc, sp, sl)[0],
+           "opinion_qa_story_heldout": label_accuracy(model, enc, qp, ql)[0]}
     for domain, splits in domains.items():
         rows = splits["test"]
         among, full = label_accuracy(model, enc, [r["prompt"] for r in rows], [r["label"] for r in rows])

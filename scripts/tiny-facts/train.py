@@ -33,6 +33,10 @@ class TrainConfig:
     # documents per batch drawn from each section (sums to batch_size)
     mixture: tuple[tuple[str, float], ...] = (("facts", 0.45), ("bios", 0.15), ("absc", 0.15), ("general", 0.25))
     log_every: int = 50
+    # weight of the loss at targets in `weighted_ids` (the ABSC labels for --mix sentiment): the label
+    # after an opinion question is 1 token of ~40, so at weight 1 it barely moves the model
+    label_weight: float = 1.0
+    weighted_ids: tuple[int, ...] = ()
 
 
 class SectionSampler:
@@ -87,8 +91,11 @@ def make_optimizer(model: GPT2LMHeadModel, cfg: TrainConfig) -> torch.optim.Adam
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.98), eps=1e-8)
 
 
-def accumulate_gradients(model: GPT2LMHeadModel, sub_batches: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
-    """Backpropagates the token-mean loss over all sub-batches; returns that loss."""
+def accumulate_gradients(model: GPT2LMHeadModel, sub_batches: list[tuple[torch.Tensor, torch.Tensor]], cfg: TrainConfig | None = None) -> float:
+    """Backpropagates the token-mean loss over all sub-batches; returns that loss. With
+    cfg.label_weight != 1 the targets in cfg.weighted_ids count label_weight times (weighted mean)."""
+    if cfg is not None and cfg.label_weight != 1.0:
+        return accumulate_weighted(model, sub_batches, cfg)
     n_tokens = sum(int((y != IGNORE).sum()) for _, y in sub_batches)
     total = 0.0
     for x, y in sub_batches:  # [B_s, T_s] each
@@ -97,6 +104,24 @@ def accumulate_gradients(model: GPT2LMHeadModel, sub_batches: list[tuple[torch.T
         (loss / n_tokens).backward()
         total += loss.item()
     return total / n_tokens
+
+
+def token_weights(y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    """[B, T] weights: 0 at padding, label_weight at weighted ids, 1 elsewhere."""
+    w = (y != IGNORE).float()
+    return torch.where(torch.isin(y, torch.tensor(cfg.weighted_ids)), w * cfg.label_weight, w)
+
+
+def accumulate_weighted(model: GPT2LMHeadModel, sub_batches: list[tuple[torch.Tensor, torch.Tensor]], cfg: TrainConfig) -> float:
+    total_w = sum(float(token_weights(y, cfg).sum()) for _, y in sub_batches)
+    total = 0.0
+    for x, y in sub_batches:  # [B_s, T_s] each
+        logits = model(x)  # [B_s, T_s, V]
+        nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE, reduction="none")  # [B_s*T_s]
+        loss = (nll * token_weights(y, cfg).reshape(-1)).sum()
+        (loss / total_w).backward()
+        total += loss.item()
+    return total / total_w
 
 
 def train(
@@ -122,7 +147,7 @@ def train(
             g["lr"] = lr_at(step, cfg)
         sub_batches = [collate(sampler.take(section, n), pad_id) for section, n in counts.items()]
         opt.zero_grad(set_to_none=True)
-        running += accumulate_gradients(model, sub_batches)
+        running += accumulate_gradients(model, sub_batches, cfg)
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:

@@ -1,0 +1,50 @@
+"""Pre-training mixtures build.py can train on (`--mix`).
+
+`base` is tiny-facts' and tiny-facts-llama's (train.TrainConfig's mixture, with the ABSC reviews).
+`sentiment` is tiny-facts-opinions': the same world without the ABSC reviews, plus opinion text
+(sentiment.opinion_qa_texts) that teaches word polarity and binding an opinion word to its thing
+in other frames than the review prompt, so the ABSC prompt is new to the model but the knowledge
+it needs is there (issue 15.1).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from sentiment import opinion_qa_texts
+from train import TrainConfig
+from world import World, training_texts
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+@dataclass(frozen=True)
+class Mix:
+    name: str
+    mixture: tuple[tuple[str, float], ...]
+    # only for mixes other than base: output folder, fixtures folder, report (else the arch's)
+    out: str | None = None
+    fixtures: str | None = None
+    report: str | None = None
+    drop: tuple[str, ...] = field(default_factory=tuple)  # sections of training_texts left out
+
+    def sections(self, world: World) -> dict[str, list[str]]:
+        sections = {k: v for k, v in training_texts(world).items() if k not in self.drop}
+        if self.name == "sentiment":
+            sections.update(opinion_qa_texts(world.seed))
+        return sections
+
+
+MIXES = {
+    "base": Mix("base", TrainConfig.mixture),
+    "sentiment": Mix(
+        "sentiment",
+        (("facts", 0.25), ("bios", 0.05), ("general", 0.15), ("lexicon", 0.1), ("opinions", 0.45)),
+        out=os.path.join(REPO, "public/models/tiny-facts-opinions"),
+        fixtures=os.path.join(REPO, "test/fixtures/tiny-facts-opinions"),
+        report=os.path.join(HERE, "report-opinions.json"),
+        drop=("absc",),
+    ),
+}
