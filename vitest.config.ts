@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { SlowFirstSequencer } from "./test/helpers/slow-first";
 import { workLimit } from "./test/helpers/work-budget";
 
 export default defineConfig({
@@ -14,5 +15,6 @@ export default defineConfig({
     // tfjs holds one global engine per process: keep files in separate forks, two at a time.
     pool: "forks",
     maxWorkers: 2,
+    sequence: { sequencer: SlowFirstSequencer },
   },
 });
