@@ -7,8 +7,10 @@
  * tfjs — is captured for that run only (AsyncLocalStorage, so runs started together in one
  * Promise.all keep their own output), and process.env, the working directory and
  * process.exitCode are put back once the last run in flight ends (main moves --hub-endpoint
- * into HF_ENDPOINT, as the binary's process would keep it). Set CAUSEWAY_TEST_CLI=process to
- * make runCli spawn the binary instead (the whole suite against the real entry point).
+ * into HF_ENDPOINT, as the binary's process would keep it). Runs share this process's tfjs
+ * engine: a test that counts tensors (tf.memory(), a worker run's tensorsLeft) must not count
+ * across a run still in flight. Set CAUSEWAY_TEST_CLI=process to make runCli spawn the binary
+ * instead (the whole suite against the real entry point).
  *
  * runCliProcess spawns `bin/causeway.mjs` as a user would: for what only the binary shows (the
  * process's exit status, the tsx entry, --help as printed) and for runs that need a fresh process.
