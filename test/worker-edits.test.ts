@@ -44,6 +44,11 @@ import { RunLane, SideJobs } from "../workers/jobs";
 import { BUNDLED_DIR } from "./interp-helpers";
 
 const PROMPT = "Ralkrok Stennos lives in the city of";
+/**
+ * ROME's context templates: 5 instead of 11, cached per setting so every recipe here shares
+ * them. What is checked here is the lanes' part, not ROME's efficacy (test/edit-rome-bundled).
+ */
+const CONTEXT = { per_length: 2 };
 const SUBJECT = "Ralkrok Stennos";
 const LAYER = 1;
 
@@ -192,6 +197,7 @@ describe("edited traces through the run lane", () => {
       expect(done.type).toBe("done");
       if (done.type === "done") expect(done.tensorsLeft).toBe(0);
       const grids = gridsOf(msgs);
+      const unedited = new Map<string, number[][]>();
       for (const kind of ["mlp", "hidden"] as const) {
         const ref = await runTrace(changed, { ...spec, kind });
         const got = ref.scores.map((_, t) => grids.get(kind)!.get(t)!);
@@ -203,14 +209,15 @@ describe("edited traces through the run lane", () => {
         // and the edit matters: the original model's grid is not the same
         const orig = await runTrace(engine, { ...spec, kind });
         expect(maxDiff(orig.scores, ref.scores)).toBeGreaterThan(1e-3);
+        unedited.set(kind, orig.scores);
       }
-      // variant "original" ignores the stack
+      // variant "original" ignores the stack: the unedited model's mlp grid from above
       const o = gridsOf(await h.run({ type: "trace", kinds: ["mlp"], spec }, "original"));
-      const orig = await runTrace(engine, { ...spec, kind: "mlp" });
+      const orig = unedited.get("mlp")!;
       expect(
         maxDiff(
-          orig.scores.map((_, t) => o.get("mlp")!.get(t)!),
-          orig.scores,
+          orig.map((_, t) => o.get("mlp")!.get(t)!),
+          orig,
         ),
       ).toBeLessThan(1e-6);
       h.lane.reset();
@@ -263,6 +270,7 @@ describe("setEdits", () => {
         subject: SUBJECT,
         target_new: "Halvek",
         cov: "identity",
+        context: CONTEXT,
       },
     };
     const msgs = await h.setEdits([recipe]);
@@ -362,6 +370,7 @@ describe("cancelling a learning", () => {
       cov: "identity",
       steps: 200,
       early_stop: 0,
+      context: CONTEXT,
     },
   });
 
@@ -387,9 +396,10 @@ describe("cancelling a learning", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  // small held-out sets (300 reviews, 100 texts by default): they are scored before step 0
   const trained: [string, Edit][] = [
-    ["LoReFT", { kind: "loreft", site: {}, params: {} }],
-    ["LoRA", { kind: "lora", site: {}, params: { prefix: PROMPT, suffix: " Halvek" } }],
+    ["LoReFT", { kind: "loreft", site: {}, params: { n_test: 1 } }],
+    ["LoRA", { kind: "lora", site: {}, params: { prefix: PROMPT, suffix: " Halvek", texts: 2 } }],
   ];
   for (const [name, recipe] of trained) {
     it(`learnStack stops ${name} at the next training step once its signal is set`, async () => {
