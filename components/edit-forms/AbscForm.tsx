@@ -18,8 +18,17 @@ import { type AbscDraft, abscRequest, initialAbscDraft, METHOD_HELP } from "./ab
 import { datasetAvailability, noDatasetReason } from "./model-dataset";
 import type { EditFormProps } from "./types";
 
+/** The numeric settings: the draft's key (ABSC_PARAMS's row), the input's id and label. */
+const NUMBER_FIELDS: { key: keyof typeof ABSC_PARAMS; id: string; label: string }[] = [
+  { key: "rank", id: "rank", label: "Rank" },
+  { key: "nTrain", id: "n-train", label: "Train reviews" },
+  { key: "nTest", id: "n-test", label: "Test reviews / split" },
+  { key: "steps", id: "steps", label: "Steps" },
+  { key: "lr", id: "lr", label: "Learning rate" },
+  { key: "seed", id: "seed", label: "Seed" },
+];
+
 export function AbscForm({ site, onCancel }: EditFormProps) {
-  const P = ABSC_PARAMS;
   const nLayer = useCauseway((st) => st.model.info?.config.nLayer ?? null);
   const source = useCauseway((st) => st.model.source);
   // hub and local-file models carry no dataset.json: nothing to train or trace on
@@ -83,7 +92,7 @@ export function AbscForm({ site, onCancel }: EditFormProps) {
           </label>
         ))}
       </fieldset>
-      <div className={s.grid}>
+      <div className="editform__grid">
         <label className="field">
           <span className="field__label">
             Layers <span className="field__aside">e.g. 2 or 2, 3; empty: the recipe's</span>
@@ -97,56 +106,19 @@ export function AbscForm({ site, onCancel }: EditFormProps) {
             data-testid="absc-layers"
           />
         </label>
-        <NumberField
-          id="absc-rank"
-          label="Rank"
-          value={d.rank}
-          param={P.rank}
-          onChange={(v) => set({ rank: v })}
-          testId="absc-rank"
-        />
-        <NumberField
-          id="absc-n-train"
-          label="Train reviews"
-          value={d.nTrain}
-          param={P.nTrain}
-          onChange={(v) => set({ nTrain: v })}
-          testId="absc-n-train"
-        />
-        <NumberField
-          id="absc-n-test"
-          label="Test reviews / split"
-          value={d.nTest}
-          param={P.nTest}
-          onChange={(v) => set({ nTest: v })}
-          testId="absc-n-test"
-        />
-        <NumberField
-          id="absc-steps"
-          label="Steps"
-          value={d.steps}
-          param={P.steps}
-          onChange={(v) => set({ steps: v })}
-          testId="absc-steps"
-        />
-        <NumberField
-          id="absc-lr"
-          label="Learning rate"
-          value={d.lr}
-          param={P.lr}
-          step={0.001}
-          onChange={(v) => set({ lr: v })}
-          testId="absc-lr"
-          width={80}
-        />
-        <NumberField
-          id="absc-seed"
-          label="Seed"
-          value={d.seed}
-          param={P.seed}
-          onChange={(v) => set({ seed: v })}
-          testId="absc-seed"
-        />
+        {NUMBER_FIELDS.map((f) => (
+          <NumberField
+            key={f.key}
+            id={`absc-${f.id}`}
+            label={f.label}
+            value={d[f.key]}
+            param={ABSC_PARAMS[f.key]}
+            step={f.key === "lr" ? 0.001 : 1}
+            width={f.key === "lr" ? 80 : 64}
+            onChange={(v) => set({ [f.key]: v })}
+            testId={`absc-${f.id}`}
+          />
+        ))}
       </div>
       <div className="patch__actions">
         <button type="button" className="btn btn--ghost" onClick={onCancel}>
