@@ -156,6 +156,7 @@ describe.skipIf(!hasNumpy)("ROME on the rotary families against numpy", () => {
             steps: 6,
             cov,
             shrinkage: 0.05,
+            preserve: 0, // ROME's own u = C⁻¹k*, as family_rome_ref.py computes it
             context: { lengths: [4, 6], per_length: 1 },
           },
         };
@@ -237,6 +238,7 @@ describe.skipIf(!hasNumpy || !hasLlama)("ROME on tiny-facts-llama against numpy"
             cov: "general_text",
             cov_texts: 40,
             shrinkage: 0.01,
+            preserve: 0, // ROME's own u = C⁻¹k*, as family_rome_ref.py computes it
             context: { lengths: [4], per_length: 2 },
           },
         };

@@ -47,6 +47,7 @@ const recipe = (over: Partial<RomeEdit["params"]> = {}): RomeEdit => ({
     target_new: "x",
     steps: 12,
     context: { lengths: [4, 6], per_length: 2 },
+    preserve: 0, // ROME's own u = C⁻¹k*, which these tests check
     ...over,
   },
 });
