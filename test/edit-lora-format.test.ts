@@ -30,7 +30,7 @@ describe("lora edits as data", () => {
     const e = learned();
     const back = parseEditFile(JSON.parse(serializeEdits([e]))).edits[0];
     expect(back).toEqual(e);
-    expect(describeEdit(e)).toBe('lora MLP L1-2 r=2: "a b" → " c"');
+    expect(describeEdit(e)).toBe('lora c_fc,c_proj L1-2 r=2: "a b" → " c"');
   });
 
   it("parse errors name the field", () => {

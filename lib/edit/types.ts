@@ -345,7 +345,9 @@ export function describeEdit(e: Edit): string {
     }
     case "lora": {
       const l = e.site?.layers;
-      return `lora MLP L${l ? `${l[0]}-${l[1]}` : "auto"} r=${e.params.rank ?? 4}: ${JSON.stringify(e.params.prefix)} → ${JSON.stringify(e.params.suffix)}`;
+      // the modules it trains (ABSC's lora is on attn.c_proj); without a list, the MLP default
+      const where = e.params.modules ? e.params.modules.join(",") : "MLP";
+      return `lora ${where} L${l ? `${l[0]}-${l[1]}` : "auto"} r=${e.params.rank ?? 4}: ${JSON.stringify(e.params.prefix)} → ${JSON.stringify(e.params.suffix)}`;
     }
     case "memit":
     case "alphaedit":
