@@ -16,4 +16,15 @@ const nextConfig = {
   experimental: { strictRouteTypes: true },
 };
 
-module.exports = nextConfig;
+// Cross-origin isolation (tfjs-wasm's threaded build needs SharedArrayBuffer): the exported site
+// gets these headers from scripts/serve.mjs or public/_headers; `next dev` from here (an export
+// build cannot carry headers, so they are added for the dev server only).
+const ISOLATION = [
+  { key: "Cross-Origin-Opener-Policy", value: "same-origin" },
+  { key: "Cross-Origin-Embedder-Policy", value: "require-corp" },
+];
+
+module.exports = (phase) =>
+  phase === "phase-development-server"
+    ? { ...nextConfig, headers: async () => [{ source: "/:path*", headers: ISOLATION }] }
+    : nextConfig;

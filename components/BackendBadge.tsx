@@ -3,7 +3,9 @@
  * Which tfjs backend the worker runs on (WebGPU / WebGL / WASM / CPU), the GPU adapter, and how
  * it was chosen: measured (the calibration timings in the tooltip and the choice line), cached,
  * the only candidate (software GPUs are skipped), or the user's override from the menu (kept in
- * localStorage; `?backend=` in the URL wins). Changing it reloads the model on that backend.
+ * localStorage; `?backend=` in the URL wins). Changing it reloads the model on that backend, and
+ * may be done while a calibration runs (the new load cancels it). "WASM ×N" is the threaded
+ * build on N threads (cross-origin-isolated pages only); a note says when it failed.
  */
 import { useEffect, useState } from "react";
 import {
@@ -24,12 +26,17 @@ const LABEL: Record<BackendName, string> = {
   cpu: "CPU",
 };
 
-/** One line per backend: "WASM 41 ms", "WebGPU skipped: software adapter (…)". */
+/** "WASM", or "WASM ×4" for the threaded build on 4 threads. */
+function label(backend: BackendName, threads?: number): string {
+  return threads && threads > 1 ? `${LABEL[backend]} ×${threads}` : LABEL[backend];
+}
+
+/** One line per backend: "WASM ×2 41 ms", "WebGPU skipped: software adapter (…)". */
 export function choiceLines(c: BackendChoice): string[] {
   const lines = c.timings.map((t) =>
     t.ms !== undefined
-      ? `${LABEL[t.backend]} ${t.ms} ms`
-      : `${LABEL[t.backend]} skipped: ${t.skipped}`,
+      ? `${label(t.backend, t.threads)} ${t.ms} ms`
+      : `${label(t.backend, t.threads)} skipped: ${t.skipped}`,
   );
   const how = {
     measured: `measured (${c.pass ?? "calibration pass"}), fastest chosen`,
@@ -37,15 +44,20 @@ export function choiceLines(c: BackendChoice): string[] {
     override: "chosen by you",
     only: "the only usable backend",
   }[c.how];
-  return [`${LABEL[c.chosen]}: ${how}`, ...lines];
+  const threads = c.threads ? [`${c.threads} threads (cross-origin isolated page)`] : [];
+  const note = c.note ? [`Note: ${c.note}`] : [];
+  return [`${label(c.chosen, c.threads)}: ${how}`, ...threads, ...note, ...lines];
 }
 
-function choiceSummary(c: BackendChoice): string {
-  if (c.how === "override") return "your choice";
+/** The badge's short line: how it was chosen, the timings, and any note. */
+export function choiceSummary(c: BackendChoice): string {
+  const parts = [c.how === "override" ? "your choice" : "auto"];
+  if (c.timings.some((t) => t.skipped?.startsWith("software"))) parts.push("GPU is software");
   const timed = c.timings.filter((t) => t.ms !== undefined);
-  if (timed.length > 1) return timed.map((t) => `${LABEL[t.backend]} ${t.ms} ms`).join(" · ");
-  if (c.timings.some((t) => t.skipped?.startsWith("software"))) return "auto · GPU is software";
-  return "auto";
+  if (timed.length > 1)
+    parts.push(...timed.map((t) => `${label(t.backend, t.threads)} ${t.ms} ms`));
+  if (c.note) parts.push(c.note);
+  return parts.join(" · ");
 }
 
 export function BackendBadge() {
@@ -91,7 +103,6 @@ export function BackendBadge() {
       data-testid="backend-select"
       aria-label="Backend"
       value={pref}
-      disabled={status === "loading"}
       onChange={(e) => void change(e.target.value)}
       style={{ font: "inherit", fontSize: 11.5, border: "none", background: "transparent" }}
     >
@@ -126,7 +137,9 @@ export function BackendBadge() {
       title={title}
     >
       <span className="badge__dot" />
-      <span className="badge__name">{LABEL[backend]}</span>
+      <span className="badge__name" data-testid="backend-name">
+        {label(backend, choice?.threads)}
+      </span>
       {adapter ? (
         <span className="badge__adapter" data-testid="backend-adapter">
           {adapter}

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Builds the static site into out/: copies tfjs's wasm binaries into public/wasm/ (gitignored),
+ * Builds the static site into out/: copies tfjs's wasm binaries (and the threaded build's
+ * unminified factory script, for its pthreads) into public/wasm/ (gitignored),
  * then runs `next build` (output: 'export').
  *
  *   node scripts/build-site.mjs              always build
@@ -61,7 +62,10 @@ function copyWasm() {
   const files = readdirSync(from).filter((f) => f.endsWith(".wasm"));
   if (files.length === 0) throw new Error(`no .wasm files in ${from}`);
   for (const f of files) copyFileSync(path.join(from, f), path.join(to, f));
-  return files;
+  // The threaded build's pthreads load this unminified factory (lib/model/wasm-threads.ts).
+  const pthreads = "tfjs-backend-wasm-threaded-simd.js";
+  copyFileSync(path.join(from, "..", "wasm-out", pthreads), path.join(to, pthreads));
+  return [...files, pthreads];
 }
 
 if (args.has("--wasm-only")) {

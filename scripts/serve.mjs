@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 /**
  * A tiny static server for the exported site in out/ (`next start` refuses export mode).
- * Listens on 127.0.0.1 — a secure context, which WebGPU needs.
+ * Listens on 127.0.0.1 — a secure context, which WebGPU needs. Every answer is cross-origin
+ * isolated (COOP same-origin + COEP require-corp), which tfjs-wasm's threaded build needs
+ * (SharedArrayBuffer); cross-origin fetches (the hub, dataset URLs) are CORS requests, which
+ * COEP lets through. public/_headers says the same to static hosts that read it.
  *
- *   node scripts/serve.mjs [--port 3000] [--dir out]     (PORT env also sets the port)
+ *   node scripts/serve.mjs [--port 3000] [--dir out] [--no-isolation]   (PORT env sets the port)
+ *   --no-isolation: no COOP/COEP, as on hosts that cannot set headers (single-threaded wasm)
  */
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { createServer } from "node:http";
@@ -17,6 +21,7 @@ function parseArgs(argv) {
     port: Number(process.env.PORT || 3000),
     dir: path.join(root, "out"),
     host: "127.0.0.1",
+    isolation: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -29,7 +34,8 @@ function parseArgs(argv) {
     else if (a.startsWith("--port=")) opts.port = Number(a.slice(7));
     else if (a === "--dir") opts.dir = path.resolve(value());
     else if (a === "--host") opts.host = value();
-    else throw new Error(`unknown argument ${a} (use --port N, --dir D, --host H)`);
+    else if (a === "--no-isolation") opts.isolation = false;
+    else throw new Error(`unknown argument ${a} (use --port N, --dir D, --host H, --no-isolation)`);
   }
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
     throw new Error(`bad port ${opts.port}`);
@@ -87,17 +93,27 @@ function resolveFile(urlPath) {
   return null;
 }
 
+/** Cross-origin isolation: SharedArrayBuffer, so tfjs-wasm can run on several threads. */
+const ISOLATION = opts.isolation
+  ? {
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    }
+  : {};
+
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? "/", "http://localhost");
   if (req.method !== "GET" && req.method !== "HEAD") {
-    res.writeHead(405, { allow: "GET, HEAD" }).end();
+    res.writeHead(405, { allow: "GET, HEAD", ...ISOLATION }).end();
     return;
   }
   const file = resolveFile(url.pathname);
   const status = file ? 200 : 404;
   const served = file ?? path.join(opts.dir, "404.html");
   if (!existsSync(served)) {
-    res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
+    res
+      .writeHead(404, { "content-type": "text/plain; charset=utf-8", ...ISOLATION })
+      .end("not found\n");
     return;
   }
   const st = statSync(served);
@@ -108,6 +124,7 @@ const server = createServer((req, res) => {
     "content-length": st.size,
     "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
     "x-content-type-options": "nosniff",
+    ...ISOLATION,
   });
   if (req.method === "HEAD") {
     res.end();

@@ -2,14 +2,16 @@
  * Backend choice by measurement (lib/model/backend-choice.ts) in Node: software GPU adapters are
  * skipped unmeasured, a lone candidate is used as is, several are timed on the loaded model and
  * the fastest is remembered per device and model shape; an override is used as given. No tensor
- * is left behind by the calibration. (No timing is asserted: which backend wins is whatever the
- * recorded timings say.)
+ * is left behind by the calibration, and a cancelled one (a newer load) stops, frees its model and
+ * remembers nothing. (No timing is asserted: which backend wins is whatever the recorded timings
+ * say.)
  */
 import "../lib/model/backends-node";
 import * as tf from "@tensorflow/tfjs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   type BackendChoice,
+  CalibrationCancelled,
   type ChoiceStore,
   choiceKey,
   chooseBackend,
@@ -117,5 +119,36 @@ describe("chooseBackend", () => {
     await expect(chooseBackend(["webgpu"], { config, weights, store: null })).rejects.toThrow(
       /tried webgpu/,
     );
+  });
+});
+
+describe("chooseBackend cancelled (a newer load, a model switch, the user's override)", () => {
+  it("stops mid-calibration: rejects, remembers nothing, leaves no tensor; the next choice works", async () => {
+    const { config, weights } = await loadModelDir(RANDOM_MODEL_DIR);
+    // abort as the first candidate's calibration starts, then as the second's (after a timing)
+    for (const abortAt of [0, 1]) {
+      const store = memoryStore();
+      const controller = new AbortController();
+      const started: string[] = [];
+      const before = tf.memory().numTensors;
+      const choosing = chooseBackend(["wasm", "cpu"], {
+        config,
+        weights,
+        store,
+        measureCpu: true,
+        signal: controller.signal,
+        onCalibrate: (c) => {
+          if (started.push(c.backend) - 1 === abortAt) controller.abort();
+        },
+      });
+      await expect(choosing).rejects.toBeInstanceOf(CalibrationCancelled);
+      expect(started).toEqual(["wasm", "cpu"].slice(0, abortAt + 1));
+      expect(store.puts).toBe(0); // no stale choice
+      expect(tf.memory().numTensors).toBe(before); // the calibration model was freed
+    }
+    const store = memoryStore();
+    const r = await chooseBackend(["wasm", "cpu"], { config, weights, store, measureCpu: true });
+    expect(r.choice.how).toBe("measured");
+    expect(store.saved.get(r.choice.key)?.chosen).toBe(r.backend);
   });
 });

@@ -15,7 +15,7 @@ import { LoadError } from "../lib/load/errors";
 import { checkMemory, estimateMemory } from "../lib/load/memory-estimate";
 import { loadModelFiles } from "../lib/load/model-files";
 import type { selectBackend } from "../lib/model/backend";
-import { chooseBackend } from "../lib/model/backend-choice";
+import { CalibrationCancelled, chooseBackend } from "../lib/model/backend-choice";
 import { Gpt2Model } from "../lib/model/gpt2";
 import type {
   BackendName,
@@ -62,6 +62,8 @@ export class Loader {
   private base: string | null = null;
   /** The load whose download is in flight: a `cancel` with its reqId aborts it. */
   private download: { reqId: number; controller: AbortController } | null = null;
+  /** The latest load's controller: a newer load aborts it (its download or its calibration). */
+  private active: AbortController | null = null;
 
   constructor(private readonly host: LoaderHost) {}
 
@@ -82,8 +84,9 @@ export class Loader {
   submit(msg: LoadMsg): void {
     const { reqId } = msg;
     this.latest = reqId;
-    this.download?.controller.abort(); // a newer load replaces a download still in flight
+    this.active?.abort(); // a newer load replaces a download or a calibration still in flight
     const controller = new AbortController();
+    this.active = controller;
     this.download = { reqId, controller };
     const previous = this.current;
     const previousBase = this.base;
@@ -113,7 +116,14 @@ export class Loader {
       if (this.download?.reqId === reqId) this.download = null;
       await this.freeModel(previous);
       swapped = true;
-      const started = await startModel({ name, files, order, onProgress, live });
+      const started = await startModel({
+        name,
+        files,
+        order,
+        onProgress,
+        live,
+        signal: controller.signal,
+      });
       return { ...started, source: msg.source };
     })();
     // A load that fails before the swap leaves the previous model loaded and current.
@@ -202,6 +212,7 @@ async function startModel(o: {
   order: BackendName[];
   onProgress: OnProgress;
   live: () => boolean;
+  signal: AbortSignal;
 }): Promise<Omit<Loaded, "source">> {
   let order = o.order;
   const failures: string[] = [];
@@ -209,8 +220,11 @@ async function startModel(o: {
     o.onProgress("backend", 0, 1);
     let selected: Awaited<ReturnType<typeof selectBackend>>;
     try {
-      selected = await chooseBackend(order, o.files); // measured, cached per device and shape
+      // measured (cancelled by a newer load), cached per device and shape
+      selected = await chooseBackend(order, { ...o.files, signal: o.signal });
     } catch (e) {
+      if (e instanceof CalibrationCancelled)
+        throw new LoadError("cancelled", o.name, "loading was cancelled");
       const tried = failures.length > 0 ? ` (after ${failures.join("; ")})` : "";
       throw new WorkerError("no_backend", `${errorText(e)}${tried}`);
     }

@@ -1,15 +1,61 @@
 /**
  * Registers the browser backends by side effect: webgpu, webgl, wasm and cpu. The wasm binaries
- * are served from /wasm/ (copied from @tensorflow/tfjs-backend-wasm/dist into public/wasm/).
+ * are served from /wasm/ (copied from @tensorflow/tfjs-backend-wasm/dist into public/wasm/), and
+ * so is the package's unminified threaded factory script, which the pthreads of the threaded
+ * build load (lib/model/wasm-threads.ts). Threads need a cross-origin-isolated page (COOP/COEP:
+ * scripts/serve.mjs, public/_headers); elsewhere wasm runs single-threaded.
  * No top-level await here: the worker that imports this runs as a classic script.
  */
 import "@tensorflow/tfjs-backend-webgpu";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import pthreadScript from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js";
+import { configureWasmThreads, pthreadFailed } from "./wasm-threads";
 
 setWasmPaths("/wasm/");
-// tfjs-wasm 4.22's threaded build starts its pthreads from the source text of its factory
-// function, which the bundler has minified: on a cross-origin-isolated page every pthread died
-// with "n is not defined" and the worker crashed (tried in session 3). Single-threaded SIMD until
-// that is solved (e.g. by serving the unbundled factory to the pthreads).
+// tfjs's own init() would start the threaded build from its minified factory (see
+// wasm-threads.ts): it always starts the single-threaded SIMD build, the threaded one is ours.
 tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+
+const G = globalThis as typeof globalThis & {
+  crossOriginIsolated?: boolean;
+  location?: { origin: string };
+};
+const origin = G.location?.origin ?? "";
+let workerUrl: string | null = null;
+
+configureWasmThreads({
+  script: `${origin}/wasm/tfjs-backend-wasm-threaded-simd.js`,
+  wasm: `${origin}/wasm/tfjs-backend-wasm-threaded-simd.wasm`,
+  worker() {
+    // As tfjs does: the worker's source is a string in which "\n" escapes became newlines.
+    workerUrl ??= URL.createObjectURL(
+      new Blob([pthreadScript.wasmWorkerContents.replace(/\n/g, "\\n")], {
+        type: "application/javascript",
+      }),
+    );
+    return workerUrl;
+  },
+  cores: globalThis.navigator?.hardwareConcurrency ?? 1,
+  usable: G.crossOriginIsolated === true && typeof SharedArrayBuffer === "function",
+  async withCores(threads, start) {
+    const nav = globalThis.navigator;
+    Object.defineProperty(nav, "hardwareConcurrency", { configurable: true, value: 2 * threads });
+    try {
+      return await start();
+    } finally {
+      delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency; // the real getter again
+    }
+  },
+});
+
+// A pthread that throws reaches this worker as an uncaught error (emscripten rethrows it): keep
+// it from reaching the page as a worker crash, and run single-threaded from then on.
+globalThis.addEventListener?.("error", (ev: ErrorEvent) => {
+  const fromPthread =
+    (typeof ErrorEvent === "function" && ev.error instanceof ErrorEvent) ||
+    /^blob:/.test(ev.filename ?? "");
+  if (!fromPthread) return;
+  ev.preventDefault();
+  pthreadFailed(ev.message || "a wasm thread failed");
+});

@@ -6,7 +6,10 @@
  *     would, against the same trace in Node (`causeway trace … --json`, its own `ms`; goal ≤ 2×);
  *   - a default ROME edit (click the subject's last token on the MLP map at the trace's peak layer,
  *     type a new target, Apply, every setting left as it is): its wall time (goal ≤ 60 s) and the
- *     longest stretch with no new progress from the worker (the elapsed-time ticker ignored).
+ *     longest stretch with no new progress from the worker (the elapsed-time ticker ignored);
+ *   - threads: the same trace with wasm forced (`?backend=wasm`) on this cross-origin-isolated
+ *     page (tfjs-wasm's threaded build, one thread per logical core) and on a page served
+ *     without COOP/COEP (`serve.mjs --no-isolation`: the single-threaded build).
  * Writes bench-results/app-<date>.json and prints a table. Timings, not tests: nothing asserts.
  *
  *   node scripts/bench.mjs --app [--port P]
@@ -42,10 +45,10 @@ async function cliTraceMs(root, command) {
   return { ms: list.reduce((s, r) => s + r.ms, 0), backend: out.backend ?? "?", args };
 }
 
-async function measure(page, root) {
+async function measure(page, root, { url = "/", edit = true } = {}) {
   const t = {};
   const t0 = Date.now();
-  await page.goto("/");
+  await page.goto(url);
   await page
     .getByTestId("load-status")
     .and(page.locator('[data-status="ready"]'))
@@ -58,6 +61,7 @@ async function measure(page, root) {
   t.firstPredictionsMs = Date.now() - ready;
   const badge = page.getByTestId("backend-badge");
   t.backend = await badge.getAttribute("data-backend");
+  t.backendName = (await page.getByTestId("backend-name").textContent())?.trim();
   t.backendChoice = (
     await page
       .getByTestId("backend-choice")
@@ -77,6 +81,7 @@ async function measure(page, root) {
     /^[^:]*:\s*/,
     "",
   );
+  if (!edit) return t;
 
   // a default ROME edit at the MLP map's peak cell in the subject's last token's row
   const mlp = page.getByTestId("heatmap-mlp");
@@ -138,6 +143,32 @@ async function measure(page, root) {
   return t;
 }
 
+/** The default trace with wasm forced: threaded (this isolated page) and single-threaded. */
+async function threadsVsSingle(browser, root, isolatedBase) {
+  const plain = await startServer(root, 0, ["--no-isolation"]);
+  const stop = () => plain.child.kill("SIGTERM");
+  cleanups.add(stop);
+  try {
+    const out = {};
+    for (const [name, base] of [
+      ["threaded", isolatedBase],
+      ["single", plain.base],
+    ]) {
+      const page = await browser.newPage({ baseURL: base, viewport: { width: 1280, height: 800 } });
+      page.on("pageerror", (e) => console.log(`[chromium page error] ${e.message}`));
+      try {
+        out[name] = await measure(page, root, { url: "/?backend=wasm", edit: false });
+      } finally {
+        await page.close();
+      }
+    }
+    return out;
+  } finally {
+    cleanups.delete(stop);
+    stop();
+  }
+}
+
 export async function runApp({ root, port }) {
   const { chromium } = await import("playwright-core");
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
@@ -150,12 +181,14 @@ export async function runApp({ root, port }) {
     const page = await browser.newPage({ baseURL: base, viewport: { width: 1280, height: 800 } });
     page.on("pageerror", (e) => console.log(`[chromium page error] ${e.message}`));
     const t = await measure(page, root);
+    const threads = await threadsVsSingle(browser, root, base);
     const result = {
       date: new Date().toISOString(),
       machine: `${cpuModel()}, ${osName()}`,
       chromium: browser.version(),
       command: "npm run bench -- --app",
       ...t,
+      threads,
     };
     const dir = path.join(root, "bench-results");
     mkdirSync(dir, { recursive: true });
@@ -172,6 +205,8 @@ export async function runApp({ root, port }) {
 | the same trace in Node (\`causeway trace\`, ${t.cliBackend}) | ${s(t.cliTraceMs)} | ratio ${(t.traceMs / t.cliTraceMs).toFixed(2)}× |
 | default ROME edit, Apply → applied | ${s(t.romeMs)} | ≤ 60 s |
 | its longest stretch without new progress | ${s(t.romeLongestSilenceMs)} (after "${t.romeLongestSilenceAfter}") | a few seconds |
+| the default trace, \`?backend=wasm\`, isolated page | ${s(threads.threaded.traceMs)} (${threads.threaded.backendName}) | – |
+| the same, page without COOP/COEP | ${s(threads.single.traceMs)} (${threads.single.backendName}) | threads ${(threads.single.traceMs / threads.threaded.traceMs).toFixed(2)}× faster |
 
 Machine: ${result.machine}; Chromium ${result.chromium}. Written to ${path.relative(root, file)}.`);
     return result;

@@ -38,11 +38,11 @@ export function ensureSite(root) {
 }
 
 /** Starts scripts/serve.mjs; resolves with its base URL and the child (to stop it). */
-export function startServer(root, port) {
+export function startServer(root, port, args = []) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [path.join(root, "scripts", "serve.mjs"), "--port", String(port)],
+      [path.join(root, "scripts", "serve.mjs"), "--port", String(port), ...args],
       {
         cwd: root,
         stdio: ["ignore", "pipe", "inherit"],
