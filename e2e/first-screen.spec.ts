@@ -103,6 +103,28 @@ test("on a software GPU (SwiftShader) it picks WASM by itself and says why", asy
   await expect(badge).toHaveAttribute("data-choice", "only");
   await expect(page.getByTestId("backend-choice")).toContainText("GPU is software");
   expect(await badge.getAttribute("title")).toMatch(/WebGPU skipped: software adapter/i);
+  // the page is cross-origin isolated, so threads were considered (the bundled model is narrow)
+  expect(await badge.getAttribute("title")).toMatch(/WASM ×\d+ skipped: model too narrow/);
+});
+
+test("?backend=wasm runs tfjs-wasm's threaded build (COOP/COEP) with the same predictions", async () => {
+  const prompt = await page.getByTestId("prompt-input").inputValue();
+  const single = await shownPredictions(page, prompt); // this page: one thread
+  const other = await browser.newPage();
+  other.on("pageerror", (e) => pageErrors.push(e.message));
+  try {
+    await other.goto("/?backend=wasm");
+    expect(await other.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+    await expect(other.getByTestId("load-status")).toHaveAttribute("data-status", "ready");
+    await expect(other.getByTestId("backend-name")).toHaveText(/^WASM ×\d+$/);
+    await other.getByTestId("prompt-input").fill(prompt);
+    const threaded = await shownPredictions(other, prompt);
+    expect(threaded.map((t) => t.id)).toEqual(single.map((t) => t.id));
+    for (let i = 0; i < threaded.length; i++)
+      expect(Math.abs(threaded[i].prob - single[i].prob)).toBeLessThan(1e-6);
+  } finally {
+    await other.close();
+  }
 });
 
 test("?backend=webgpu overrides the choice: WebGPU with its adapter", async () => {
