@@ -52,10 +52,9 @@ configureWasmThreads({
 // A pthread that throws reaches this worker as an uncaught error (emscripten rethrows it): keep
 // it from reaching the page as a worker crash, and run single-threaded from then on.
 globalThis.addEventListener?.("error", (ev: ErrorEvent) => {
-  const fromPthread =
-    (typeof ErrorEvent === "function" && ev.error instanceof ErrorEvent) ||
-    /^blob:/.test(ev.filename ?? "");
-  if (!fromPthread) return;
+  const rethrown = typeof ErrorEvent === "function" && ev.error instanceof ErrorEvent;
+  if (!rethrown && !/^blob:/.test(ev.filename ?? "")) return;
   ev.preventDefault();
-  pthreadFailed(ev.message || "a wasm thread failed");
+  const why = (rethrown ? (ev.error as ErrorEvent).message : ev.message) || "a thread failed";
+  pthreadFailed(why.replace(/^Uncaught /, ""));
 });
