@@ -8,6 +8,7 @@ import { DatasetImport } from "../DatasetImport";
 import { NumberField } from "../NumberField";
 import s from "./Batch.module.css";
 import type { BatchDraft, ImportedRewrites, RewriteSource } from "./batch-recipe";
+import { TextField } from "./TextField";
 
 const SOURCES: { id: RewriteSource; label: string }[] = [
   { id: "model", label: "the model's dataset" },
@@ -92,17 +93,14 @@ export function BatchRewrites({
         </div>
       ) : null}
       {d.source === "paste" ? (
-        <label className="field">
-          <textarea
-            className={`field__input ${s.paste}`}
-            rows={5}
-            value={d.pasted}
-            placeholder={`One rewrite a line (JSONL) or a JSON list, in ROME's fields:\n${EXAMPLE}`}
-            onChange={(e) => set({ pasted: e.target.value })}
-            spellCheck={false}
-            data-testid="batch-paste"
-          />
-        </label>
+        <TextField
+          rows={5}
+          className={s.paste}
+          value={d.pasted}
+          placeholder={`One rewrite a line (JSONL) or a JSON list, in ROME's fields:\n${EXAMPLE}`}
+          onChange={(pasted) => set({ pasted })}
+          testId="batch-paste"
+        />
       ) : null}
       {d.source === "file" ? (
         <DatasetImport

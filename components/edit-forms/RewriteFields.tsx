@@ -6,6 +6,7 @@
  */
 import { visibleToken } from "../format";
 import { romeTemplate } from "./rome-recipe";
+import { TextField } from "./TextField";
 
 export interface RewriteDraft {
   prompt: string;
@@ -31,45 +32,35 @@ export function RewriteFields({
     answer !== null && d.targetNew.trim() !== "" && d.targetNew.trim() === answer.trim();
   return (
     <>
-      <label className="field">
-        <span className="field__label">Subject</span>
-        <input
-          className="field__input"
-          value={d.subject}
-          onChange={(e) => set({ subject: e.target.value })}
-          spellCheck={false}
-          data-testid={`${prefix}-subject`}
-        />
-      </label>
-      <label className="field">
-        <span className="field__label">Prompt</span>
-        <input
-          className="field__input"
-          value={d.prompt}
-          onChange={(e) => set({ prompt: e.target.value })}
-          spellCheck={false}
-          data-testid={`${prefix}-prompt`}
-        />
+      <TextField
+        label="Subject"
+        value={d.subject}
+        onChange={(subject) => set({ subject })}
+        testId={`${prefix}-subject`}
+      />
+      <TextField
+        label="Prompt"
+        value={d.prompt}
+        onChange={(prompt) => set({ prompt })}
+        testId={`${prefix}-prompt`}
+      >
         <small className="field__help">
           Template: <code>{template ?? "— subject not found —"}</code>
         </small>
-      </label>
-      <label className="field">
-        <span className="field__label">New target</span>
-        <input
-          className="field__input"
-          value={d.targetNew}
-          onChange={(e) => set({ targetNew: e.target.value })}
-          placeholder={answer !== null ? `now: ${visibleToken(answer)}` : "e.g. Halvek"}
-          spellCheck={false}
-          data-testid={`${prefix}-target`}
-        />
+      </TextField>
+      <TextField
+        label="New target"
+        value={d.targetNew}
+        onChange={(targetNew) => set({ targetNew })}
+        placeholder={answer !== null ? `now: ${visibleToken(answer)}` : "e.g. Halvek"}
+        testId={`${prefix}-target`}
+      >
         {sameAsAnswer ? (
           <small className="field__help editform__warn" data-testid={`${prefix}-warn`}>
             This is already the model's answer: the edit will only make it more certain.
           </small>
         ) : null}
-      </label>
+      </TextField>
     </>
   );
 }

@@ -11,6 +11,7 @@ import { useCauseway } from "../StoreProvider";
 import { RewriteFields } from "./RewriteFields";
 import { SweaSettingsFields } from "./SweaSettingsFields";
 import { defaultSweaSettings, type SweaDraft, sweaRecipe } from "./swea-recipe";
+import { TextField } from "./TextField";
 import type { EditFormProps } from "./types";
 
 export function SweaForm({ prompt, subject, onAdd, onCancel }: EditFormProps) {
@@ -48,20 +49,17 @@ export function SweaForm({ prompt, subject, onAdd, onCancel }: EditFormProps) {
       </p>
       <div className="editform__grid">
         <RewriteFields prefix="swea" draft={d} set={set} answer={answer} />
-        <label className="field">
-          <span className="field__label">Old target</span>
-          <input
-            className="field__input"
-            value={d.targetTrue}
-            onChange={(e) => set({ targetTrue: e.target.value })}
-            placeholder={answer !== null ? `now: ${visibleToken(answer)}` : "e.g. Parrow"}
-            spellCheck={false}
-            data-testid="swea-target-true"
-          />
+        <TextField
+          label="Old target"
+          value={d.targetTrue}
+          onChange={(targetTrue) => set({ targetTrue })}
+          placeholder={answer !== null ? `now: ${visibleToken(answer)}` : "e.g. Parrow"}
+          testId="swea-target-true"
+        >
           <small className="field__help">
             the object the suppression step removes (blank: the model's answer now)
           </small>
-        </label>
+        </TextField>
       </div>
       <SweaSettingsFields
         prefix="swea"
