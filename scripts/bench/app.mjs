@@ -206,7 +206,7 @@ export async function runApp({ root, port }) {
 | default ROME edit, Apply → applied | ${s(t.romeMs)} | ≤ 60 s |
 | its longest stretch without new progress | ${s(t.romeLongestSilenceMs)} (after "${t.romeLongestSilenceAfter}") | a few seconds |
 | the default trace, \`?backend=wasm\`, isolated page | ${s(threads.threaded.traceMs)} (${threads.threaded.backendName}) | – |
-| the same, page without COOP/COEP | ${s(threads.single.traceMs)} (${threads.single.backendName}) | threads ${(threads.single.traceMs / threads.threaded.traceMs).toFixed(2)}× faster |
+| the same, page without COOP/COEP | ${s(threads.single.traceMs)} (${threads.single.backendName}) | threaded ÷ single: ${(threads.threaded.traceMs / threads.single.traceMs).toFixed(2)}× |
 
 Machine: ${result.machine}; Chromium ${result.chromium}. Written to ${path.relative(root, file)}.`);
     return result;
