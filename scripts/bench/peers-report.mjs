@@ -25,14 +25,19 @@ export function peersSection(r) {
   const lines = [
     `Machine: ${r.cpu} (${lscpu()}), Node ${r.node}; load average ${r.load.map((x) => x.toFixed(1)).join(" / ")} during the run (shared machine). Single-thread float32 matMul peak: tfjs wasm (XNNPACK) ${num(r.peaks.wasm)} GFLOP/s, torch ${num(r.peaks.torch)} GFLOP/s. Command: \`${r.command}\`, ${r.date}.`,
     "",
-    "| work | engine | time ms | GFLOP/s | % of its peak | time / Causeway | max \\|Δ\\| vs Causeway |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    "| work | engine | time ms | CPU ms | GFLOP/s | % of its peak | time / Causeway | CPU / Causeway | max \\|Δ\\| vs Causeway |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
+  // CPU time of Causeway's row of the same work (the first row of each work)
+  const ownCpu = new Map();
+  for (const x of r.rows) if (!ownCpu.has(x.work)) ownCpu.set(x.work, x.cpuMs ?? null);
   for (const x of r.rows) {
     const peak = /torch|onnxruntime-node/i.test(x.engine) ? r.peaks.torch : r.peaks.wasm;
     const pct = x.gflops && peak ? `${((100 * x.gflops) / peak).toFixed(0)}%` : "–";
+    const own = ownCpu.get(x.work);
+    const cpuRatio = x.cpuMs && own ? x.cpuMs / own : null;
     lines.push(
-      `| ${x.work} | ${x.engine} | ${num(x.ms, 0)} | ${num(x.gflops)} | ${pct} | ${num(x.vsCauseway, 2)} | ${x.maxAbsDiff === null ? "–" : x.maxAbsDiff.toExponential(1)} |`,
+      `| ${x.work} | ${x.engine} | ${num(x.ms, 0)} | ${num(x.cpuMs, 0)} | ${num(x.gflops)} | ${pct} | ${num(x.vsCauseway, 2)} | ${num(cpuRatio, 2)} | ${x.maxAbsDiff === null ? "–" : x.maxAbsDiff.toExponential(1)} |`,
     );
   }
   for (const s of r.skipped) lines.push("", `Skipped: ${s}`);

@@ -103,15 +103,27 @@ function modelDir(weights: ReturnType<typeof randomGpt2Weights>["weights"]): str
   return dir;
 }
 
-async function best<T>(n: number, f: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/** This process's CPU time (user + system) in ms: on a shared machine it counts only our own turns. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Best of n: wall ms and CPU ms (each the minimum over the n runs). */
+async function best<T>(
+  n: number,
+  f: () => Promise<T>,
+): Promise<{ ms: number; cpu: number; value: T }> {
   let ms = Infinity;
+  let cpu = Infinity;
   let value!: T;
   for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
+    const [t0, c0] = [performance.now(), cpuMs()];
     value = await f();
     ms = Math.min(ms, performance.now() - t0);
+    cpu = Math.min(cpu, cpuMs() - c0);
   }
-  return { ms, value };
+  return { ms, cpu, value };
 }
 
 function maxAbs(x: ArrayLike<number>, y: ArrayLike<number>): number {
@@ -124,6 +136,8 @@ export interface PeerRow {
   work: string;
   engine: string;
   ms: number | null;
+  /** CPU time of the engine's process over the same work (single-threaded: ≈ wall on an idle machine). */
+  cpuMs?: number | null;
   gflops: number | null;
   /** This engine's time / Causeway's on the same work. */
   vsCauseway: number | null;
@@ -163,21 +177,23 @@ async function main() {
     await warm.logits.data();
     warm.logits.dispose();
     const spec = { prompt: ids, subject: [1, 4] as [number, number], kind: "hidden" as const };
-    const t0 = performance.now();
+    const [t0, c0] = [performance.now(), cpuMs()];
     const fast = await runTrace({ model }, { ...spec, samples: N, strategy: "fast" });
     const fastMs = performance.now() - t0;
+    const fastCpu = cpuMs() - c0;
     const traceWork = `trace hidden, T = ${T}, N = ${N}`;
     const fastFlops = fast.evaluations * blockFlops(T) + (T * L * N + N + 1) * unembedFlops; // ≈ upper bound
     rows.push({
       work: traceWork,
       engine: "Causeway fast (tfjs wasm)",
       ms: fastMs,
+      cpuMs: fastCpu,
       gflops: fastFlops / fastMs / 1e6,
       vsCauseway: 1,
       maxAbsDiff: null,
       note: `${fast.evaluations} evaluations`,
     });
-    log(`causeway fast trace: ${(fastMs / 1000).toFixed(1)} s`);
+    log(`causeway fast trace: ${(fastMs / 1000).toFixed(1)} s (CPU ${(fastCpu / 1000).toFixed(1)} s)`);
     if (noTorch) skipped.push(`PyTorch trace: ${noTorch}`);
     else {
       const noise = gaussianArray(fast.seed, N * 3 * D, fast.noiseSigma ?? 0);
@@ -194,6 +210,7 @@ async function main() {
       );
       const r = python(["trace", "--model", dir, "--job", job]) as {
         ms: number;
+        cpu_ms: number;
         high: number;
         low: number;
         scores: number[][];
@@ -208,6 +225,7 @@ async function main() {
         work: traceWork,
         engine: "PyTorch, ROME-style loop (1 + N rows per cell)",
         ms: r.ms,
+        cpuMs: r.cpu_ms,
         gflops: ((r.forwards - 1) * forwardFlops(N + 1, T)) / r.ms / 1e6,
         vsCauseway: r.ms / fastMs,
         maxAbsDiff: diff,
@@ -230,6 +248,7 @@ async function main() {
     work: fwdWork,
     engine: "Causeway (tfjs wasm)",
     ms: ours.ms,
+    cpuMs: ours.cpu,
     gflops: fwdFlops / ours.ms / 1e6,
     vsCauseway: 1,
     maxAbsDiff: null,
@@ -268,6 +287,7 @@ async function main() {
       work: fwdWork,
       engine,
       ms: r.ms,
+      cpuMs: r.cpu,
       gflops: fwdFlops / r.ms / 1e6,
       vsCauseway: r.ms / ours.ms,
       maxAbsDiff: maxAbs(r.value, ours.value),
@@ -304,12 +324,14 @@ async function main() {
       String(T),
     ]) as {
       ms: number;
+      cpu_ms: number;
       logits0: number[];
     };
     rows.push({
       work: fwdWork,
       engine: "PyTorch (1 thread)",
       ms: r.ms,
+      cpuMs: r.cpu_ms,
       gflops: fwdFlops / r.ms / 1e6,
       vsCauseway: r.ms / ours.ms,
       maxAbsDiff: null,
