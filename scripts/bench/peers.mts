@@ -193,7 +193,9 @@ async function main() {
       maxAbsDiff: null,
       note: `${fast.evaluations} evaluations`,
     });
-    log(`causeway fast trace: ${(fastMs / 1000).toFixed(1)} s (CPU ${(fastCpu / 1000).toFixed(1)} s)`);
+    log(
+      `causeway fast trace: ${(fastMs / 1000).toFixed(1)} s (CPU ${(fastCpu / 1000).toFixed(1)} s)`,
+    );
     if (noTorch) skipped.push(`PyTorch trace: ${noTorch}`);
     else {
       const noise = gaussianArray(fast.seed, N * 3 * D, fast.noiseSigma ?? 0);
