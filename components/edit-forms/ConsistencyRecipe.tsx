@@ -15,6 +15,16 @@ import { useCauseway } from "../StoreProvider";
 import { chosenHeads, consistencyRows } from "./consistency-view";
 import { HeadGrid } from "./HeadGrid";
 
+type Setting = "k" | "alpha" | "seed" | "facts";
+
+/** The recipe's settings (CONSISTENCY_PARAMS); K and α left empty are chosen by the recipe. */
+const FIELDS: { name: Setting; label: string; auto?: boolean; step?: number }[] = [
+  { name: "k", label: "K", auto: true },
+  { name: "alpha", label: "α", auto: true, step: 0.5 },
+  { name: "seed", label: "Seed" },
+  { name: "facts", label: "Facts / relation" },
+];
+
 const PHASES = {
   locate: "Answering every paraphrase and probing every head",
   sweep: "Trying (K, α) on the train relations:",
@@ -26,10 +36,12 @@ export function ConsistencyRecipe() {
   const modelName = useCauseway((s) => s.model.info?.name ?? null);
   const state = useCauseway((s) => s.consistency);
   const run = useCauseway((s) => s.runConsistency);
-  const [k, setK] = useState<number | null>(null);
-  const [alpha, setAlpha] = useState<number | null>(null);
-  const [seed, setSeed] = useState<number | null>(P.seed.default);
-  const [facts, setFacts] = useState<number | null>(P.facts.default);
+  const [vals, setVals] = useState<Record<Setting, number | null>>({
+    k: null,
+    alpha: null,
+    seed: P.seed.default,
+    facts: P.facts.default,
+  });
   const result = state.model === modelName ? state.run : null;
   const num = (v: number | null) => (v === null || Number.isNaN(v) ? undefined : v);
   return (
@@ -41,40 +53,33 @@ export function ConsistencyRecipe() {
         relations.
       </small>
       <div className="editform__grid">
-        <NumberField
-          id="cons-k"
-          label="K"
-          value={k}
-          onChange={setK}
-          param={P.k}
-          allowEmpty
-          placeholder="auto"
-        />
-        <NumberField
-          id="cons-alpha"
-          label="α"
-          value={alpha}
-          onChange={setAlpha}
-          param={P.alpha}
-          allowEmpty
-          placeholder="auto"
-          step={0.5}
-        />
-        <NumberField id="cons-seed" label="Seed" value={seed} onChange={setSeed} param={P.seed} />
-        <NumberField
-          id="cons-facts"
-          label="Facts / relation"
-          value={facts}
-          onChange={setFacts}
-          param={P.facts}
-        />
+        {FIELDS.map((f) => (
+          <NumberField
+            key={f.name}
+            id={`cons-${f.name}`}
+            label={f.label}
+            value={vals[f.name]}
+            onChange={(v) => setVals((x) => ({ ...x, [f.name]: v }))}
+            param={P[f.name]}
+            allowEmpty={f.auto}
+            placeholder={f.auto ? "auto" : undefined}
+            step={f.step}
+          />
+        ))}
       </div>
       <button
         type="button"
         className="btn btn--ghost"
         data-testid="consistency-run"
         disabled={state.status === "running"}
-        onClick={() => run({ k: num(k), alpha: num(alpha), seed: num(seed), facts: num(facts) })}
+        onClick={() =>
+          run({
+            k: num(vals.k),
+            alpha: num(vals.alpha),
+            seed: num(vals.seed),
+            facts: num(vals.facts),
+          })
+        }
       >
         {state.status === "running" ? "Running the recipe…" : "Run the consistency recipe"}
       </button>
