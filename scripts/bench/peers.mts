@@ -11,7 +11,8 @@
  *   same model exported to ONNX by torch (cached), logits compared;
  * - machine peak: a 1024² float32 matMul, single thread, through tfjs wasm (XNNPACK) and torch.
  *
- * Everything single-threaded. A peer whose runtime is absent (Debian's torch, the onnxruntime
+ * Everything single-threaded; every row has its wall time and its process's CPU time (on a shared
+ * machine the CPU-time ratio is the steadier one). A peer whose runtime is absent (Debian's torch, the onnxruntime
  * packages) is skipped with a message. Prints a Markdown table and writes
  * bench-results/peers-<date>.json; `--docs` also rewrites the peers section of docs/benchmarks.md.
  *   npx tsx scripts/bench/peers.mts [--samples 10] [--tokens 10] [--batch 11] [--repeat 3]
