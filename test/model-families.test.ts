@@ -118,6 +118,20 @@ describe.each(FIXTURES)("%s vs numpy reference", (name) => {
           }
         });
       }
+      // an intervention selecting every position of the last block, its value shaped for the
+      // whole pass: the last block is not trimmed, and "last" reads the full pass's last row
+      const L = model.config.nLayer;
+      const D = model.config.dModel;
+      const value = Float32Array.from({ length: B * T * D }, (_, i) => Math.sin(i));
+      const iv = { hook: `blocks.${L - 1}.hook_mlp_out`, op: "replace" as const, value };
+      const all = model.forward({ inputIds: c.ids, interventions: [iv] });
+      const last = model.forward({ inputIds: c.ids, interventions: [iv], logitPositions: "last" });
+      const [a, l] = [await all.logits.data(), await last.logits.data()];
+      tf.dispose([all.logits, last.logits]);
+      for (let b = 0; b < B; b++) {
+        const ref = a.subarray((b * T + T - 1) * V, (b * T + T) * V);
+        expect(maxAbsDiff(l.subarray(b * V, (b + 1) * V), ref)).toBeLessThanOrEqual(1e-6);
+      }
     }
     model.dispose();
   });

@@ -209,9 +209,13 @@ export class Gpt2Model {
       take(e.activations);
       let resid = e.resid;
       const L = this.config.nLayer;
-      // the last block computes only the positions the logits read, unless something records there
+      // the last block computes only the positions the logits read, unless something records
+      // there or an intervention there selects every position (its value may be whole-pass shaped)
       const last = `blocks.${L - 1}.`;
-      const trim = ![...hooks.record].some((n) => n.startsWith(last) || n.startsWith("ln_final"));
+      const trim =
+        ![...hooks.record].some((n) => n.startsWith(last) || n.startsWith("ln_final")) &&
+        !hooks.coversAllPositions(last) &&
+        !hooks.coversAllPositions("ln_final");
       const from = trim ? Math.min(...positions) : 0;
       for (let l = 0; l < L; l++) {
         const b = this.block(l, resid, { hooks, outFrom: l === L - 1 ? from : 0 });

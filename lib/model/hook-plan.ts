@@ -163,6 +163,17 @@ export class HookPlan {
     });
   }
 
+  /**
+   * Whether an intervention at a hook named `prefix`… selects every position (no positions list):
+   * its value may then be shaped for the whole pass, so that hook must see every position.
+   */
+  coversAllPositions(prefix: string): boolean {
+    for (const [name, ivs] of this.byHook) {
+      if (name.startsWith(prefix) && ivs.some((iv) => iv.positions === undefined)) return true;
+    }
+    return false;
+  }
+
   /** Checks every intervention's rows and positions against a whole pass of [batch, seqLen]. */
   check(batch: number, seqLen: number): void {
     for (const ivs of this.byHook.values()) {
