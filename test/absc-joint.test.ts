@@ -22,6 +22,7 @@ import {
 import { parseEditDataset } from "../lib/edit/dataset";
 import type { Engine } from "../lib/engine";
 import { selectBackend } from "../lib/model/backend";
+import { relErr } from "./helpers/rel-err";
 import { workLimit } from "./helpers/work-budget";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
 
@@ -58,17 +59,6 @@ const params = {
 };
 let engine: Engine;
 let splits: ReturnType<typeof abscSplits>;
-
-/** max |a − b| / max |b|. */
-function relErr(a: ArrayLike<number>, b: readonly number[]): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 
 describe.skipIf(!present)("ABSC joint objective vs the torch reference", () => {
   beforeAll(async () => {

@@ -20,6 +20,7 @@ import {
   nullProjector,
 } from "../lib/edit/memit-solve";
 import { ROOT } from "../scripts/reference/golden";
+import { relErr } from "./helpers/rel-err";
 
 const g = JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/memit/solve.json"), "utf8"));
 const { M, n, D } = g as { M: number; n: number; D: number };
@@ -27,17 +28,6 @@ const f64 = (x: number[]) => Float64Array.from(x);
 const C = f64(g.C);
 const K = f64(g.K);
 const R = f64(g.R);
-
-/** max |a − b| / max |b|. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
 
 describe("MEMIT's closed form", () => {
   it("a = (λC + K Kᵀ)⁻¹ K and ΔW = a R match numpy", () => {

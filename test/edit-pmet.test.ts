@@ -34,6 +34,7 @@ import { DEFAULT_SESSION } from "../lib/share/session";
 import { ROOT } from "../scripts/reference/golden";
 import { charTokenizer, randomWeights, SMALL } from "./fixtures/edit/random-model";
 import { atSubjects, exactHparams, REQUESTS } from "./helpers/batch-requests";
+import { relErr } from "./helpers/rel-err";
 
 interface Golden {
   requests: RewriteRequest[];
@@ -56,18 +57,6 @@ const tok = {
   decode: (ids: number[]) => ids.map((i) => (i < 50 ? ALPHABET[i] : "")).join(""),
   tokenText: (id: number) => (id < 50 ? ALPHABET[id] : `<id ${id}>`),
 };
-
-/** max |a − b| / max |b|. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
 
 const models = new Map<string, Gpt2Model>();
 let three: Gpt2Model;

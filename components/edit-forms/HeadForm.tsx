@@ -11,6 +11,7 @@ import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { AlphaCurve } from "./AlphaCurve";
 import { ConsistencyRecipe } from "./ConsistencyRecipe";
+import { FormFooter } from "./FormFooter";
 import { HeadGrid } from "./HeadGrid";
 import {
   HEAD_PAIRS,
@@ -199,19 +200,12 @@ export function HeadForm({ site, onAdd, onCancel }: EditFormProps) {
           {d.pair === "absc" ? <AlphaCurve recipe={() => headRecipe(d, dims)} /> : null}
         </>
       ) : null}
-      {error ? (
-        <p className="form-error" role="alert" data-testid="head-error">
-          {error}
-        </p>
-      ) : null}
-      <div className="editform__actions">
-        <button type="button" className="btn btn--ghost" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn--primary" data-testid="head-apply">
-          Apply head edit
-        </button>
-      </div>
+      <FormFooter
+        error={error}
+        onCancel={onCancel}
+        applyLabel="Apply head edit"
+        testPrefix="head"
+      />
     </form>
   );
 }

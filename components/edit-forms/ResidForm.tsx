@@ -8,6 +8,7 @@ import { useState } from "react";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { AlphaCurve } from "./AlphaCurve";
+import { FormFooter } from "./FormFooter";
 import { PROMPT_PAIRS, type ResidDraft, residRecipe } from "./head-recipe";
 import { datasetAvailability, noDatasetReason } from "./model-dataset";
 import type { EditFormProps } from "./types";
@@ -102,19 +103,12 @@ export function ResidForm({ site, onAdd, onCancel }: EditFormProps) {
       ) : d.pair === "absc" ? (
         <AlphaCurve recipe={() => residRecipe(d, nLayer)} />
       ) : null}
-      {error ? (
-        <p className="form-error" role="alert" data-testid="resid-error">
-          {error}
-        </p>
-      ) : null}
-      <div className="editform__actions">
-        <button type="button" className="btn btn--ghost" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn--primary" data-testid="resid-apply">
-          Apply steering edit
-        </button>
-      </div>
+      <FormFooter
+        error={error}
+        onCancel={onCancel}
+        applyLabel="Apply steering edit"
+        testPrefix="resid"
+      />
     </form>
   );
 }

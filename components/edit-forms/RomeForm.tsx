@@ -11,6 +11,7 @@ import { EDIT_PARAMS } from "@/lib/params/table";
 import { NumberField } from "../NumberField";
 import { useCauseway } from "../StoreProvider";
 import { CovChoice } from "./CovChoice";
+import { FormFooter } from "./FormFooter";
 import { datasetAvailability, defaultCov, noDatasetReason } from "./model-dataset";
 import { RewriteFields } from "./RewriteFields";
 import { type RomeDraft, romeRecipe } from "./rome-recipe";
@@ -104,19 +105,12 @@ export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormPro
           />
         ) : null}
       </fieldset>
-      {error ? (
-        <p className="form-error" role="alert" data-testid="rome-error">
-          {error}
-        </p>
-      ) : null}
-      <div className="editform__actions">
-        <button type="button" className="btn btn--ghost" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn--primary" data-testid="rome-apply">
-          Apply ROME edit
-        </button>
-      </div>
+      <FormFooter
+        error={error}
+        onCancel={onCancel}
+        applyLabel="Apply ROME edit"
+        testPrefix="rome"
+      />
     </form>
   );
 }

@@ -8,6 +8,7 @@
 import { useState } from "react";
 import { visibleToken } from "../format";
 import { useCauseway } from "../StoreProvider";
+import { FormFooter } from "./FormFooter";
 import { RewriteFields } from "./RewriteFields";
 import { SweaSettingsFields } from "./SweaSettingsFields";
 import { defaultSweaSettings, type SweaDraft, sweaRecipe } from "./swea-recipe";
@@ -66,19 +67,12 @@ export function SweaForm({ prompt, subject, onAdd, onCancel }: EditFormProps) {
         value={d.settings}
         onChange={(settings) => set({ settings })}
       />
-      {error ? (
-        <p className="form-error" role="alert" data-testid="swea-error">
-          {error}
-        </p>
-      ) : null}
-      <div className="editform__actions">
-        <button type="button" className="btn btn--ghost" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn--primary" data-testid="swea-apply">
-          Apply SWEA edit
-        </button>
-      </div>
+      <FormFooter
+        error={error}
+        onCancel={onCancel}
+        applyLabel="Apply SWEA edit"
+        testPrefix="swea"
+      />
     </form>
   );
 }
