@@ -16,12 +16,11 @@ import { learnHeadAblate } from "../lib/edit/heads";
 import { learnEdit } from "../lib/edit/learn";
 import { learnResidSteer } from "../lib/edit/steer";
 import type { HeadAblateEdit, LoraEdit, LoreftEdit, ResidSteerEdit } from "../lib/edit/types";
-import { loadWeights, readModelConfig } from "../lib/load/model-files";
-import { directorySource } from "../lib/load/node-source";
 import { parseSafetensors } from "../lib/load/safetensors";
 import type { HostTensor } from "../lib/load/types";
 import { selectBackend } from "../lib/model/backend";
-import { Gpt2Model } from "../lib/model/gpt2";
+import type { Gpt2Model } from "../lib/model/gpt2";
+import { loadModelDir } from "./helpers/load-model-dir";
 import { workLimit } from "./helpers/work-budget";
 
 const FAMILIES = path.resolve(__dirname, "fixtures", "families");
@@ -38,9 +37,7 @@ async function load(name: string) {
   const dir = path.join(FAMILIES, name);
   let model = models.get(name);
   if (!model) {
-    const src = directorySource(dir);
-    const config = await readModelConfig(src);
-    model = Gpt2Model.fromWeights(config, await loadWeights(src, config));
+    model = await loadModelDir(dir);
     models.set(name, model);
   }
   const golden = JSON.parse(readFileSync(path.join(dir, "golden.json"), "utf8")) as {

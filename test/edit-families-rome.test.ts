@@ -20,12 +20,11 @@ import { parseEditDataset } from "../lib/edit/dataset";
 import { computeRome, type RomeComputation } from "../lib/edit/rome";
 import { subjectPrompt } from "../lib/edit/tokens";
 import type { RomeEdit } from "../lib/edit/types";
-import { loadWeights, readModelConfig } from "../lib/load/model-files";
-import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
-import { Gpt2Model } from "../lib/model/gpt2";
+import type { Gpt2Model } from "../lib/model/gpt2";
 import { charTokenizer } from "./fixtures/edit/random-model";
 import { familyEdit, goldens, maxAbsGrid } from "./helpers/family-edits";
+import { loadModelDir } from "./helpers/load-model-dir";
 import { workLimit } from "./helpers/work-budget";
 import { loadEngine } from "./interp-helpers";
 
@@ -54,9 +53,7 @@ const models = new Map<string, Gpt2Model>();
 async function load(name: string): Promise<Gpt2Model> {
   let m = models.get(name);
   if (!m) {
-    const src = directorySource(path.join(FAMILIES, name));
-    const config = await readModelConfig(src);
-    m = Gpt2Model.fromWeights(config, await loadWeights(src, config));
+    m = await loadModelDir(path.join(FAMILIES, name));
     models.set(name, m);
   }
   return m;

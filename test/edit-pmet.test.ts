@@ -25,7 +25,7 @@ import {
   type RewriteRequest,
 } from "../lib/edit/types";
 import { loadFamilyWeights } from "../lib/load/family-checkpoint";
-import { loadWeights, readModelConfig } from "../lib/load/model-files";
+import { readModelConfig } from "../lib/load/model-files";
 import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
@@ -34,6 +34,7 @@ import { DEFAULT_SESSION } from "../lib/share/session";
 import { ROOT } from "../scripts/reference/golden";
 import { charTokenizer, randomWeights, SMALL } from "./fixtures/edit/random-model";
 import { atSubjects, exactHparams, REQUESTS } from "./helpers/batch-requests";
+import { loadModelDir } from "./helpers/load-model-dir";
 import { relErr } from "./helpers/rel-err";
 
 interface Golden {
@@ -65,9 +66,7 @@ beforeAll(async () => {
   await selectBackend(["wasm"]);
   for (const c of g.cases) {
     if (models.has(c.model)) continue;
-    const src = directorySource(path.join(ROOT, c.model));
-    const config = await readModelConfig(src);
-    models.set(c.model, Gpt2Model.fromWeights(config, await loadWeights(src, config)));
+    models.set(c.model, await loadModelDir(path.join(ROOT, c.model)));
   }
   const cfg3 = { ...SMALL, nLayer: 3 };
   three = Gpt2Model.fromWeights(cfg3, randomWeights(cfg3, 11));

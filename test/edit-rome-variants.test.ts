@@ -21,12 +21,11 @@ import { CONTEXT_DEFAULTS, templateCache } from "../lib/edit/context";
 import { parseEdit } from "../lib/edit/parse";
 import { computeRome } from "../lib/edit/rome";
 import type { CovSource, DeltaAt, RomeEdit } from "../lib/edit/types";
-import { loadWeights, readModelConfig } from "../lib/load/model-files";
-import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
-import { Gpt2Model } from "../lib/model/gpt2";
+import type { Gpt2Model } from "../lib/model/gpt2";
 import { ROOT } from "../scripts/reference/golden";
 import { charTokenizer as tok } from "./fixtures/edit/random-model";
+import { loadModelDir } from "./helpers/load-model-dir";
 import { relErr } from "./helpers/rel-err";
 
 interface RefCase {
@@ -83,9 +82,7 @@ beforeAll(async () => {
   await selectBackend(["wasm"]);
   for (const c of g.cases) {
     if (models.has(c.model)) continue;
-    const src = directorySource(path.join(ROOT, c.model));
-    const config = await readModelConfig(src);
-    const model = Gpt2Model.fromWeights(config, await loadWeights(src, config));
+    const model = await loadModelDir(path.join(ROOT, c.model));
     models.set(c.model, model);
     // the reference's templates in place of self-generated ones
     const key = JSON.stringify({ ...CONTEXT_DEFAULTS, ...CONTEXT });

@@ -6,10 +6,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
-import { loadWeights, readModelConfig } from "../../lib/load/model-files";
-import { directorySource } from "../../lib/load/node-source";
-import { Gpt2Model } from "../../lib/model/gpt2";
+import type { Gpt2Model } from "../../lib/model/gpt2";
 import { ROOT } from "../../scripts/reference/golden";
+import { loadModelDir } from "./load-model-dir";
 
 export interface PathGolden {
   name: string;
@@ -45,9 +44,7 @@ export async function loadGoldenModels(
   const models = new Map<string, Gpt2Model>();
   for (const c of cases) {
     if (models.has(c.model) || c.dir === undefined) continue;
-    const source = directorySource(path.join(ROOT, c.dir));
-    const config = await readModelConfig(source);
-    models.set(c.model, Gpt2Model.fromWeights(config, await loadWeights(source, config)));
+    models.set(c.model, await loadModelDir(path.join(ROOT, c.dir)));
   }
   return models;
 }
