@@ -35,7 +35,7 @@ from dataset import build_dataset  # noqa: E402
 from evaluate import report  # noqa: E402
 from archs import ARCHS, Arch  # noqa: E402
 from mixes import MIXES  # noqa: E402
-from sentiment_eval import sentiment_report  # noqa: E402
+from sentiment_eval import heldout_qa_stories, label_accuracy, sentiment_report, word_polarity_prompts  # noqa: E402
 from sentiment import make_domain_reviews  # noqa: E402
 from dataset import absc_domains  # noqa: E402
 from model import GPTConfig  # noqa: E402
@@ -176,12 +176,30 @@ def saver(args: argparse.Namespace, model, enc: bpe.Encoder, arch: Arch):
     if not args.save_every:
         return None
 
+    probe = sentiment_probe(model, enc, args.seed) if args.mix != "base" else None
+
     def checkpoint(step: int) -> None:
         if step % args.save_every == 0:
             save_model(model, enc, arch, args.out)
-            print(f"saved step {step} to {args.out}", flush=True)
+            save_model(model, enc, arch, os.path.join(args.out, "checkpoints", f"step-{step}"))  # kept: a per-step table
+            print(f"saved step {step} to {args.out}" + (f"  {probe()}" if probe else ""), flush=True)
 
     return checkpoint
+
+
+def sentiment_probe(model, enc: bpe.Encoder, seed: int):
+    """Word polarity and held-out QA stories of the model being trained (sentiment_eval's prompts,
+    built once), so a long --mix sentiment run shows at each checkpoint whether binding is learned."""
+    wp, wl = word_polarity_prompts()
+    qp, ql = heldout_qa_stories(seed, lambda p: len(enc.encode(p)) < model.cfg.n_positions)
+
+    def probe() -> dict:
+        model.eval()
+        out = {"word_polarity": label_accuracy(model, enc, wp, wl)[0], "qa_story_heldout": label_accuracy(model, enc, qp, ql)[0]}
+        model.train()
+        return out
+
+    return probe
 
 
 def write_json(path: str, obj, indent: int | None = 1) -> None:
@@ -252,7 +270,7 @@ def main() -> None:
         "final_train_loss": history[-1]["loss"],
         **result,
         "dataset_counts": {k: len(dataset[k]) for k in ("known_facts", "counterfact", "consistency", "general_text")},
-        "files_bytes": {f: os.path.getsize(os.path.join(args.out, f)) for f in sorted(os.listdir(args.out))},
+        "files_bytes": {f: os.path.getsize(os.path.join(args.out, f)) for f in sorted(os.listdir(args.out)) if os.path.isfile(os.path.join(args.out, f))},
     }
     write_json(args.report, result)
     print(json.dumps(result, indent=1))
