@@ -7,9 +7,6 @@
  * (held-out, out-of-distribution, hard negatives, validation before test).
  */
 import "../lib/model/backends-node";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalRecipe } from "../components/edit-forms/canonical-recipe";
 import { canonicalCommand, forgetCommand } from "../lib/cli/canonical";
@@ -20,49 +17,17 @@ import type { LoraEdit } from "../lib/edit/types";
 import { Engine } from "../lib/engine";
 import { directorySource } from "../lib/load/node-source";
 import { selectBackend } from "../lib/model/backend";
-
-const FIXTURE = path.join(import.meta.dirname, "fixtures/random-gpt2-f16");
-const fact = (subject: string, attribute: string, template: string, relation_id: string) => ({
-  subject,
-  attribute,
-  template,
-  prompt: template.replace("{}", subject),
-  relation_id,
-});
-const DATASET = {
-  relations: [
-    {
-      relation_id: "R",
-      objects: [" x", " y", " z"],
-      templates_train: ["{} is in", "{} went to"],
-      templates_heldout: ["{} is at"],
-    },
-    { relation_id: "S", objects: [" p", " q"], templates_train: ["{} eats"] },
-  ],
-  known_facts: [
-    fact("ab", " x", "{} is in", "R"),
-    fact("cd", " y", "{} is in", "R"),
-    fact("ab", " q", "{} eats", "S"),
-    fact("ef", " x", "{} went to", "R"),
-    fact("cd", " p", "{} eats", "S"),
-  ],
-  general_text: [
-    ...Array.from({ length: 100 }, (_, i) => `text ${i} is here.`),
-    "A cat sat. It slept.",
-  ],
-};
+import { canonicalModelDir, DATASET } from "./helpers/canonical-fixture";
 
 let dir: string;
+let remove: () => void;
 
 describe("canonical examples: app and CLI agree", () => {
   beforeAll(async () => {
     await selectBackend(["wasm"]);
-    dir = mkdtempSync(path.join(tmpdir(), "canonical-"));
-    for (const f of ["config.json", "model.safetensors", "tokenizer.json"])
-      copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
-    writeFileSync(path.join(dir, "dataset.json"), JSON.stringify(DATASET));
+    ({ dir, remove } = canonicalModelDir());
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => remove());
 
   it("builds held-out, out-of-distribution and hard-negative sets, validation first", () => {
     const { val, test } = canonicalCases(DATASET, { nVal: 1, nTest: 2, ood: 2, capTexts: 100 });
@@ -145,8 +110,18 @@ describe("canonical examples: app and CLI agree", () => {
     );
     await expect(run(canonicalCommand, "--layers", "1,0")).rejects.toThrow(/FIRST,LAST/);
     await expect(
-      run(forgetCommand, "--test", "1", "--steps", "1", "--layers", "0,5"),
+      run(forgetCommand, "--lambda", "1", "--test", "1", "--steps", "1", "--layers", "0,5"),
     ).rejects.toThrow(/site.layers must be \[first, last\] with 0 ≤ first ≤ last ≤ 1/);
+    await expect(run(forgetCommand, "--lambda", "1", "--lambdas", "1,2")).rejects.toThrow(
+      /--lambda \(one value\) or --lambdas \(a grid\), not both/,
+    );
+    await expect(run(forgetCommand, "--lambdas", "1,x")).rejects.toThrow(
+      /--lambdas takes numbers above 0 separated by commas, got "1,x"/,
+    );
+    // a λ grid is chosen on validation facts: 5 by default, more than this dataset has
+    await expect(run(forgetCommand, "--test", "1")).rejects.toThrow(
+      /3 usable known facts; 6 asked for/,
+    );
     await expect(run(canonicalCommand, "--val", "1", "--test", "9")).rejects.toThrow(
       /3 usable known facts; 10 asked for/,
     );

@@ -17,7 +17,7 @@ import { applyEdits } from "./apply";
 import type { CancelSignal } from "./cancel";
 import type { CanonicalCase } from "./canonical-cases";
 import type { EditDataset } from "./dataset";
-import { learnLora } from "./lora";
+import { type LoraOptions, learnLora } from "./lora";
 import { learnBatch } from "./memit";
 import { generalTextLoss } from "./metrics";
 import { checkEdit } from "./plan";
@@ -46,6 +46,8 @@ export interface MethodOptions {
   forget: Omit<ForgetParams, "lambda">;
   seed: number;
   signal?: CancelSignal;
+  /** The trained methods' every measured state (lib/edit/lora.ts LoraOptions.onState). */
+  onState?: LoraOptions["onState"];
 }
 
 /** One point of a method's hyper-parameter grid: the learning rate, or λ for lora+forget. */
@@ -131,7 +133,7 @@ export async function methodEdit(
       },
     };
     checkEdit(lora, model.config); // a layer range outside the model is refused by name
-    const e = await learnLora(model, tok, lora, { dataset, signal: o.signal });
+    const e = await learnLora(model, tok, lora, { dataset, signal: o.signal, onState: o.onState });
     const info = e.learned?.info;
     return { edit: e, ratio: info?.loss_ratio ?? 1, params: info?.params ?? 0, alpha: 1 };
   }

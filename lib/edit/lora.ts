@@ -61,6 +61,27 @@ export interface LoraOptions {
   shouldStop?: () => boolean;
   /** Checked before every step: set it to abandon the edit (EditError "cancelled"). */
   signal?: CancelSignal;
+  /**
+   * Every measured state (step 0 = the original, each step's state, the final one) with its
+   * factors and general-text ratio: one training gives the kept state at any other cap too.
+   */
+  onState?: (s: LoraState) => void;
+}
+
+/** A measured training state: its factors and general-text NLL (step 0: the original's). */
+export interface LoraState {
+  step: number;
+  factors: LoraFactor[];
+  nll: number;
+}
+
+/** The deviation cap: general-text NLL ≤ (1 + ε)·the original's. */
+export const withinCap = (nll: number, original: number, epsilon: number) =>
+  nll <= (1 + epsilon) * original;
+
+/** The state training keeps under cap ε: the last within it (states[0], the original, always is). */
+export function keptState(states: readonly LoraState[], epsilon: number): LoraState {
+  return states.filter((x) => withinCap(x.nll, states[0].nll, epsilon)).at(-1) ?? states[0];
 }
 
 /** One trained module: its variables and its change of the weight. */
@@ -186,6 +207,7 @@ async function trainLora(
   const optimizer = tf.train.adam(p.lr);
   try {
     let kept: Kept = { step: 0, factors: await s.snapshot(), nll: original.nll };
+    let last = { factors: kept.factors, nll: original.nll };
     const losses: LoraInfo["losses"] = [];
     for (let step = 0; step <= p.steps; step++) {
       await checkLearningCancelled(opts.signal);
@@ -193,8 +215,11 @@ async function trainLora(
         const v = s.nll();
         const loss = (await v.data())[0];
         v.dispose();
-        const g = step === 0 ? original : await s.generalNll(await s.snapshot());
+        const factors = step === 0 ? kept.factors : await s.snapshot();
+        const g = step === 0 ? original : await s.generalNll(factors);
+        last = { factors, nll: g.nll };
         losses.push({ step, loss, ratio: g.nll / original.nll, ...(await penaltyOf(s)) });
+        opts.onState?.({ step, factors, nll: g.nll });
         opts.onStep?.({ step, total: p.steps, loss });
         break;
       }
@@ -209,15 +234,16 @@ async function trainLora(
       const factors = step === 0 ? kept.factors : await s.snapshot();
       const g = step === 0 ? original : await s.generalNll(factors);
       losses.push({ step, loss, ratio: g.nll / original.nll, ...(await penaltyOf(s)) });
-      if (g.nll <= (1 + p.epsilon) * original.nll) kept = { step, factors, nll: g.nll };
+      opts.onState?.({ step, factors, nll: g.nll });
+      if (withinCap(g.nll, original.nll, p.epsilon)) kept = { step, factors, nll: g.nll };
       opts.onStep?.({ step, total: p.steps, loss });
       optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       tf.dispose(Object.values(grads));
     }
     // the final state counts too
     const end = losses[losses.length - 1];
-    if (end.step > 0 && end.ratio * original.nll <= (1 + p.epsilon) * original.nll) {
-      kept = { step: end.step, factors: await s.snapshot(), nll: end.ratio * original.nll };
+    if (end.step > 0 && withinCap(last.nll, original.nll, p.epsilon)) {
+      kept = { step: end.step, ...last };
     }
     return { kept, losses };
   } finally {
