@@ -23,7 +23,6 @@ import { type EditDataset, parseEditDataset } from "../lib/edit/dataset";
 import { labelAccuracy } from "../lib/edit/loreft";
 import type { Engine } from "../lib/engine";
 import { selectBackend } from "../lib/model/backend";
-import { ABSC_PARAMS } from "../lib/params/table";
 import type { FromWorker } from "../lib/protocol";
 import { IDLE_ABSC, reduceAbsc } from "../lib/store/absc-slice";
 import { abscLane } from "../workers/absc-job";
@@ -81,13 +80,6 @@ function harness(o: { dataset: EditDataset | undefined } = { dataset: DATASET })
 }
 
 describe("ABSC: app = CLI", () => {
-  it("one setting, one default: the form's and the CLI's rows are the recipe's defaults", () => {
-    const P = ABSC_PARAMS;
-    const table = [P.rank, P.nTrain, P.nTest, P.steps, P.lr, P.seed].map((p) => p.default);
-    const { layers: _, ...d } = ABSC_DEFAULTS;
-    expect(table).toEqual([d.rank, d.n_train, d.n_test, d.steps, d.lr, d.seed]);
-  });
-
   it(
     "the worker's rows, through the store, equal causeway absc --json cell for cell",
     async () => {

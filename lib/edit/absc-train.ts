@@ -25,6 +25,7 @@ import * as tf from "@tensorflow/tfjs";
 import { GaussianRng } from "../interp/rng";
 import type { Gpt2Model } from "../model/gpt2";
 import type { BlockWeightName } from "../model/gpt2-types";
+import { ABSC_PARAMS } from "../params/table";
 import type { TextTokenizer } from "../util/tokenizer";
 import { type AbscReview, type AbscSplits, abscSample } from "./absc-data";
 import { baseOf, type ModelLike, viewOf } from "./apply";
@@ -41,14 +42,16 @@ import { EditError } from "./types";
 export const ABSC_METHODS = ["joint", "loreft", "lora_all", "ft_layer"] as const;
 export type AbscMethod = (typeof ABSC_METHODS)[number];
 
+const P = ABSC_PARAMS;
+/** The recipe's settings under the edit file's names; every number is its settings-table row's default. */
 export const ABSC_DEFAULTS = {
   layers: [2] as number[],
-  rank: 4,
-  n_train: 96,
-  n_test: 300,
-  steps: 60,
-  lr: 0.01,
-  seed: 0,
+  rank: P.rank.default as number,
+  n_train: P.nTrain.default as number,
+  n_test: P.nTest.default as number,
+  steps: P.steps.default as number,
+  lr: P.lr.default as number,
+  seed: P.seed.default as number,
 };
 export type AbscParams = typeof ABSC_DEFAULTS;
 

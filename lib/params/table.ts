@@ -110,8 +110,8 @@ export const EDIT_PARAMS = {
 
 /**
  * The ABSC recipe (lib/edit/absc-train.ts; `causeway absc` and the app's ABSC form): each row's
- * range is the LoReFT edit's bound of the same setting, its default the recipe's
- * (ABSC_DEFAULTS, which test/absc-app.test.ts holds equal to these).
+ * range is the LoReFT edit's bound of the same setting, its default the recipe's own
+ * (absc-train.ts's ABSC_DEFAULTS reads them from here).
  */
 export const ABSC_PARAMS = {
   rank: fromBound(EDIT_BOUNDS.loreft_rank, { integer: true, label: "the rank", default: 4 }),
