@@ -16,11 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { abscRequest, initialAbscDraft } from "../components/edit-forms/absc-recipe";
 import { type AbscReport, abscCommand } from "../lib/cli/absc";
 import { abscKnownFacts, abscSplits } from "../lib/edit/absc-data";
-import { type AbscRow, abscCells } from "../lib/edit/absc-request";
+import { type AbscRow, abscCells, abscPercent } from "../lib/edit/absc-request";
 import { ABSC_DEFAULTS } from "../lib/edit/absc-train";
 import { applyEdits, viewOf } from "../lib/edit/apply";
 import { type EditDataset, parseEditDataset } from "../lib/edit/dataset";
 import { labelAccuracy } from "../lib/edit/loreft";
+import { describeEdit } from "../lib/edit/types";
+import type { LoraEdit } from "../lib/edit/types-trained";
 import type { Engine } from "../lib/engine";
 import { selectBackend } from "../lib/model/backend";
 import type { FromWorker } from "../lib/protocol";
@@ -196,6 +198,15 @@ describe("ABSC: app = CLI", () => {
       const row = state.rows[0] as AbscRow;
       if (!("edits" in row.apply)) throw new Error(row.apply.reason);
       expect(row.apply.edits.map((e) => e.kind)).toEqual(["loreft", "lora"]);
+      // the stack's row says what the LoRA half is and what the row scored, not its example review
+      const lora = row.apply.edits[1] as LoraEdit;
+      const desc = describeEdit(lora);
+      expect(desc).toContain(
+        "lora attn.c_proj L2-2 r=2: ABSC joint (LoReFT + LoRA), 8 reviews × 2 steps, lr 0.01: in domain",
+      );
+      for (const s of row.splits)
+        expect(desc).toContain(`${abscPercent(s.before)} → ${abscPercent(s.after)}`);
+      expect(desc).not.toContain(lora.params.prefix);
       const splits = abscSplits(DATASET);
       const edited = applyEdits(engine.model, row.apply.edits);
       try {

@@ -64,7 +64,7 @@ export function abscLane(
                   total: s.total,
                   loss: s.loss,
                 }),
-              onTrained: async (v) => {
+              onTrained: async (v, result) => {
                 apply = await abscEdits(v, engine.model.config, {
                   method,
                   rank: params.rank,
@@ -74,6 +74,7 @@ export function abscLane(
                   n_train: params.n_train,
                   example,
                   id: `absc-${method}-${Date.now().toString(36)}`,
+                  result,
                 });
               },
             }),

@@ -11,10 +11,13 @@
  *
  * The lora edit's prefix / suffix (required of the kind, used only to train a canonical example)
  * name the first training review and its label; its learned factors mean it is never retrained.
+ * Each edit's label says what it is: the method, what it was trained on and its scored accuracy
+ * (the stack shows a lora edit's label in place of its example, lib/edit/types.ts describeEdit).
  */
 
 import type { AbscReview } from "./absc-data";
-import type { AbscMethod, AbscVars } from "./absc-train";
+import { abscPercent } from "./absc-request";
+import type { AbscMethod, AbscResult, AbscVars } from "./absc-train";
 import { type AnyModelConfig, loraRole } from "./family-sites";
 import type { Edit, LoraEdit } from "./types";
 import type { LoraFactor, LoraModule, LoreftEdit } from "./types-trained";
@@ -44,6 +47,22 @@ export interface AbscEditOptions {
   example: AbscReview;
   /** Makes the edits' ids unique in a stack. */
   id: string;
+  /** The method's scored row (its losses and test accuracies name the edits). */
+  result: Pick<AbscResult, "losses" | "splits">;
+}
+
+/**
+ * What a trained method's edits are, for their labels, e.g. "ABSC joint (LoReFT + LoRA), 96
+ * reviews × 60 steps, lr 0.01: in domain 48.0% → 63.3%, out of domain 50.0% → 52.0%, loss 0.512".
+ */
+export function abscLabel(o: AbscEditOptions): string {
+  const what = o.method === "joint" ? "joint (LoReFT + LoRA)" : o.method;
+  const acc = o.result.splits
+    .map((s) => `${s.name.replace(/_/g, " ")} ${abscPercent(s.before)} → ${abscPercent(s.after)}`)
+    .join(", ");
+  const last = o.result.losses[o.result.losses.length - 1];
+  const loss = last ? `, loss ${last.loss.toFixed(3)}` : "";
+  return `ABSC ${what}, ${o.n_train} reviews × ${o.steps} steps, lr ${o.lr}: ${acc}${loss}`;
 }
 
 const values = async (t: { data(): Promise<ArrayLike<number>> }) => Array.from(await t.data());
@@ -61,6 +80,7 @@ export async function abscEdits(
     };
   }
   const edits: Edit[] = [];
+  const label = abscLabel(o);
   if (v.loreft.length > 0) {
     const layers = v.loreft.map((x) => x.layer);
     const learned: LoreftEdit["learned"] = { layers: [] };
@@ -75,7 +95,7 @@ export async function abscEdits(
     edits.push({
       kind: "loreft",
       id: `${o.id}-loreft`,
-      label: `ABSC ${o.method}: LoReFT L${layers.join(",")}`,
+      label,
       site: { layers, hook: "resid_post", position: "aspect" },
       params: { rank: o.rank, n_train: o.n_train, steps: o.steps, lr: o.lr, seed: o.seed },
       learned,
@@ -91,7 +111,7 @@ export async function abscEdits(
     edits.push({
       kind: "lora",
       id: `${o.id}-lora`,
-      label: `ABSC ${o.method}: LoRA ${module} L${layers.join(",")}`,
+      label,
       site: { layers: [Math.min(...layers), Math.max(...layers)] },
       params: {
         prefix: o.example.prompt,

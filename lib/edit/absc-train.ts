@@ -298,8 +298,8 @@ export async function runAbscMethod(
     signal?: CancelSignal;
     /** The unedited accuracies per test split, when another method of the same run measured them. */
     before?: readonly number[];
-    /** Called with the trained variables after scoring, before they are freed (the app reads them out as edits). */
-    onTrained?: (v: AbscVars) => Promise<void>;
+    /** Called with the trained variables and the scored row, before they are freed (the app reads them out as edits). */
+    onTrained?: (v: AbscVars, result: AbscResult) => Promise<void>;
   } = {},
 ): Promise<AbscResult> {
   const p: AbscParams = { ...ABSC_DEFAULTS, ...params };
@@ -358,7 +358,7 @@ export async function runAbscMethod(
         after,
       });
     }
-    await opts.onTrained?.(v);
+    await opts.onTrained?.(v, result);
     return result;
   } finally {
     optimizer.dispose();

@@ -347,7 +347,10 @@ export function describeEdit(e: Edit): string {
       const l = e.site?.layers;
       // the modules it trains (ABSC's lora is on attn.c_proj); without a list, the MLP default
       const where = e.params.modules ? e.params.modules.join(",") : "MLP";
-      return `lora ${where} L${l ? `${l[0]}-${l[1]}` : "auto"} r=${e.params.rank ?? 4}: ${JSON.stringify(e.params.prefix)} → ${JSON.stringify(e.params.suffix)}`;
+      // a label stands for the example (ABSC's edit was trained on many reviews, not on its example)
+      const what =
+        e.label ?? `${JSON.stringify(e.params.prefix)} → ${JSON.stringify(e.params.suffix)}`;
+      return `lora ${where} L${l ? `${l[0]}-${l[1]}` : "auto"} r=${e.params.rank ?? 4}: ${what}`;
     }
     case "memit":
     case "alphaedit":
