@@ -1,7 +1,7 @@
 "use client";
 /**
- * Batch / sequential editing: many rewrites at once with ROME, MEMIT, AlphaEdit, PMET, SWEA
- * (whatever the worker's BATCH_METHODS lists), BLUE as a switch, over a layer range that
+ * Batch / sequential editing: many rewrites at once with the methods the worker's BATCH_METHODS
+ * lists (ROME, MEMIT, AlphaEdit, PMET, SWEA; lib/edit/batch-methods.ts), BLUE as a switch, over a layer range that
  * defaults to the causal trace's MLP peak (SWEA: no layers and no C, its own settings). The run
  * goes through the worker (store batch slice), is measured after every batch as `causeway edit
  * --counterfact … --batch … --sequential` does, and its learned edits go onto the edit stack. The rewrites: the next N cases of the model's
@@ -9,6 +9,7 @@
  * the model's own text or a file the user brings.
  */
 import { useEffect, useState } from "react";
+import { BATCH_METHOD_TITLES, type BatchMethod } from "@/lib/edit/batch-methods";
 import type { CovSource } from "@/lib/edit/types";
 import { EDIT_PARAMS, EDIT_RUN_PARAMS } from "@/lib/params/table";
 import { NumberField } from "../NumberField";
@@ -126,7 +127,7 @@ export function BatchForm({ onCancel }: EditFormProps) {
             {bases.length === 0 ? <option value={method}>{method}</option> : null}
             {bases.map((m) => (
               <option key={m} value={m}>
-                {m}
+                {BATCH_METHOD_TITLES[m as BatchMethod] ?? m}
               </option>
             ))}
           </select>

@@ -4,6 +4,7 @@
  * all. Add a form with one line here.
  */
 import type { ComponentType } from "react";
+import { BATCH_METHOD_TITLES, BATCH_METHODS } from "@/lib/edit/batch-methods";
 import { AbscForm } from "./AbscForm";
 import { BatchForm } from "./BatchForm";
 import { CanonicalForm } from "./CanonicalForm";
@@ -39,7 +40,7 @@ export const EDIT_FORMS: EditFormEntry[] = [
   { id: "swea", label: "SWEA (subject embeddings)", sites: [], component: SweaForm },
   {
     id: "batch",
-    label: "Batch / sequential (MEMIT, AlphaEdit, …)",
+    label: `Rewrite many facts (${BATCH_METHODS.map((m) => BATCH_METHOD_TITLES[m]).join(", ")})`,
     sites: [],
     component: BatchForm,
   },

@@ -17,6 +17,7 @@
  */
 import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, isEdited, type ModelLike } from "./apply";
+import type { BatchMethod } from "./batch-methods";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
 import { type BatchProgress, learnBatch } from "./memit";
@@ -25,7 +26,6 @@ import { computeRome } from "./rome";
 import { sweaBatchEdit } from "./swea-batch";
 import {
   type BatchEdit,
-  type BatchKind,
   type Edit,
   EditError,
   type MemitHparams,
@@ -34,8 +34,7 @@ import {
   type RomeParams,
 } from "./types";
 
-export type BatchMethod = "rome" | BatchKind | "swea";
-export const BATCH_METHODS: readonly BatchMethod[] = ["rome", "memit", "alphaedit", "pmet", "swea"];
+export { BATCH_METHODS, type BatchMethod } from "./batch-methods";
 
 export type { BatchProgress };
 
