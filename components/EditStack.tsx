@@ -5,6 +5,7 @@
  * Measure, order and removal (which Undo reverts, learned values included).
  */
 import { describeEdit, type Edit, isEnabled, isLearned } from "@/lib/edit/types";
+import { learnedInfoItems } from "./edit-info";
 import { useCauseway } from "./StoreProvider";
 
 export function EditStack() {
@@ -103,26 +104,9 @@ export function EditStack() {
   );
 }
 
-/** Scalar diagnostics of any learned edit's `info` (and a few learned scalars), generically. */
+/** The learned edit's diagnostics (./edit-info.ts says which). */
 function LearnedInfo({ edit }: { edit: Edit }) {
-  const learned = (edit as { learned?: Record<string, unknown> }).learned;
-  if (!learned) return null;
-  const info = (learned.info ?? {}) as Record<string, unknown>;
-  const items: [string, string][] = [];
-  for (const [k, v] of Object.entries(info)) {
-    if (typeof v === "number" && Number.isFinite(v)) items.push([k, fmtNumber(v)]);
-    else if (typeof v === "string" && v.length < 40) items.push([k, v]);
-    else if (Array.isArray(v) && v.length > 0 && typeof v[0] === "object" && v[0] !== null) {
-      const last = v[v.length - 1] as Record<string, unknown>;
-      for (const key of ["loss", "p_new"]) {
-        if (typeof last[key] === "number")
-          items.push([`final ${key}`, fmtNumber(last[key] as number)]);
-      }
-    }
-  }
-  for (const k of ["norm", "sigma"]) {
-    if (typeof learned[k] === "number") items.push([k, fmtNumber(learned[k] as number)]);
-  }
+  const items = learnedInfoItems(edit);
   if (items.length === 0) return null;
   return (
     <span className="edits__info" data-testid="edit-info">
@@ -133,9 +117,4 @@ function LearnedInfo({ edit }: { edit: Edit }) {
       ))}
     </span>
   );
-}
-
-function fmtNumber(x: number): string {
-  if (Number.isInteger(x)) return x.toLocaleString("en-US");
-  return Math.abs(x) >= 1000 || Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toPrecision(3);
 }
