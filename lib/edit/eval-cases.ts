@@ -5,8 +5,9 @@
  */
 import type { TextTokenizer } from "../util/tokenizer";
 import type { ModelLike } from "./apply";
+import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { CounterFactCase, EditDataset } from "./dataset";
-import { type FluencyOptions, generationFluency } from "./eval-fluency";
+import { type FluencyOptions, fluencyOfLists } from "./eval-fluency";
 import { type ZsreCase, zsreCase, zsreScores } from "./eval-zsre";
 import { caseScores, meanField, rateSummary, rewriteCase } from "./metrics";
 import { EditError } from "./types";
@@ -80,12 +81,56 @@ export async function scoreCase(
   c: EvalCase,
   fluency: FluencyOptions | null,
 ): Promise<CaseResult> {
+  return (await scoreCases(model, tok, [c], fluency))[0];
+}
+
+/**
+ * Every case's scores: the probabilities case by case (one padded pass each), then the
+ * fluency of all the cases' generation prompts together (generated in batches of one token
+ * length, each prompt seeded as it would be in its case alone: the same texts as case by case).
+ */
+export async function scoreCases(
+  model: ModelLike,
+  tok: TextTokenizer,
+  cases: readonly EvalCase[],
+  fluency: FluencyOptions | null,
+  watch: { signal?: CancelSignal; onCase?: (i: number) => void } = {},
+): Promise<CaseResult[]> {
+  const out: CaseResult[] = [];
+  for (const [i, c] of cases.entries()) {
+    await checkLearningCancelled(watch.signal);
+    watch.onCase?.(i);
+    out.push(await probabilityScores(model, tok, c));
+  }
+  if (!fluency) return out;
+  const lists = cases.map((c) =>
+    c.suite === "counterfact" ? (c.cf.generation_prompts ?? []) : [],
+  );
+  const scored = lists.flatMap((ps, i) => (ps.length > 0 ? [i] : []));
+  const entropies = await fluencyOfLists(
+    model,
+    tok,
+    scored.map((i) => lists[i]),
+    fluency,
+    watch.signal,
+  );
+  scored.forEach((i, j) => {
+    out[i].fluency = entropies[j];
+  });
+  return out;
+}
+
+async function probabilityScores(
+  model: ModelLike,
+  tok: TextTokenizer,
+  c: EvalCase,
+): Promise<CaseResult> {
   if (c.suite === "zsre") {
     const z = await zsreScores(model, tok, c.zsre);
     return { ...z, paraphrase: Number.isNaN(z.paraphrase) ? null : z.paraphrase };
   }
   const s = await caseScores(model, tok, rewriteCase(c.cf));
-  const out: CaseResult = {
+  return {
     case_id: c.cf.case_id,
     efficacy: s.efficacy,
     paraphrase: s.paraphrase,
@@ -94,11 +139,6 @@ export async function scoreCase(
     paraphrase_diff: s.paraphrase_diff,
     neighborhood_diff: s.neighborhood_diff,
   };
-  const prompts = c.cf.generation_prompts ?? [];
-  if (fluency && prompts.length > 0) {
-    out.fluency = (await generationFluency(model, tok, prompts, fluency)).entropy;
-  }
-  return out;
 }
 
 /** Scores averaged over cases (ROME's summarize: per-case means, then the mean over cases). */

@@ -15,9 +15,12 @@
  * and \b are ASCII-only where Python's are Unicode: the same on ASCII text.
  * scripts/reference/edit_metrics_ref.py checks both against nltk itself (test/edit-eval-metrics).
  */
+import { isCancelled } from "../interp/cancel";
 import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike } from "./apply";
-import { generate } from "./generate";
+import { chunks } from "./batch";
+import { type CancelSignal, checkLearningCancelled } from "./cancel";
+import { generateBatch } from "./generate";
 
 type Rule = [RegExp, string];
 
@@ -129,22 +132,84 @@ export async function generationTexts(
   tok: TextTokenizer,
   prompts: readonly string[],
   opts: FluencyOptions = {},
+  signal?: CancelSignal,
+): Promise<string[]> {
+  const seed = opts.seed ?? FLUENCY_DEFAULTS.seed;
+  return seededTexts(
+    model,
+    tok,
+    prompts.map((prompt, i) => ({ prompt, seed: seed + i })),
+    opts,
+    signal,
+  );
+}
+
+/**
+ * generationTexts for prompts that each carry their own seed (several cases' prompts at once):
+ * prompts of one token length are generated together (lib/edit/generate.ts generateBatch, no
+ * padding, every row its own stream), in batches whose K/V cache stays under a size bound.
+ */
+async function seededTexts(
+  model: ModelLike,
+  tok: TextTokenizer,
+  items: readonly { prompt: string; seed: number }[],
+  opts: FluencyOptions,
+  signal?: CancelSignal,
 ): Promise<string[]> {
   const o = { ...FLUENCY_DEFAULTS, ...opts };
-  const total = Math.min(o.maxLength, baseOf(model).config.nCtx);
-  const out: string[] = [];
-  for (const [i, p] of prompts.entries()) {
-    const ids = tok.encode(p);
-    const g = await generate(model, tok, ids, {
-      maxNew: Math.max(0, total - ids.length),
-      sample: true,
-      topK: o.topK,
-      seed: o.seed + i,
-    });
-    const text = tok.decode([...ids, ...g.ids]);
-    out.push(text.normalize("NFKD").replaceAll("\n\n", " ").replaceAll("<|endoftext|>", ""));
+  const { nCtx, nLayer, dModel, dMlp } = baseOf(model).config;
+  const total = Math.min(o.maxLength, nCtx);
+  const encoded = items.map((it) => tok.encode(it.prompt));
+  const byLength = new Map<number, number[]>();
+  encoded.forEach((ids, i) => {
+    byLength.set(ids.length, [...(byLength.get(ids.length) ?? []), i]);
+  });
+  const out: string[] = new Array(items.length);
+  for (const [len, rows] of byLength) {
+    // per row: every layer's keys and values, and one MLP activation, at every position
+    for (const [s, e] of chunks(rows.length, total, 2 * nLayer * dModel + dMlp)) {
+      await checkLearningCancelled(signal);
+      const part = rows.slice(s, e);
+      const gens = await generateBatch(
+        model,
+        tok,
+        part.map((i) => encoded[i]),
+        {
+          maxNew: Math.max(0, total - len),
+          sample: true,
+          topK: o.topK,
+          seeds: part.map((i) => items[i].seed),
+          shouldStop: () => isCancelled(signal),
+        },
+      );
+      gens.forEach((g, j) => {
+        out[part[j]] = textOf(tok.decode([...g.promptIds, ...g.ids]));
+      });
+    }
   }
+  await checkLearningCancelled(signal);
   return out;
+}
+
+const textOf = (text: string) =>
+  text.normalize("NFKD").replaceAll("\n\n", " ").replaceAll("<|endoftext|>", "");
+
+/**
+ * Fluency of several prompt lists at once (the cases of an evaluation run, each list seeded as
+ * generationTexts seeds it alone): the mean n-gram entropy of each list's generations.
+ */
+export async function fluencyOfLists(
+  model: ModelLike,
+  tok: TextTokenizer,
+  lists: readonly (readonly string[])[],
+  opts: FluencyOptions = {},
+  signal?: CancelSignal,
+): Promise<number[]> {
+  const seed = opts.seed ?? FLUENCY_DEFAULTS.seed;
+  const items = lists.flatMap((ps) => ps.map((prompt, i) => ({ prompt, seed: seed + i })));
+  const texts = await seededTexts(model, tok, items, opts, signal);
+  const starts = lists.map((_, i) => lists.slice(0, i).reduce((n, ps) => n + ps.length, 0));
+  return lists.map((ps, i) => ngramEntropyOf(texts.slice(starts[i], starts[i] + ps.length)));
 }
 
 /** Fluency of a model on prompts: the mean n-gram entropy of its generations, and the texts. */

@@ -19,13 +19,13 @@
 import type { Gpt2Model } from "../model/gpt2";
 import type { TextTokenizer } from "../util/tokenizer";
 import { applyEdits, type ModelLike } from "./apply";
-import { type CancelSignal, checkLearningCancelled } from "./cancel";
+import type { CancelSignal } from "./cancel";
 import type { EditDataset } from "./dataset";
 import {
   type CaseResult,
   type EvalCase,
   type SuiteScores,
-  scoreCase,
+  scoreCases,
   summarise,
 } from "./eval-cases";
 import { FLUENCY_DEFAULTS, type FluencyOptions } from "./eval-fluency";
@@ -84,20 +84,14 @@ export interface EditRunResult {
   edits: Edit[];
 }
 
-async function scoreAll(
+function scoreAll(
   model: ModelLike,
   o: EditRunOptions,
   cases: readonly EvalCase[],
   fluency: FluencyOptions | null,
   onCase?: (i: number) => void,
 ): Promise<CaseResult[]> {
-  const out: CaseResult[] = [];
-  for (const [i, c] of cases.entries()) {
-    await checkLearningCancelled(o.signal);
-    onCase?.(i);
-    out.push(await scoreCase(model, o.tok, c, fluency));
-  }
-  return out;
+  return scoreCases(model, o.tok, cases, fluency, { signal: o.signal, onCase });
 }
 
 /**

@@ -10,7 +10,12 @@
  *             when the sequence fills the context
  *
  * A plain model, or one whose edits are all weight edits, keeps every layer's keys and values
- * (a K/V cache): the prompt runs once, then each step runs the new token alone. With intervention
+ * (a K/V cache): the prompt runs once, then each step runs the new token alone.
+ *
+ * generateBatch continues several prompts of one token length at once, one row each, every row
+ * with its own seeded stream (as generate would seed it alone): no padding, so each row sees
+ * exactly what it would alone and the rows give generate's tokens (a float difference between
+ * the batched and the single matMul could change a sample only at an exact tie). With intervention
  * edits every step runs the whole sequence again through the model's view for that length
  * (lib/edit/apply.ts view(T)), so an edit at the "last" position acts on every newly generated
  * token, as ITI does, but not on the earlier ones' keys and values. The weights of the softmax
@@ -96,74 +101,131 @@ export async function generate(
   prompt: string | number[],
   opts: GenerateOptions = {},
 ): Promise<Generation> {
-  const o = { ...GENERATE_DEFAULTS, ...opts };
-  checkOptions(o);
-  const { nCtx } = baseOf(model).config;
+  const { seed, onToken, ...rest } = opts;
   const promptIds = typeof prompt === "string" ? tok.encode(prompt) : [...prompt];
-  if (promptIds.length === 0) throw new EditError("bad_edit", "the prompt has no tokens");
-  if (promptIds.length > nCtx) {
-    throw new EditError(
-      "bad_edit",
-      `the prompt has ${promptIds.length} tokens, more than the context of ${nCtx}`,
-    );
+  const [g] = await generateBatch(model, tok, [promptIds], {
+    ...rest,
+    seeds: [seed ?? GENERATE_DEFAULTS.seed],
+    ...(onToken ? { onToken: (_row: number, id: number, i: number) => onToken(id, i) } : {}),
+  });
+  return g;
+}
+
+export interface BatchGenerateOptions extends Omit<GenerateOptions, "seed" | "onToken"> {
+  /** One seed per row (the seed generate would take for that prompt alone). */
+  seeds: readonly number[];
+  /** Called after each row's new token. */
+  onToken?: (row: number, id: number, index: number) => void;
+}
+
+/**
+ * Continues prompts of one token length together (one row each, no padding): the same tokens
+ * as generate on each prompt alone with its row's seed. A row stops on its own at the end of
+ * text; the others go on (the stopped row's place is filled but never read).
+ */
+export async function generateBatch(
+  model: ModelLike,
+  tok: TextTokenizer,
+  prompts: readonly (readonly number[])[],
+  opts: BatchGenerateOptions,
+): Promise<Generation[]> {
+  const o = { ...GENERATE_DEFAULTS, ...opts };
+  checkOptions({ ...o, seed: o.seeds.find((s) => !Number.isInteger(s)) ?? 0 });
+  const { nCtx, vocabSize: V } = baseOf(model).config;
+  const B = prompts.length;
+  if (o.seeds.length !== B) {
+    throw new EditError("bad_edit", `give one seed per prompt: ${o.seeds.length} for ${B}`);
   }
-  const rng = new GaussianRng(o.seed);
-  const seq = [...promptIds];
-  const ids: number[] = [];
+  if (B === 0) return [];
+  const L = prompts[0].length;
+  if (L === 0) throw new EditError("bad_edit", "the prompt has no tokens");
+  if (prompts.some((p) => p.length !== L)) {
+    throw new EditError("bad_edit", "a batch's prompts must have one token length");
+  }
+  if (L > nCtx) {
+    throw new EditError("bad_edit", `the prompt has ${L} tokens, more than the context of ${nCtx}`);
+  }
+  const rngs = o.seeds.map((s) => new GaussianRng(s));
+  const seqs = prompts.map((p) => [...p]); // [B][T]: every row one length
+  const ids: number[][] = prompts.map(() => []);
+  const stops: (Generation["stop"] | null)[] = prompts.map(() => null);
   // the same model at every length: keys/values of earlier positions never change
   const cache =
     !isEdited(model) || model.plan.maps.length === 0 ? new KvCache(viewOf(model, 1)) : null;
+  const stopLive = (why: Generation["stop"]) => {
+    for (let r = 0; r < B; r++) stops[r] ??= why;
+  };
   try {
-    const stop = await decode();
-    return { promptIds, ids, text: tok.decode(ids), stop };
+    for (let step = 0; stops.some((s) => s === null); step++) {
+      if (step >= o.maxNew) stopLive("max_new");
+      else if (seqs[0].length >= nCtx) stopLive("context");
+      else if (o.shouldStop?.()) stopLive("cancelled");
+      else await next(step);
+    }
   } finally {
     cache?.dispose();
   }
+  return prompts.map((p, r) => ({
+    promptIds: [...p],
+    ids: ids[r],
+    text: tok.decode(ids[r]),
+    stop: stops[r] as Generation["stop"],
+  }));
 
-  async function decode(): Promise<Generation["stop"]> {
-    while (ids.length < o.maxNew) {
-      if (seq.length >= nCtx) return "context";
-      if (o.shouldStop?.()) return "cancelled";
-      const last = cache
-        ? cache.next(seq)
-        : tf.tidy(
-            () =>
-              viewOf(model, seq.length).forward({ inputIds: [seq], logitPositions: "last" }).logits,
-          ); // [1, 1, V]
-      const logits = await last.data();
-      last.dispose();
-      const id = o.sample ? sampleLogits(logits, o.temperature, o.topK, rng) : argmax(logits);
-      if (o.eosId !== undefined && id === o.eosId) return "eos";
-      seq.push(id);
-      ids.push(id);
-      o.onToken?.(id, ids.length - 1);
+  async function next(step: number): Promise<void> {
+    const last = cache
+      ? cache.next(seqs)
+      : tf.tidy(
+          () =>
+            viewOf(model, seqs[0].length).forward({ inputIds: seqs, logitPositions: "last" })
+              .logits,
+        ); // [B, 1, V]
+    const logits = await last.data();
+    last.dispose();
+    for (let r = 0; r < B; r++) {
+      if (stops[r] !== null) {
+        seqs[r].push(seqs[r][seqs[r].length - 1]); // a stopped row's place: never read
+        continue;
+      }
+      const row = logits.subarray(r * V, (r + 1) * V);
+      const id = o.sample ? sampleLogits(row, o.temperature, o.topK, rngs[r]) : argmax(row);
+      if (o.eosId !== undefined && id === o.eosId) {
+        stops[r] = "eos";
+        seqs[r].push(id);
+        continue;
+      }
+      seqs[r].push(id);
+      ids[r].push(id);
+      o.onToken?.(r, id, step);
     }
-    return "max_new";
   }
 }
 
-/** Keys and values of every layer for the positions run so far ([1, H, T, E] each). */
+/** Keys and values of every layer for the positions run so far ([B, H, T, E] each). */
 class KvCache {
   private past: KeyValue[] | null = null;
 
   constructor(private readonly m: Gpt2Model) {}
 
-  /** Logits [1, 1, V] after seq: the whole of it the first time, then its last token alone. */
-  next(seq: readonly number[]): tf.Tensor3D {
-    const off = this.past ? seq.length - 1 : 0;
+  /** Logits [B, 1, V] after the rows: all of them the first time, then their last token alone. */
+  next(seqs: readonly (readonly number[])[]): tf.Tensor3D {
+    const off = this.past ? seqs[0].length - 1 : 0;
     const past = this.past;
     const out = tf.tidy(() => {
-      let resid = this.m.embed([seq.slice(off)], { posOffset: off }).resid; // [1, T′, D]
+      let resid = this.m.embed(
+        seqs.map((s) => s.slice(off)),
+        { posOffset: off },
+      ).resid; // [B, T′, D]
       const k: tf.Tensor4D[] = [];
       const v: tf.Tensor4D[] = [];
       for (let l = 0; l < this.m.config.nLayer; l++) {
         const b = this.m.block(l, resid, { past: past?.[l] });
         const p = past?.[l];
-        k.push(p ? tf.concat4d([p.k, b.kv.k], 2) : b.kv.k); // [1, H, T, E]
+        k.push(p ? tf.concat4d([p.k, b.kv.k], 2) : b.kv.k); // [B, H, T, E]
         v.push(p ? tf.concat4d([p.v, b.kv.v], 2) : b.kv.v);
         resid = b.resid;
       }
-      const { logits } = this.m.unembed(resid, "last", { posOffset: off }); // [1, 1, V]
+      const { logits } = this.m.unembed(resid, "last", { posOffset: off }); // [B, 1, V]
       return { logits, k, v };
     });
     this.dispose();
