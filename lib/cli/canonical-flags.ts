@@ -20,7 +20,7 @@ export type Flags = Record<string, string | boolean>;
 export const DEFAULT_VAL = 5;
 export const DEFAULT_TEST = 20;
 /** Adam steps by default: enough for the cap to bind at the chosen rates (docs/recipes.md). */
-export const DEFAULT_STEPS = 30;
+export const DEFAULT_STEPS = 20;
 
 export const COMMON_FLAGS = {
   ...ENGINE_FLAGS,

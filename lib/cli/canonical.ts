@@ -5,7 +5,7 @@
  * edge), means ± per-fact standard errors on test facts and paired differences between methods:
  *
  *   causeway canonical --model tiny-facts [--methods lora,full,rome,memit] [--epsilon 1e-3]
- *     [--val 5] [--test 20] [--steps 30] [--layers 0,1] [--seed 0] [--backend wasm] --json
+ *     [--val 5] [--test 20] [--steps 20] [--layers 0,1] [--seed 0] [--backend wasm] --json
  *
  * `causeway forget` (the forgetting regulariser on the same facts) is lib/cli/forget.ts.
  */
@@ -35,7 +35,7 @@ export { forgetCommand } from "./forget";
 export const CANONICAL_GRIDS: Record<CanonicalMethod, MethodSetting[]> = {
   lora: [0.003, 0.01, 0.03].map((lr) => ({ method: "lora" as const, lr })),
   "lora+forget": [0.1, 1, 10, 100].map((lambda) => ({ method: "lora+forget" as const, lambda })),
-  full: [1e-4, 3e-4, 1e-3, 3e-3].map((lr) => ({ method: "full" as const, lr })),
+  full: [3e-4, 1e-3, 3e-3].map((lr) => ({ method: "full" as const, lr })),
   rome: [{ method: "rome" }],
   memit: [{ method: "memit" }],
 };
@@ -43,7 +43,7 @@ export const CANONICAL_GRIDS: Record<CanonicalMethod, MethodSetting[]> = {
 export const canonicalCommand: Command = {
   name: "canonical",
   usage:
-    "causeway canonical --model M [--methods lora,full,rome,memit] [--epsilon 1e-3] [--val 5] [--test 20] [--steps 30] [--layers 0,1] [--texts 100] [--seed 0] [--backend wasm|cpu] --json",
+    "causeway canonical --model M [--methods lora,full,rome,memit] [--epsilon 1e-3] [--val 5] [--test 20] [--steps 20] [--layers 0,1] [--texts 100] [--seed 0] [--backend wasm|cpu] --json",
   async run(argv) {
     const flags = parseFlags(argv, { ...COMMON_FLAGS, methods: { type: "string" } });
     const methods = choiceListFlag(flags, "methods", CANONICAL_METHODS) ?? [

@@ -5,7 +5,7 @@
  * forgetting after all steps) and at ε, from one training each:
  *
  *   causeway forget --model tiny-facts [--lambdas 0.1,1,10,100 | --lambda 1] [--lr 0.01]
- *     [--epsilon 1e-3] [--val 5] [--test 20] [--steps 30] --json
+ *     [--epsilon 1e-3] [--val 5] [--test 20] [--steps 20] --json
  */
 import { type ForgetSuiteResult, runForgetSuite } from "../edit/forget-suite";
 import { LORA_DEFAULTS } from "../edit/lora-site";
@@ -34,7 +34,7 @@ type ForgetRun = ForgetSuiteResult & { model: string; machine: string };
 export const forgetCommand: Command = {
   name: "forget",
   usage:
-    "causeway forget --model M [--lambdas 0.1,1,10,100 | --lambda L] [--lr 0.01] [--epsilon 1e-3] [--val 5] [--test 20] [--steps 30] [--layers 0,1] [--texts 100] [--seed 0] [--backend wasm|cpu] --json",
+    "causeway forget --model M [--lambdas 0.1,1,10,100 | --lambda L] [--lr 0.01] [--epsilon 1e-3] [--val 5] [--test 20] [--steps 20] [--layers 0,1] [--texts 100] [--seed 0] [--backend wasm|cpu] --json",
   async run(argv) {
     const flags = parseFlags(argv, {
       ...COMMON_FLAGS,

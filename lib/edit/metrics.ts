@@ -274,18 +274,45 @@ export interface TextLoss {
   texts: number;
 }
 
+/**
+ * Row indices grouped by length (shortest first), each group's padded logits [n, T, V] within
+ * `budget` numbers: little padding and small batches (on tiny-facts' 100 general texts half the
+ * CPU time of one padded batch; the log-probabilities agree within 1e-6).
+ */
+function lengthGroups(rows: readonly number[][], V: number, budget = 1 << 19): number[][] {
+  const order = rows.map((_, i) => i).sort((a, b) => rows[a].length - rows[b].length);
+  const groups: number[][] = [];
+  for (const i of order) {
+    const g = groups.at(-1);
+    if (g && (g.length + 1) * rows[i].length * V <= budget) g.push(i);
+    else groups.push([i]);
+  }
+  return groups;
+}
+
 /** Mean next-token NLL over texts (each cut to the context; a text of one token adds nothing). */
 export async function generalTextLoss(
   model: ModelLike,
   tok: TextTokenizer,
   texts: readonly string[],
 ): Promise<TextLoss> {
-  const nCtx = baseOf(model).config.nCtx;
+  const { nCtx, vocabSize } = baseOf(model).config;
   const rows = texts.map((t) => tok.encode(t).slice(0, nCtx)).filter((r) => r.length > 1);
-  const positions = rows.map((r) => r.slice(0, -1).map((_, i) => i));
-  const targets = rows.map((r) => r.slice(1));
-  const lp = await tokenLogProbs(model, rows, positions, targets);
-  let sum = 0;
+  const lp: number[][] = new Array(rows.length);
+  for (const g of lengthGroups(rows, vocabSize)) {
+    const part = g.map((i) => rows[i]);
+    const positions = part.map((r) => r.slice(0, -1).map((_, i) => i));
+    const got = await tokenLogProbs(
+      model,
+      part,
+      positions,
+      part.map((r) => r.slice(1)),
+    );
+    g.forEach((i, j) => {
+      lp[i] = got[j];
+    });
+  }
+  let sum = 0; // in the texts' order
   let n = 0;
   for (const row of lp) {
     for (const x of row) sum -= x;
