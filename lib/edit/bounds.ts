@@ -56,6 +56,7 @@ export const EDIT_BOUNDS = {
   early_stop: b(0, 1_000, "the early-stop loss"),
   shrinkage: b(0, 1_000, "the shrinkage γ"),
   preserve: b(0, 1_000, "the weight λ of the prompts' keys in C"),
+  preserve_cost: b(0, 1e6, "the bound κ on preserve's write on the corpus, relative to ROME's"),
   cov_texts: b(1, 10_000, "general texts for C"),
   kl_prompts: b(1, 16, "KL prompts"),
   extra_prompts: b(1, 1_000, "extra evaluation prompts"),

@@ -60,6 +60,7 @@ function rome(c: Checker, { site, params: p, learned }: EditParts): void {
     "early_stop",
     "shrinkage",
     "preserve",
+    "preserve_cost",
   ] as const) {
     c.num(p[k], `params.${k}`, { optional: true, bound: k });
   }

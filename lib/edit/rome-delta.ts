@@ -15,6 +15,7 @@ import { GradBlocks } from "./grad-blocks";
 import { norm } from "./linalg";
 import type { ResolvedRomeParams, RomeStep } from "./rome";
 import { type FootprintTensors, footprintTensors, type UpdateKey } from "./rome-footprint";
+import type { PreservingDirection } from "./rome-preserve";
 import { continuationIds, subjectPrompt } from "./tokens";
 import { EditError, type RomeInfo } from "./types";
 
@@ -151,7 +152,11 @@ export interface DeltaOptions {
    * ROME's direction w = C⁻¹k* from k* and the keys at every other prompt position (the
    * subject's last token of no row; rome-preserve.ts), computed after the fixed pass.
    */
-  direction?: (kStar: Float64Array, others: Float64Array[]) => Float64Array;
+  direction?: (keys: {
+    kStar: Float64Array;
+    kBare: Float64Array;
+    others: Float64Array[];
+  }) => PreservingDirection;
   /**
    * With a direction: δ is learned where ROME's update with this key will write it, c_t·(δ + e)
    * at every position (lib/edit/rome-footprint.ts), instead of at the subject's last token only.
@@ -169,6 +174,8 @@ export interface DeltaResult {
   v0: Float64Array;
   /** The direction, when asked for. */
   w?: Float64Array;
+  /** The preserve λ the direction used (rome-preserve.ts: lowered by preserve_cost). */
+  lambda?: number;
   losses: RomeInfo["losses"];
 }
 
@@ -285,8 +292,12 @@ export async function optimiseDelta(o: DeltaOptions): Promise<DeltaResult> {
   const v0Norm = norm(v0H);
   let written: FootprintTensors | undefined;
   let w: Float64Array | undefined;
+  let lambda: number | undefined;
   try {
-    if (o.direction) w = o.direction(kStarH, await otherKeys(fixed.keys!, o.batch));
+    if (o.direction) {
+      const others = await otherKeys(fixed.keys!, o.batch);
+      ({ w, lambda } = o.direction({ kStar: kStarH, kBare: kBareH, others }));
+    }
     if (w && o.footprint) {
       written = footprintTensors({
         view,
@@ -322,6 +333,7 @@ export async function optimiseDelta(o: DeltaOptions): Promise<DeltaResult> {
       kBare: kBareH,
       v0: v0H,
       w,
+      lambda,
       losses,
     };
   } finally {

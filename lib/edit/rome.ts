@@ -81,6 +81,7 @@ export const ROME_DEFAULTS = {
   update_key: "bare" as "bare" | "mean",
   delta_at: "subject" as DeltaAt,
   preserve: 0,
+  preserve_cost: 0,
 };
 
 /**
@@ -298,8 +299,15 @@ export async function computeRome(
   const batch = await romeBatch(model, tok, p, watch("templates"));
   // C⁻¹k: k itself for C = I
   const solve = (k: Float64Array) => (mom ? solveShrunk(mom, p.shrinkage, k) : k);
-  const direction = (kStar: Float64Array, others: Float64Array[]) =>
-    solvePreserving({ solve, kStar, others, lambda: p.preserve });
+  const direction = (k: { kStar: Float64Array; kBare: Float64Array; others: Float64Array[] }) =>
+    solvePreserving({
+      solve,
+      kStar: k.kStar,
+      others: k.others,
+      lambda: p.preserve,
+      cost: p.preserve_cost,
+      kUpdate: p.update_key === "mean" ? k.kStar : k.kBare,
+    });
   const footprint = p.delta_at === "footprint" ? p.update_key : undefined;
   const d = await optimiseDelta({ ...opts, model, batch, layer, p, direction, footprint });
 
@@ -320,7 +328,7 @@ export async function computeRome(
     cov_tokens: mom?.tokens ?? 0,
     update_key: p.update_key,
     delta_at: p.delta_at,
-    preserve: p.preserve,
+    preserve: d.lambda ?? p.preserve,
     target_new_ids: batch.target,
     ms: now() - t0,
   };

@@ -144,6 +144,11 @@ export interface RomeParams {
    * update writes little at the subject's other tokens (lib/edit/rome-preserve.ts; ROME: 0).
    */
   preserve?: number;
+  /**
+   * κ > 0: preserve's λ is lowered until the update's mean square write on C's corpus is at most
+   * κ times ROME's (lib/edit/rome-preserve.ts); 0: λ as given.
+   */
+  preserve_cost?: number;
   /** The CounterFact case this edit comes from (evaluation reads its prompts). */
   case_id?: number;
   /** Extra evaluation prompts (with the subject written out). */
@@ -175,6 +180,7 @@ export interface RomeInfo {
   update_key: "bare" | "mean";
   /** Where δ was learned (absent in edits learned before the option existed: "subject"). */
   delta_at?: DeltaAt;
+  /** The preserve λ used (lower than asked where preserve_cost bound it). */
   preserve?: number;
   target_new_ids: number[];
   ms: number;
