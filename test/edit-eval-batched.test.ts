@@ -15,6 +15,13 @@ import type { CounterFactCase } from "../lib/edit/dataset";
 import { counterfactCase, scoreCase, scoreCases } from "../lib/edit/eval-cases";
 import { fluencyOfLists, generationTexts, ngramEntropyOf } from "../lib/edit/eval-fluency";
 import { generate, generateBatch } from "../lib/edit/generate";
+import {
+  caseScores,
+  casesScores,
+  continuationScores,
+  continuationScoresOfLists,
+  rewriteCase,
+} from "../lib/edit/metrics";
 import type { Edit } from "../lib/edit/types";
 import { selectBackend } from "../lib/model/backend";
 import { Gpt2Model } from "../lib/model/gpt2";
@@ -149,6 +156,42 @@ describe("batched generation and fluency equal one prompt at a time", () => {
     for (const c of cases) alone.push(await scoreCase(m, tok, c, fl));
     expect(together).toEqual(alone);
     expect(together.map((r) => r.fluency)).toEqual([got[0], got[1], undefined, got[3]]);
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+
+  it("many cases' probabilities at once: each row's as alone, the scores as case by case", async () => {
+    const m = applyEdits(model, [rome, steerLast]);
+    const before = tf.memory().numTensors;
+    const cases = ["bob", "al", "cyd", "dee"].map((who, i) => ({
+      ...rewriteCase(cfCase(i, [])),
+      prompt: `${who} is in`,
+      target_new: ["fog", "x", "rain", "sun"][i],
+    }));
+    const lists = cases.map((c) => ({
+      prompts: [c.prompt, ...c.paraphrase_prompts, ...c.neighborhood_prompts],
+      targets: [c.target_new, c.target_true],
+    }));
+    const together = await continuationScoresOfLists(m, tok, lists);
+    // one row (prompt, target) at a time: no batch, no padding
+    for (const [k, l] of lists.entries()) {
+      for (const [i, p] of l.prompts.entries()) {
+        for (const [j, t] of l.targets.entries()) {
+          expect(together[k][i][j]).toBe((await continuationScores(m, tok, [p], [t]))[0][0]);
+        }
+      }
+    }
+    // the case-by-case path pads each case's rows: the same rates, magnitudes within float error
+    const many = await casesScores(m, tok, cases);
+    for (const [k, c] of cases.entries()) {
+      const alone = await caseScores(m, tok, c);
+      expect(many[k].efficacy).toBe(alone.efficacy);
+      expect(many[k].paraphrase).toBe(alone.paraphrase);
+      expect(many[k].neighborhood).toBe(alone.neighborhood);
+      expect(many[k].efficacy_diff).toBeCloseTo(alone.efficacy_diff, 6);
+      expect(many[k].neighborhood_diff).toBeCloseTo(alone.neighborhood_diff!, 6);
+    }
+    expect(new Set(many.map((s) => s.efficacy_diff)).size).toBe(4);
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
   });

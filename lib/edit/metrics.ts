@@ -112,25 +112,60 @@ export async function continuationScores(
   prompts: readonly string[],
   targets: readonly string[],
 ): Promise<number[][]> {
-  const rows: number[][] = [];
-  const positions: number[][] = [];
-  const tgt: number[][] = [];
   const nCtx = baseOf(model).config.nCtx;
-  for (const p of prompts) {
-    const ids = tok.encode(p);
-    for (const t of targets) {
-      const tids = continuationIds(tok, p, t);
-      const row = [...ids, ...tids.slice(0, -1)];
-      if (row.length > nCtx)
-        throw new Error(`prompt ${JSON.stringify(p)} + target is longer than the context`);
-      rows.push(row);
-      positions.push(tids.map((_, j) => ids.length - 1 + j));
-      tgt.push(tids);
-    }
+  const rows = prompts.flatMap((p) => targets.map((t) => continuationRow(tok, nCtx, p, t)));
+  const lp = await tokenLogProbs(
+    model,
+    rows.map((r) => r.ids),
+    rows.map((r) => r.positions),
+    rows.map((r) => r.targets),
+  );
+  return prompts.map((_, i) => targets.map((_, j) => meanOf(lp[i * targets.length + j])));
+}
+
+const meanOf = (a: readonly number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+
+/** The row that scores `target` after `prompt` teacher forced: its ids, positions and targets. */
+function continuationRow(tok: TextTokenizer, nCtx: number, prompt: string, target: string) {
+  const ids = tok.encode(prompt);
+  const tids = continuationIds(tok, prompt, target);
+  const row = [...ids, ...tids.slice(0, -1)];
+  if (row.length > nCtx)
+    throw new Error(`prompt ${JSON.stringify(prompt)} + target is longer than the context`);
+  return { ids: row, positions: tids.map((_, j) => ids.length - 1 + j), targets: tids };
+}
+
+/**
+ * continuationScores of many prompt lists with their own targets at once (the prompts of many
+ * CounterFact cases): the rows are grouped by token length and each group runs in passes of
+ * equal-length rows, so no row is padded and each gives what it gives alone.
+ */
+export async function continuationScoresOfLists(
+  model: ModelLike,
+  tok: TextTokenizer,
+  lists: readonly { prompts: readonly string[]; targets: readonly string[] }[],
+): Promise<number[][][]> {
+  const nCtx = baseOf(model).config.nCtx;
+  const rows = lists.flatMap((l, c) =>
+    l.prompts.flatMap((p, i) =>
+      l.targets.map((t, j) => ({ c, i, j, ...continuationRow(tok, nCtx, p, t) })),
+    ),
+  );
+  const out = lists.map((l) => l.prompts.map(() => l.targets.map(() => Number.NaN)));
+  const byLength = new Map<number, typeof rows>();
+  for (const r of rows) byLength.set(r.ids.length, [...(byLength.get(r.ids.length) ?? []), r]);
+  for (const group of byLength.values()) {
+    const lp = await tokenLogProbs(
+      model,
+      group.map((r) => r.ids),
+      group.map((r) => r.positions),
+      group.map((r) => r.targets),
+    );
+    group.forEach((r, k) => {
+      out[r.c][r.i][r.j] = meanOf(lp[k]);
+    });
   }
-  const lp = await tokenLogProbs(model, rows, positions, tgt);
-  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  return prompts.map((_, i) => targets.map((_, j) => mean(lp[i * targets.length + j])));
+  return out;
 }
 
 export interface CaseScores {
@@ -190,6 +225,22 @@ export async function caseScores(
   const all = [c.prompt, ...c.paraphrase_prompts, ...c.neighborhood_prompts];
   const s = await continuationScores(model, tok, all, [c.target_new, c.target_true]);
   return scoresFromLogProbs(s as [number, number][], c.paraphrase_prompts.length, c.case_id);
+}
+
+/** caseScores of many cases at once (continuationScoresOfLists: no row padded). */
+export async function casesScores(
+  model: ModelLike,
+  tok: TextTokenizer,
+  cases: readonly RewriteCase[],
+): Promise<CaseScores[]> {
+  const lists = cases.map((c) => ({
+    prompts: [c.prompt, ...c.paraphrase_prompts, ...c.neighborhood_prompts],
+    targets: [c.target_new, c.target_true],
+  }));
+  const s = await continuationScoresOfLists(model, tok, lists);
+  return cases.map((c, k) =>
+    scoresFromLogProbs(s[k] as [number, number][], c.paraphrase_prompts.length, c.case_id),
+  );
 }
 
 /**
