@@ -93,6 +93,8 @@ export function suiteOptions(flags: Flags, nVal = DEFAULT_VAL): Omit<SuiteOption
       nTest: intFlag(flags, "test", DEFAULT_TEST, 1, 200),
     },
     onProgress: (line) => process.stderr.write(`${line}\n`),
+    // a long run killed before its end keeps every finished setting in its log
+    onResult: (phase, r) => process.stderr.write(`#result ${phase} ${JSON.stringify(r)}\n`),
   };
 }
 

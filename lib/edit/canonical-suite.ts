@@ -74,6 +74,8 @@ export interface SuiteOptions extends MethodOptions {
   /** Extensions of a grid past a winning edge (default 2). */
   maxExtend?: number;
   onProgress?: (line: string) => void;
+  /** Every setting's whole result as it finishes (a long run's partial record). */
+  onResult?: (phase: "val" | "test", r: SettingResult) => void;
 }
 
 /** Two methods on the same test cases: mean paired differences a − b. */
@@ -274,6 +276,7 @@ export async function runCanonicalSuite(
       score: async (s) => {
         const r = await runSetting(model, tok, val, s, o);
         o.onProgress?.(`val ${s.method} ${settingText(s)}: ood ${r.mean.ood.toFixed(3)}`);
+        o.onResult?.("val", r);
         return r;
       },
       better,
@@ -281,6 +284,7 @@ export async function runCanonicalSuite(
     });
     const t = await runSetting(model, tok, test, chosen, o);
     o.onProgress?.(`test ${chosen.method} ${settingText(chosen)}: ood ${t.mean.ood.toFixed(3)}`);
+    o.onResult?.("test", t);
     methods.push({ method: chosen.method, validation: results, chosen, at_edge, test: t });
   }
   return {

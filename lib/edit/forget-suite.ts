@@ -5,7 +5,7 @@
  *   validation  LoRA with the regulariser at each λ of the grid, at the ε cap, on the validation
  *               facts; λ chosen as the canonical evaluation chooses (highest OOD success, then
  *               held-out success, then the smaller hard-negative damage), the grid extended past
- *               a winning edge (lib/edit/canonical-grid.ts); λ = 0 is scored for reference
+ *               a winning edge (lib/edit/canonical-grid.ts)
  *   test        λ = 0 and the chosen λ on the test facts, each trained ONCE for all its steps:
  *               the final state is the cap-off result (the raw forgetting), the last state within
  *               (1 + ε)·original the capped one (lora.ts keptState: what training under the cap
@@ -61,7 +61,7 @@ export interface ForgetSuiteResult {
   cases: { val: number; test: number };
   lr: number;
   epsilon: number;
-  /** At the ε cap: λ = 0 first, then the grid (empty when λ was given). */
+  /** At the ε cap, the grid's settings (empty when λ was given). */
   validation: SettingResult[];
   lambda: number;
   at_edge: boolean;
@@ -161,12 +161,12 @@ export async function runForgetSuite(
   let lambda = o.lambdas[0];
   let at_edge = false;
   if (o.lambdas.length > 1) {
-    validation.push(await runSetting(model, tok, val, settingOf(0, o.lr), suite));
     const c = await chooseSetting({
       grid: o.lambdas.map((l) => settingOf(l, o.lr)),
       score: async (s) => {
         const r = await runSetting(model, tok, val, s, suite);
         o.onProgress?.(`val λ ${s.lambda}: ood ${r.mean.ood.toFixed(3)}`);
+        o.onResult?.("val", r);
         return r;
       },
       better,
@@ -180,6 +180,8 @@ export async function runForgetSuite(
   for (const l of [0, lambda]) {
     const [off, on] = await bothCaps(model, tok, test, l, o);
     o.onProgress?.(`test λ ${l}: ratio off ${off.result.mean.ratio.toFixed(6)}`);
+    o.onResult?.("test", off.result);
+    o.onResult?.("test", on.result);
     rows.push(off, on);
   }
   return {
