@@ -23,7 +23,8 @@ export function learnedInfoItems(edit: Edit): InfoItem[] {
   const info = (learned.info ?? {}) as Record<string, unknown>;
   const items: InfoItem[] = [];
   for (const [k, v] of Object.entries(info)) {
-    if (typeof v === "number" && Number.isFinite(v)) items.push([k, fmtNumber(v)]);
+    if (typeof v === "number" && Number.isFinite(v))
+      items.push([k, fmtNumber(k === "ms" ? Math.round(v) : v)]);
     else if (typeof v === "string" && v.length < 40) items.push([k, v]);
     else if (Array.isArray(v) && v.length > 0 && typeof v[0] === "object" && v[0] !== null) {
       const last = v[v.length - 1] as Record<string, unknown>;
@@ -71,6 +72,6 @@ export function sweaInfoItems(edit: SweaEdit): InfoItem[] {
   const mode = edit.params.mode ?? SWEA_DEFAULTS.mode;
   const dims = spellings.reduce((n, s) => n + s.suppressed.reduce((m, d) => m + d.length, 0), 0);
   items.push(["suppression", mode === "optimize" ? "off" : `${fmtNumber(dims)} dims`]);
-  if (learned.info) items.push(["ms", fmtNumber(learned.info.ms)]);
+  if (learned.info) items.push(["ms", fmtNumber(Math.round(learned.info.ms))]);
   return items;
 }

@@ -35,7 +35,7 @@ function swea(o: { mode?: "optimize"; twoSpellings?: boolean; skipped?: boolean 
       info: {
         requests: [{ spellings, skipped_keys: o.skipped ? [[9, 9]] : [] }],
         templates: ["{}"],
-        ms: 1234,
+        ms: 1234.4, // shown whole
       },
     },
   };
@@ -75,7 +75,7 @@ describe("the edit stack's info", () => {
       site: { layer: 1 },
       params: { prompt: "{} is in", subject: "a", target_new: " b" },
       learned: {
-        info: { delta_norm: 1.5, cov: "identity", losses: [{ loss: 2, p_new: 0.25 }], ms: 12 },
+        info: { delta_norm: 1.5, cov: "identity", losses: [{ loss: 2, p_new: 0.25 }], ms: 6080.7 },
       },
     } as unknown as Edit;
     expect(learnedInfoItems(rome)).toEqual([
@@ -83,7 +83,7 @@ describe("the edit stack's info", () => {
       ["cov", "identity"],
       ["final loss", "2"],
       ["final p_new", "0.250"],
-      ["ms", "12"],
+      ["ms", "6,081"], // was 6.08e+3
     ]);
   });
 });
