@@ -13,8 +13,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect, test } from "@playwright/test";
+import { openApp, ROOT } from "./helpers";
 
-const ROOT = path.resolve(__dirname, "..");
 const RECIPE = {
   kind: "loreft",
   site: { layers: [2], hook: "resid_post", position: "aspect" },
@@ -41,13 +41,8 @@ test("LoReFT: parameter count, learning in the worker, accuracy before/after as 
   page,
 }) => {
   test.setTimeout(240_000);
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
   const cli = cliAccuracy();
-  await page.goto("/");
-  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 60_000,
-  });
+  const errors = await openApp(page);
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
 
   await page.getByTestId("add-edit-loreft").click();
@@ -104,12 +99,7 @@ test("ABSC form: a bad layer is refused; a tiny run shows its table row and appl
   page,
 }) => {
   test.setTimeout(120_000);
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto("/");
-  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 60_000,
-  });
+  const errors = await openApp(page);
   await page.getByTestId("add-edit-absc").click();
   const form = page.getByTestId("absc-form");
   await page.getByTestId("absc-layers").fill("6"); // the bundled model has layers 0–5
@@ -134,5 +124,9 @@ test("ABSC form: a bad layer is refused; a tiny run shows its table row and appl
   await page.getByTestId("absc-apply-joint").click();
   await expect(page.getByTestId("edit-row")).toHaveCount(2);
   await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready");
+  // the stack says what the LoRA half is and what the run scored (not its first training review)
+  await expect(page.locator("[data-testid=edit-row][data-kind=lora] .edits__desc")).toContainText(
+    /^lora attn\.c_proj L2-2 r=4: ABSC joint \(LoReFT \+ LoRA\), 8 reviews × 2 steps, lr 0\.01: in domain \d+\.\d% → \d+\.\d%, out of domain/,
+  );
   expect(errors).toEqual([]);
 });
