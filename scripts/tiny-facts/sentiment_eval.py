@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from evaluate import last_logits
-from sentiment import make_opinion_story, make_opinion_story_qa, opinion_qa_texts
+from sentiment import OPINION_THINGS, make_opinion_story, make_opinion_story_qa, opinion_qa_texts
 from world import ABSC_LABELS, POLARITY_WORDS
 
 
@@ -64,16 +64,70 @@ def heldout_qa_stories(seed: int, fits, n: int = 300) -> tuple[list[str], list[s
     return prompts, labels
 
 
+def first_question(prompts: list[str], labels: list[str]) -> tuple[list[str], list[str]]:
+    """The held-out QA stories whose cut question is the story's first (no answered question before
+    it): a later question can be answered by elimination (the labels of a story differ, and earlier
+    answers name some of them), the first only by binding the asked thing to its word."""
+    keep = [(p, y) for p, y in zip(prompts, labels) if len(p.split(". ")) == 2]
+    return [p for p, _ in keep], [y for _, y in keep]
+
+
+def two_thing_prompts(n: int = 300, seed: int = 7) -> tuple[list[str], list[str]]:
+    """"The soup was awful but the song was lovely. How was the song? It was": two things with
+    words of different polarity, the first or the second asked (binding, nothing else decides)."""
+    rng = random.Random(seed)
+    prompts, labels = [], []
+    for _ in range(n):
+        a, b = rng.sample(sorted(set(OPINION_THINGS)), 2)  # OPINION_THINGS has "bread" twice
+        la, lb = rng.sample(list(POLARITY_WORDS), 2)
+        wa, wb = rng.choice(POLARITY_WORDS[la]), rng.choice(POLARITY_WORDS[lb])
+        thing, label = rng.choice(((a, la), (b, lb)))
+        prompts.append(f"The {a} was {wa} but the {b} was {wb}. How was the {thing}? It was")
+        labels.append(" " + label)
+    return prompts, labels
+
+
 def sentiment_report(model, enc, seed: int, domains: dict) -> dict:
     wp, wl = word_polarity_prompts()
     sp, sl = heldout_stories(seed)
     qp, ql = heldout_qa_stories(seed, lambda p: len(enc.encode(p)) < model.cfg.n_positions)
+    fp, fl = first_question(qp, ql)
+    tp, tl = two_thing_prompts()
     out = {"sentiment_word_polarity": label_accuracy(model, enc, wp, wl)[0],
            "opinion_story_heldout": label_accuracy(model, enc, sp, sl)[0],
-           "opinion_qa_story_heldout": label_accuracy(model, enc, qp, ql)[0]}
+           "opinion_qa_story_heldout": label_accuracy(model, enc, qp, ql)[0],
+           "opinion_qa_story_heldout_first_question": label_accuracy(model, enc, fp, fl)[0],
+           "opinion_qa_story_heldout_first_question_n": len(fp),
+           "opinion_two_thing_probe": label_accuracy(model, enc, tp, tl)[0]}
     for domain, splits in domains.items():
         rows = splits["test"]
         among, full = label_accuracy(model, enc, [r["prompt"] for r in rows], [r["label"] for r in rows])
         out[f"absc_{domain}_test_top1"] = among
         out[f"absc_{domain}_test_top1_vocab"] = full
     return out
+
+
+def main() -> None:
+    """`sentiment_eval.py DIR...`: this report for each model folder (e.g. build.py's checkpoints)."""
+    import argparse
+    import json
+
+    import torch
+
+    from archs import ARCHS
+    from build import load_encoder, load_model
+    from sentiment import make_domain_reviews
+
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("dirs", nargs="+")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    arch = ARCHS["gpt2"]
+    for d in args.dirs:
+        model = load_model(d, arch)
+        print(json.dumps({"dir": d, **sentiment_report(model, load_encoder(d, arch), args.seed, make_domain_reviews(args.seed))}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
