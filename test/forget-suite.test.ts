@@ -6,6 +6,7 @@
  */
 import "../lib/model/backends-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { computeImportance } from "../lib/edit/forget";
 import { cappedEdit, NO_CAP } from "../lib/edit/forget-suite";
 import { keptState, type LoraState, learnLora } from "../lib/edit/lora";
 import type { LoraEdit } from "../lib/edit/types";
@@ -66,4 +67,25 @@ describe("forget: one trajectory gives the cap-off and the capped rows", () => {
       expect(capped.edit.learned!.factors).toEqual(under.learned!.factors);
     });
   }
+
+  it("importance computed once for a run gives each training the numbers it computes itself", async () => {
+    const dataset = { general_text: TEXTS };
+    const e = edit(NO_CAP, 0.3);
+    const own = await learnLora(model, charTokenizer, e, { dataset });
+    const importance = await computeImportance({
+      model,
+      tok: charTokenizer,
+      weights: [0, 1].map((layer) => ({ layer, name: "wOut" as const })),
+      texts: TEXTS,
+      params: e.params.forget!,
+    });
+    try {
+      const given = await learnLora(model, charTokenizer, e, { dataset, importance });
+      expect(given.learned!.info!.losses).toEqual(own.learned!.info!.losses);
+      expect(given.learned!.factors).toEqual(own.learned!.factors);
+      expect(importance.weights[0].omega.isDisposed).toBe(false); // the caller's to free
+    } finally {
+      importance.dispose();
+    }
+  });
 });

@@ -48,6 +48,8 @@ export interface MethodOptions {
   signal?: CancelSignal;
   /** The trained methods' every measured state (lib/edit/lora.ts LoraOptions.onState). */
   onState?: LoraOptions["onState"];
+  /** lora+forget: the importance computed once for the run (LoraOptions.importance). */
+  importance?: LoraOptions["importance"];
 }
 
 /** One point of a method's hyper-parameter grid: the learning rate, or λ for lora+forget. */
@@ -133,7 +135,12 @@ export async function methodEdit(
       },
     };
     checkEdit(lora, model.config); // a layer range outside the model is refused by name
-    const e = await learnLora(model, tok, lora, { dataset, signal: o.signal, onState: o.onState });
+    const e = await learnLora(model, tok, lora, {
+      dataset,
+      signal: o.signal,
+      onState: o.onState,
+      importance: o.importance,
+    });
     const info = e.learned?.info;
     return { edit: e, ratio: info?.loss_ratio ?? 1, params: info?.params ?? 0, alpha: 1 };
   }

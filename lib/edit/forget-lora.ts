@@ -17,8 +17,8 @@ import {
 import type { Trainable } from "./lora";
 import type { LoraEdit } from "./types";
 
-/** The penalty's importance and λ, or null when the regulariser is off. */
-export type Forget = { imp: ForgetImportance; lambda: number } | null;
+/** The penalty's importance and λ (`owned`: freed with the edit), or null when off. */
+export type Forget = { imp: ForgetImportance; lambda: number; owned: boolean } | null;
 
 /** Every trained weight's change, full width [in, out]: q/k/v parts of one fused weight add up. */
 export function weightDeltas(view: Gpt2Model, train: readonly Trainable[]): WeightDelta[] {
@@ -44,7 +44,11 @@ export function penaltyNow(view: Gpt2Model, train: readonly Trainable[], forget:
   };
 }
 
-/** Importance of the trained weights for the general text, when the edit asks for the penalty. */
+/**
+ * Importance of the trained weights for the general text, when the edit asks for the penalty:
+ * `given` when the caller computed it already for the same model, weights, texts and settings
+ * (it does not depend on λ or the example: lib/edit/forget-suite.ts computes it once per run).
+ */
 export async function forgetOf(o: {
   model: ModelLike;
   tok: TextTokenizer;
@@ -52,10 +56,12 @@ export async function forgetOf(o: {
   texts: readonly string[];
   p: LoraEdit["params"];
   signal?: CancelSignal;
+  given?: ForgetImportance;
 }): Promise<Forget> {
   const f = o.p.forget;
   if (!f || !(f.lambda > 0)) return null;
+  if (o.given) return { imp: o.given, lambda: f.lambda, owned: false };
   const weights = o.train.map((t) => ({ layer: t.layer, name: t.name }));
   const imp = await computeImportance({ ...o, weights, params: f });
-  return { imp, lambda: f.lambda };
+  return { imp, lambda: f.lambda, owned: true };
 }

@@ -17,7 +17,7 @@ import type { TextTokenizer } from "../util/tokenizer";
 import { checkLearningCancelled } from "./cancel";
 import { canonicalCases } from "./canonical-cases";
 import { chooseSetting } from "./canonical-grid";
-import { type MethodSetting, methodEdit } from "./canonical-methods";
+import { capTexts, type MethodSetting, methodEdit } from "./canonical-methods";
 import { type PairedDiff, pairedDiff } from "./canonical-stats";
 import {
   better,
@@ -29,7 +29,10 @@ import {
   scoreEdit,
   settingResult,
 } from "./canonical-suite";
+import { loraModulesOf } from "./family-sites";
+import { computeImportance } from "./forget";
 import { keptState, type LoraState } from "./lora";
+import { LORA_DEFAULTS, loraWeight } from "./lora-site";
 import type { LoraEdit, LoraInfo } from "./types";
 
 /** The cap "off": every state qualifies, so the final one is kept. */
@@ -149,8 +152,35 @@ function effectsOf(rows: readonly ForgetRow[], lambda: number, seed: number): Fo
   });
 }
 
+/**
+ * The regulariser's importance of the trained weights (the layer range's LoRA modules), once for
+ * the run: it depends on the model, the general texts and the importance settings, not on λ or
+ * the fact, so every training gets the numbers it would compute itself.
+ */
+function runImportance(model: Gpt2Model, tok: TextTokenizer, o: ForgetSuiteOptions) {
+  const modules = loraModulesOf(model.config, LORA_DEFAULTS.modules);
+  const weights = [];
+  for (let layer = o.layers[0]; layer <= o.layers[1]; layer++)
+    for (const m of modules) weights.push({ layer, name: loraWeight(m, model.config).name });
+  const params = { ...o.forget, lambda: 1 };
+  return computeImportance({ model, tok, weights, texts: capTexts(o), params, signal: o.signal });
+}
+
 /** The whole experiment (see the file comment). */
 export async function runForgetSuite(
+  model: Gpt2Model,
+  tok: TextTokenizer,
+  options: ForgetSuiteOptions,
+): Promise<ForgetSuiteResult> {
+  const importance = await runImportance(model, tok, options);
+  try {
+    return await forgetSuite(model, tok, { ...options, importance });
+  } finally {
+    importance.dispose();
+  }
+}
+
+async function forgetSuite(
   model: Gpt2Model,
   tok: TextTokenizer,
   o: ForgetSuiteOptions,

@@ -33,7 +33,7 @@ import { canonicalPrompts, canonicalScore } from "./canonical";
 import type { EditDataset } from "./dataset";
 import type { WeightRole } from "./family-sites";
 import { fullRank, fullTrainables } from "./finetune";
-import { checkForget, forgettingPenalty } from "./forget";
+import { checkForget, type ForgetImportance, forgettingPenalty } from "./forget";
 import { type Forget, forgetOf, penaltyNow, weightDeltas } from "./forget-lora";
 import { LORA_DEFAULTS, loraLayers, loraModules, loraScale, loraWeight } from "./lora-site";
 import { generalTextLoss, type TextLoss } from "./metrics";
@@ -66,6 +66,8 @@ export interface LoraOptions {
    * factors and general-text ratio: one training gives the kept state at any other cap too.
    */
   onState?: (s: LoraState) => void;
+  /** The forgetting regulariser's importance, already computed for this model and settings. */
+  importance?: ForgetImportance;
 }
 
 /** A measured training state: its factors and general-text NLL (step 0: the original's). */
@@ -342,7 +344,11 @@ export async function learnLora(
   let forget: Forget = null;
   const snapshot = () => Promise.all(train.map((t) => t.factor()));
   try {
-    forget = await forgetOf({ model, tok, train, texts, p, signal: opts.signal });
+    forget = await forgetOf({
+      ...{ model, tok, train, texts, p },
+      signal: opts.signal,
+      given: opts.importance,
+    });
     const nll = trainingLoss({ view, train, row: example.row, mask, forget });
     const penalty = penaltyNow(view, train, forget);
     const vars = train.flatMap((t) => t.vars);
@@ -377,7 +383,7 @@ export async function learnLora(
     return result;
   } finally {
     mask.dispose();
-    forget?.imp.dispose();
+    if (forget?.owned) forget.imp.dispose();
     for (const t of train) tf.dispose(t.vars);
   }
 }
