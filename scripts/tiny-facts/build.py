@@ -35,7 +35,7 @@ from dataset import build_dataset  # noqa: E402
 from evaluate import report  # noqa: E402
 from archs import ARCHS, Arch  # noqa: E402
 from mixes import MIXES  # noqa: E402
-from sentiment_eval import heldout_qa_stories, label_accuracy, sentiment_report, word_polarity_prompts  # noqa: E402
+from sentiment_eval import first_question, heldout_qa_stories, label_accuracy, sentiment_report, two_thing_prompts, word_polarity_prompts  # noqa: E402
 from sentiment import make_domain_reviews  # noqa: E402
 from dataset import absc_domains  # noqa: E402
 from model import GPTConfig  # noqa: E402
@@ -190,12 +190,13 @@ def saver(args: argparse.Namespace, model, enc: bpe.Encoder, arch: Arch):
 def sentiment_probe(model, enc: bpe.Encoder, seed: int):
     """Word polarity and held-out QA stories of the model being trained (sentiment_eval's prompts,
     built once), so a long --mix sentiment run shows at each checkpoint whether binding is learned."""
-    wp, wl = word_polarity_prompts()
     qp, ql = heldout_qa_stories(seed, lambda p: len(enc.encode(p)) < model.cfg.n_positions)
+    sets = {"word_polarity": word_polarity_prompts(), "qa_story_heldout": (qp, ql),
+            "qa_first_question": first_question(qp, ql), "two_thing": two_thing_prompts()}
 
     def probe() -> dict:
         model.eval()
-        out = {"word_polarity": label_accuracy(model, enc, wp, wl)[0], "qa_story_heldout": label_accuracy(model, enc, qp, ql)[0]}
+        out = {k: label_accuracy(model, enc, *v)[0] for k, v in sets.items()}
         model.train()
         return out
 
