@@ -57,6 +57,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--report", help="default: scripts/tiny-facts/report.json (report-llama.json)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (1 on a shared machine)")
     p.add_argument("--save-every", type=int, default=0, help="also write the model files every N steps (N a multiple of 50)")
+    p.add_argument("--checkpoints", help="with --save-every: also keep each step's files in CHECKPOINTS/step-N")
     p.add_argument("--label-weight", type=float, default=1.0, help="loss weight of the ABSC label tokens (train.TrainConfig.label_weight)")
     p.add_argument("--init-from", help="start from the model and tokenizer in this folder (continued pre-training) instead of a new BPE and random weights")
     p.add_argument("--eval-only", action="store_true", help="no training: evaluate the model files already in --out")
@@ -181,15 +182,17 @@ def saver(args: argparse.Namespace, model, enc: bpe.Encoder, arch: Arch):
     def checkpoint(step: int) -> None:
         if step % args.save_every == 0:
             save_model(model, enc, arch, args.out)
-            save_model(model, enc, arch, os.path.join(args.out, "checkpoints", f"step-{step}"))  # kept: a per-step table
+            if args.checkpoints:  # kept for a per-step table (outside --out: public/models must hold only the model)
+                save_model(model, enc, arch, os.path.join(args.checkpoints, f"step-{step}"))
             print(f"saved step {step} to {args.out}" + (f"  {probe()}" if probe else ""), flush=True)
 
     return checkpoint
 
 
 def sentiment_probe(model, enc: bpe.Encoder, seed: int):
-    """Word polarity and held-out QA stories of the model being trained (sentiment_eval's prompts,
-    built once), so a long --mix sentiment run shows at each checkpoint whether binding is learned."""
+    """Word polarity, held-out QA stories (all, first question) and the two-thing probe of the model
+    being trained (sentiment_eval's prompts, built once), so a long --mix sentiment run shows at each
+    checkpoint whether binding is learned."""
     qp, ql = heldout_qa_stories(seed, lambda p: len(enc.encode(p)) < model.cfg.n_positions)
     sets = {"word_polarity": word_polarity_prompts(), "qa_story_heldout": (qp, ql),
             "qa_first_question": first_question(qp, ql), "two_thing": two_thing_prompts()}
@@ -271,7 +274,7 @@ def main() -> None:
         "final_train_loss": history[-1]["loss"],
         **result,
         "dataset_counts": {k: len(dataset[k]) for k in ("known_facts", "counterfact", "consistency", "general_text")},
-        "files_bytes": {f: os.path.getsize(os.path.join(args.out, f)) for f in sorted(os.listdir(args.out)) if os.path.isfile(os.path.join(args.out, f))},
+        "files_bytes": {f: os.path.getsize(os.path.join(args.out, f)) for f in sorted(os.listdir(args.out))},
     }
     write_json(args.report, result)
     print(json.dumps(result, indent=1))
