@@ -33,6 +33,7 @@ import { loraModulesOf } from "./family-sites";
 import { computeImportance } from "./forget";
 import { keptState, type LoraState } from "./lora";
 import { LORA_DEFAULTS, loraWeight } from "./lora-site";
+import { checkEdit } from "./plan";
 import type { LoraEdit, LoraInfo } from "./types";
 
 /** The cap "off": every state qualifies, so the final one is kept. */
@@ -158,6 +159,11 @@ function effectsOf(rows: readonly ForgetRow[], lambda: number, seed: number): Fo
  * the fact, so every training gets the numbers it would compute itself.
  */
 function runImportance(model: Gpt2Model, tok: TextTokenizer, o: ForgetSuiteOptions) {
+  // a layer range outside the model is refused by name, as every training would refuse it
+  checkEdit(
+    { kind: "lora", site: { layers: o.layers }, params: { prefix: "", suffix: "" } },
+    model.config,
+  );
   const modules = loraModulesOf(model.config, LORA_DEFAULTS.modules);
   const weights = [];
   for (let layer = o.layers[0]; layer <= o.layers[1]; layer++)
