@@ -2,7 +2,7 @@
  * The app and the CLI give the same numbers for the same seed: the canonical form's recipe
  * (components/edit-forms/canonical-recipe.ts, with the forgetting regulariser on) learned as the
  * worker learns it (lib/edit/learn.ts learnStack) against `causeway forget`'s row for the same
- * example, λ and cap (lib/cli/canonical.ts), on the small random GPT-2 of test/fixtures with a
+ * example, λ and cap (lib/cli/forget.ts), on the small random GPT-2 of test/fixtures with a
  * tiny dataset.json written next to it. Also: the evaluation sets are built as documented
  * (held-out, out-of-distribution, hard negatives, validation before test).
  */
