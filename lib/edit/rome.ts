@@ -66,7 +66,9 @@ import {
  *   preserve (λ > 0 adds the prompts' other keys to C): λ 10 lifts held-out efficacy 0.88 → 0.92
  *     but raises the general-text loss 4.5% on average (ratio 1.045 against ROME's 1.0004) and
  *     lowers neighbourhood 0.963 → 0.939, so it is not the default;
- *   delta_at "footprint" loses cases δ reached before.
+ *   delta_at "footprint" loses cases δ reached before;
+ *   preserve_cost (κ > 0 lowers λ until ΔW's write on C's corpus is ≤ κ × ROME's; session 7):
+ *     bounds preserve's price by construction, not yet measured on the development cases.
  */
 export const ROME_DEFAULTS = {
   steps: 40,
