@@ -53,6 +53,37 @@ export function chunks(n: number, T: number, width: number, budget = 1 << 24): [
   return out;
 }
 
+/** Row indices grouped by exact length, in first-seen order: each group runs unpadded. */
+export function indicesByLength(lengths: readonly number[]): number[][] {
+  const groups = new Map<number, number[]>();
+  lengths.forEach((len, i) => {
+    const g = groups.get(len);
+    if (g) g.push(i);
+    else groups.set(len, [i]);
+  });
+  return [...groups.values()];
+}
+
+/**
+ * Row indices sorted by length and cut into groups whose padded [n, T, width] stays within
+ * `budget` numbers: little padding and small batches (for tiny-facts' 100 general texts half the
+ * CPU time of one padded batch).
+ */
+export function paddedLengthGroups(
+  lengths: readonly number[],
+  width: number,
+  budget = 1 << 19,
+): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b]);
+  const groups: number[][] = [];
+  for (const i of order) {
+    const g = groups.at(-1);
+    if (g && (g.length + 1) * lengths[i] * width <= budget) g.push(i);
+    else groups.push([i]);
+  }
+  return groups;
+}
+
 /**
  * Activations at given hooks and per-row positions, read back to the host: result[hook][row] is
  * a Float32Array of P·F numbers (P positions of that row; F the hook's features, e.g. H·E for

@@ -18,7 +18,7 @@
 import { isCancelled } from "../interp/cancel";
 import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike } from "./apply";
-import { chunks } from "./batch";
+import { chunks, indicesByLength } from "./batch";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { generateBatch } from "./generate";
 
@@ -160,12 +160,9 @@ async function seededTexts(
   const { nCtx, nLayer, dModel, dMlp } = baseOf(model).config;
   const total = Math.min(o.maxLength, nCtx);
   const encoded = items.map((it) => tok.encode(it.prompt));
-  const byLength = new Map<number, number[]>();
-  encoded.forEach((ids, i) => {
-    byLength.set(ids.length, [...(byLength.get(ids.length) ?? []), i]);
-  });
   const out: string[] = new Array(items.length);
-  for (const [len, rows] of byLength) {
+  for (const rows of indicesByLength(encoded.map((ids) => ids.length))) {
+    const len = encoded[rows[0]].length;
     // per row: every layer's keys and values, and one MLP activation, at every position
     for (const [s, e] of chunks(rows.length, total, 2 * nLayer * dModel + dMlp)) {
       await checkLearningCancelled(signal);

@@ -18,7 +18,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { TextTokenizer } from "../util/tokenizer";
 import { baseOf, type ModelLike, viewOf } from "./apply";
-import { chunks, padRows } from "./batch";
+import { chunks, indicesByLength, paddedLengthGroups, padRows } from "./batch";
 import type { CounterFactCase } from "./dataset";
 import { continuationIds } from "./tokens";
 
@@ -152,9 +152,8 @@ export async function continuationScoresOfLists(
     ),
   );
   const out = lists.map((l) => l.prompts.map(() => l.targets.map(() => Number.NaN)));
-  const byLength = new Map<number, typeof rows>();
-  for (const r of rows) byLength.set(r.ids.length, [...(byLength.get(r.ids.length) ?? []), r]);
-  for (const group of byLength.values()) {
+  for (const idx of indicesByLength(rows.map((r) => r.ids.length))) {
+    const group = idx.map((k) => rows[k]);
     const lp = await tokenLogProbs(
       model,
       group.map((r) => r.ids),
@@ -325,22 +324,6 @@ export interface TextLoss {
   texts: number;
 }
 
-/**
- * Row indices grouped by length (shortest first), each group's padded logits [n, T, V] within
- * `budget` numbers: little padding and small batches (on tiny-facts' 100 general texts half the
- * CPU time of one padded batch; the log-probabilities agree within 1e-6).
- */
-function lengthGroups(rows: readonly number[][], V: number, budget = 1 << 19): number[][] {
-  const order = rows.map((_, i) => i).sort((a, b) => rows[a].length - rows[b].length);
-  const groups: number[][] = [];
-  for (const i of order) {
-    const g = groups.at(-1);
-    if (g && (g.length + 1) * rows[i].length * V <= budget) g.push(i);
-    else groups.push([i]);
-  }
-  return groups;
-}
-
 /** Mean next-token NLL over texts (each cut to the context; a text of one token adds nothing). */
 export async function generalTextLoss(
   model: ModelLike,
@@ -350,7 +333,10 @@ export async function generalTextLoss(
   const { nCtx, vocabSize } = baseOf(model).config;
   const rows = texts.map((t) => tok.encode(t).slice(0, nCtx)).filter((r) => r.length > 1);
   const lp: number[][] = new Array(rows.length);
-  for (const g of lengthGroups(rows, vocabSize)) {
+  for (const g of paddedLengthGroups(
+    rows.map((r) => r.length),
+    vocabSize,
+  )) {
     const part = g.map((i) => rows[i]);
     const positions = part.map((r) => r.slice(0, -1).map((_, i) => i));
     const got = await tokenLogProbs(
