@@ -11,29 +11,20 @@
  */
 import "../lib/model/backends-node.ts";
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { secondMoment, solveShrunk } from "../lib/edit/cov.ts";
-import { parseEditDataset } from "../lib/edit/dataset.ts";
 import { dot, norm } from "../lib/edit/linalg.ts";
 import { covTexts, defaultRomeLayer, romeParams } from "../lib/edit/rome.ts";
 import { optimiseDelta, romeBatch } from "../lib/edit/rome-delta.ts";
 import { preserver, solvePreserving } from "../lib/edit/rome-preserve.ts";
 import { importDatasetJson } from "../lib/load/dataset-import.ts";
-import { selectBackend } from "../lib/model/backend.ts";
-import { BUNDLED_DIR, loadEngine } from "../test/interp-helpers.ts";
+import { caseIds, openBundled } from "./bundled-cases.mts";
 
 const args = process.argv.slice(2);
 const at = args.indexOf("--dataset");
 const file = at >= 0 ? args.splice(at, 2)[1] : undefined;
 const [spec = "100:150"] = args;
-const ids = spec.includes(":")
-  ? (([a, b]) => Array.from({ length: b - a }, (_, i) => a + i))(spec.split(":").map(Number))
-  : spec.split(",").map(Number);
-await selectBackend(["wasm"]);
-const engine = await loadEngine(BUNDLED_DIR);
-const dataset = parseEditDataset(
-  JSON.parse(readFileSync(path.join(BUNDLED_DIR, "dataset.json"), "utf8")),
-);
+const ids = caseIds(spec);
+const { engine, dataset } = await openBundled();
 const cases = file
   ? importDatasetJson(file, readFileSync(file, "utf8")).data.counterfact!
   : dataset.counterfact!;

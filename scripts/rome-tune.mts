@@ -15,10 +15,7 @@
  *   nice -n 10 npx tsx scripts/rome-tune.mts 50:100 '{}' '{"update_key": "mean"}' '{"lr": 1}'
  */
 import "../lib/model/backends-node.ts";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { applyEdits } from "../lib/edit/apply.ts";
-import { parseEditDataset } from "../lib/edit/dataset.ts";
 import { dot, norm } from "../lib/edit/linalg.ts";
 import {
   aggregateScores,
@@ -29,18 +26,11 @@ import {
 } from "../lib/edit/metrics.ts";
 import { computeRome, ROME_DEFAULTS } from "../lib/edit/rome.ts";
 import type { RomeEdit } from "../lib/edit/types.ts";
-import { selectBackend } from "../lib/model/backend.ts";
-import { BUNDLED_DIR, loadEngine } from "../test/interp-helpers.ts";
+import { caseIds, openBundled } from "./bundled-cases.mts";
 
 const [spec = "50:100", ...settings] = process.argv.slice(2);
-const ids = spec.includes(":")
-  ? (([a, b]) => Array.from({ length: b - a }, (_, i) => a + i))(spec.split(":").map(Number))
-  : spec.split(",").map(Number);
-await selectBackend(["wasm"]);
-const engine = await loadEngine(BUNDLED_DIR);
-const dataset = parseEditDataset(
-  JSON.parse(readFileSync(path.join(BUNDLED_DIR, "dataset.json"), "utf8")),
-);
+const ids = caseIds(spec);
+const { engine, dataset } = await openBundled();
 const texts = (dataset.general_text ?? []).slice(0, 100);
 const baseNll = (await generalTextLoss(engine.model, engine.tokenizer, texts)).nll;
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
