@@ -114,55 +114,5 @@ export function choleskySolveCols(
   return X;
 }
 
-/**
- * Eigen-decomposition of a symmetric n×n matrix by cyclic Jacobi rotations (float64): returns
- * the eigenvalues and the eigenvectors as the columns of V (row-major), A = V diag(λ) Vᵀ.
- * Sweeps stop when the off-diagonal mass is below 1e-22 of the total (at most 50 sweeps).
- */
-export function symEigen(
-  a: Float64Array,
-  n: number,
-): { values: Float64Array; vectors: Float64Array } {
-  const A = Float64Array.from(a);
-  const V = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) V[i * n + i] = 1;
-  let total = 0;
-  for (let i = 0; i < n * n; i++) total += A[i] * A[i];
-  for (let sweep = 0; sweep < 50; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p * n + q] ** 2;
-    if (off <= 1e-22 * total || off === 0) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          // columns p, q of A
-          const akp = A[k * n + p];
-          const akq = A[k * n + q];
-          A[k * n + p] = c * akp - s * akq;
-          A[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          // rows p, q of A
-          const apk = A[p * n + k];
-          const aqk = A[q * n + k];
-          A[p * n + k] = c * apk - s * aqk;
-          A[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = V[k * n + p];
-          const vkq = V[k * n + q];
-          V[k * n + p] = c * vkp - s * vkq;
-          V[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const values = Float64Array.from({ length: n }, (_, i) => A[i * n + i]);
-  return { values, vectors: V };
-}
+/** Symmetric eigen-decomposition: tridiagonal QL in its own file. */
+export { symEigen } from "./sym-eigen";
