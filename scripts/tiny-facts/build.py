@@ -36,10 +36,10 @@ from evaluate import report  # noqa: E402
 from archs import ARCHS, Arch  # noqa: E402
 from mixes import MIXES  # noqa: E402
 from sentiment_eval import first_question, heldout_qa_stories, label_accuracy, sentiment_report, two_thing_prompts, word_polarity_prompts  # noqa: E402
-from sentiment import make_domain_reviews  # noqa: E402
+from sentiment import make_domain_reviews, story_head  # noqa: E402
 from dataset import absc_domains  # noqa: E402
 from model import GPTConfig  # noqa: E402
-from train import TrainConfig, train  # noqa: E402
+from train import AnswerDoc, TrainConfig, train  # noqa: E402
 from world import ABSC_LABELS, World, build_world, fill, training_texts  # noqa: E402
 
 
@@ -101,15 +101,24 @@ def check_tokenizer(world: World, enc: bpe.Encoder, forbidden: set[str]) -> None
     print(f"vocab size {len(enc)} ({len(enc.merges)} merges)")
 
 
-def encode_docs(enc: bpe.Encoder, sections: dict[str, list[str]], n_positions: int) -> dict[str, list[list[int]]]:
+def encode_docs(enc: bpe.Encoder, sections: dict[str, list[str]], n_positions: int, answer_sections: tuple[str, ...] = ()) -> dict[str, list[list[int]]]:
     """Each document's ids plus <|endoftext|>; inputs are all but the last id, so a document
-    may have n_positions + 1 ids."""
-    docs = {k: [enc.encode(t) + [enc.eot_id] for t in v] for k, v in sections.items()}
+    may have n_positions + 1 ids. Documents of `answer_sections` are AnswerDocs whose answer is
+    the first token of their last word."""
+    docs = {k: [answer_doc(enc, t) if k in answer_sections else enc.encode(t) + [enc.eot_id] for t in v] for k, v in sections.items()}
     for k, ds in docs.items():
         longest = max(map(len, ds))
         assert longest <= n_positions + 1, f"{k}: a document has {longest} tokens > {n_positions + 1}"
         print(f"section {k}: {len(ds)} docs, mean {sum(map(len, ds)) / len(ds):.1f} tokens, max {longest}")
     return docs
+
+
+def answer_doc(enc: bpe.Encoder, text: str) -> AnswerDoc:
+    """"... It was negative." -> its ids + <|endoftext|>, the answer at the first id of " negative"."""
+    ids = enc.encode(text)
+    head = enc.encode(story_head(text))
+    assert ids[: len(head)] == head, f"the answer is not a token boundary: {text!r}"
+    return AnswerDoc(ids + [enc.eot_id], len(head))
 
 
 def drop_long(enc: bpe.Encoder, sections: dict[str, list[str]], keep: tuple[str, ...], n_positions: int) -> dict[str, list[str]]:
@@ -231,7 +240,7 @@ def main() -> None:
         enc = build_tokenizer(world, [t for ts in sections.values() for t in ts], args.vocab_size, arch)
     if mix.name != "base":
         sections = drop_long(enc, sections, tuple(training_texts(world)), GPTConfig.n_positions)
-    docs = encode_docs(enc, sections, GPTConfig.n_positions)  # both archs: 64 positions
+    docs = encode_docs(enc, sections, GPTConfig.n_positions, mix.answer_sections)  # both archs: 64 positions
 
     seed_everything(args.seed)
     model = load_model(args.init_from, arch).train() if args.init_from else arch.new_model(len(enc))

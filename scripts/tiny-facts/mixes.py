@@ -4,7 +4,8 @@
 `sentiment` is tiny-facts-opinions': the same world without the ABSC reviews, plus opinion text
 (sentiment.opinion_qa_texts) that teaches word polarity and binding an opinion word to its thing
 in other frames than the review prompt, so the ABSC prompt is new to the model but the knowledge
-it needs is there (issue 15.1).
+it needs is there (issue 15.1). `bind` (session 8) replaces its QA stories with one-question
+stories (sentiment.bind_texts) whose answer token is weighted: no elimination shortcut.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from sentiment import opinion_qa_texts
+from sentiment import bind_texts, opinion_qa_texts
+from sentiment_eval import heldout_qa_stories, two_thing_prompts
 from train import TrainConfig
 from world import World, training_texts
 
@@ -29,22 +31,43 @@ class Mix:
     fixtures: str | None = None
     report: str | None = None
     drop: tuple[str, ...] = field(default_factory=tuple)  # sections of training_texts left out
+    # sections whose documents end with an answer word whose first token is weighted like a label
+    answer_sections: tuple[str, ...] = field(default_factory=tuple)
 
     def sections(self, world: World) -> dict[str, list[str]]:
         sections = {k: v for k, v in training_texts(world).items() if k not in self.drop}
         if self.name == "sentiment":
             sections.update(opinion_qa_texts(world.seed))
+        if self.name == "bind":
+            sections["lexicon"] = opinion_qa_texts(world.seed)["lexicon"]
+            sections.update(bind_texts(world.seed, held_out_prompts(world.seed)))
         return sections
 
+
+def held_out_prompts(seed: int) -> set[str]:
+    """sentiment_eval's held-out QA stories (a superset: 400, no length filter) and two-thing probe."""
+    return set(heldout_qa_stories(seed, lambda p: True, n=400)[0]) | set(two_thing_prompts()[0])
+
+
+# tiny-facts-opinions' folder, fixtures and report; its mixes leave out the ABSC reviews
+OPINIONS_FILES = {
+    "out": os.path.join(REPO, "public/models/tiny-facts-opinions"),
+    "fixtures": os.path.join(REPO, "test/fixtures/tiny-facts-opinions"),
+    "report": os.path.join(HERE, "report-opinions.json"),
+    "drop": ("absc",),
+}
 
 MIXES = {
     "base": Mix("base", TrainConfig.mixture),
     "sentiment": Mix(
         "sentiment",
         (("facts", 0.25), ("bios", 0.05), ("general", 0.15), ("lexicon", 0.1), ("opinions", 0.45)),
-        out=os.path.join(REPO, "public/models/tiny-facts-opinions"),
-        fixtures=os.path.join(REPO, "test/fixtures/tiny-facts-opinions"),
-        report=os.path.join(HERE, "report-opinions.json"),
-        drop=("absc",),
+        **OPINIONS_FILES,
+    ),
+    "bind": Mix(
+        "bind",
+        (("facts", 0.2), ("bios", 0.05), ("general", 0.15), ("lexicon", 0.05), ("bind", 0.55)),
+        **OPINIONS_FILES,
+        answer_sections=("bind",),
     ),
 }

@@ -130,13 +130,20 @@ WORD_QUESTIONS = (
 )
 
 
+def _story_body(rng: random.Random, things: list[str], pairs: list[tuple[str, str]]) -> str:
+    """"the soup was awful, the song felt great and the wine seemed okay" (2 or 3 things)."""
+    clauses = [f"the {t} {rng.choice(COPULAS_OPINION)} {w}" for t, (_, w) in zip(things, pairs)]
+    if len(things) == 3:
+        return f" {rng.choice(CONJUNCTIONS)} ".join([", ".join(clauses[:-1]), clauses[-1]])
+    return f" {rng.choice(CONJUNCTIONS)} ".join(clauses)
+
+
 def make_opinion_story_qa(rng: random.Random) -> str:
     """2-3 things with polarity words, then 1-3 questions about distinct things (label or word)."""
     n = rng.choice((2, 2, 3))
     things = rng.sample(STORY_THINGS, n)
     pairs = _opinion_words(rng, n)
-    clauses = [f"the {t} {rng.choice(COPULAS_OPINION)} {w}" for t, (_, w) in zip(things, pairs)]
-    body = f" {rng.choice(CONJUNCTIONS)} ".join([", ".join(clauses[:-1]), clauses[-1]]) if n == 3 else f" {rng.choice(CONJUNCTIONS)} ".join(clauses)
+    body = _story_body(rng, things, pairs)
     opener = rng.choice((
         f"At the {rng.choice(PLACES)}, ",
         f"The {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} told us that ",
@@ -159,3 +166,47 @@ def opinion_qa_texts(seed: int, n_lexicon: int = 4000, n_stories: int = 30000) -
     lexicon = list(dict.fromkeys(make_lexicon_sentence(rng) for _ in range(n_lexicon)))
     stories = list(dict.fromkeys(make_opinion_story_qa(rng) for _ in range(n_stories)))
     return {"lexicon": lexicon, "opinions": stories}
+
+
+# --------------------------------------------------------------------------------------------
+# The binding mixture (build.py --mix bind, session 8)
+#
+# Session 7's QA stories asked 1-3 questions about distinct things with distinct labels, so a later
+# question could be answered by elimination, and the label loss fell without binding (docs/recipes.md
+# ABSC, session 7). Here every story asks exactly one question, so only binding the asked thing to its
+# word beats answering from any polarity word in the text; half the questions copy the word itself
+# (the pure lookup: find the thing, take the word after its copula), and build.py weighs the loss at
+# the answer's first token (the last word of the story) like a label.
+
+COPY_QUESTIONS = WORD_QUESTIONS + (
+    "Of the {t} they said it was {word}.",
+    "The {t}? In a word, {word}.",
+)
+
+
+def make_bind_story(rng: random.Random) -> str:
+    """2-3 things with polarity words, then one question about one of them; the answer (a label or
+    the thing's own word) is the story's last word."""
+    n = rng.choice((2, 3, 3))
+    things = rng.sample(STORY_THINGS, n)
+    pairs = _opinion_words(rng, n)
+    body = _story_body(rng, things, pairs)
+    opener = rng.choice((f"At the {rng.choice(PLACES)}, ", f"In the {rng.choice(('morning', 'evening', 'summer', 'winter'))}, ", "", ""))
+    q = rng.randrange(n)
+    label, word = pairs[q]
+    frame = rng.choice(COPY_QUESTIONS) if rng.random() < 0.5 else rng.choice(LABEL_QUESTIONS)
+    text = f"{opener}{body}. {frame.format(t=things[q], label=label, word=word)}"
+    return text[0].upper() + text[1:]
+
+
+def bind_texts(seed: int, held_out: set[str], n_stories: int = 40000) -> dict[str, list[str]]:
+    """The `bind` section (own rng stream, distinct documents), leaving out every story whose text
+    before its answer is in `held_out` (sentiment_eval's prompts)."""
+    rng = random.Random(seed + 606)
+    stories = (make_bind_story(rng) for _ in range(n_stories))
+    return {"bind": list(dict.fromkeys(s for s in stories if story_head(s) not in held_out))}
+
+
+def story_head(story: str) -> str:
+    """The story before its answer word: "... How was the soup? It was negative." -> "... It was"."""
+    return story[:-1].rsplit(" ", 1)[0]

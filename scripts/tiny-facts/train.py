@@ -64,16 +64,29 @@ def batch_counts(cfg: TrainConfig) -> dict[str, int]:
     return counts
 
 
-def collate(docs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Documents -> inputs [B, T] and targets [B, T] (next token; padding = IGNORE)."""
+class AnswerDoc(list):
+    """A document's ids whose token at index `answer` (its answer's first token) is weighted like a
+    label (TrainConfig.label_weight): build.py makes these for a mix's answer_sections."""
+
+    def __init__(self, ids: list[int], answer: int):
+        super().__init__(ids)
+        self.answer = answer
+
+
+def collate(docs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Documents -> inputs [B, T], targets [B, T] (next token; padding = IGNORE) and a mask [B, T]
+    of the targets that are an AnswerDoc's answer."""
     T = max(len(d) for d in docs) - 1
     x = torch.full((len(docs), T), pad_id, dtype=torch.long)
     y = torch.full((len(docs), T), IGNORE, dtype=torch.long)
+    a = torch.zeros((len(docs), T), dtype=torch.bool)
     for i, d in enumerate(docs):
         ids = torch.tensor(d, dtype=torch.long)
         x[i, : len(d) - 1] = ids[:-1]
         y[i, : len(d) - 1] = ids[1:]
-    return x, y
+        if isinstance(d, AnswerDoc):
+            a[i, d.answer - 1] = True  # the target at position t is id t + 1
+    return x, y, a
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -91,14 +104,14 @@ def make_optimizer(model: GPT2LMHeadModel, cfg: TrainConfig) -> torch.optim.Adam
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.98), eps=1e-8)
 
 
-def accumulate_gradients(model: GPT2LMHeadModel, sub_batches: list[tuple[torch.Tensor, torch.Tensor]], cfg: TrainConfig | None = None) -> float:
+def accumulate_gradients(model: GPT2LMHeadModel, sub_batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], cfg: TrainConfig | None = None) -> float:
     """Backpropagates the token-mean loss over all sub-batches; returns that loss. With
     cfg.label_weight != 1 the targets in cfg.weighted_ids count label_weight times (weighted mean)."""
     if cfg is not None and cfg.label_weight != 1.0:
         return accumulate_weighted(model, sub_batches, cfg)
-    n_tokens = sum(int((y != IGNORE).sum()) for _, y in sub_batches)
+    n_tokens = sum(int((y != IGNORE).sum()) for _, y, _ in sub_batches)
     total = 0.0
-    for x, y in sub_batches:  # [B_s, T_s] each
+    for x, y, _ in sub_batches:  # [B_s, T_s] each
         logits = model(x)  # [B_s, T_s, V]
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE, reduction="sum")
         (loss / n_tokens).backward()
@@ -106,19 +119,19 @@ def accumulate_gradients(model: GPT2LMHeadModel, sub_batches: list[tuple[torch.T
     return total / n_tokens
 
 
-def token_weights(y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
-    """[B, T] weights: 0 at padding, label_weight at weighted ids, 1 elsewhere."""
+def token_weights(y: torch.Tensor, answers: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    """[B, T] weights: 0 at padding, label_weight at weighted ids and at answers, 1 elsewhere."""
     w = (y != IGNORE).float()
-    return torch.where(torch.isin(y, torch.tensor(cfg.weighted_ids)), w * cfg.label_weight, w)
+    return torch.where(torch.isin(y, torch.tensor(cfg.weighted_ids)) | answers, w * cfg.label_weight, w)
 
 
-def accumulate_weighted(model: GPT2LMHeadModel, sub_batches: list[tuple[torch.Tensor, torch.Tensor]], cfg: TrainConfig) -> float:
-    total_w = sum(float(token_weights(y, cfg).sum()) for _, y in sub_batches)
+def accumulate_weighted(model: GPT2LMHeadModel, sub_batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], cfg: TrainConfig) -> float:
+    total_w = sum(float(token_weights(y, a, cfg).sum()) for _, y, a in sub_batches)
     total = 0.0
-    for x, y in sub_batches:  # [B_s, T_s] each
+    for x, y, a in sub_batches:  # [B_s, T_s] each
         logits = model(x)  # [B_s, T_s, V]
         nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE, reduction="none")  # [B_s*T_s]
-        loss = (nll * token_weights(y, cfg).reshape(-1)).sum()
+        loss = (nll * token_weights(y, a, cfg).reshape(-1)).sum()
         (loss / total_w).backward()
         total += loss.item()
     return total / total_w
