@@ -14,6 +14,7 @@ import { ModelCachePanel } from "./ModelCachePanel";
 import { ModelSourceFiles } from "./ModelSourceFiles";
 import { ModelSourceHub } from "./ModelSourceHub";
 import { useCauseway } from "./StoreProvider";
+import { WorkerStopped } from "./WorkerStopped";
 
 function sourceKey(source: ModelSource | null): string {
   if (!source) return "";
@@ -172,6 +173,9 @@ function LoadStatus() {
         ) : null}
       </div>
     );
+  }
+  if (model.status === "error" && model.error?.code === "worker_failed") {
+    return <WorkerStopped message={model.error.message} />;
   }
   if (model.status === "error") {
     return (

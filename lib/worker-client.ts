@@ -1,14 +1,21 @@
 /**
  * The UI thread's handle on the model worker: typed requests, the one "latest request" table of
- * the app, and a clear error when the worker cannot start. Answers to anything but the latest
- * request of each lane (a request type; generation has one lane per variant) are dropped here,
- * so the store only ever sees current results, tagged with their lane.
+ * the app (lib/latest-requests.ts), and a clear error when the worker cannot start or dies.
+ * Answers to anything but the latest request of each lane (a request type; generation has one
+ * lane per variant) are dropped here, so the store only ever sees current results, tagged with
+ * their lane.
+ *
+ * A dead worker (its own uncaught error, an unreadable message, or a report from one of its
+ * wasm pthreads on the failure channel, lib/worker-channel.ts) is terminated: every request still
+ * waiting fails once with a "worker_failed" error, later requests fail at once, and `restart()`
+ * starts a fresh worker that never starts wasm threads.
  */
 import type { BatchRunSpec } from "./batch-jobs";
 import type { AbscRequest } from "./edit/absc-request";
 import type { ConsistencyRequest } from "./edit/consistency-request";
 import type { Edit, EditEval, PromptSet } from "./edit/types";
 import { errorText } from "./errors";
+import { type Body, type LaneKey, LatestRequests, laneOf } from "./latest-requests";
 import type { ReadoutBody, ReadoutType } from "./lens-jobs";
 import type {
   BackendName,
@@ -17,68 +24,17 @@ import type {
   GenerateVariant,
   ModelSource,
   ModelVariant,
-  RequestType,
   RunJob,
   ToWorker,
 } from "./protocol";
+import {
+  modelWorkerName,
+  newChannelName,
+  parseThreadReport,
+  threadFailure,
+} from "./worker-channel";
 
-/**
- * A lane of requests where the latest wins: a request type, except that generation keeps one
- * lane per variant (the original and the edited model generate side by side).
- */
-export type LaneKey = Exclude<RequestType, "generate"> | `generate:${GenerateVariant}`;
-
-type Request = Exclude<ToWorker, { type: "cancel" }>;
-/** A request before the client gives it its reqId. */
-type Body = Request extends infer R ? (R extends Request ? Omit<R, "reqId"> : never) : never;
-
-/** The lane a request belongs to. */
-export function laneOf(msg: Body | Request): LaneKey {
-  return msg.type === "generate" ? `generate:${msg.variant ?? "edited"}` : msg.type;
-}
-
-/**
- * The app's one "latest request" table: the reqId of the latest request of each lane. A load
- * makes every other request stale (a new model); a forgotten lane's answers are dropped.
- */
-export class LatestRequests {
-  private readonly latest = new Map<LaneKey, number>();
-  private next = 1;
-
-  /** A new reqId, now the latest of `lane`. */
-  issue(lane: LaneKey): number {
-    const reqId = this.next++;
-    if (lane === "load") this.latest.clear();
-    this.latest.set(lane, reqId);
-    return reqId;
-  }
-
-  /** The latest reqId of `lane` (0: none). */
-  current(lane: LaneKey): number {
-    return this.latest.get(lane) ?? 0;
-  }
-
-  /** Drops `lane`'s latest request (its later answers are stale); returns its reqId (0: none). */
-  forget(lane: LaneKey): number {
-    const reqId = this.current(lane);
-    this.latest.delete(lane);
-    return reqId;
-  }
-
-  /** The lane whose latest request `reqId` is, or null when the answer is stale. */
-  laneOf(reqId: number): LaneKey | null {
-    if (reqId === 0) return null;
-    for (const [lane, id] of this.latest) if (id === reqId) return lane;
-    return null;
-  }
-
-  /** Every lane's latest request, forgetting them all (the worker died). */
-  drain(): [LaneKey, number][] {
-    const all = [...this.latest];
-    this.latest.clear();
-    return all;
-  }
-}
+export { type LaneKey, LatestRequests, laneOf } from "./latest-requests";
 
 /** What the store needs from a model runtime; the worker client is one, tests can fake one. */
 export interface ModelPort {
@@ -147,6 +103,11 @@ export interface ModelPort {
   generate(prompt: string, settings: GenerateSettings, variant: GenerateVariant): number;
   /** Stops that variant's generation between tokens; its answers are dropped. */
   cancelGenerate(variant: GenerateVariant): void;
+  /**
+   * Replaces a worker that stopped (or any worker) with a fresh one that runs WASM without
+   * threads; the model must be loaded again. Optional so test ports need not implement it.
+   */
+  restart?(): void;
   dispose(): void;
 }
 
@@ -160,34 +121,74 @@ export const WORKER_FAILED = "worker_failed";
 type CancelMode = "forget" | "keep";
 
 export class WorkerClient implements ModelPort {
-  private readonly worker: Worker;
+  private worker!: Worker;
+  private channel: BroadcastChannel | null = null;
   private readonly latest = new LatestRequests();
   private disposed = false;
+  /** Why the worker stopped; null while it runs. */
+  private stopped: string | null = null;
 
   constructor(private readonly listener: Listener) {
+    this.start(true);
+  }
+
+  /** Starts a worker (threads: whether it may start tfjs-wasm's threaded build). */
+  private start(threads: boolean): void {
+    const channel = newChannelName();
+    let worker: Worker;
     try {
       // Turbopack recognises only this literal form; the worker runs as a classic script.
-      this.worker = new Worker(new URL("../workers/model.worker.ts", import.meta.url));
+      worker = new Worker(new URL("../workers/model.worker.ts", import.meta.url), {
+        name: modelWorkerName({ channel, threads }),
+      });
     } catch (e) {
       throw new Error(`The model worker could not start: ${errorText(e)}`);
     }
-    this.worker.onmessage = (ev: MessageEvent<FromWorker>) => this.receive(ev.data);
-    this.worker.onerror = (ev: ErrorEvent) => {
-      ev.preventDefault();
-      this.fail(
-        ev.message
-          ? `The model worker crashed: ${ev.message}`
-          : "The model worker failed to start (its script did not load)",
-      );
+    this.worker = worker;
+    this.stopped = null;
+    worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+      if (worker === this.worker) this.receive(ev.data);
     };
-    this.worker.onmessageerror = () => this.fail("The model worker sent an unreadable message");
+    worker.onerror = (ev: ErrorEvent) => {
+      ev.preventDefault();
+      const why = ev.message ? ev.message.replace(/^Uncaught /, "") : "its script did not load";
+      this.fail(worker, why);
+    };
+    worker.onmessageerror = () => this.fail(worker, "it sent an unreadable message");
+    if (typeof BroadcastChannel === "function") {
+      const ch = new BroadcastChannel(channel);
+      ch.onmessage = (ev: MessageEvent) => {
+        const report = parseThreadReport(ev.data);
+        if (report) this.fail(worker, threadFailure(report));
+      };
+      this.channel = ch;
+    }
+  }
+
+  /** Terminates the worker and stops listening to its channel. */
+  private stop(): void {
+    this.worker.terminate();
+    this.channel?.close();
+    this.channel = null;
+  }
+
+  restart(): void {
+    if (this.disposed) return;
+    if (this.stopped === null) this.fail(this.worker, "it was restarted");
+    this.start(false);
   }
 
   /** Sends a request as the latest of its lane; returns its reqId. */
   request(body: Body): number {
     // a new model invalidates everything in flight (the worker stops a running sweep itself)
     const reqId = this.latest.issue(laneOf(body));
-    this.post({ ...body, reqId } as ToWorker);
+    if (this.stopped !== null) {
+      // answered after the caller has noted its reqId, as a worker's answer would be
+      const why = this.stopped;
+      queueMicrotask(() => this.failLatest(reqId, why));
+    } else {
+      this.post({ ...body, reqId } as ToWorker);
+    }
     return reqId;
   }
 
@@ -287,27 +288,45 @@ export class WorkerClient implements ModelPort {
 
   dispose(): void {
     this.disposed = true;
-    this.worker.terminate();
+    this.stop();
   }
 
   private post(msg: ToWorker): void {
-    if (!this.disposed) this.worker.postMessage(msg);
+    if (!this.disposed && this.stopped === null) this.worker.postMessage(msg);
   }
 
   private receive(msg: FromWorker): void {
-    if (this.disposed) return;
+    if (this.disposed || this.stopped !== null) return;
     const lane = this.latest.laneOf(msg.reqId);
+    this.latest.seen(msg);
     // anything else answers a request that a newer one replaced: dropped
     if (lane) this.listener(msg, lane);
   }
 
-  /** A dead worker loses its model: every request waiting for an answer gets this error. */
-  private fail(message: string): void {
-    if (this.disposed) return;
+  /**
+   * `worker` died: it is terminated and loses its model, and every request still waiting for an
+   * answer gets one worker_failed error (once, however many reports of the death arrive).
+   */
+  private fail(worker: Worker, why: string): void {
+    if (this.disposed || this.stopped !== null || worker !== this.worker) return;
+    const message = `The model worker stopped: ${why}`;
+    this.stopped = message;
+    this.stop();
     const waiting = this.latest.drain();
-    const error = (reqId: number) =>
-      ({ type: "error", reqId, code: WORKER_FAILED, message }) as const;
-    if (!waiting.some(([lane]) => lane === "load")) this.listener(error(-1), "load");
-    for (const [lane, reqId] of waiting) this.listener(error(reqId), lane);
+    // the model is gone: the load lane hears of it even with no load waiting
+    if (!waiting.some(([lane]) => lane === "load")) this.listener(failure(-1, message), "load");
+    for (const [lane, reqId] of waiting) this.listener(failure(reqId, message), lane);
   }
+
+  /** A request made after the worker stopped: its error, while it is still the latest. */
+  private failLatest(reqId: number, message: string): void {
+    const lane = this.latest.laneOf(reqId);
+    if (lane === null || this.disposed || this.stopped !== message) return;
+    this.latest.seen(failure(reqId, message));
+    this.listener(failure(reqId, message), lane);
+  }
+}
+
+function failure(reqId: number, message: string): FromWorker {
+  return { type: "error", reqId, code: WORKER_FAILED, message };
 }

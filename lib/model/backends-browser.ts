@@ -10,6 +10,7 @@ import "@tensorflow/tfjs-backend-webgpu";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import pthreadScript from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js";
+import { parseModelWorkerName, pthreadPreamble } from "../worker-channel";
 import { configureWasmThreads, pthreadFailed } from "./wasm-threads";
 
 setWasmPaths("/wasm/");
@@ -20,7 +21,10 @@ tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
 const G = globalThis as typeof globalThis & {
   crossOriginIsolated?: boolean;
   location?: { origin: string };
+  name?: string;
 };
+/** Set by the worker client (null for a worker started otherwise, e.g. in tests). */
+const settings = parseModelWorkerName(G.name);
 const origin = G.location?.origin ?? "";
 let workerUrl: string | null = null;
 
@@ -29,15 +33,19 @@ configureWasmThreads({
   wasm: `${origin}/wasm/tfjs-backend-wasm-threaded-simd.wasm`,
   worker() {
     // As tfjs does: the worker's source is a string in which "\n" escapes became newlines.
+    const preamble = settings ? pthreadPreamble(settings.channel) : "";
     workerUrl ??= URL.createObjectURL(
-      new Blob([pthreadScript.wasmWorkerContents.replace(/\n/g, "\\n")], {
+      new Blob([preamble, pthreadScript.wasmWorkerContents.replace(/\n/g, "\\n")], {
         type: "application/javascript",
       }),
     );
     return workerUrl;
   },
   cores: globalThis.navigator?.hardwareConcurrency ?? 1,
-  usable: G.crossOriginIsolated === true && typeof SharedArrayBuffer === "function",
+  usable:
+    settings?.threads !== false &&
+    G.crossOriginIsolated === true &&
+    typeof SharedArrayBuffer === "function",
   async withCores(threads, start) {
     const nav = globalThis.navigator;
     Object.defineProperty(nav, "hardwareConcurrency", { configurable: true, value: 2 * threads });

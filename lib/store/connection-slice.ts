@@ -23,6 +23,7 @@ import { reducePath } from "./path-slice";
 import { reducePositions } from "./positions-slice";
 import { reduceTrace } from "./trace-slice";
 import type { CausewayState, ConnectionSlice } from "./types";
+import { restartWorker } from "./worker-restart";
 
 type Set = (fn: (s: CausewayState) => Partial<CausewayState>) => void;
 type Get = () => CausewayState;
@@ -116,6 +117,9 @@ export function createConnectionSlice(
         ctx.timer = null;
         if (ctx.port === port) ctx.port = null;
       };
+    },
+    restartWorker() {
+      restartWorker(ctx, set, get);
     },
     receive(msg: FromWorker, lane: LaneKey) {
       switch (lane) {

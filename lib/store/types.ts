@@ -92,6 +92,8 @@ export interface ConnectionSlice {
   connect(port: ModelPort): () => void;
   /** Routes one (already de-staled) worker answer into the slices, by the lane it answers. */
   receive(msg: FromWorker, lane: LaneKey): void;
+  /** After the worker stopped: a fresh one reloads the model and the stack (./worker-restart.ts). */
+  restartWorker(): void;
 }
 
 export interface GenerateSide {
