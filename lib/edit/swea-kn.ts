@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type ModelLike, viewOf } from "./apply";
-import { pickPositions } from "./batch";
+import { chunks, pickPositions } from "./batch";
 import { GradBlocks } from "./grad-blocks";
 
 export interface KnOptions {
@@ -52,28 +52,39 @@ async function scoresFor(
     });
     const nextId = (await next.data())[0];
     next.dispose();
-    for (let p = o.first; p <= o.last; p++) {
+    // the subject's positions in groups (all at once on a small model): rows [P·m, T, D]
+    for (const [a, z] of chunks(o.last - o.first + 1, T * m, 4 * D)) {
+      const P = z - a;
+      const first = o.first + a;
       const g = tf.tidy(() => {
-        const base = tokEmb.slice([0, p, 0], [1, 1, D]).reshape([1, D]); // e [1, D]
-        const at = new Float32Array(T);
-        at[p] = 1; // (tf.oneHot gives zeros on wasm)
-        const onehot = tf.tensor3d(at, [1, T, 1]); // [1, T, 1]
-        const resid0 = tf.tile(e.resid, [m, 1, 1]); // [m, T, D]
+        const base = tokEmb.slice([0, first, 0], [1, P, D]).reshape([P, 1, D]); // e [P, 1, D]
+        const at = new Float32Array(P * T);
+        for (let j = 0; j < P; j++) at[j * T + first + j] = 1; // (tf.oneHot gives zeros on wasm)
+        const onehot = tf.tile(tf.tensor4d(at, [P, 1, T, 1]), [1, m, 1, 1]).reshape([P * m, T, 1]);
+        const baseRows = tf.tile(base, [1, m, 1]).reshape([P * m, D]); // e of each row's position
+        const resid0 = tf.tile(e.resid, [P * m, 1, 1]); // [P·m, T, D]
         const f = (x: tf.Tensor) => {
-          const resid = resid0.add(onehot.mul(x.sub(base).reshape([m, 1, D]))) as tf.Tensor3D;
+          const resid = resid0.add(
+            onehot.mul(x.sub(baseRows).reshape([P * m, 1, D])),
+          ) as tf.Tensor3D;
           const r = blocks.run(resid, hooks);
-          const last = pickPositions(r, new Array(m).fill(T - 1)); // [m, 1, D]
-          const probs = tf.softmax(view.unembed(last, "all", { hooks }).logits.reshape([m, -1]));
-          return probs.slice([0, target], [m, 1]).sum();
+          const last = pickPositions(r, new Array(P * m).fill(T - 1)); // [P·m, 1, D]
+          const logits = view.unembed(last, "all", { hooks }).logits.reshape([P * m, -1]);
+          return tf
+            .softmax(logits)
+            .slice([0, target], [P * m, 1])
+            .sum();
         };
-        const grad = tf.grad(f)(alphas.mul(base)); // [m, D]
+        const grad = tf.grad(f)(alphas.mul(base).reshape([P * m, D])); // [P·m, D], rows p-major
         return grad
-          .sum(0)
-          .mul(base.reshape([D]))
-          .div(m); // [D]
+          .reshape([P, m, D])
+          .sum(1)
+          .mul(base.reshape([P, D]))
+          .div(m); // [P, D]
       });
-      scores.push(Float32Array.from(await g.data()));
+      const flat = await g.data();
       g.dispose();
+      for (let j = 0; j < P; j++) scores.push(Float32Array.from(flat.subarray(j * D, (j + 1) * D)));
     }
     return { scores, next: nextId };
   } finally {

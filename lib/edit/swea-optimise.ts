@@ -19,9 +19,9 @@
  * learned exactly where they will act. The blocks run as lib/edit/grad-blocks.ts (wasm-friendly).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Gpt2Model } from "../model/gpt2";
 import { matchSpans } from "../model/token-match";
-import { pickPositions } from "./batch";
+import { type ModelLike, viewOf } from "./apply";
+import { padRows, pickPositions } from "./batch";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { GradBlocks } from "./grad-blocks";
 import type { RomeBatch } from "./rome-delta";
@@ -29,8 +29,8 @@ import type { ResolvedSwea } from "./swea-params";
 import { EditError } from "./types";
 
 export interface SweaOptimiseOptions {
-  /** The model for the batch's row lengths (viewOf(model, batch.padded.lengths)). */
-  view: Gpt2Model;
+  /** The model as it is now (an edited model's view is taken for the rows' lengths). */
+  model: ModelLike;
   batch: RomeBatch;
   /** The subject's lookup keys (each of P tokens). */
   keys: readonly (readonly number[])[];
@@ -53,37 +53,51 @@ export function subjectSelector(
   rows: readonly (readonly number[])[],
   T: number,
   keys: readonly (readonly number[])[],
-): { sel: tf.Tensor2D; missing: number[] } {
+): tf.Tensor2D {
   const P = keys[0].length;
   const sel = new Float32Array(rows.length * T * P);
-  const found = new Set<number>();
   for (const s of matchSpans(rows, keys)) {
-    found.add(s.row);
     for (let j = 0; j < P; j++) sel[(s.row * T + s.start + j) * P + j] = 1;
   }
-  const missing = rows.map((_, i) => i).filter((i) => !found.has(i));
-  return { sel: tf.tensor2d(sel, [rows.length * T, P]), missing };
+  return tf.tensor2d(sel, [rows.length * T, P]);
+}
+
+/**
+ * The batch's rows that hold one of the keys (rewrite rows first, then KL rows, in order): the
+ * others' losses do not depend on δ, so they are left out of the passes (a key of a subject at
+ * the prompt's start is in the "{}" row and "{subject} is", the other spelling in the context
+ * rows). Each row keeps its own tokens; only the padding to the longest kept row changes.
+ */
+export function rowsHolding(b: RomeBatch, keys: readonly (readonly number[])[]): RomeBatch {
+  const rows = b.padded.ids.map((r, i) => r.slice(0, b.padded.lengths[i]));
+  const found = new Set(matchSpans(rows, keys).map((s) => s.row));
+  const keep = rows.map((_, i) => i).filter((i) => found.has(i));
+  const keepR = keep.filter((i) => i < b.nR);
+  return {
+    ...b,
+    nR: keepR.length,
+    subj: keep.map((i) => b.subj[i]),
+    tgtPos: keepR.map((i) => b.tgtPos[i]),
+    padded: padRows(keep.map((i) => rows[i])),
+  };
 }
 
 export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimiseResult> {
-  const { view, batch: b, hp } = o;
+  const { hp } = o;
+  const b = rowsHolding(o.batch, o.keys);
+  const { nR, nT } = b;
+  if (nR === 0)
+    throw new EditError("bad_edit", "swea: no rewrite prompt holds the subject's tokens");
+  const view = viewOf(o.model, b.padded.lengths);
   const { dModel: D, vocabSize: V } = view.config;
   const { T } = b.padded;
   const B = b.padded.ids.length;
-  const { nR, nT } = b;
+  const nK = B - nR;
   const P = o.keys[0].length;
   const rows = b.padded.ids.map((r, i) => r.slice(0, b.padded.lengths[i]));
-  const { sel, missing } = subjectSelector(rows, T, o.keys);
-  // only the rows that hold the spelling: the others' losses do not depend on δ
-  const hit = rows.map((_, i) => !missing.includes(i));
-  const nHitR = hit.slice(0, nR).filter(Boolean).length;
-  const nHitK = hit.slice(nR).filter(Boolean).length;
-  if (nHitR === 0) {
-    sel.dispose();
-    throw new EditError("bad_edit", "swea: no rewrite prompt holds the subject's tokens");
-  }
-  const wR = Float32Array.from(hit.slice(0, nR), (h) => (h ? 1 / nHitR : 0)); // [R]
-  const wK = Float32Array.from(hit.slice(nR), (h) => (nHitK > 0 && h ? 1 / nHitK : 0)); // [K]
+  const sel = subjectSelector(rows, T, o.keys);
+  const wR = tf.fill([nR], 1 / nR); // [R]
+  const wK = tf.fill([nK], 1 / nK); // [K] (no KL row holds a key that starts mid-prompt)
   const hooks = view.hooks();
   const resid0 = view.embed(b.padded.ids, { hooks }).resid; // [B, T, D], fixed
   const tgtOneHot = tf.tidy(() =>
@@ -108,27 +122,31 @@ export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimise
     const resid = resid0.add(tf.matMul(sel, delta).reshape([B, T, D])) as tf.Tensor3D;
     const r = blocks.run(resid, hooks);
     const hR = pickPositions(r.slice([0, 0, 0], [nR, T, D]), b.tgtPos); // [R, nT, D]
-    const hK = pickPositions(r.slice([nR, 0, 0], [B - nR, T, D]), b.subj.slice(nR)); // [K, 1, D]
     const lpR = tf.logSoftmax(view.unembed(hR, "all", { hooks }).logits); // [R, nT, V]
-    const lpK = tf.logSoftmax(view.unembed(hK, "all", { hooks }).logits.reshape([B - nR, V]));
+    if (nK === 0) return { lpR };
+    const hK = pickPositions(r.slice([nR, 0, 0], [nK, T, D]), b.subj.slice(nR)); // [K, 1, D]
+    const lpK = tf.logSoftmax(view.unembed(hK, "all", { hooks }).logits.reshape([nK, V]));
     return { lpR, lpK };
   };
-  const klRef = tf.tidy(() => pass().lpK); // [K, V], the first pass's
+  const klRef = nK > 0 ? tf.tidy(() => pass().lpK!) : undefined; // [K, V], the first pass's
   const lossFn = () => {
     const { lpR, lpK } = pass();
     const nllEach = lpR.mul(tgtOneHot).sum([1, 2]).neg(); // [R]
-    const nll = nllEach.mul(tf.tensor1d(wR)).sum().mul(hp.nll_loss_factor);
-    const klEach = lpK.exp().mul(lpK.sub(klRef)).sum(1); // [K]
-    const kl = klEach.mul(tf.tensor1d(wK)).sum().mul(hp.kl_factor);
+    const nll = nllEach.mul(wR).sum().mul(hp.nll_loss_factor);
     const decay = delta
       .square()
       .sum()
       .add(1e-20)
       .sqrt()
       .mul(hp.v_weight_decay / (e0Norm * e0Norm));
-    const total = nll.add(kl).add(decay) as tf.Scalar;
-    const prob = nllEach.neg().exp().mul(tf.tensor1d(wR)).sum();
-    return { total, parts: tf.stack([total, prob]) };
+    let total = nll;
+    if (lpK && klRef) {
+      const klEach = lpK.exp().mul(lpK.sub(klRef)).sum(1); // [K]
+      total = total.add(klEach.mul(wK).sum().mul(hp.kl_factor));
+    }
+    total = total.add(decay);
+    const prob = nllEach.neg().exp().mul(wR).sum();
+    return { total: total as tf.Scalar, parts: tf.stack([total, prob]) };
   };
   const losses: number[] = [];
   let pNew = 0;
@@ -166,6 +184,6 @@ export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimise
   } finally {
     optimizer.dispose();
     blocks.dispose();
-    tf.dispose([delta, sel, resid0, tgtOneHot, klRef]);
+    tf.dispose([delta, sel, resid0, tgtOneHot, wR, wK, ...(klRef ? [klRef] : [])]);
   }
 }

@@ -16,7 +16,7 @@
 import { matchSpans } from "../model/token-match";
 import { now } from "../util/clock";
 import type { TextTokenizer } from "../util/tokenizer";
-import { baseOf, type ModelLike, viewOf } from "./apply";
+import { baseOf, type ModelLike } from "./apply";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { contextTemplates } from "./context";
 import { checkRequests } from "./memit-params";
@@ -114,7 +114,7 @@ async function learnRequest(
     const { batch } = found;
     const e = await embeddings(model, key);
     const opt = await optimiseSwea({
-      view: viewOf(model, batch.padded.lengths),
+      model,
       batch,
       keys: [key],
       e0: e,
