@@ -9,7 +9,6 @@
  * (lib/interp runTrace on wasm), with and without a ROME update.
  */
 import "../lib/model/backends-node";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -23,13 +22,10 @@ import type { TraceKind } from "../lib/interp/spec";
 import { runTrace } from "../lib/interp/trace";
 import { selectBackend } from "../lib/model/backend";
 import { familyEdit, goldens, maxAbsGrid } from "./helpers/family-edits";
+import { hasTorch, TorchScripts } from "./helpers/torch-scripts";
 import { workLimit } from "./helpers/work-budget";
 import { loadEngine } from "./interp-helpers";
 
-const TORCH_PY = "/usr/bin/python3";
-const hasTorch =
-  existsSync(TORCH_PY) &&
-  spawnSync(TORCH_PY, ["-c", "import torch"], { encoding: "utf8" }).status === 0;
 const FAMILIES = path.resolve(__dirname, "fixtures", "families");
 const tmp = mkdtempSync(path.join(tmpdir(), "causeway-py-families-"));
 /** One torch run of a generated script on a 2-layer fixture (torch's import dominates). */
@@ -56,16 +52,16 @@ function input(model: string, extra: Partial<PythonTraceInput> = {}): PythonTrac
   };
 }
 
-function runScript(name: string, script: string, args: string[]): unknown {
+const torch = new TorchScripts();
+afterAll(() => torch.close());
+
+async function runScript(name: string, script: string, args: string[]): Promise<unknown> {
   const file = path.join(tmp, `${name}.py`);
   const out = path.join(tmp, `${name}.json`);
   writeFileSync(file, script);
-  const r = spawnSync(TORCH_PY, [file, "--device", "cpu", "--out", out, ...args], {
-    encoding: "utf8",
-    timeout: SCRIPT_MS,
-  });
-  const why = r.error ? `${r.error.message} (limit ${SCRIPT_MS} ms, CAUSEWAY_TEST_TIME_SCALE)` : "";
-  expect(r.status, why || r.stderr).toBe(0);
+  const r = await torch.run(file, ["--device", "cpu", "--out", out, ...args], SCRIPT_MS);
+  const why = r.status === null ? " (CAUSEWAY_TEST_TIME_SCALE raises the limit)" : "";
+  expect(r.status, r.output + why).toBe(0);
   return JSON.parse(readFileSync(out, "utf8"));
 }
 
@@ -74,12 +70,16 @@ describe.skipIf(!hasTorch)(
   () => {
     it.each(fixtures)(
       "%s: the script's forward with a ROME update gives the reference's logits",
-      (name, fx) => {
+      async (name, fx) => {
         const rome = fx.cases.find((c) => c.name === "rome")!;
         const script = pythonScript(
           input(path.join(FAMILIES, name), { edits: [familyEdit(rome)] }),
         );
-        const got = runScript(`${name}-rome`, script, ["--logits", "--dtype", "float64"]) as {
+        const got = (await runScript(`${name}-rome`, script, [
+          "--logits",
+          "--dtype",
+          "float64",
+        ])) as {
           logits: number[][];
         };
         const d = maxAbsGrid(got.logits, rome.logits);
@@ -95,7 +95,7 @@ describe.skipIf(!hasTorch)(
 
     it(
       "traces a family checkpoint: high score = the reference's probability of the answer",
-      () => {
+      async () => {
         const name = "pythia-parallel-f16";
         const plain = goldens.fixtures[name].plain;
         const last = plain[plain.length - 1];
@@ -104,7 +104,7 @@ describe.skipIf(!hasTorch)(
         const script = pythonScript(
           input(path.join(FAMILIES, name), { targetIds: [target], kinds: ["hidden", "mlp"] }),
         );
-        const res = runScript(`${name}-trace`, script, []) as {
+        const res = (await runScript(`${name}-trace`, script, [])) as {
           kind: string;
           high_score: number;
           low_score: number;
@@ -171,7 +171,7 @@ describe.skipIf(!hasTorch || !hasLlama)("export to Python on tiny-facts-llama", 
         edits,
       }),
     );
-    const py = runScript(name, script, []) as {
+    const py = (await runScript(name, script, [])) as {
       kind: string;
       scores: number[][];
       low_score: number;

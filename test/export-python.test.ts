@@ -25,13 +25,10 @@ import { GaussianRng } from "../lib/interp/rng";
 import type { TraceKind } from "../lib/interp/spec";
 import { runTrace } from "../lib/interp/trace";
 import { selectBackend } from "../lib/model/backend";
+import { hasTorch, TORCH_PY, TorchScripts } from "./helpers/torch-scripts";
 import { workLimit } from "./helpers/work-budget";
 import { BUNDLED_DIR, loadEngine } from "./interp-helpers";
 
-const TORCH_PY = "/usr/bin/python3";
-const hasTorch =
-  existsSync(TORCH_PY) &&
-  spawnSync(TORCH_PY, ["-c", "import torch"], { encoding: "utf8" }).status === 0;
 const compilePy = ["python3", TORCH_PY].find(
   (p) => spawnSync(p, ["-c", "pass"], { encoding: "utf8" }).status === 0,
 );
@@ -56,8 +53,17 @@ function maxAbs(a: number[][], b: number[][]): number {
   return m;
 }
 
-/** The app's trace of every kind and the script input describing it. */
-async function appTrace(edits: Edit[]) {
+type AppTrace = Awaited<ReturnType<typeof traceOf>>;
+let plainTrace: Promise<AppTrace> | undefined;
+
+/** The app's trace of every kind and the script input describing it (unedited: once a file). */
+function appTrace(edits: Edit[]): Promise<AppTrace> {
+  if (edits.length > 0) return traceOf(edits);
+  plainTrace ??= traceOf([]);
+  return plainTrace;
+}
+
+async function traceOf(edits: Edit[]) {
   const ids = engine.tokenizer.encode(fact.prompt);
   const host =
     edits.length > 0 ? { model: applyEdits(engine.model, edits).view(ids.length) } : engine;
@@ -95,16 +101,15 @@ async function appTrace(edits: Edit[]) {
   return { results, input };
 }
 
-function runScript(name: string, script: string) {
+const torch = new TorchScripts();
+
+async function runScript(name: string, script: string) {
   const file = path.join(tmp, `${name}.py`);
   const out = path.join(tmp, `${name}.json`);
   writeFileSync(file, script);
-  const r = spawnSync(TORCH_PY, [file, "--device", "cpu", "--out", out], {
-    encoding: "utf8",
-    timeout: SCRIPT_MS,
-  });
-  const why = r.error ? `${r.error.message} (limit ${SCRIPT_MS} ms, CAUSEWAY_TEST_TIME_SCALE)` : "";
-  expect(r.status, why || r.stderr).toBe(0);
+  const r = await torch.run(file, ["--device", "cpu", "--out", out], SCRIPT_MS);
+  const why = r.status === null ? " (CAUSEWAY_TEST_TIME_SCALE raises the limit)" : "";
+  expect(r.status, r.output + why).toBe(0);
   return JSON.parse(readFileSync(out, "utf8")) as {
     kind: TraceKind;
     scores: number[][];
@@ -118,7 +123,10 @@ describe.skipIf(!present)("export to Python", () => {
     await selectBackend(["wasm"]);
     engine = await loadEngine(BUNDLED_DIR);
   });
-  afterAll(() => engine?.dispose());
+  afterAll(() => {
+    engine?.dispose();
+    torch.close();
+  });
 
   it(`the script compiles (${compilePy ? `${compilePy} -m py_compile` : "SKIPPED: no python3"})`, async () => {
     if (!compilePy) return;
@@ -164,7 +172,7 @@ describe.skipIf(!present)("export to Python", () => {
     `runs on the bundled model and matches the app's trace (${hasTorch ? "torch at /usr/bin/python3" : "SKIPPED: /usr/bin/python3 has no torch"})`,
     async () => {
       const { results, input } = await appTrace([]);
-      const py = runScript("plain", pythonScript(input));
+      const py = await runScript("plain", pythonScript(input));
       const diffs = results.map((r, i) => maxAbs(py[i].scores, r.scores));
       console.log(
         `python vs app (wasm), max |Δ| per kind: ${diffs.map((d) => d.toExponential(2)).join(", ")}`,
@@ -198,7 +206,7 @@ describe.skipIf(!present)("export to Python", () => {
       const { results: plain } = await appTrace([]);
       // the update changes the numbers, so matching below is not matching the unedited model
       expect(Math.abs(results[0].high - plain[0].high)).toBeGreaterThan(1e-3);
-      const py = runScript("rome", pythonScript(input));
+      const py = await runScript("rome", pythonScript(input));
       const diffs = results.map((r, i) => maxAbs(py[i].scores, r.scores));
       console.log(
         `python vs app with ROME update, max |Δ| per kind: ${diffs.map((d) => d.toExponential(2)).join(", ")}`,
