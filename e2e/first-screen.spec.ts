@@ -107,7 +107,8 @@ test("on a software GPU (SwiftShader) it picks WASM by itself and says why", asy
   expect(await badge.getAttribute("title")).toMatch(/WASM ×\d+ skipped: model too narrow/);
 });
 
-test("?backend=wasm runs tfjs-wasm's threaded build (COOP/COEP) with the same predictions", async () => {
+test("?backend=wasm runs tfjs-wasm's threaded build (COOP/COEP) with the same predictions; a failed thread stops the worker, which restarts", async () => {
+  test.setTimeout(180_000); // only catches a hang: the trace's first row on a busy machine
   const prompt = await page.getByTestId("prompt-input").inputValue();
   const single = await shownPredictions(page, prompt); // this page: one thread
   const other = await browser.newPage();
@@ -122,6 +123,39 @@ test("?backend=wasm runs tfjs-wasm's threaded build (COOP/COEP) with the same pr
     expect(threaded.map((t) => t.id)).toEqual(single.map((t) => t.id));
     for (let i = 0; i < threaded.length; i++)
       expect(Math.abs(threaded[i].prob - single[i].prob)).toBeLessThan(1e-6);
+
+    // A pthread that fails (issue 12) reports on the worker's failure channel while a trace
+    // runs: the page stops the worker, fails the trace, says so and offers a restart
+    // (single-threaded); the rows on screen stay. 200 samples: still running on any machine.
+    await other.getByTestId("trace-samples").fill("200");
+    await other.getByTestId("run-trace").click();
+    const hidden = other.getByTestId("heatmap-hidden");
+    await expect
+      .poll(async () => Number(await hidden.getAttribute("data-filled")), { timeout: 120_000 })
+      .toBeGreaterThan(0);
+    const pthreads = other.workers().filter((w) => w.url().startsWith("blob:"));
+    expect(pthreads.length).toBeGreaterThan(0);
+    // an uncaught error in a pthread (one that is not blocked in a wait runs it; the others
+    // end with the worker)
+    const trap = () =>
+      void setTimeout(() => {
+        throw new Error("a test trap");
+      });
+    void Promise.any(pthreads.map((w) => w.evaluate(trap))).catch(() => {});
+    await expect(other.getByTestId("worker-stopped")).toHaveText(
+      "The model worker stopped: a thread of the WASM backend failed (Error: a test trap)",
+    );
+    const status = other.getByTestId("run-status-trace");
+    await expect(status).toHaveAttribute("data-status", "error");
+    await expect(status).toHaveAttribute("data-code", "worker_failed");
+    const filled = await hidden.getAttribute("data-filled");
+    expect(Number(filled)).toBeGreaterThan(0);
+    await other.getByTestId("worker-restart").click();
+    await expect(other.getByTestId("load-status")).toHaveAttribute("data-status", "ready");
+    await expect(other.getByTestId("backend-name")).toHaveText("WASM");
+    await expect(hidden).toHaveAttribute("data-filled", filled ?? "");
+    const restarted = await shownPredictions(other, prompt);
+    expect(restarted.map((t) => t.id)).toEqual(single.map((t) => t.id));
   } finally {
     await other.close();
   }
