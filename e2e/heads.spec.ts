@@ -160,7 +160,7 @@ test("every head drawn, the CLI's numbers, hover, pins, selection, export", asyn
 
   await page.getByTestId("share-button").click();
   link = await page.getByTestId("share-link").inputValue();
-  expect(link).toContain("#v1.");
+  expect(link).toContain("#v2.");
   await ctx.close();
 });
 

@@ -160,7 +160,7 @@ test("the hub model's trace, shared as a link, recomputes to the same grid in a 
   expect(hubGrid.length, "needs the trace of the test before").toBe(11);
   await page.getByTestId("share-button").click();
   const link = await page.getByTestId("share-link").inputValue();
-  expect(link).toContain("#v1.");
+  expect(link).toContain("#v2.");
   // A fresh profile: no cache, no remembered endpoint. The link itself names the stand-in.
   const fresh = await browser.newContext();
   const other = await fresh.newPage();

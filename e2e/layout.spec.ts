@@ -74,7 +74,7 @@ test("a share link reopens the tab it was made on, even while it recomputes the 
   await expect(page.getByTestId("tab-patch")).toHaveAttribute("aria-selected", "true");
   await page.getByTestId("share-button").click();
   const link = await page.getByTestId("share-link").inputValue();
-  expect(link).toContain("#v1.");
+  expect(link).toContain("#v2.");
   await ctx.close();
 
   const other = await browser.newContext();

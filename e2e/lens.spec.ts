@@ -89,7 +89,7 @@ test("logit lens: the CLI's numbers; a cell click opens ROME at that layer and t
 
   await page.getByTestId("share-button").click();
   link = await page.getByTestId("share-link").inputValue();
-  expect(link).toContain("#v1.");
+  expect(link).toContain("#v2.");
 });
 
 test("DLA: the terms sum to the logit difference; a head click opens the head form", async ({

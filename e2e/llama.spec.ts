@@ -158,7 +158,7 @@ test("tiny-facts-llama: trace → MLP cell → ROME → re-trace differs → lin
   // 5. the link reopens elsewhere: the same model, the edit carried, the same map recomputed
   await page.getByTestId("share-button").click();
   const link = await page.getByTestId("share-link").inputValue();
-  expect(link).toContain("#v1.");
+  expect(link).toContain("#v2.");
   await ctx.close();
   const fresh = await browser.newContext();
   const other = await fresh.newPage();

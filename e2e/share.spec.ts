@@ -56,7 +56,7 @@ test("a trace's link opens elsewhere with the same grid, recomputed = carried", 
   const field = page.getByTestId("share-link");
   await expect(field).toBeVisible();
   link = await field.inputValue();
-  expect(link).toContain("#v1.");
+  expect(link).toContain("#v2.");
   await expect(page.getByTestId("share-link-note")).toContainText(`${link.length} characters`);
   console.log(`share link of a 1-kind trace with its grid: ${link.length} characters`);
 
@@ -83,7 +83,7 @@ test("a trace's link opens elsewhere with the same grid, recomputed = carried", 
 
   // the session changes: the link, its "copied" and the address bar's hash no longer hold
   await expect(page.getByTestId("share-link-note")).toBeVisible();
-  expect(await page.evaluate(() => window.location.hash)).toContain("#v1.");
+  expect(await page.evaluate(() => window.location.hash)).toContain("#v2.");
   await page.getByTestId("trace-target").fill(" Belkor");
   await expect(page.getByTestId("share-link-stale")).toBeVisible();
   await expect(page.getByTestId("share-link")).toHaveCount(0);
@@ -118,7 +118,7 @@ test("a trace's link opens elsewhere with the same grid, recomputed = carried", 
 test("a tampered link shows the error and leaves the default session", async ({ browser }) => {
   test.setTimeout(180_000);
   expect(link, "needs the first test's link").not.toBe("");
-  const i = link.indexOf("#v1.") + 10;
+  const i = link.indexOf("#v2.") + 10;
   const tampered = link.slice(0, i) + (link[i] === "A" ? "B" : "A") + link.slice(i + 1);
   const ctx = await browser.newContext();
   const plain = await ctx.newPage();
@@ -140,7 +140,7 @@ test("a tampered link shows the error and leaves the default session", async ({ 
     "0",
   );
 
-  await page.goto(link.replace("#v1.", "#v7."));
+  await page.goto(link.replace("#v2.", "#v7."));
   await expect(page.getByTestId("share-error")).toHaveAttribute("data-code", "unknown_version");
   await ctx.close();
 });

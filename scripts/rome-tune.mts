@@ -13,6 +13,8 @@
  *
  *   npx tsx scripts/rome-tune.mts <cases: 50:100 | 61,87,96> '<ROME params JSON, "layer" allowed>' […]
  *   nice -n 10 npx tsx scripts/rome-tune.mts 50:100 '{}' '{"update_key": "mean"}' '{"lr": 1}'
+ * '{}' is today's defaults (since session 8 `preserve` 10, `preserve_cost` 2); ROME's own C is
+ * '{"preserve": 0, "preserve_cost": 0}' (the defaults of the runs before session 8).
  */
 import "../lib/model/backends-node.ts";
 import { applyEdits } from "../lib/edit/apply.ts";

@@ -350,7 +350,7 @@ describe("files", () => {
         },
       ]),
     ).toThrow(/exactly one of site.heads and site.top_k/);
-    expect(() => parseEditFile({ version: 2, edits: [] })).toThrow(/version 2/);
+    expect(() => parseEditFile({ version: 3, edits: [] })).toThrow(/version 3/);
     expect(() =>
       applyEdits(model, [
         { kind: "head_scale", site: { layer: 9, head: 0 }, params: { scale: 2 } },

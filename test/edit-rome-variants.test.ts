@@ -115,6 +115,7 @@ describe("ROME's δ and direction, with delta_at and preserve, against the torch
           update_key: c.update_key,
           delta_at: c.delta_at,
           preserve: c.preserve,
+          preserve_cost: 0, // λ as given, as the reference (κ: edit-rome-preserve-cost.test.ts)
           context: CONTEXT,
         },
       };

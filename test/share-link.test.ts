@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Edit } from "../lib/edit/types";
+import { romeParams } from "../lib/edit/rome";
+import { ROME_V1_PARAMS } from "../lib/edit/rome-legacy";
+import { type Edit, isLearned, type RomeEdit } from "../lib/edit/types";
 import { RECEIVER_INPUTS } from "../lib/interp/path-patch";
 import { TRACE_KINDS } from "../lib/interp/spec";
 import { DEFAULT_GENERATION, GENERATE_PARAMS } from "../lib/params/table";
@@ -16,6 +18,7 @@ import { deflate } from "../lib/share/compress";
 import { ShareError } from "../lib/share/errors";
 import { roundF16 } from "../lib/share/f16";
 import { FIELDS } from "../lib/share/fields";
+import { readSessionFile } from "../lib/share/file";
 import {
   decodeSession,
   encodeSession,
@@ -23,6 +26,7 @@ import {
   MAX_PAYLOAD_BYTES,
   toPayload,
 } from "../lib/share/link";
+import { LINK_VERSION, MIGRATIONS } from "../lib/share/migrate";
 import { DEFAULT_SESSION, type SharedSession } from "../lib/share/session";
 import { HEAD_SORT_KEYS } from "../lib/store/heads-slice";
 import { POSITION_SITES } from "../lib/store/positions-slice";
@@ -213,7 +217,7 @@ describe("session link", () => {
     await fc.assert(
       fc.asyncProperty(sessionArb, async (s) => {
         const { hash, dropped } = await encodeSession(s);
-        expect(hash.startsWith("#v1.")).toBe(true);
+        expect(hash.startsWith(`#v${LINK_VERSION}.`)).toBe(true);
         expect(dropped).toEqual([]);
         // structuredClone: fast-check may build null-prototype objects
         const expected = structuredClone(s);
@@ -277,9 +281,9 @@ describe("session link", () => {
   it("refuses other formats, unknown versions and oversized links", async () => {
     expect((await shareError(decodeSession("#hello"))).code).toBe("bad_link");
     expect((await shareError(decodeSession("#v1.a*b"))).code).toBe("bad_link");
-    const v2 = await shareError(decodeSession("#v2.AAAA"));
-    expect(v2.code).toBe("unknown_version");
-    expect(v2.message).toMatch(/v2/);
+    const next = await shareError(decodeSession(`#v${LINK_VERSION + 1}.AAAA`));
+    expect(next.code).toBe("unknown_version");
+    expect(next.message).toContain(`v${LINK_VERSION + 1}`);
     const long = `#v1.${"A".repeat(MAX_LINK_CHARS)}`;
     expect((await shareError(decodeSession(long))).code).toBe("too_long");
   });
@@ -362,7 +366,9 @@ describe("v1 fixture", () => {
     const got = JSON.parse(
       JSON.stringify(await decodeSession(hash), (_k, v) => (Number.isNaN(v) ? "NaN" : v)),
     );
-    // fields added since (the generation settings, the results tab) read as their defaults
+    // fields added since (the generation settings, the results tab) read as their defaults;
+    // the ROME edit of v1 without preserve / preserve_cost meant ROME's C (v2 migration)
+    want.edits[1].params = { ...want.edits[1].params, ...ROME_V1_PARAMS };
     expect(got).toEqual({
       ...want,
       generation: DEFAULT_GENERATION,
@@ -371,6 +377,83 @@ describe("v1 fixture", () => {
       readouts: null,
       patching: null,
     });
+  });
+});
+
+describe("ROME's preserve defaults: v1 links and session files keep their meaning", () => {
+  const dir = path.join(ROOT, "test/fixtures/share");
+  const fixture = (name: string) => readFileSync(path.join(dir, name), "utf8");
+  const romeOf = (s: SharedSession) => s.edits.filter((e): e is RomeEdit => e.kind === "rome");
+  const resolved = (e: RomeEdit) => {
+    const p = romeParams(e.params);
+    return { preserve: p.preserve, preserve_cost: p.preserve_cost };
+  };
+
+  it("a v1 link's ROME edits read preserve 0 where absent; a chosen value and learned u, v stay", async () => {
+    const hash = fixture("v1-rome.txt").trim();
+    expect(hash.startsWith("#v1.")).toBe(true);
+    const want = JSON.parse(fixture("v1-rome.json")) as SharedSession;
+    const got = await decodeSession(hash);
+    const [recipe, chosen, learned] = romeOf(got);
+    expect(recipe.params).toEqual({ ...romeOf(want)[0].params, preserve: 0, preserve_cost: 0 });
+    expect(resolved(recipe)).toEqual({ preserve: 0, preserve_cost: 0 });
+    expect(chosen.params.preserve).toBe(3); // as written, not the v1 default
+    expect(chosen.params.preserve_cost).toBe(0);
+    expect(learned.learned).toEqual(romeOf(want)[2].learned); // not relearned: still learned
+    expect(isLearned(learned)).toBe(true);
+    // everything but the ROME params as the session was made
+    const strip = (s: SharedSession) => ({
+      ...s,
+      edits: s.edits.map((e) => (e.kind === "rome" ? { ...e, params: {} } : e)),
+    });
+    expect(strip(got)).toEqual(strip({ ...DEFAULT_SESSION, ...want }));
+  });
+
+  it("a v1 session file reads the same", () => {
+    const s = readSessionFile(fixture("v1-rome-session.json"));
+    expect(romeOf(s).map(resolved)).toEqual([
+      { preserve: 0, preserve_cost: 0 },
+      { preserve: 3, preserve_cost: 0 },
+      { preserve: 0, preserve_cost: 0 },
+    ]);
+  });
+
+  it("a v2 link (and a new edit) means the tuned default, preserve 10 bounded by 2", async () => {
+    const hash = fixture("v2-rome.txt").trim();
+    expect(hash.startsWith(`#v${LINK_VERSION}.`)).toBe(true);
+    const got = await decodeSession(hash);
+    expect(got).toEqual(JSON.parse(fixture("v2-rome.json")));
+    expect(romeOf(got).map(resolved)).toEqual([
+      { preserve: 10, preserve_cost: 2 },
+      { preserve: 3, preserve_cost: 2 },
+      { preserve: 10, preserve_cost: 2 },
+    ]);
+    expect(readSessionFile(fixture("v2-rome-session.json"))).toEqual(got);
+    // a ROME edit made now travels without the params and still means 10 / 2
+    const made = {
+      kind: "rome",
+      site: {},
+      params: { prompt: "{} is", subject: "a", target_new: "b" },
+    };
+    const back = romeOf(
+      await decodeSession((await encodeSession({ ...sample, edits: [made as Edit] })).hash),
+    );
+    expect(back[0].params).toEqual(made.params);
+    expect(resolved(back[0])).toEqual({ preserve: 10, preserve_cost: 2 });
+  });
+
+  it("the v1 → v2 step leaves what is not a ROME edit, or not a session, to the readers", async () => {
+    const step = MIGRATIONS[1];
+    const odd = [null, 3, "x", [], { kind: "rome" }, { kind: "rome", params: [1] }];
+    expect(step({ e: odd })).toEqual({ e: odd });
+    expect(step({ p: "x" })).toEqual({ p: "x" });
+    const v1 = async (payload: unknown) =>
+      decodeSession(
+        `#v1.${toBase64url(await deflate(new TextEncoder().encode(JSON.stringify(payload))))}`,
+      );
+    await expect(v1({ e: "not a list" })).rejects.toMatchObject({ code: "bad_field" });
+    await expect(v1([{ e: [] }])).rejects.toMatchObject({ code: "bad_field" });
+    await expect(v1(5)).rejects.toMatchObject({ code: "bad_field" });
   });
 });
 

@@ -6,6 +6,7 @@
  * model's general text (optionally with the known facts), shrunk toward the identity by γ.
  */
 import { useState } from "react";
+import { ROME_DEFAULTS } from "@/lib/edit/rome-defaults";
 import type { CovSource } from "@/lib/edit/types";
 import { EDIT_PARAMS } from "@/lib/params/table";
 import { NumberField } from "../NumberField";
@@ -35,11 +36,10 @@ export function RomeForm({ site, prompt, subject, onAdd, onCancel }: EditFormPro
     subject: subject ?? "",
     targetNew: "",
     layer: site.layer ?? 0,
-    // lib/edit/rome.ts ROME_DEFAULTS (not imported: it would pull tfjs into the page bundle)
-    // (identity when the model has no dataset.json to estimate C from)
+    // ROME's defaults (identity when the model has no dataset.json to estimate C from)
     cov: defaultCov(datasetAvailability(source)),
-    shrinkage: 0.01,
-    steps: 40,
+    shrinkage: ROME_DEFAULTS.shrinkage,
+    steps: ROME_DEFAULTS.steps,
   });
   const [error, setError] = useState<string | null>(null);
   const set = (p: Partial<RomeDraft>) => setD((x) => ({ ...x, ...p }));

@@ -23,9 +23,11 @@ import {
   parseEdit,
   type RomeEdit,
 } from "../edit";
+import { CONTEXT_DEFAULTS } from "../edit/context";
 import { type EvalCase, type Suite, suiteCases } from "../edit/eval-cases";
 import { METHOD_NAMES, parseMethods } from "../edit/eval-methods";
 import { type CurvePoint, type EditRunResult, runEditEval, uneditedScores } from "../edit/eval-run";
+import { ROME_DEFAULTS } from "../edit/rome-defaults";
 import type { Engine } from "../engine";
 import { type CurveRun, curveCsv, EDIT_SCORE_COLUMNS } from "../export/edit-curve";
 import { EDIT_PARAMS, EDIT_RUN_PARAMS } from "../params/table";
@@ -55,7 +57,7 @@ export const EVAL_FLAGS = {
   layers: { type: "string" },
 } as const;
 
-export const EVAL_USAGE = `(--counterfact N|A:B | --zsre N|A:B) [--method ${METHOD_NAMES.join("|")} | --compare m1,m2,…] [--batch 1] [--sequential] [--csv FILE] [--no-fluency] [--layer L] [--steps 40] [--cov identity|general_text|general_text+facts] [--shrinkage 0.01] [--update-key bare|mean] [--prefixes 5] [--texts 100] [--params JSON] [--hparams JSON] [--layers 0,1,2]`;
+export const EVAL_USAGE = `(--counterfact N|A:B | --zsre N|A:B) [--method ${METHOD_NAMES.join("|")} | --compare m1,m2,…] [--batch 1] [--sequential] [--csv FILE] [--no-fluency] [--layer L] [--steps ${ROME_DEFAULTS.steps}] [--cov identity|general_text|general_text+facts] [--shrinkage ${ROME_DEFAULTS.shrinkage}] [--update-key bare|mean] [--prefixes ${CONTEXT_DEFAULTS.per_length}] [--texts ${EDIT_RUN_PARAMS.texts.default}] [--params JSON] [--hparams JSON] [--layers 0,1,2]`;
 
 /** A flag holding a JSON object, or undefined when absent. */
 function jsonObject(flags: Flags, name: string): Record<string, unknown> | undefined {

@@ -1,13 +1,16 @@
 /**
- * Reading and writing edit files (docs/edits.md): `{version: 1, model?, edits: [...]}` or a bare
- * list of edits. Parsing checks the structure and types of every field, with the edit's index
- * in each message, and every count and scale against its documented range (lib/edit/bounds.ts);
- * sizes against a model are checked by lib/edit/plan.ts checkEdit.
+ * Reading and writing edit files (docs/edits.md): `{version: 2, model?, edits: [...]}` or a bare
+ * list of edits. A file of version 1 or without a version (a bare list too: files older than
+ * version 2) is read as v1: its ROME edits keep the defaults of then (lib/edit/rome-legacy.ts).
+ * Parsing checks the structure and types of every field, with the edit's index in each message,
+ * and every count and scale against its documented range (lib/edit/bounds.ts); sizes against a
+ * model are checked by lib/edit/plan.ts checkEdit.
  * serializeEdits is JSON.stringify of the same object, so write → read gives the edits back.
  */
 import { EDIT_BOUNDS } from "./bounds";
 import { Checker, isObj } from "./parse-checker";
 import { KIND_CHECKS } from "./parse-kinds";
+import { romeEditFromV1 } from "./rome-legacy";
 import { EDIT_FORMAT_VERSION, EDIT_KINDS, type Edit, EditError, type EditFile } from "./types";
 
 /** Checks one edit's structure and bounds; returns it typed (the object itself, not a copy). */
@@ -43,18 +46,19 @@ export function checkStackSize(n: number): void {
 
 /** Parses an edit file's JSON (an object with `edits`, or a bare list). */
 export function parseEditFile(json: unknown): EditFile {
-  const raw = Array.isArray(json) ? { version: EDIT_FORMAT_VERSION, edits: json } : json;
+  const raw = Array.isArray(json) ? { edits: json } : json;
   if (!isObj(raw) || !Array.isArray(raw.edits)) {
     throw new EditError(
       "bad_edit",
-      "an edit file is {version: 1, edits: [...]} or a list of edits",
+      `an edit file is {version: ${EDIT_FORMAT_VERSION}, edits: [...]} or a list of edits`,
     );
   }
-  const version = raw.version ?? EDIT_FORMAT_VERSION;
-  if (version !== EDIT_FORMAT_VERSION) {
+  // no version: written before versions mattered, so v1 (a new file says version 2)
+  const version = raw.version ?? 1;
+  if (version !== 1 && version !== EDIT_FORMAT_VERSION) {
     throw new EditError(
       "bad_edit",
-      `edit file version ${String(version)} is not supported (this reads ${EDIT_FORMAT_VERSION})`,
+      `edit file version ${String(version)} is not supported (this reads 1 and ${EDIT_FORMAT_VERSION})`,
     );
   }
   if (raw.model !== undefined && typeof raw.model !== "string") {
@@ -64,7 +68,7 @@ export function parseEditFile(json: unknown): EditFile {
   return {
     version: EDIT_FORMAT_VERSION,
     ...(raw.model !== undefined ? { model: raw.model as string } : {}),
-    edits: raw.edits.map((e, i) => parseEdit(e, i)),
+    edits: raw.edits.map((e, i) => parseEdit(version === 1 ? romeEditFromV1(e) : e, i)),
   };
 }
 

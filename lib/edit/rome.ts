@@ -15,8 +15,8 @@
  *              ‖δ‖ is clamped to 4‖v₀‖ after every step; the loop stops when the loss is below
  *              0.05 (checked before a step, as ROME does; its last iteration takes no step)
  *   u          C⁻¹k* / ‖C⁻¹k*‖ with C = I or the shrunk second moment (lib/edit/cov.ts); with
- *              preserve λ > 0 (off by default, as ROME) the prompts' own other keys are added
- *              to C (lib/edit/rome-preserve.ts)
+ *              preserve λ > 0 (default 10, bounded by preserve_cost 2; ROME: 0) the prompts'
+ *              own other keys are added to C (lib/edit/rome-preserve.ts)
  *   ΔW         u vᵀ,  v = (v* − (k W + b)) / (uᵀk),  so that k W′ + b = v*
  *              k: the bare prompt's key (ROME's code, update_key "bare") or k* (the paper,
  *              "mean"). Keys k′ with uᵀk′ = 0, i.e. (C⁻¹k*)ᵀk′ = 0, are left unchanged.
@@ -41,11 +41,11 @@ import { CONTEXT_DEFAULTS } from "./context";
 import { type SecondMoment, secondMoment, solveShrunk } from "./cov";
 import type { EditDataset } from "./dataset";
 import { dot, norm } from "./linalg";
+import { ROME_DEFAULTS } from "./rome-defaults";
 import { optimiseDelta, romeBatch } from "./rome-delta";
 import { solvePreserving } from "./rome-preserve";
 import {
   type CovSource,
-  type DeltaAt,
   EditError,
   type RomeEdit,
   type RomeInfo,
@@ -53,38 +53,8 @@ import {
   type RomeParams,
 } from "./types";
 
-/**
- * ROME's hyperparameters (kmeng01/rome, GPT-2 XL) except three, chosen by measurement on the
- * bundled model over 50 CounterFact cases (docs/edits.md, "ROME on the bundled model"):
- *   steps 40 (ROME 20): with 20 steps every efficacy failure is a case still descending
- *     (efficacy 0.86); 40 steps reach 0.96–0.98;
- *   cov "general_text+facts" (ROME: Wikipedia): the model's general text alone lacks the entity
- *     names that Wikipedia is full of, and the edit leaks onto other subjects (neighbourhood
- *     0.79 against 0.95);
- * and two options that stay off (ROME's own behaviour), measured on the development cases 50–99
- * and held-out 100–149 (docs/edits.md, "ROME on cases nobody tuned on"):
- *   preserve (λ > 0 adds the prompts' other keys to C): λ 10 lifts held-out efficacy 0.88 → 0.92
- *     but raises the general-text loss 4.5% on average (ratio 1.045 against ROME's 1.0004) and
- *     lowers neighbourhood 0.963 → 0.939, so it is not the default;
- *   delta_at "footprint" loses cases δ reached before;
- *   preserve_cost (κ > 0 lowers λ until ΔW's write on C's corpus is ≤ κ × ROME's; session 7):
- *     bounds preserve's price by construction, not yet measured on the development cases.
- */
-export const ROME_DEFAULTS = {
-  steps: 40,
-  lr: 0.5,
-  kl_weight: 0.0625,
-  kl_prompts: ["{} is a"],
-  weight_decay: 0.5,
-  clamp: 4,
-  early_stop: 0.05,
-  cov: "general_text+facts" as CovSource,
-  shrinkage: 0.01,
-  update_key: "bare" as "bare" | "mean",
-  delta_at: "subject" as DeltaAt,
-  preserve: 0,
-  preserve_cost: 0,
-};
+/** ROME's defaults: lib/edit/rome-defaults.ts says what was measured, and on which split. */
+export { ROME_DEFAULTS };
 
 /**
  * The layer ROME edits when the edit names none. For the bundled 6-layer model the MLP causal

@@ -20,7 +20,8 @@ export * from "./swea-types";
 export * from "./types-batch";
 export * from "./types-trained";
 
-export const EDIT_FORMAT_VERSION = 1;
+/** 2 since ROME's preserve defaults changed (v1 files are read too: lib/edit/rome-legacy.ts). */
+export const EDIT_FORMAT_VERSION = 2;
 
 export const EDIT_KINDS = [
   "rome",
@@ -141,12 +142,13 @@ export interface RomeParams {
   delta_at?: DeltaAt;
   /**
    * λ ≥ 0: the prompts' own other keys added to C, w = (C + (λ/n)·Σ k_o k_oᵀ)⁻¹k*, so that the
-   * update writes little at the subject's other tokens (lib/edit/rome-preserve.ts; ROME: 0).
+   * update writes little at the subject's other tokens (lib/edit/rome-preserve.ts; default 10,
+   * ROME: 0; absent in a v1 edit: 0, lib/edit/rome-legacy.ts).
    */
   preserve?: number;
   /**
    * κ > 0: preserve's λ is lowered until the update's mean square write on C's corpus is at most
-   * κ times ROME's (lib/edit/rome-preserve.ts); 0: λ as given.
+   * κ times ROME's (lib/edit/rome-preserve.ts); 0: λ as given. Default 2 (v1 edits: 0).
    */
   preserve_cost?: number;
   /** The CounterFact case this edit comes from (evaluation reads its prompts). */
@@ -279,7 +281,7 @@ export type Edit =
   | AlphaEditEdit
   | PmetEdit;
 
-/** An edit file: `{version: 1, model?: name, edits: [...]}` (a bare array is accepted too). */
+/** An edit file: `{version: 2, model?: name, edits: [...]}` (a bare array is accepted too). */
 export interface EditFile {
   version: number;
   model?: string;

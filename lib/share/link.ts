@@ -1,5 +1,5 @@
 /**
- * A session as a URL fragment:  #v1.<base64url(zlib(JSON payload))>
+ * A session as a URL fragment:  #v<version>.<base64url(zlib(JSON payload))> (./migrate.ts)
  * The payload is {key: value} for each field of ./fields.ts that differs from its default.
  *
  * Caps: a link longer than MAX_LINK_CHARS is refused on both sides (encoding first drops the
@@ -62,7 +62,7 @@ export interface EncodedLink {
   dropped: ("trace" | "learned")[];
 }
 
-/** The fragment ("#v1.…") of a session, within MAX_LINK_CHARS. */
+/** The fragment ("#v2.…") of a session, within MAX_LINK_CHARS. */
 export async function encodeSession(session: SharedSession): Promise<EncodedLink> {
   const payload = toPayload(session);
   let hash = await encodePayload(payload);
@@ -96,7 +96,8 @@ export async function decodeSession(fragment: string): Promise<SharedSession> {
     );
   }
   const m = /^v(\d{1,6})\.(.*)$/s.exec(h);
-  if (!m) throw new ShareError("bad_link", "This is not a Causeway session link (#v1.…).");
+  if (!m)
+    throw new ShareError("bad_link", `This is not a Causeway session link (#v${LINK_VERSION}.…).`);
   const version = Number(m[1]);
   if (version > LINK_VERSION) migrate(version, {}); // throws unknown_version
   const bytes = fromBase64url(m[2]);

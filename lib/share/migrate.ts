@@ -1,20 +1,33 @@
 /**
  * Link versions. A link is "#v<version>.<payload>"; the payload of an old version is migrated,
- * one version at a time, up to the current one before the fields are read. Only v1 exists: when
- * v2 changes a key or a meaning, add MIGRATIONS[1] = (v1 payload) → v2 payload, bump
- * LINK_VERSION, and keep test/fixtures/share/v1-*.txt decoding (test/share-link.test.ts).
+ * one version at a time, up to the current one before the fields are read (session files carry
+ * the same version: ./file.ts). When a version changes a key or a meaning, add
+ * MIGRATIONS[v] = (v payload) → v+1 payload, bump LINK_VERSION, and keep
+ * test/fixtures/share/v*-*.txt decoding (test/share-link.test.ts).
+ *
+ *   v1 → v2  ROME's preserve / preserve_cost defaults changed from 0, 0 to 10, 2: a v1 ROME edit
+ *            without them gets 0, 0 (lib/edit/rome-legacy.ts). Edits live only in the edit
+ *            stack, "e" (./fields.ts); their params are plain JSON there (./packed.ts packs
+ *            only number arrays).
  */
+import { editsFromV1 } from "../edit/rome-legacy";
 import { ShareError } from "./errors";
 
-export const LINK_VERSION = 1;
+export const LINK_VERSION = 2;
 
 export type Payload = Record<string, unknown>;
 
 /** Where a payload came from, as its messages name it ("The session file's prompt …"). */
 export type SessionOrigin = "link" | "session file";
 
+const isObj = (x: unknown): x is Payload =>
+  typeof x === "object" && x !== null && !Array.isArray(x);
+
 /** MIGRATIONS[v] turns a version-v payload into a version-(v+1) payload. */
-export const MIGRATIONS: Record<number, (p: Payload) => Payload> = {};
+export const MIGRATIONS: Record<number, (p: Payload) => Payload> = {
+  // anything but an object with "e" passes unchanged: fromPayload refuses what is not a session
+  1: (p) => (isObj(p) && Object.hasOwn(p, "e") ? { ...p, e: editsFromV1(p.e) } : p),
+};
 
 export function migrate(version: number, payload: Payload, from: SessionOrigin = "link"): Payload {
   if (!Number.isInteger(version) || version < 1) {
