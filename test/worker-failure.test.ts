@@ -196,7 +196,8 @@ describe("WorkerClient when its worker stops", () => {
           type: "error",
           reqId,
           code: WORKER_FAILED,
-          message: "The model worker stopped: a thread of the WASM backend failed (RuntimeError: unreachable)",
+          message:
+            "The model worker stopped: a thread of the WASM backend failed (RuntimeError: unreachable)",
         },
       },
     ]);
@@ -241,7 +242,10 @@ describe("the pthread preamble", () => {
     const page = new FakeChannel("chan-1");
     const got: unknown[] = [];
     page.onmessage = (ev) => got.push(ev.data);
-    listeners.get("error")?.({ error: new RangeError("bad index"), message: "Uncaught RangeError" });
+    listeners.get("error")?.({
+      error: new RangeError("bad index"),
+      message: "Uncaught RangeError",
+    });
     listeners.get("unhandledrejection")?.({ reason: "no memory" });
     expect(got.map(parseThreadReport)).toEqual([
       { source: "causeway-pthread", kind: "error", message: "RangeError: bad index" },
@@ -295,7 +299,8 @@ describe("restarting from the store", () => {
     expect(st().model.status).toBe("error");
     expect(st().model.error).toEqual({
       code: WORKER_FAILED,
-      message: "The model worker stopped: a thread of the WASM backend failed (RuntimeError: unreachable)",
+      message:
+        "The model worker stopped: a thread of the WASM backend failed (RuntimeError: unreachable)",
     });
     // the learning in flight is lost, the applied (learned) stack stays, and so does the trace
     expect(st().edits.stack).toHaveLength(1);
@@ -307,7 +312,10 @@ describe("restarting from the store", () => {
     expect(parseModelWorkerName(fresh.name)?.threads).toBe(false);
     expect(st().model.status).toBe("loading");
     const load = fresh.last("load");
-    expect(load).toMatchObject({ source: { kind: "bundled", name: "tiny-facts" }, backends: ["wasm"] });
+    expect(load).toMatchObject({
+      source: { kind: "bundled", name: "tiny-facts" },
+      backends: ["wasm"],
+    });
     expect(st().trace.result).toBe(result);
     fresh.answer({ type: "load", reqId: load.reqId, backend: "wasm", model: INFO });
 
