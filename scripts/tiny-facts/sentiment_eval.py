@@ -87,6 +87,34 @@ def two_thing_prompts(n: int = 300, seed: int = 7) -> tuple[list[str], list[str]
     return prompts, labels
 
 
+def word_copy_prompts(n: int = 200, seed: int = 11) -> tuple[list[str], list[str], list[str]]:
+    """"The soup was awful but the song was lovely. They called the song": (prompts, the asked thing's
+    word, the other thing's word). The pure lookup, in a trained copy frame: a model that binds copies
+    the asked thing's word; one that answers from any word in the text picks either."""
+    rng = random.Random(seed)
+    words = [w for ws in POLARITY_WORDS.values() for w in ws]
+    prompts, right, other = [], [], []
+    for _ in range(n):
+        a, b = rng.sample(sorted(set(OPINION_THINGS)), 2)
+        wa, wb = rng.sample(words, 2)
+        thing, w, o = rng.choice(((a, wa, wb), (b, wb, wa)))
+        prompts.append(f"The {a} was {wa} but the {b} was {wb}. They called the {thing}")
+        right.append(w)
+        other.append(o)
+    return prompts, right, other
+
+
+def word_copy_accuracy(model, enc) -> tuple[float, float]:
+    """(share copying the asked thing's word, share copying the other thing's word): argmax among
+    the 24 polarity words' first tokens (chance 1/24)."""
+    prompts, right, other = word_copy_prompts()
+    words = [w for ws in POLARITY_WORDS.values() for w in ws]
+    ids = [enc.encode(" " + w)[0] for w in words]
+    pred = [words[k] for k in last_logits(model, enc, prompts)[:, ids].argmax(-1).tolist()]  # [N]
+    n = len(prompts)
+    return round(sum(p == y for p, y in zip(pred, right)) / n, 4), round(sum(p == o for p, o in zip(pred, other)) / n, 4)
+
+
 def sentiment_report(model, enc, seed: int, domains: dict) -> dict:
     wp, wl = word_polarity_prompts()
     sp, sl = heldout_stories(seed)
@@ -99,6 +127,7 @@ def sentiment_report(model, enc, seed: int, domains: dict) -> dict:
            "opinion_qa_story_heldout_first_question": label_accuracy(model, enc, fp, fl)[0],
            "opinion_qa_story_heldout_first_question_n": len(fp),
            "opinion_two_thing_probe": label_accuracy(model, enc, tp, tl)[0]}
+    out["word_copy_asked"], out["word_copy_other"] = word_copy_accuracy(model, enc)
     for domain, splits in domains.items():
         rows = splits["test"]
         among, full = label_accuracy(model, enc, [r["prompt"] for r in rows], [r["label"] for r in rows])
