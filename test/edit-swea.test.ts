@@ -146,6 +146,30 @@ describe("SWEA⊕OS against the torch reference", () => {
   });
 });
 
+describe("SWEA⊕OS with the subject in mid-prompt (fixtures/swea/swea-mid.json)", () => {
+  // "I met {} in": what comes before the subject is computed once (lib/edit/prefix-kv.ts) while
+  // δ is learned (" bob" from position 5) and attributed (positions 5-8 and 6-8)
+  const mid: Golden = JSON.parse(
+    readFileSync(path.resolve(__dirname, "fixtures/swea/swea-mid.json"), "utf8"),
+  );
+
+  it("learns the same losses, dimensions and offsets as the torch reference", async () => {
+    const edit = await learnSwea(model, tok, {
+      ...recipe(),
+      params: { ...recipe().params, requests: [{ ...mid.request }] },
+    });
+    const got = edit.learned!.info!.requests[0].spellings;
+    expect(got.map((x) => x.tokens)).toEqual(mid.spellings.map((x) => x.tokens));
+    for (const [k, g] of mid.spellings.entries()) {
+      expect(got[k].losses).toHaveLength(g.losses.length);
+      for (const [i, l] of g.losses.entries()) expect(got[k].losses[i]).toBeCloseTo(l, 3);
+      expect(got[k].suppressed).toEqual(g.suppressed);
+      const scale = Math.max(...g.offsets.map(Math.abs));
+      expect(maxAbs(edit.learned!.fusions[k].offsets, g.offsets) / scale).toBeLessThan(2e-4);
+    }
+  });
+});
+
 describe("the lookup (lib/model/token-match.ts, match_add)", () => {
   it("takes the longest key at each position, left to right, never overlapping", () => {
     const spans = matchSpans(

@@ -16,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type LinearOp, linear } from "../model/block";
 import type { Gpt2Model } from "../model/gpt2";
+import type { KeyValue } from "../model/gpt2-types";
 import type { HookPlan } from "../model/hook-plan";
 
 /** x @ W + b with a backward pass dy @ Wᵀ, Wᵀ looked up among the pre-transposed weights. */
@@ -62,11 +63,21 @@ export class GradBlocks {
   /**
    * Blocks `from` … last on resid [B, T, D] (positions from 0), with the plan's hooks; `on`: a
    * withOverrides view of the model to run instead (its replaced weights take the plain op).
+   * `o.past[l]`: layer l's keys/values of positions before resid's (Gpt2Model.block's past; resid
+   * then holds positions [Tpast, Tpast + T)); `o.outFrom`: the last block outputs only resid's
+   * positions [outFrom, T) (what nobody reads is not computed).
    */
-  run(resid: tf.Tensor3D, hooks: HookPlan, on: Gpt2Model = this.model): tf.Tensor3D {
+  run(
+    resid: tf.Tensor3D,
+    hooks: HookPlan,
+    on: Gpt2Model = this.model,
+    o: { past?: readonly KeyValue[]; outFrom?: number } = {},
+  ): tf.Tensor3D {
     let r = resid;
-    for (let l = this.from; l < this.model.config.nLayer; l++) {
-      const b = on.block(l, r, { hooks, linear: this.linear });
+    const L = this.model.config.nLayer;
+    for (let l = this.from; l < L; l++) {
+      const outFrom = l === L - 1 ? o.outFrom : undefined;
+      const b = on.block(l, r, { hooks, linear: this.linear, past: o.past?.[l], outFrom });
       tf.dispose([b.kv.k, b.kv.v]); // (a gradient tape keeps its own copies of what it needs)
       r = b.resid;
     }

@@ -13,8 +13,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type ModelLike, viewOf } from "./apply";
-import { chunks, pickPositions } from "./batch";
+import { pickPositions } from "./batch";
 import { GradBlocks } from "./grad-blocks";
+import { disposeKv, firstPositions, keysValues } from "./prefix-kv";
 
 export interface KnOptions {
   model: ModelLike;
@@ -43,54 +44,49 @@ async function scoresFor(
   const tokEmb = e.activations.get("hook_embed")!; // [1, T, D]
   const blocks = new GradBlocks(view, 0);
   const alphas = tf.tidy(() => tf.linspace(1e-4, 1, m).reshape([m, 1])); // [m, 1]
+  // the prompt once: every layer's keys/values (what the positions before p attend to) and the
+  // greedy next token
+  const { kv, out } = keysValues(view, e.resid, hooks);
   const scores: Float32Array[] = [];
   try {
     const next = tf.tidy(() => {
-      const r = blocks.run(e.resid, hooks);
-      const last = pickPositions(r, [T - 1]);
+      const last = pickPositions(out, [T - 1]);
       return view.unembed(last, "all", { hooks }).logits.reshape([-1]).argMax();
     });
     const nextId = (await next.data())[0];
     next.dispose();
-    // the subject's positions in groups (all at once on a small model): rows [P·m, T, D]
-    for (const [a, z] of chunks(o.last - o.first + 1, T * m, 4 * D)) {
-      const P = z - a;
-      const first = o.first + a;
+    // position p: m rows of positions [p, T) (x changes nothing before p), the last block only
+    // at the last position
+    for (let p = o.first; p <= o.last; p++) {
       const g = tf.tidy(() => {
-        const base = tokEmb.slice([0, first, 0], [1, P, D]).reshape([P, 1, D]); // e [P, 1, D]
-        const at = new Float32Array(P * T);
-        for (let j = 0; j < P; j++) at[j * T + first + j] = 1; // (tf.oneHot gives zeros on wasm)
-        const onehot = tf.tile(tf.tensor4d(at, [P, 1, T, 1]), [1, m, 1, 1]).reshape([P * m, T, 1]);
-        const baseRows = tf.tile(base, [1, m, 1]).reshape([P * m, D]); // e of each row's position
-        const resid0 = tf.tile(e.resid, [P * m, 1, 1]); // [P·m, T, D]
+        const Tq = T - p;
+        const past = firstPositions(kv, p); // [1, Hkv, p, E] per layer, broadcast over the rows
+        const base = tokEmb.slice([0, p, 0], [1, 1, D]).reshape([1, D]); // e [1, D]
+        const at = new Float32Array(Tq);
+        at[0] = 1; // (tf.oneHot gives zeros on wasm)
+        const onehot = tf.tensor3d(at, [1, Tq, 1]); // [1, Tq, 1]
+        const resid0 = tf.tile(e.resid.slice([0, p, 0], [1, Tq, D]), [m, 1, 1]); // [m, Tq, D]
         const f = (x: tf.Tensor) => {
-          const resid = resid0.add(
-            onehot.mul(x.sub(baseRows).reshape([P * m, 1, D])),
-          ) as tf.Tensor3D;
-          const r = blocks.run(resid, hooks);
-          const last = pickPositions(r, new Array(P * m).fill(T - 1)); // [P·m, 1, D]
-          const logits = view.unembed(last, "all", { hooks }).logits.reshape([P * m, -1]);
-          return tf
-            .softmax(logits)
-            .slice([0, target], [P * m, 1])
-            .sum();
+          const resid = resid0.add(onehot.mul(x.sub(base).reshape([m, 1, D]))) as tf.Tensor3D;
+          const last = blocks.run(resid, hooks, view, { past, outFrom: Tq - 1 }); // [m, 1, D]
+          const probs = tf.softmax(view.unembed(last, "all", { hooks }).logits.reshape([m, -1]));
+          return probs.slice([0, target], [m, 1]).sum();
         };
-        const grad = tf.grad(f)(alphas.mul(base).reshape([P * m, D])); // [P·m, D], rows p-major
+        const grad = tf.grad(f)(alphas.mul(base)); // [m, D]
         return grad
-          .reshape([P, m, D])
-          .sum(1)
-          .mul(base.reshape([P, D]))
-          .div(m); // [P, D]
+          .sum(0)
+          .mul(base.reshape([D]))
+          .div(m); // [D]
       });
-      const flat = await g.data();
+      scores.push(Float32Array.from(await g.data()));
       g.dispose();
-      for (let j = 0; j < P; j++) scores.push(Float32Array.from(flat.subarray(j * D, (j + 1) * D)));
     }
     return { scores, next: nextId };
   } finally {
     blocks.dispose();
     alphas.dispose();
-    tf.dispose([e.resid, ...e.activations.values()]);
+    disposeKv(kv);
+    tf.dispose([out, e.resid, ...e.activations.values()]);
   }
 }
 

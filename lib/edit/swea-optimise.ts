@@ -19,11 +19,13 @@
  * learned exactly where they will act. The blocks run as lib/edit/grad-blocks.ts (wasm-friendly).
  */
 import * as tf from "@tensorflow/tfjs";
+import type { KeyValue } from "../model/gpt2-types";
 import { matchSpans } from "../model/token-match";
 import { type ModelLike, viewOf } from "./apply";
 import { padRows, pickPositions } from "./batch";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { GradBlocks } from "./grad-blocks";
+import { disposeKv, keysValues } from "./prefix-kv";
 import type { RomeBatch } from "./rome-delta";
 import type { ResolvedSwea } from "./swea-params";
 import { EditError } from "./types";
@@ -48,18 +50,23 @@ export interface SweaOptimiseResult {
   p_new: number;
 }
 
-/** S [B·T, P]: 1 where position j of the subject sits (every key's occurrence, real tokens only). */
+/**
+ * S [B·(T − from), P]: 1 where position j of the subject sits (every key's occurrence, real
+ * tokens only), over positions [from, T) (no key starts before `from`).
+ */
 export function subjectSelector(
   rows: readonly (readonly number[])[],
   T: number,
   keys: readonly (readonly number[])[],
+  from = 0,
 ): tf.Tensor2D {
   const P = keys[0].length;
-  const sel = new Float32Array(rows.length * T * P);
+  const Tq = T - from;
+  const sel = new Float32Array(rows.length * Tq * P);
   for (const s of matchSpans(rows, keys)) {
-    for (let j = 0; j < P; j++) sel[(s.row * T + s.start + j) * P + j] = 1;
+    for (let j = 0; j < P; j++) sel[(s.row * Tq + s.start - from + j) * P + j] = 1;
   }
-  return tf.tensor2d(sel, [rows.length * T, P]);
+  return tf.tensor2d(sel, [rows.length * Tq, P]);
 }
 
 /**
@@ -95,11 +102,25 @@ export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimise
   const nK = B - nR;
   const P = o.keys[0].length;
   const rows = b.padded.ids.map((r, i) => r.slice(0, b.padded.lengths[i]));
-  const sel = subjectSelector(rows, T, o.keys);
+  // δ changes nothing before the first subject token s0 (its keys/values are computed once),
+  // and the losses read nothing before o0 (the last block outputs positions [o0, T) only)
+  const s0 = Math.min(...matchSpans(rows, o.keys).map((s) => s.start));
+  const o0 = Math.min(...b.tgtPos.map((t) => t[0]), ...b.subj.slice(nR));
+  const Tq = T - s0;
+  const sel = subjectSelector(rows, T, o.keys, s0); // [B·Tq, P]
   const wR = tf.fill([nR], 1 / nR); // [R]
   const wK = tf.fill([nK], 1 / nK); // [K] (no KL row holds a key that starts mid-prompt)
   const hooks = view.hooks();
-  const resid0 = view.embed(b.padded.ids, { hooks }).resid; // [B, T, D], fixed
+  const all = view.embed(b.padded.ids, { hooks }).resid; // [B, T, D]
+  let past: KeyValue[] | undefined;
+  if (s0 > 0) {
+    const head = all.slice([0, 0, 0], [B, s0, D]);
+    const fixed = keysValues(view, head, hooks);
+    tf.dispose([head, fixed.out]);
+    past = fixed.kv; // [B, Hkv, s0, E] per layer
+  }
+  const resid0 = s0 > 0 ? all.slice([0, s0, 0], [B, Tq, D]) : all; // [B, Tq, D], fixed
+  if (resid0 !== all) all.dispose();
   const tgtOneHot = tf.tidy(() =>
     tf.oneHot(
       tf.tensor2d(
@@ -119,12 +140,16 @@ export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimise
 
   /** Log-probabilities of the rewrite rows' targets [R, nT, V] and of the KL rows [K, V]. */
   const pass = () => {
-    const resid = resid0.add(tf.matMul(sel, delta).reshape([B, T, D])) as tf.Tensor3D;
-    const r = blocks.run(resid, hooks);
-    const hR = pickPositions(r.slice([0, 0, 0], [nR, T, D]), b.tgtPos); // [R, nT, D]
+    const resid = resid0.add(tf.matMul(sel, delta).reshape([B, Tq, D])) as tf.Tensor3D;
+    const r = blocks.run(resid, hooks, view, { past, outFrom: o0 - s0 }); // [B, T − o0, D]
+    const at = (p: number) => p - o0;
+    const hR = pickPositions(
+      r.slice([0, 0, 0], [nR, -1, D]),
+      b.tgtPos.map((t) => t.map(at)),
+    ); // [R, nT, D]
     const lpR = tf.logSoftmax(view.unembed(hR, "all", { hooks }).logits); // [R, nT, V]
     if (nK === 0) return { lpR };
-    const hK = pickPositions(r.slice([nR, 0, 0], [nK, T, D]), b.subj.slice(nR)); // [K, 1, D]
+    const hK = pickPositions(r.slice([nR, 0, 0], [nK, -1, D]), b.subj.slice(nR).map(at)); // [K, 1, D]
     const lpK = tf.logSoftmax(view.unembed(hK, "all", { hooks }).logits.reshape([nK, V]));
     return { lpR, lpK };
   };
@@ -184,6 +209,7 @@ export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimise
   } finally {
     optimizer.dispose();
     blocks.dispose();
+    disposeKv(past);
     tf.dispose([delta, sel, resid0, tgtOneHot, wR, wK, ...(klRef ? [klRef] : [])]);
   }
 }

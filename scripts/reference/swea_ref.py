@@ -1,6 +1,7 @@
 """Reference for SWEA⊕OS (lib/edit/swea*.ts), in torch float64, independent of tfjs.
 
     /usr/bin/python3 scripts/reference/swea_ref.py     # writes test/fixtures/swea/swea.json
+                                                       # and swea-mid.json
 
 Follows xpq-tech/SWEA SWEAOS/OS_fusion.py (optimizing, kn_suppressing) and its
 knowledge_neurons (get_scores_for_embd, get_coarse_neurons with coarse_adaptive_threshold), on
@@ -26,6 +27,8 @@ tfjs' default) the updates. Only the bare template "{}" is used (no sampled cont
   fuse      offsets = δ − 0.5 · mask ⊙ e
   edited    logits of prompts with each spelling's offsets added wherever it occurs
             (leftmost-longest, non-overlapping)
+  mid       (swea-mid.json) the same request with the subject in mid-prompt ("I met {} in"),
+            both spellings learned there: what comes before the subject never changes
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from forget_reg_ref import encode as enc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "test/fixtures/swea/swea.json"
+MID_OUT = ROOT / "test/fixtures/swea/swea-mid.json"
+MID_PROMPT = "I met {} in"
 
 V, D, L, H = 50, 32, 2, 4
 HP = dict(v_num_grad_steps=6, v_lr=0.05, v_weight_decay=0.3, clamp_norm_factor=1.0, kl_factor=0.2,
@@ -157,12 +162,8 @@ def kn_scores(ids: list[int], first: int, last: int, true_ids: list[int]) -> tor
     return total / len(true_ids)
 
 
-def main() -> None:
-    target = enc(" " + REQUEST["target_new"])
-    true_ids = enc(" " + REQUEST["target_true"])
-    # the subject's spellings and the first rewrite prompt holding each (its own, " {} lives in")
-    keys = [enc(REQUEST["subject"]), enc(" " + REQUEST["subject"])]
-    prompts = [REQUEST["prompt"], " " + REQUEST["prompt"]]
+def learn(keys, prompts, target, true_ids):
+    """Each spelling's δ, attribution and fused offsets, learned on its prompt."""
     spellings, fused = [], []
     for key, prompt in zip(keys, prompts):
         delta, losses = optimise(key, prompt, target)
@@ -178,6 +179,16 @@ def main() -> None:
             "suppressed": [[d for d in range(D) if mask[j, d]] for j in range(len(key))],
             "offsets": fused[-1].flatten().tolist(),
         })
+    return spellings, fused
+
+
+def main() -> None:
+    target = enc(" " + REQUEST["target_new"])
+    true_ids = enc(" " + REQUEST["target_true"])
+    # the subject's spellings and the first rewrite prompt holding each (its own, " {} lives in")
+    keys = [enc(REQUEST["subject"]), enc(" " + REQUEST["subject"])]
+    prompts = [REQUEST["prompt"], " " + REQUEST["prompt"]]
+    spellings, fused = learn(keys, prompts, target, true_ids)
     edited = []
     with torch.no_grad():
         for p in PROMPTS:
@@ -194,7 +205,16 @@ def main() -> None:
         "model": "test/fixtures/edit/random-model.ts randomWeights(SMALL, 7)",
         "request": REQUEST, "hparams": HP, "spellings": spellings, "logits": edited,
     }))
-    for sp in spellings:
+    # the subject in mid-prompt ("I met {} in"): both spellings are learned on that prompt
+    # ("bob" from position 6 there and in the KL row "bob is", " bob" from 5), so the positions
+    # before the subject stay fixed while δ is learned and attributed (lib/edit/prefix-kv.ts)
+    mid, _ = learn([enc("bob"), enc(" bob")], [MID_PROMPT, MID_PROMPT], target, true_ids)
+    MID_OUT.write_text(json.dumps({
+        "command": "/usr/bin/python3 scripts/reference/swea_ref.py",
+        "model": "test/fixtures/edit/random-model.ts randomWeights(SMALL, 7)",
+        "request": {**REQUEST, "prompt": MID_PROMPT}, "hparams": HP, "spellings": mid,
+    }))
+    for sp in spellings + mid:
         print(sp["prompt"], "losses", [round(x, 5) for x in sp["losses"]], "suppressed", sp["suppressed"])
 
 
