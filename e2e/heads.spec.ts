@@ -7,26 +7,19 @@
  * sort and the same numbers, recomputed.
  * Screenshots of the view go to test-results/heads-*.png.
  */
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
+import { cliJson, firstFact, modelReady } from "./helpers";
 
-const ROOT = path.resolve(__dirname, "..");
-const fact = (
-  JSON.parse(readFileSync(path.join(ROOT, "public/models/tiny-facts/dataset.json"), "utf8")) as {
-    known_facts: { prompt: string; subject: string }[];
-  }
-).known_facts[0];
+const fact = firstFact();
 const NAMES = ["previous_token", "first_token", "subject", "duplicate_token", "induction"];
 const TOL = 1e-4; // the browser's backend against the CLI's wasm
 
 test.describe.configure({ mode: "serial" });
 
-async function ready(page: Page) {
-  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 120_000,
-  });
+interface CliHeads {
+  input_tokens: string[];
+  scores: Record<string, number[][]>;
 }
 
 /** Table rows as {layer, head, values} in the order shown. */
@@ -50,26 +43,11 @@ let shown: Awaited<ReturnType<typeof tableRows>> = [];
 
 test("every head drawn, the CLI's numbers, hover, pins, selection, export", async ({ browser }) => {
   test.setTimeout(240_000);
-  const cli = JSON.parse(
-    execFileSync(
-      process.execPath,
-      [
-        path.join(ROOT, "bin/causeway.mjs"),
-        "heads",
-        "--prompt",
-        fact.prompt,
-        "--subject",
-        fact.subject,
-        "--json",
-      ],
-      { cwd: ROOT, encoding: "utf8" },
-    ),
-  );
+  const cliRun = cliJson<CliHeads>(["heads", "--prompt", fact.prompt, "--subject", fact.subject]);
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto("/");
-  await ready(page);
-  await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", fact.prompt);
+  await modelReady(page, { prompt: fact.prompt });
   await page.getByTestId("tab-heads").click();
   await page.getByTestId("heads-run").click();
   await expect(page.getByTestId("run-status-heads")).toHaveAttribute("data-status", "done", {
@@ -86,6 +64,7 @@ test("every head drawn, the CLI's numbers, hover, pins, selection, export", asyn
   await expect(view.getByTestId("heads-about")).toContainText(`subject “${fact.subject}”`);
 
   // the table: one row per head, the CLI's numbers
+  const cli = await cliRun;
   shown = await tableRows(page);
   expect(shown).toHaveLength(24);
   let worst = 0;
@@ -172,7 +151,7 @@ test("a share link reopens the view with its pins, sort and the same numbers", a
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(link);
-  await ready(page);
+  await modelReady(page);
   const view = page.getByTestId("heads-view");
   await expect(page.getByTestId("run-status-heads")).toHaveAttribute("data-status", "done", {
     timeout: 120_000,

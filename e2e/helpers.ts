@@ -1,11 +1,13 @@
 /**
  * The steps most e2e tests start with, in one place: collect the page's uncaught errors, open
  * the app and wait until its model is loaded (and, when asked, until the predictions show a
- * prompt); the bundled models' first known fact. Waiting is on the page's own status attributes,
- * so a helper adds no time of its own.
+ * prompt); the bundled models' first known fact; the CLI's numbers to compare with. Waiting is
+ * on the page's own status attributes, so a helper adds no time of its own.
  */
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { expect, type Page } from "@playwright/test";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -53,4 +55,19 @@ export async function openApp(
   await page.goto(o.url ?? "/");
   await modelReady(page, o);
   return errors;
+}
+
+/**
+ * `causeway …args --json` run as a user runs it (node bin/causeway.mjs), parsed: the reference
+ * numbers. Start it before the page's own work and await it where the numbers are compared, so
+ * the CLI's start-up (tsx, tfjs, the model) runs alongside the browser. The timeout only catches
+ * a hang (the start-up alone took 20 s at a load of 12).
+ */
+export async function cliJson<T>(args: string[], o: { timeout?: number } = {}): Promise<T> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, "bin", "causeway.mjs"), ...args, "--json"],
+    { cwd: ROOT, timeout: o.timeout ?? 240_000, maxBuffer: 16 << 20 },
+  );
+  return JSON.parse(stdout) as T;
 }

@@ -6,36 +6,24 @@
  * against exact patching for every site; a share link reopens the lens view with the same
  * numbers. Screenshots go to test-results/lens-*.png.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
+import { cliJson, firstFact, modelReady } from "./helpers";
 
-const ROOT = path.resolve(__dirname, "..");
-const data = JSON.parse(
-  readFileSync(path.join(ROOT, "public/models/tiny-facts/dataset.json"), "utf8"),
-) as { known_facts: { prompt: string; subject: string }[] };
-const fact = data.known_facts[0];
+const fact = firstFact();
 const TOL = 1e-4; // the browser's backend against the CLI's wasm
 
 test.describe.configure({ mode: "serial" });
 
-async function ready(page: Page) {
-  await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 120_000,
-  });
-  await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", fact.prompt);
-}
+const ready = (page: Page) => modelReady(page, { prompt: fact.prompt });
 
 async function grid(page: Page, testId: string): Promise<number[][]> {
   return JSON.parse((await page.getByTestId(testId).getAttribute("data-values")) ?? "[]");
 }
 
-function cli(args: string[]) {
-  const bin = path.join(ROOT, "bin/causeway.mjs");
-  return JSON.parse(
-    execFileSync(process.execPath, [bin, ...args, "--json"], { cwd: ROOT, encoding: "utf8" }),
-  );
+interface CliLens {
+  input_tokens: string[];
+  /** [L + 1][T] */
+  target_prob: number[][];
 }
 
 function maxDiff(a: number[][], b: number[][]): number {
@@ -55,7 +43,7 @@ test("logit lens: the CLI's numbers; a cell click opens ROME at that layer and t
   page,
 }) => {
   test.setTimeout(240_000);
-  const out = cli(["lens", "--prompt", fact.prompt]);
+  const cli = cliJson<CliLens>(["lens", "--prompt", fact.prompt]);
   await page.goto("/");
   await ready(page);
   await page.getByTestId("tab-lens").click();
@@ -66,12 +54,11 @@ test("logit lens: the CLI's numbers; a cell click opens ROME at that layer and t
   await expect(page.getByTestId("run-status-lens")).toHaveAttribute("data-tensors-left", "0");
   // drawn as the trace: rows = positions, columns = streams; the CLI's target_prob is [L + 1][T]
   const values = await grid(page, "lens-grid");
+  const out = await cli;
   const T = out.input_tokens.length;
   expect(values).toHaveLength(T);
   expect(values[0]).toHaveLength(7);
-  const cliRows = out.input_tokens.map((_: string, t: number) =>
-    out.target_prob.map((row: number[]) => row[t]),
-  );
+  const cliRows = out.input_tokens.map((_, t) => out.target_prob.map((row) => row[t]));
   expect(maxDiff(values, cliRows)).toBeLessThan(TOL);
   shown = values;
   await page.getByTestId("lens-view").screenshot({ path: "test-results/lens-view.png" });
