@@ -17,6 +17,9 @@
  * view's own interventions included) and δ enters through a one-hot matMul S [B·T, P] built from
  * the same lookup the edit uses at inference (lib/model/token-match.ts), so the offsets are
  * learned exactly where they will act. The blocks run as lib/edit/grad-blocks.ts (wasm-friendly).
+ * What does not depend on δ is left out of the passes: the rows without the spelling, the
+ * positions before its first token (their keys/values computed once, lib/edit/prefix-kv.ts) and
+ * the last block's output where no loss reads it.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KeyValue } from "../model/gpt2-types";
