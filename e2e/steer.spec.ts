@@ -37,6 +37,7 @@ let page: Page;
 let pageErrors: string[] = [];
 
 test.beforeAll(async ({ browser }: { browser: Browser }) => {
+  test.setTimeout(180_000); // the model load only fails on a hang (openApp waits up to 120 s)
   page = await browser.newPage();
   pageErrors = await openApp(page);
 });
