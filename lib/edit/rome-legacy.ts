@@ -6,12 +6,10 @@
  * 0 into its params. A learned edit (u, v) is applied as learned either way; the explicit 0 keeps
  * what its params say true, and a recipe (no u, v) is learned as it was then.
  */
+import { isObj } from "./parse-checker";
 
 /** What a v1 ROME edit without these params meant. */
 export const ROME_V1_PARAMS = { preserve: 0, preserve_cost: 0 } as const;
-
-const isObj = (x: unknown): x is Record<string, unknown> =>
-  typeof x === "object" && x !== null && !Array.isArray(x);
 
 /**
  * One v1 edit (untrusted JSON) as v2: a ROME edit's absent preserve / preserve_cost set to their

@@ -10,6 +10,7 @@
  *            stack, "e" (./fields.ts); their params are plain JSON there (./packed.ts packs
  *            only number arrays).
  */
+import { isObj } from "../edit/parse-checker";
 import { editsFromV1 } from "../edit/rome-legacy";
 import { ShareError } from "./errors";
 
@@ -19,9 +20,6 @@ export type Payload = Record<string, unknown>;
 
 /** Where a payload came from, as its messages name it ("The session file's prompt …"). */
 export type SessionOrigin = "link" | "session file";
-
-const isObj = (x: unknown): x is Payload =>
-  typeof x === "object" && x !== null && !Array.isArray(x);
 
 /** MIGRATIONS[v] turns a version-v payload into a version-(v+1) payload. */
 export const MIGRATIONS: Record<number, (p: Payload) => Payload> = {
