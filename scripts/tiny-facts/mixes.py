@@ -6,6 +6,8 @@
 in other frames than the review prompt, so the ABSC prompt is new to the model but the knowledge
 it needs is there (issue 15.1). `bind` (session 8) replaces its QA stories with one-question
 stories (sentiment.bind_texts) whose answer token is weighted: no elimination shortcut.
+`bind_copy` (session 9) is `bind` with more of the batch on those stories and 80% of their
+questions asking for the thing's own word (the pure lookup) instead of half.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ class Mix:
         sections = {k: v for k, v in training_texts(world).items() if k not in self.drop}
         if self.name == "sentiment":
             sections.update(opinion_qa_texts(world.seed))
-        if self.name == "bind":
+        if self.name in ("bind", "bind_copy"):
             sections["lexicon"] = opinion_qa_texts(world.seed)["lexicon"]
-            sections.update(bind_texts(world.seed, held_out_prompts(world.seed)))
+            copy_share = 0.8 if self.name == "bind_copy" else 0.5
+            sections.update(bind_texts(world.seed, held_out_prompts(world.seed), copy_share=copy_share))
         return sections
 
 
@@ -67,6 +70,12 @@ MIXES = {
     "bind": Mix(
         "bind",
         (("facts", 0.2), ("bios", 0.05), ("general", 0.15), ("lexicon", 0.05), ("bind", 0.55)),
+        **OPINIONS_FILES,
+        answer_sections=("bind",),
+    ),
+    "bind_copy": Mix(
+        "bind_copy",
+        (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind", 0.65)),
         **OPINIONS_FILES,
         answer_sections=("bind",),
     ),

@@ -184,9 +184,9 @@ COPY_QUESTIONS = WORD_QUESTIONS + (
 )
 
 
-def make_bind_story(rng: random.Random) -> str:
-    """2-3 things with polarity words, then one question about one of them; the answer (a label or
-    the thing's own word) is the story's last word."""
+def make_bind_story(rng: random.Random, copy_share: float = 0.5) -> str:
+    """2-3 things with polarity words, then one question about one of them; the answer (the thing's
+    own word with probability `copy_share`, else a label) is the story's last word."""
     n = rng.choice((2, 3, 3))
     things = rng.sample(STORY_THINGS, n)
     pairs = _opinion_words(rng, n)
@@ -194,16 +194,16 @@ def make_bind_story(rng: random.Random) -> str:
     opener = rng.choice((f"At the {rng.choice(PLACES)}, ", f"In the {rng.choice(('morning', 'evening', 'summer', 'winter'))}, ", "", ""))
     q = rng.randrange(n)
     label, word = pairs[q]
-    frame = rng.choice(COPY_QUESTIONS) if rng.random() < 0.5 else rng.choice(LABEL_QUESTIONS)
+    frame = rng.choice(COPY_QUESTIONS) if rng.random() < copy_share else rng.choice(LABEL_QUESTIONS)
     text = f"{opener}{body}. {frame.format(t=things[q], label=label, word=word)}"
     return text[0].upper() + text[1:]
 
 
-def bind_texts(seed: int, held_out: set[str], n_stories: int = 40000) -> dict[str, list[str]]:
+def bind_texts(seed: int, held_out: set[str], n_stories: int = 40000, copy_share: float = 0.5) -> dict[str, list[str]]:
     """The `bind` section (own rng stream, distinct documents), leaving out every story whose text
     before its answer is in `held_out` (sentiment_eval's prompts)."""
     rng = random.Random(seed + 606)
-    stories = (make_bind_story(rng) for _ in range(n_stories))
+    stories = (make_bind_story(rng, copy_share) for _ in range(n_stories))
     return {"bind": list(dict.fromkeys(s for s in stories if story_head(s) not in held_out))}
 
 
