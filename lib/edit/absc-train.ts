@@ -29,7 +29,7 @@ import { ABSC_PARAMS } from "../params/table";
 import type { TextTokenizer } from "../util/tokenizer";
 import { type AbscReview, type AbscSplits, abscSample } from "./absc-data";
 import { baseOf, type ModelLike, viewOf } from "./apply";
-import { padRows, pickPositions } from "./batch";
+import { padRows } from "./batch";
 import type { CancelSignal } from "./cancel";
 import { familyOf } from "./family-sites";
 import { GradBlocks } from "./grad-blocks";
@@ -38,6 +38,7 @@ import { type LoreftVars, labelAccuracy, labelIds, loreftVars, trainLoreft } fro
 import { loreftInterventions } from "./loreft-site";
 import { residActHook } from "./plan";
 import { EditError } from "./types";
+import { unembedRows } from "./unembed-rows";
 
 export const ABSC_METHODS = ["joint", "loreft", "lora_all", "ft_layer"] as const;
 export type AbscMethod = (typeof ABSC_METHODS)[number];
@@ -238,8 +239,7 @@ export function abscLoss(
       const m = weights.length > 0 ? view.withOverrides({ weights }) : view;
       const hooks = m.hooks({ interventions: ivs });
       const x = blocks.run(resid0, hooks, m); // [B, T, D]
-      const h = pickPositions(x, lastPos); // [B, 1, D]
-      const logits = m.unembed(h, "all", { hooks }).logits.reshape([B, V]); // [B, V]
+      const logits = unembedRows(m, x, lastPos, { hooks }).reshape([B, V]); // [B, V]
       return tf.logSoftmax(logits).mul(targetT).sum().div(-B) as tf.Scalar;
     });
   return {

@@ -28,7 +28,7 @@ import type { Gpt2Model } from "../model/gpt2";
 import { now } from "../util/clock";
 import { continuationTokens, type TextTokenizer } from "../util/tokenizer";
 import { applyEdits, baseOf, isEdited, type ModelLike, viewOf } from "./apply";
-import { padRows, pickPositions } from "./batch";
+import { padRows } from "./batch";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
 import { GradBlocks } from "./grad-blocks";
@@ -36,6 +36,7 @@ import { defaultLoreftLayers, loreftInterventions, loreftParamCount } from "./lo
 import { residActHook } from "./plan";
 import { shuffled } from "./probe";
 import { EditError, type LoreftEdit, type LoreftInfo, type LoreftLearned } from "./types";
+import { unembedRows } from "./unembed-rows";
 
 export { loreftParamCount };
 
@@ -342,8 +343,7 @@ export async function learnLoreft(
   try {
     const lossFn = () => {
       const out = blocks.run(resid0, hooks); // [B, T, D]
-      const h = pickPositions(out, lastPos); // [B, 1, D]
-      const logits = view.unembed(h, "all", { hooks }).logits.reshape([B, V]); // [B, V]
+      const logits = unembedRows(view, out, lastPos, { hooks }).reshape([B, V]); // [B, V]
       return tf.logSoftmax(logits).mul(targetT).sum().div(-B) as tf.Scalar; // mean NLL
     };
     await trainLoreft({ vars, rank: r, D, steps: p.steps, optimizer, lossFn, losses, opts });

@@ -25,6 +25,7 @@ import type { ResolvedPmetHparams } from "./pmet-params";
 import type { RomeStep } from "./rome";
 import { type RomeBatch, targetOneHot } from "./rome-delta";
 import { EditError } from "./types";
+import { rewriteLogProbs } from "./unembed-rows";
 
 /** One step's report, as ROME's (kl: already times kl_factor; nll: before nll_loss_factor). */
 export type PmetStep = RomeStep;
@@ -120,22 +121,18 @@ export async function optimisePmet(o: PmetDeltaOptions): Promise<PmetDeltaResult
     ],
   });
   const blocks = new GradBlocks(view, layer);
-  const B = b.padded.ids.length;
-  const { T } = b.padded;
   const { nR, nT, subj, tgtPos } = b;
   const tgtOneHot = targetOneHot(b, vocabSize); // [R, nT, V]
+  const pos = { targets: tgtPos, kl: subj.slice(nR) }; // KL rows at their subject
   let nllFactor = hp.nll_loss_factor;
   /** The loss and its parts [total, nll, kl, decay, gap]; gap ≤ 0: the target is top-1 everywhere. */
   const lossFn = () => {
     const r = blocks.run(fixed.resid, hooks); // blocks l … last with δ_attn, δ_mlp
-    const hR = pickPositions(r.slice([0, 0, 0], [nR, T, D]), tgtPos); // [R, nT, D]
-    const hK = pickPositions(r.slice([nR, 0, 0], [B - nR, T, D]), subj.slice(nR)); // [K, 1, D]
-    const lpR = tf.logSoftmax(view.unembed(hR, "all", { hooks }).logits); // [R, nT, V]
+    const { lpR, lpK } = rewriteLogProbs(view, r, pos, { hooks }); // [R, nT, V], [K, V]
     const tgtLp = lpR.mul(tgtOneHot).sum(2); // [R, nT]
     const nll = tgtLp.sum(1).div(-nT).mean(); // mean over rows of the per-token NLL
     const gap = lpR.max(2).sub(tgtLp).max();
-    const lpK = tf.logSoftmax(view.unembed(hK, "all", { hooks }).logits.reshape([B - nR, -1])); // [K, V]
-    const kl = lpK.exp().mul(lpK.sub(fixed.klOrig)).sum(1).mean().mul(hp.kl_factor); // KL(new ‖ orig)
+    const kl = lpK!.exp().mul(lpK!.sub(fixed.klOrig)).sum(1).mean().mul(hp.kl_factor); // KL(new ‖ orig)
     const len = (v: tf.Tensor) => v.square().sum().add(1e-20).sqrt(); // ‖v‖ (safe at 0)
     const decay = len(dMlp)
       .div(nM * nM)

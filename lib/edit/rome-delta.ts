@@ -18,6 +18,7 @@ import { type FootprintTensors, footprintTensors, type UpdateKey } from "./rome-
 import type { PreservingDirection } from "./rome-preserve";
 import { continuationIds, subjectPrompt } from "./tokens";
 import { EditError, type RomeInfo } from "./types";
+import { rewriteLogProbs } from "./unembed-rows";
 
 /** Every template with the rewrite prompt, then the KL prompts, as one right-padded batch. */
 export interface RomeBatch {
@@ -191,7 +192,7 @@ function lossOf(
   const B = b.padded.ids.length;
   const { T } = b.padded;
   const { nR, nT, subj, tgtPos } = b;
-  const { dModel: D, vocabSize } = view.config;
+  const { vocabSize } = view.config;
   const L = (hook: BlockHook) => blockHook(layer, hook);
   // δ at the subject's last token of every row: mask [B, T, 1]
   const maskData = new Float32Array(B * T);
@@ -203,6 +204,7 @@ function lossOf(
   const added = (): tf.Tensor3D =>
     s.written ? s.written.coef.mul(delta.add(s.written.offset)) : mask.mul(delta);
   const tgtOneHot = targetOneHot(b, vocabSize); // [R, nT, V]
+  const pos = { targets: tgtPos, kl: subj.slice(nR) }; // KL rows at their subject
   const hooks = view.hooks();
   const blocks = new GradBlocks(view, layer + 1);
   const decayScale = p.weight_decay / (v0Norm * v0Norm);
@@ -210,12 +212,9 @@ function lossOf(
     const out = fixed.mlpOut.add(added()); // hook_mlp_out + δ where it is written
     let r = hooks.apply(L("hook_resid_post"), fixed.mid.add(out), 0, {}) as tf.Tensor3D;
     r = blocks.run(r, hooks); // layers l+1 … last
-    const hR = pickPositions(r.slice([0, 0, 0], [nR, T, D]), tgtPos); // [R, nT, D]
-    const hK = pickPositions(r.slice([nR, 0, 0], [B - nR, T, D]), subj.slice(nR)); // [K, 1, D]
-    const lpR = tf.logSoftmax(view.unembed(hR, "all", { hooks }).logits); // [R, nT, V]
+    const { lpR, lpK } = rewriteLogProbs(view, r, pos, { hooks }); // [R, nT, V], [K, V]
     const nll = lpR.mul(tgtOneHot).sum([1, 2]).div(-nT).mean(); // mean over templates
-    const lpK = tf.logSoftmax(view.unembed(hK, "all", { hooks }).logits.reshape([B - nR, -1])); // [K, V]
-    const klDiv = lpK.exp().mul(lpK.sub(fixed.klOrig)).sum(1).mean(); // KL(new ‖ orig)
+    const klDiv = lpK!.exp().mul(lpK!.sub(fixed.klOrig)).sum(1).mean(); // KL(new ‖ orig), K ≥ 1
     const decay = delta.square().sum().add(1e-20).sqrt().mul(decayScale); // ‖δ‖ (safe at 0)
     const total = nll.add(klDiv.mul(p.kl_weight)).add(decay) as tf.Scalar;
     return { loss: total, parts: tf.stack([total, nll, klDiv, decay]) as tf.Tensor1D };

@@ -13,7 +13,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type ModelLike, viewOf } from "./apply";
-import { pickPositions } from "./batch";
 import { GradBlocks } from "./grad-blocks";
 import { disposeKv, firstPositions, keysValues } from "./prefix-kv";
 
@@ -50,8 +49,7 @@ async function scoresFor(
   const scores: Float32Array[] = [];
   try {
     const next = tf.tidy(() => {
-      const last = pickPositions(out, [T - 1]);
-      return view.unembed(last, "all", { hooks }).logits.reshape([-1]).argMax();
+      return view.unembed(out, "last", { hooks }).logits.reshape([-1]).argMax();
     });
     const nextId = (await next.data())[0];
     next.dispose();
@@ -69,7 +67,8 @@ async function scoresFor(
         const f = (x: tf.Tensor) => {
           const resid = resid0.add(onehot.mul(x.sub(base).reshape([m, 1, D]))) as tf.Tensor3D;
           const last = blocks.run(resid, hooks, view, { past, outFrom: Tq - 1 }); // [m, 1, D]
-          const probs = tf.softmax(view.unembed(last, "all", { hooks }).logits.reshape([m, -1]));
+          const u = view.unembed(last, "all", { hooks, posOffset: T - 1 }); // position T − 1
+          const probs = tf.softmax(u.logits.reshape([m, -1]));
           return probs.slice([0, target], [m, 1]).sum();
         };
         const grad = tf.grad(f)(alphas.mul(base)); // [m, D]

@@ -25,13 +25,14 @@ import * as tf from "@tensorflow/tfjs";
 import type { KeyValue } from "../model/gpt2-types";
 import { matchSpans } from "../model/token-match";
 import { type ModelLike, viewOf } from "./apply";
-import { padRows, pickPositions } from "./batch";
+import { padRows } from "./batch";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import { GradBlocks } from "./grad-blocks";
 import { disposeKv, keysValues } from "./prefix-kv";
 import type { RomeBatch } from "./rome-delta";
 import type { ResolvedSwea } from "./swea-params";
 import { EditError } from "./types";
+import { rewriteLogProbs } from "./unembed-rows";
 
 export interface SweaOptimiseOptions {
   /** The model as it is now (an edited model's view is taken for the rows' lengths). */
@@ -146,15 +147,8 @@ export async function optimiseSwea(o: SweaOptimiseOptions): Promise<SweaOptimise
     const resid = resid0.add(tf.matMul(sel, delta).reshape([B, Tq, D])) as tf.Tensor3D;
     const r = blocks.run(resid, hooks, view, { past, outFrom: o0 - s0 }); // [B, T − o0, D]
     const at = (p: number) => p - o0;
-    const hR = pickPositions(
-      r.slice([0, 0, 0], [nR, -1, D]),
-      b.tgtPos.map((t) => t.map(at)),
-    ); // [R, nT, D]
-    const lpR = tf.logSoftmax(view.unembed(hR, "all", { hooks }).logits); // [R, nT, V]
-    if (nK === 0) return { lpR };
-    const hK = pickPositions(r.slice([nR, 0, 0], [nK, -1, D]), b.subj.slice(nR).map(at)); // [K, 1, D]
-    const lpK = tf.logSoftmax(view.unembed(hK, "all", { hooks }).logits.reshape([nK, V]));
-    return { lpR, lpK };
+    const pos = { targets: b.tgtPos.map((t) => t.map(at)), kl: b.subj.slice(nR).map(at) };
+    return rewriteLogProbs(view, r, pos, { hooks, posOffset: o0 }); // [R, nT, V], [K, V]
   };
   const klRef = nK > 0 ? tf.tidy(() => pass().lpK!) : undefined; // [K, V], the first pass's
   const lossFn = () => {

@@ -71,6 +71,12 @@ export interface BlockResult {
 export interface UnembedOptions extends StageOptions {
   /** Absolute position of resid's first row (for ln_final hook positions). Default 0. */
   posOffset?: number;
+  /**
+   * One-hot [B, P, T]: each row's own positions, picked after the final norm and its hook (which
+   * so see the pass's rows and positions as they are); positions must then be "all". A matMul,
+   * not a gather: its gradient runs on every backend (lib/edit/unembed-rows.ts builds it).
+   */
+  select?: tf.Tensor3D;
 }
 
 /**

@@ -306,7 +306,7 @@ export class Gpt2Model {
 
   /**
    * Final norm (ln_final.hook_normalized, all positions) and the unembedding at `positions`
-   * (indices into resid's T axis) → logits [B, P, V].
+   * (indices into resid's T axis), or at each row's own positions (opts.select) → logits [B, P, V].
    */
   unembed(
     resid: tf.Tensor3D,
@@ -315,6 +315,10 @@ export class Gpt2Model {
   ): { logits: tf.Tensor3D; activations: Map<string, tf.Tensor> } {
     const [B, T, D] = resid.shape;
     const pos = this.logitPositions(positions, T);
+    const sel = opts.select;
+    if (sel && (positions !== "all" || sel.shape[0] !== B || sel.shape[2] !== T)) {
+      throw new ModelError("bad_input", `select must be [${B}, P, ${T}] with positions "all"`);
+    }
     const hooks = opts.hooks ?? this.hooks();
     const eps = this.config.layerNormEps;
     const out = tf.tidy(() => {
@@ -325,10 +329,12 @@ export class Gpt2Model {
           : layerNorm(resid, this.lnFg, this.lnFb!, eps); // [B, T, D]
       normed = hooks.apply("ln_final.hook_normalized", normed, opts.posOffset ?? 0, acts);
       const identity = pos.length === T && pos.every((p, i) => p === i);
-      const picked = identity
-        ? normed
-        : normed.gather(tf.tensor1d(Int32Array.from(pos), "int32"), 1); // [B, P, D]
-      const P = pos.length;
+      const picked = sel
+        ? tf.matMul(sel, normed) // [B, P, T] @ [B, T, D]
+        : identity
+          ? normed
+          : normed.gather(tf.tensor1d(Int32Array.from(pos), "int32"), 1); // [B, P, D]
+      const P = sel ? sel.shape[1] : pos.length;
       const logits = tf
         .matMul(picked.reshape([B * P, D]), this.headT) // [B*P, V]
         .reshape([B, P, this.config.vocabSize]) as tf.Tensor3D; // [B, P, V]
