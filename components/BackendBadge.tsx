@@ -5,7 +5,8 @@
  * the only candidate (software GPUs are skipped), or the user's override from the menu (kept in
  * localStorage; `?backend=` in the URL wins). Changing it reloads the model on that backend, and
  * may be done while a calibration runs (the new load cancels it). "WASM ×N" is the threaded
- * build on N threads (cross-origin-isolated pages only); a note says when it failed.
+ * build on N threads (cross-origin-isolated pages only); a note says when it failed. While the
+ * worker is stopped (components/WorkerStopped.tsx) it says so instead: no backend runs then.
  */
 import { useEffect, useState } from "react";
 import {
@@ -17,6 +18,9 @@ import {
   PREFERENCE_KEY,
 } from "@/lib/model/backend-choice";
 import type { BackendName } from "@/lib/protocol";
+import type { CausewayState } from "@/lib/store";
+import { isWorkerStopped } from "@/lib/store/worker-restart";
+import styles from "./BackendBadge.module.css";
 import { useCauseway } from "./StoreProvider";
 
 const LABEL: Record<BackendName, string> = {
@@ -60,11 +64,37 @@ export function choiceSummary(c: BackendChoice): string {
   return parts.join(" · ");
 }
 
+type BadgeModel = Pick<CausewayState["model"], "status" | "backend" | "adapter" | "error">;
+
+/** What the badge shows: the stopped worker, no backend (yet), or the backend running the model. */
+export interface BadgeView {
+  state: "stopped" | "none" | "running";
+  name: string;
+  title: string;
+}
+
+export function badgeView(model: BadgeModel, choice: BackendChoice | null): BadgeView {
+  const { backend, adapter } = model;
+  if (isWorkerStopped(model)) {
+    const ran = backend ? [`It ran on ${label(backend, choice?.threads)}.`] : [];
+    const title = [model.error.message, ...ran, "Nothing runs until the worker is restarted."];
+    return { state: "stopped", name: "worker stopped", title: title.join("\n") };
+  }
+  // a load (a restart too) chooses its backend afresh: the previous one no longer runs
+  if (!backend || model.status === "loading") {
+    const name = model.status === "loading" ? "choosing backend…" : "no backend";
+    return { state: "none", name, title: "" };
+  }
+  const title = [
+    adapter ? `${LABEL[backend]} on ${adapter}` : LABEL[backend],
+    ...(choice ? choiceLines(choice) : []),
+  ].join("\n");
+  return { state: "running", name: label(backend, choice?.threads), title };
+}
+
 export function BackendBadge() {
-  const backend = useCauseway((s) => s.model.backend);
-  const adapter = useCauseway((s) => s.model.adapter);
-  const status = useCauseway((s) => s.model.status);
-  const source = useCauseway((s) => s.model.source);
+  const model = useCauseway((s) => s.model);
+  const { backend, adapter, status, source } = model;
   const loadModel = useCauseway((s) => s.loadModel);
   const [choice, setChoice] = useState<BackendChoice | null>(null);
   const [pref, setPref] = useState<string>("auto");
@@ -73,6 +103,7 @@ export function BackendBadge() {
     setPref(backendPreference()?.[0] ?? "auto");
   }, []);
   useEffect(() => {
+    if (status === "loading") setChoice(null); // the next backend's choice is not known yet
     if (status !== "ready" || !backend) return;
     let live = true;
     lastChoice().then((c) => {
@@ -115,30 +146,44 @@ export function BackendBadge() {
     </select>
   );
 
-  if (!backend) {
+  const view = badgeView(model, choice);
+  if (view.state === "stopped") {
     return (
-      <span className="badge badge--none" data-testid="backend-badge" data-backend="">
+      <span
+        className={`badge ${styles.stopped}`}
+        data-testid="backend-badge"
+        data-backend=""
+        data-state="stopped"
+        title={view.title}
+      >
         <span className="badge__dot" />
-        {status === "loading" ? "choosing backend…" : "no backend"}
+        <span className="badge__name" data-testid="backend-name">
+          {view.name}
+        </span>
         {select}
       </span>
     );
   }
-  const title = [
-    adapter ? `${LABEL[backend]} on ${adapter}` : LABEL[backend],
-    ...(choice ? choiceLines(choice) : []),
-  ].join("\n");
+  if (view.state === "none" || !backend) {
+    return (
+      <span className="badge badge--none" data-testid="backend-badge" data-backend="">
+        <span className="badge__dot" />
+        {view.name}
+        {select}
+      </span>
+    );
+  }
   return (
     <span
       className={`badge badge--${backend}`}
       data-testid="backend-badge"
       data-backend={backend}
       data-choice={choice?.how ?? ""}
-      title={title}
+      title={view.title}
     >
       <span className="badge__dot" />
       <span className="badge__name" data-testid="backend-name">
-        {label(backend, choice?.threads)}
+        {view.name}
       </span>
       {adapter ? (
         <span className="badge__adapter" data-testid="backend-adapter">

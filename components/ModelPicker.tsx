@@ -9,6 +9,7 @@ import { BUNDLED_MODELS, modelDisplayName } from "@/lib/load/source-trust";
 import type { Gpt2Config } from "@/lib/load/types";
 import type { ModelSource } from "@/lib/protocol";
 import type { Progress } from "@/lib/store/types";
+import { isWorkerStopped } from "@/lib/store/worker-restart";
 import { bytes, count } from "./format";
 import { ModelCachePanel } from "./ModelCachePanel";
 import { ModelSourceFiles } from "./ModelSourceFiles";
@@ -174,7 +175,7 @@ function LoadStatus() {
       </div>
     );
   }
-  if (model.status === "error" && model.error?.code === "worker_failed") {
+  if (isWorkerStopped(model)) {
     return <WorkerStopped message={model.error.message} />;
   }
   if (model.status === "error") {

@@ -150,6 +150,7 @@ test("?backend=wasm runs tfjs-wasm's threaded build (COOP/COEP) with the same pr
     await expect(other.getByTestId("worker-stopped")).toHaveText(
       "The model worker stopped: a thread of the WASM backend failed (Error: a test trap)",
     );
+    await expect(other.getByTestId("backend-name")).toHaveText("worker stopped"); // not WASM ×N
     const status = other.getByTestId("run-status-trace");
     await expect(status).toHaveAttribute("data-status", "error");
     await expect(status).toHaveAttribute("data-code", "worker_failed");

@@ -3,11 +3,13 @@
  * (lib/worker-channel.ts) or the worker's own error fails every request still waiting, once,
  * with "worker_failed", and terminates the worker; later requests fail at once; the restart
  * button's action starts a fresh single-threaded worker, reloads the same model and re-sends the
- * edit stack with its learned values, and the results on screen stay. A fake Worker and a fake
- * BroadcastChannel stand in for the browser's.
+ * edit stack with its learned values, and the results on screen stay; the backend badge says the
+ * worker stopped until then. A fake Worker and a fake BroadcastChannel stand in for the browser's.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { badgeView } from "../components/BackendBadge";
 import type { Edit, RomeEdit } from "../lib/edit/types";
+import type { BackendChoice } from "../lib/model/backend-choice";
 import type { FromWorker, ToWorker } from "../lib/protocol";
 import { type CausewayStore, createCausewayStore } from "../lib/store";
 import {
@@ -326,5 +328,42 @@ describe("restarting from the store", () => {
     expect(st().edits.status).toBe("idle"); // applied, not learned again
     expect(st().trace.result).toBe(result);
     expect(fresh.posted.some((m) => m.type === "predict")).toBe(false); // no prompt here
+  });
+
+  it("the backend badge says the worker stopped, then shows the restarted worker's backend", () => {
+    // the badge's last choice: the threaded build on 2 threads (as ?backend=wasm on a COOP page)
+    const threaded: BackendChoice = {
+      chosen: "wasm",
+      threads: 2,
+      how: "override",
+      timings: [],
+      key: "k",
+      at: 0,
+    };
+    st().loadModel({ kind: "bundled", name: "tiny-facts" });
+    const first = FakeWorker.all[0];
+    first.answer({ type: "load", reqId: first.last("load").reqId, backend: "wasm", model: INFO });
+    expect(badgeView(st().model, threaded)).toMatchObject({ state: "running", name: "WASM ×2" });
+
+    first.threadReport("RuntimeError: unreachable");
+    expect(badgeView(st().model, threaded)).toEqual({
+      state: "stopped",
+      name: "worker stopped",
+      title: [
+        "The model worker stopped: a thread of the WASM backend failed (RuntimeError: unreachable)",
+        "It ran on WASM ×2.",
+        "Nothing runs until the worker is restarted.",
+      ].join("\n"),
+    });
+
+    st().restartWorker();
+    // the old choice no longer applies while the fresh worker loads
+    expect(badgeView(st().model, threaded)).toMatchObject({
+      state: "none",
+      name: "choosing backend…",
+    });
+    const fresh = FakeWorker.all[1];
+    fresh.answer({ type: "load", reqId: fresh.last("load").reqId, backend: "wasm", model: INFO });
+    expect(badgeView(st().model, null)).toMatchObject({ state: "running", name: "WASM" });
   });
 });

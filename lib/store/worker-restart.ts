@@ -8,11 +8,19 @@
  */
 import { backendPreference } from "../model/backend-choice";
 import type { BackendName } from "../protocol";
+import type { UiError } from "./common-types";
 import type { Context } from "./context";
 import type { CausewayState } from "./types";
 
 type Set = (fn: (s: CausewayState) => Partial<CausewayState>) => void;
 type Get = () => CausewayState;
+
+type ModelStatus = Pick<CausewayState["model"], "status" | "error">;
+
+/** The model worker stopped (its death reached the load lane) and waits for a restart. */
+export function isWorkerStopped<M extends ModelStatus>(model: M): model is M & { error: UiError } {
+  return model.status === "error" && model.error?.code === "worker_failed";
+}
 
 /** Backends for a restarted worker: the user's choice, else WASM (which has no threads there). */
 export function restartBackends(): BackendName[] {
