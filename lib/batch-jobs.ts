@@ -22,6 +22,7 @@ import { MAX_TEXT_CHARS } from "./edit/bounds";
 import type { CounterFactCase } from "./edit/dataset";
 import type { CurvePoint, EditRunResult } from "./edit/eval-run";
 import type { ZsreRecord } from "./edit/eval-zsre";
+import { isObj } from "./edit/parse-checker";
 import {
   COV_SOURCES,
   type CovSource,
@@ -103,9 +104,6 @@ export type BatchRunResult = Omit<EditRunResult, "edits"> & {
 };
 
 export type { CurvePoint, EditRunResult };
-
-const isObj = (x: unknown): x is Record<string, unknown> =>
-  typeof x === "object" && x !== null && !Array.isArray(x);
 
 const bad = (msg: string): never => {
   throw new EditError("bad_edit", `batch run: ${msg}`);

@@ -12,6 +12,7 @@
  */
 import type { KnownFact } from "../interp/dataset";
 import type { EditDataset } from "./dataset";
+import { isObj } from "./parse-checker";
 import { shuffled } from "./probe";
 import { EditError } from "./types";
 
@@ -31,9 +32,6 @@ export interface AbscSplits {
   /** Validation reviews of the train domain (disjoint from train and test), for choosing settings. */
   dev?: AbscReview[];
 }
-
-const isObj = (x: unknown): x is Record<string, unknown> =>
-  typeof x === "object" && x !== null && !Array.isArray(x);
 
 function reviews(x: unknown, where: string, labels: readonly string[]): AbscReview[] {
   if (!Array.isArray(x) || x.length === 0)

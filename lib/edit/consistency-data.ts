@@ -8,6 +8,7 @@
  * Relations, not facts, are split into train and held-out: heads, K and α are chosen on the
  * train relations only and the result is reported on relations the recipe never saw.
  */
+import { isObj } from "./parse-checker";
 import { EditError } from "./types";
 
 export interface ConsistencyFact {
@@ -25,8 +26,6 @@ export interface ConsistencyData {
   relations: string[];
 }
 
-const isObj = (x: unknown): x is Record<string, unknown> =>
-  typeof x === "object" && x !== null && !Array.isArray(x);
 const isTemplates = (x: unknown): x is string[] =>
   Array.isArray(x) && x.every((s) => typeof s === "string" && s.split("{}").length === 2);
 

@@ -3,6 +3,7 @@
  * general text (the deviation measure), and prompt sets for steering and ablation.
  */
 import type { ZsreRecord } from "./eval-zsre";
+import { isObj } from "./parse-checker";
 import { EditError, type PromptSet, type RomeEdit } from "./types";
 
 /** One CounterFact case (ROME's counterfact.json; target strings without the leading space). */
@@ -36,8 +37,6 @@ export interface EditDataset {
   zsre?: ZsreRecord[];
 }
 
-const isObj = (x: unknown): x is Record<string, unknown> =>
-  typeof x === "object" && x !== null && !Array.isArray(x);
 const isStrings = (x: unknown): x is string[] =>
   Array.isArray(x) && x.every((s) => typeof s === "string");
 

@@ -16,6 +16,7 @@
  */
 import { MAX_TEXT_CHARS } from "../edit/bounds";
 import { checkZsre, type EditDataset, parseEditDataset } from "../edit/dataset";
+import { isObj } from "../edit/parse-checker";
 import { EditError } from "../edit/types";
 import { MAX_DATASET_BYTES } from "./limits";
 
@@ -26,9 +27,6 @@ export type ImportFormat = "counterfact" | "zsre" | "known" | "dataset" | "promp
 const fail = (file: string, msg: string): never => {
   throw new EditError("bad_dataset", `${file}: ${msg}`);
 };
-
-const isObj = (x: unknown): x is Record<string, unknown> =>
-  typeof x === "object" && x !== null && !Array.isArray(x);
 
 function checkSize(file: string, text: string) {
   // UTF-16 length ≤ bytes of UTF-8 × 1 for ASCII; a cheap upper bound check first

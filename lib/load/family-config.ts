@@ -5,6 +5,7 @@
  * than linear / llama3, a sliding window that can take effect, a GQA ratio that does not
  * divide, an activation or bias option it does not implement. GPT-2 is read by ./config.ts.
  */
+import { isObj } from "../edit/parse-checker";
 import { LoadError } from "./errors";
 import { CONFIG_BOUNDS } from "./limits";
 import type { ModelConfig, RopeConfig } from "./model-config";
@@ -181,15 +182,15 @@ function refuseSlidingWindow(f: Fields, modelType: LlamaType): void {
 /** rope_theta / rotary_emb_base and rope_scaling (or transformers 5's rope_parameters). */
 function parseRope(f: Fields, rotaryDim: number): RopeConfig {
   const params = f.get("rope_parameters");
-  const p = new Fields(isObject(params) ? params : {}, "rope_parameters.");
+  const p = new Fields(isObj(params) ? params : {}, "rope_parameters.");
   const thetaField = ["rope_theta", "rotary_emb_base"].find((n) => f.has(n));
   const theta = p.has("rope_theta")
     ? p.num("rope_theta", 0)
     : f.num(thetaField ?? "rope_theta", 10000);
-  const rawScaling = isObject(params) ? params : f.get("rope_scaling");
-  const field = isObject(params) ? "rope_parameters" : "rope_scaling";
+  const rawScaling = isObj(params) ? params : f.get("rope_scaling");
+  const field = isObj(params) ? "rope_parameters" : "rope_scaling";
   if (rawScaling === undefined || rawScaling === null) return { theta, rotaryDim, scaling: null };
-  if (!isObject(rawScaling))
+  if (!isObj(rawScaling))
     throw bad(`${field} is ${JSON.stringify(rawScaling)}, expected an object`);
   const s = new Fields(rawScaling, `${field}.`);
   const kind = s.get("rope_type") ?? s.get("type") ?? "default";
@@ -209,8 +210,4 @@ function parseRope(f: Fields, rotaryDim: number): RopeConfig {
     };
   }
   throw bad(`${field} type ${JSON.stringify(kind)} is not supported (linear, llama3)`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }

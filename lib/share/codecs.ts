@@ -4,6 +4,7 @@
  * ShareError "bad_field" naming the field).
  */
 import { parseEdit } from "../edit/parse";
+import { isObj, type Obj } from "../edit/parse-checker";
 import type { Edit } from "../edit/types";
 import { TRACE_KINDS, type TraceKind } from "../interp/spec";
 import { normalizeEndpoint, parseHubRef } from "../load/hub-source";
@@ -32,9 +33,6 @@ export interface Codec<T> {
 export function bad(name: string, msg: string): never {
   throw new ShareError("bad_field", `The ${name} ${msg}.`);
 }
-
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
 
 export const MAX_TEXT: number = LIMITS.promptChars;
 
