@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEdits, type ModelLike } from "../lib/edit/apply";
 import type { CounterFactCase } from "../lib/edit/dataset";
-import { counterfactCase, scoreCase, scoreCases } from "../lib/edit/eval-cases";
+import { counterfactCase, scoreCases } from "../lib/edit/eval-cases";
 import { fluencyOfLists, generationTexts, ngramEntropyOf } from "../lib/edit/eval-fluency";
 import { generate, generateBatch } from "../lib/edit/generate";
 import {
@@ -153,7 +153,7 @@ describe("batched generation and fluency equal one prompt at a time", () => {
     const cases = lists.map((ps, i) => counterfactCase(cfCase(i, ps)));
     const together = await scoreCases(m, tok, cases, fl);
     const alone = [];
-    for (const c of cases) alone.push(await scoreCase(m, tok, c, fl));
+    for (const c of cases) alone.push(...(await scoreCases(m, tok, [c], fl))); // one case per call
     expect(together).toEqual(alone);
     expect(together.map((r) => r.fluency)).toEqual([got[0], got[1], undefined, got[3]]);
     expect(tf.memory().numTensors).toBe(before);

@@ -75,15 +75,6 @@ export interface CaseResult {
   fluency?: number;
 }
 
-export async function scoreCase(
-  model: ModelLike,
-  tok: TextTokenizer,
-  c: EvalCase,
-  fluency: FluencyOptions | null,
-): Promise<CaseResult> {
-  return (await scoreCases(model, tok, [c], fluency))[0];
-}
-
 /** Cases whose probabilities are scored together (progress and cancel come between these). */
 const CASES_PER_PASS = 25;
 
