@@ -13,8 +13,8 @@ import path from "node:path";
 import { loadCliEngine } from "../lib/cli/engine";
 import { secondMoment } from "../lib/edit/cov";
 import { parseEditDataset } from "../lib/edit/dataset";
-import { symEigen } from "../lib/edit/linalg";
 import { covTexts } from "../lib/edit/rome";
+import { symEigen } from "../lib/edit/sym-eigen";
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);

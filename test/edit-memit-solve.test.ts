@@ -9,7 +9,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { symEigen } from "../lib/edit/linalg";
 import { updatedLayers } from "../lib/edit/memit-params";
 import {
   alphaEditFactor,
@@ -19,6 +18,7 @@ import {
   NotPositiveDefinite,
   nullProjector,
 } from "../lib/edit/memit-solve";
+import { symEigen } from "../lib/edit/sym-eigen";
 import { ROOT } from "../scripts/reference/golden";
 import { relErr } from "./helpers/rel-err";
 

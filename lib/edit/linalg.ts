@@ -113,6 +113,3 @@ export function choleskySolveCols(
   }
   return X;
 }
-
-/** Symmetric eigen-decomposition: tridiagonal QL in its own file. */
-export { symEigen } from "./sym-eigen";

@@ -15,7 +15,8 @@
  *
  * Both are returned as factors a = (…)⁻¹ K or (…)⁻¹ P K [M, n] and b = R [n, D], ΔW = a b.
  */
-import { cholesky, choleskySolveCols, luSolve, symEigen } from "./linalg";
+import { cholesky, choleskySolveCols, luSolve } from "./linalg";
+import { symEigen } from "./sym-eigen";
 
 /** K Kᵀ [M, M] of K [M, n]. */
 export function gram(K: Float64Array, M: number, n: number): Float64Array {
