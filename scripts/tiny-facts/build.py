@@ -19,6 +19,7 @@ import collections
 import json
 import os
 import random
+import re
 import sys
 import time
 
@@ -60,6 +61,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--checkpoints", help="with --save-every: also keep each step's files in CHECKPOINTS/step-N")
     p.add_argument("--label-weight", type=float, default=1.0, help="loss weight of the ABSC label tokens (train.TrainConfig.label_weight)")
     p.add_argument("--init-from", help="start from the model and tokenizer in this folder (continued pre-training) instead of a new BPE and random weights")
+    p.add_argument("--train-only", metavar="REGEX", help="train only the parameters whose torch name matches (e.g. 'attn' or 'h\\.[345]\\.attn'); the rest stay frozen")
     p.add_argument("--eval-only", action="store_true", help="no training: evaluate the model files already in --out")
     args = p.parse_args()
     arch, mix = ARCHS[args.arch], MIXES[args.mix]
@@ -246,6 +248,11 @@ def main() -> None:
     model = load_model(args.init_from, arch).train() if args.init_from else arch.new_model(len(enc))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params:,} parameters ({n_params * 4 / 2**20:.2f} MiB float32)")
+    if args.train_only:  # frozen parameters get no gradient, so AdamW skips them (no decay either)
+        for name, param in model.named_parameters():
+            param.requires_grad_(re.search(args.train_only, name) is not None)
+        n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        print(f"training only /{args.train_only}/: {n_train:,} parameters")
     tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, mixture=mix.mixture,
                        label_weight=args.label_weight, weighted_ids=tuple(enc.vocab_id(x) for x in ABSC_LABELS))
     t_train = time.time()
@@ -274,6 +281,7 @@ def main() -> None:
         "seed": args.seed,
         **({"init_from": os.path.relpath(args.init_from, REPO), "lr": args.lr} if args.init_from else {}),
         **({"label_weight": args.label_weight} if args.label_weight != 1.0 else {}),
+        **({"train_only": args.train_only} if args.train_only else {}),
         "steps": args.steps,
         "batch_size": args.batch_size,
         "train_seconds": None if args.eval_only else round(train_seconds),  # --eval-only: see the training log
