@@ -7,6 +7,7 @@ import { modelAbout } from "@/lib/export/model-about";
 import { type ReadoutAbout, readoutJson } from "@/lib/export/readouts";
 import type { ReadoutType } from "@/lib/lens-jobs";
 import type { RunInfo } from "@/lib/store";
+import { modelBlocker } from "@/lib/store/errors";
 import { fmtInt } from "@/lib/viz/format";
 import { downloadText } from "../download";
 import { etaText } from "../progress-text";
@@ -46,14 +47,15 @@ export function ReadoutStatus({ type, what }: { type: ReadoutType; what: string 
 }
 
 export function RunButton({ type, label }: { type: ReadoutType; label: string }) {
-  const ready = useCauseway((s) => s.model.status === "ready");
+  // why it cannot run (a string: a selector must return stable values)
+  const blocked = useCauseway((s) => modelBlocker(s.model)?.message ?? null);
   const run = useCauseway((s) => s.runReadout);
   return (
     <button
       type="submit"
       className="btn btn--primary"
-      disabled={!ready}
-      title={ready ? undefined : "Waiting for the model to load"}
+      disabled={blocked !== null}
+      title={blocked ?? undefined}
       onClick={(e) => {
         e.preventDefault();
         run(type);

@@ -11,7 +11,7 @@ import { type FromWorker, isProgressOf } from "../protocol";
 import type { ModelPort } from "../worker-client";
 import type { UiError } from "./common-types";
 import type { Context } from "./context";
-import { NO_MODEL, NO_WORKER } from "./errors";
+import { modelBlocker, NO_WORKER } from "./errors";
 import type { CausewayState } from "./types";
 
 type Err = UiError | null;
@@ -113,8 +113,9 @@ export function createAbscSlice(ctx: Context): StateCreator<CausewayState, [], [
   /** The port when a model is ready, else the error in words. */
   const ready = (get: Get): { port: ModelPort } | { error: UiError } => {
     const s = get();
-    if (ctx.port?.absc && s.model.status === "ready") return { port: ctx.port };
-    return { error: ctx.port ? NO_MODEL : NO_WORKER };
+    const error = ctx.port ? modelBlocker(s.model) : NO_WORKER;
+    if (ctx.port?.absc && !error) return { port: ctx.port };
+    return { error: error ?? NO_WORKER };
   };
   return (set, get) => ({
     absc: IDLE_ABSC,

@@ -9,7 +9,7 @@ import type { StateCreator } from "zustand/vanilla";
 import type { FromWorker } from "../protocol";
 import type { Context } from "./context";
 import { changesModel, stackKey } from "./edits-slice";
-import { fail } from "./errors";
+import { fail, modelBlocker, NO_WORKER } from "./errors";
 import { applyRunMessage, IDLE_RUN, isActive, startRun } from "./run";
 import { reduceTraceResult } from "./trace-slice";
 import type { CausewayState, CompareSlice, UiError } from "./types";
@@ -20,7 +20,8 @@ export function initialCompare(): CompareSlice["compare"] {
 
 /** Why the edited model cannot be re-traced now, or null. */
 export function checkRetrace(s: CausewayState): UiError | null {
-  if (s.model.status !== "ready") return fail("no_model", "The model is not loaded yet.");
+  const notReady = modelBlocker(s.model);
+  if (notReady) return notReady;
   const r = s.trace.result;
   if (!r || r.tokens === null) {
     return fail(
@@ -64,9 +65,7 @@ export function createCompareSlice(
     compare: initialCompare(),
     retraceEdited() {
       const s = get();
-      const invalid =
-        checkRetrace(s) ??
-        (ctx.port ? null : fail("worker_failed", "The model worker is not running."));
+      const invalid = checkRetrace(s) ?? (ctx.port ? null : NO_WORKER);
       const original = s.trace.result;
       if (invalid || !original) {
         set((s2) => ({ compare: { ...s2.compare, error: invalid } }));

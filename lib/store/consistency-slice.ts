@@ -9,7 +9,7 @@ import type { ConsistencyProgress, ConsistencyRun } from "../edit/consistency-ru
 import { type FromWorker, isProgressOf } from "../protocol";
 import type { UiError } from "./common-types";
 import type { Context } from "./context";
-import { NO_MODEL, NO_WORKER } from "./errors";
+import { modelBlocker, NO_WORKER } from "./errors";
 import type { CausewayState } from "./types";
 
 export interface ConsistencyState {
@@ -60,9 +60,9 @@ export function createConsistencySlice(
     consistency: IDLE_CONSISTENCY,
     runConsistency(request) {
       const s = get();
-      if (!ctx.port?.consistency || s.model.status !== "ready") {
-        const error = ctx.port ? NO_MODEL : NO_WORKER;
-        set({ consistency: { ...IDLE_CONSISTENCY, status: "error", error } });
+      const error = ctx.port ? modelBlocker(s.model) : NO_WORKER;
+      if (error || !ctx.port?.consistency) {
+        set({ consistency: { ...IDLE_CONSISTENCY, status: "error", error: error ?? NO_WORKER } });
         return;
       }
       ctx.port.consistency(request);

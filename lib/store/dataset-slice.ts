@@ -8,7 +8,7 @@ import { paramError } from "../params/schema";
 import { DATASET_PARAMS, TRACE_PARAMS } from "../params/table";
 import type { FromWorker } from "../protocol";
 import type { Context } from "./context";
-import { fail } from "./errors";
+import { fail, modelBlocker, NO_WORKER } from "./errors";
 import { applyRunMessage, IDLE_RUN, startRun } from "./run";
 import type { CausewayState, DatasetSlice, UiError } from "./types";
 
@@ -107,13 +107,12 @@ export function createDatasetSlice(
       const s = get();
       const { samples, limit, kinds, facts } = s.dataset.settings;
       const invalid =
-        s.model.status !== "ready"
-          ? fail("no_model", "The model is not loaded yet.")
-          : kinds.length === 0
-            ? fail("bad_spec", "Choose at least one kind to trace.")
-            : settingError(samples, limit);
+        modelBlocker(s.model) ??
+        (kinds.length === 0
+          ? fail("bad_spec", "Choose at least one kind to trace.")
+          : settingError(samples, limit));
       if (invalid || !ctx.port) {
-        const formError = invalid ?? fail("worker_failed", "The model worker is not running.");
+        const formError = invalid ?? NO_WORKER;
         set((s2) => ({ dataset: { ...s2.dataset, formError } }));
         return;
       }

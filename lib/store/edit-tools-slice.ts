@@ -7,7 +7,7 @@
 import type { StateCreator } from "zustand/vanilla";
 import { type FromWorker, isProgressOf } from "../protocol";
 import type { Context } from "./context";
-import { NO_MODEL, NO_WORKER } from "./errors";
+import { modelBlocker, NO_WORKER } from "./errors";
 import type {
   AlphaCurveState,
   CausewayState,
@@ -90,8 +90,8 @@ export function createEditToolsSlice(
     editForm: null,
     alphaCurve: IDLE_CURVE,
     runAlphaCurve(edit, alphas, ev) {
-      if (!ctx.port || get().model.status !== "ready") {
-        const error = ctx.port ? NO_MODEL : NO_WORKER;
+      const error = ctx.port ? modelBlocker(get().model) : NO_WORKER;
+      if (error || !ctx.port) {
         set({ alphaCurve: { ...IDLE_CURVE, status: "error", error } });
         return;
       }
@@ -106,11 +106,7 @@ export function createEditToolsSlice(
     },
     evalEdit(index) {
       const s = get();
-      const error = !ctx.port
-        ? NO_WORKER
-        : s.model.status !== "ready"
-          ? NO_MODEL
-          : editError(s, index);
+      const error = !ctx.port ? NO_WORKER : (modelBlocker(s.model) ?? editError(s, index));
       if (error || !ctx.port) {
         set({ editEval: { ...IDLE_EVAL, status: "error", index, error } });
         return;
@@ -125,10 +121,9 @@ export function createEditToolsSlice(
     },
     probeHeads(positive, negative) {
       const s = get();
-      if (!ctx.port || s.model.status !== "ready") {
-        set({
-          headProbe: { ...IDLE_PROBE, status: "error", error: ctx.port ? NO_MODEL : NO_WORKER },
-        });
+      const error = ctx.port ? modelBlocker(s.model) : NO_WORKER;
+      if (error || !ctx.port) {
+        set({ headProbe: { ...IDLE_PROBE, status: "error", error } });
         return;
       }
       ctx.port.probeHeads(positive, negative);

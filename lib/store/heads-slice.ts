@@ -12,7 +12,7 @@ import type { AllHeadPatterns } from "../interp/head-patterns";
 import { HEAD_SCORE_NAMES, type HeadScoreName, type HeadScoresResult } from "../interp/head-scores";
 import type { FromWorker } from "../protocol";
 import type { Context } from "./context";
-import { fail, NO_MODEL, NO_WORKER } from "./errors";
+import { fail, modelBlocker, NO_WORKER } from "./errors";
 import { checkPrompt } from "./predict-slice";
 import { applyRunMessage, IDLE_RUN, isActive } from "./run";
 import type { CausewayState, RunInfo, UiError } from "./types";
@@ -123,11 +123,10 @@ export function createHeadsSlice(ctx: Context): StateCreator<CausewayState, [], 
       const prompt = s.predict.prompt;
       const refused = !port?.heads
         ? NO_WORKER
-        : s.model.status !== "ready"
-          ? NO_MODEL
-          : prompt.trim() === ""
+        : (modelBlocker(s.model) ??
+          (prompt.trim() === ""
             ? fail("empty_prompt", "The prompt is empty — type a prompt to see its heads.")
-            : checkPrompt(prompt);
+            : checkPrompt(prompt)));
       if (refused || !port?.heads) {
         // the results on screen stay: a refused run never erases them
         setHeads(set, () => ({ formError: refused }));

@@ -16,7 +16,7 @@ import { PATCH_SITES } from "../interp/spec";
 import type { AttribJob, DlaJob, LensJob, ReadoutBody, ReadoutType } from "../lens-jobs";
 import { type FromWorker, isProgressOf } from "../protocol";
 import type { Context } from "./context";
-import { fail, NO_MODEL, NO_WORKER } from "./errors";
+import { fail, modelBlocker, NO_WORKER } from "./errors";
 import { applyRunMessage, IDLE_RUN, isActive } from "./run";
 import type { CausewayState, RunInfo, UiError } from "./types";
 
@@ -75,7 +75,8 @@ export const initialReadouts = (): Readouts => ({
 
 /** The request for a read-out of the state on screen, or why it cannot run. */
 export function readoutRequest(s: CausewayState, type: ReadoutType): ReadoutBody | UiError {
-  if (s.model.status !== "ready") return NO_MODEL;
+  const notReady = modelBlocker(s.model);
+  if (notReady) return notReady;
   const st = s.readouts.settings;
   const opt = (v: string) => (v.trim() === "" ? {} : { target: v });
   if (type === "attrib") {

@@ -7,7 +7,7 @@ import type { StateCreator } from "zustand/vanilla";
 import type { FromWorker, PatchJob } from "../protocol";
 import { countFilled, emptyGrid, withRows } from "../viz/grid";
 import type { Context } from "./context";
-import { fail } from "./errors";
+import { fail, modelBlocker, NO_WORKER } from "./errors";
 import { applyRunMessage, IDLE_RUN, startRun } from "./run";
 import type { CausewayState, PatchSettings, PatchSlice, UiError } from "./types";
 
@@ -24,7 +24,8 @@ export function initialPatch(settings: Partial<PatchSettings> = {}): PatchSlice[
 
 export function checkPatch(s: CausewayState): UiError | null {
   const st = s.patch.settings;
-  if (s.model.status !== "ready") return fail("no_model", "The model is not loaded yet.");
+  const notReady = modelBlocker(s.model);
+  if (notReady) return notReady;
   if (st.clean.trim() === "") return fail("empty_prompt", "The clean prompt is empty.");
   if (st.corrupt.trim() === "") {
     return fail(
@@ -104,7 +105,7 @@ export function createPatchSlice(
       const s = get();
       const invalid = checkPatch(s);
       if (invalid || !ctx.port) {
-        const formError = invalid ?? fail("worker_failed", "The model worker is not running.");
+        const formError = invalid ?? NO_WORKER;
         set((s2) => ({ patch: { ...s2.patch, formError } }));
         return;
       }

@@ -15,7 +15,7 @@ import type { FromWorker, TraceJob } from "../protocol";
 import { countFilled, emptyGrid, withRows } from "../viz/grid";
 import { rangeToText } from "../viz/selection";
 import type { Context } from "./context";
-import { fail } from "./errors";
+import { fail, modelBlocker, NO_WORKER } from "./errors";
 import { applyRunMessage, IDLE_RUN, runOf, startRun, withRun } from "./run";
 import type { CausewayState, TraceResultState, TraceSettings, TraceSlice, UiError } from "./types";
 
@@ -70,7 +70,8 @@ export function resolveSubject(
 /** Checks the settings before asking the worker; null when they may be sent. */
 export function checkTrace(s: CausewayState): UiError | null {
   const st = s.trace.settings;
-  if (s.model.status !== "ready") return fail("no_model", "The model is not loaded yet.");
+  const notReady = modelBlocker(s.model);
+  if (notReady) return notReady;
   if (s.predict.prompt.trim() === "") {
     return fail("empty_prompt", "The prompt is empty — type a prompt to trace.");
   }
@@ -285,7 +286,7 @@ export function createTraceSlice(ctx: Context): StateCreator<CausewayState, [], 
       const s = get();
       const invalid = checkTrace(s);
       if (invalid || !ctx.port) {
-        const formError = invalid ?? fail("worker_failed", "The model worker is not running.");
+        const formError = invalid ?? NO_WORKER;
         set((s2) => ({ trace: { ...s2.trace, formError } }));
         return;
       }
