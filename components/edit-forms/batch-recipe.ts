@@ -7,6 +7,7 @@
 import type { BatchCases, BatchRunResult, BatchRunSpec } from "../../lib/batch-jobs";
 import { type CounterFactCase, parseEditDataset } from "../../lib/edit/dataset";
 import type { ZsreRecord } from "../../lib/edit/eval-zsre";
+import { isObj } from "../../lib/edit/parse-checker";
 import { COV_SOURCES, type CovSource } from "../../lib/edit/types";
 import { curveCsv } from "../../lib/export/edit-curve";
 import { importDatasetJson } from "../../lib/load/dataset-import";
@@ -54,9 +55,6 @@ export interface BatchContext {
   /** Methods the worker has (with "+blue" variants). */
   methods: readonly string[];
 }
-
-const isObj = (x: unknown): x is Record<string, unknown> =>
-  typeof x === "object" && x !== null && !Array.isArray(x);
 
 /**
  * Pasted rewrites as CounterFact cases: a JSON list or JSONL of ROME's fields (prompt with "{}"

@@ -3,6 +3,7 @@
  * distilgpt2, gpt2-medium/-large/-xl and models trained with the same architecture, read here),
  * llama / mistral / qwen2 / gpt_neox (./family-config.ts). Anything else is refused by name.
  */
+import { isObj } from "../edit/parse-checker";
 import { LoadError } from "./errors";
 import { FAMILY_TYPES, parseFamilyConfig } from "./family-config";
 import { CONFIG_BOUNDS, MAX_PARAMS } from "./limits";
@@ -30,8 +31,8 @@ function checkParams(config: ModelConfig, file: string): void {
  * MAX_PARAMS before anything is sized from it.
  */
 export function parseModelConfig(json: unknown, file = "config.json"): ModelConfig {
-  const raw = json !== null && typeof json === "object" && !Array.isArray(json) ? json : null;
-  const type = raw ? (raw as Record<string, unknown>).model_type : undefined;
+  const raw = isObj(json) ? json : null;
+  const type = raw?.model_type;
   const rotary = (FAMILY_TYPES as readonly unknown[]).includes(type);
   const config: ModelConfig = rotary ? parseFamilyConfig(json) : parseGpt2Config(json, file);
   if (rotary) checkParams(config, file); // (parseGpt2Config checks its own)
@@ -46,7 +47,7 @@ const GPT2_ARCHITECTURES = ["GPT2LMHeadModel", "GPT2Model"];
 const ACTIVATIONS: readonly Gpt2Config["activation"][] = ["gelu_new", "gelu", "gelu_pytorch_tanh"];
 
 export function parseGpt2Config(json: unknown, file = "config.json"): Gpt2Config {
-  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+  if (!isObj(json)) {
     throw new LoadError("bad_config", file, "config is not a JSON object");
   }
   const c = json as Record<string, unknown>;

@@ -7,6 +7,7 @@
  * `lm_head.weight`. GPT-2 ties lm_head to wte, and the model uses wte as the unembedding; an
  * untied lm_head (a fine-tune that broke the tie) is ignored, so its logits would differ from HF's.
  */
+import { isObj } from "../edit/parse-checker";
 import { LoadError } from "./errors";
 import { MAX_INDEX_BYTES } from "./limits";
 import { maxCheckpointBytes } from "./memory-estimate";
@@ -215,15 +216,12 @@ export function parseShardIndex(bytes: Uint8Array, file = INDEX_FILE): Map<strin
       `not valid JSON (${e instanceof Error ? e.message : e})`,
     );
   }
-  const weightMap =
-    json !== null && typeof json === "object" && !Array.isArray(json)
-      ? (json as Record<string, unknown>).weight_map
-      : undefined;
-  if (weightMap === null || typeof weightMap !== "object" || Array.isArray(weightMap)) {
+  const weightMap = isObj(json) ? json.weight_map : undefined;
+  if (!isObj(weightMap)) {
     throw new LoadError("bad_index", file, 'expected {"weight_map": {tensor name: shard file}}');
   }
   const out = new Map<string, string>();
-  for (const [name, shard] of Object.entries(weightMap as Record<string, unknown>)) {
+  for (const [name, shard] of Object.entries(weightMap)) {
     // Shards live next to the index; anything path-like could escape the model folder or URL.
     if (
       typeof shard !== "string" ||
