@@ -5,6 +5,7 @@
  * Build first: `npm run test:e2e` does (node scripts/build-site.mjs --if-stale).
  */
 import { defineConfig, devices } from "@playwright/test";
+import { budget } from "./e2e/limits";
 import { CHROMIUM, CHROMIUM_ARGS } from "./scripts/chromium.mjs";
 
 const PORT = Number(process.env.E2E_PORT || 4173);
@@ -13,8 +14,10 @@ export { CHROMIUM_ARGS };
 
 export default defineConfig({
   testDir: "e2e",
-  timeout: 60_000,
-  expect: { timeout: 30_000 },
+  // a test without its own budget, and an expect without its own limit (e2e/limits.ts), stretched
+  // for the load when the run starts
+  timeout: budget(60_000),
+  expect: { timeout: budget(30_000) },
   fullyParallel: false,
   workers: 1,
   retries: 0,

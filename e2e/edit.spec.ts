@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
 import { firstFact, openApp, ROOT } from "./helpers";
+import { budget, limit } from "./limits";
 
 // A city the model already ranks high for this subject: 8 steps make it the top-1 with p ≈ 0.98
 // (wasm, Node), so the test needs fewer of ROME's slow steps under SwiftShader.
@@ -42,7 +43,7 @@ async function bars(page: Page, testId: string): Promise<{ token: string; prob: 
 }
 
 test("trace → click an MLP cell → ROME edit → re-trace edited → undo", async ({ page }) => {
-  test.setTimeout(420_000);
+  test.setTimeout(budget(420_000));
   const errors = await openApp(page, { prompt: fact.prompt });
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
   const original = await bars(page, "predictions");
@@ -54,7 +55,7 @@ test("trace → click an MLP cell → ROME edit → re-trace edited → undo", a
   await page.getByTestId("kind-attn").uncheck({ force: true });
   await page.getByTestId("run-trace").click();
   const traceStatus = page.getByTestId("run-status-trace");
-  await expect(traceStatus).toHaveAttribute("data-status", "done", { timeout: 60_000 });
+  await expect(traceStatus).toHaveAttribute("data-status", "done", { timeout: limit("sweep") });
   const mlp = page.getByTestId("heatmap-mlp");
   const cells = await mlp.getAttribute("data-cells");
   await expect(mlp).toHaveAttribute("data-filled", cells ?? "");
@@ -87,14 +88,14 @@ test("trace → click an MLP cell → ROME edit → re-trace edited → undo", a
   // ROME: 20 Adam steps over 11 templates take 90–140 s under SwiftShader (~2 s on wasm in Node)
   // (8 steps here)
   await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 240_000,
+    timeout: limit("learn"),
   });
   console.log(`ROME learned and applied in ${Date.now() - t0} ms`);
   await expect(page.getByTestId("edit-row")).toHaveAttribute("data-learned", "true");
   await expect(page.getByTestId("edit-row")).toContainText(`${fact.subject} → ${NEW_TARGET}`);
 
   // the top prediction is the new target; the original model's bars are shown beside it
-  await expect(page.getByTestId("predictions-original")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("predictions-original")).toBeVisible({ timeout: limit("short") });
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
   const edited = await bars(page, "predictions");
   expect(edited[0].token).toBe(NEW_TARGET);
@@ -103,7 +104,7 @@ test("trace → click an MLP cell → ROME edit → re-trace edited → undo", a
   // 4. re-trace the edited model: its MLP map fills in beside the original and differs from it
   await page.getByTestId("retrace-edited").click();
   const compareStatus = page.getByTestId("run-status-compare");
-  await expect(compareStatus).toHaveAttribute("data-status", "done", { timeout: 60_000 });
+  await expect(compareStatus).toHaveAttribute("data-status", "done", { timeout: limit("sweep") });
   await expect(compareStatus).toHaveAttribute("data-tensors-left", "0");
   const editedMap = page.getByTestId("heatmap-edited-mlp");
   await expect(editedMap).toHaveAttribute("data-filled", cells ?? "");
@@ -140,7 +141,9 @@ test("trace → click an MLP cell → ROME edit → re-trace edited → undo", a
   // 5. undo: the stack is empty and the prediction is the original one, exactly
   await page.getByTestId("edits-undo").click();
   await expect(page.getByTestId("edit-row")).toHaveCount(0);
-  await expect(page.getByTestId("predictions-original")).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByTestId("predictions-original")).toHaveCount(0, {
+    timeout: limit("short"),
+  });
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
   await expect.poll(() => bars(page, "predictions")).toEqual(original);
   // the edited maps stay, marked out of date; re-trace says why it cannot run
@@ -173,7 +176,7 @@ test("trace → click an MLP cell → ROME edit → re-trace edited → undo", a
 test("a head edit from the + menu: on/off and remove change the prediction and bring it back", async ({
   page,
 }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(budget(120_000));
   const errors = await openApp(page, { prompt: fact.prompt });
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
   const original = await bars(page, "predictions");
@@ -211,7 +214,7 @@ test("a head edit from the + menu: on/off and remove change the prediction and b
 });
 
 test("cancelling a ROME learning keeps the applied stack and its predictions", async ({ page }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(budget(180_000));
   const errors = await openApp(page);
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
 
@@ -238,7 +241,7 @@ test("cancelling a ROME learning keeps the applied stack and its predictions", a
   await expect(status).toHaveAttribute("data-status", "learning");
   // cancelled while it learns (on a fast backend the 40 steps take seconds: no particular step)
   await expect(status).toContainText(/Learning edit 2: (preparing|step \d+\/40)/, {
-    timeout: 90_000,
+    timeout: limit("learn"),
   });
   const t0 = Date.now();
   await page.getByTestId("edits-cancel").click();
@@ -246,7 +249,7 @@ test("cancelling a ROME learning keeps the applied stack and its predictions", a
   await expect(page.getByTestId("edit-row")).toContainText("scale L0H1 ×0 @last");
   await expect(page.getByTestId("edits-cancel")).toHaveCount(0);
   // ready once the worker has stopped at its next step and re-applied the head edit
-  await expect(status).toHaveAttribute("data-status", "ready", { timeout: 60_000 });
+  await expect(status).toHaveAttribute("data-status", "ready", { timeout: limit("learn") });
   console.log(`cancelled learning: the stack was ready again after ${Date.now() - t0} ms`);
   await expect(page.getByTestId("edits-error")).toHaveCount(0);
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
@@ -261,7 +264,7 @@ test("batch form: 3 CounterFact cases, memit, batch 3 → one edit on the stack,
   // and back onto the stack, not about how good the edit is (test/batch-worker.test.ts checks
   // the numbers against the CLI). About 25 s of the run on wasm under load; over 100 s at a load
   // of 15 on 2 cores, so the limits (which only catch a hang) are twice that.
-  test.setTimeout(300_000);
+  test.setTimeout(budget(300_000));
   const errors = await openApp(page);
   const batchButton = page.getByTestId("add-edit-batch");
   await expect(batchButton).toHaveText("+ Rewrite many facts (ROME, MEMIT, AlphaEdit, PMET, SWEA)");
@@ -275,7 +278,7 @@ test("batch form: 3 CounterFact cases, memit, batch 3 → one edit on the stack,
   await page.getByTestId("batch-run").click();
   await expect(page.getByTestId("batch-progress")).toBeVisible();
   const view = page.getByTestId("batch-run-view");
-  await expect(view).toHaveAttribute("data-status", "done", { timeout: 200_000 });
+  await expect(view).toHaveAttribute("data-status", "done", { timeout: limit("learn") });
   await expect(page.getByTestId("edit-row")).toHaveCount(1);
   await expect(page.getByTestId("edit-row")).toContainText("memit");
   await expect(page.getByTestId("batch-pushed")).toContainText("1 learned edit");
@@ -300,7 +303,7 @@ test("batch form: 3 CounterFact cases, memit, batch 3 → one edit on the stack,
   await page.getByTestId("swea-suppress").uncheck();
   await page.getByTestId("swea-apply").click();
   const swea = page.locator("[data-testid=edit-row][data-kind=swea]");
-  await expect(swea).toHaveAttribute("data-learned", "true", { timeout: 60_000 });
+  await expect(swea).toHaveAttribute("data-learned", "true", { timeout: limit("learn") });
   await expect(swea).toContainText("acts only where the subject's tokens occur");
   // what SWEA changed: the subject's tokens, the offsets' size, p(new), no suppression (unchecked)
   const sweaInfo = swea.getByTestId("edit-info");

@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { type Browser, expect, type Page, test } from "@playwright/test";
+import { budget, limit } from "./limits";
 
 const ROOT = path.resolve(__dirname, "..");
 const MODEL = "tiny-facts";
@@ -39,7 +40,7 @@ async function cliPredict(prompt: string, top = 10): Promise<CliPrediction> {
       String(top),
       "--json",
     ],
-    { cwd: ROOT, timeout: 60_000, maxBuffer: 16 << 20 },
+    { cwd: ROOT, timeout: limit("cli"), maxBuffer: 16 << 20 },
   );
   return JSON.parse(stdout) as CliPrediction;
 }
@@ -108,7 +109,7 @@ test("on a software GPU (SwiftShader) it picks WASM by itself and says why", asy
 });
 
 test("?backend=wasm runs tfjs-wasm's threaded build (COOP/COEP) with the same predictions; a failed thread stops the worker, which restarts", async () => {
-  test.setTimeout(180_000); // only catches a hang: the trace's first row on a busy machine
+  test.setTimeout(budget(180_000)); // only catches a hang: the trace's first row on a busy machine
   const prompt = await page.getByTestId("prompt-input").inputValue();
   const single = await shownPredictions(page, prompt); // this page: one thread
   const other = await browser.newPage();
@@ -136,7 +137,9 @@ test("?backend=wasm runs tfjs-wasm's threaded build (COOP/COEP) with the same pr
     await other.getByTestId("run-trace").click();
     const hidden = other.getByTestId("heatmap-hidden");
     await expect
-      .poll(async () => Number(await hidden.getAttribute("data-filled")), { timeout: 120_000 })
+      .poll(async () => Number(await hidden.getAttribute("data-filled")), {
+        timeout: limit("sweep"),
+      })
       .toBeGreaterThan(0);
     const pthreads = other.workers().filter((w) => w.url().startsWith("blob:"));
     expect(pthreads.length).toBeGreaterThan(0);
@@ -250,7 +253,7 @@ test("a prompt longer than the context shows a clear error, and the app keeps wo
 test("a model that cannot be loaded shows a clear error, and the bundled one loads again", async () => {
   // a model is loaded first: the failed load below must keep it
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 90_000,
+    timeout: limit("modelLoad"),
   });
   await page.getByText("from URL…").click();
   const missing = new URL("/models/no-such-model/", page.url()).href;

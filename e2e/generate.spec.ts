@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
+import { budget, limit } from "./limits";
 
 const ROOT = path.resolve(__dirname, "..");
 const fx = JSON.parse(
@@ -19,10 +20,10 @@ const fx = JSON.parse(
 test("generation: greedy and seeded sampling give the reference ids on both sides", async ({
   page,
 }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(budget(180_000));
   await page.goto("/");
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 90_000,
+    timeout: limit("modelLoad"),
   });
   const panel = page.getByTestId("generation-panel");
   await panel.scrollIntoViewIfNeeded();
@@ -33,7 +34,7 @@ test("generation: greedy and seeded sampling give the reference ids on both side
   await page.getByTestId("run-generate").click();
   for (const side of ["original", "edited"]) {
     await expect(page.getByTestId(`generate-${side}`)).toHaveAttribute("data-status", "done", {
-      timeout: 60_000,
+      timeout: limit("sweep"),
     });
     await expect(page.getByTestId(`generate-${side}-text`)).toHaveAttribute(
       "data-ids",
@@ -51,7 +52,7 @@ test("generation: greedy and seeded sampling give the reference ids on both side
   await page.getByTestId("generate-top-k").fill(String(s.top_k));
   await page.getByTestId("run-generate").click();
   await expect(page.getByTestId("generate-original")).toHaveAttribute("data-status", "done", {
-    timeout: 60_000,
+    timeout: limit("sweep"),
   });
   await expect(page.getByTestId("generate-original-text")).toHaveAttribute(
     "data-ids",

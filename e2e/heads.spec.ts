@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import { expect, type Page, test } from "@playwright/test";
 import { cliJson, firstFact, modelReady } from "./helpers";
+import { budget, limit } from "./limits";
 
 const fact = firstFact();
 const NAMES = ["previous_token", "first_token", "subject", "duplicate_token", "induction"];
@@ -42,7 +43,7 @@ let link = "";
 let shown: Awaited<ReturnType<typeof tableRows>> = [];
 
 test("every head drawn, the CLI's numbers, hover, pins, selection, export", async ({ browser }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(budget(240_000));
   const cliRun = cliJson<CliHeads>(["heads", "--prompt", fact.prompt, "--subject", fact.subject]);
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
@@ -51,7 +52,7 @@ test("every head drawn, the CLI's numbers, hover, pins, selection, export", asyn
   await page.getByTestId("tab-heads").click();
   await page.getByTestId("heads-run").click();
   await expect(page.getByTestId("run-status-heads")).toHaveAttribute("data-status", "done", {
-    timeout: 120_000,
+    timeout: limit("sweep"),
   });
 
   // every head, each a drawn thumbnail, with the colour legend
@@ -146,7 +147,7 @@ test("every head drawn, the CLI's numbers, hover, pins, selection, export", asyn
 test("a share link reopens the view with its pins, sort and the same numbers", async ({
   browser,
 }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(budget(240_000));
   expect(link).not.toBe("");
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
@@ -154,7 +155,7 @@ test("a share link reopens the view with its pins, sort and the same numbers", a
   await modelReady(page);
   const view = page.getByTestId("heads-view");
   await expect(page.getByTestId("run-status-heads")).toHaveAttribute("data-status", "done", {
-    timeout: 120_000,
+    timeout: limit("sweep"),
   });
   await expect(page.getByTestId("views")).toHaveAttribute("data-view", "heads");
   await expect(view.getByTestId("heads-table")).toHaveAttribute("data-sort", "induction");

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect, type Page } from "@playwright/test";
+import { limit } from "./limits";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -40,7 +41,7 @@ export async function modelReady(
   o: { timeout?: number; prompt?: string | RegExp } = {},
 ): Promise<void> {
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: o.timeout ?? 120_000,
+    timeout: o.timeout ?? limit("modelLoad"),
   });
   if (o.prompt !== undefined)
     await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", o.prompt);
@@ -67,7 +68,7 @@ export async function cliJson<T>(args: string[], o: { timeout?: number } = {}): 
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [path.join(ROOT, "bin", "causeway.mjs"), ...args, "--json"],
-    { cwd: ROOT, timeout: o.timeout ?? 240_000, maxBuffer: 16 << 20 },
+    { cwd: ROOT, timeout: o.timeout ?? limit("cli"), maxBuffer: 16 << 20 },
   );
   return JSON.parse(stdout) as T;
 }

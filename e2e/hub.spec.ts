@@ -17,6 +17,7 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { type Browser, expect, type Page, test } from "@playwright/test";
 import { type HubStandin, startHubStandin } from "../scripts/hub-standin/server.mjs";
+import { budget, limit } from "./limits";
 
 const ROOT = path.resolve(__dirname, "..");
 const STANDIN_ROOT = path.join(ROOT, ".cache", "hub-standin");
@@ -71,7 +72,7 @@ test.beforeAll(async ({ browser: b }) => {
   page.on("pageerror", (e) => pageErrors.push(e.message));
   await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 60_000,
+    timeout: limit("modelLoad"),
   });
   // A fresh profile, but make sure: nothing of an earlier run is served from the cache.
   await page.evaluate(() => caches.delete("causeway-models-v1"));
@@ -110,7 +111,7 @@ test("cancel during a throttled download keeps the bundled model", async () => {
   await expect(page.getByTestId("load-detail")).toContainText(
     /weights · [\d.]+ (KiB|MiB) \/ [\d.]+ MiB/,
     {
-      timeout: 20_000,
+      timeout: limit("short"),
     },
   );
   await page.getByTestId("load-cancel").click();
@@ -124,15 +125,15 @@ test("cancel during a throttled download keeps the bundled model", async () => {
 });
 
 test("loads by hub id with a byte progress bar, and a trace fills its grid", async () => {
-  test.setTimeout(180_000);
+  test.setTimeout(budget(180_000));
   const before = shardRequests();
   await loadFromHub(page, REPO);
   const detail = page.getByTestId("load-detail");
-  await expect(detail).toContainText(/MiB\/s/, { timeout: 20_000 });
+  await expect(detail).toContainText(/MiB\/s/, { timeout: limit("short") });
   const bar = page.getByRole("progressbar", { name: "Loading model" });
   await expect(bar).toBeVisible();
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 60_000,
+    timeout: limit("modelLoad"),
   });
   await expect(page.getByTestId("load-status")).toContainText("2L · 4H · d=64 · ctx 128");
   // 4 bytes · 3,324,736 params (lib/load/memory-estimate.ts) = 12.7 MiB
@@ -147,7 +148,7 @@ test("loads by hub id with a byte progress bar, and a trace fills its grid", asy
   await page.getByTestId("trace-samples").fill("2");
   await page.getByTestId("run-trace").click();
   await expect(page.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
-    timeout: 120_000,
+    timeout: limit("sweep"),
   });
   const hidden = page.getByTestId("heatmap-hidden");
   await expect(hidden).toHaveAttribute("data-cells", String(11 * 2));
@@ -156,7 +157,7 @@ test("loads by hub id with a byte progress bar, and a trace fills its grid", asy
 });
 
 test("the hub model's trace, shared as a link, recomputes to the same grid in a fresh context", async () => {
-  test.setTimeout(300_000);
+  test.setTimeout(budget(300_000));
   expect(hubGrid.length, "needs the trace of the test before").toBe(11);
   await page.getByTestId("share-button").click();
   const link = await page.getByTestId("share-link").inputValue();
@@ -171,15 +172,15 @@ test("the hub model's trace, shared as a link, recomputes to the same grid in a 
   // The link names another origin: nothing is fetched from it until the user says so.
   await expect(other.getByTestId("model-confirm-text")).toHaveText(
     `This link wants to load ${REPO}@main from ${hub.url}.`,
-    { timeout: 60_000 },
+    { timeout: limit("short") },
   );
   expect(hub.requests.slice(seen).filter((r) => r.path.includes(REPO))).toEqual([]);
   await other.getByTestId("model-confirm-load").click();
   await expect(other.getByTestId("load-status")).toContainText("2L · 4H · d=64 · ctx 128", {
-    timeout: 120_000,
+    timeout: limit("modelLoad"),
   });
   const status = other.getByTestId("share-compare");
-  await expect(status).toHaveAttribute("data-status", "match", { timeout: 240_000 });
+  await expect(status).toHaveAttribute("data-status", "match", { timeout: limit("sweep") });
   const recomputed = await gridOf(other, "trace-maps");
   expect(recomputed.length).toBe(hubGrid.length);
   recomputed.flat().forEach((v, i) => {
@@ -190,17 +191,17 @@ test("the hub model's trace, shared as a link, recomputes to the same grid in a 
 });
 
 test("after a reload the model comes from the browser cache, listed in the cache panel", async () => {
-  test.setTimeout(120_000);
+  test.setTimeout(budget(120_000));
   // The address now carries the shared link (Share replaced it): load the page without it.
   await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 60_000,
+    timeout: limit("modelLoad"),
   });
   const before = shardRequests();
   const all = hub.requests.length;
   await loadFromHub(page, REPO);
   await expect(page.getByTestId("load-status")).toContainText("2L · 4H · d=64", {
-    timeout: 30_000,
+    timeout: limit("modelLoad"),
   });
   expect(shardRequests() - before, "no shard downloaded again").toBe(0);
   // Only HEAD probes for files never stored (model.safetensors: absent, the repo is sharded).
@@ -213,7 +214,7 @@ test("after a reload the model comes from the browser cache, listed in the cache
 });
 
 test("local files: the picked folder's files load; without weights the missing file is named", async () => {
-  test.setTimeout(120_000);
+  test.setTimeout(budget(120_000));
   const dir = path.join(STANDIN_ROOT, STANDIN_REPO);
   const details = page.getByTestId("files-source");
   await details.locator("summary").click();
@@ -221,7 +222,7 @@ test("local files: the picked folder's files load; without weights the missing f
     .getByTestId("files-pick")
     .setInputFiles(["config.json", "tokenizer.json"].map((f) => path.join(dir, f)));
   // the failed load keeps the model that was loaded (issue 10 item 5), the error beside it
-  await expect(page.getByTestId("load-error")).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId("load-error")).toBeVisible({ timeout: limit("short") });
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready");
   await expect(page.getByTestId("load-error")).toContainText(
     "model.safetensors: neither model.safetensors nor model.safetensors.index.json is in the chosen files (config.json, tokenizer.json)",
@@ -238,7 +239,7 @@ test("local files: the picked folder's files load; without weights the missing f
       ].map((f) => path.join(dir, f)),
     );
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 60_000,
+    timeout: limit("modelLoad"),
   });
   await expect(page.getByTestId("load-status")).toContainText("2L · 4H · d=64 · ctx 128");
   await expect(page.getByTestId("model-select")).toContainText("local files");

@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
+import { budget, limit } from "./limits";
 
 const ROOT = path.resolve(__dirname, "..");
 const SHOTS = path.join(ROOT, "test-results");
@@ -14,7 +15,7 @@ test.describe.configure({ mode: "serial" });
 
 async function ready(page: Page) {
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 120_000,
+    timeout: limit("modelLoad"),
   });
   await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", /./);
 }
@@ -39,7 +40,7 @@ const shot = async (page: Page, name: string) => {
 test("after Run the trace tab's maps are on screen, with a summary on the tab", async ({
   page,
 }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(budget(240_000));
   await page.goto("/");
   await ready(page);
   await shot(page, "first");
@@ -48,7 +49,7 @@ test("after Run the trace tab's maps are on screen, with a summary on the tab", 
   await page.getByTestId("run-trace").click();
   await expect(page.getByTestId("tab-trace")).toHaveAttribute("aria-selected", "true");
   await expect(page.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
-    timeout: 180_000,
+    timeout: limit("sweep"),
   });
   await shot(page, "trace");
   await inViewport(page, "tab-trace");
@@ -59,7 +60,7 @@ test("after Run the trace tab's maps are on screen, with a summary on the tab", 
 test("a share link reopens the tab it was made on, even while it recomputes the trace", async ({
   browser,
 }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(budget(240_000));
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto("/");
@@ -68,7 +69,7 @@ test("a share link reopens the tab it was made on, even while it recomputes the 
   await page.getByTestId("trace-samples").fill("1");
   await page.getByTestId("run-trace").click();
   await expect(page.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
-    timeout: 180_000,
+    timeout: limit("sweep"),
   });
   await page.getByTestId("tab-patch").click();
   await expect(page.getByTestId("tab-patch")).toHaveAttribute("aria-selected", "true");
@@ -83,7 +84,7 @@ test("a share link reopens the tab it was made on, even while it recomputes the 
   await ready(opened);
   // the link carries a trace: it is recomputed, and the patching tab stays open meanwhile
   await expect(opened.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
-    timeout: 180_000,
+    timeout: limit("sweep"),
   });
   await expect(opened.getByTestId("tab-patch")).toHaveAttribute("aria-selected", "true");
   await expect(opened.getByTestId("views")).toHaveAttribute("data-view", "patch");
@@ -96,7 +97,7 @@ test("a share link reopens the tab it was made on, even while it recomputes the 
 test("patching by position and path patching render their grids, on screen after Run", async ({
   page,
 }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(budget(300_000));
   await page.goto("/");
   await ready(page);
   const L = 6;
@@ -110,7 +111,7 @@ test("patching by position and path patching render their grids, on screen after
   await page.getByTestId("position-site-mlp_out").check();
   await page.getByTestId("run-positions").click();
   await expect(page.getByTestId("run-status-positions")).toHaveAttribute("data-status", "done", {
-    timeout: 180_000,
+    timeout: limit("sweep"),
   });
   const grid = page.getByTestId("positions-grid");
   const T = Number(await grid.getAttribute("data-rows"));
@@ -131,7 +132,7 @@ test("patching by position and path patching render their grids, on screen after
   await page.locator('[data-testid="path-sender-cell"][data-row="1"][data-col="1"]').click();
   await page.getByTestId("run-path").click();
   await expect(page.getByTestId("run-status-path")).toHaveAttribute("data-status", "done", {
-    timeout: 180_000,
+    timeout: limit("sweep"),
   });
   await expect(page.getByTestId("path-receivers-cell")).toHaveCount(L * H);
   const filled = page.locator('[data-testid="path-receivers-cell"][data-value]');

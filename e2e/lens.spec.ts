@@ -8,6 +8,7 @@
  */
 import { expect, type Page, test } from "@playwright/test";
 import { cliJson, firstFact, modelReady } from "./helpers";
+import { budget, limit } from "./limits";
 
 const fact = firstFact();
 const TOL = 1e-4; // the browser's backend against the CLI's wasm
@@ -42,14 +43,14 @@ let shown: number[][] = [];
 test("logit lens: the CLI's numbers; a cell click opens ROME at that layer and token", async ({
   page,
 }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(budget(240_000));
   const cli = cliJson<CliLens>(["lens", "--prompt", fact.prompt]);
   await page.goto("/");
   await ready(page);
   await page.getByTestId("tab-lens").click();
   await page.getByTestId("run-lens").click();
   await expect(page.getByTestId("run-status-lens")).toHaveAttribute("data-status", "done", {
-    timeout: 120_000,
+    timeout: limit("sweep"),
   });
   await expect(page.getByTestId("run-status-lens")).toHaveAttribute("data-tensors-left", "0");
   // drawn as the trace: rows = positions, columns = streams; the CLI's target_prob is [L + 1][T]
@@ -82,13 +83,13 @@ test("logit lens: the CLI's numbers; a cell click opens ROME at that layer and t
 test("DLA: the terms sum to the logit difference; a head click opens the head form", async ({
   page,
 }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(budget(180_000));
   await page.goto("/");
   await ready(page);
   await page.getByTestId("tab-dla").click();
   await page.getByTestId("run-dla").click();
   await expect(page.getByTestId("run-status-dla")).toHaveAttribute("data-status", "done", {
-    timeout: 120_000,
+    timeout: limit("sweep"),
   });
   const check = page.getByTestId("dla-check");
   const total = Number(await check.getAttribute("data-total"));
@@ -103,14 +104,14 @@ test("DLA: the terms sum to the logit difference; a head click opens the head fo
 test("attribution patching shows Pearson's r against exact patching for every site", async ({
   page,
 }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(budget(300_000));
   await page.goto("/");
   await ready(page);
   await page.getByTestId("tab-attrib").click();
   await expect(page.getByTestId("attrib-corrupt")).not.toHaveValue("");
   await page.getByTestId("run-attrib").click();
   await expect(page.getByTestId("run-status-attrib")).toHaveAttribute("data-status", "done", {
-    timeout: 240_000,
+    timeout: limit("sweep"),
   });
   const rows = page.locator('[data-testid="attrib-correlations"] tr[data-site]');
   await expect(rows).toHaveCount(5);
@@ -124,12 +125,12 @@ test("attribution patching shows Pearson's r against exact patching for every si
 });
 
 test("a share link reopens the lens view with the same numbers", async ({ page }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(budget(180_000));
   expect(link).not.toBe("");
   await page.goto(link);
-  await expect(page.getByTestId("lens-view")).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId("lens-view")).toBeVisible({ timeout: limit("modelLoad") });
   await expect(page.getByTestId("run-status-lens")).toHaveAttribute("data-status", "done", {
-    timeout: 120_000,
+    timeout: limit("sweep"),
   });
   const values = await grid(page, "lens-grid");
   expect(maxDiff(values, shown)).toBeLessThan(1e-6);

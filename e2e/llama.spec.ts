@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
 import { type HubStandin, startHubStandin } from "../scripts/hub-standin/server.mjs";
+import { budget, limit } from "./limits";
 
 const ROOT = path.resolve(__dirname, "..");
 const MODEL = "tiny-facts-llama";
@@ -49,7 +50,7 @@ const mapOf = async (page: Page, testId: string) =>
 
 async function ready(page: Page) {
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 180_000,
+    timeout: limit("llamaLoad"),
   });
 }
 
@@ -65,7 +66,7 @@ async function pickLlama(page: Page) {
 test("tiny-facts-llama: trace → MLP cell → ROME → re-trace differs → link reopens it", async ({
   browser,
 }) => {
-  test.setTimeout(900_000);
+  test.setTimeout(budget(900_000));
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   const errors: string[] = [];
@@ -76,7 +77,7 @@ test("tiny-facts-llama: trace → MLP cell → ROME → re-trace differs → lin
   await page.getByTestId("subject-input").fill(fact.subject);
   await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", fact.prompt);
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok", {
-    timeout: 60_000,
+    timeout: limit("short"),
   });
   await expect(page.getByTestId("input-token").first()).toHaveText("<|begin_of_text|>");
   const range = page.getByTestId("subject-range");
@@ -94,7 +95,7 @@ test("tiny-facts-llama: trace → MLP cell → ROME → re-trace differs → lin
   await page.getByTestId("kind-attn").uncheck({ force: true });
   await page.getByTestId("run-trace").click();
   await expect(page.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
-    timeout: 300_000,
+    timeout: limit("llamaSweep"),
   });
   const mlp = page.getByTestId("heatmap-mlp");
   const cells = (await mlp.getAttribute("data-cells")) ?? "";
@@ -124,10 +125,10 @@ test("tiny-facts-llama: trace → MLP cell → ROME → re-trace differs → lin
   await page.getByTestId("rome-apply").click();
   await expect(page.getByTestId("edit-row")).toHaveCount(1);
   await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 480_000,
+    timeout: limit("llamaLearn"),
   });
   await expect(page.getByTestId("edit-row")).toHaveAttribute("data-learned", "true");
-  await expect(page.getByTestId("predictions-original")).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId("predictions-original")).toBeVisible({ timeout: limit("short") });
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
   const edited = await bars(page, "predictions");
   const pTarget = (list: Bar[]) => list.find((b) => b.id === target.id)?.prob ?? 0;
@@ -141,7 +142,7 @@ test("tiny-facts-llama: trace → MLP cell → ROME → re-trace differs → lin
   // 4. the edited model's re-trace differs from the original map
   await page.getByTestId("retrace-edited").click();
   const compare = page.getByTestId("run-status-compare");
-  await expect(compare).toHaveAttribute("data-status", "done", { timeout: 300_000 });
+  await expect(compare).toHaveAttribute("data-status", "done", { timeout: limit("llamaSweep") });
   await expect(compare).toHaveAttribute("data-tensors-left", "0");
   await expect(page.getByTestId("heatmap-edited-mlp")).toHaveAttribute("data-filled", cells);
   const editedGrid = await mapOf(page, "heatmap-edited-mlp");
@@ -165,7 +166,7 @@ test("tiny-facts-llama: trace → MLP cell → ROME → re-trace differs → lin
   other.on("pageerror", (e) => errors.push(e.message));
   await other.goto(link);
   const status = other.getByTestId("share-compare");
-  await expect(status).toHaveAttribute("data-status", "match", { timeout: 480_000 });
+  await expect(status).toHaveAttribute("data-status", "match", { timeout: limit("llamaLearn") });
   await expect(other.getByTestId("model-select")).toHaveValue(`bundled:${MODEL}`);
   await expect(other.getByTestId("subject-input")).toHaveValue(fact.subject);
   // the recomputed map (the link's carried one is shown too, under share-carried)
@@ -181,9 +182,9 @@ test("tiny-facts-llama: trace → MLP cell → ROME → re-trace differs → lin
   });
   await expect(other.getByTestId("edit-row")).toHaveCount(1);
   await expect(other.getByTestId("edits-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 240_000,
+    timeout: limit("llamaLearn"),
   });
-  await expect(other.getByTestId("predictions-original")).toBeVisible({ timeout: 60_000 });
+  await expect(other.getByTestId("predictions-original")).toBeVisible({ timeout: limit("short") });
   await expect(other.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
   const again = await bars(other, "predictions");
   expect(again[0].id).toBe(edited[0].id);
@@ -197,7 +198,7 @@ test("tiny-facts-llama: trace → MLP cell → ROME → re-trace differs → lin
 test("the hub stand-in's sharded BF16 Llama repo loads, predicts as numpy does, and traces", async ({
   page,
 }) => {
-  test.setTimeout(600_000);
+  test.setTimeout(budget(600_000));
   execFileSync(
     process.execPath,
     [
@@ -217,7 +218,9 @@ test("the hub stand-in's sharded BF16 Llama repo loads, predicts as numpy does, 
     if ((await details.getAttribute("open")) === null) await details.locator("summary").click();
     await page.getByTestId("hub-repo").fill(LLAMA_STANDIN_REPO);
     await page.getByTestId("hub-load").click();
-    await expect(page.getByTestId("load-status")).toContainText("6L", { timeout: 180_000 });
+    await expect(page.getByTestId("load-status")).toContainText("6L", {
+      timeout: limit("llamaLoad"),
+    });
     await ready(page);
     const shards = hub.requests.filter(
       (r) => r.method === "GET" && r.path.includes("model-0000") && r.path.includes("-of-00002"),
@@ -236,7 +239,7 @@ test("the hub stand-in's sharded BF16 Llama repo loads, predicts as numpy does, 
     await page.getByTestId("subject-input").fill(fact.subject);
     await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", ref.prompt);
     await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok", {
-      timeout: 60_000,
+      timeout: limit("short"),
     });
     await expect(page.getByTestId("input-token")).toHaveCount(ref.ids.length);
     const shown = await bars(page, "predictions");
@@ -250,7 +253,7 @@ test("the hub stand-in's sharded BF16 Llama repo loads, predicts as numpy does, 
     await page.getByTestId("trace-samples").fill("2");
     await page.getByTestId("run-trace").click();
     await expect(page.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
-      timeout: 300_000,
+      timeout: limit("llamaSweep"),
     });
     const hidden = page.getByTestId("heatmap-hidden");
     await expect(hidden).toHaveAttribute("data-cells", String(ref.ids.length * 6));

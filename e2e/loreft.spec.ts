@@ -14,6 +14,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { expect, test } from "@playwright/test";
 import { openApp, ROOT } from "./helpers";
+import { budget, limit } from "./limits";
 
 const RECIPE = {
   kind: "loreft",
@@ -31,7 +32,7 @@ async function cliAccuracy(): Promise<{ before: number; after: number }> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [path.join(ROOT, "bin", "causeway.mjs"), "edit", "--edit", file, "--quiet", "--json"],
-    { cwd: ROOT, timeout: 120_000, maxBuffer: 16 << 20 },
+    { cwd: ROOT, timeout: limit("cli"), maxBuffer: 16 << 20 },
   );
   const info = (JSON.parse(stdout) as CliEdit).learned_edits[0].learned.info;
   return { before: info.accuracy_before, after: info.accuracy_after };
@@ -40,7 +41,7 @@ async function cliAccuracy(): Promise<{ before: number; after: number }> {
 test("LoReFT: parameter count, learning in the worker, accuracy before/after as the CLI", async ({
   page,
 }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(budget(240_000));
   const cli = cliAccuracy();
   const errors = await openApp(page);
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
@@ -66,7 +67,7 @@ test("LoReFT: parameter count, learning in the worker, accuracy before/after as 
   const row = page.getByTestId("edit-row");
   await expect(row).toHaveCount(1);
   await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 180_000,
+    timeout: limit("learn"),
   });
   console.log(`LoReFT learned and applied in ${Date.now() - t0} ms`);
   await expect(row).toHaveAttribute("data-kind", "loreft");
@@ -88,17 +89,19 @@ test("LoReFT: parameter count, learning in the worker, accuracy before/after as 
   expect(num("params")).toBe(1028);
 
   // the original model's bars beside the edited ones; removing the edit brings them back alone
-  await expect(page.getByTestId("predictions-original")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("predictions-original")).toBeVisible({ timeout: limit("short") });
   await page.getByTestId("edit-remove").click();
   await expect(row).toHaveCount(0);
-  await expect(page.getByTestId("predictions-original")).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByTestId("predictions-original")).toHaveCount(0, {
+    timeout: limit("short"),
+  });
   expect(errors).toEqual([]);
 });
 
 test("ABSC form: a bad layer is refused; a tiny run shows its table row and applies as two edits", async ({
   page,
 }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(budget(120_000));
   const errors = await openApp(page);
   await page.getByTestId("add-edit-absc").click();
   const form = page.getByTestId("absc-form");
@@ -117,7 +120,7 @@ test("ABSC form: a bad layer is refused; a tiny run shows its table row and appl
   await page.getByTestId("absc-run").click();
   await expect(page.getByTestId("absc-progress")).toBeVisible();
   const row = form.getByTestId("absc-row-joint");
-  await expect(row).toBeVisible({ timeout: 60_000 });
+  await expect(row).toBeVisible({ timeout: limit("learn") });
   // r = 4 at layer 2 of d = 128, H·E = 128: LoReFT 2·4·128 + 4, LoRA 4·(128 + 128)
   await expect(row.locator("td").nth(1)).toHaveText("2052");
   await expect(row.locator("td").nth(3)).toHaveText(/^\d+\.\d% → \d+\.\d%$/);

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect, test } from "@playwright/test";
+import { limit } from "./limits";
 
 const ROOT = path.resolve(__dirname, "..");
 const MODEL = "tiny-facts-llama";
@@ -22,12 +23,12 @@ test("tiny-facts-llama from the picker: BOS in the strip, the CLI's numbers", as
 
   await page.goto("/");
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 90_000,
+    timeout: limit("modelLoad"),
   });
   await page.getByTestId("model-select").selectOption(`bundled:${MODEL}`);
   await expect(page.getByTestId("model-select")).toHaveValue(`bundled:${MODEL}`);
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 90_000,
+    timeout: limit("modelLoad"),
   });
 
   await page.getByTestId("prompt-input").fill(fact.prompt);
@@ -48,7 +49,7 @@ test("tiny-facts-llama from the picker: BOS in the strip, the CLI's numbers", as
       fact.prompt,
       "--json",
     ],
-    { cwd: ROOT, timeout: 120_000 },
+    { cwd: ROOT, timeout: limit("cli") },
   );
   const cli = JSON.parse(stdout) as { input_ids: number[]; top: { id: number; prob: number }[] };
   expect(cli.input_ids[0]).toBe(1303);

@@ -6,12 +6,13 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
+import { budget, limit } from "./limits";
 
 const SHOTS = path.resolve(__dirname, "..", "test-results");
 
 async function ready(page: Page) {
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 120_000,
+    timeout: limit("modelLoad"),
   });
   await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", /./);
 }
@@ -22,7 +23,7 @@ const cell = (page: Page, grid: string, row: number, col: number) =>
 test("a receiver set's joint effect, and a share link that reopens it with the same number", async ({
   browser,
 }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(budget(180_000));
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto("/");
@@ -31,7 +32,7 @@ test("a receiver set's joint effect, and a share link that reopens it with the s
   await cell(page, "path-sender", 1, 1).click();
   await page.getByTestId("run-path").click();
   const status = page.getByTestId("run-status-path");
-  await expect(status).toHaveAttribute("data-status", "done", { timeout: 120_000 });
+  await expect(status).toHaveAttribute("data-status", "done", { timeout: limit("sweep") });
 
   await cell(page, "path-receivers", 3, 0).click();
   await cell(page, "path-receivers", 4, 2).click();
@@ -39,7 +40,7 @@ test("a receiver set's joint effect, and a share link that reopens it with the s
   await expect(cell(page, "path-receivers", 4, 2)).toHaveAttribute("data-marked", "true");
   await page.getByTestId("run-path-joint").click();
   const joint = page.getByTestId("path-joint");
-  await expect(joint).toContainText("L3H0+L4H2 together", { timeout: 60_000 });
+  await expect(joint).toContainText("L3H0+L4H2 together", { timeout: limit("sweep") });
   const value = await joint.getAttribute("data-value");
   expect(Number.isFinite(Number(value))).toBe(true);
   // the grid stayed: every head after the sender's layer still has its value
@@ -57,7 +58,7 @@ test("a receiver set's joint effect, and a share link that reopens it with the s
   await ready(opened);
   await expect(opened.getByTestId("tab-path")).toHaveAttribute("aria-selected", "true");
   await expect(opened.getByTestId("path-joint")).toHaveAttribute("data-value", value as string, {
-    timeout: 120_000,
+    timeout: limit("sweep"),
   });
   await expect(opened.getByTestId("path-receiver")).toHaveText([/L3H0/, /L4H2/]);
   await other.close();

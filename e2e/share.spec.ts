@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
+import { budget, limit } from "./limits";
 
 const ROOT = path.resolve(__dirname, "..");
 const fact = (
@@ -20,7 +21,7 @@ test.describe.configure({ mode: "serial" });
 
 async function ready(page: Page) {
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 120_000,
+    timeout: limit("modelLoad"),
   });
 }
 
@@ -37,7 +38,7 @@ let sessionJson = "";
 test("a trace's link opens elsewhere with the same grid, recomputed = carried", async ({
   browser,
 }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(budget(300_000));
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto("/");
@@ -47,7 +48,7 @@ test("a trace's link opens elsewhere with the same grid, recomputed = carried", 
   await page.getByTestId("trace-samples").fill("2");
   await page.getByTestId("run-trace").click();
   await expect(page.getByTestId("run-status-trace")).toHaveAttribute("data-status", "done", {
-    timeout: 180_000,
+    timeout: limit("sweep"),
   });
   traced = await grid(page, "trace-maps");
   expect(traced.flat().every((v) => typeof v === "number")).toBe(true);
@@ -101,7 +102,7 @@ test("a trace's link opens elsewhere with the same grid, recomputed = carried", 
   // the carried heatmap shows before the recompute is done
   await expect(other.getByTestId("share-carried").getByTestId("heatmap-hidden")).toBeVisible();
   const status = other.getByTestId("share-compare");
-  await expect(status).toHaveAttribute("data-status", "match", { timeout: 240_000 });
+  await expect(status).toHaveAttribute("data-status", "match", { timeout: limit("sweep") });
   await expect(status).toContainText("Recomputed = carried");
   await expect(other.getByTestId("subject-input")).toHaveValue(fact.subject);
   await expect(other.getByTestId("trace-samples")).toHaveValue("2");
@@ -116,7 +117,7 @@ test("a trace's link opens elsewhere with the same grid, recomputed = carried", 
 });
 
 test("a tampered link shows the error and leaves the default session", async ({ browser }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(budget(180_000));
   expect(link, "needs the first test's link").not.toBe("");
   const i = link.indexOf("#v2.") + 10;
   const tampered = link.slice(0, i) + (link[i] === "A" ? "B" : "A") + link.slice(i + 1);
@@ -148,7 +149,7 @@ test("a tampered link shows the error and leaves the default session", async ({ 
 test("a session file opened with the file picker recomputes the same trace", async ({
   browser,
 }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(budget(240_000));
   expect(sessionJson, "needs the first test's session file").not.toBe("");
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
@@ -160,7 +161,7 @@ test("a session file opened with the file picker recomputes the same trace", asy
     buffer: Buffer.from(sessionJson),
   });
   await expect(page.getByTestId("share-compare")).toHaveAttribute("data-status", "match", {
-    timeout: 200_000,
+    timeout: limit("sweep"),
   });
   const recomputed = await grid(page, "trace-maps");
   recomputed.flat().forEach((v, i) => {

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { type Browser, expect, type Page, test } from "@playwright/test";
 import { openApp, ROOT } from "./helpers";
+import { budget, limit } from "./limits";
 
 const MODEL = "tiny-facts";
 // Layer 5 with α = −8 (raw) halves log P(+) − log P(−) on a positive review (0.42 → −0.03, wasm).
@@ -37,7 +38,7 @@ let page: Page;
 let pageErrors: string[] = [];
 
 test.beforeAll(async ({ browser }: { browser: Browser }) => {
-  test.setTimeout(180_000); // the model load only fails on a hang (openApp waits up to 120 s)
+  test.setTimeout(budget(180_000)); // the model load only fails on a hang (openApp waits up to 120 s)
   page = await browser.newPage();
   pageErrors = await openApp(page);
 });
@@ -64,7 +65,7 @@ async function bars(testId: string): Promise<Record<string, number>> {
 }
 
 test("residual steering: α < 0 moves P(' positive') / P(' negative') down; off and remove restore it", async () => {
-  test.setTimeout(90_000);
+  test.setTimeout(budget(90_000));
   await page.getByTestId("prompt-input").fill(review.prompt);
   await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", review.prompt);
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
@@ -83,12 +84,12 @@ test("residual steering: α < 0 moves P(' positive') / P(' negative') down; off 
   await expect(row).toHaveAttribute("data-kind", "resid_steer");
   await expect(row).toContainText(`steer resid_post L${LAYER} α=${ALPHA} (raw) @last`);
   await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 60_000,
+    timeout: limit("learn"),
   });
   await expect(row).toHaveAttribute("data-learned", "true");
 
   // the original model's bars beside the edited ones, unchanged
-  await expect(page.getByTestId("predictions-original")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("predictions-original")).toBeVisible({ timeout: limit("short") });
   await expect(page.getByTestId("predict-status")).toHaveAttribute("data-status", "ok");
   await expect.poll(() => bars("predictions-original")).toEqual(original);
   const edited = await bars("predictions");
@@ -107,7 +108,9 @@ test("residual steering: α < 0 moves P(' positive') / P(' negative') down; off 
 
   // off: the original numbers exactly; on: the same edited numbers again
   await page.getByTestId("edit-enabled").uncheck();
-  await expect(page.getByTestId("predictions-original")).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByTestId("predictions-original")).toHaveCount(0, {
+    timeout: limit("short"),
+  });
   await expect.poll(() => bars("predictions")).toEqual(original);
   await page.getByTestId("edit-enabled").check();
   await expect.poll(() => bars("predictions")).toEqual(edited);
@@ -115,19 +118,21 @@ test("residual steering: α < 0 moves P(' positive') / P(' negative') down; off 
   await page.getByTestId("edit-remove").click();
   await expect(row).toHaveCount(0);
   await expect(page.getByTestId("edit-panel")).toContainText("No edits yet.");
-  await expect(page.getByTestId("predictions-original")).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByTestId("predictions-original")).toHaveCount(0, {
+    timeout: limit("short"),
+  });
   await expect.poll(() => bars("predictions")).toEqual(original);
 });
 
 test("head steering: a probe grid of layer × head accuracies; top-K steers the K best", async () => {
-  test.setTimeout(150_000);
+  test.setTimeout(budget(150_000));
   await page.getByTestId("add-edit-head").click();
   const form = page.getByTestId("head-form");
   await expect(form).toBeVisible();
   await form.getByText("Steer", { exact: true }).click();
   await form.getByRole("button", { name: /probe accuracy/ }).click();
   const cells = form.getByTestId("probe-cell");
-  await expect(cells).toHaveCount(6 * 4, { timeout: 60_000 });
+  await expect(cells).toHaveCount(6 * 4, { timeout: limit("learn") });
   const rows = form.locator(".probe__table tbody tr");
   await expect(rows).toHaveCount(6);
   const acc: number[][] = [];
@@ -158,7 +163,7 @@ test("head steering: a probe grid of layer × head accuracies; top-K steers the 
   await expect(row).toHaveCount(1);
   await expect(row).toHaveAttribute("data-kind", "head_steer");
   await expect(page.getByTestId("edits-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 60_000,
+    timeout: limit("learn"),
   });
   await expect(row).toHaveAttribute("data-learned", "true");
   const desc = await row.locator(".edits__desc").innerText();
@@ -183,7 +188,7 @@ test("head steering: a probe grid of layer × head accuracies; top-K steers the 
 });
 
 test("consistency recipe: before/after on held-out relations, probe grid, Apply adds its head_steer", async () => {
-  test.setTimeout(60_000);
+  test.setTimeout(budget(60_000));
   await page.getByTestId("add-edit-head").click();
   const form = page.getByTestId("head-form");
   await form.getByText("Consistency", { exact: true }).click();
@@ -193,7 +198,7 @@ test("consistency recipe: before/after on held-out relations, probe grid, Apply 
   await page.locator("#cons-facts").fill("14");
   await page.getByTestId("consistency-run").click();
   const scores = page.getByTestId("consistency-scores");
-  await expect(scores).toBeVisible({ timeout: 50_000 });
+  await expect(scores).toBeVisible({ timeout: limit("sweep") });
   // held-out consistency before and after: fractions the run measured (app = CLI: test/consistency-app.test.ts)
   const cell = page.getByTestId("consistency-held-out").locator("td").first();
   for (const k of ["data-before", "data-after"]) {

@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { type Browser, expect, type Page, test } from "@playwright/test";
+import { budget, limit } from "./limits";
 
 const ROOT = path.resolve(__dirname, "..");
 const MODEL = "tiny-facts";
@@ -43,7 +44,7 @@ async function cli<T>(args: string[]): Promise<T> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [path.join(ROOT, "bin", "causeway.mjs"), ...args, "--model", MODEL, "--json"],
-    { cwd: ROOT, timeout: 120_000, maxBuffer: 16 << 20 },
+    { cwd: ROOT, timeout: limit("cli"), maxBuffer: 16 << 20 },
   );
   return JSON.parse(stdout) as T;
 }
@@ -86,7 +87,7 @@ test.beforeAll(async ({ browser: b }) => {
   page.on("pageerror", (e) => pageErrors.push(e.message));
   await page.goto("/");
   await expect(page.getByTestId("load-status")).toHaveAttribute("data-status", "ready", {
-    timeout: 60_000,
+    timeout: limit("modelLoad"),
   });
   await expect(page.getByTestId("predictions")).toHaveAttribute("data-prompt", fact.prompt);
 });
@@ -151,7 +152,7 @@ test("the subject is chosen on the token strip or found from text, with clear er
 });
 
 test("cancel stops a running sweep: fewer cells, status cancelled, no tensors left", async () => {
-  test.setTimeout(180_000);
+  test.setTimeout(budget(180_000));
   // 200 samples: about 180 times the work of the first cell, so the run is still going when
   // Cancel is pressed on any machine (10 samples finish in about 3 s on wasm)
   await page.getByTestId("trace-samples").fill("200");
@@ -159,7 +160,7 @@ test("cancel stops a running sweep: fewer cells, status cancelled, no tensors le
   await expect(status("trace")).toHaveAttribute("data-status", "running");
   const hidden = page.getByTestId("heatmap-hidden");
   await expect
-    .poll(async () => Number(await hidden.getAttribute("data-filled")), { timeout: 120_000 })
+    .poll(async () => Number(await hidden.getAttribute("data-filled")), { timeout: limit("sweep") })
     .toBeGreaterThan(0);
   const cancel = page.getByTestId("cancel-trace");
   await expect(cancel).toBeVisible();
@@ -167,11 +168,13 @@ test("cancel stops a running sweep: fewer cells, status cancelled, no tensors le
   const before = await cancel.boundingBox();
   const filledThen = Number(await hidden.getAttribute("data-filled"));
   await expect
-    .poll(async () => Number(await hidden.getAttribute("data-filled")), { timeout: 120_000 })
+    .poll(async () => Number(await hidden.getAttribute("data-filled")), { timeout: limit("sweep") })
     .toBeGreaterThan(filledThen);
   expect(await cancel.boundingBox()).toEqual(before);
   await cancel.click();
-  await expect(status("trace")).toHaveAttribute("data-status", "cancelled", { timeout: 60_000 });
+  await expect(status("trace")).toHaveAttribute("data-status", "cancelled", {
+    timeout: limit("short"),
+  });
   await expect(status("trace")).toContainText(/cancelled/i);
   await expect(status("trace")).toHaveAttribute("data-tensors-left", "0");
   const filled = async () => {
@@ -191,7 +194,7 @@ test("cancel stops a running sweep: fewer cells, status cancelled, no tensors le
 });
 
 test("a trace fills every T × L cell of the three heatmaps; hidden matches `causeway trace --json`", async () => {
-  test.setTimeout(240_000);
+  test.setTimeout(budget(240_000));
   const expected = cli<CliTrace>([
     "trace",
     "--prompt",
@@ -248,7 +251,7 @@ test("a trace fills every T × L cell of the three heatmaps; hidden matches `cau
   await expect
     .poll(async () => Number(await page.getByTestId("heatmap-hidden").getAttribute("data-filled")))
     .toBeGreaterThan(0);
-  await expect(status("trace")).toHaveAttribute("data-status", "done", { timeout: 220_000 });
+  await expect(status("trace")).toHaveAttribute("data-status", "done", { timeout: limit("sweep") });
   console.log(`trace: three kinds, ${SAMPLES} samples, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await expect(status("trace")).toHaveAttribute("data-tensors-left", "0");
 
@@ -296,7 +299,7 @@ test("a trace fills every T × L cell of the three heatmaps; hidden matches `cau
 });
 
 test("a refused run never erases the trace on screen; Run says why it cannot run", async () => {
-  test.setTimeout(120_000);
+  test.setTimeout(budget(120_000));
   const hidden = page.getByTestId("heatmap-hidden");
   const cells = await hidden.getAttribute("data-cells");
   expect(Number(cells)).toBeGreaterThan(0);
@@ -328,7 +331,7 @@ test("a refused run never erases the trace on screen; Run says why it cannot run
 });
 
 test("head patching fills the layer × head grid (matches `causeway patch --json`); a head shows its attention", async () => {
-  test.setTimeout(180_000);
+  test.setTimeout(budget(180_000));
   await page.getByTestId("tab-patch").click();
   const clean = await page.getByTestId("patch-clean").inputValue();
   const corrupt = await page.getByTestId("patch-corrupt").inputValue();
@@ -336,7 +339,7 @@ test("head patching fills the layer × head grid (matches `causeway patch --json
   expect(corrupt.length).toBeGreaterThan(0);
   const t0 = Date.now();
   await page.getByTestId("run-patch").click();
-  await expect(status("patch")).toHaveAttribute("data-status", "done", { timeout: 150_000 });
+  await expect(status("patch")).toHaveAttribute("data-status", "done", { timeout: limit("sweep") });
   console.log(`patch: head_out sweep ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await expect(status("patch")).toHaveAttribute("data-tensors-left", "0");
 
@@ -388,7 +391,7 @@ test("head patching fills the layer × head grid (matches `causeway patch --json
 });
 
 test("screenshot of the trace screen for the README", async () => {
-  test.setTimeout(240_000);
+  test.setTimeout(budget(240_000));
   await page.getByTestId("tab-trace").click();
   // The trace test fills the maps; run alone (or after a refused run), this test traces first.
   const hidden = page.getByTestId("heatmap-hidden");
@@ -401,7 +404,9 @@ test("screenshot of the trace screen for the README", async () => {
   ) {
     await page.getByTestId("trace-samples").fill(String(SAMPLES));
     await page.getByTestId("run-trace").click();
-    await expect(status("trace")).toHaveAttribute("data-status", "done", { timeout: 220_000 });
+    await expect(status("trace")).toHaveAttribute("data-status", "done", {
+      timeout: limit("sweep"),
+    });
   }
   const grid = JSON.parse((await hidden.getAttribute("data-values")) ?? "[]") as number[][];
   const T = grid.length;
@@ -434,7 +439,7 @@ test("screenshot of the trace screen for the README", async () => {
 });
 
 test("dataset mode averages traces over known facts into ROME's token-group curves", async () => {
-  test.setTimeout(180_000);
+  test.setTimeout(budget(180_000));
   await page.getByTestId("tab-dataset").click();
   const panel = page.getByTestId("dataset-panel");
   await panel.scrollIntoViewIfNeeded();
@@ -444,7 +449,9 @@ test("dataset mode averages traces over known facts into ROME's token-group curv
     await panel.getByLabel(k === "mlp" ? "MLP output" : "Attention output").uncheck();
   const t0 = Date.now();
   await page.getByTestId("run-dataset").click();
-  await expect(status("dataset")).toHaveAttribute("data-status", "done", { timeout: 170_000 });
+  await expect(status("dataset")).toHaveAttribute("data-status", "done", {
+    timeout: limit("sweep"),
+  });
   console.log(`dataset: 2 facts, hidden, 1 sample, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await expect(status("dataset")).toHaveAttribute("data-tensors-left", "0");
   const result = page.getByTestId("dataset-result");
