@@ -15,6 +15,7 @@ import { KIND_TITLE } from "./Heatmap";
 import { NumberField } from "./NumberField";
 import { RunLine } from "./RunLine";
 import { useCauseway } from "./StoreProvider";
+import { useModelBlocked } from "./use-model-blocked";
 import { useElementWidth } from "./useElementWidth";
 
 export function DatasetPanel() {
@@ -22,7 +23,7 @@ export function DatasetPanel() {
   const run = useCauseway((s) => s.dataset.run);
   const result = useCauseway((s) => s.dataset.result);
   const formError = useCauseway((s) => s.dataset.formError);
-  const ready = useCauseway((s) => s.model.status === "ready");
+  const blocked = useModelBlocked();
   const set = useCauseway((s) => s.setDatasetSettings);
   const loadFactsFile = useCauseway((s) => s.loadFactsFile);
   const runDataset = useCauseway((s) => s.runDataset);
@@ -105,7 +106,8 @@ export function DatasetPanel() {
         <button
           type="submit"
           className="btn btn--primary"
-          disabled={!ready}
+          disabled={blocked !== null}
+          title={blocked ?? undefined}
           data-testid="run-dataset"
         >
           Trace facts

@@ -12,6 +12,7 @@ import type { GenerateSettings, GenerateVariant } from "@/lib/protocol";
 import type { GenerateSide } from "@/lib/store";
 import { NumberField } from "./NumberField";
 import { useCauseway } from "./StoreProvider";
+import { useModelBlocked } from "./use-model-blocked";
 
 const VARIANTS: GenerateVariant[] = ["original", "edited"];
 
@@ -30,7 +31,7 @@ export function settingsError(s: GenerateSettings, nCtx: number | null): string 
 
 export function GenerationPanel() {
   const prompt = useCauseway((s) => s.predict.prompt);
-  const ready = useCauseway((s) => s.model.status === "ready");
+  const blocked = useModelBlocked();
   const nCtx = useCauseway((s) => s.model.info?.config.nCtx ?? null);
   const modelName = useCauseway((s) => s.model.info?.name ?? null);
   const stack = useCauseway((s) => s.edits.stack);
@@ -140,7 +141,8 @@ export function GenerationPanel() {
           <button
             type="submit"
             className="btn btn--primary"
-            disabled={!ready}
+            disabled={blocked !== null}
+            title={blocked ?? undefined}
             data-testid="run-generate"
           >
             Generate

@@ -9,6 +9,7 @@ import { RunLine } from "./RunLine";
  * normalised logit difference between the target and the foil (clean = 1, corrupted = 0).
  */
 import { useCauseway } from "./StoreProvider";
+import { useModelBlocked } from "./use-model-blocked";
 
 export function PatchPanel() {
   const st = useCauseway((s) => s.patch.settings);
@@ -17,7 +18,7 @@ export function PatchPanel() {
   const formError = useCauseway((s) => s.patch.formError);
   const selected = useCauseway((s) => s.patch.selected);
   const attention = useCauseway((s) => s.patch.attention);
-  const ready = useCauseway((s) => s.model.status === "ready");
+  const blocked = useModelBlocked();
   const prompt = useCauseway((s) => s.predict.prompt);
   const counterfactual = useCauseway((s) => s.trace.settings.counterfactual);
   const set = useCauseway((s) => s.setPatchSettings);
@@ -98,7 +99,8 @@ export function PatchPanel() {
           <button
             type="submit"
             className="btn btn--primary"
-            disabled={!ready}
+            disabled={blocked !== null}
+            title={blocked ?? undefined}
             data-testid="run-patch"
           >
             Patch heads

@@ -14,6 +14,7 @@ import { headsCurrent } from "@/lib/store/heads-slice";
 import { isActive } from "@/lib/store/run";
 import { downloadText } from "../download";
 import { useCauseway } from "../StoreProvider";
+import { useModelBlocked } from "../use-model-blocked";
 import { HeadScoreTable } from "./HeadScoreTable";
 import { HeadPattern, HeadsCompare } from "./HeadsCompare";
 import { HeadsGrid } from "./HeadsGrid";
@@ -23,7 +24,7 @@ import "./heads.css";
 export function AllHeadsView() {
   const heads = useCauseway((s) => s.heads);
   const current = useCauseway(headsCurrent);
-  const ready = useCauseway((s) => s.model.status === "ready");
+  const blocked = useModelBlocked();
   const prompt = useCauseway((s) => s.predict.prompt);
   const modelName = useCauseway((s) => s.model.info?.name ?? "model");
   const backend = useCauseway((s) => s.model.backend);
@@ -58,7 +59,8 @@ export function AllHeadsView() {
           type="button"
           className="btn btn--primary"
           onClick={runHeads}
-          disabled={!ready || (current && isActive(heads.run))}
+          disabled={blocked !== null || (current && isActive(heads.run))}
+          title={blocked ?? undefined}
           data-testid="heads-run"
         >
           {scores ? "Recompute heads" : "Compute heads"}

@@ -7,12 +7,12 @@ import { modelAbout } from "@/lib/export/model-about";
 import { type ReadoutAbout, readoutJson } from "@/lib/export/readouts";
 import type { ReadoutType } from "@/lib/lens-jobs";
 import type { RunInfo } from "@/lib/store";
-import { modelBlocker } from "@/lib/store/errors";
 import { fmtInt } from "@/lib/viz/format";
 import { downloadText } from "../download";
 import { etaText } from "../progress-text";
 import { RunLine, statusText } from "../RunLine";
 import { useCauseway } from "../StoreProvider";
+import { useModelBlocked } from "../use-model-blocked";
 
 const PHASE: Record<string, string> = {
   queued: "waiting for the run in flight to finish",
@@ -47,8 +47,7 @@ export function ReadoutStatus({ type, what }: { type: ReadoutType; what: string 
 }
 
 export function RunButton({ type, label }: { type: ReadoutType; label: string }) {
-  // why it cannot run (a string: a selector must return stable values)
-  const blocked = useCauseway((s) => modelBlocker(s.model)?.message ?? null);
+  const blocked = useModelBlocked();
   const run = useCauseway((s) => s.runReadout);
   return (
     <button

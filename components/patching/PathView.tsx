@@ -12,6 +12,7 @@ import { RECEIVER_INPUTS } from "@/lib/interp/path-patch";
 import { emptyGrid } from "@/lib/viz/grid";
 import { RunLine } from "../RunLine";
 import { useCauseway } from "../StoreProvider";
+import { useModelBlocked } from "../use-model-blocked";
 import { GridExport } from "./GridExport";
 import { PatchGrid } from "./PatchGrid";
 import { PatchPrompts } from "./PatchPrompts";
@@ -21,7 +22,7 @@ export function PathView() {
   const st = useCauseway((s) => s.path);
   const cfg = useCauseway((s) => s.model.info?.config ?? null);
   const headPatch = useCauseway((s) => s.patch.result);
-  const ready = useCauseway((s) => s.model.status === "ready");
+  const blocked = useModelBlocked();
   const setSender = useCauseway((s) => s.setPathSender);
   const setInputs = useCauseway((s) => s.setPathInputs);
   const runPath = useCauseway((s) => s.runPath);
@@ -98,7 +99,8 @@ export function PathView() {
             <button
               type="submit"
               className="btn btn--primary"
-              disabled={!ready}
+              disabled={blocked !== null}
+              title={blocked ?? undefined}
               data-testid="run-path"
             >
               Path patch

@@ -11,6 +11,7 @@ import { POSITION_SITES, type PositionSite } from "@/lib/store/positions-slice";
 import { formForSite } from "../edit-forms/registry";
 import { RunLine } from "../RunLine";
 import { useCauseway } from "../StoreProvider";
+import { useModelBlocked } from "../use-model-blocked";
 import { GridExport } from "./GridExport";
 import { PatchGrid } from "./PatchGrid";
 import { PatchPrompts } from "./PatchPrompts";
@@ -33,7 +34,7 @@ export function PositionsView() {
   const run = useCauseway((s) => s.positions.run);
   const result = useCauseway((s) => s.positions.result);
   const formError = useCauseway((s) => s.positions.formError);
-  const ready = useCauseway((s) => s.model.status === "ready");
+  const blocked = useModelBlocked();
   const setSite = useCauseway((s) => s.setPositionSite);
   const runPositions = useCauseway((s) => s.runPositions);
   const open = useCauseway((s) => s.openEditForm);
@@ -91,7 +92,8 @@ export function PositionsView() {
         <button
           type="submit"
           className="btn btn--primary"
-          disabled={!ready}
+          disabled={blocked !== null}
+          title={blocked ?? undefined}
           data-testid="run-positions"
         >
           Patch by position

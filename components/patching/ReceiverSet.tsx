@@ -9,13 +9,14 @@ import { setLabel } from "@/lib/export/patching";
 import type { HeadRef } from "@/lib/interp/path-patch";
 import { fmtValue } from "@/lib/viz/format";
 import { useCauseway } from "../StoreProvider";
+import { useModelBlocked } from "../use-model-blocked";
 
 const label = (h: HeadRef) => `L${h.layer}H${h.head}`;
 
 export function ReceiverSet({ nHead }: { nHead: number }) {
   const receivers = useCauseway((s) => s.path.receivers);
   const result = useCauseway((s) => s.path.result);
-  const ready = useCauseway((s) => s.model.status === "ready");
+  const blocked = useModelBlocked();
   const toggle = useCauseway((s) => s.toggleReceiver);
   const clear = useCauseway((s) => s.setPathReceivers);
   const runJoint = useCauseway((s) => s.runPathJoint);
@@ -67,8 +68,11 @@ export function ReceiverSet({ nHead }: { nHead: number }) {
         <button
           type="button"
           className="btn btn--primary"
-          disabled={!ready || receivers.length === 0}
-          title={receivers.length === 0 ? "Pick receiver heads on the grid first" : undefined}
+          disabled={blocked !== null || receivers.length === 0}
+          title={
+            blocked ??
+            (receivers.length === 0 ? "Pick receiver heads on the grid first" : undefined)
+          }
           onClick={() => runJoint()}
           data-testid="run-path-joint"
         >
