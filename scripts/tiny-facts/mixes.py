@@ -7,7 +7,9 @@ in other frames than the review prompt, so the ABSC prompt is new to the model b
 it needs is there (issue 15.1). `bind` (session 8) replaces its QA stories with one-question
 stories (sentiment.bind_texts) whose answer token is weighted: no elimination shortcut.
 `bind_copy` (session 9) is `bind` with more of the batch on those stories and 80% of their
-questions asking for the thing's own word (the pure lookup) instead of half.
+questions asking for the thing's own word (the pure lookup) instead of half. `bind_repeat`
+(session 9) adds story bodies told twice (sentiment.repeat_texts), the classic induction-head
+trigger, because a probe found that the thing's identity barely reaches its word's position.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from sentiment import bind_texts, opinion_qa_texts
+from sentiment import bind_texts, opinion_qa_texts, repeat_texts
 from sentiment_eval import heldout_qa_stories, two_thing_prompts
 from train import TrainConfig
 from world import World, training_texts
@@ -40,10 +42,12 @@ class Mix:
         sections = {k: v for k, v in training_texts(world).items() if k not in self.drop}
         if self.name == "sentiment":
             sections.update(opinion_qa_texts(world.seed))
-        if self.name in ("bind", "bind_copy"):
+        if self.name in ("bind", "bind_copy", "bind_repeat"):
             sections["lexicon"] = opinion_qa_texts(world.seed)["lexicon"]
-            copy_share = 0.8 if self.name == "bind_copy" else 0.5
+            copy_share = 0.5 if self.name == "bind" else 0.8
             sections.update(bind_texts(world.seed, held_out_prompts(world.seed), copy_share=copy_share))
+        if self.name == "bind_repeat":
+            sections.update(repeat_texts(world.seed))
         return sections
 
 
@@ -76,6 +80,12 @@ MIXES = {
     "bind_copy": Mix(
         "bind_copy",
         (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind", 0.65)),
+        **OPINIONS_FILES,
+        answer_sections=("bind",),
+    ),
+    "bind_repeat": Mix(
+        "bind_repeat",
+        (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind", 0.4), ("repeat", 0.25)),
         **OPINIONS_FILES,
         answer_sections=("bind",),
     ),
