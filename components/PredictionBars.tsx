@@ -6,6 +6,9 @@
  */
 import { useEffect, useState } from "react";
 import type { TokenProb } from "@/lib/protocol";
+import { WORKER_STOPPED } from "@/lib/store/errors";
+import type { CausewayState, PredictStatus } from "@/lib/store/types";
+import { isWorkerStopped } from "@/lib/store/worker-restart";
 import { exactProb, percent, visibleToken } from "./format";
 import { elapsedText } from "./progress-text";
 import { useCauseway } from "./StoreProvider";
@@ -20,6 +23,7 @@ export function PredictionBars() {
   const resultPrompt = useCauseway((s) => s.predict.resultPrompt);
   const status = useCauseway((s) => s.predict.status);
   const modelStatus = useCauseway((s) => s.model.status);
+  const modelError = useCauseway((s) => s.model.error);
   const ms = useCauseway((s) => s.predict.ms);
   const stale = status === "pending" || status === "error";
   const [since, setSince] = useState<number | null>(null);
@@ -68,20 +72,39 @@ export function PredictionBars() {
           </div>
         </div>
       ) : (
-        <p className="preds__empty">
-          {modelStatus === "loading"
-            ? "Loading the model…"
-            : modelStatus === "error"
-              ? "No model loaded."
-              : status === "pending"
-                ? `Computing…${elapsed ? ` ${elapsed} so far (the first prediction after a load compiles the model's kernels)` : ""}`
-                : status === "error"
-                  ? "No predictions for this prompt."
-                  : "Type a prompt to see what the model predicts next."}
+        <p className="preds__empty" data-testid="predictions-empty">
+          {predictionsEmptyText({
+            model: { status: modelStatus, error: modelError },
+            status,
+            elapsed,
+          })}
         </p>
       )}
     </section>
   );
+}
+
+/**
+ * What the panel says before any bars were shown. A stopped worker says so and names the restart
+ * (lib/store/errors.ts WORKER_STOPPED, as every Run button's reason): the model is not lost.
+ */
+export function predictionsEmptyText({
+  model,
+  status,
+  elapsed,
+}: {
+  model: Pick<CausewayState["model"], "status" | "error">;
+  status: PredictStatus;
+  /** Time so far of a pending prediction ("" under a second). */
+  elapsed: string;
+}): string {
+  if (model.status === "loading") return "Loading the model…";
+  if (isWorkerStopped(model)) return WORKER_STOPPED.message;
+  if (model.status === "error") return "No model loaded.";
+  if (status === "pending")
+    return `Computing…${elapsed ? ` ${elapsed} so far (the first prediction after a load compiles the model's kernels)` : ""}`;
+  if (status === "error") return "No predictions for this prompt.";
+  return "Type a prompt to see what the model predicts next.";
 }
 
 function Bars({
