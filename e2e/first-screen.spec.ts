@@ -154,6 +154,8 @@ test("?backend=wasm runs tfjs-wasm's threaded build (COOP/COEP) with the same pr
       "The model worker stopped: a thread of the WASM backend failed (Error: a test trap)",
     );
     await expect(other.getByTestId("backend-name")).toHaveText("worker stopped"); // not WASM ×N
+    // the trace's Run button says why it cannot run: the restart, not a model still loading
+    await expect(other.getByTestId("trace-blocked")).toContainText("Restart the model worker");
     const status = other.getByTestId("run-status-trace");
     await expect(status).toHaveAttribute("data-status", "error");
     await expect(status).toHaveAttribute("data-code", "worker_failed");
