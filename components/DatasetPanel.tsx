@@ -50,7 +50,6 @@ export function DatasetPanel() {
           param={DATASET_PARAMS.limit}
           onChange={(v) => set({ limit: v ?? Number.NaN })}
           testId="dataset-limit"
-          width={60}
         />
         <NumberField
           id="dataset-samples"
@@ -59,7 +58,6 @@ export function DatasetPanel() {
           param={TRACE_PARAMS.samples}
           onChange={(v) => set({ samples: v ?? Number.NaN })}
           testId="dataset-samples"
-          width={52}
         />
         <div className="kinds kinds--row">
           {TRACE_KINDS.map((k) => (

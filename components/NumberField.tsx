@@ -9,6 +9,7 @@
  */
 import { useEffect, useState } from "react";
 import { type NumParam, rangeText } from "@/lib/params/schema";
+import { fitWidth } from "./number-field-width";
 
 export function NumberField({
   id,
@@ -35,6 +36,7 @@ export function NumberField({
   allowEmpty?: boolean;
   suffix?: string;
   testId?: string;
+  /** px; never narrower than the widest value `param` allows (./number-field-width.ts). */
   width?: number;
 }) {
   const [text, setText] = useState(value === null || Number.isNaN(value) ? "" : String(value));
@@ -62,7 +64,7 @@ export function NumberField({
           title={param ? `${param.doc}: ${rangeText(param)}` : undefined}
           value={text}
           placeholder={placeholder}
-          style={{ width }}
+          style={{ width, minWidth: param ? fitWidth(param, step) : undefined }}
           onChange={(e) => {
             const t = e.target.value;
             setText(t);

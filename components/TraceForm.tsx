@@ -91,7 +91,6 @@ export function TraceForm() {
               param={TRACE_PARAMS.samples}
               onChange={(v) => set({ samples: v ?? Number.NaN })}
               testId="trace-samples"
-              width={52}
             />
             <NumberField
               id="trace-noise"
@@ -102,7 +101,6 @@ export function TraceForm() {
               suffix="× σ"
               onChange={(v) => set({ noise: v ?? Number.NaN })}
               testId="trace-noise"
-              width={52}
             />
             <NumberField
               id="trace-seed"
@@ -111,7 +109,6 @@ export function TraceForm() {
               param={TRACE_PARAMS.seed}
               onChange={(v) => set({ seed: v ?? Number.NaN })}
               testId="trace-seed"
-              width={56}
             />
           </div>
         ) : (
@@ -146,7 +143,6 @@ export function TraceForm() {
           suffix={`layers${st.window === null && dflt !== null ? " (default)" : ""}`}
           onChange={(v) => set({ window: v })}
           testId="trace-window"
-          width={54}
         />
         <small className="field__help">
           MLP and attention restore a window of layers around each one. Default{" "}
