@@ -8,16 +8,11 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { predictionsEmptyText } from "../components/PredictionBars";
-import { type CausewayStore, createCausewayStore } from "../lib/store";
+import type { CausewayStore } from "../lib/store";
 import { WORKER_STOPPED } from "../lib/store/errors";
 import type { LaneKey } from "../lib/worker-client";
-import { FakePort } from "./store-fake-port";
-
-const INFO = {
-  name: "tiny-facts",
-  nParams: 1,
-  config: { nLayer: 6, nHead: 4, dModel: 128, nCtx: 64, vocabSize: 1303 } as never,
-};
+import type { FakePort } from "./store-fake-port";
+import { TINY_FACTS_INFO as INFO, killWorker, loadingStore } from "./worker-stopped-store";
 
 let store: CausewayStore;
 let port: FakePort;
@@ -29,17 +24,10 @@ const shown = () => {
     ? "(bars)"
     : predictionsEmptyText({ model: s.model, status: s.predict.status, elapsed: "" });
 };
-const die = (lanes: LaneKey[]) => {
-  const message = "The model worker stopped: Error: out of memory";
-  for (const lane of lanes)
-    st().receive({ type: "error", reqId: -1, code: "worker_failed", message }, lane);
-};
+const die = (lanes: LaneKey[]) => killWorker(store, lanes);
 
 beforeEach(() => {
-  store = createCausewayStore({ debounceMs: 0, initialPrompt: "Ralkrok Stennos lives in" });
-  port = new FakePort();
-  st().connect(port.listen((msg, lane) => st().receive(msg, lane)));
-  st().loadModel({ kind: "bundled", name: "tiny-facts" });
+  ({ store, port } = loadingStore());
 });
 
 describe("the next-token panel with no bars yet", () => {

@@ -14,12 +14,8 @@ import { checkPatch } from "../lib/store/patch-slice";
 import { checkTrace } from "../lib/store/trace-slice";
 import { isWorkerStopped } from "../lib/store/worker-restart";
 import { FakePort } from "./store-fake-port";
+import { TINY_FACTS_INFO as INFO } from "./worker-stopped-store";
 
-const INFO = {
-  name: "tiny-facts",
-  nParams: 1,
-  config: { nLayer: 6, nHead: 4, dModel: 128, nCtx: 64, vocabSize: 1303 } as never,
-};
 const PROMPT = "Ralkrok Stennos lives in the city of";
 
 let store: CausewayStore;
