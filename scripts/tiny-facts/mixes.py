@@ -9,7 +9,9 @@ stories (sentiment.bind_texts) whose answer token is weighted: no elimination sh
 `bind_copy` (session 9) is `bind` with more of the batch on those stories and 80% of their
 questions asking for the thing's own word (the pure lookup) instead of half. `bind_repeat`
 (session 9) adds story bodies told twice (sentiment.repeat_texts), the classic induction-head
-trigger, because a probe found that the thing's identity barely reaches its word's position.
+trigger, because a probe found that the thing's identity barely reaches its word's position;
+`bind_reorder` tells the second time in another order (run I learned to copy by place in the
+telling, not by thing).
 """
 
 from __future__ import annotations
@@ -42,12 +44,12 @@ class Mix:
         sections = {k: v for k, v in training_texts(world).items() if k not in self.drop}
         if self.name == "sentiment":
             sections.update(opinion_qa_texts(world.seed))
-        if self.name in ("bind", "bind_copy", "bind_repeat"):
+        if self.name in ("bind", "bind_copy", "bind_repeat", "bind_reorder"):
             sections["lexicon"] = opinion_qa_texts(world.seed)["lexicon"]
             copy_share = 0.5 if self.name == "bind" else 0.8
             sections.update(bind_texts(world.seed, held_out_prompts(world.seed), copy_share=copy_share))
-        if self.name == "bind_repeat":
-            sections.update(repeat_texts(world.seed))
+        if self.name in ("bind_repeat", "bind_reorder"):
+            sections.update(repeat_texts(world.seed, reorder=self.name == "bind_reorder"))
         return sections
 
 
@@ -85,6 +87,12 @@ MIXES = {
     ),
     "bind_repeat": Mix(
         "bind_repeat",
+        (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind", 0.4), ("repeat", 0.25)),
+        **OPINIONS_FILES,
+        answer_sections=("bind",),
+    ),
+    "bind_reorder": Mix(
+        "bind_reorder",
         (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind", 0.4), ("repeat", 0.25)),
         **OPINIONS_FILES,
         answer_sections=("bind",),

@@ -207,21 +207,27 @@ def bind_texts(seed: int, held_out: set[str], n_stories: int = 40000, copy_share
     return {"bind": list(dict.fromkeys(s for s in stories if story_head(s) not in held_out))}
 
 
-def make_repeat_story(rng: random.Random) -> str:
-    """A story body told twice ("The soup was awful and the song felt lovely. Once more: the soup was
-    awful and the song felt lovely."): in the second telling each polarity word is predictable only by
-    finding its thing in the first, the induction-style lookup that binding needs (session 9)."""
+def make_repeat_story(rng: random.Random, reorder: bool = False) -> str:
+    """A story body told twice ("The soup was awful, the song felt lovely. Again: the soup was awful,
+    the song felt lovely."): in the second telling each polarity word is predictable only by
+    finding it in the first, the induction-style lookup that binding needs (session 9). Told in
+    the same order, a model can find it by its place in the telling instead of by its thing (run I
+    did); `reorder` tells the second time in another order, so only the thing finds the word."""
     n = rng.choice((2, 3, 3, 4))
     things = rng.sample(STORY_THINGS, n)
     pairs = _opinion_words(rng, n)
-    body = ", ".join(f"the {t} {rng.choice(COPULAS_OPINION)} {w}" for t, (_, w) in zip(things, pairs))
-    return f"{body[0].upper()}{body[1:]}. {rng.choice(('Once more', 'Again', 'To repeat'))}: {body}."
+    clauses = [f"the {t} {rng.choice(COPULAS_OPINION)} {w}" for t, (_, w) in zip(things, pairs)]
+    again = clauses[:]
+    while reorder and again == clauses:
+        rng.shuffle(again)
+    first, second = ", ".join(clauses), ", ".join(again)
+    return f"{first[0].upper()}{first[1:]}. {rng.choice(('Once more', 'Again', 'To repeat'))}: {second}."
 
 
-def repeat_texts(seed: int, n_stories: int = 30000) -> dict[str, list[str]]:
+def repeat_texts(seed: int, n_stories: int = 30000, reorder: bool = False) -> dict[str, list[str]]:
     """The `repeat` section (own rng stream, distinct documents)."""
     rng = random.Random(seed + 707)
-    return {"repeat": list(dict.fromkeys(make_repeat_story(rng) for _ in range(n_stories)))}
+    return {"repeat": list(dict.fromkeys(make_repeat_story(rng, reorder) for _ in range(n_stories)))}
 
 
 def story_head(story: str) -> str:
