@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from evaluate import last_logits
-from sentiment import OPINION_THINGS, make_opinion_story, make_opinion_story_qa, opinion_qa_texts
+from sentiment import OPINION_THINGS, make_opinion_story, make_opinion_story_qa, make_repeat_story, opinion_qa_texts
 from world import ABSC_LABELS, POLARITY_WORDS
 
 
@@ -115,6 +115,28 @@ def word_copy_accuracy(model, enc) -> tuple[float, float]:
     return round(sum(p == y for p, y in zip(pred, right)) / n, 4), round(sum(p == o for p, o in zip(pred, other)) / n, 4)
 
 
+def second_telling_accuracy(model, enc, reorder: bool, n: int = 150, seed: int = 99) -> float:
+    """Share of the polarity words in the second telling of `n` twice-told stories
+    (sentiment.make_repeat_story, own seed) that the model predicts, argmax among the 24 words'
+    first tokens: the lookup with the whole first telling in view. `reorder`: the second telling
+    in another order, so only the thing (not the place in the telling) finds the word."""
+    import torch
+
+    words = [w for ws in POLARITY_WORDS.values() for w in ws]
+    word_ids = [enc.encode(" " + w)[0] for w in words]
+    rng = random.Random(seed)
+    right = total = 0
+    for _ in range(n):
+        ids = enc.encode(make_repeat_story(rng, reorder))
+        at = [i for i, t in enumerate(ids) if t in word_ids]  # both tellings' words
+        with torch.no_grad():
+            logits = model(torch.tensor([ids]))[0]  # [T, V]
+        for p in at[len(at) // 2:]:
+            right += word_ids[int(logits[p - 1, word_ids].argmax())] == ids[p]
+            total += 1
+    return round(right / total, 4)
+
+
 def sentiment_report(model, enc, seed: int, domains: dict) -> dict:
     wp, wl = word_polarity_prompts()
     sp, sl = heldout_stories(seed)
@@ -128,6 +150,8 @@ def sentiment_report(model, enc, seed: int, domains: dict) -> dict:
            "opinion_qa_story_heldout_first_question_n": len(fp),
            "opinion_two_thing_probe": label_accuracy(model, enc, tp, tl)[0]}
     out["word_copy_asked"], out["word_copy_other"] = word_copy_accuracy(model, enc)
+    out["second_telling"] = second_telling_accuracy(model, enc, reorder=False)
+    out["second_telling_reordered"] = second_telling_accuracy(model, enc, reorder=True)
     for domain, splits in domains.items():
         rows = splits["test"]
         among, full = label_accuracy(model, enc, [r["prompt"] for r in rows], [r["label"] for r in rows])
