@@ -11,7 +11,7 @@ import { type FromWorker, isProgressOf } from "../protocol";
 import type { ModelPort } from "../worker-client";
 import type { UiError } from "./common-types";
 import type { Context } from "./context";
-import { modelBlocker, NO_WORKER } from "./errors";
+import { NO_WORKER, requestBlocker } from "./errors";
 import type { CausewayState } from "./types";
 
 type Err = UiError | null;
@@ -113,7 +113,7 @@ export function createAbscSlice(ctx: Context): StateCreator<CausewayState, [], [
   /** The port when a model is ready, else the error in words. */
   const ready = (get: Get): { port: ModelPort } | { error: UiError } => {
     const s = get();
-    const error = ctx.port ? modelBlocker(s.model) : NO_WORKER;
+    const error = requestBlocker(ctx.port, s.model);
     if (ctx.port?.absc && !error) return { port: ctx.port };
     return { error: error ?? NO_WORKER };
   };

@@ -12,7 +12,7 @@ import type { BatchProgressMsg, BatchRunResult, BatchRunSpec, CurvePoint } from 
 import type { Edit } from "../edit/types";
 import { type FromWorker, isProgressOf } from "../protocol";
 import type { Context } from "./context";
-import { fail, modelBlocker, NO_WORKER } from "./errors";
+import { fail, requestBlocker } from "./errors";
 import type { CausewayState, UiError } from "./types";
 
 export type BatchStatus = "idle" | "running" | "done" | "cancelled" | "error";
@@ -143,7 +143,7 @@ export function createBatchSlice(ctx: Context): StateCreator<CausewayState, [], 
       batch: initialBatch(),
       runBatch(spec) {
         const s = get();
-        const error = !ctx.port?.batchEdit ? NO_WORKER : modelBlocker(s.model);
+        const error = requestBlocker(ctx.port?.batchEdit, s.model);
         if (error || !ctx.port?.batchEdit) {
           set((x) => ({ batch: { ...x.batch, status: "error", error } }));
           return;

@@ -9,7 +9,7 @@ import type { ConsistencyProgress, ConsistencyRun } from "../edit/consistency-ru
 import { type FromWorker, isProgressOf } from "../protocol";
 import type { UiError } from "./common-types";
 import type { Context } from "./context";
-import { modelBlocker, NO_WORKER } from "./errors";
+import { NO_WORKER, requestBlocker } from "./errors";
 import type { CausewayState } from "./types";
 
 export interface ConsistencyState {
@@ -60,7 +60,7 @@ export function createConsistencySlice(
     consistency: IDLE_CONSISTENCY,
     runConsistency(request) {
       const s = get();
-      const error = ctx.port ? modelBlocker(s.model) : NO_WORKER;
+      const error = requestBlocker(ctx.port, s.model);
       if (error || !ctx.port?.consistency) {
         set({ consistency: { ...IDLE_CONSISTENCY, status: "error", error: error ?? NO_WORKER } });
         return;

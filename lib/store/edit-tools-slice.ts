@@ -7,7 +7,7 @@
 import type { StateCreator } from "zustand/vanilla";
 import { type FromWorker, isProgressOf } from "../protocol";
 import type { Context } from "./context";
-import { modelBlocker, NO_WORKER } from "./errors";
+import { requestBlocker } from "./errors";
 import type {
   AlphaCurveState,
   CausewayState,
@@ -90,7 +90,7 @@ export function createEditToolsSlice(
     editForm: null,
     alphaCurve: IDLE_CURVE,
     runAlphaCurve(edit, alphas, ev) {
-      const error = ctx.port ? modelBlocker(get().model) : NO_WORKER;
+      const error = requestBlocker(ctx.port, get().model);
       if (error || !ctx.port) {
         set({ alphaCurve: { ...IDLE_CURVE, status: "error", error } });
         return;
@@ -106,7 +106,7 @@ export function createEditToolsSlice(
     },
     evalEdit(index) {
       const s = get();
-      const error = !ctx.port ? NO_WORKER : (modelBlocker(s.model) ?? editError(s, index));
+      const error = requestBlocker(ctx.port, s.model) ?? editError(s, index);
       if (error || !ctx.port) {
         set({ editEval: { ...IDLE_EVAL, status: "error", index, error } });
         return;
@@ -121,7 +121,7 @@ export function createEditToolsSlice(
     },
     probeHeads(positive, negative) {
       const s = get();
-      const error = ctx.port ? modelBlocker(s.model) : NO_WORKER;
+      const error = requestBlocker(ctx.port, s.model);
       if (error || !ctx.port) {
         set({ headProbe: { ...IDLE_PROBE, status: "error", error } });
         return;

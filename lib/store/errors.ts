@@ -22,3 +22,14 @@ export function modelBlocker(
   if (isWorkerStopped(model)) return WORKER_STOPPED;
   return model.status === "ready" ? null : NO_MODEL;
 }
+
+/**
+ * Why a request cannot be sent now: no worker (or it lacks the request's method: pass that
+ * method as `worker`), else modelBlocker's reason; null when it can.
+ */
+export function requestBlocker(
+  worker: unknown,
+  model: Pick<CausewayState["model"], "status" | "error">,
+): UiError | null {
+  return worker ? modelBlocker(model) : NO_WORKER;
+}
