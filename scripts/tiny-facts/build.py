@@ -36,10 +36,13 @@ from dataset import build_dataset  # noqa: E402
 from evaluate import report  # noqa: E402
 from archs import ARCHS, Arch  # noqa: E402
 from mixes import MIXES  # noqa: E402
-from sentiment_eval import first_question, heldout_qa_stories, label_accuracy, sentiment_report, two_thing_prompts, word_polarity_prompts  # noqa: E402
+from sentiment_eval import (  # noqa: E402
+    first_question, heldout_qa_stories, label_accuracy, reverse_accuracy, second_telling_accuracy, sentiment_report,
+    two_thing_prompts, word_copy_accuracy, word_polarity_prompts,
+)
 from sentiment import make_domain_reviews, story_head  # noqa: E402
 from dataset import absc_domains  # noqa: E402
-from model import GPTConfig  # noqa: E402
+from model import GPT2LMHeadModel, GPTConfig  # noqa: E402
 from train import AnswerDoc, TrainConfig, train  # noqa: E402
 from world import ABSC_LABELS, World, build_world, fill, training_texts  # noqa: E402
 
@@ -62,6 +65,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--label-weight", type=float, default=1.0, help="loss weight of the ABSC label tokens (train.TrainConfig.label_weight)")
     p.add_argument("--init-from", help="start from the model and tokenizer in this folder (continued pre-training) instead of a new BPE and random weights")
     p.add_argument("--train-only", metavar="REGEX", help="train only the parameters whose torch name matches (e.g. 'attn' or 'h\\.[345]\\.attn'); the rest stay frozen")
+    p.add_argument("--n-head", type=int, help="a new gpt2 model's attention heads (default GPTConfig's 4); e.g. 2 heads of 64")
     p.add_argument("--eval-only", action="store_true", help="no training: evaluate the model files already in --out")
     args = p.parse_args()
     arch, mix = ARCHS[args.arch], MIXES[args.mix]
@@ -200,6 +204,13 @@ def saver(args: argparse.Namespace, model, enc: bpe.Encoder, arch: Arch):
     return checkpoint
 
 
+def new_model(arch, vocab: int, n_head: int | None):
+    if n_head is None:
+        return arch.new_model(vocab)
+    assert arch.name == "gpt2", "--n-head is for the gpt2 arch"
+    return GPT2LMHeadModel(GPTConfig(vocab_size=vocab, n_head=n_head))
+
+
 def sentiment_probe(model, enc: bpe.Encoder, seed: int):
     """Word polarity, held-out QA stories (all, first question) and the two-thing probe of the model
     being trained (sentiment_eval's prompts, built once), so a long --mix sentiment run shows at each
@@ -211,6 +222,9 @@ def sentiment_probe(model, enc: bpe.Encoder, seed: int):
     def probe() -> dict:
         model.eval()
         out = {k: label_accuracy(model, enc, *v)[0] for k, v in sets.items()}
+        out["copy"] = word_copy_accuracy(model, enc)  # (asked thing's word, other's)
+        out["reverse"] = reverse_accuracy(model, enc)  # (asked word's thing, other)
+        out["reordered"] = second_telling_accuracy(model, enc, reorder=True)
         model.train()
         return out
 
@@ -245,7 +259,7 @@ def main() -> None:
     docs = encode_docs(enc, sections, GPTConfig.n_positions, mix.answer_sections)  # both archs: 64 positions
 
     seed_everything(args.seed)
-    model = load_model(args.init_from, arch).train() if args.init_from else arch.new_model(len(enc))
+    model = load_model(args.init_from, arch).train() if args.init_from else new_model(arch, len(enc), args.n_head)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params:,} parameters ({n_params * 4 / 2**20:.2f} MiB float32)")
     if args.train_only:  # frozen parameters get no gradient, so AdamW skips them (no decay either)

@@ -11,7 +11,9 @@ questions asking for the thing's own word (the pure lookup) instead of half. `bi
 (session 9) adds story bodies told twice (sentiment.repeat_texts), the classic induction-head
 trigger, because a probe found that the thing's identity barely reaches its word's position;
 `bind_reorder` tells the second time in another order (run I learned to copy by place in the
-telling, not by thing).
+telling, not by thing). `bind_reverse` (session 10) adds questions asked by word and answered by
+the thing (sentiment.reverse_texts), whose gradient writes the thing's identity at its word's
+position: the key the forward lookup needs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from sentiment import bind_texts, opinion_qa_texts, repeat_texts
+from sentiment import bind_texts, opinion_qa_texts, repeat_texts, reverse_texts
 from sentiment_eval import heldout_qa_stories, two_thing_prompts
 from train import TrainConfig
 from world import World, training_texts
@@ -44,12 +46,14 @@ class Mix:
         sections = {k: v for k, v in training_texts(world).items() if k not in self.drop}
         if self.name == "sentiment":
             sections.update(opinion_qa_texts(world.seed))
-        if self.name in ("bind", "bind_copy", "bind_repeat", "bind_reorder"):
+        if self.name in ("bind", "bind_copy", "bind_repeat", "bind_reorder", "bind_reverse"):
             sections["lexicon"] = opinion_qa_texts(world.seed)["lexicon"]
             copy_share = 0.5 if self.name == "bind" else 0.8
             sections.update(bind_texts(world.seed, held_out_prompts(world.seed), copy_share=copy_share))
-        if self.name in ("bind_repeat", "bind_reorder"):
-            sections.update(repeat_texts(world.seed, reorder=self.name == "bind_reorder"))
+        if self.name in ("bind_repeat", "bind_reorder", "bind_reverse"):
+            sections.update(repeat_texts(world.seed, reorder=self.name != "bind_repeat"))
+        if self.name == "bind_reverse":
+            sections.update(reverse_texts(world.seed))
         return sections
 
 
@@ -96,5 +100,11 @@ MIXES = {
         (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind", 0.4), ("repeat", 0.25)),
         **OPINIONS_FILES,
         answer_sections=("bind",),
+    ),
+    "bind_reverse": Mix(
+        "bind_reverse",
+        (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind", 0.3), ("repeat", 0.15), ("reverse", 0.2)),
+        **OPINIONS_FILES,
+        answer_sections=("bind", "reverse"),
     ),
 }

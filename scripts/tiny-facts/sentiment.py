@@ -230,6 +230,37 @@ def repeat_texts(seed: int, n_stories: int = 30000, reorder: bool = False) -> di
     return {"repeat": list(dict.fromkeys(make_repeat_story(rng, reorder) for _ in range(n_stories)))}
 
 
+REVERSE_QUESTIONS = (
+    "What was {word}? The {t}.",
+    "Which one was {word}? The {t}.",
+    "And what did they call {word}? The {t}.",
+)
+
+
+def make_reverse_story(rng: random.Random) -> str:
+    """2-3 things with distinct polarity words, then a question by word whose answer is the thing
+    ("... the song felt lovely. What was lovely? The song."). Session 10: the forward lookup (thing ->
+    its word) needs the thing's identity at its word's position as the attention key, and a probe
+    found it missing there (3-14%); asking by word is a same-token match on the word whose answer can
+    only come from what that position carries, so its gradient writes the thing there directly."""
+    n = rng.choice((2, 3, 3))
+    things = rng.sample(STORY_THINGS, n)
+    while True:
+        pairs = _opinion_words(rng, n)
+        if len({w for _, w in pairs}) == n:
+            break
+    body = _story_body(rng, things, pairs)
+    q = rng.randrange(n)
+    text = f"{body}. {rng.choice(REVERSE_QUESTIONS).format(word=pairs[q][1], t=things[q])}"
+    return text[0].upper() + text[1:]
+
+
+def reverse_texts(seed: int, n_stories: int = 30000) -> dict[str, list[str]]:
+    """The `reverse` section (own rng stream, distinct documents)."""
+    rng = random.Random(seed + 808)
+    return {"reverse": list(dict.fromkeys(make_reverse_story(rng) for _ in range(n_stories)))}
+
+
 def story_head(story: str) -> str:
     """The story before its answer word: "... How was the soup? It was negative." -> "... It was"."""
     return story[:-1].rsplit(" ", 1)[0]

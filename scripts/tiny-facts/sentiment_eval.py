@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from evaluate import last_logits
-from sentiment import OPINION_THINGS, make_opinion_story, make_opinion_story_qa, make_repeat_story, opinion_qa_texts
+from sentiment import OPINION_THINGS, STORY_THINGS, make_opinion_story, make_opinion_story_qa, make_repeat_story, opinion_qa_texts
 from world import ABSC_LABELS, POLARITY_WORDS
 
 
@@ -115,6 +115,36 @@ def word_copy_accuracy(model, enc) -> tuple[float, float]:
     return round(sum(p == y for p, y in zip(pred, right)) / n, 4), round(sum(p == o for p, o in zip(pred, other)) / n, 4)
 
 
+def reverse_prompts(n: int = 200, seed: int = 13) -> tuple[list[str], list[str], list[str]]:
+    """"The soup was awful but the song was lovely. What was lovely? The": (prompts, the asked
+    thing, the other thing). The reverse lookup (word -> its thing) that `--mix bind_reverse`
+    trains: it reads the thing's identity at its word's position."""
+    rng = random.Random(seed)
+    words = [w for ws in POLARITY_WORDS.values() for w in ws]
+    prompts, right, other = [], [], []
+    for _ in range(n):
+        a, b = rng.sample(sorted(set(OPINION_THINGS)), 2)
+        wa, wb = rng.sample(words, 2)
+        thing, w, o = rng.choice(((a, wa, b), (b, wb, a)))
+        prompts.append(f"The {a} was {wa} but the {b} was {wb}. What was {w}? The")
+        right.append(thing)
+        other.append(o)
+    return prompts, right, other
+
+
+def reverse_accuracy(model, enc) -> tuple[float, float]:
+    """(share naming the asked word's thing, share naming the other thing): argmax among the first
+    tokens of the opinion things (chance ~1/40; things sharing a first token count as either)."""
+    things = sorted(set(STORY_THINGS))
+    ids = [enc.encode(" " + t)[0] for t in things]
+    prompts, right, other = reverse_prompts()
+    pred = [ids[k] for k in last_logits(model, enc, prompts)[:, ids].argmax(-1).tolist()]  # [N]
+    first = lambda t: enc.encode(" " + t)[0]  # noqa: E731
+    n = len(prompts)
+    return (round(sum(p == first(y) for p, y in zip(pred, right)) / n, 4),
+            round(sum(p == first(o) for p, o in zip(pred, other)) / n, 4))
+
+
 def second_telling_accuracy(model, enc, reorder: bool, n: int = 150, seed: int = 99) -> float:
     """Share of the polarity words in the second telling of `n` twice-told stories
     (sentiment.make_repeat_story, own seed) that the model predicts, argmax among the 24 words'
@@ -150,6 +180,7 @@ def sentiment_report(model, enc, seed: int, domains: dict) -> dict:
            "opinion_qa_story_heldout_first_question_n": len(fp),
            "opinion_two_thing_probe": label_accuracy(model, enc, tp, tl)[0]}
     out["word_copy_asked"], out["word_copy_other"] = word_copy_accuracy(model, enc)
+    out["reverse_asked"], out["reverse_other"] = reverse_accuracy(model, enc)
     out["second_telling"] = second_telling_accuracy(model, enc, reorder=False)
     out["second_telling_reordered"] = second_telling_accuracy(model, enc, reorder=True)
     for domain, splits in domains.items():
