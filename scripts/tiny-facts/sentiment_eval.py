@@ -14,6 +14,12 @@ from sentiment import OPINION_THINGS, STORY_THINGS, make_opinion_story, make_opi
 from world import ABSC_LABELS, POLARITY_WORDS
 
 
+def first_token(enc, text: str) -> int:
+    """The first token of `text` as a continuation (after the BOS that the llama arch's encoder puts first)."""
+    ids = enc.encode(text)
+    return ids[1] if ids[0] == getattr(enc, "bos_id", None) else ids[0]
+
+
 def label_accuracy(model, enc, prompts: list[str], labels: list[str]) -> tuple[float, float]:
     """(accuracy among the three labels, accuracy over the whole vocabulary)."""
     ids = [enc.vocab_id(lab) for lab in ABSC_LABELS]
@@ -109,7 +115,7 @@ def word_copy_accuracy(model, enc) -> tuple[float, float]:
     the 24 polarity words' first tokens (chance 1/24)."""
     prompts, right, other = word_copy_prompts()
     words = [w for ws in POLARITY_WORDS.values() for w in ws]
-    ids = [enc.encode(" " + w)[0] for w in words]
+    ids = [first_token(enc, " " + w) for w in words]
     pred = [words[k] for k in last_logits(model, enc, prompts)[:, ids].argmax(-1).tolist()]  # [N]
     n = len(prompts)
     return round(sum(p == y for p, y in zip(pred, right)) / n, 4), round(sum(p == o for p, o in zip(pred, other)) / n, 4)
@@ -136,10 +142,10 @@ def reverse_accuracy(model, enc) -> tuple[float, float]:
     """(share naming the asked word's thing, share naming the other thing): argmax among the first
     tokens of the opinion things (chance ~1/40; things sharing a first token count as either)."""
     things = sorted(set(STORY_THINGS))
-    ids = [enc.encode(" " + t)[0] for t in things]
+    ids = [first_token(enc, " " + t) for t in things]
     prompts, right, other = reverse_prompts()
     pred = [ids[k] for k in last_logits(model, enc, prompts)[:, ids].argmax(-1).tolist()]  # [N]
-    first = lambda t: enc.encode(" " + t)[0]  # noqa: E731
+    first = lambda t: first_token(enc, " " + t)  # noqa: E731
     n = len(prompts)
     return (round(sum(p == first(y) for p, y in zip(pred, right)) / n, 4),
             round(sum(p == first(o) for p, o in zip(pred, other)) / n, 4))
@@ -153,7 +159,7 @@ def second_telling_accuracy(model, enc, reorder: bool, n: int = 150, seed: int =
     import torch
 
     words = [w for ws in POLARITY_WORDS.values() for w in ws]
-    word_ids = [enc.encode(" " + w)[0] for w in words]
+    word_ids = [first_token(enc, " " + w) for w in words]
     rng = random.Random(seed)
     right = total = 0
     for _ in range(n):
@@ -195,6 +201,7 @@ def main() -> None:
     """`sentiment_eval.py DIR...`: this report for each model folder (e.g. build.py's checkpoints)."""
     import argparse
     import json
+    import os
 
     import torch
 
@@ -207,8 +214,9 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     torch.set_num_threads(1)
-    arch = ARCHS["gpt2"]
     for d in args.dirs:
+        with open(os.path.join(d, "config.json")) as fh:
+            arch = ARCHS["llama" if json.load(fh)["model_type"] == "llama" else "gpt2"]
         model = load_model(d, arch)
         print(json.dumps({"dir": d, **sentiment_report(model, load_encoder(d, arch), args.seed, make_domain_reviews(args.seed))}), flush=True)
 
