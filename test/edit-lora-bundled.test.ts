@@ -6,7 +6,8 @@
  *  - with the defaults, training on that one example raises the success rate on the fact's
  *    held-out phrasings while the general-text loss stays within (1 + ε) of the original, and
  *    the kept step is the last one within the cap (re-measured here, not read from the info);
- *  - the same held-out scoring applies to a ROME edit of the same example.
+ *  - the same held-out scoring applies to a ROME edit of the same example (C = I: the scoring is
+ *    checked here, ROME's own quality in edit-rome-bundled.test.ts).
  * The measured numbers are printed (docs/edits.md quotes them).
  */
 import "../lib/model/backends-node";
@@ -189,6 +190,7 @@ describe.skipIf(!present)("canonical-examples LoRA on the bundled model", () => 
             subject: "Ralkrok Stennos",
             target_new: "Orvane",
             context: { per_length: 2 },
+            cov: "identity",
           },
         },
         { dataset },
