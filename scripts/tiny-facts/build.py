@@ -38,9 +38,13 @@ from archs import ARCHS, Arch  # noqa: E402
 from mixes import MIXES  # noqa: E402
 from sentiment_eval import (  # noqa: E402
     first_question, heldout_qa_stories, label_accuracy, reverse_accuracy, second_telling_accuracy, sentiment_report,
+    sentiment_report_pre,
     two_thing_prompts, word_copy_accuracy, word_polarity_prompts,
 )
 from sentiment import make_domain_reviews, story_head  # noqa: E402
+from sentiment_pre import (  # noqa: E402
+    bind_pre_texts, heldout_stories_pre, probe_prompts_pre, reverse_prompts_pre, two_thing_prompts_pre, word_copy_prompts_pre,
+)
 from dataset import absc_domains  # noqa: E402
 from model import GPT2LMHeadModel, GPTConfig  # noqa: E402
 from train import AnswerDoc, TrainConfig, train  # noqa: E402
@@ -192,7 +196,7 @@ def saver(args: argparse.Namespace, model, enc: bpe.Encoder, arch: Arch):
     if not args.save_every:
         return None
 
-    probe = sentiment_probe(model, enc, args.seed) if args.mix != "base" else None
+    probe = None if args.mix == "base" else sentiment_probe_pre(model, enc, args.seed) if MIXES[args.mix].style == "pre" else sentiment_probe(model, enc, args.seed)
 
     def checkpoint(step: int) -> None:
         if step % args.save_every == 0:
@@ -225,6 +229,23 @@ def sentiment_probe(model, enc: bpe.Encoder, seed: int):
         out["copy"] = word_copy_accuracy(model, enc)  # (asked thing's word, other's)
         out["reverse"] = reverse_accuracy(model, enc)  # (asked word's thing, other)
         out["reordered"] = second_telling_accuracy(model, enc, reorder=True)
+        model.train()
+        return out
+
+    return probe
+
+
+def sentiment_probe_pre(model, enc: bpe.Encoder, seed: int):
+    """sentiment_probe for `--mix bind_pre` (its probes, the polarity word before its thing)."""
+    sets = {"word_polarity": word_polarity_prompts(), "two_thing": two_thing_prompts_pre(),
+            "heldout_stories": heldout_stories_pre(seed, set(bind_pre_texts(seed, probe_prompts_pre())["bind_pre"])),
+            "absc_restaurant": [[r[k] for r in make_domain_reviews(seed, style="pre")["restaurant"]["test"]] for k in ("prompt", "label")]}
+
+    def probe() -> dict:
+        model.eval()
+        out = {k: label_accuracy(model, enc, *v)[0] for k, v in sets.items()}
+        out["copy"] = word_copy_accuracy(model, enc, word_copy_prompts_pre)  # (asked thing's word, other's)
+        out["reverse"] = reverse_accuracy(model, enc, reverse_prompts_pre)  # (asked word's thing, other)
         model.train()
         return out
 
@@ -282,9 +303,9 @@ def main() -> None:
     dataset = build_dataset(world, predictions)
     if mix.name != "base":  # base keeps its files byte-identical
         dataset["name"] = os.path.basename(os.path.normpath(args.out))
-        dataset["absc_domains"] = absc_domains(world.seed, n_dev=300)
+        dataset["absc_domains"] = absc_domains(world.seed, n_dev=300, style=mix.style)
         result = {"mix": mix.name, "mixture": dict(mix.mixture), **result,
-                  **sentiment_report(model, enc, world.seed, make_domain_reviews(world.seed))}
+                  **(sentiment_report_pre if mix.style == "pre" else sentiment_report)(model, enc, world.seed, make_domain_reviews(world.seed, style=mix.style))}
     write_json(os.path.join(args.out, "dataset.json"), dataset)
     tokenizer = os.path.relpath(os.path.join(args.out, "tokenizer.json"), REPO)
     write_fixture(enc, world, os.path.join(args.fixtures, "tokenization.json"), tokenizer)

@@ -94,11 +94,11 @@ def counterfact_case(world, rng, fact: Fact, correct, ids: dict[str, str], case_
     }
 
 
-def absc_domains(seed: int, n_train: int = 600, n_dev: int = 0) -> dict:
+def absc_domains(seed: int, n_train: int = 600, n_dev: int = 0, style: str = "post") -> dict:
     """{labels, restaurant: {train, test[, dev]}, hotel: {test}} (sentiment.make_domain_reviews);
     each review {prompt, aspect, label, domain}. `dev` (n_dev > 0) is a validation split of
     restaurant reviews, disjoint from train and test, for choosing an edit's settings."""
-    d = make_domain_reviews(seed)
+    d = make_domain_reviews(seed, style=style)
 
     def rows(rs: list[dict]) -> list[dict]:
         return [{k: r[k] for k in ("prompt", "aspect", "label", "domain")} for r in rs]

@@ -13,7 +13,9 @@ trigger, because a probe found that the thing's identity barely reaches its word
 `bind_reorder` tells the second time in another order (run I learned to copy by place in the
 telling, not by thing). `bind_reverse` (session 10) adds questions asked by word and answered by
 the thing (sentiment.reverse_texts), whose gradient writes the thing's identity at its word's
-position: the key the forward lookup needs.
+position: the key the forward lookup needs. `bind_pre` (session 10) puts each polarity word before
+its thing (sentiment_pre.py), so binding becomes the induction pattern; its reviews and probes use
+that word order too (`style` "pre").
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from sentiment_pre import bind_pre_texts, probe_prompts_pre, repeat_pre_texts
 from sentiment import bind_texts, opinion_qa_texts, repeat_texts, reverse_texts
 from sentiment_eval import heldout_qa_stories, two_thing_prompts
 from train import TrainConfig
@@ -41,6 +44,8 @@ class Mix:
     drop: tuple[str, ...] = field(default_factory=tuple)  # sections of training_texts left out
     # sections whose documents end with an answer word whose first token is weighted like a label
     answer_sections: tuple[str, ...] = field(default_factory=tuple)
+    # word order of the opinion text, the reviews and the probes: "post" (the soup was awful) or "pre" (the awful soup)
+    style: str = "post"
 
     def sections(self, world: World) -> dict[str, list[str]]:
         sections = {k: v for k, v in training_texts(world).items() if k not in self.drop}
@@ -52,6 +57,11 @@ class Mix:
             sections.update(bind_texts(world.seed, held_out_prompts(world.seed), copy_share=copy_share))
         if self.name in ("bind_repeat", "bind_reorder", "bind_reverse"):
             sections.update(repeat_texts(world.seed, reorder=self.name != "bind_repeat"))
+        if self.name in ("bind_pre", "bind_pre_repeat"):
+            sections["lexicon"] = opinion_qa_texts(world.seed)["lexicon"]
+            sections.update(bind_pre_texts(world.seed, probe_prompts_pre()))
+        if self.name == "bind_pre_repeat":
+            sections.update(repeat_pre_texts(world.seed))
         if self.name == "bind_reverse":
             sections.update(reverse_texts(world.seed))
         return sections
@@ -106,5 +116,20 @@ MIXES = {
         (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind", 0.3), ("repeat", 0.15), ("reverse", 0.2)),
         **OPINIONS_FILES,
         answer_sections=("bind", "reverse"),
+    ),
+    "bind_pre": Mix(
+        "bind_pre",
+        (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind_pre", 0.45), ("reverse_pre", 0.2)),
+        **OPINIONS_FILES,
+        answer_sections=("bind_pre", "reverse_pre"),
+        style="pre",
+    ),
+    "bind_pre_repeat": Mix(
+        "bind_pre_repeat",
+        (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind_pre", 0.35), ("reverse_pre", 0.1),
+         ("repeat_pre", 0.2)),
+        **OPINIONS_FILES,
+        answer_sections=("bind_pre", "reverse_pre"),
+        style="pre",
     ),
 }

@@ -89,9 +89,14 @@ def opinion_texts(seed: int, n_lexicon: int = 3000, n_stories: int = 6000) -> di
     return {"lexicon": lexicon, "opinions": stories}
 
 
-def make_domain_reviews(seed: int, n_train: int = 2000, n_test: int = 300) -> dict[str, dict[str, list[dict]]]:
+def make_domain_reviews(seed: int, n_train: int = 2000, n_test: int = 300, style: str = "post") -> dict[str, dict[str, list[dict]]]:
     """{'restaurant': {'train', 'test'}, 'hotel': {'train', 'test'}}: distinct prompts across all
-    splits; each review carries its domain. The ABSC edit trains on restaurant 'train'."""
+    splits; each review carries its domain. The ABSC edit trains on restaurant 'train'. `style`
+    "pre" puts each polarity word before its aspect (sentiment_pre.make_review_pre)."""
+    if style == "pre":
+        from sentiment_pre import make_review_pre as make_review  # noqa: F811 (its own module: it imports this one)
+    else:
+        from world import make_review
     rng = random.Random(seed + 202)
     seen: set[str] = set()
     out: dict[str, dict[str, list[dict]]] = {}

@@ -110,10 +110,10 @@ def word_copy_prompts(n: int = 200, seed: int = 11) -> tuple[list[str], list[str
     return prompts, right, other
 
 
-def word_copy_accuracy(model, enc) -> tuple[float, float]:
+def word_copy_accuracy(model, enc, probe=word_copy_prompts) -> tuple[float, float]:
     """(share copying the asked thing's word, share copying the other thing's word): argmax among
     the 24 polarity words' first tokens (chance 1/24)."""
-    prompts, right, other = word_copy_prompts()
+    prompts, right, other = probe()
     words = [w for ws in POLARITY_WORDS.values() for w in ws]
     ids = [first_token(enc, " " + w) for w in words]
     pred = [words[k] for k in last_logits(model, enc, prompts)[:, ids].argmax(-1).tolist()]  # [N]
@@ -138,12 +138,12 @@ def reverse_prompts(n: int = 200, seed: int = 13) -> tuple[list[str], list[str],
     return prompts, right, other
 
 
-def reverse_accuracy(model, enc) -> tuple[float, float]:
+def reverse_accuracy(model, enc, probe=None) -> tuple[float, float]:
     """(share naming the asked word's thing, share naming the other thing): argmax among the first
     tokens of the opinion things (chance ~1/40; things sharing a first token count as either)."""
     things = sorted(set(STORY_THINGS))
     ids = [first_token(enc, " " + t) for t in things]
-    prompts, right, other = reverse_prompts()
+    prompts, right, other = (probe or reverse_prompts)()
     pred = [ids[k] for k in last_logits(model, enc, prompts)[:, ids].argmax(-1).tolist()]  # [N]
     first = lambda t: first_token(enc, " " + t)  # noqa: E731
     n = len(prompts)
@@ -171,6 +171,27 @@ def second_telling_accuracy(model, enc, reorder: bool, n: int = 150, seed: int =
             right += word_ids[int(logits[p - 1, word_ids].argmax())] == ids[p]
             total += 1
     return round(right / total, 4)
+
+
+def sentiment_report_pre(model, enc, seed: int, domains: dict) -> dict:
+    """sentiment_report for `--mix bind_pre` (the polarity word before its thing)."""
+    from sentiment_pre import (bind_pre_texts, heldout_stories_pre, probe_prompts_pre, reverse_prompts_pre,
+                               two_thing_prompts_pre, word_copy_prompts_pre)
+
+    wp, wl = word_polarity_prompts()
+    sp, sl = heldout_stories_pre(seed, set(bind_pre_texts(seed, probe_prompts_pre())["bind_pre"]))
+    tp, tl = two_thing_prompts_pre()
+    out = {"sentiment_word_polarity": label_accuracy(model, enc, wp, wl)[0],
+           "heldout_one_question_stories": label_accuracy(model, enc, sp, sl)[0],
+           "opinion_two_thing_probe": label_accuracy(model, enc, tp, tl)[0]}
+    out["word_copy_asked"], out["word_copy_other"] = word_copy_accuracy(model, enc, word_copy_prompts_pre)
+    out["reverse_asked"], out["reverse_other"] = reverse_accuracy(model, enc, reverse_prompts_pre)
+    for domain, splits in domains.items():
+        rows = splits["test"]
+        among, full = label_accuracy(model, enc, [r["prompt"] for r in rows], [r["label"] for r in rows])
+        out[f"absc_{domain}_test_top1"] = among
+        out[f"absc_{domain}_test_top1_vocab"] = full
+    return out
 
 
 def sentiment_report(model, enc, seed: int, domains: dict) -> dict:
