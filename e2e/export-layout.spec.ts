@@ -6,7 +6,7 @@
  * written to test-results/export-layout-*.png to be looked at.
  */
 import path from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { traceSvg } from "../lib/export/svg";
 import type { TraceExport } from "../lib/export/trace-data";
 
@@ -53,8 +53,18 @@ interface Box {
   height: number;
 }
 
+// one page for every case: each test replaces its content (a fresh context per case was most
+// of these tests' time, and no case leaves anything behind but the figure it replaces)
+let page: Page;
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+});
+test.afterAll(async () => {
+  await page.close();
+});
+
 for (const [name, t] of CASES) {
-  test(`SVG export layout: ${name}`, async ({ page }) => {
+  test(`SVG export layout: ${name}`, async () => {
     const svg = traceSvg(t);
     await page.setContent(`<!doctype html><body style="margin:0;background:#888">${svg}</body>`);
     const { width, height, boxes } = await page.evaluate(() => {
