@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from sentiment_pre import bind_pre_texts, probe_prompts_pre, repeat_pre_texts
+from sentiment_pre import bind_pre_texts, copy_pre_texts, probe_prompts_pre, repeat_pre_texts
 from sentiment import bind_texts, opinion_qa_texts, repeat_texts, reverse_texts
 from sentiment_eval import heldout_qa_stories, two_thing_prompts
 from train import TrainConfig
@@ -60,6 +60,8 @@ class Mix:
         if self.name in ("bind_pre", "bind_pre_repeat"):
             sections["lexicon"] = opinion_qa_texts(world.seed)["lexicon"]
             sections.update(bind_pre_texts(world.seed, probe_prompts_pre()))
+        if self.name == "copy_pre":
+            sections = {"copy_pre": copy_pre_texts(world.seed)["copy_pre"]}
         if self.name == "bind_pre_repeat":
             sections.update(repeat_pre_texts(world.seed))
         if self.name == "bind_reverse":
@@ -132,4 +134,6 @@ MIXES = {
         answer_sections=("bind_pre", "reverse_pre"),
         style="pre",
     ),
+    # diagnostic only (session 10): nothing but the pure lookup, to tell a data problem from a model one
+    "copy_pre": Mix("copy_pre", (("copy_pre", 1.0),), **OPINIONS_FILES, answer_sections=("copy_pre",), style="pre"),
 }

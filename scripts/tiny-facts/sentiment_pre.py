@@ -110,6 +110,15 @@ def repeat_pre_texts(seed: int, n_stories: int = 30000) -> dict[str, list[str]]:
     return {"repeat_pre": list(dict.fromkeys(make_repeat_story_pre(rng) for _ in range(n_stories)))}
 
 
+def copy_pre_texts(seed: int, n_stories: int = 40000) -> dict[str, list[str]]:
+    """The `copy_pre` section: only copy questions ("... They called the song lovely."), the pure
+    lookup, for the diagnostic `--mix copy_pre` (can this model and trainer learn it at all?)."""
+    rng = random.Random(seed + 913)
+    held_out = probe_prompts_pre()
+    stories = (make_bind_story_pre(rng, copy_share=1.0) for _ in range(n_stories))
+    return {"copy_pre": list(dict.fromkeys(s for s in stories if story_head(s) not in held_out))}
+
+
 def make_review_pre(rng: random.Random, pool: tuple[str, ...]) -> dict:
     """world.make_review with each polarity word before its aspect:
     "Review: the awful wine, the lovely coffee and the okay music. Sentiment of coffee:"."""
