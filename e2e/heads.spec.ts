@@ -23,20 +23,17 @@ interface CliHeads {
   scores: Record<string, number[][]>;
 }
 
-/** Table rows as {layer, head, values} in the order shown. */
-async function tableRows(page: Page) {
-  const rows = page.getByTestId("heads-row");
-  const n = await rows.count();
-  const out: { layer: number; head: number; values: (number | null)[] }[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = rows.nth(i);
-    out.push({
-      layer: Number(await r.getAttribute("data-layer")),
-      head: Number(await r.getAttribute("data-head")),
-      values: JSON.parse((await r.getAttribute("data-values")) ?? "[]"),
-    });
-  }
-  return out;
+/** Table rows as {layer, head, values} in the order shown (one read of every row). */
+function tableRows(
+  page: Page,
+): Promise<{ layer: number; head: number; values: (number | null)[] }[]> {
+  return page.getByTestId("heads-row").evaluateAll((rows) =>
+    rows.map((r) => ({
+      layer: Number(r.getAttribute("data-layer")),
+      head: Number(r.getAttribute("data-head")),
+      values: JSON.parse(r.getAttribute("data-values") ?? "[]"),
+    })),
+  );
 }
 
 let link = "";
