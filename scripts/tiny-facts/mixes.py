@@ -24,8 +24,8 @@ import os
 from dataclasses import dataclass, field
 
 from sentiment_pre import bind_pre_texts, copy_pre_texts, probe_prompts_pre, repeat_pre_texts
-from sentiment import bind_texts, opinion_qa_texts, repeat_texts, reverse_texts
-from sentiment_eval import heldout_qa_stories, two_thing_prompts
+from sentiment import bind_texts, opinion_qa_texts, repeat_texts, reverse_texts, story_head
+from sentiment_eval import heldout_qa_stories, reverse_prompts, two_thing_prompts
 from train import TrainConfig
 from world import World, training_texts
 
@@ -64,8 +64,9 @@ class Mix:
             sections = {"copy_pre": copy_pre_texts(world.seed)["copy_pre"]}
         if self.name == "bind_pre_repeat":
             sections.update(repeat_pre_texts(world.seed))
-        if self.name == "bind_reverse":
-            sections.update(reverse_texts(world.seed))
+        if self.name == "bind_reverse":  # without the reverse probe's prompts (sentiment_eval.reverse_prompts)
+            probe = set(reverse_prompts()[0])
+            sections["reverse"] = [s for s in reverse_texts(world.seed)["reverse"] if story_head(s) not in probe]
         return sections
 
 
