@@ -7,7 +7,8 @@
  */
 import { useMemo } from "react";
 import { defaultWindow, TRACE_KINDS, type TraceKind } from "@/lib/interp/spec";
-import type { TraceResultState } from "@/lib/store";
+import type { RunInfo, TraceResultState } from "@/lib/store";
+import type { TraceSlice } from "@/lib/store/types";
 import { traceCommand } from "@/lib/viz/cli";
 import { fmtValue, visibleToken } from "@/lib/viz/format";
 import { EditedTrace } from "./EditedTrace";
@@ -93,15 +94,33 @@ function TraceRunInfo() {
 
 /** The command line that recomputes the trace on screen. */
 function TraceCommand() {
-  const job = useCauseway((s) => s.trace.result?.job ?? null);
+  const result = useCauseway((s) => s.trace.result);
+  const pending = useCauseway((s) => s.trace.pending);
+  const status = useCauseway((s) => s.trace.run.status);
   const model = useCauseway((s) => s.model.info?.name ?? "tiny-facts");
-  if (!job) return null;
+  const command = traceCommandText({ result, pending, run: { status } }, model);
+  if (!command) return null;
   return (
     <p className="cli-line" data-testid="trace-command">
       <span>Same numbers from the command line (wasm, within 1e-3):</span>
-      <code>{traceCommand(job, model)}</code>
+      <code>{command}</code>
     </p>
   );
+}
+
+/**
+ * The command of the trace on screen, or null: none on screen, or the one on screen is what a
+ * failed run left (its run reached a baseline, then failed: no pending result), which the command
+ * would not give. A run that failed before its baseline left the previous trace, whose command
+ * stays (reduceTrace).
+ */
+export function traceCommandText(
+  trace: Pick<TraceSlice["trace"], "result" | "pending"> & { run: Pick<RunInfo, "status"> },
+  model: string,
+): string | null {
+  if (!trace.result) return null;
+  if (trace.run.status === "error" && trace.pending === null) return null;
+  return traceCommand(trace.result.job, model);
 }
 
 /** Opens the edit form of a clicked cell of a trace map (ROME for MLP, steering for hidden). */

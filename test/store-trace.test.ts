@@ -4,6 +4,7 @@
  * sweep replaced by one from another panel.
  */
 import { beforeEach, describe, expect, it } from "vitest";
+import { traceCommandText } from "../components/TracePanel";
 import type { FromWorker, SweepKind, TraceBaselineInfo } from "../lib/protocol";
 import { type CausewayStore, createCausewayStore } from "../lib/store";
 import { FakePort } from "./store-fake-port";
@@ -401,5 +402,50 @@ describe("a trace run", () => {
     store.getState().runTrace();
     expect(port.runs).toHaveLength(0);
     expect(store.getState().trace.formError?.code).toBe("no_model");
+  });
+});
+
+describe("the command line under the trace (components/TracePanel.tsx traceCommandText)", () => {
+  const command = () => traceCommandText(store.getState().trace, "tiny-facts");
+
+  it("is the finished trace's; a run that fails after its baseline leaves none", () => {
+    ready();
+    expect(command()).toBeNull(); // no trace yet
+    store.getState().runTrace();
+    const first = port.lastRun().reqId;
+    store.getState().receive(baseline("hidden", first), "run");
+    store.getState().receive({ type: "done", reqId: first, ms: 1, tensorsLeft: 0 }, "run");
+    const done = command();
+    expect(done).toMatch(/^npx causeway trace --model tiny-facts .*--samples 10 /);
+
+    // 200 samples, which fail after some rows (the worker stopped): the rows stay, no command
+    store.getState().setTraceSettings({ samples: 200 });
+    store.getState().runTrace();
+    const second = port.lastRun().reqId;
+    store.getState().receive(baseline("hidden", second), "run");
+    store.getState().receive(row(second, "hidden", 0), "run");
+    expect(command()).toMatch(/--samples 200 /); // running: the trace filling in
+    store
+      .getState()
+      .receive({ type: "error", reqId: second, code: "worker_failed", message: "…" }, "run");
+    expect(store.getState().trace.result?.grids.hidden?.filled).toBe(L);
+    expect(command()).toBeNull();
+  });
+
+  it("a run that fails before its baseline leaves the previous trace, and its command", () => {
+    ready();
+    store.getState().runTrace();
+    const first = port.lastRun().reqId;
+    store.getState().receive(baseline("hidden", first), "run");
+    store.getState().receive({ type: "done", reqId: first, ms: 1, tensorsLeft: 0 }, "run");
+    const done = command();
+    store.getState().setTraceSettings({ samples: 200 });
+    store.getState().runTrace();
+    const second = port.lastRun().reqId;
+    store
+      .getState()
+      .receive({ type: "error", reqId: second, code: "length_mismatch", message: "…" }, "run");
+    expect(done).not.toBeNull();
+    expect(command()).toBe(done);
   });
 });
