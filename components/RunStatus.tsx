@@ -26,7 +26,8 @@ export function RunStatus() {
 /**
  * The footer's model line: the model, its backend and the tensors left alive. Once the model
  * worker stopped (lib/store/worker-restart.ts isWorkerStopped) its backend and tensors died with
- * it, so the line says so and claims neither.
+ * it, so the line says so and claims neither; while a (restarted) worker loads the model, which
+ * keeps its info, the line says it loads rather than the dead worker's backend and tensors.
  */
 export function runStatusText({
   model,
@@ -37,6 +38,7 @@ export function runStatusText({
 }): string {
   const name = model.info?.name;
   if (isWorkerStopped(model)) return `${name ?? "no model"} · worker stopped`;
+  if (model.status === "loading") return name ? `${name} · loading` : "loading a model";
   if (!name) return "no model";
   const tensors =
     tensorsLeft !== null && tensorsLeft >= 0 ? ` · ${tensorsLeft} tensors resident` : "";

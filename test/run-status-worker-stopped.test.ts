@@ -45,6 +45,29 @@ describe("the footer's model line", () => {
     expect(shown()).not.toMatch(/tensors|wasm/);
   });
 
+  it("while a restarted worker loads the model, says so, not the dead worker's backend", () => {
+    loadAndPredict();
+    killWorker(store, ["predict", "load"]);
+    // a port that can restart (lib/worker-client.ts WorkerClient.restart); FakePort records the load
+    Object.assign(port, { restart: () => {} });
+    st().restartWorker();
+    expect(st().model.status).toBe("loading");
+    expect(st().model.info?.name).toBe("tiny-facts"); // a restart keeps the model's info
+    expect(shown()).toBe("tiny-facts · loading");
+    port.deliver({
+      type: "load",
+      reqId: port.loads[1].reqId,
+      backend: "wasm",
+      model: TINY_FACTS_INFO,
+    });
+    expect(shown()).toMatch(/^tiny-facts on wasm/);
+  });
+
+  it("a first load says it loads (no model yet)", () => {
+    expect(st().model.status).toBe("loading");
+    expect(shown()).toBe("loading a model");
+  });
+
   it("a model that failed to load is no model", () => {
     port.deliver({ type: "error", reqId: port.loads[0].reqId, code: "bad_config", message: "bad" });
     expect(st().model.status).toBe("error");
