@@ -159,6 +159,8 @@ test("?backend=wasm runs tfjs-wasm's threaded build (COOP/COEP) with the same pr
     const status = other.getByTestId("run-status-trace");
     await expect(status).toHaveAttribute("data-status", "error");
     await expect(status).toHaveAttribute("data-code", "worker_failed");
+    // the rows on screen are a failed run's: no command line claims to give them
+    await expect(other.getByTestId("trace-command")).toHaveCount(0);
     const filled = await hidden.getAttribute("data-filled");
     expect(Number(filled)).toBeGreaterThan(0);
     await other.getByTestId("worker-restart").click();

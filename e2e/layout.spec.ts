@@ -53,6 +53,12 @@ test("after Run the trace tab's maps are on screen, with a summary on the tab", 
   await page.goto("/");
   await ready(page);
   await shot(page, "first");
+  // the noise settings share one row: the seed box (wide enough for a uint32) does not wrap
+  const top = async (id: string) => (await page.getByTestId(id).boundingBox())?.y;
+  const samplesTop = await top("trace-samples");
+  expect(samplesTop).toBeDefined();
+  expect(await top("trace-noise")).toBe(samplesTop);
+  expect(await top("trace-seed")).toBe(samplesTop);
   for (const k of ["mlp", "attn"]) await page.getByTestId(`kind-${k}`).uncheck({ force: true });
   await page.getByTestId("trace-samples").fill("1");
   await page.getByTestId("run-trace").click();
