@@ -43,7 +43,7 @@ from sentiment_eval import (  # noqa: E402
 )
 from sentiment import make_domain_reviews, story_head  # noqa: E402
 from sentiment_pre import (  # noqa: E402
-    bind_pre_texts, heldout_stories_pre, probe_prompts_pre, reverse_prompts_pre, two_thing_prompts_pre, word_copy_prompts_pre,
+    bind_pre_texts, drill_accuracy, heldout_stories_pre, probe_prompts_pre, reverse_prompts_pre, two_thing_prompts_pre, word_copy_prompts_pre,
 )
 from dataset import absc_domains  # noqa: E402
 from model import GPT2LMHeadModel, GPTConfig  # noqa: E402
@@ -246,6 +246,7 @@ def sentiment_probe_pre(model, enc: bpe.Encoder, seed: int):
         out = {k: label_accuracy(model, enc, *v)[0] for k, v in sets.items()}
         out["copy"] = word_copy_accuracy(model, enc, word_copy_prompts_pre)  # (asked thing's word, other's)
         out["reverse"] = reverse_accuracy(model, enc, reverse_prompts_pre)  # (asked word's thing, other)
+        out["drill"] = drill_accuracy(model, enc)  # (right word, some word of the document)
         model.train()
         return out
 

@@ -119,6 +119,54 @@ def copy_pre_texts(seed: int, n_stories: int = 40000) -> dict[str, list[str]]:
     return {"copy_pre": list(dict.fromkeys(s for s in stories if story_head(s) not in held_out))}
 
 
+def make_drill_pre(rng: random.Random) -> str:
+    """Many lookups in one document: 4-7 things after their words, then each thing again in another
+    order followed by its word ("... the awful soup, the lovely song, ... In pairs: song lovely, soup
+    awful, ..."). Every word of the second part is predicted at its thing's token by the same-token
+    match (session 10: a one-question story gives one lookup per document, 64 a batch, and the
+    lookup did not form in 1,500 steps of nothing else; this gives 4-7 per document)."""
+    n = rng.randint(4, 7)
+    things = rng.sample(STORY_THINGS, n)
+    words = [w for _, w in _distinct_words(rng, n)]
+    order = rng.sample(range(n), n)
+    first = ", ".join(f"the {w} {t}" for t, w in zip(things, words))
+    pairs = ", ".join(f"{things[i]} {words[i]}" for i in order)
+    return _cap(f"{_opener(rng, things)}{first}. In pairs: {pairs}.")
+
+
+def drill_pre_texts(seed: int, n_docs: int = 30000) -> dict[str, list[str]]:
+    """The `drill_pre` section (own rng stream, distinct documents)."""
+    rng = random.Random(seed + 914)
+    return {"drill_pre": list(dict.fromkeys(make_drill_pre(rng) for _ in range(n_docs)))}
+
+
+def drill_accuracy(model, enc, n: int = 100, seed: int = 915) -> tuple[float, float]:
+    """(share of the second part's words predicted right, share predicted as some word of the
+    document) on `n` fresh drills, argmax among the 24 polarity words' first tokens."""
+    import torch
+
+    from sentiment_eval import first_token
+
+    all_words = [w for ws in POLARITY_WORDS.values() for w in ws]
+    word_ids = [first_token(enc, " " + w) for w in all_words]
+    rng = random.Random(seed)
+    right = some = total = 0
+    for _ in range(n):
+        text = make_drill_pre(rng)
+        ids = enc.encode(text)
+        cut = len(enc.encode(text.split(" In pairs:")[0]))  # the second part starts after this
+        present = {i for i in ids[:cut] if i in word_ids}
+        with torch.no_grad():
+            logits = model(torch.tensor([ids]))[0]  # [T, V]
+        for p in range(cut, len(ids)):
+            if ids[p] in word_ids:
+                guess = word_ids[int(logits[p - 1, word_ids].argmax())]
+                right += guess == ids[p]
+                some += guess in present
+                total += 1
+    return round(right / total, 4), round(some / total, 4)
+
+
 def make_review_pre(rng: random.Random, pool: tuple[str, ...]) -> dict:
     """world.make_review with each polarity word before its aspect:
     "Review: the awful wine, the lovely coffee and the okay music. Sentiment of coffee:"."""
