@@ -93,17 +93,26 @@ def two_thing_prompts(n: int = 300, seed: int = 7) -> tuple[list[str], list[str]
     return prompts, labels
 
 
+def two_thing_cases(n: int, seed: int) -> list[tuple[str, str, str, str, bool]]:
+    """`n` seeded (thing a, its word, thing b, its word, whether a is the one asked): two distinct
+    things and two distinct polarity words, for the copy and reverse probes."""
+    rng = random.Random(seed)
+    words = [w for ws in POLARITY_WORDS.values() for w in ws]
+    out = []
+    for _ in range(n):
+        a, b = rng.sample(sorted(set(OPINION_THINGS)), 2)
+        wa, wb = rng.sample(words, 2)
+        out.append((a, wa, b, wb, rng.choice((True, False))))
+    return out
+
+
 def word_copy_prompts(n: int = 200, seed: int = 11) -> tuple[list[str], list[str], list[str]]:
     """"The soup was awful but the song was lovely. They called the song": (prompts, the asked thing's
     word, the other thing's word). The pure lookup, in a trained copy frame: a model that binds copies
     the asked thing's word; one that answers from any word in the text picks either."""
-    rng = random.Random(seed)
-    words = [w for ws in POLARITY_WORDS.values() for w in ws]
     prompts, right, other = [], [], []
-    for _ in range(n):
-        a, b = rng.sample(sorted(set(OPINION_THINGS)), 2)
-        wa, wb = rng.sample(words, 2)
-        thing, w, o = rng.choice(((a, wa, wb), (b, wb, wa)))
+    for a, wa, b, wb, first in two_thing_cases(n, seed):
+        thing, w, o = (a, wa, wb) if first else (b, wb, wa)
         prompts.append(f"The {a} was {wa} but the {b} was {wb}. They called the {thing}")
         right.append(w)
         other.append(o)
@@ -125,13 +134,9 @@ def reverse_prompts(n: int = 200, seed: int = 13) -> tuple[list[str], list[str],
     """"The soup was awful but the song was lovely. What was lovely? The": (prompts, the asked
     thing, the other thing). The reverse lookup (word -> its thing) that `--mix bind_reverse`
     trains: it reads the thing's identity at its word's position."""
-    rng = random.Random(seed)
-    words = [w for ws in POLARITY_WORDS.values() for w in ws]
     prompts, right, other = [], [], []
-    for _ in range(n):
-        a, b = rng.sample(sorted(set(OPINION_THINGS)), 2)
-        wa, wb = rng.sample(words, 2)
-        thing, w, o = rng.choice(((a, wa, b), (b, wb, a)))
+    for a, wa, b, wb, first in two_thing_cases(n, seed):
+        w, thing, o = (wa, a, b) if first else (wb, b, a)
         prompts.append(f"The {a} was {wa} but the {b} was {wb}. What was {w}? The")
         right.append(thing)
         other.append(o)

@@ -218,15 +218,23 @@ def heldout_stories_pre(seed: int, trained: set[str], n: int = 300) -> tuple[lis
     return prompts, labels
 
 
-def word_copy_prompts_pre(n: int = 200, seed: int = 11) -> tuple[list[str], list[str], list[str]]:
-    """"The awful soup and the lovely song. They called the song": (prompts, asked word, other word)."""
+def _two_thing_cases_pre(n: int, seed: int) -> list[tuple[str, str, str, str, bool]]:
+    """`n` seeded (thing a, its word, thing b, its word, whether a is the one asked)."""
     rng = random.Random(seed)
-    prompts, right, other = [], [], []
     things = sorted(set(STORY_THINGS))
+    out = []
     for _ in range(n):
         a, b = rng.sample(things, 2)
         (_, wa), (_, wb) = _distinct_words(rng, 2)
-        thing, w, o = rng.choice(((a, wa, wb), (b, wb, wa)))
+        out.append((a, wa, b, wb, rng.choice((True, False))))
+    return out
+
+
+def word_copy_prompts_pre(n: int = 200, seed: int = 11) -> tuple[list[str], list[str], list[str]]:
+    """"The awful soup and the lovely song. They called the song": (prompts, asked word, other word)."""
+    prompts, right, other = [], [], []
+    for a, wa, b, wb, first in _two_thing_cases_pre(n, seed):
+        thing, w, o = (a, wa, wb) if first else (b, wb, wa)
         prompts.append(f"The {wa} {a} and the {wb} {b}. They called the {thing}")
         right.append(w)
         other.append(o)
@@ -235,13 +243,9 @@ def word_copy_prompts_pre(n: int = 200, seed: int = 11) -> tuple[list[str], list
 
 def reverse_prompts_pre(n: int = 200, seed: int = 13) -> tuple[list[str], list[str], list[str]]:
     """"The awful soup and the lovely song. What was lovely? The": (prompts, asked thing, other thing)."""
-    rng = random.Random(seed)
     prompts, right, other = [], [], []
-    things = sorted(set(STORY_THINGS))
-    for _ in range(n):
-        a, b = rng.sample(things, 2)
-        (_, wa), (_, wb) = _distinct_words(rng, 2)
-        w, thing, o = rng.choice(((wa, a, b), (wb, b, a)))
+    for a, wa, b, wb, first in _two_thing_cases_pre(n, seed):
+        w, thing, o = (wa, a, b) if first else (wb, b, a)
         prompts.append(f"The {wa} {a} and the {wb} {b}. What was {w}? The")
         right.append(thing)
         other.append(o)
