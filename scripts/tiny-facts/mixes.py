@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from sentiment_pre import bind_pre_texts, copy_pre_texts, drill_pre_texts, probe_prompts_pre, repeat_pre_texts
+from sentiment_pre import DRILL_THINGS_12, bind_pre_texts, copy_pre_texts, drill_pre_texts, probe_prompts_pre, repeat_pre_texts
 from sentiment import bind_texts, opinion_qa_texts, repeat_texts, reverse_texts, story_head
 from sentiment_eval import heldout_qa_stories, reverse_prompts, two_thing_prompts
 from train import TrainConfig
@@ -62,6 +62,8 @@ class Mix:
             sections.update(bind_pre_texts(world.seed, probe_prompts_pre()))
         if self.name == "drill_pre":
             sections = {"drill_pre": drill_pre_texts(world.seed)["drill_pre"]}
+        if self.name == "drill_pre_12":
+            sections = {"drill_pre": drill_pre_texts(world.seed, things_pool=DRILL_THINGS_12)["drill_pre"]}
         if self.name == "copy_pre":
             sections = {"copy_pre": copy_pre_texts(world.seed)["copy_pre"]}
         if self.name == "bind_pre_repeat":
@@ -141,4 +143,5 @@ MIXES = {
     "copy_pre": Mix("copy_pre", (("copy_pre", 1.0),), **OPINIONS_FILES, answer_sections=("copy_pre",), style="pre"),
     # diagnostic (session 10): 4-7 lookups per document instead of one
     "drill_pre": Mix("drill_pre", (("drill_pre", 1.0),), **OPINIONS_FILES, style="pre"),
+    "drill_pre_12": Mix("drill_pre_12", (("drill_pre", 1.0),), **OPINIONS_FILES, style="pre"),
 }

@@ -119,14 +119,14 @@ def copy_pre_texts(seed: int, n_stories: int = 40000) -> dict[str, list[str]]:
     return {"copy_pre": list(dict.fromkeys(s for s in stories if story_head(s) not in held_out))}
 
 
-def make_drill_pre(rng: random.Random) -> str:
+def make_drill_pre(rng: random.Random, things_pool: tuple[str, ...] = STORY_THINGS) -> str:
     """Many lookups in one document: 4-7 things after their words, then each thing again in another
     order followed by its word ("... the awful soup, the lovely song, ... In pairs: song lovely, soup
     awful, ..."). Every word of the second part is predicted at its thing's token by the same-token
     match (session 10: a one-question story gives one lookup per document, 64 a batch, and the
     lookup did not form in 1,500 steps of nothing else; this gives 4-7 per document)."""
     n = rng.randint(4, 7)
-    things = rng.sample(STORY_THINGS, n)
+    things = rng.sample(things_pool, n)
     words = [w for _, w in _distinct_words(rng, n)]
     order = rng.sample(range(n), n)
     first = ", ".join(f"the {w} {t}" for t, w in zip(things, words))
@@ -134,13 +134,17 @@ def make_drill_pre(rng: random.Random) -> str:
     return _cap(f"{_opener(rng, things)}{first}. In pairs: {pairs}.")
 
 
-def drill_pre_texts(seed: int, n_docs: int = 30000) -> dict[str, list[str]]:
+# 12 things instead of 42, for the diagnostic `--mix drill_pre_12` (fewer items to tell apart)
+DRILL_THINGS_12 = STORY_THINGS[:12]
+
+
+def drill_pre_texts(seed: int, n_docs: int = 30000, things_pool: tuple[str, ...] = STORY_THINGS) -> dict[str, list[str]]:
     """The `drill_pre` section (own rng stream, distinct documents)."""
     rng = random.Random(seed + 914)
-    return {"drill_pre": list(dict.fromkeys(make_drill_pre(rng) for _ in range(n_docs)))}
+    return {"drill_pre": list(dict.fromkeys(make_drill_pre(rng, things_pool) for _ in range(n_docs)))}
 
 
-def drill_accuracy(model, enc, n: int = 100, seed: int = 915) -> tuple[float, float]:
+def drill_accuracy(model, enc, n: int = 100, seed: int = 915, things_pool: tuple[str, ...] = STORY_THINGS) -> tuple[float, float]:
     """(share of the second part's words predicted right, share predicted as some word of the
     document) on `n` fresh drills, argmax among the 24 polarity words' first tokens."""
     import torch
@@ -152,7 +156,7 @@ def drill_accuracy(model, enc, n: int = 100, seed: int = 915) -> tuple[float, fl
     rng = random.Random(seed)
     right = some = total = 0
     for _ in range(n):
-        text = make_drill_pre(rng)
+        text = make_drill_pre(rng, things_pool)
         ids = enc.encode(text)
         cut = len(enc.encode(text.split(" In pairs:")[0]))  # the second part starts after this
         present = {i for i in ids[:cut] if i in word_ids}
