@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 
-from world import ADJECTIVES, ASPECTS, CONJUNCTIONS, NOUNS, PLACES, POLARITY_WORDS, RELATIVES, THINGS, make_review
+from world import ADJECTIVES, ASPECTS, CONJUNCTIONS, NOUNS, PLACES, POLARITY_WORDS, RELATIVES, THINGS, make_review, mixed_polarities
 
 DOMAINS = {
     "restaurant": ("food", "service", "coffee", "wine", "dessert", "music"),
@@ -45,10 +45,7 @@ LEXICON_PATTERNS = (
 
 def _opinion_words(rng: random.Random, n: int) -> list[tuple[str, str]]:
     """`n` (label, word) pairs with at least two different labels."""
-    while True:
-        labels = [rng.choice(list(POLARITY_WORDS)) for _ in range(n)]
-        if len(set(labels)) >= 2:
-            return [(p, rng.choice(POLARITY_WORDS[p])) for p in labels]
+    return [(p, rng.choice(POLARITY_WORDS[p])) for p in mixed_polarities(rng, n)]
 
 
 def make_lexicon_sentence(rng: random.Random) -> str:

@@ -106,17 +106,38 @@ def two_thing_cases(n: int, seed: int) -> list[tuple[str, str, str, str, bool]]:
     return out
 
 
+def copy_probe(cases, body) -> tuple[list[str], list[str], list[str]]:
+    """(prompts "{body} They called the {asked thing}", the asked thing's word, the other's) for
+    two_thing_cases-style cases; `body(a, wa, b, wb)` tells the two things in one word order."""
+    prompts, right, other = [], [], []
+    for a, wa, b, wb, first in cases:
+        thing, w, o = (a, wa, wb) if first else (b, wb, wa)
+        prompts.append(f"{body(a, wa, b, wb)} They called the {thing}")
+        right.append(w)
+        other.append(o)
+    return prompts, right, other
+
+
+def reverse_probe(cases, body) -> tuple[list[str], list[str], list[str]]:
+    """(prompts "{body} What was {asked word}? The", the asked word's thing, the other thing)."""
+    prompts, right, other = [], [], []
+    for a, wa, b, wb, first in cases:
+        w, thing, o = (wa, a, b) if first else (wb, b, a)
+        prompts.append(f"{body(a, wa, b, wb)} What was {w}? The")
+        right.append(thing)
+        other.append(o)
+    return prompts, right, other
+
+
+def _body_post(a: str, wa: str, b: str, wb: str) -> str:
+    return f"The {a} was {wa} but the {b} was {wb}."
+
+
 def word_copy_prompts(n: int = 200, seed: int = 11) -> tuple[list[str], list[str], list[str]]:
     """"The soup was awful but the song was lovely. They called the song": (prompts, the asked thing's
     word, the other thing's word). The pure lookup, in a trained copy frame: a model that binds copies
     the asked thing's word; one that answers from any word in the text picks either."""
-    prompts, right, other = [], [], []
-    for a, wa, b, wb, first in two_thing_cases(n, seed):
-        thing, w, o = (a, wa, wb) if first else (b, wb, wa)
-        prompts.append(f"The {a} was {wa} but the {b} was {wb}. They called the {thing}")
-        right.append(w)
-        other.append(o)
-    return prompts, right, other
+    return copy_probe(two_thing_cases(n, seed), _body_post)
 
 
 def word_copy_accuracy(model, enc, probe=word_copy_prompts) -> tuple[float, float]:
@@ -134,13 +155,7 @@ def reverse_prompts(n: int = 200, seed: int = 13) -> tuple[list[str], list[str],
     """"The soup was awful but the song was lovely. What was lovely? The": (prompts, the asked
     thing, the other thing). The reverse lookup (word -> its thing) that `--mix bind_reverse`
     trains: it reads the thing's identity at its word's position."""
-    prompts, right, other = [], [], []
-    for a, wa, b, wb, first in two_thing_cases(n, seed):
-        w, thing, o = (wa, a, b) if first else (wb, b, a)
-        prompts.append(f"The {a} was {wa} but the {b} was {wb}. What was {w}? The")
-        right.append(thing)
-        other.append(o)
-    return prompts, right, other
+    return reverse_probe(two_thing_cases(n, seed), _body_post)
 
 
 def reverse_accuracy(model, enc, probe=None) -> tuple[float, float]:

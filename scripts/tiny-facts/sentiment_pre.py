@@ -15,7 +15,8 @@ from __future__ import annotations
 import random
 
 from sentiment import LABEL_QUESTIONS, STORY_THINGS, _opinion_words, story_head
-from world import CONJUNCTIONS, PLACES, POLARITY_WORDS
+from sentiment_eval import copy_probe, first_token, reverse_probe
+from world import CONJUNCTIONS, PLACES, POLARITY_WORDS, mixed_polarities
 
 OPENERS = ("At the {place}, we had ", "In the {time}, they had ", "We had ", "They served ", "There was ")
 COPY_QUESTIONS_PRE = (
@@ -149,8 +150,6 @@ def drill_accuracy(model, enc, n: int = 100, seed: int = 915, things_pool: tuple
     document) on `n` fresh drills, argmax among the 24 polarity words' first tokens."""
     import torch
 
-    from sentiment_eval import first_token
-
     all_words = [w for ws in POLARITY_WORDS.values() for w in ws]
     word_ids = [first_token(enc, " " + w) for w in all_words]
     rng = random.Random(seed)
@@ -178,10 +177,7 @@ def make_review_pre(rng: random.Random, pool: tuple[str, ...]) -> dict:
     "Review: the awful wine, the lovely coffee and the okay music. Sentiment of coffee:"."""
     n = rng.choice((2, 2, 3))
     aspects = rng.sample(pool, n)
-    while True:
-        polarities = [rng.choice(list(POLARITY_WORDS)) for _ in aspects]
-        if len(set(polarities)) >= 2:
-            break
+    polarities = mixed_polarities(rng, n)
     words = [rng.choice(POLARITY_WORDS[p]) for p in polarities]
     sentence = f"Review: {body_pre(rng, aspects, words)}."
     q = rng.randrange(n)
@@ -236,26 +232,18 @@ def _two_thing_cases_pre(n: int, seed: int) -> list[tuple[str, str, str, str, bo
     return out
 
 
+def _body_pre(a: str, wa: str, b: str, wb: str) -> str:
+    return f"The {wa} {a} and the {wb} {b}."
+
+
 def word_copy_prompts_pre(n: int = 200, seed: int = 11) -> tuple[list[str], list[str], list[str]]:
     """"The awful soup and the lovely song. They called the song": (prompts, asked word, other word)."""
-    prompts, right, other = [], [], []
-    for a, wa, b, wb, first in _two_thing_cases_pre(n, seed):
-        thing, w, o = (a, wa, wb) if first else (b, wb, wa)
-        prompts.append(f"The {wa} {a} and the {wb} {b}. They called the {thing}")
-        right.append(w)
-        other.append(o)
-    return prompts, right, other
+    return copy_probe(_two_thing_cases_pre(n, seed), _body_pre)
 
 
 def reverse_prompts_pre(n: int = 200, seed: int = 13) -> tuple[list[str], list[str], list[str]]:
     """"The awful soup and the lovely song. What was lovely? The": (prompts, asked thing, other thing)."""
-    prompts, right, other = [], [], []
-    for a, wa, b, wb, first in _two_thing_cases_pre(n, seed):
-        w, thing, o = (wa, a, b) if first else (wb, b, a)
-        prompts.append(f"The {wa} {a} and the {wb} {b}. What was {w}? The")
-        right.append(thing)
-        other.append(o)
-    return prompts, right, other
+    return reverse_probe(_two_thing_cases_pre(n, seed), _body_pre)
 
 
 def probe_prompts_pre() -> set[str]:

@@ -231,14 +231,19 @@ CONJUNCTIONS = ("but", "and", "while", "although", "whereas")
 COPULAS = ("was", "was", "is", "seemed", "felt")
 
 
+def mixed_polarities(rng: random.Random, n: int) -> list[str]:
+    """`n` seeded polarity labels, at least two of them different (drawn again until they are)."""
+    while True:
+        polarities = [rng.choice(list(POLARITY_WORDS)) for _ in range(n)]
+        if len(set(polarities)) >= 2:
+            return polarities
+
+
 def make_review(rng: random.Random, pool: tuple[str, ...] = ASPECTS) -> dict:
     """One review with 2 or 3 aspects from `pool`, at least two of different polarity, and a question."""
     n = rng.choice((2, 2, 3))
     aspects = rng.sample(pool, n)
-    while True:
-        polarities = [rng.choice(list(POLARITY_WORDS)) for _ in aspects]
-        if len(set(polarities)) >= 2:
-            break
+    polarities = mixed_polarities(rng, n)
     clauses = [f"the {a} {rng.choice(COPULAS)} {rng.choice(POLARITY_WORDS[p])}" for a, p in zip(aspects, polarities)]
     if n == 2:
         body = f"{clauses[0]} {rng.choice(CONJUNCTIONS)} {clauses[1]}"
