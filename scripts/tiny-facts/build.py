@@ -70,6 +70,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--init-from", help="start from the model and tokenizer in this folder (continued pre-training) instead of a new BPE and random weights")
     p.add_argument("--train-only", metavar="REGEX", help="train only the parameters whose torch name matches (e.g. 'attn' or 'h\\.[345]\\.attn'); the rest stay frozen")
     p.add_argument("--n-head", type=int, help="a new gpt2 model's attention heads (default GPTConfig's 4); e.g. 2 heads of 64")
+    p.add_argument("--init-std", type=float, help="a new gpt2 model's init: every weight N(0, S) instead of GPT-2's 0.02 with scaled residual projections (model.py)")
     p.add_argument("--eval-only", action="store_true", help="no training: evaluate the model files already in --out")
     args = p.parse_args()
     arch, mix = ARCHS[args.arch], MIXES[args.mix]
@@ -208,11 +209,11 @@ def saver(args: argparse.Namespace, model, enc: bpe.Encoder, arch: Arch):
     return checkpoint
 
 
-def new_model(arch, vocab: int, n_head: int | None):
-    if n_head is None:
+def new_model(arch, vocab: int, n_head: int | None, init_std: float | None = None):
+    if n_head is None and init_std is None:
         return arch.new_model(vocab)
-    assert arch.name == "gpt2", "--n-head is for the gpt2 arch"
-    return GPT2LMHeadModel(GPTConfig(vocab_size=vocab, n_head=n_head))
+    assert arch.name == "gpt2", "--n-head and --init-std are for the gpt2 arch"
+    return GPT2LMHeadModel(GPTConfig(vocab_size=vocab, n_head=n_head or GPTConfig.n_head), init_std)
 
 
 def sentiment_probe(model, enc: bpe.Encoder, seed: int):
@@ -281,7 +282,7 @@ def main() -> None:
     docs = encode_docs(enc, sections, GPTConfig.n_positions, mix.answer_sections)  # both archs: 64 positions
 
     seed_everything(args.seed)
-    model = load_model(args.init_from, arch).train() if args.init_from else new_model(arch, len(enc), args.n_head)
+    model = load_model(args.init_from, arch).train() if args.init_from else new_model(arch, len(enc), args.n_head, args.init_std)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params:,} parameters ({n_params * 4 / 2**20:.2f} MiB float32)")
     if args.train_only:  # frozen parameters get no gradient, so AdamW skips them (no decay either)
@@ -318,6 +319,7 @@ def main() -> None:
         **({"init_from": os.path.relpath(args.init_from, REPO), "lr": args.lr} if args.init_from else {}),
         **({"label_weight": args.label_weight} if args.label_weight != 1.0 else {}),
         **({"train_only": args.train_only} if args.train_only else {}),
+        **({"init_std": args.init_std} if args.init_std is not None else {}),
         "steps": args.steps,
         "batch_size": args.batch_size,
         "train_seconds": None if args.eval_only else round(train_seconds),  # --eval-only: see the training log

@@ -5,6 +5,10 @@ Debian's torch 1.13 links the reference (netlib) BLAS: a float32 matmul or bmm r
 convolutions at about 170 GFLOP/s, forward and backward, and a 1x1 convolution over N
 "pixels" is exactly a matrix product. Both functions give the same numbers as the plain
 products up to float32 rounding (model.py's self-check compares them).
+
+With OpenBLAS swapped in (`LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread`, see
+README) torch's own matmul is the faster one (a 6-layer training step 0.55 s against 0.96 s with
+the convolutions, one thread), so both functions use it whenever libopenblas is loaded.
 """
 
 from __future__ import annotations
@@ -13,8 +17,21 @@ import torch
 import torch.nn.functional as F
 
 
+def _openblas_loaded() -> bool:
+    try:
+        with open("/proc/self/maps") as fh:
+            return "libopenblas" in fh.read()
+    except OSError:
+        return False
+
+
+PLAIN_MATMUL = _openblas_loaded()
+
+
 def linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
     """x @ w + b for x [..., in] and w [in, out] (HF Conv1D layout)."""
+    if PLAIN_MATMUL:
+        return x @ w if b is None else x @ w + b
     n_in, n_out = w.shape
     rows = x.reshape(-1, n_in)  # [N, in]
     # The rows as N pixels with `in` channels: these strides are channels-last, so no copy.
@@ -27,6 +44,8 @@ def linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None) -> t
 
 def bmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """a @ b for a [G, M, K] and b [G, K, N], as one grouped 1x1 convolution with G groups."""
+    if PLAIN_MATMUL:
+        return torch.bmm(a, b)
     G, M, K = a.shape
     N = b.shape[2]
     pixels = a.transpose(1, 2).reshape(1, G * K, M, 1)  # channels (g, k), pixels m

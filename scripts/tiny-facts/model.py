@@ -146,18 +146,24 @@ class HfCheckpoint(nn.Module):
 
 
 class GPT2LMHeadModel(HfCheckpoint):
-    def __init__(self, cfg: GPTConfig):
+    def __init__(self, cfg: GPTConfig, init_std: float | None = None):
         super().__init__()
         self.cfg = cfg
         self.transformer = Transformer(cfg)
-        self._init_weights()
+        self._init_weights(init_std)
 
-    def _init_weights(self) -> None:
-        """GPT-2's init: N(0, 0.02), and residual projections scaled by 1/sqrt(2 * n_layer)."""
+    def _init_weights(self, init_std: float | None) -> None:
+        """GPT-2's init: N(0, 0.02), and residual projections scaled by 1/sqrt(2 * n_layer).
+        With `init_std`: every weight matrix and embedding N(0, init_std), unscaled. At 0.02 this
+        model sits for 10,000+ steps on an in-context lookup ("w1 t1 w2 t2 w3 t3 Q t2" -> w2) that it
+        learns in ~700 steps at 0.1 (docs/recipes.md, session 11): the larger init ends the plateau."""
         for name, p in self.named_parameters():
             if name.endswith("bias") or ".ln_" in name:
                 continue
-            std = 0.02 / math.sqrt(2 * self.cfg.n_layer) if name.endswith("c_proj.weight") else 0.02
+            if init_std is not None:
+                std = init_std
+            else:
+                std = 0.02 / math.sqrt(2 * self.cfg.n_layer) if name.endswith("c_proj.weight") else 0.02
             nn.init.normal_(p, mean=0.0, std=std)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
