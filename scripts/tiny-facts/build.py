@@ -70,6 +70,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--init-from", help="start from the model and tokenizer in this folder (continued pre-training) instead of a new BPE and random weights")
     p.add_argument("--train-only", metavar="REGEX", help="train only the parameters whose torch name matches (e.g. 'attn' or 'h\\.[345]\\.attn'); the rest stay frozen")
     p.add_argument("--n-head", type=int, help="a new gpt2 model's attention heads (default GPTConfig's 4); e.g. 2 heads of 64")
+    p.add_argument("--train-sections", metavar="A,B", help="train on these sections of the mixture only (their shares renormalised); the tokenizer is still the whole mixture's, so a later --init-from run can continue on all of it (a curriculum's first phase)")
     p.add_argument("--init-std", type=float, help="a new gpt2 model's init: every weight N(0, S) instead of GPT-2's 0.02 with scaled residual projections (model.py)")
     p.add_argument("--eval-only", action="store_true", help="no training: evaluate the model files already in --out")
     args = p.parse_args()
@@ -290,7 +291,13 @@ def main() -> None:
             param.requires_grad_(re.search(args.train_only, name) is not None)
         n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
         print(f"training only /{args.train_only}/: {n_train:,} parameters")
-    tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, mixture=mix.mixture,
+    mixture = mix.mixture
+    if args.train_sections:
+        keep = args.train_sections.split(",")
+        assert set(keep) <= {k for k, _ in mixture}, f"--train-sections: {keep} not all in {[k for k, _ in mixture]}"
+        total = sum(w for k, w in mixture if k in keep)
+        mixture = tuple((k, w / total) for k, w in mixture if k in keep)
+    tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, mixture=mixture,
                        label_weight=args.label_weight, weighted_ids=tuple(enc.vocab_id(x) for x in ABSC_LABELS))
     t_train = time.time()
     if args.eval_only:
@@ -320,6 +327,7 @@ def main() -> None:
         **({"label_weight": args.label_weight} if args.label_weight != 1.0 else {}),
         **({"train_only": args.train_only} if args.train_only else {}),
         **({"init_std": args.init_std} if args.init_std is not None else {}),
+        **({"train_sections": args.train_sections} if args.train_sections else {}),
         "steps": args.steps,
         "batch_size": args.batch_size,
         "train_seconds": None if args.eval_only else round(train_seconds),  # --eval-only: see the training log

@@ -176,21 +176,23 @@ class LlamaModel(nn.Module):
 
 
 class LlamaForCausalLM(HfCheckpoint):
-    def __init__(self, cfg: LlamaConfig):
+    def __init__(self, cfg: LlamaConfig, init_std: float | None = None):
         super().__init__()
         self.cfg = cfg
         self.model = LlamaModel(cfg)
         self.lm_head = Linear(cfg.n_embd, cfg.vocab_size)
-        self._init_weights()
+        self._init_weights(init_std)
 
-    def _init_weights(self) -> None:
+    def _init_weights(self, init_std: float | None) -> None:
         """N(0, 0.02); the residual projections (o_proj, down_proj) scaled by 1/sqrt(2 * n_layer)
-        as in model.py's GPT-2 init; norm gains stay 1."""
+        as in model.py's GPT-2 init; norm gains stay 1. With `init_std`: every weight N(0, init_std),
+        unscaled (model.py's GPT2LMHeadModel says why)."""
         for name, p in self.named_parameters():
             if "norm" in name:
                 continue
             residual = name.endswith(("o_proj.weight", "down_proj.weight"))
-            nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * self.cfg.n_layer) if residual else 0.02)
+            std = init_std if init_std is not None else 0.02 / math.sqrt(2 * self.cfg.n_layer) if residual else 0.02
+            nn.init.normal_(p, mean=0.0, std=std)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         """Token ids [B, T] -> logits [B, T, vocab]."""

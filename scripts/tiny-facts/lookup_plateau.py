@@ -22,6 +22,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from llama_model import LlamaConfig, LlamaForCausalLM
 from model import GPT2LMHeadModel, GPTConfig
 
 IGNORE = -100
@@ -31,6 +32,8 @@ N_FILLER = 20
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--init-std", type=float, default=None, help="every weight N(0, S); default GPT-2's init (0.02, scaled residual projections)")
+    p.add_argument("--sin-pos", type=float, default=0.0, help="start wpe as sinusoids of this amplitude (model.sinusoid_positions)")
+    p.add_argument("--arch", choices=("gpt2", "llama"), default="gpt2", help="llama: rotary positions (llama_model.py)")
     p.add_argument("--layers", type=int, default=6)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.0)
@@ -83,7 +86,10 @@ def main() -> None:
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     v = Vocab(a.things, a.words)
-    model = GPT2LMHeadModel(GPTConfig(vocab_size=v.size, n_layer=a.layers), a.init_std)
+    if a.arch == "llama":
+        model = LlamaForCausalLM(LlamaConfig(vocab_size=v.size, n_layer=a.layers), a.init_std)
+    else:
+        model = GPT2LMHeadModel(GPTConfig(vocab_size=v.size, n_layer=a.layers), a.init_std, a.sin_pos or None)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay, betas=(0.9, 0.98))
     g_train, g_eval = torch.Generator().manual_seed(a.seed), torch.Generator().manual_seed(a.seed + 1)
     x_eval, y_eval = make_batch(a, v, 512, g_eval)

@@ -57,11 +57,13 @@ class Mix:
             sections.update(bind_texts(world.seed, held_out_prompts(world.seed), copy_share=copy_share))
         if self.name in ("bind_repeat", "bind_reorder", "bind_reverse"):
             sections.update(repeat_texts(world.seed, reorder=self.name != "bind_repeat"))
-        if self.name in ("bind_pre", "bind_pre_repeat"):
+        if self.name in ("bind_pre", "bind_pre_repeat", "bind_pre_drill"):
             sections["lexicon"] = opinion_qa_texts(world.seed)["lexicon"]
             sections.update(bind_pre_texts(world.seed, probe_prompts_pre()))
         if self.name == "drill_pre":
             sections = {"drill_pre": drill_pre_texts(world.seed)["drill_pre"]}
+        if self.name == "bind_pre_drill":
+            sections["drill_pre"] = drill_pre_texts(world.seed)["drill_pre"]
         if self.name == "drill_pre_12":
             sections = {"drill_pre": drill_pre_texts(world.seed, things_pool=DRILL_THINGS_12)["drill_pre"]}
         if self.name == "copy_pre":
@@ -135,6 +137,15 @@ MIXES = {
         "bind_pre_repeat",
         (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind_pre", 0.35), ("reverse_pre", 0.1),
          ("repeat_pre", 0.2)),
+        **OPINIONS_FILES,
+        answer_sections=("bind_pre", "reverse_pre"),
+        style="pre",
+    ),
+    # session 11: bind_pre with a fifth of each batch in drills (4-7 lookups a document)
+    "bind_pre_drill": Mix(
+        "bind_pre_drill",
+        (("facts", 0.15), ("bios", 0.05), ("general", 0.1), ("lexicon", 0.05), ("bind_pre", 0.35), ("reverse_pre", 0.1),
+         ("drill_pre", 0.2)),
         **OPINIONS_FILES,
         answer_sections=("bind_pre", "reverse_pre"),
         style="pre",

@@ -145,12 +145,27 @@ class HfCheckpoint(nn.Module):
         self.load_state_dict(tensors)
 
 
+def sinusoid_positions(n_positions: int, n_embd: int) -> torch.Tensor:
+    """The Transformer paper's position encoding [n_positions, n_embd]: sin/cos pairs at geometric
+    frequencies, so "the position before this one" is one linear map at every position, which a
+    previous-token head can learn once instead of once per absolute position."""
+    pos = torch.arange(n_positions, dtype=torch.float32)[:, None]  # [P, 1]
+    freq = 10000 ** (-torch.arange(0, n_embd, 2, dtype=torch.float32) / n_embd)  # [C/2]
+    out = torch.zeros(n_positions, n_embd)  # [P, C]
+    out[:, 0::2] = torch.sin(pos * freq)
+    out[:, 1::2] = torch.cos(pos * freq)
+    return out
+
+
 class GPT2LMHeadModel(HfCheckpoint):
-    def __init__(self, cfg: GPTConfig, init_std: float | None = None):
+    def __init__(self, cfg: GPTConfig, init_std: float | None = None, sin_pos: float | None = None):
         super().__init__()
         self.cfg = cfg
         self.transformer = Transformer(cfg)
         self._init_weights(init_std)
+        if sin_pos:  # still learned; only the starting point changes
+            with torch.no_grad():
+                self.transformer.wpe.weight.copy_(sinusoid_positions(cfg.n_positions, cfg.n_embd) * sin_pos)
 
     def _init_weights(self, init_std: float | None) -> None:
         """GPT-2's init: N(0, 0.02), and residual projections scaled by 1/sqrt(2 * n_layer).
