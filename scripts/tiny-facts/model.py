@@ -158,11 +158,14 @@ def sinusoid_positions(n_positions: int, n_embd: int) -> torch.Tensor:
 
 
 class GPT2LMHeadModel(HfCheckpoint):
-    def __init__(self, cfg: GPTConfig, init_std: float | None = None, sin_pos: float | None = None):
+    def __init__(self, cfg: GPTConfig, init_std: float | None = None, sin_pos: float | None = None, embed_std: float | None = None):
         super().__init__()
         self.cfg = cfg
         self.transformer = Transformer(cfg)
         self._init_weights(init_std)
+        if embed_std is not None:  # wte and wpe only (diagnostic: the residual stream's token identity)
+            nn.init.normal_(self.transformer.wte.weight, mean=0.0, std=embed_std)
+            nn.init.normal_(self.transformer.wpe.weight, mean=0.0, std=embed_std)
         if sin_pos:  # still learned; only the starting point changes
             with torch.no_grad():
                 self.transformer.wpe.weight.copy_(sinusoid_positions(cfg.n_positions, cfg.n_embd) * sin_pos)
