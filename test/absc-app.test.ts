@@ -287,8 +287,10 @@ describe("ABSC: app = CLI", () => {
       if (answer?.type !== "abscFacts") throw new Error("no abscFacts answer");
       expect(answer.domain).toBe("restaurant");
       expect(answer.facts).toEqual(abscKnownFacts(abscSplits(DATASET).tests[0].reviews));
+      expect(answer.labels).toEqual(abscSplits(DATASET).labels);
 
-      // the job lib/store/absc-slice.ts starts (the Dataset panel's settings, here 2 facts, 1 sample)
+      // the job lib/store/absc-slice.ts starts (the Dataset panel's settings, here 2 facts, 1
+      // sample; traced when right among the labels: test/absc-store.test.ts)
       const runs: FromWorker[] = [];
       let resolve = () => {};
       const done = new Promise<void>((r) => {
@@ -311,6 +313,7 @@ describe("ABSC: app = CLI", () => {
           samples: 1,
           limit: 2,
           facts: answer.facts,
+          answerAmong: answer.labels,
         },
       });
       await done;
@@ -331,6 +334,7 @@ describe("ABSC: app = CLI", () => {
       expect(cli.code).toBe(0);
       const out = JSON.parse(cli.stdout) as typeof app.result & { model: string; domain: string };
       expect(out.n_used).toBeGreaterThan(0); // something was traced, not a set of skips
+      expect(out.answer_among).toEqual(answer.labels); // ABSC accuracy's rule picked them
       // as JSON carries it (NaN of an empty group → null), less the time taken
       const strip = ({ ms: _m, ...r }: typeof app.result) => JSON.parse(JSON.stringify(r));
       const { model: _model, domain: _domain, ...cliResult } = out;

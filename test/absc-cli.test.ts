@@ -2,7 +2,8 @@
  * `causeway absc` as a user runs it: bad flags exit 2 with a specific line before any model
  * loads; a small run on the bundled model prints a row per method whose numbers equal the
  * library's (lib/edit/absc-train.ts runAbscMethod) for the same seed and settings; --locate
- * --facts-out writes the reviews as known facts for the app's Dataset tab.
+ * --facts-out writes the reviews as known facts for the app's Dataset tab, and its summary says
+ * the reviews traced are those answered right among the labels.
  */
 import "../lib/model/backends-node";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
@@ -116,6 +117,21 @@ describe.skipIf(!present)("causeway absc on the bundled model", () => {
         parseEditDataset(JSON.parse(readFileSync(path.join(BUNDLED_DIR, "dataset.json"), "utf8"))),
       );
       expect(known_facts).toEqual(abscKnownFacts(splits.tests[0].reviews));
+    },
+    workLimit({ units: 1, perUnitMs: 120_000 }),
+  );
+
+  it(
+    "--locate's summary names the rule that picked the reviews: right among the labels",
+    async () => {
+      const r = await runCli(["absc", "--locate", "--limit", "3", "--samples", "1", "--quiet"]);
+      expect(r.code).toBe(0);
+      const m =
+        /^ABSC locate on tiny-facts: (\d+) of 3 reviews traced \(answered right among the 3 labels; (\d+) answered wrong\)$/m.exec(
+          r.stdout,
+        );
+      expect(m, r.stdout).not.toBeNull();
+      expect(Number(m![1]) + Number(m![2])).toBe(3);
     },
     workLimit({ units: 1, perUnitMs: 120_000 }),
   );

@@ -133,7 +133,8 @@ describe("ABSC slice", () => {
         attribute: " positive",
       },
     ];
-    answer({ type: "abscFacts", reqId, domain: "restaurant", facts });
+    const labels = [" positive", " negative", " neutral"];
+    answer({ type: "abscFacts", reqId, domain: "restaurant", facts, labels });
     answer({ type: "done", reqId, ms: 1, tensorsLeft: 0 });
     expect(store.getState().absc.locate.status).toBe("ok");
     expect(store.getState().dataset.settings.factsName).toBe("ABSC reviews (restaurant test)");
@@ -143,9 +144,18 @@ describe("ABSC slice", () => {
       samples: 3,
       limit: 10,
       facts,
+      answerAmong: labels, // traced when right among the labels, as causeway absc --locate
     });
     // the training state is untouched by a locate
     expect(store.getState().absc.status).toBe("idle");
+    // the labels go with the reviews: a dropped file, or the model's own facts, are traced by top-1
+    store.getState().loadFactsFile(JSON.stringify(facts), "mine.json");
+    store.getState().runDataset();
+    expect(port.lastRun().job).not.toHaveProperty("answerAmong");
+    answer({ type: "abscFacts", reqId, domain: "restaurant", facts, labels });
+    expect(store.getState().dataset.settings.answerAmong).toEqual(labels);
+    store.getState().setDatasetSettings({ facts: null, factsName: null });
+    expect(store.getState().dataset.settings.answerAmong).toBeNull();
   });
 
   it("without a model nothing is sent and the form gets the reason", () => {

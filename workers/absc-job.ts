@@ -40,7 +40,13 @@ export function abscLane(
       const req = checked.request;
       if (req.mode === "facts") {
         const t = splits.tests[0];
-        post({ type: "abscFacts", reqId, domain: t.domain, facts: abscKnownFacts(t.reviews) });
+        post({
+          type: "abscFacts",
+          reqId,
+          domain: t.domain,
+          facts: abscKnownFacts(t.reviews),
+          labels: splits.labels,
+        });
       } else {
         const { methods, mode: _, ...params } = req;
         const rows: AbscResult[] = [];

@@ -314,6 +314,7 @@ export async function runDatasetJob(
     window: job.window,
     strategy: job.strategy,
     limit: job.limit,
+    answerAmong: job.answerAmong,
     signal: r.signal,
     onFact: (done, n) => r.progress("dataset", "dataset", done, n, done === n),
   });

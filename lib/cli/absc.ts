@@ -12,6 +12,8 @@
  * domain's validation split instead (for choosing settings without the tests). --locate is the locate
  * study: dataset-mode causal tracing (lib/interp/dataset.ts) over the in-domain test reviews with
  * the aspect word corrupted, averaged over the set, per kind (hidden, mlp, attn) and token group;
+ * it traces the reviews answered right among the labels (ABSC accuracy's rule, answerAmong), not
+ * by top-1 over the whole vocabulary, which a model that never saw the review prompt misses;
  * --facts-out writes those reviews as known facts, which the app's Dataset tab takes as a file.
  */
 import { writeFileSync } from "node:fs";
@@ -82,8 +84,12 @@ export function formatAbsc(r: AbscReport): string {
 }
 
 function formatLocate(r: DatasetResult & { model: string }): string {
+  const rule = r.answer_among
+    ? `answered right among the ${r.answer_among.length} labels`
+    : "answered right over the whole vocabulary";
+  const invalid = r.skipped_invalid > 0 ? `, ${r.skipped_invalid} invalid` : "";
   const out = [
-    `ABSC locate on ${r.model}: ${r.n_used} of ${r.n_facts} reviews traced (${r.skipped_wrong} answered wrong)`,
+    `ABSC locate on ${r.model}: ${r.n_used} of ${r.n_facts} reviews traced (${rule}; ${r.skipped_wrong} answered wrong${invalid})`,
   ];
   for (const k of Object.values(r.kinds)) {
     if (!k) continue;
@@ -147,6 +153,7 @@ export const abscCommand: Command = {
           samples: paramFlag(flags, "samples", TRACE_PARAMS.samples),
           noise: paramFlag(flags, "noise", TRACE_PARAMS.noise),
           seed: paramFlag(flags, "seed", TRACE_PARAMS.seed),
+          answerAmong: splits.labels, // ABSC accuracy's rule: right among the labels
         });
         return { model: engine.info.name, domain: splits.tests[0].domain, ...r };
       } finally {

@@ -62,6 +62,8 @@ export interface AbscProgress {
 export interface AbscFacts {
   domain: string;
   facts: KnownFact[];
+  /** The labels: the Dataset panel traces the reviews answered right among them (answerAmong). */
+  labels: string[];
 }
 
 const SETTINGS = [

@@ -32,6 +32,7 @@ import { padRows } from "./batch";
 import { type CancelSignal, checkLearningCancelled } from "./cancel";
 import type { EditDataset } from "./dataset";
 import { GradBlocks } from "./grad-blocks";
+import { pickAmong } from "./label-pick";
 import { defaultLoreftLayers, loreftInterventions, loreftParamCount } from "./loreft-site";
 import { residActHook } from "./plan";
 import { shuffled } from "./probe";
@@ -147,11 +148,9 @@ export async function labelAccuracy(
         const data = await scores.data();
         scores.dispose();
         part.forEach((r, b) => {
-          let best = 0;
-          for (let j = 1; j < ids.length; j++) {
-            if (data[b * ids.length + j] > data[b * ids.length + best]) best = j;
+          if (pickAmong(data.subarray(b * ids.length, (b + 1) * ids.length)) === r.label) {
+            correct++;
           }
-          if (best === r.label) correct++;
         });
       }
     }

@@ -12,12 +12,16 @@
  * Each sample is an indirect effect IE[l] = scores[t][l] − low_score of its own prompt; a group's
  * curve is the mean over its samples with a 95% band mean ± 1.96 · sem (sem = sample std / √n;
  * 0 when n = 1). As ROME does, a fact is traced only if the model's clean top-1 token is the first
- * token of the fact's attribute; the others are skipped and counted (skipped_wrong). Facts whose
- * subject is not in the prompt, or whose prompt does not fit the context, are skipped_invalid.
- * The target of every trace is the clean top-1 (= the attribute's first token).
+ * token of the fact's attribute; the others are skipped and counted (skipped_wrong). With
+ * `answerAmong` (candidate answers, e.g. the ABSC labels) the rule is ABSC accuracy's instead: the
+ * attribute's first token has the highest clean logit among the candidates' first tokens
+ * (lib/edit/label-pick.ts), for a model that picks the right label but never ranks a label first
+ * over the whole vocabulary. Facts whose subject is not in the prompt, or whose prompt does not
+ * fit the context, are skipped_invalid. The target of every trace is the attribute's first token.
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { pickAmong } from "../edit/label-pick";
 import { now } from "../util/clock";
 import type { CancelSignal } from "./cancel";
 import { nextTick, throwIfCancelled } from "./cancel";
@@ -67,13 +71,18 @@ export interface DatasetResult {
   n_facts: number;
   /** Facts traced. */
   n_used: number;
-  /** Facts the model gets wrong (clean top-1 ≠ the attribute's first token). */
+  /**
+   * Facts the model gets wrong: clean top-1 ≠ the attribute's first token, or with answer_among,
+   * another candidate's first token has a higher logit than the attribute's.
+   */
   skipped_wrong: number;
   /** Facts whose subject is not in the prompt, or that do not fit the context. */
   skipped_invalid: number;
   /** Mean clean probability of the answer, and mean corrupted probability. */
   avg_high_score: number;
   avg_low_score: number;
+  /** The candidate answers the rule picked among (options.answerAmong); absent: the whole vocabulary. */
+  answer_among?: string[];
   n_layer: number;
   samples: number;
   noise: number;
@@ -93,6 +102,12 @@ export interface DatasetOptions {
   strategy?: Strategy;
   /** Use at most this many facts (the first ones). */
   limit?: number;
+  /**
+   * Candidate answers: a fact counts as answered right when its attribute's first token has the
+   * highest clean last-position logit among theirs (tokenised as the attribute is). Every
+   * attribute must be one of them. Absent: the clean top-1 over the whole vocabulary.
+   */
+  answerAmong?: string[];
   signal?: CancelSignal;
   /** Called after each fact: done facts, total, and whether it was traced. */
   onFact?: (done: number, total: number, status: "used" | "wrong" | "invalid") => void;
@@ -152,6 +167,37 @@ class Acc {
   }
 }
 
+/** The candidates checked: at least two non-empty strings, every fact's attribute among them. */
+function checkAmong(among: unknown, facts: readonly KnownFact[]): string[] {
+  if (
+    !Array.isArray(among) ||
+    among.length < 2 ||
+    !among.every((a) => typeof a === "string" && a !== "")
+  ) {
+    throw new TraceError("bad_spec", "answerAmong must list at least two non-empty answers");
+  }
+  const i = facts.findIndex((f) => !among.includes(f.attribute));
+  if (i >= 0) {
+    throw new TraceError(
+      "bad_spec",
+      `fact ${i}'s attribute ${JSON.stringify(facts[i].attribute)} is not one of the candidate answers ${JSON.stringify(among)}`,
+    );
+  }
+  return among;
+}
+
+/** The candidates' first token ids after this prompt (as targetIds tokenises the attribute); distinct. */
+function candidateIds(host: TraceHost, ids: number[], among: readonly string[]): number[] {
+  const first = among.map((a) => targetIds(host, ids, a)[0]);
+  if (new Set(first).size !== first.length) {
+    throw new TraceError(
+      "bad_spec",
+      `the candidate answers ${JSON.stringify(among)} must start with different tokens`,
+    );
+  }
+  return first;
+}
+
 /** Adds one trace's rows to ROME's token groups. */
 function addTrace(acc: Record<TokenGroup, Acc>, r: TraceResult): void {
   const [b, e] = r.subject;
@@ -176,6 +222,7 @@ export async function runTraceDataset(
   if (!host.tokenizer) throw new TraceError("bad_spec", "dataset mode needs the model's tokenizer");
   const kinds = opts.kinds ?? [...TRACE_KINDS];
   const list = opts.limit !== undefined ? facts.slice(0, opts.limit) : facts;
+  const among = opts.answerAmong !== undefined ? checkAmong(opts.answerAmong, list) : null;
   const accs = Object.fromEntries(
     kinds.map((k) => [
       k,
@@ -207,19 +254,21 @@ export async function runTraceDataset(
       status = "invalid";
     } else {
       const expected = targetIds(host, ids, fact.attribute)[0];
-      const top = tf.tidy(() =>
-        model
+      const pick = among ? candidateIds(host, ids, among) : null;
+      const scores = tf.tidy(() => {
+        const last = model
           .forward({ inputIds: [ids], logitPositions: "last" })
-          .logits.reshape([-1])
-          .argMax(),
-      ); // []
-      let top1: number;
+          .logits.reshape([-1]); // [V]
+        return pick ? last.gather(pick) : last.argMax(); // [K] candidate logits, or [] top-1
+      });
+      let answer: number; // the token the rule says the model answers
       try {
-        top1 = (await top.data())[0];
+        const data = await scores.data();
+        answer = pick ? pick[pickAmong(data)] : data[0];
       } finally {
-        top.dispose();
+        scores.dispose();
       }
-      if (top1 !== expected) {
+      if (answer !== expected) {
         wrong++;
         status = "wrong";
       } else {
@@ -231,7 +280,7 @@ export async function runTraceDataset(
             {
               prompt: ids,
               subject,
-              target: top1,
+              target: expected,
               kind,
               samples: opts.samples,
               noise: opts.noise,
@@ -270,6 +319,7 @@ export async function runTraceDataset(
     skipped_invalid: invalid,
     avg_high_score: used ? sumHigh / used : Number.NaN,
     avg_low_score: used ? sumLow / used : Number.NaN,
+    ...(among ? { answer_among: [...among] } : {}),
     n_layer: L,
     samples: opts.samples ?? 10,
     noise: opts.noise ?? 3,

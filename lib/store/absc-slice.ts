@@ -100,6 +100,7 @@ export function receiveAbsc(set: Set, get: Get, msg: FromWorker): void {
           ...s.dataset.settings,
           facts: msg.facts,
           factsName: `ABSC reviews (${msg.domain} test)`,
+          answerAmong: msg.labels, // traced when right among the labels, as causeway absc --locate
         },
       },
     }));

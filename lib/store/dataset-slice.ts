@@ -20,6 +20,7 @@ export function initialDataset(): DatasetSlice["dataset"] {
       kinds: ["hidden", "mlp", "attn"],
       facts: null,
       factsName: null,
+      answerAmong: null,
     },
     formError: null,
     run: IDLE_RUN,
@@ -87,7 +88,11 @@ export function createDatasetSlice(
   return (set, get) => ({
     dataset: initialDataset(),
     setDatasetSettings(p) {
-      set((s) => ({ dataset: { ...s.dataset, settings: { ...s.dataset.settings, ...p } } }));
+      // candidates belong to the facts they came with: other facts drop them unless they bring their own
+      const among = "facts" in p && !("answerAmong" in p) ? { answerAmong: null } : {};
+      set((s) => ({
+        dataset: { ...s.dataset, settings: { ...s.dataset.settings, ...p, ...among } },
+      }));
     },
     loadFactsFile(text, name) {
       const parsed = parseFactsFile(text, name);
@@ -97,7 +102,12 @@ export function createDatasetSlice(
               dataset: {
                 ...s.dataset,
                 formError: null,
-                settings: { ...s.dataset.settings, facts: parsed, factsName: name },
+                settings: {
+                  ...s.dataset.settings,
+                  facts: parsed,
+                  factsName: name,
+                  answerAmong: null,
+                },
               },
             }
           : { dataset: { ...s.dataset, formError: parsed } },
@@ -105,7 +115,7 @@ export function createDatasetSlice(
     },
     runDataset() {
       const s = get();
-      const { samples, limit, kinds, facts } = s.dataset.settings;
+      const { samples, limit, kinds, facts, answerAmong } = s.dataset.settings;
       const invalid =
         modelBlocker(s.model) ??
         (kinds.length === 0
@@ -123,6 +133,7 @@ export function createDatasetSlice(
         samples,
         limit,
         ...(facts ? { facts } : {}),
+        ...(facts && answerAmong ? { answerAmong } : {}),
       });
     },
   });

@@ -125,6 +125,8 @@ export interface DatasetSettings {
   /** Facts from a dropped file; null: the model's own dataset.json. */
   facts: KnownFact[] | null;
   factsName: string | null;
+  /** Candidate answers that came with the facts (the ABSC labels): right = highest among them. */
+  answerAmong: string[] | null;
 }
 
 export interface DatasetSlice {
