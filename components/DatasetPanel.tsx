@@ -124,11 +124,14 @@ export function DatasetPanel() {
 
 function DatasetResultView({ result }: { result: DatasetResult }) {
   const kinds = TRACE_KINDS.filter((k) => result.kinds[k]);
+  // what "wrong" meant for the rule that picked the facts (answer_among: the ABSC labels)
+  const wrong = result.answer_among
+    ? `another of the ${result.answer_among.length} answers scores higher than the fact's`
+    : "the model's top token is not the fact's answer";
   return (
     <div data-testid="dataset-result" data-used={result.n_used}>
       <p className="dataset__summary">
-        {result.n_used} of {result.n_facts} facts traced · {result.skipped_wrong} skipped (the
-        model's top token is not the fact's answer)
+        {result.n_used} of {result.n_facts} facts traced · {result.skipped_wrong} skipped ({wrong})
         {result.skipped_invalid > 0 ? ` · ${result.skipped_invalid} invalid` : ""} · mean p clean{" "}
         {Number.isFinite(result.avg_high_score) ? result.avg_high_score.toFixed(3) : "—"}, corrupted{" "}
         {Number.isFinite(result.avg_low_score) ? result.avg_low_score.toFixed(3) : "—"} ·{" "}
