@@ -72,6 +72,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--n-head", type=int, help="a new gpt2 model's attention heads (default GPTConfig's 4); e.g. 2 heads of 64")
     p.add_argument("--train-sections", metavar="A,B", help="train on these sections of the mixture only (their shares renormalised); the tokenizer is still the whole mixture's, so a later --init-from run can continue on all of it (a curriculum's first phase)")
     p.add_argument("--init-std", type=float, help="a new gpt2 model's init: every weight N(0, S) instead of GPT-2's 0.02 with scaled residual projections (model.py)")
+    p.add_argument("--n-layer", type=int, help="a new gpt2 model's blocks (default GPTConfig's 6); the synthetic lookup forms in 4 and not yet in 6 (docs/recipes.md, session 11)")
     p.add_argument("--embed-std", type=float, help="with --init-std: wte and wpe N(0, S) instead (model.py)")
     p.add_argument("--eval-only", action="store_true", help="no training: evaluate the model files already in --out")
     args = p.parse_args()
@@ -211,11 +212,12 @@ def saver(args: argparse.Namespace, model, enc: bpe.Encoder, arch: Arch):
     return checkpoint
 
 
-def new_model(arch, vocab: int, n_head: int | None, init_std: float | None = None, embed_std: float | None = None):
-    if n_head is None and init_std is None and embed_std is None:
+def new_model(arch, vocab: int, n_head: int | None, init_std: float | None = None, embed_std: float | None = None, n_layer: int | None = None):
+    if n_head is None and init_std is None and embed_std is None and n_layer is None:
         return arch.new_model(vocab)
-    assert arch.name == "gpt2", "--n-head, --init-std and --embed-std are for the gpt2 arch"
-    return GPT2LMHeadModel(GPTConfig(vocab_size=vocab, n_head=n_head or GPTConfig.n_head), init_std, embed_std=embed_std)
+    assert arch.name == "gpt2", "--n-head, --n-layer, --init-std and --embed-std are for the gpt2 arch"
+    cfg = GPTConfig(vocab_size=vocab, n_head=n_head or GPTConfig.n_head, n_layer=n_layer or GPTConfig.n_layer)
+    return GPT2LMHeadModel(cfg, init_std, embed_std=embed_std)
 
 
 def sentiment_probe(model, enc: bpe.Encoder, seed: int):
@@ -284,7 +286,7 @@ def main() -> None:
     docs = encode_docs(enc, sections, GPTConfig.n_positions, mix.answer_sections)  # both archs: 64 positions
 
     seed_everything(args.seed)
-    model = load_model(args.init_from, arch).train() if args.init_from else new_model(arch, len(enc), args.n_head, args.init_std, args.embed_std)
+    model = load_model(args.init_from, arch).train() if args.init_from else new_model(arch, len(enc), args.n_head, args.init_std, args.embed_std, args.n_layer)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params:,} parameters ({n_params * 4 / 2**20:.2f} MiB float32)")
     if args.train_only:  # frozen parameters get no gradient, so AdamW skips them (no decay either)
@@ -329,6 +331,7 @@ def main() -> None:
         **({"train_only": args.train_only} if args.train_only else {}),
         **({"init_std": args.init_std} if args.init_std is not None else {}),
         **({"embed_std": args.embed_std} if args.embed_std is not None else {}),
+        **({"n_layer": args.n_layer} if args.n_layer is not None else {}),
         **({"train_sections": args.train_sections} if args.train_sections else {}),
         "steps": args.steps,
         "batch_size": args.batch_size,
