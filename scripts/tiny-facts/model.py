@@ -163,7 +163,7 @@ class GPT2LMHeadModel(HfCheckpoint):
         self.cfg = cfg
         self.transformer = Transformer(cfg)
         self._init_weights(init_std)
-        if embed_std is not None:  # wte and wpe only (diagnostic: the residual stream's token identity)
+        if embed_std is not None:  # wte and wpe only: a larger token identity in the residual stream
             nn.init.normal_(self.transformer.wte.weight, mean=0.0, std=embed_std)
             nn.init.normal_(self.transformer.wpe.weight, mean=0.0, std=embed_std)
         if sin_pos:  # still learned; only the starting point changes
@@ -173,8 +173,8 @@ class GPT2LMHeadModel(HfCheckpoint):
     def _init_weights(self, init_std: float | None) -> None:
         """GPT-2's init: N(0, 0.02), and residual projections scaled by 1/sqrt(2 * n_layer).
         With `init_std`: every weight matrix and embedding N(0, init_std), unscaled. At 0.02 this
-        model sits for 10,000+ steps on an in-context lookup ("w1 t1 w2 t2 w3 t3 Q t2" -> w2) that it
-        learns in ~700 steps at 0.1 (docs/recipes.md, session 11): the larger init ends the plateau."""
+        model sits at chance for thousands of steps on an in-context lookup ("w1 t1 w2 t2 w3 t3 Q t2"
+        -> w2) that it leaves within ~800 steps at 0.1 (lookup_plateau.py; docs/recipes.md, session 11)."""
         for name, p in self.named_parameters():
             if name.endswith("bias") or ".ln_" in name:
                 continue
