@@ -91,9 +91,8 @@ def accuracy_by_pair(x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor, v: Vo
     partial solution shows as some pairs right and others at chance."""
     right: dict[int, list[bool]] = {}
     for i, j in (y != IGNORE).nonzero().tolist():
-        thing = int(x[i, j])
-        told = [k for k in range(j - 1) if int(x[i, k]) >= v.thing0 and int(x[i, k]) < v.word0]  # things before the queries
-        k = told.index(next(t for t in told if int(x[i, t]) == thing))
+        things = [t for t in x[i, :j].tolist() if v.thing0 <= t < v.word0]  # told first, each once; then earlier queries
+        k = things.index(int(x[i, j]))  # the asked thing's place among the told ones
         right.setdefault(k, []).append(int(pred[i, j]) == int(y[i, j]))
     return [sum(r) / len(r) for _, r in sorted(right.items())]
 
